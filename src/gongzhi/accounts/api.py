@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from gongzhi.accounts import selectors, services
+from gongzhi.accounts.schemas import (
+    AssignmentOut,
+    GrantIn,
+    RevealIn,
+    RevealOut,
+    TokenIn,
+    TokenOut,
+    UserOut,
+    assignment_out,
+    user_out,
+)
+from gongzhi.core.errors import NotFound
+
+auth_router = Router(tags=["auth"])
+router = Router(tags=["accounts"])
+
+
+@auth_router.post("/token", auth=None, response=TokenOut, summary="Exchange username and password for a bearer token")
+def token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+    key, tok = services.issue_token(request=request, username=payload.username, password=payload.password)
+    return TokenOut(token=key, expires_at=tok.expires_at.isoformat())
+
+
+@router.get("/me", response=UserOut, summary="The calling user and their roles")
+def me(request: HttpRequest) -> UserOut:
+    return user_out(selectors.user_get(user=request.auth, user_id=request.auth.pk))  # type: ignore[attr-defined]
+
+
+@router.get("/users", response=list[UserOut], summary="Users in scope (phones masked)")
+@paginate(PageNumberPagination)
+def users(request: HttpRequest, q: str | None = None, role: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+    return [user_out(u) for u in selectors.user_list(user=request.auth, q=q, role=role, node_id=node_id)]
+
+
+@router.get("/users/{user_id}", response=UserOut)
+def user_detail(request: HttpRequest, user_id: int) -> UserOut:
+    return user_out(selectors.user_get(user=request.auth, user_id=user_id))
+
+
+@router.post("/users/{user_id}/reveal", response=RevealOut, summary="Reveal a masked field (audited)")
+def reveal(request: HttpRequest, user_id: int, payload: RevealIn) -> RevealOut:
+    value = services.reveal_user_field(actor=request.auth, user_id=user_id, field=payload.field)
+    return RevealOut(field=payload.field, value=value)
+
+
+@router.post("/users/{user_id}/roles", response={201: AssignmentOut}, summary="Grant a role on a place or body")
+def grant(request: HttpRequest, user_id: int, payload: GrantIn):  # type: ignore[no-untyped-def]
+    row = services.grant_role(
+        actor=request.auth, user_id=user_id, role=payload.role, node_id=payload.node_id, body_id=payload.body_id,
+        post=payload.post,
+    )
+    return 201, assignment_out(row)
+
+
+@router.delete("/roles/{assignment_id}", response={204: None}, summary="Revoke a role")
+def revoke(request: HttpRequest, assignment_id: int):  # type: ignore[no-untyped-def]
+    services.revoke_role(actor=request.auth, assignment_id=assignment_id)
+    return 204, None
+
+
+@router.get("/staff", response=list[AssignmentOut], summary="Who is posted on a place (grid: 1+3+N)")
+def staff(request: HttpRequest, node_id: int = Query(...)) -> list[AssignmentOut]:  # type: ignore[assignment]
+    from gongzhi.territory import selectors as territory_selectors
+
+    try:
+        territory_selectors.node_get(user=request.auth, node_id=node_id)
+    except NotFound:
+        raise
+    return [assignment_out(r) for r in selectors.staff_on(user=request.auth, node_id=node_id)]

@@ -1,0 +1,173 @@
+"""Users, their roles on places and bodies, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.choices import Post, Role
+from gongzhi.accounts.policy import allowed_actions
+from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.scope import NOTHING, Scope, ScopedQuerySet, ScopeRule
+
+
+@dataclass(frozen=True)
+class _Grant:
+    role: str
+    scope: Scope
+
+
+class GongzhiUserManager(UserManager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class UserScopeRule(ScopeRule):
+    """A user is in scope when one of their active role assignments is (or it is oneself)."""
+
+    def q(self, scope: Scope) -> Q:
+        if scope.everything:
+            return Q()
+        assignments = RoleAssignment.objects.filter(is_active=True, user=OuterRef("pk")).filter(
+            RoleAssignment.scope_rule.q(scope)
+        )
+        q = Q(Exists(assignments))
+        if scope.user_id:
+            q |= Q(pk=scope.user_id)
+        return q
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    objects = GongzhiUserManager()
+    scope_rule = UserScopeRule()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    # --- scope -------------------------------------------------------------------------------------------
+    def _grants(self) -> list[_Grant]:
+        cached: list[_Grant] | None = getattr(self, "_gz_grants", None)
+        if cached is not None:
+            return cached
+        grants: list[_Grant] = []
+        rows = (
+            RoleAssignment.objects.filter(user_id=self.pk, is_active=True)
+            .select_related("node")
+            .order_by("id")
+        )
+        body_ids = {row.body_id for row in rows if row.body_id}
+        co_codes: dict[int, set[str]] = {}
+        if body_ids:
+            from gongzhi.territory.selectors import co_jurisdiction_codes
+
+            co_codes = co_jurisdiction_codes(body_ids)
+        for row in rows:
+            if row.role == Role.ADMIN:
+                grants.append(_Grant(row.role, Scope(everything=True)))
+                continue
+            prefixes: set[str] = set()
+            bodies: set[int] = set()
+            if row.node_id:
+                prefixes.add(row.node.code)
+            if row.body_id:
+                bodies.add(row.body_id)
+                prefixes |= co_codes.get(row.body_id, set())
+            grants.append(
+                _Grant(row.role, Scope(prefixes=frozenset(prefixes), lead_bodies=frozenset(bodies),
+                                       bodies=frozenset(bodies)))
+            )
+        self._gz_grants = grants
+        return grants
+
+    def forget_scope(self) -> None:
+        self.__dict__.pop("_gz_grants", None)
+
+    def scope_for(self, model_label: str, action: str) -> Scope:
+        if not self.is_active:
+            return NOTHING
+        if self.is_superuser:
+            return Scope(everything=True)
+        result = NOTHING
+        for grant in self._grants():
+            if grant.scope.everything:
+                return grant.scope
+            if action in allowed_actions(grant.role, model_label):
+                result = result | grant.scope
+        if action == "view" and model_label == "accounts.user":
+            result = result | Scope(user_id=self.pk)
+        return result
+
+    def roles(self) -> set[str]:
+        return {grant.role for grant in self._grants()}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles() & set(roles)) or (self.is_superuser and Role.ADMIN in roles)
+
+
+class RoleAssignment(TimeStampedModel):
+    """A role a user holds on a place (node) and/or for a body (organisation)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
+    post = models.CharField(_("post"), max_length=32, choices=Post.choices, blank=True)
+    node = models.ForeignKey(
+        "territory.Node", verbose_name=_("place"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
+    body = models.ForeignKey(
+        "territory.Body", verbose_name=_("body"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_rule = ScopeRule(node="node", body="body")
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["user_id", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=[Role.ADMIN, Role.RESIDENT]) | Q(node__isnull=False) | Q(body__isnull=False),
+                name="roleassignment_has_place_or_body",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="roleassignment_role_valid"),
+        ]
+        indexes = [models.Index(fields=["node", "role"], name="roleassignment_node_role")]
+
+    def __str__(self) -> str:
+        where = self.node or self.body or ""
+        return f"{self.user} · {self.get_role_display()} · {where}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects: Any = models.Manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""The role policy: which role may do what to which model. Where it may do it is the role's place (scope).
+
+Every model label not listed here is out of reach for that role. Admins may do everything everywhere.
+A user may always *view* their own user record.
+"""
+
+from __future__ import annotations
+
+from gongzhi.accounts.choices import Role
+
+VIEW = frozenset({"view"})
+VIEW_REVEAL = frozenset({"view", "reveal"})
+EDIT = frozenset({"view", "add", "change"})
+MANAGE = frozenset({"view", "add", "change", "delete"})
+
+POLICY: dict[str, dict[str, frozenset[str]]] = {
+    Role.SUBDISTRICT_OPERATOR: {
+        "territory.node": EDIT,
+        "territory.body": EDIT,
+        "territory.cojurisdiction": MANAGE,
+        "territory.partyorg": MANAGE,
+        "accounts.user": VIEW_REVEAL | {"add", "change"},
+        "accounts.roleassignment": MANAGE,
+        "core.auditlog": VIEW,
+    },
+    Role.COMMUNITY_STAFF: {
+        "territory.node": EDIT,
+        "territory.body": VIEW,
+        "territory.cojurisdiction": VIEW,
+        "territory.partyorg": EDIT,
+        "accounts.user": VIEW_REVEAL,
+        "accounts.roleassignment": VIEW,
+        "core.auditlog": VIEW,
+    },
+    Role.GRID_LEADER: {
+        "territory.node": VIEW | {"change"},
+        "territory.body": VIEW,
+        "territory.cojurisdiction": VIEW,
+        "territory.partyorg": VIEW,
+        "accounts.user": VIEW_REVEAL,
+        "accounts.roleassignment": VIEW,
+    },
+    Role.GRID_WORKER: {
+        "territory.node": VIEW,
+        "territory.body": VIEW,
+        "territory.cojurisdiction": VIEW,
+        "territory.partyorg": VIEW,
+        "accounts.user": VIEW,
+        "accounts.roleassignment": VIEW,
+    },
+    Role.BUILDING_HEAD: {
+        "territory.node": VIEW,
+        "territory.body": VIEW,
+        "territory.partyorg": VIEW,
+    },
+    Role.MEDIATOR: {
+        "territory.node": VIEW,
+        "territory.body": VIEW,
+        "territory.partyorg": VIEW,
+        "accounts.user": VIEW,
+    },
+    Role.DEPARTMENT_HANDLER: {
+        "territory.node": VIEW,
+        "territory.body": VIEW,
+    },
+    Role.CO_BUILDING_UNIT: {
+        "territory.body": VIEW,
+    },
+    Role.RESIDENT: {},
+    Role.ADMIN: {},  # admins are handled as "everything" before the table is read
+}
+
+
+def allowed_actions(role: str, model_label: str) -> frozenset[str]:
+    return POLICY.get(role, {}).get(model_label, frozenset())

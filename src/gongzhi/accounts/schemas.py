@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from ninja import Schema
+
+from gongzhi.core.privacy import mask_phone
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: str
+
+
+class AssignmentOut(Schema):
+    id: int
+    role: str
+    role_label: str
+    post: str
+    node_id: int | None
+    node_name: str | None
+    node_code: str | None
+    body_id: int | None
+    body_name: str | None
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    phone_masked: str
+    roles: list[AssignmentOut]
+
+
+class RevealIn(Schema):
+    field: str = "phone"
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class GrantIn(Schema):
+    role: str
+    node_id: int | None = None
+    body_id: int | None = None
+    post: str = ""
+
+
+def assignment_out(row) -> AssignmentOut:  # type: ignore[no-untyped-def]
+    return AssignmentOut(
+        id=row.id,
+        role=row.role,
+        role_label=str(row.get_role_display()),
+        post=row.post,
+        node_id=row.node_id,
+        node_name=row.node.name if row.node_id else None,
+        node_code=row.node.code if row.node_id else None,
+        body_id=row.body_id,
+        body_name=row.body.name if row.body_id else None,
+    )
+
+
+def user_out(user) -> UserOut:  # type: ignore[no-untyped-def]
+    rows = getattr(user, "active_assignments", None)
+    if rows is None:
+        rows = list(user.role_assignments.filter(is_active=True).select_related("node", "body"))
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        phone_masked=mask_phone(user.phone),
+        roles=[assignment_out(r) for r in rows],
+    )

@@ -1,0 +1,58 @@
+"""Reads of users and roles, always within the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from gongzhi.accounts.choices import GRID_CORE_POSTS, Post
+from gongzhi.accounts.models import RoleAssignment, User
+from gongzhi.core.access import get_in_scope
+
+
+def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
+    return qs.prefetch_related(
+        Prefetch(
+            "role_assignments",
+            queryset=RoleAssignment.objects.filter(is_active=True).select_related("node", "body"),
+            to_attr="active_assignments",
+        )
+    )
+
+
+def user_list(*, user: Any, q: str | None = None, role: str | None = None, node_id: int | None = None) -> QuerySet[User]:
+    qs = User.objects.restrict(user, "view").filter(is_active=True)
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    if role:
+        qs = qs.filter(role_assignments__role=role, role_assignments__is_active=True)
+    if node_id is not None:
+        qs = qs.filter(role_assignments__node_id=node_id, role_assignments__is_active=True)
+    return _with_roles(qs.distinct().order_by("username"))
+
+
+def user_get(*, user: Any, user_id: int) -> User:
+    return get_in_scope(User, user, user_id, queryset=_with_roles(User.objects.all()))
+
+
+def may_reveal(*, user: Any, target: User) -> bool:
+    return User.objects.restrict(user, "reveal").filter(pk=target.pk).exists()
+
+
+def staff_on(*, user: Any, node_id: int) -> list[RoleAssignment]:
+    """The people posted on a place (for a grid: the "1+3+N"), ordered leader, the three, then the rest."""
+    rows = list(
+        RoleAssignment.objects.restrict(user, "view")
+        .filter(node_id=node_id, is_active=True)
+        .select_related("user", "body")
+    )
+    order = {post: i for i, post in enumerate(GRID_CORE_POSTS)}
+    rows.sort(key=lambda r: (order.get(Post(r.post) if r.post in Post.values else r.post, 99), r.user.username))
+    return rows
+
+
+def my_assignments(*, user: Any) -> list[RoleAssignment]:
+    return list(
+        RoleAssignment.objects.filter(user_id=user.pk, is_active=True).select_related("node", "body").order_by("id")
+    )

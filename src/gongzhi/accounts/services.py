@@ -1,0 +1,129 @@
+"""Writes for users, roles and tokens. Each takes the acting user, runs in one transaction and is audited."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from gongzhi.accounts.choices import Post, Role
+from gongzhi.accounts.models import ApiToken, RoleAssignment, User
+from gongzhi.core import audit
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
+
+REVEALABLE_USER_FIELDS = ("phone",)
+
+
+def issue_token(*, request: HttpRequest, username: str, password: str) -> tuple[str, ApiToken]:
+    """Check the password (throttled by django-axes) and hand out a new bearer token, shown only once."""
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise DomainError(
+            message="Too many failed log-ins for this account; try again later.", code="locked_out", status=429
+        )
+    if user is None or not user.is_active:
+        raise DomainError(message="Wrong username or password.", code="bad_credentials", status=401)
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            key_hash=ApiToken.hash(key),
+            expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        )
+        audit.record(actor=user, action="auth.token_issued", obj=user, object_repr=user.username)
+    return key, token
+
+
+def user_for_token(*, key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash(key), expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:
+    """Show one piece of a person's personal data unmasked. Allowed only in scope; always audited."""
+    if field not in REVEALABLE_USER_FIELDS:
+        raise ValidationFailed(
+            "This field cannot be revealed.",
+            [ErrorDetail(field="field", message=f"expected one of {', '.join(REVEALABLE_USER_FIELDS)}")],
+        )
+    target = get_in_scope(User, actor, user_id, "reveal")
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action="privacy.reveal", obj=target, object_repr=str(target), note=f"field={field}",
+            node_code=_home_code(target),
+        )
+    return str(getattr(target, field))
+
+
+def _home_code(user: User) -> str:
+    row = RoleAssignment.objects.filter(user=user, node__isnull=False).select_related("node").first()
+    return row.node.code if row and row.node else ""
+
+
+def grant_role(
+    *, actor: Any, user_id: int, role: str, node_id: int | None = None, body_id: int | None = None, post: str = ""
+) -> RoleAssignment:
+    from gongzhi.territory import selectors as territory_selectors
+
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", [ErrorDetail(field="role", message=f"{role!r} is not a role")])
+    if post and post not in Post.values:
+        raise ValidationFailed("Unknown post.", [ErrorDetail(field="post", message=f"{post!r} is not a post")])
+    if role not in (Role.ADMIN, Role.RESIDENT) and node_id is None and body_id is None:
+        raise ValidationFailed(
+            "A role needs a place or a body.", [ErrorDetail(field="node_id", message="give node_id or body_id")]
+        )
+    if role == Role.ADMIN and not getattr(actor, "is_superuser", False) and Role.ADMIN not in actor.roles():
+        raise Forbidden("Only an administrator may make another administrator.")
+    target = get_in_scope(User, actor, user_id, "view")
+    node = territory_selectors.node_get(user=actor, node_id=node_id) if node_id is not None else None
+    body = territory_selectors.body_get(user=actor, body_id=body_id) if body_id is not None else None
+    probe = RoleAssignment(user=target, role=role, node=node, body=body)
+    if not _may_assign(actor, probe):
+        raise Forbidden("You may not hand out roles on this place.")
+    with transaction.atomic():
+        assignment = RoleAssignment.objects.create(user=target, role=role, node=node, body=body, post=post)
+        audit.record(
+            actor=actor, action="accounts.role_granted", obj=assignment, node_code=node.code if node else "",
+            after=audit.snapshot(assignment),
+        )
+    target.forget_scope()
+    return assignment
+
+
+def _may_assign(actor: Any, probe: RoleAssignment) -> bool:
+    scope = actor.scope_for("accounts.roleassignment", "add")
+    if scope.everything:
+        return True
+    if probe.node is not None and any(probe.node.code.startswith(p) for p in scope.prefixes):
+        return True
+    return probe.body_id is not None and probe.body_id in scope.bodies
+
+
+def revoke_role(*, actor: Any, assignment_id: int) -> RoleAssignment:
+    assignment = get_in_scope(RoleAssignment, actor, assignment_id, "delete")
+    with transaction.atomic():
+        before = audit.snapshot(assignment)
+        assignment.is_active = False
+        assignment.save(update_fields=["is_active", "updated_at"])
+        audit.record(
+            actor=actor, action="accounts.role_revoked", obj=assignment,
+            node_code=assignment.node.code if assignment.node else "", before=before, after=audit.snapshot(assignment),
+        )
+    return assignment

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from gongzhi.accounts import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+]

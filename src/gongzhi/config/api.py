@@ -1,0 +1,74 @@
+"""The REST API under /api/v1/: one NinjaAPI, one authentication set, one error shape, a router per app."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from gongzhi.accounts.api import auth_router, router as accounts_router
+from gongzhi.accounts.auth import API_AUTH
+from gongzhi.core.api import router as core_router
+from gongzhi.core.errors import DomainError, ErrorDetail
+from gongzhi.territory.api import router as territory_router
+
+api = NinjaAPI(
+    title="Gongzhi API",
+    version="1",
+    description=(
+        "共治 Gongzhi: party-led, grid-based grassroots governance. Every list and object is limited to the caller's "
+        "scope; an object outside it answers 404. Errors always have the shape "
+        '`{"error": {"code", "message", "details": [{"field", "row", "message"}]}}`.'
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> HttpResponse:
+    return api.create_response(
+        request, DomainError(message=message, code=code, status=status, details=details or []).as_dict(), status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = []
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
+        details.append(ErrorDetail(message=str(err.get("msg", "invalid")), field=".".join(loc) or None))
+    return _error(request, 400, "validation_failed", "The request is not valid.", details)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "Log in, or send a bearer token from POST /api/v1/auth/token.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", str(exc) or "You may not do this.")
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/accounts", accounts_router)
+api.add_router("/territory", territory_router)
+api.add_router("/audit", core_router)

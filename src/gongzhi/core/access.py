@@ -1,0 +1,22 @@
+"""Fetching one object within scope: out of scope is *not found*; in scope without the right is *forbidden*."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+
+from gongzhi.core.errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_in_scope(model: type[M], user: Any, pk: Any, action: str = "view", queryset: Any = None) -> M:
+    base = queryset if queryset is not None else model._default_manager.all()
+    try:
+        obj = base.restrict(user, "view").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
+        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.") from None
+    if action != "view" and not model._default_manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        raise Forbidden(f"You may not {action} this {model._meta.verbose_name}.")
+    return obj

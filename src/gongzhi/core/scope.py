@@ -1,0 +1,154 @@
+"""Scope: which rows a user may read or act on.
+
+Every model's default manager is a :class:`ScopedManager`; ``Model.objects.restrict(user, action)`` returns only
+the rows the user may ``view`` / ``add`` / ``change`` / ``delete`` / ``reveal``. A model says how its rows relate
+to the territory with a :class:`ScopeRule` (class attribute ``scope_rule``):
+
+* ``node``: the path to a territory node (``""`` for a node itself, ``"node"`` for a foreign key). The row is in
+  scope when that node lies in one of the user's subtrees (hierarchical code prefix) or is led by one of the
+  user's bodies.
+* ``code``: the path to a plain territory-code field (for rows that keep only a code, like the audit log).
+* ``body``: the path to an organisation (``"pk"`` for a body itself); in scope when it is one of the user's bodies.
+* ``owner``: the path to a user; a user always sees rows they own.
+* ``unplaced``: rows with no node at all (district departments, courts) are visible to anyone holding the right.
+* ``ancestors``: also admit rows whose node is an *ancestor* of the user's ground (a grid worker sees their
+  community and subdistrict as context, e.g. to show the lead body). Used by organisation-like models.
+
+What a user's scope is comes from the user object (``user.scope_for(model_label, action)``, implemented by the
+accounts app from its role policy), so this module depends on no app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+ACTIONS = ("view", "add", "change", "delete", "reveal")
+
+# Territory codes grow by level: subdistrict 9, community/village 12, grid 15, building 19, household 23 digits.
+CODE_LEVELS = (9, 12, 15, 19, 23)
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The codes of the ancestors of a territory code, root first (not including itself)."""
+    return [code[:length] for length in CODE_LEVELS if length < len(code)]
+
+
+def minimal_prefixes(codes: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """Drop codes that lie under another code of the set (their subtree is already covered)."""
+    kept: list[str] = []
+    for code in sorted(codes, key=lambda c: (len(c), c)):
+        if not any(code.startswith(prefix) for prefix in kept):
+            kept.append(code)
+    return tuple(sorted(kept))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may reach for one model and action."""
+
+    everything: bool = False
+    prefixes: frozenset[str] = field(default_factory=frozenset)
+    lead_bodies: frozenset[int] = field(default_factory=frozenset)
+    bodies: frozenset[int] = field(default_factory=frozenset)
+    user_id: int | None = None
+    own_only: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.prefixes or self.lead_bodies or self.bodies or self.user_id)
+
+    def __or__(self, other: Scope) -> Scope:
+        return Scope(
+            everything=self.everything or other.everything,
+            prefixes=self.prefixes | other.prefixes,
+            lead_bodies=self.lead_bodies | other.lead_bodies,
+            bodies=self.bodies | other.bodies,
+            user_id=self.user_id or other.user_id,
+        )
+
+
+NOTHING = Scope()
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}__{name}" if path else name
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    node: str | None = None
+    code: str | None = None
+    body: str | None = None
+    owner: str | None = None
+    ancestors: bool = False
+    unplaced: bool = False
+
+    def q(self, scope: Scope) -> Q:
+        """The filter admitting exactly the rows in ``scope``. Never matches anything for an empty scope."""
+        if scope.everything:
+            return Q()
+        q = Q(pk__in=[])
+        prefixes = minimal_prefixes(scope.prefixes)
+        code_paths: list[str] = []
+        if self.node is not None:
+            code_paths.append(_join(self.node, "code"))
+            if scope.lead_bodies:
+                q |= Q(**{_join(self.node, "lead_body__in"): sorted(scope.lead_bodies)})
+        if self.code is not None:
+            code_paths.append(self.code)
+        for path in code_paths:
+            for prefix in prefixes:
+                q |= Q(**{f"{path}__startswith": prefix})
+            if self.ancestors and prefixes:
+                ancestry = sorted({a for prefix in prefixes for a in ancestor_codes(prefix)})
+                if ancestry:
+                    q |= Q(**{f"{path}__in": ancestry})
+        if self.unplaced and self.node:
+            q |= Q(**{f"{self.node}__isnull": True})
+        if self.body is not None and scope.bodies:
+            q |= Q(**{_join(self.body, "in") if self.body != "pk" else "pk__in": sorted(scope.bodies)})
+        if self.owner is not None and scope.user_id:
+            q |= Q(**{self.owner if self.owner != "pk" else "pk": scope.user_id})
+        return q
+
+
+def scope_of(user: AbstractBaseUser | AnonymousUser | None, model: type[models.Model], action: str) -> Scope:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return NOTHING
+    scope_for = getattr(user, "scope_for", None)
+    if scope_for is None:
+        return NOTHING
+    result: Scope = scope_for(model._meta.label_lower, action)
+    return result
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
+    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet[_M]:
+        """Only the rows ``user`` may perform ``action`` on. Models without a rule are visible to nobody."""
+        rule: ScopeRule | None = getattr(self.model, "scope_rule", None)
+        scope = scope_of(user, self.model, action)
+        if rule is None or scope.is_empty:
+            return self.none()
+        if scope.everything:
+            return self.all()
+        return self.filter(rule.q(scope))
+
+    def allows(self, user: Any, action: str, obj: models.Model) -> bool:
+        return self.model._default_manager.restrict(user, action).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    """Default manager of every Gongzhi model: ``Model.objects.restrict(user, action)``."""

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Router
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.territory import selectors, services
+from gongzhi.territory.schemas import (
+    BodyIn,
+    BodyOut,
+    CoBodyIn,
+    ImportOut,
+    LeadBodyIn,
+    LocateOut,
+    NodeDetailOut,
+    NodeIn,
+    NodeOut,
+    NodePatch,
+    PartyOrgOut,
+    body_out,
+    body_ref,
+    node_out,
+)
+
+router = Router(tags=["territory"])
+
+
+@router.get("/nodes", response=list[NodeOut], summary="Places in scope")
+@paginate(PageNumberPagination)
+def nodes(  # type: ignore[no-untyped-def]
+    request: HttpRequest, kind: str | None = None, parent_id: int | None = None, within_id: int | None = None,
+    q: str | None = None,
+):
+    return selectors.node_list(user=request.auth, kind=kind, parent_id=parent_id, within_id=within_id, q=q)
+
+
+@router.get("/roots", response=list[NodeOut], summary="The topmost places the caller can see")
+def roots(request: HttpRequest) -> list[NodeOut]:
+    return [node_out(n) for n in selectors.scope_roots(user=request.auth)]
+
+
+def _detail(user: Any, node: Any) -> NodeDetailOut:
+    return NodeDetailOut(
+        **node_out(node).dict(),
+        ancestors=[node_out(a) for a in selectors.node_ancestors(node=node)],
+        co_bodies=[body_ref(b) for b in selectors.co_bodies(node=node)],
+        counts=selectors.children_counts(user=user, node=node),
+        boundary=node.boundary,
+    )
+
+
+@router.get("/nodes/{node_id}", response=NodeDetailOut)
+def node_detail(request: HttpRequest, node_id: int) -> NodeDetailOut:
+    return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
+
+
+@router.post("/nodes", response={201: NodeOut}, summary="Add a place under a parent")
+def node_create(request: HttpRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
+    node = services.create_node(actor=request.auth, **payload.dict())
+    return 201, node_out(node)
+
+
+@router.patch("/nodes/{node_id}", response=NodeOut)
+def node_update(request: HttpRequest, node_id: int, payload: NodePatch) -> NodeOut:
+    node = services.update_node(actor=request.auth, node_id=node_id, **payload.dict(exclude_unset=True))
+    return node_out(node)
+
+
+@router.post("/nodes/{node_id}/lead-body", response=NodeDetailOut, summary="Hand a place to another lead body")
+def node_lead_body(request: HttpRequest, node_id: int, payload: LeadBodyIn) -> NodeDetailOut:
+    services.set_lead_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, cascade=payload.cascade)
+    return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
+
+
+@router.post("/nodes/{node_id}/co-bodies", response={201: NodeDetailOut}, summary="Add a co-body (overlap)")
+def node_add_co_body(request: HttpRequest, node_id: int, payload: CoBodyIn):  # type: ignore[no-untyped-def]
+    services.add_co_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, note=payload.note)
+    return 201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
+
+
+@router.delete("/nodes/{node_id}/co-bodies/{body_id}", response={204: None})
+def node_remove_co_body(request: HttpRequest, node_id: int, body_id: int):  # type: ignore[no-untyped-def]
+    services.remove_co_body(actor=request.auth, node_id=node_id, body_id=body_id)
+    return 204, None
+
+
+@router.get("/locate", response=LocateOut, summary="The grid (and community) a point lies in")
+def locate(request: HttpRequest, lat: float, lng: float) -> LocateOut:
+    result = selectors.locate(user=request.auth, lat=lat, lng=lng)
+    return LocateOut(
+        lat=lat, lng=lng,
+        grid=node_out(result.grid) if result.grid else None,
+        community=node_out(result.community) if result.community else None,
+        fallback=node_out(result.fallback) if result.fallback else None,
+        in_scope=result.in_scope, message=result.message,
+    )
+
+
+@router.get("/boundaries", summary="Boundaries as a GeoJSON FeatureCollection (grids by default)")
+def boundaries_export(request: HttpRequest, kind: str = "grid", within_id: int | None = None) -> dict[str, Any]:
+    return selectors.boundaries_geojson(user=request.auth, kind=kind, within_id=within_id)
+
+
+@router.post("/boundaries/import", response={200: ImportOut}, summary="Import grid boundaries (GeoJSON)")
+def boundaries_import(request: HttpRequest, file: File[UploadedFile] | None = None):  # type: ignore[no-untyped-def]
+    data = _read_geojson(request, file)
+    result = services.import_grid_boundaries(actor=request.auth, data=data)
+    return 200, ImportOut(created=result.created, updated=result.updated)
+
+
+def _read_geojson(request: HttpRequest, file: UploadedFile | None) -> Any:
+    import json
+
+    raw = file.read() if file is not None else request.body
+    try:
+        return json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ValidationFailed("The file is not valid JSON.",
+                               [ErrorDetail(field="file", row=line, message=str(exc))]) from None
+
+
+@router.get("/bodies", response=list[BodyOut], summary="Organisations in scope")
+@paginate(PageNumberPagination)
+def bodies(request: HttpRequest, kind: str | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
+    return selectors.body_list(user=request.auth, kind=kind, q=q)
+
+
+@router.get("/bodies/{body_id}", response=BodyOut)
+def body_detail(request: HttpRequest, body_id: int) -> BodyOut:
+    return body_out(selectors.body_get(user=request.auth, body_id=body_id))
+
+
+@router.post("/bodies", response={201: BodyOut})
+def body_create(request: HttpRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
+    return 201, body_out(services.create_body(actor=request.auth, **payload.dict()))
+
+
+@router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")
+@paginate(PageNumberPagination)
+def party_orgs(request: HttpRequest, kind: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+    return selectors.party_org_list(user=request.auth, kind=kind, node_id=node_id)

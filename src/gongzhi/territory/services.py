@@ -1,0 +1,338 @@
+"""Writes to the territory and its organisations: typed, keyword-only, one transaction, audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from django.db import transaction
+from django.db.models import Max
+from shapely.geometry import shape
+
+from gongzhi.core import audit
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.territory import geo
+from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
+from gongzhi.territory.models import Body, CoJurisdiction, Node
+
+NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "floors", "centroid_lat", "centroid_lng"]
+
+
+def _require(actor: Any, action: str, node: Node, message: str) -> None:
+    if not Node.objects.restrict(actor, action).filter(pk=node.pk).exists():
+        raise Forbidden(message)
+
+
+def next_child_code(parent: Node, kind: str) -> str:
+    length = CODE_LENGTH[NodeKind(kind)]
+    width = length - len(parent.code)
+    latest = (
+        Node.objects.filter(parent=parent, code__startswith=parent.code)
+        .aggregate(m=Max("code"))["m"]
+    )
+    seq = int(latest[len(parent.code):]) + 1 if latest else 1
+    if seq >= 10**width:
+        raise Conflict(f"{parent.name} has no free child code left ({width} digits).")
+    return f"{parent.code}{seq:0{width}d}"
+
+
+def _centroid(boundary: dict[str, Any] | None) -> tuple[float | None, float | None]:
+    if not boundary:
+        return None, None
+    geom, _ = geo.parse_geometry(boundary, "boundary")
+    if geom is None:
+        return None, None
+    point = geom.representative_point() if not geom.centroid.within(geom) else geom.centroid
+    return point.y, point.x
+
+
+@transaction.atomic
+def create_node(
+    *,
+    actor: Any,
+    parent_id: int,
+    kind: str,
+    name: str,
+    code: str | None = None,
+    lead_body_id: int | None = None,
+    boundary: dict[str, Any] | None = None,
+    address: str = "",
+    floors: int | None = None,
+) -> Node:
+    parent = get_in_scope(Node, actor, parent_id)
+    _require(actor, "add", parent, "You may not add places here.")
+    details: list[ErrorDetail] = []
+    if kind not in CHILD_KINDS[NodeKind(parent.kind)]:
+        allowed = ", ".join(CHILD_KINDS[NodeKind(parent.kind)]) or "nothing"
+        details.append(ErrorDetail(field="kind", message=f"a {parent.kind} can hold {allowed}, not {kind!r}"))
+    if not name.strip():
+        details.append(ErrorDetail(field="name", message="a name is required"))
+    if code is not None and kind in NodeKind.values:
+        expected = CODE_LENGTH[NodeKind(kind)]
+        if not re.fullmatch(r"\d+", code) or len(code) != expected or not code.startswith(parent.code):
+            details.append(
+                ErrorDetail(field="code", message=f"a {kind} code has {expected} digits and starts with {parent.code}")
+            )
+        elif Node.objects.filter(code=code).exists():
+            details.append(ErrorDetail(field="code", message=f"code {code} is taken"))
+    if boundary is not None:
+        _, errs = geo.parse_geometry(boundary, "boundary")
+        details.extend(errs)
+    if details:
+        raise ValidationFailed("The place cannot be created.", details)
+    lead = Body.objects.get(pk=lead_body_id) if lead_body_id else parent.lead_body
+    lat, lng = _centroid(boundary)
+    node = Node.objects.create(
+        code=code or next_child_code(parent, kind), name=name.strip(), kind=kind, parent=parent, lead_body=lead,
+        boundary=boundary, centroid_lat=lat, centroid_lng=lng, address=address, floors=floors,
+    )
+    audit.record(actor=actor, action="territory.node_created", obj=node, node_code=node.code,
+                 after=audit.snapshot(node, NODE_AUDIT_FIELDS))
+    return node
+
+
+@transaction.atomic
+def update_node(
+    *, actor: Any, node_id: int, name: str | None = None, address: str | None = None, floors: int | None = None,
+    boundary: dict[str, Any] | None = None,
+) -> Node:
+    node = get_in_scope(Node, actor, node_id, "change", queryset=Node.objects.select_for_update())
+    before = audit.snapshot(node, NODE_AUDIT_FIELDS)
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("The place cannot be renamed.", [ErrorDetail(field="name", message="a name is required")])
+        node.name = name.strip()
+    if address is not None:
+        node.address = address
+    if floors is not None:
+        node.floors = floors
+    if boundary is not None:
+        _, errs = geo.parse_geometry(boundary, "boundary")
+        if errs:
+            raise ValidationFailed("The boundary is not valid.", errs)
+        node.boundary = boundary
+        node.centroid_lat, node.centroid_lng = _centroid(boundary)
+    node.save()
+    audit.record(actor=actor, action="territory.node_updated", obj=node, node_code=node.code, before=before,
+                 after=audit.snapshot(node, NODE_AUDIT_FIELDS))
+    return node
+
+
+@transaction.atomic
+def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = True) -> int:
+    """Hand a place (and, with ``cascade``, every place under it that the old lead body led) to another body.
+
+    Returns how many places changed hands. The old lead is never left without a successor: the foreign key
+    is NOT NULL, so "nobody in charge" cannot be written.
+    """
+    node = get_in_scope(Node, actor, node_id, "change")
+    body = get_in_scope(Body, actor, body_id)
+    if body.kind not in LEADING_BODY_KINDS:
+        raise ValidationFailed(
+            "This body cannot lead a place.",
+            [ErrorDetail(field="body_id", message=f"a {body.get_kind_display()} cannot be a lead body")],
+        )
+    old = node.lead_body
+    if old.pk == body.pk:
+        return 0
+    places = Node.objects.filter(pk=node.pk)
+    if cascade:
+        places = Node.objects.filter(code__startswith=node.code, lead_body=old)
+    changed = places.update(lead_body=body)
+    # A body cannot be both lead and co-body of the same place.
+    CoJurisdiction.objects.filter(node__code__startswith=node.code, body=body).delete()
+    audit.record(actor=actor, action="territory.lead_body_changed", obj=node, node_code=node.code,
+                 before={"lead_body": old.pk, "lead_body_name": old.name},
+                 after={"lead_body": body.pk, "lead_body_name": body.name, "places": changed})
+    return changed
+
+
+@transaction.atomic
+def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> CoJurisdiction:
+    node = get_in_scope(Node, actor, node_id)
+    if not _may(actor, "territory.cojurisdiction", "add", node):
+        raise Forbidden("You may not add co-bodies here.")
+    body = get_in_scope(Body, actor, body_id)
+    if node.lead_body_id == body.pk:
+        raise ValidationFailed(
+            "A body cannot co-cover the place it leads.",
+            [ErrorDetail(field="body_id", message=f"{body.name} already leads {node.name}")],
+        )
+    if CoJurisdiction.objects.filter(node=node, body=body).exists():
+        raise Conflict(f"{body.name} already co-covers {node.name}.")
+    row = CoJurisdiction.objects.create(node=node, body=body, note=note)
+    audit.record(actor=actor, action="territory.co_body_added", obj=row, node_code=node.code,
+                 after={"node": node.pk, "body": body.pk, "note": note})
+    return row
+
+
+@transaction.atomic
+def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
+    node = get_in_scope(Node, actor, node_id)
+    if not _may(actor, "territory.cojurisdiction", "delete", node):
+        raise Forbidden("You may not remove co-bodies here.")
+    row = CoJurisdiction.objects.filter(node=node, body_id=body_id).first()
+    if row is None:
+        raise ValidationFailed("Not a co-body of this place.", [ErrorDetail(field="body_id", message="not a co-body")])
+    audit.record(actor=actor, action="territory.co_body_removed", obj=row, node_code=node.code,
+                 before={"node": node.pk, "body": body_id})
+    row.delete()
+
+
+def _may(actor: Any, label: str, action: str, node: Node) -> bool:
+    scope = actor.scope_for(label, action)
+    if scope.everything:
+        return True
+    return any(node.code.startswith(p) for p in scope.prefixes) or node.lead_body_id in scope.lead_bodies
+
+
+@transaction.atomic
+def create_body(
+    *, actor: Any, name: str, kind: str, node_id: int | None = None, contact_name: str = "", contact_phone: str = "",
+    description: str = "",
+) -> Body:
+    details: list[ErrorDetail] = []
+    if kind not in BodyKind.values:
+        details.append(ErrorDetail(field="kind", message=f"{kind!r} is not a kind of body"))
+    if not name.strip():
+        details.append(ErrorDetail(field="name", message="a name is required"))
+    elif Body.objects.filter(kind=kind, name=name.strip()).exists():
+        details.append(ErrorDetail(field="name", message=f"a {kind} named {name.strip()!r} exists"))
+    if details:
+        raise ValidationFailed("The body cannot be created.", details)
+    node = get_in_scope(Node, actor, node_id) if node_id is not None else None
+    scope = actor.scope_for("territory.body", "add")
+    allowed = scope.everything or (node is not None and any(node.code.startswith(p) for p in scope.prefixes))
+    if not allowed:
+        raise Forbidden("You may not add bodies here.")
+    body = Body.objects.create(name=name.strip(), kind=kind, node=node, contact_name=contact_name,
+                               contact_phone=contact_phone, description=description)
+    audit.record(actor=actor, action="territory.body_created", obj=body, node_code=node.code if node else "",
+                 after=audit.snapshot(body))
+    return body
+
+
+# --- GeoJSON import of grid boundaries ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Feature:
+    row: int
+    code: str
+    name: str
+    parent: Node | None
+    geom: Any
+    geometry: dict[str, Any]
+
+
+def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
+    """Create or update grids from a GeoJSON FeatureCollection, all or nothing.
+
+    Each feature needs ``properties.code`` (the 15-digit grid code; its first 12 digits name the community or
+    village) and ``properties.name``, and a Polygon or MultiPolygon geometry. Refused, naming the feature, when:
+    the file is not a FeatureCollection, a geometry is malformed or self-intersecting, codes repeat, the
+    community is unknown, or two grids (in the file, or one in the file and one already stored) overlap.
+    Feature numbers (``row``) count from 1.
+    """
+    details: list[ErrorDetail] = []
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ValidationFailed("The file is not a GeoJSON FeatureCollection.",
+                               [ErrorDetail(field="type", message="expected \"FeatureCollection\"")])
+    raw = data.get("features")
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed("The FeatureCollection has no features.",
+                               [ErrorDetail(field="features", message="expected a non-empty list")])
+    grid_len = CODE_LENGTH[NodeKind.GRID]
+    parents = {n.code: n for n in Node.objects.filter(kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE])}
+    features: list[_Feature] = []
+    seen: dict[str, int] = {}
+    for i, feat in enumerate(raw):
+        row, where = i + 1, f"features[{i}]"
+        if not isinstance(feat, dict) or feat.get("type") != "Feature":
+            details.append(ErrorDetail(field=where, row=row, message="not a GeoJSON Feature"))
+            continue
+        props = feat.get("properties") or {}
+        code = str(props.get("code", "")).strip()
+        name = str(props.get("name", "")).strip()
+        label = f"{where} ({code or 'no code'})"
+        if not re.fullmatch(rf"\d{{{grid_len}}}", code):
+            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
+                                       message=f"{label}: a grid code has {grid_len} digits"))
+            continue
+        if code in seen:
+            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
+                                       message=f"{label}: code repeats feature {seen[code]}"))
+            continue
+        seen[code] = row
+        if not name:
+            details.append(ErrorDetail(field=f"{where}.properties.name", row=row, message=f"{label}: a name is required"))
+        parent = parents.get(code[: CODE_LENGTH[NodeKind.COMMUNITY]])
+        if parent is None:
+            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
+                                       message=f"{label}: no community or village has code {code[:12]}"))
+        geom, errs = geo.parse_geometry(feat.get("geometry"), f"{where}.geometry", row)
+        for err in errs:
+            err.message = f"{label}: {err.message}"
+        details.extend(errs)
+        if geom is not None:
+            features.append(_Feature(row, code, name, parent, geom, feat["geometry"]))
+    # Overlaps inside the file.
+    for i, j in geo.find_overlaps([f.geom for f in features]):
+        a, b = features[i], features[j]
+        details.append(ErrorDetail(field=f"features[{b.row - 1}].geometry", row=b.row,
+                                   message=f"grid {b.code} overlaps grid {a.code} (feature {a.row})"))
+    # Overlaps with stored grids that the file does not replace.
+    stored = [
+        (code, boundary) for code, boundary in Node.objects.filter(kind=NodeKind.GRID, boundary__isnull=False)
+        .exclude(code__in=[f.code for f in features]).values_list("code", "boundary")
+    ]
+    if stored and features:
+        stored_geoms = [shape(b) for _, b in stored]
+        tree = shapely.STRtree(stored_geoms)
+        for f in features:
+            for k in tree.query(f.geom, predicate="intersects").tolist():
+                other = stored_geoms[k]
+                if f.geom.intersection(other).area > geo.overlap_tolerance(f.geom, other):
+                    details.append(ErrorDetail(field=f"features[{f.row - 1}].geometry", row=f.row,
+                                               message=f"grid {f.code} overlaps stored grid {stored[k][0]}"))
+    if details:
+        raise ValidationFailed(f"Nothing was imported: {len(details)} problem(s) in the file.", details)
+
+    result = ImportResult()
+    with transaction.atomic():
+        existing = {n.code: n for n in Node.objects.select_for_update().filter(code__in=[f.code for f in features])}
+        for f in features:
+            assert f.parent is not None
+            lat, lng = f.geom.representative_point().y, f.geom.representative_point().x
+            node = existing.get(f.code)
+            if node is not None:
+                if node.kind != NodeKind.GRID:
+                    raise ValidationFailed("Nothing was imported.", [ErrorDetail(
+                        field=f"features[{f.row - 1}].properties.code", row=f.row,
+                        message=f"code {f.code} belongs to a {node.kind}, not a grid")])
+                _require(actor, "change", node, f"You may not change grid {f.code}.")
+                before = audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"])
+                node.name, node.boundary, node.centroid_lat, node.centroid_lng = f.name, f.geometry, lat, lng
+                node.save()
+                audit.record(actor=actor, action="territory.boundary_imported", obj=node, node_code=node.code,
+                             before=before, after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]))
+                result.updated.append(f.code)
+            else:
+                _require(actor, "add", f.parent, f"You may not add grids to {f.parent.name}.")
+                node = Node.objects.create(
+                    code=f.code, name=f.name, kind=NodeKind.GRID, parent=f.parent, lead_body=f.parent.lead_body,
+                    boundary=f.geometry, centroid_lat=lat, centroid_lng=lng,
+                )
+                audit.record(actor=actor, action="territory.boundary_imported", obj=node, node_code=node.code,
+                             after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]))
+                result.created.append(f.code)
+    return result
