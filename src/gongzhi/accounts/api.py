@@ -53,7 +53,11 @@ def reveal(request: HttpRequest, user_id: int, payload: RevealIn) -> RevealOut:
 @router.post("/users/{user_id}/roles", response={201: AssignmentOut}, summary="Grant a role on a place or body")
 def grant(request: HttpRequest, user_id: int, payload: GrantIn):  # type: ignore[no-untyped-def]
     row = services.grant_role(
-        actor=request.auth, user_id=user_id, role=payload.role, node_id=payload.node_id, body_id=payload.body_id,
+        actor=request.auth,
+        user_id=user_id,
+        role=payload.role,
+        node_id=payload.node_id,
+        body_id=payload.body_id,
         post=payload.post,
     )
     return 201, assignment_out(row)

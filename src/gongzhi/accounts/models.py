@@ -63,11 +63,7 @@ class User(AbstractUser):
         if cached is not None:
             return cached
         grants: list[_Grant] = []
-        rows = (
-            RoleAssignment.objects.filter(user_id=self.pk, is_active=True)
-            .select_related("node")
-            .order_by("id")
-        )
+        rows = RoleAssignment.objects.filter(user_id=self.pk, is_active=True).select_related("node").order_by("id")
         body_ids = {row.body_id for row in rows if row.body_id}
         co_codes: dict[int, set[str]] = {}
         if body_ids:
@@ -86,8 +82,10 @@ class User(AbstractUser):
                 bodies.add(row.body_id)
                 prefixes |= co_codes.get(row.body_id, set())
             grants.append(
-                _Grant(row.role, Scope(prefixes=frozenset(prefixes), lead_bodies=frozenset(bodies),
-                                       bodies=frozenset(bodies)))
+                _Grant(
+                    row.role,
+                    Scope(prefixes=frozenset(prefixes), lead_bodies=frozenset(bodies), bodies=frozenset(bodies)),
+                )
             )
         self._gz_grants = grants
         return grants
@@ -124,11 +122,19 @@ class RoleAssignment(TimeStampedModel):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
     post = models.CharField(_("post"), max_length=32, choices=Post.choices, blank=True)
     node = models.ForeignKey(
-        "territory.Node", verbose_name=_("place"), null=True, blank=True, on_delete=models.PROTECT,
+        "territory.Node",
+        verbose_name=_("place"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="role_assignments",
     )
     body = models.ForeignKey(
-        "territory.Body", verbose_name=_("body"), null=True, blank=True, on_delete=models.PROTECT,
+        "territory.Body",
+        verbose_name=_("body"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="role_assignments",
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -167,6 +173,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"
 
     @staticmethod
     def hash(key: str) -> str:

@@ -21,7 +21,9 @@ def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
     )
 
 
-def user_list(*, user: Any, q: str | None = None, role: str | None = None, node_id: int | None = None) -> QuerySet[User]:
+def user_list(
+    *, user: Any, q: str | None = None, role: str | None = None, node_id: int | None = None
+) -> QuerySet[User]:
     qs = User.objects.restrict(user, "view").filter(is_active=True)
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q))

@@ -65,7 +65,11 @@ def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:
     target = get_in_scope(User, actor, user_id, "reveal")
     with transaction.atomic():
         audit.record(
-            actor=actor, action="privacy.reveal", obj=target, object_repr=str(target), note=f"field={field}",
+            actor=actor,
+            action="privacy.reveal",
+            obj=target,
+            object_repr=str(target),
+            note=f"field={field}",
             node_code=_home_code(target),
         )
     return str(getattr(target, field))
@@ -100,7 +104,10 @@ def grant_role(
     with transaction.atomic():
         assignment = RoleAssignment.objects.create(user=target, role=role, node=node, body=body, post=post)
         audit.record(
-            actor=actor, action="accounts.role_granted", obj=assignment, node_code=node.code if node else "",
+            actor=actor,
+            action="accounts.role_granted",
+            obj=assignment,
+            node_code=node.code if node else "",
             after=audit.snapshot(assignment),
         )
     target.forget_scope()
@@ -123,7 +130,11 @@ def revoke_role(*, actor: Any, assignment_id: int) -> RoleAssignment:
         assignment.is_active = False
         assignment.save(update_fields=["is_active", "updated_at"])
         audit.record(
-            actor=actor, action="accounts.role_revoked", obj=assignment,
-            node_code=assignment.node.code if assignment.node else "", before=before, after=audit.snapshot(assignment),
+            actor=actor,
+            action="accounts.role_revoked",
+            obj=assignment,
+            node_code=assignment.node.code if assignment.node else "",
+            before=before,
+            after=audit.snapshot(assignment),
         )
     return assignment

@@ -7,7 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from gongzhi.accounts.api import auth_router, router as accounts_router
+from gongzhi.accounts.api import auth_router
+from gongzhi.accounts.api import router as accounts_router
 from gongzhi.accounts.auth import API_AUTH
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
@@ -28,7 +29,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, details: list[ErrorDetail] | None = None
+) -> HttpResponse:
     return api.create_response(
         request, DomainError(message=message, code=code, status=status, details=details or []).as_dict(), status=status
     )

@@ -27,8 +27,8 @@ from django.db import models
 from django.db.models import Q
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 ACTIONS = ("view", "add", "change", "delete", "reveal")
 

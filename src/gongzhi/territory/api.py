@@ -21,9 +21,6 @@ from gongzhi.territory.schemas import (
     NodeOut,
     NodePatch,
     PartyOrgOut,
-    body_out,
-    body_ref,
-    node_out,
 )
 
 router = Router(tags=["territory"])
@@ -32,7 +29,10 @@ router = Router(tags=["territory"])
 @router.get("/nodes", response=list[NodeOut], summary="Places in scope")
 @paginate(PageNumberPagination)
 def nodes(  # type: ignore[no-untyped-def]
-    request: HttpRequest, kind: str | None = None, parent_id: int | None = None, within_id: int | None = None,
+    request: HttpRequest,
+    kind: str | None = None,
+    parent_id: int | None = None,
+    within_id: int | None = None,
     q: str | None = None,
 ):
     return selectors.node_list(user=request.auth, kind=kind, parent_id=parent_id, within_id=within_id, q=q)
@@ -40,38 +40,34 @@ def nodes(  # type: ignore[no-untyped-def]
 
 @router.get("/roots", response=list[NodeOut], summary="The topmost places the caller can see")
 def roots(request: HttpRequest) -> list[NodeOut]:
-    return [node_out(n) for n in selectors.scope_roots(user=request.auth)]
+    return selectors.scope_roots(user=request.auth)  # type: ignore[return-value]
 
 
-def _detail(user: Any, node: Any) -> NodeDetailOut:
-    return NodeDetailOut(
-        **node_out(node).dict(),
-        ancestors=[node_out(a) for a in selectors.node_ancestors(node=node)],
-        co_bodies=[body_ref(b) for b in selectors.co_bodies(node=node)],
-        counts=selectors.children_counts(user=user, node=node),
-        boundary=node.boundary,
-    )
+def _detail(user: Any, node: Any) -> Any:
+    """The node with its context attached, serialised by ``NodeDetailOut``."""
+    node.ancestors = selectors.node_ancestors(node=node)
+    node.co_bodies = selectors.co_bodies(node=node)
+    node.counts = selectors.children_counts(user=user, node=node)
+    return node
 
 
 @router.get("/nodes/{node_id}", response=NodeDetailOut)
-def node_detail(request: HttpRequest, node_id: int) -> NodeDetailOut:
+def node_detail(request: HttpRequest, node_id: int) -> Any:
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
 @router.post("/nodes", response={201: NodeOut}, summary="Add a place under a parent")
 def node_create(request: HttpRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
-    node = services.create_node(actor=request.auth, **payload.dict())
-    return 201, node_out(node)
+    return 201, services.create_node(actor=request.auth, **payload.dict())
 
 
 @router.patch("/nodes/{node_id}", response=NodeOut)
-def node_update(request: HttpRequest, node_id: int, payload: NodePatch) -> NodeOut:
-    node = services.update_node(actor=request.auth, node_id=node_id, **payload.dict(exclude_unset=True))
-    return node_out(node)
+def node_update(request: HttpRequest, node_id: int, payload: NodePatch) -> Any:
+    return services.update_node(actor=request.auth, node_id=node_id, **payload.dict(exclude_unset=True))
 
 
 @router.post("/nodes/{node_id}/lead-body", response=NodeDetailOut, summary="Hand a place to another lead body")
-def node_lead_body(request: HttpRequest, node_id: int, payload: LeadBodyIn) -> NodeDetailOut:
+def node_lead_body(request: HttpRequest, node_id: int, payload: LeadBodyIn) -> Any:
     services.set_lead_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, cascade=payload.cascade)
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
@@ -89,15 +85,17 @@ def node_remove_co_body(request: HttpRequest, node_id: int, body_id: int):  # ty
 
 
 @router.get("/locate", response=LocateOut, summary="The grid (and community) a point lies in")
-def locate(request: HttpRequest, lat: float, lng: float) -> LocateOut:
+def locate(request: HttpRequest, lat: float, lng: float) -> Any:
     result = selectors.locate(user=request.auth, lat=lat, lng=lng)
-    return LocateOut(
-        lat=lat, lng=lng,
-        grid=node_out(result.grid) if result.grid else None,
-        community=node_out(result.community) if result.community else None,
-        fallback=node_out(result.fallback) if result.fallback else None,
-        in_scope=result.in_scope, message=result.message,
-    )
+    return {
+        "lat": lat,
+        "lng": lng,
+        "grid": result.grid,
+        "community": result.community,
+        "fallback": result.fallback,
+        "in_scope": result.in_scope,
+        "message": result.message,
+    }
 
 
 @router.get("/boundaries", summary="Boundaries as a GeoJSON FeatureCollection (grids by default)")
@@ -120,8 +118,9 @@ def _read_geojson(request: HttpRequest, file: UploadedFile | None) -> Any:
         return json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise ValidationFailed("The file is not valid JSON.",
-                               [ErrorDetail(field="file", row=line, message=str(exc))]) from None
+        raise ValidationFailed(
+            "The file is not valid JSON.", [ErrorDetail(field="file", row=line, message=str(exc))]
+        ) from None
 
 
 @router.get("/bodies", response=list[BodyOut], summary="Organisations in scope")
@@ -131,13 +130,13 @@ def bodies(request: HttpRequest, kind: str | None = None, q: str | None = None):
 
 
 @router.get("/bodies/{body_id}", response=BodyOut)
-def body_detail(request: HttpRequest, body_id: int) -> BodyOut:
-    return body_out(selectors.body_get(user=request.auth, body_id=body_id))
+def body_detail(request: HttpRequest, body_id: int) -> Any:
+    return selectors.body_get(user=request.auth, body_id=body_id)
 
 
 @router.post("/bodies", response={201: BodyOut})
 def body_create(request: HttpRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
-    return 201, body_out(services.create_body(actor=request.auth, **payload.dict()))
+    return 201, services.create_body(actor=request.auth, **payload.dict())
 
 
 @router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")

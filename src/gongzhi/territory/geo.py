@@ -35,7 +35,9 @@ def parse_geometry(geometry: Any, where: str, row: int | None = None) -> tuple[B
         return None, [ErrorDetail(field=where, row=row, message="geometry is missing or is not an object")]
     gtype = geometry.get("type")
     if gtype not in POLYGON_TYPES:
-        return None, [ErrorDetail(field=f"{where}.type", row=row, message=f"expected Polygon or MultiPolygon, got {gtype!r}")]
+        return None, [
+            ErrorDetail(field=f"{where}.type", row=row, message=f"expected Polygon or MultiPolygon, got {gtype!r}")
+        ]
     try:
         geom = shape(geometry)
     except Exception as exc:  # shapely raises several types for bad coordinate arrays
@@ -45,8 +47,11 @@ def parse_geometry(geometry: Any, where: str, row: int | None = None) -> tuple[B
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         errors.append(
-            ErrorDetail(field=f"{where}.coordinates", row=row,
-                        message="coordinates must be [longitude, latitude] in degrees (WGS-84)")
+            ErrorDetail(
+                field=f"{where}.coordinates",
+                row=row,
+                message="coordinates must be [longitude, latitude] in degrees (WGS-84)",
+            )
         )
     if not geom.is_valid:
         errors.append(ErrorDetail(field=where, row=row, message=f"invalid polygon: {explain_validity(geom)}"))

@@ -17,7 +17,11 @@ class Body(TimeStampedModel):
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=32, choices=BodyKind.choices, db_index=True)
     node = models.ForeignKey(
-        "territory.Node", verbose_name=_("home ground"), null=True, blank=True, on_delete=models.PROTECT,
+        "territory.Node",
+        verbose_name=_("home ground"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="home_bodies",
         help_text=_("Where the body sits. Empty for bodies above the subdistrict (district departments, courts)."),
     )
@@ -52,9 +56,7 @@ class Node(TimeStampedModel):
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    lead_body = models.ForeignKey(
-        Body, verbose_name=_("lead body"), on_delete=models.PROTECT, related_name="led_nodes"
-    )
+    lead_body = models.ForeignKey(Body, verbose_name=_("lead body"), on_delete=models.PROTECT, related_name="led_nodes")
     boundary = models.JSONField(_("boundary (GeoJSON geometry)"), null=True, blank=True)
     centroid_lat = models.FloatField(_("latitude"), null=True, blank=True)
     centroid_lng = models.FloatField(_("longitude"), null=True, blank=True)
@@ -68,9 +70,7 @@ class Node(TimeStampedModel):
         verbose_name_plural = _("places")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=NodeKind.values), name="node_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=NodeKind.values), name="node_kind_valid"),
             models.CheckConstraint(
                 condition=Q(kind=NodeKind.SUBDISTRICT) | Q(parent__isnull=False),
                 name="node_only_subdistrict_is_root",

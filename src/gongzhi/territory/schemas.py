@@ -33,10 +33,10 @@ class NodeOut(Schema):
 
 
 class NodeDetailOut(NodeOut):
-    ancestors: list[NodeOut] = []
-    co_bodies: list[BodyRef] = []
-    counts: dict[str, int] = {}
-    boundary: dict[str, Any] | None = None
+    ancestors: list[NodeOut]
+    co_bodies: list[BodyRef]
+    counts: dict[str, int]
+    boundary: dict[str, Any] | None
 
 
 class NodeIn(Schema):
@@ -130,15 +130,3 @@ class LocateOut(Schema):
 class ImportOut(Schema):
     created: list[str]
     updated: list[str]
-
-
-def body_ref(body: Any) -> BodyRef:
-    return BodyRef(id=body.id, name=body.name, kind=body.kind)
-
-
-def node_out(node: Any) -> NodeOut:
-    return NodeOut.from_orm(node)
-
-
-def body_out(body: Any) -> BodyOut:
-    return BodyOut.from_orm(body)

@@ -27,7 +27,11 @@ def co_jurisdiction_codes(body_ids: set[int]) -> dict[int, set[str]]:
 
 
 def node_list(
-    *, user: Any, kind: str | None = None, parent_id: int | None = None, within_id: int | None = None,
+    *,
+    user: Any,
+    kind: str | None = None,
+    parent_id: int | None = None,
+    within_id: int | None = None,
     q: str | None = None,
 ) -> QuerySet[Node]:
     qs = Node.objects.restrict(user, "view").select_related("lead_body")
@@ -78,9 +82,7 @@ def children_counts(*, user: Any, node: Node) -> dict[str, int]:
 def co_bodies(*, node: Node) -> list[Body]:
     """Bodies that co-cover ``node``: declared on it or on any of its ancestors."""
     codes = [*ancestor_codes(node.code), node.code]
-    return list(
-        Body.objects.filter(co_jurisdictions__node__code__in=codes).distinct().order_by("kind", "name")
-    )
+    return list(Body.objects.filter(co_jurisdictions__node__code__in=codes).distinct().order_by("kind", "name"))
 
 
 def body_list(*, user: Any, kind: str | None = None, q: str | None = None) -> QuerySet[Body]:
@@ -134,8 +136,9 @@ def locate(*, user: Any, lat: float, lng: float) -> Location:
     grid_id = geo.grid_index().locate(lat=lat, lng=lng)
     if grid_id is None:
         fallback = _fallback_desk(lat=lat, lng=lng)
-        return Location(None, None, fallback, False,
-                        "The point lies outside every grid; the subdistrict desk takes it.")
+        return Location(
+            None, None, fallback, False, "The point lies outside every grid; the subdistrict desk takes it."
+        )
     grid = Node.objects.select_related("lead_body", "parent__lead_body").get(pk=grid_id)
     in_scope = Node.objects.restrict(user, "view").filter(pk=grid.pk).exists()
     return Location(grid, grid.parent, None, in_scope, f"{grid.parent.name if grid.parent else ''} {grid.name}".strip())
@@ -163,7 +166,10 @@ def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int |
                 "id": n.id,
                 "geometry": n.boundary,
                 "properties": {
-                    "id": n.id, "code": n.code, "name": n.name, "kind": n.kind,
+                    "id": n.id,
+                    "code": n.code,
+                    "name": n.name,
+                    "kind": n.kind,
                     "parent_code": n.parent.code if n.parent else None,
                     "parent_name": n.parent.name if n.parent else None,
                     "lead_body": n.lead_body.name,

@@ -29,11 +29,8 @@ def _require(actor: Any, action: str, node: Node, message: str) -> None:
 def next_child_code(parent: Node, kind: str) -> str:
     length = CODE_LENGTH[NodeKind(kind)]
     width = length - len(parent.code)
-    latest = (
-        Node.objects.filter(parent=parent, code__startswith=parent.code)
-        .aggregate(m=Max("code"))["m"]
-    )
-    seq = int(latest[len(parent.code):]) + 1 if latest else 1
+    latest = Node.objects.filter(parent=parent, code__startswith=parent.code).aggregate(m=Max("code"))["m"]
+    seq = int(latest[len(parent.code) :]) + 1 if latest else 1
     if seq >= 10**width:
         raise Conflict(f"{parent.name} has no free child code left ({width} digits).")
     return f"{parent.code}{seq:0{width}d}"
@@ -86,24 +83,44 @@ def create_node(
     lead = Body.objects.get(pk=lead_body_id) if lead_body_id else parent.lead_body
     lat, lng = _centroid(boundary)
     node = Node.objects.create(
-        code=code or next_child_code(parent, kind), name=name.strip(), kind=kind, parent=parent, lead_body=lead,
-        boundary=boundary, centroid_lat=lat, centroid_lng=lng, address=address, floors=floors,
+        code=code or next_child_code(parent, kind),
+        name=name.strip(),
+        kind=kind,
+        parent=parent,
+        lead_body=lead,
+        boundary=boundary,
+        centroid_lat=lat,
+        centroid_lng=lng,
+        address=address,
+        floors=floors,
     )
-    audit.record(actor=actor, action="territory.node_created", obj=node, node_code=node.code,
-                 after=audit.snapshot(node, NODE_AUDIT_FIELDS))
+    audit.record(
+        actor=actor,
+        action="territory.node_created",
+        obj=node,
+        node_code=node.code,
+        after=audit.snapshot(node, NODE_AUDIT_FIELDS),
+    )
     return node
 
 
 @transaction.atomic
 def update_node(
-    *, actor: Any, node_id: int, name: str | None = None, address: str | None = None, floors: int | None = None,
+    *,
+    actor: Any,
+    node_id: int,
+    name: str | None = None,
+    address: str | None = None,
+    floors: int | None = None,
     boundary: dict[str, Any] | None = None,
 ) -> Node:
     node = get_in_scope(Node, actor, node_id, "change", queryset=Node.objects.select_for_update())
     before = audit.snapshot(node, NODE_AUDIT_FIELDS)
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("The place cannot be renamed.", [ErrorDetail(field="name", message="a name is required")])
+            raise ValidationFailed(
+                "The place cannot be renamed.", [ErrorDetail(field="name", message="a name is required")]
+            )
         node.name = name.strip()
     if address is not None:
         node.address = address
@@ -116,8 +133,14 @@ def update_node(
         node.boundary = boundary
         node.centroid_lat, node.centroid_lng = _centroid(boundary)
     node.save()
-    audit.record(actor=actor, action="territory.node_updated", obj=node, node_code=node.code, before=before,
-                 after=audit.snapshot(node, NODE_AUDIT_FIELDS))
+    audit.record(
+        actor=actor,
+        action="territory.node_updated",
+        obj=node,
+        node_code=node.code,
+        before=before,
+        after=audit.snapshot(node, NODE_AUDIT_FIELDS),
+    )
     return node
 
 
@@ -144,9 +167,14 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
     changed = places.update(lead_body=body)
     # A body cannot be both lead and co-body of the same place.
     CoJurisdiction.objects.filter(node__code__startswith=node.code, body=body).delete()
-    audit.record(actor=actor, action="territory.lead_body_changed", obj=node, node_code=node.code,
-                 before={"lead_body": old.pk, "lead_body_name": old.name},
-                 after={"lead_body": body.pk, "lead_body_name": body.name, "places": changed})
+    audit.record(
+        actor=actor,
+        action="territory.lead_body_changed",
+        obj=node,
+        node_code=node.code,
+        before={"lead_body": old.pk, "lead_body_name": old.name},
+        after={"lead_body": body.pk, "lead_body_name": body.name, "places": changed},
+    )
     return changed
 
 
@@ -164,8 +192,13 @@ def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> Co
     if CoJurisdiction.objects.filter(node=node, body=body).exists():
         raise Conflict(f"{body.name} already co-covers {node.name}.")
     row = CoJurisdiction.objects.create(node=node, body=body, note=note)
-    audit.record(actor=actor, action="territory.co_body_added", obj=row, node_code=node.code,
-                 after={"node": node.pk, "body": body.pk, "note": note})
+    audit.record(
+        actor=actor,
+        action="territory.co_body_added",
+        obj=row,
+        node_code=node.code,
+        after={"node": node.pk, "body": body.pk, "note": note},
+    )
     return row
 
 
@@ -177,8 +210,13 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
     row = CoJurisdiction.objects.filter(node=node, body_id=body_id).first()
     if row is None:
         raise ValidationFailed("Not a co-body of this place.", [ErrorDetail(field="body_id", message="not a co-body")])
-    audit.record(actor=actor, action="territory.co_body_removed", obj=row, node_code=node.code,
-                 before={"node": node.pk, "body": body_id})
+    audit.record(
+        actor=actor,
+        action="territory.co_body_removed",
+        obj=row,
+        node_code=node.code,
+        before={"node": node.pk, "body": body_id},
+    )
     row.delete()
 
 
@@ -191,7 +229,13 @@ def _may(actor: Any, label: str, action: str, node: Node) -> bool:
 
 @transaction.atomic
 def create_body(
-    *, actor: Any, name: str, kind: str, node_id: int | None = None, contact_name: str = "", contact_phone: str = "",
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    node_id: int | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
     description: str = "",
 ) -> Body:
     details: list[ErrorDetail] = []
@@ -208,10 +252,21 @@ def create_body(
     allowed = scope.everything or (node is not None and any(node.code.startswith(p) for p in scope.prefixes))
     if not allowed:
         raise Forbidden("You may not add bodies here.")
-    body = Body.objects.create(name=name.strip(), kind=kind, node=node, contact_name=contact_name,
-                               contact_phone=contact_phone, description=description)
-    audit.record(actor=actor, action="territory.body_created", obj=body, node_code=node.code if node else "",
-                 after=audit.snapshot(body))
+    body = Body.objects.create(
+        name=name.strip(),
+        kind=kind,
+        node=node,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        description=description,
+    )
+    audit.record(
+        actor=actor,
+        action="territory.body_created",
+        obj=body,
+        node_code=node.code if node else "",
+        after=audit.snapshot(body),
+    )
     return body
 
 
@@ -245,12 +300,16 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
     """
     details: list[ErrorDetail] = []
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise ValidationFailed("The file is not a GeoJSON FeatureCollection.",
-                               [ErrorDetail(field="type", message="expected \"FeatureCollection\"")])
+        raise ValidationFailed(
+            "The file is not a GeoJSON FeatureCollection.",
+            [ErrorDetail(field="type", message='expected "FeatureCollection"')],
+        )
     raw = data.get("features")
     if not isinstance(raw, list) or not raw:
-        raise ValidationFailed("The FeatureCollection has no features.",
-                               [ErrorDetail(field="features", message="expected a non-empty list")])
+        raise ValidationFailed(
+            "The FeatureCollection has no features.",
+            [ErrorDetail(field="features", message="expected a non-empty list")],
+        )
     grid_len = CODE_LENGTH[NodeKind.GRID]
     parents = {n.code: n for n in Node.objects.filter(kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE])}
     features: list[_Feature] = []
@@ -265,20 +324,33 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
         name = str(props.get("name", "")).strip()
         label = f"{where} ({code or 'no code'})"
         if not re.fullmatch(rf"\d{{{grid_len}}}", code):
-            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
-                                       message=f"{label}: a grid code has {grid_len} digits"))
+            details.append(
+                ErrorDetail(
+                    field=f"{where}.properties.code", row=row, message=f"{label}: a grid code has {grid_len} digits"
+                )
+            )
             continue
         if code in seen:
-            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
-                                       message=f"{label}: code repeats feature {seen[code]}"))
+            details.append(
+                ErrorDetail(
+                    field=f"{where}.properties.code", row=row, message=f"{label}: code repeats feature {seen[code]}"
+                )
+            )
             continue
         seen[code] = row
         if not name:
-            details.append(ErrorDetail(field=f"{where}.properties.name", row=row, message=f"{label}: a name is required"))
+            details.append(
+                ErrorDetail(field=f"{where}.properties.name", row=row, message=f"{label}: a name is required")
+            )
         parent = parents.get(code[: CODE_LENGTH[NodeKind.COMMUNITY]])
         if parent is None:
-            details.append(ErrorDetail(field=f"{where}.properties.code", row=row,
-                                       message=f"{label}: no community or village has code {code[:12]}"))
+            details.append(
+                ErrorDetail(
+                    field=f"{where}.properties.code",
+                    row=row,
+                    message=f"{label}: no community or village has code {code[:12]}",
+                )
+            )
         geom, errs = geo.parse_geometry(feat.get("geometry"), f"{where}.geometry", row)
         for err in errs:
             err.message = f"{label}: {err.message}"
@@ -288,12 +360,19 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
     # Overlaps inside the file.
     for i, j in geo.find_overlaps([f.geom for f in features]):
         a, b = features[i], features[j]
-        details.append(ErrorDetail(field=f"features[{b.row - 1}].geometry", row=b.row,
-                                   message=f"grid {b.code} overlaps grid {a.code} (feature {a.row})"))
+        details.append(
+            ErrorDetail(
+                field=f"features[{b.row - 1}].geometry",
+                row=b.row,
+                message=f"grid {b.code} overlaps grid {a.code} (feature {a.row})",
+            )
+        )
     # Overlaps with stored grids that the file does not replace.
     stored = [
-        (code, boundary) for code, boundary in Node.objects.filter(kind=NodeKind.GRID, boundary__isnull=False)
-        .exclude(code__in=[f.code for f in features]).values_list("code", "boundary")
+        (code, boundary)
+        for code, boundary in Node.objects.filter(kind=NodeKind.GRID, boundary__isnull=False)
+        .exclude(code__in=[f.code for f in features])
+        .values_list("code", "boundary")
     ]
     if stored and features:
         stored_geoms = [shape(b) for _, b in stored]
@@ -302,8 +381,13 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
             for k in tree.query(f.geom, predicate="intersects").tolist():
                 other = stored_geoms[k]
                 if f.geom.intersection(other).area > geo.overlap_tolerance(f.geom, other):
-                    details.append(ErrorDetail(field=f"features[{f.row - 1}].geometry", row=f.row,
-                                               message=f"grid {f.code} overlaps stored grid {stored[k][0]}"))
+                    details.append(
+                        ErrorDetail(
+                            field=f"features[{f.row - 1}].geometry",
+                            row=f.row,
+                            message=f"grid {f.code} overlaps stored grid {stored[k][0]}",
+                        )
+                    )
     if details:
         raise ValidationFailed(f"Nothing was imported: {len(details)} problem(s) in the file.", details)
 
@@ -316,23 +400,47 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
             node = existing.get(f.code)
             if node is not None:
                 if node.kind != NodeKind.GRID:
-                    raise ValidationFailed("Nothing was imported.", [ErrorDetail(
-                        field=f"features[{f.row - 1}].properties.code", row=f.row,
-                        message=f"code {f.code} belongs to a {node.kind}, not a grid")])
+                    raise ValidationFailed(
+                        "Nothing was imported.",
+                        [
+                            ErrorDetail(
+                                field=f"features[{f.row - 1}].properties.code",
+                                row=f.row,
+                                message=f"code {f.code} belongs to a {node.kind}, not a grid",
+                            )
+                        ],
+                    )
                 _require(actor, "change", node, f"You may not change grid {f.code}.")
                 before = audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"])
                 node.name, node.boundary, node.centroid_lat, node.centroid_lng = f.name, f.geometry, lat, lng
                 node.save()
-                audit.record(actor=actor, action="territory.boundary_imported", obj=node, node_code=node.code,
-                             before=before, after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]))
+                audit.record(
+                    actor=actor,
+                    action="territory.boundary_imported",
+                    obj=node,
+                    node_code=node.code,
+                    before=before,
+                    after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]),
+                )
                 result.updated.append(f.code)
             else:
                 _require(actor, "add", f.parent, f"You may not add grids to {f.parent.name}.")
                 node = Node.objects.create(
-                    code=f.code, name=f.name, kind=NodeKind.GRID, parent=f.parent, lead_body=f.parent.lead_body,
-                    boundary=f.geometry, centroid_lat=lat, centroid_lng=lng,
+                    code=f.code,
+                    name=f.name,
+                    kind=NodeKind.GRID,
+                    parent=f.parent,
+                    lead_body=f.parent.lead_body,
+                    boundary=f.geometry,
+                    centroid_lat=lat,
+                    centroid_lng=lng,
                 )
-                audit.record(actor=actor, action="territory.boundary_imported", obj=node, node_code=node.code,
-                             after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]))
+                audit.record(
+                    actor=actor,
+                    action="territory.boundary_imported",
+                    obj=node,
+                    node_code=node.code,
+                    after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]),
+                )
                 result.created.append(f.code)
     return result

@@ -1,0 +1,192 @@
+"""The permission matrix: every role × every scoped model × every action.
+
+For each role placed on its ground in one subdistrict (A), one object is made on that ground and one on the same
+ground in another subdistrict (B). ``restrict(user, action)`` must admit the first exactly when the role policy
+grants the action, and the second never (admins excepted). Through the API, an object out of scope is a 404 whose
+body carries none of the object's personal data.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from gongzhi.accounts.choices import Role
+from gongzhi.accounts.models import RoleAssignment, User
+from gongzhi.accounts.policy import POLICY
+from gongzhi.accounts.tests.factories import UserFactory, user_with_role
+from gongzhi.core import audit
+from gongzhi.core.models import AuditLog
+from gongzhi.core.privacy import mask_phone
+from gongzhi.core.scope import ACTIONS
+from gongzhi.core.testing import Ground, MatrixModel
+from gongzhi.territory.choices import BodyKind, PartyOrgKind
+from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
+from gongzhi.territory.tests.factories import Tree, co_cover
+
+_seq = itertools.count(1)
+
+
+def _body_on(ground: Ground) -> Body:
+    if ground.body is not None:
+        return ground.body
+    return Body.objects.create(
+        name=f"共建单位{next(_seq)}", kind=BodyKind.CO_BUILDING_UNIT, node=ground.node, contact_phone="13700001111"
+    )
+
+
+def _user_on(ground: Ground) -> User:
+    user = UserFactory(phone=f"186{next(_seq):08d}")
+    RoleAssignment.objects.create(user=user, role=Role.GRID_WORKER, node=ground.node)
+    return user
+
+
+MODELS = [
+    MatrixModel(Node, make=lambda g: g.node, detail_url=lambda o: f"/api/v1/territory/nodes/{o.pk}"),
+    MatrixModel(
+        Body,
+        make=_body_on,
+        detail_url=lambda o: f"/api/v1/territory/bodies/{o.pk}",
+        personal=lambda o: [o.contact_phone] if o.contact_phone else [],
+    ),
+    MatrixModel(
+        CoJurisdiction,
+        make=lambda g: CoJurisdiction.objects.create(
+            node=g.node, body=Body.objects.create(name=f"物业{next(_seq)}", kind=BodyKind.PROPERTY_COMPANY)
+        ),
+    ),
+    MatrixModel(
+        PartyOrg,
+        make=lambda g: PartyOrg.objects.create(
+            name=f"党支部{next(_seq)}",
+            kind=PartyOrgKind.GRID_BRANCH,
+            node=g.node,
+            parent=PartyOrg.objects.get(kind=PartyOrgKind.WORKING_COMMITTEE, node__code=g.node.code[:9]),
+        ),
+    ),
+    MatrixModel(
+        User, make=_user_on, detail_url=lambda o: f"/api/v1/accounts/users/{o.pk}", personal=lambda o: [o.phone]
+    ),
+    MatrixModel(
+        RoleAssignment,
+        make=lambda g: RoleAssignment.objects.create(user=UserFactory(), role=Role.GRID_WORKER, node=g.node),
+    ),
+    MatrixModel(
+        AuditLog,
+        make=lambda g: audit.record(
+            actor=None, action="test.event", object_type="test", object_id=next(_seq), node_code=g.node.code
+        ),
+    ),
+]
+
+
+def _ground(role: str, tree: Tree) -> Ground:
+    """Where each role stands in a tree, and the body it acts for."""
+    if role == Role.SUBDISTRICT_OPERATOR:
+        return Ground(tree.subdistrict, None)
+    if role == Role.COMMUNITY_STAFF:
+        return Ground(tree.communities[0], tree.committees[0])
+    if role in (Role.GRID_LEADER, Role.GRID_WORKER, Role.ADMIN, Role.RESIDENT):
+        return Ground(tree.grids[0], None)
+    if role == Role.BUILDING_HEAD:
+        return Ground(tree.buildings[0], None)
+    if role == Role.MEDIATOR:
+        return Ground(tree.communities[0], None)
+    if role == Role.DEPARTMENT_HANDLER:
+        co_cover(tree.grids[0], tree.department)
+        return Ground(tree.grids[0], tree.department)
+    if role == Role.CO_BUILDING_UNIT:
+        unit = Body.objects.create(
+            name=f"共建单位{tree.subdistrict.code}", kind=BodyKind.CO_BUILDING_UNIT, node=tree.communities[0]
+        )
+        return Ground(tree.communities[0], unit)
+    raise AssertionError(role)
+
+
+def _holder(role: str, ground: Ground) -> User:
+    if role in (Role.ADMIN, Role.RESIDENT):
+        return user_with_role(role)
+    node = None if role in (Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT) else ground.node
+    return user_with_role(role, node=node, body=ground.body)
+
+
+def _allowed(role: str, model: type, action: str) -> bool:
+    if role == Role.ADMIN:
+        return True
+    return action in POLICY[role].get(model._meta.label_lower, frozenset())
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("entry", MODELS, ids=lambda e: e.model._meta.label_lower)
+def test_restrict_matrix(role, entry, tree, other_tree):  # type: ignore[no-untyped-def]
+    ground_a, ground_b = _ground(role, tree), _ground(role, other_tree)
+    user = _holder(role, ground_a)
+    mine, theirs = entry.make(ground_a), entry.make(ground_b)
+    manager = entry.model._default_manager
+    for action in ACTIONS:
+        allowed = _allowed(role, entry.model, action)
+        in_scope = manager.restrict(user, action).filter(pk=mine.pk).exists()
+        out_scope = manager.restrict(user, action).filter(pk=theirs.pk).exists()
+        assert in_scope == allowed, f"{role} {action} {entry.model.__name__} on own ground"
+        assert out_scope == (role == Role.ADMIN), f"{role} {action} {entry.model.__name__} on other ground"
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("entry", [m for m in MODELS if m.detail_url], ids=lambda e: e.model._meta.label_lower)
+def test_api_detail_matrix(role, entry, tree, other_tree, api):  # type: ignore[no-untyped-def]
+    ground_a, ground_b = _ground(role, tree), _ground(role, other_tree)
+    user = _holder(role, ground_a)
+    mine, theirs = entry.make(ground_a), entry.make(ground_b)
+    api.as_user(user)
+    visible = _allowed(role, entry.model, "view")
+    response = api.get(entry.detail_url(mine))
+    assert response.status_code == (200 if visible else 404), response.content
+    response = api.get(entry.detail_url(theirs))
+    assert response.status_code == (200 if role == Role.ADMIN else 404)
+    if response.status_code == 404:
+        assert response.json()["error"]["code"] == "not_found"
+    for obj in (mine, theirs):
+        body = api.get(entry.detail_url(obj)).content.decode()
+        for raw in entry.personal(obj) if entry.personal else []:
+            assert raw not in body, "personal data must be masked in the API"
+            if api.get(entry.detail_url(obj)).status_code == 200:
+                assert mask_phone(raw) in body
+
+
+def test_anonymous_sees_nothing(tree):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import AnonymousUser
+
+    for entry in MODELS:
+        assert not entry.model._default_manager.restrict(AnonymousUser(), "view").exists()
+
+
+def test_inactive_user_sees_nothing(tree):  # type: ignore[no-untyped-def]
+    user = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    user.is_active = False
+    user.save()
+    assert not Node.objects.restrict(user, "view").exists()
+
+
+def test_revoked_role_grants_nothing(tree):  # type: ignore[no-untyped-def]
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    RoleAssignment.objects.filter(user=user).update(is_active=False)
+    user = User.objects.get(pk=user.pk)
+    assert not Node.objects.restrict(user, "view").exists()
+
+
+def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[no-untyped-def]
+    worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0], phone="13900000001")
+    stranger = user_with_role(Role.GRID_WORKER, node=other_tree.grids[0], phone="13900000002")
+    api.as_user(worker)
+    for url in (
+        "/api/v1/territory/nodes?page_size=500",
+        "/api/v1/accounts/users",
+        "/api/v1/territory/bodies",
+        "/api/v1/territory/party-orgs",
+        "/api/v1/territory/boundaries",
+    ):
+        body = api.get(url).content.decode()
+        assert other_tree.grids[0].code not in body, url
+        assert stranger.username not in body and "13900000002" not in body, url
+        assert "13900000001" not in body, url  # own phone is masked too, unless revealed
