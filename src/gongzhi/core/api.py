@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from gongzhi.core.models import AuditLog
+from gongzhi.core import selectors
 
 router = Router(tags=["audit"])
 
@@ -28,9 +28,4 @@ class AuditOut(Schema):
 @router.get("", response=list[AuditOut], summary="The audit log within scope")
 @paginate(PageNumberPagination)
 def audit_list(request: HttpRequest, action: str | None = None, object_type: str | None = None):  # type: ignore[no-untyped-def]
-    qs = AuditLog.objects.restrict(request.auth, "view")
-    if action:
-        qs = qs.filter(action=action)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    return qs
+    return selectors.audit_list(user=request.auth, action=action, object_type=object_type)

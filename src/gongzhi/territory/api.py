@@ -113,7 +113,8 @@ def boundaries_import(request: HttpRequest, file: File[UploadedFile] | None = No
 def _read_geojson(request: HttpRequest, file: UploadedFile | None) -> Any:
     import json
 
-    raw = file.read() if file is not None else request.body
+    upload = file or request.FILES.get("file")
+    raw = upload.read() if upload is not None else request.body
     try:
         return json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -1,0 +1,135 @@
+"""Authentication, the common error shape, masking and audited reveal through the API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gongzhi.accounts.choices import Post, Role
+from gongzhi.accounts.models import ApiToken, RoleAssignment
+from gongzhi.accounts.tests.factories import PASSWORD, user_with_role
+from gongzhi.core.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def _token(client, username, password):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/auth/token", data=json.dumps({"username": username, "password": password}),
+                       content_type="application/json")
+
+
+def test_token_is_issued_and_works(tree, client):  # type: ignore[no-untyped-def]
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    response = _token(client, user.username, PASSWORD)
+    assert response.status_code == 200
+    key = response.json()["token"]
+    assert not ApiToken.objects.filter(key_hash=key).exists(), "only the hash is stored"
+    me = client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200 and me.json()["username"] == user.username
+    assert me.json()["roles"][0]["role"] == Role.GRID_WORKER
+
+
+def test_wrong_password_and_lockout(tree, client):  # type: ignore[no-untyped-def]
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    response = _token(client, user.username, "wrong")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "bad_credentials"
+    for _ in range(6):
+        response = _token(client, user.username, "wrong")
+    assert response.status_code == 429 and response.json()["error"]["code"] == "locked_out"
+    assert _token(client, user.username, PASSWORD).status_code == 429, "locked out even with the right password"
+
+
+def test_no_credentials_is_401_in_the_common_shape(client):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/territory/nodes")
+    assert response.status_code == 401
+    assert set(response.json()["error"]) == {"code", "message", "details"}
+    response = client.get("/api/v1/territory/nodes", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+
+
+def test_validation_error_names_the_field(tree, api):  # type: ignore[no-untyped-def]
+    api.as_user(user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict))
+    response = api.post("/api/v1/territory/nodes", {"parent_id": tree.communities[0].pk})
+    assert response.status_code == 400
+    fields = {d["field"] for d in response.json()["error"]["details"]}
+    assert {"kind", "name"} <= fields
+    response = api.post("/api/v1/territory/nodes",
+                        {"parent_id": tree.communities[0].pk, "kind": "building", "name": "楼"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "kind"
+
+
+def test_session_auth_needs_csrf_for_writes(tree, client):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    user = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    assert strict.get("/api/v1/accounts/me").status_code == 200
+    response = strict.post("/api/v1/territory/nodes", data=json.dumps(
+        {"parent_id": tree.communities[0].pk, "kind": "grid", "name": "新网格"}), content_type="application/json")
+    assert response.status_code in (401, 403)
+
+
+def test_create_node_through_the_api_is_audited(tree, api):  # type: ignore[no-untyped-def]
+    staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
+    api.as_user(staff)
+    response = api.post("/api/v1/territory/nodes", {"parent_id": tree.grids[0].pk, "kind": "building",
+                                                    "name": "新建3号楼", "floors": 18})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["code"] == f"{tree.grids[0].code}0002" and body["lead_body"]["id"] == tree.committees[0].pk
+    log = AuditLog.objects.get(action="territory.node_created")
+    assert log.actor == staff and log.after["name"] == "新建3号楼" and log.node_code == body["code"]
+    # Not in another community.
+    response = api.post("/api/v1/territory/nodes", {"parent_id": tree.grids[2].pk, "kind": "building", "name": "x"})
+    assert response.status_code == 404
+
+
+def test_reveal_phone_is_audited_and_scoped(tree, other_tree, api):  # type: ignore[no-untyped-def]
+    staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
+    worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0], phone="13512345678")
+    stranger = user_with_role(Role.GRID_WORKER, node=other_tree.grids[0], phone="13587654321")
+    api.as_user(staff)
+    detail = api.get(f"/api/v1/accounts/users/{worker.pk}").json()
+    assert detail["phone_masked"] == "135****5678"
+    response = api.post(f"/api/v1/accounts/users/{worker.pk}/reveal", {"field": "phone"})
+    assert response.status_code == 200 and response.json()["value"] == "13512345678"
+    log = AuditLog.objects.get(action="privacy.reveal")
+    assert log.actor == staff and log.object_id == str(worker.pk) and log.note == "field=phone"
+    assert api.post(f"/api/v1/accounts/users/{stranger.pk}/reveal", {"field": "phone"}).status_code == 404
+    assert api.post(f"/api/v1/accounts/users/{worker.pk}/reveal", {"field": "password"}).status_code == 400
+    # A grid worker may see colleagues but not reveal their numbers.
+    peer = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    api.as_user(peer)
+    assert api.get(f"/api/v1/accounts/users/{worker.pk}").status_code == 200
+    assert api.post(f"/api/v1/accounts/users/{worker.pk}/reveal", {"field": "phone"}).status_code == 403
+    assert AuditLog.objects.filter(action="privacy.reveal").count() == 1
+
+
+def test_grant_and_revoke_roles(tree, other_tree, api):  # type: ignore[no-untyped-def]
+    operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    newcomer = user_with_role(Role.GRID_WORKER, node=tree.grids[1])
+    api.as_user(operator)
+    response = api.post(f"/api/v1/accounts/users/{newcomer.pk}/roles",
+                        {"role": "grid_leader", "node_id": tree.grids[1].pk, "post": Post.GRID_LEADER})
+    assert response.status_code == 201, response.content
+    assignment_id = response.json()["id"]
+    staff = api.get(f"/api/v1/accounts/staff?node_id={tree.grids[1].pk}").json()
+    assert [s["post"] for s in staff][0] == Post.GRID_LEADER, "the grid leader comes first (1+3+N)"
+    # Not on another subdistrict's ground.
+    response = api.post(f"/api/v1/accounts/users/{newcomer.pk}/roles",
+                        {"role": "grid_leader", "node_id": other_tree.grids[1].pk})
+    assert response.status_code == 404
+    assert api.delete(f"/api/v1/accounts/roles/{assignment_id}").status_code == 204
+    assert not RoleAssignment.objects.get(pk=assignment_id).is_active
+    assert AuditLog.objects.filter(action__in=["accounts.role_granted", "accounts.role_revoked"]).count() == 2
+
+
+def test_only_admins_make_admins(tree, api):  # type: ignore[no-untyped-def]
+    operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    other = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    api.as_user(operator)
+    assert api.post(f"/api/v1/accounts/users/{other.pk}/roles", {"role": "admin"}).status_code == 403
