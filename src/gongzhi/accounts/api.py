@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -17,41 +16,42 @@ from gongzhi.accounts.schemas import (
     user_out,
 )
 from gongzhi.core.errors import NotFound
+from gongzhi.core.http import ApiRequest
 
 auth_router = Router(tags=["auth"])
 router = Router(tags=["accounts"])
 
 
 @auth_router.post("/token", auth=None, response=TokenOut, summary="Exchange username and password for a bearer token")
-def token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+def token(request: ApiRequest, payload: TokenIn) -> TokenOut:
     key, tok = services.issue_token(request=request, username=payload.username, password=payload.password)
     return TokenOut(token=key, expires_at=tok.expires_at.isoformat())
 
 
 @router.get("/me", response=UserOut, summary="The calling user and their roles")
-def me(request: HttpRequest) -> UserOut:
+def me(request: ApiRequest) -> UserOut:
     return user_out(selectors.user_get(user=request.auth, user_id=request.auth.pk))  # type: ignore[attr-defined]
 
 
 @router.get("/users", response=list[UserOut], summary="Users in scope (phones masked)")
 @paginate(PageNumberPagination)
-def users(request: HttpRequest, q: str | None = None, role: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+def users(request: ApiRequest, q: str | None = None, role: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
     return [user_out(u) for u in selectors.user_list(user=request.auth, q=q, role=role, node_id=node_id)]
 
 
 @router.get("/users/{user_id}", response=UserOut)
-def user_detail(request: HttpRequest, user_id: int) -> UserOut:
+def user_detail(request: ApiRequest, user_id: int) -> UserOut:
     return user_out(selectors.user_get(user=request.auth, user_id=user_id))
 
 
 @router.post("/users/{user_id}/reveal", response=RevealOut, summary="Reveal a masked field (audited)")
-def reveal(request: HttpRequest, user_id: int, payload: RevealIn) -> RevealOut:
+def reveal(request: ApiRequest, user_id: int, payload: RevealIn) -> RevealOut:
     value = services.reveal_user_field(actor=request.auth, user_id=user_id, field=payload.field)
     return RevealOut(field=payload.field, value=value)
 
 
 @router.post("/users/{user_id}/roles", response={201: AssignmentOut}, summary="Grant a role on a place or body")
-def grant(request: HttpRequest, user_id: int, payload: GrantIn):  # type: ignore[no-untyped-def]
+def grant(request: ApiRequest, user_id: int, payload: GrantIn):  # type: ignore[no-untyped-def]
     row = services.grant_role(
         actor=request.auth,
         user_id=user_id,
@@ -64,13 +64,13 @@ def grant(request: HttpRequest, user_id: int, payload: GrantIn):  # type: ignore
 
 
 @router.delete("/roles/{assignment_id}", response={204: None}, summary="Revoke a role")
-def revoke(request: HttpRequest, assignment_id: int):  # type: ignore[no-untyped-def]
+def revoke(request: ApiRequest, assignment_id: int):  # type: ignore[no-untyped-def]
     services.revoke_role(actor=request.auth, assignment_id=assignment_id)
     return 204, None
 
 
 @router.get("/staff", response=list[AssignmentOut], summary="Who is posted on a place (grid: 1+3+N)")
-def staff(request: HttpRequest, node_id: int = Query(...)) -> list[AssignmentOut]:  # type: ignore[assignment]
+def staff(request: ApiRequest, node_id: int = Query(...)) -> list[AssignmentOut]:  # type: ignore[assignment]
     from gongzhi.territory import selectors as territory_selectors
 
     try:

@@ -46,7 +46,7 @@ class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
-    objects = GongzhiUserManager()
+    objects = GongzhiUserManager()  # type: ignore[misc]
     scope_rule = UserScopeRule()
 
     class Meta:

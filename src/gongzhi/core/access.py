@@ -12,7 +12,7 @@ M = TypeVar("M", bound=models.Model)
 
 
 def get_in_scope(model: type[M], user: Any, pk: Any, action: str = "view", queryset: Any = None) -> M:
-    base = queryset if queryset is not None else model._default_manager.all()
+    base: Any = queryset if queryset is not None else model._default_manager.all()
     try:
         obj = base.restrict(user, "view").get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]

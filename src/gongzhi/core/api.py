@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.core import selectors
+from gongzhi.core.http import ApiRequest
 
 router = Router(tags=["audit"])
 
@@ -27,5 +27,5 @@ class AuditOut(Schema):
 
 @router.get("", response=list[AuditOut], summary="The audit log within scope")
 @paginate(PageNumberPagination)
-def audit_list(request: HttpRequest, action: str | None = None, object_type: str | None = None):  # type: ignore[no-untyped-def]
+def audit_list(request: ApiRequest, action: str | None = None, object_type: str | None = None):  # type: ignore[no-untyped-def]
     return selectors.audit_list(user=request.auth, action=action, object_type=object_type)

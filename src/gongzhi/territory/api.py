@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import File, Router
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.http import ApiRequest
 from gongzhi.territory import selectors, services
 from gongzhi.territory.schemas import (
     BodyIn,
@@ -29,7 +29,7 @@ router = Router(tags=["territory"])
 @router.get("/nodes", response=list[NodeOut], summary="Places in scope")
 @paginate(PageNumberPagination)
 def nodes(  # type: ignore[no-untyped-def]
-    request: HttpRequest,
+    request: ApiRequest,
     kind: str | None = None,
     parent_id: int | None = None,
     within_id: int | None = None,
@@ -39,7 +39,7 @@ def nodes(  # type: ignore[no-untyped-def]
 
 
 @router.get("/roots", response=list[NodeOut], summary="The topmost places the caller can see")
-def roots(request: HttpRequest) -> list[NodeOut]:
+def roots(request: ApiRequest) -> list[NodeOut]:
     return selectors.scope_roots(user=request.auth)  # type: ignore[return-value]
 
 
@@ -52,40 +52,40 @@ def _detail(user: Any, node: Any) -> Any:
 
 
 @router.get("/nodes/{node_id}", response=NodeDetailOut)
-def node_detail(request: HttpRequest, node_id: int) -> Any:
+def node_detail(request: ApiRequest, node_id: int) -> Any:
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
 @router.post("/nodes", response={201: NodeOut}, summary="Add a place under a parent")
-def node_create(request: HttpRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
+def node_create(request: ApiRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
     return 201, services.create_node(actor=request.auth, **payload.dict())
 
 
 @router.patch("/nodes/{node_id}", response=NodeOut)
-def node_update(request: HttpRequest, node_id: int, payload: NodePatch) -> Any:
+def node_update(request: ApiRequest, node_id: int, payload: NodePatch) -> Any:
     return services.update_node(actor=request.auth, node_id=node_id, **payload.dict(exclude_unset=True))
 
 
 @router.post("/nodes/{node_id}/lead-body", response=NodeDetailOut, summary="Hand a place to another lead body")
-def node_lead_body(request: HttpRequest, node_id: int, payload: LeadBodyIn) -> Any:
+def node_lead_body(request: ApiRequest, node_id: int, payload: LeadBodyIn) -> Any:
     services.set_lead_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, cascade=payload.cascade)
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
 @router.post("/nodes/{node_id}/co-bodies", response={201: NodeDetailOut}, summary="Add a co-body (overlap)")
-def node_add_co_body(request: HttpRequest, node_id: int, payload: CoBodyIn):  # type: ignore[no-untyped-def]
+def node_add_co_body(request: ApiRequest, node_id: int, payload: CoBodyIn):  # type: ignore[no-untyped-def]
     services.add_co_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, note=payload.note)
     return 201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
 @router.delete("/nodes/{node_id}/co-bodies/{body_id}", response={204: None})
-def node_remove_co_body(request: HttpRequest, node_id: int, body_id: int):  # type: ignore[no-untyped-def]
+def node_remove_co_body(request: ApiRequest, node_id: int, body_id: int):  # type: ignore[no-untyped-def]
     services.remove_co_body(actor=request.auth, node_id=node_id, body_id=body_id)
     return 204, None
 
 
 @router.get("/locate", response=LocateOut, summary="The grid (and community) a point lies in")
-def locate(request: HttpRequest, lat: float, lng: float) -> Any:
+def locate(request: ApiRequest, lat: float, lng: float) -> Any:
     result = selectors.locate(user=request.auth, lat=lat, lng=lng)
     return {
         "lat": lat,
@@ -99,18 +99,18 @@ def locate(request: HttpRequest, lat: float, lng: float) -> Any:
 
 
 @router.get("/boundaries", summary="Boundaries as a GeoJSON FeatureCollection (grids by default)")
-def boundaries_export(request: HttpRequest, kind: str = "grid", within_id: int | None = None) -> dict[str, Any]:
+def boundaries_export(request: ApiRequest, kind: str = "grid", within_id: int | None = None) -> dict[str, Any]:
     return selectors.boundaries_geojson(user=request.auth, kind=kind, within_id=within_id)
 
 
 @router.post("/boundaries/import", response={200: ImportOut}, summary="Import grid boundaries (GeoJSON)")
-def boundaries_import(request: HttpRequest, file: File[UploadedFile] | None = None):  # type: ignore[no-untyped-def]
+def boundaries_import(request: ApiRequest, file: File[UploadedFile] | None = None):  # type: ignore[no-untyped-def]
     data = _read_geojson(request, file)
     result = services.import_grid_boundaries(actor=request.auth, data=data)
     return 200, ImportOut(created=result.created, updated=result.updated)
 
 
-def _read_geojson(request: HttpRequest, file: UploadedFile | None) -> Any:
+def _read_geojson(request: ApiRequest, file: UploadedFile | None) -> Any:
     import json
 
     upload = file or request.FILES.get("file")
@@ -126,21 +126,21 @@ def _read_geojson(request: HttpRequest, file: UploadedFile | None) -> Any:
 
 @router.get("/bodies", response=list[BodyOut], summary="Organisations in scope")
 @paginate(PageNumberPagination)
-def bodies(request: HttpRequest, kind: str | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
+def bodies(request: ApiRequest, kind: str | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
     return selectors.body_list(user=request.auth, kind=kind, q=q)
 
 
 @router.get("/bodies/{body_id}", response=BodyOut)
-def body_detail(request: HttpRequest, body_id: int) -> Any:
+def body_detail(request: ApiRequest, body_id: int) -> Any:
     return selectors.body_get(user=request.auth, body_id=body_id)
 
 
 @router.post("/bodies", response={201: BodyOut})
-def body_create(request: HttpRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
+def body_create(request: ApiRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
     return 201, services.create_body(actor=request.auth, **payload.dict())
 
 
 @router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")
 @paginate(PageNumberPagination)
-def party_orgs(request: HttpRequest, kind: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+def party_orgs(request: ApiRequest, kind: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
     return selectors.party_org_list(user=request.auth, kind=kind, node_id=node_id)
