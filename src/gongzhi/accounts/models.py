@@ -104,7 +104,7 @@ class User(AbstractUser):
                 return grant.scope
             if action in allowed_actions(grant.role, model_label):
                 result = result | grant.scope
-        if action == "view" and model_label == "accounts.user":
+        if action == "view":  # one's own rows (own user record, own reports) where a model names an owner
             result = result | Scope(user_id=self.pk)
         return result
 

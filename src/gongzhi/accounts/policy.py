@@ -13,8 +13,16 @@ VIEW_REVEAL = frozenset({"view", "reveal"})
 EDIT = frozenset({"view", "add", "change"})
 MANAGE = frozenset({"view", "add", "change", "delete"})
 
+CASE_WORK = frozenset({"view", "add", "change", "reveal"})
+CASE_REPORT = frozenset({"view", "add", "change"})
+CASE_REFERENCE = {"cases.category": VIEW, "cases.deadlinerule": VIEW, "cases.calendarday": VIEW}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_WORK,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": EDIT,
         "territory.body": EDIT,
         "territory.cojurisdiction": MANAGE,
@@ -24,6 +32,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.COMMUNITY_STAFF: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_WORK,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": EDIT,
         "territory.body": VIEW,
         "territory.cojurisdiction": VIEW,
@@ -33,6 +45,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.GRID_LEADER: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_WORK,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": VIEW | {"change"},
         "territory.body": VIEW,
         "territory.cojurisdiction": VIEW,
@@ -41,6 +57,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.GRID_WORKER: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_WORK,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": VIEW,
         "territory.body": VIEW,
         "territory.cojurisdiction": VIEW,
@@ -49,24 +69,40 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.BUILDING_HEAD: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_REPORT,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": VIEW,
         "territory.body": VIEW,
         "territory.partyorg": VIEW,
     },
     Role.MEDIATOR: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_REPORT,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": VIEW,
         "territory.body": VIEW,
         "territory.partyorg": VIEW,
         "accounts.user": VIEW,
     },
     Role.DEPARTMENT_HANDLER: {
+        **CASE_REFERENCE,
+        "cases.case": CASE_REPORT,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.node": VIEW,
         "territory.body": VIEW,
     },
     Role.CO_BUILDING_UNIT: {
+        **CASE_REFERENCE,
+        "cases.case": VIEW,
+        "cases.caseevent": VIEW,
+        "cases.attachment": VIEW,
         "territory.body": VIEW,
     },
-    Role.RESIDENT: {},
+    Role.RESIDENT: {**CASE_REFERENCE},
     Role.ADMIN: {},  # admins are handled as "everything" before the table is read
 }
 

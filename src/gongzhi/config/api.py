@@ -10,6 +10,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from gongzhi.accounts.api import auth_router
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.accounts.auth import API_AUTH
+from gongzhi.cases.api import public_router as cases_public_router
+from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
 from gongzhi.territory.api import router as territory_router
@@ -75,3 +77,5 @@ api.add_router("/auth", auth_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/territory", territory_router)
 api.add_router("/audit", core_router)
+api.add_router("/cases/public", cases_public_router)
+api.add_router("/cases", cases_router)

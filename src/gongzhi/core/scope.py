@@ -11,6 +11,8 @@ to the territory with a :class:`ScopeRule` (class attribute ``scope_rule``):
 * ``body``: the path to an organisation (``"pk"`` for a body itself); in scope when it is one of the user's bodies.
 * ``owner``: the path to a user; a user always sees rows they own.
 * ``unplaced``: rows with no node at all (district departments, courts) are visible to anyone holding the right.
+* ``extra_node``: a second path to a node that also admits the row (a case's handling grid beside its place).
+* ``everyone``: reference data: any user holding the right somewhere sees every row.
 * ``ancestors``: also admit rows whose node is an *ancestor* of the user's ground (a grid worker sees their
   community and subdistrict as context, e.g. to show the lead body). Used by organisation-like models.
 
@@ -90,18 +92,24 @@ class ScopeRule:
     owner: str | None = None
     ancestors: bool = False
     unplaced: bool = False
+    extra_node: str | None = None
+    everyone: bool = False
 
     def q(self, scope: Scope) -> Q:
         """The filter admitting exactly the rows in ``scope``. Never matches anything for an empty scope."""
         if scope.everything:
             return Q()
+        if self.everyone and (scope.prefixes or scope.lead_bodies or scope.bodies):
+            return Q()
         q = Q(pk__in=[])
         prefixes = minimal_prefixes(scope.prefixes)
         code_paths: list[str] = []
-        if self.node is not None:
-            code_paths.append(_join(self.node, "code"))
+        for node_path in (self.node, self.extra_node):
+            if node_path is None:
+                continue
+            code_paths.append(_join(node_path, "code"))
             if scope.lead_bodies:
-                q |= Q(**{_join(self.node, "lead_body__in"): sorted(scope.lead_bodies)})
+                q |= Q(**{_join(node_path, "lead_body__in"): sorted(scope.lead_bodies)})
         if self.code is not None:
             code_paths.append(self.code)
         for path in code_paths:

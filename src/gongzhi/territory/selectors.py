@@ -178,3 +178,35 @@ def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int |
             for n in rows
         ],
     }
+
+
+def nearest_building(*, grid: Node, lat: float, lng: float, within_m: float = 80.0) -> Node | None:
+    """The building of ``grid`` nearest to a point, if one stands within ``within_m`` metres."""
+    best: tuple[float, Node] | None = None
+    for b in Node.objects.filter(parent=grid, kind=NodeKind.BUILDING, centroid_lat__isnull=False).select_related(
+        "lead_body"
+    ):
+        dy = (b.centroid_lat - lat) * 111_000  # type: ignore[operator]
+        dx = (b.centroid_lng - lng) * 111_000 * 0.745  # type: ignore[operator]  # cos(41.9°)
+        d = (dx * dx + dy * dy) ** 0.5
+        if d <= within_m and (best is None or d < best[0]):
+            best = (d, b)
+    return best[1] if best else None
+
+
+def building_by_address(*, address: str) -> Node | None:
+    """A building whose name or address appears in a free-text address (e.g. "金禾家苑3号楼2单元")."""
+    text = address.strip()
+    if not text:
+        return None
+    candidates = Node.objects.filter(kind=NodeKind.BUILDING).select_related("lead_body")
+    exact = candidates.filter(Q(name=text) | Q(address=text)).first()
+    if exact is not None:
+        return exact
+    for b in candidates.filter(Q(name__in=[text[:i] for i in range(len(text), 2, -1)])).order_by("-name")[:1]:
+        return b
+    return None
+
+
+def default_desk() -> Node | None:
+    return Node.objects.filter(kind=NodeKind.SUBDISTRICT).select_related("lead_body").order_by("code").first()

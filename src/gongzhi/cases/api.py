@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import File, Query, Router
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.throttling import AnonRateThrottle
+
+from gongzhi.cases import selectors, services, workflow
+from gongzhi.cases.schemas import (
+    ActionIn,
+    AttachmentOut,
+    CaseDetailOut,
+    CaseFilters,
+    CaseIn,
+    CaseOut,
+    CategoryOut,
+    EventOut,
+    HandoverIn,
+    PublicCaseIn,
+    PublicCaseOut,
+    RateIn,
+    SimilarOut,
+)
+from gongzhi.core.errors import NotFound
+from gongzhi.core.http import ApiRequest
+
+router = Router(tags=["cases"])
+
+
+def _detail(user: Any, case: Any) -> Any:
+    case.allowed_actions = [t.action for t in workflow.allowed_actions(user, case)]
+    return case
+
+
+@router.get("/categories", response=list[CategoryOut], summary="The case taxonomy (大类/小类)")
+def categories(request: ApiRequest) -> Any:
+    return selectors.active_categories()
+
+
+@router.get("", response=list[CaseOut], summary="Cases in scope, filtered")
+@paginate(PageNumberPagination)
+def case_list(request: ApiRequest, filters: Query[CaseFilters]):  # type: ignore[no-untyped-def]
+    return selectors.case_list(user=request.auth, **filters.dict())
+
+
+@router.post("", response={201: CaseDetailOut}, summary="Take a case in")
+def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untyped-def]
+    case = services.report_case(actor=request.auth, **payload.dict())
+    return 201, _detail(request.auth, selectors.case_get(user=request.auth, case_id=case.pk))
+
+
+@router.get("/todo", response=list[CaseOut], summary="My to-do: mine and my ground's open cases, overdue first")
+@paginate(PageNumberPagination)
+def todo(request: ApiRequest):  # type: ignore[no-untyped-def]
+    return selectors.todo(user=request.auth)
+
+
+@router.get("/similar", response=list[SimilarOut], summary="Open cases like a new report (duplicate check)")
+def similar(
+    request: ApiRequest,
+    category_id: int,
+    lat: float | None = None,
+    lng: float | None = None,
+    text: str = "",
+    node_id: int | None = None,
+) -> Any:
+    pairs = selectors.similar_open_cases(
+        user=request.auth, category_id=category_id, lat=lat, lng=lng, text=text, node_id=node_id
+    )
+    return [{"case": c, "score": s} for c, s in pairs]
+
+
+@router.get("/{case_id}", response=CaseDetailOut)
+def case_detail(request: ApiRequest, case_id: int) -> Any:
+    return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+
+
+@router.get("/{case_id}/timeline", response=list[EventOut], summary="The case's timeline")
+def case_timeline(request: ApiRequest, case_id: int) -> Any:
+    case = selectors.case_get(user=request.auth, case_id=case_id)
+    return selectors.timeline(user=request.auth, case=case)
+
+
+@router.post("/{case_id}/actions/{action}", response=CaseDetailOut, summary="Take a workflow action")
+def case_action(request: ApiRequest, case_id: int, action: str, payload: ActionIn) -> Any:
+    data = payload.dict(exclude={"note", "public"})
+    workflow.perform(
+        actor=request.auth,
+        case_id=case_id,
+        action=action,
+        note=payload.note,
+        public=payload.public,
+        payload={k: v for k, v in data.items() if v is not None},
+    )
+    return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+
+
+@router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")
+def case_attach(request: ApiRequest, case_id: int, files: File[list[UploadedFile]], note: str = ""):  # type: ignore[no-untyped-def]
+    return 201, services.add_attachments(actor=request.auth, case_id=case_id, files=list(files), note=note)
+
+
+@router.post("/{case_id}/handover", response=CaseDetailOut, summary="Hand the case to another person (首问负责)")
+def case_handover(request: ApiRequest, case_id: int, payload: HandoverIn) -> Any:
+    services.hand_over(actor=request.auth, case_id=case_id, to_user_id=payload.to_user_id, note=payload.note)
+    return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+
+
+@router.get("/{case_id}/similar", response=list[SimilarOut], summary="Possible duplicates of this case")
+def case_similar(request: ApiRequest, case_id: int) -> Any:
+    case = selectors.case_get(user=request.auth, case_id=case_id)
+    pairs = selectors.similar_open_cases(
+        user=request.auth,
+        category_id=case.category_id,
+        lat=case.lat,
+        lng=case.lng,
+        text=f"{case.title} {case.description}",
+        node_id=case.node_id,
+        exclude_id=case.pk,
+        now=case.reported_at,
+    )
+    return [{"case": c, "score": s} for c, s in pairs]
+
+
+public_router = Router(tags=["public"], auth=None)
+
+
+def _public(case: Any) -> dict[str, Any]:
+    return {
+        "number": case.number,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "title": case.title,
+        "category": str(case.category),
+        "reported_at": case.reported_at,
+        "merged_into_number": case.merged_into.number if case.merged_into_id else None,
+        "rating": case.rating,
+        "timeline": selectors.timeline(user=None, case=case.merged_into or case, public_only=True),
+    }
+
+
+@public_router.post(
+    "/report",
+    response={201: PublicCaseOut},
+    throttle=[AnonRateThrottle("20/h")],
+    summary="A resident reports a problem (no account)",
+)
+def public_report(request: ApiRequest, payload: PublicCaseIn):  # type: ignore[no-untyped-def]
+    case = services.report_case(actor=None, channel="resident", **payload.dict())
+    return 201, _public(case)
+
+
+@public_router.get(
+    "/track", response=PublicCaseOut, throttle=[AnonRateThrottle("60/h")], summary="Follow a case by number and phone"
+)
+def public_track(request: ApiRequest, number: str, phone: str) -> Any:
+    case = selectors.public_case(number=number, phone=phone)
+    if case is None:
+        raise NotFound("No case with this number and phone.")
+    return _public(case)
+
+
+@public_router.post(
+    "/rate", response=PublicCaseOut, throttle=[AnonRateThrottle("20/h")], summary="Rate a closed case (满意度评价)"
+)
+def public_rate(request: ApiRequest, payload: RateIn) -> Any:
+    case = selectors.public_case(number=payload.number, phone=payload.phone)
+    if case is None:
+        raise NotFound("No case with this number and phone.")
+    workflow.perform_resident_rating(case=case, rating=payload.rating, resolved=payload.resolved, note=payload.note)
+    case.refresh_from_db()
+    return _public(case)

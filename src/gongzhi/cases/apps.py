@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "gongzhi.cases"
+    label = "cases"
+    verbose_name = "Cases"

@@ -1,0 +1,78 @@
+"""Deadlines: per category × urgency × step, in working hours or days on the work calendar.
+
+Rules are looked up on the category, then its major class, then the default rule for any category, then the
+built-in limits below. The clock of a case is the limit of the step it is in; a background task marks cases whose
+clock ran out as overdue and escalates them (``tasks.check_deadlines``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from gongzhi.cases.calendar import WorkCalendar
+from gongzhi.cases.choices import OPEN_STATUSES, DeadlineUnit, Step, Urgency
+from gongzhi.cases.models import Case, DeadlineRule
+
+H, D = DeadlineUnit.WORKING_HOURS, DeadlineUnit.WORKING_DAYS
+# Built-in limits (amount, unit) when no rule is stored: dispatch and acknowledge in hours, disposal in days.
+DEFAULT_LIMITS: dict[str, dict[str, tuple[int, str]]] = {
+    Urgency.A: {Step.DISPATCH: (1, H), Step.ACKNOWLEDGE: (1, H), Step.DISPOSE: (4, H), Step.VERIFY: (2, H)},
+    Urgency.B: {Step.DISPATCH: (2, H), Step.ACKNOWLEDGE: (4, H), Step.DISPOSE: (3, D), Step.VERIFY: (1, D)},
+    Urgency.C: {Step.DISPATCH: (4, H), Step.ACKNOWLEDGE: (1, D), Step.DISPOSE: (10, D), Step.VERIFY: (2, D)},
+}
+
+
+def limit_for(case: Case, step: str) -> tuple[int, str]:
+    category_ids = [case.category_id]
+    parent_id = getattr(case.category, "parent_id", None)
+    if parent_id:
+        category_ids.append(parent_id)
+    rules = {
+        r.category_id: r
+        for r in DeadlineRule.objects.filter(urgency=case.urgency, step=step).filter(category_id__in=category_ids)
+    }
+    for cid in category_ids:
+        if cid in rules:
+            return rules[cid].amount, rules[cid].unit
+    default = DeadlineRule.objects.filter(urgency=case.urgency, step=step, category__isnull=True).first()
+    if default is not None:
+        return default.amount, default.unit
+    return DEFAULT_LIMITS[case.urgency][step]
+
+
+def start_clock(case: Case, step: str, now: datetime, calendar: WorkCalendar | None = None) -> None:
+    amount, unit = limit_for(case, step)
+    case.due_step = step
+    case.due_at = (calendar or WorkCalendar.load()).add(now, amount, unit)
+    case.is_overdue = False
+
+
+def stop_clock(case: Case) -> None:
+    case.due_step = ""
+    case.due_at = None
+    case.is_overdue = False
+
+
+def keep_clock(case: Case) -> None:
+    """The step's clock runs on (e.g. starting work after acknowledging: disposal is still what is timed)."""
+
+
+def mark_overdue(*, now: datetime) -> list[int]:
+    """Flag open cases whose clock ran out; return the ids newly flagged (each is then escalated once)."""
+    with transaction.atomic():
+        ids = list(
+            Case.objects.select_for_update(skip_locked=True)
+            .filter(status__in=OPEN_STATUSES, due_at__lt=now, is_overdue=False)
+            .values_list("id", flat=True)[:5000]
+        )
+        if ids:
+            Case.objects.filter(pk__in=ids).update(is_overdue=True, overdue_count=F("overdue_count") + 1)
+    return ids
+
+
+def overdue_summary(cases: Any) -> dict[str, int]:
+    return {"overdue": cases.filter(is_overdue=True).count()}

@@ -1,0 +1,300 @@
+"""Cases: problems, requests and complaints, from intake to rating.
+
+A case's ``status`` is written only by ``cases/workflow.py`` (a test enforces it). Every case has exactly one place
+(``node``, never null: an unplaceable case sits on the subdistrict, flagged ``unplaced``) and exactly one owning
+body (``owner_body``, NOT NULL).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases.choices import Channel, ClosedKind, DeadlineUnit, Rating, Status, Step, Tier, Urgency
+from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.scope import ScopedManager, ScopeRule
+
+
+class Category(TimeStampedModel):
+    """Two-level taxonomy (大类/小类) with codes; editable in the admin."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("major class"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    default_urgency = models.CharField(_("default urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_rule = ScopeRule(everyone=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+
+
+class DeadlineRule(TimeStampedModel):
+    """How long a step may take, per category (or any category) and urgency."""
+
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadline_rules",
+        help_text=_("Empty: the default for every category."),
+    )
+    urgency = models.CharField(_("urgency"), max_length=1, choices=Urgency.choices)
+    step = models.CharField(_("step"), max_length=16, choices=Step.choices)
+    amount = models.PositiveIntegerField(_("amount"))
+    unit = models.CharField(_("unit"), max_length=16, choices=DeadlineUnit.choices)
+
+    scope_rule = ScopeRule(everyone=True)
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency", "step"], name="deadline_rule_unique"),
+            models.UniqueConstraint(
+                fields=["urgency", "step"], condition=Q(category__isnull=True), name="deadline_rule_default_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or '*'} {self.urgency} {self.step}: {self.amount} {self.unit}"
+
+
+class CalendarDay(TimeStampedModel):
+    """An exception to the Monday–Friday week: a holiday (not worked) or a make-up working day (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    scope_rule = ScopeRule(everyone=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("work calendar")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class Case(TimeStampedModel):
+    number = models.CharField(_("case number"), max_length=24, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
+    urgency = models.CharField(_("urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED, db_index=True
+    )
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.GRID)
+
+    node = models.ForeignKey("territory.Node", verbose_name=_("place"), on_delete=models.PROTECT, related_name="cases")
+    unplaced = models.BooleanField(
+        _("location not matched"),
+        default=False,
+        db_index=True,
+        help_text=_("The location matched no grid: the subdistrict desk holds it."),
+    )
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    owner_body = models.ForeignKey(
+        "territory.Body", verbose_name=_("owning body"), on_delete=models.PROTECT, related_name="owned_cases"
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cases",
+    )
+    handler_body = models.ForeignKey(
+        "territory.Body",
+        verbose_name=_("handling body"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+    )
+    handler_node = models.ForeignKey(
+        "territory.Node",
+        verbose_name=_("handling grid or community"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+    )
+    dispatcher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dispatcher"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dispatched_cases",
+    )
+    reporter_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    hotline_ticket = models.CharField(_("hotline ticket"), max_length=40, null=True, blank=True, unique=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+
+    due_step = models.CharField(_("clocked step"), max_length=16, choices=Step.choices, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
+    overdue_count = models.PositiveSmallIntegerField(_("missed deadlines"), default=0)
+    postponed_until = models.DateTimeField(_("postponed until"), null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("rework count"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
+    escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    fixed_on_spot = models.BooleanField(_("fixed on the spot"), default=False)
+
+    closed_kind = models.CharField(_("closed as"), max_length=16, choices=ClosedKind.choices, blank=True)
+    rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices, blank=True)
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+
+    reported_at = models.DateTimeField(_("reported at"), db_index=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    disposed_at = models.DateTimeField(_("disposed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+
+    scope_rule = ScopeRule(node="node", body="handler_body", owner="reporter_user", extra_node="handler_node")
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="case_status_due"),
+            models.Index(fields=["node", "status"], name="case_node_status"),
+            models.Index(fields=["category", "status"], name="case_category_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.MERGED) | Q(merged_into__isnull=False), name="case_merged_has_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline: who did what, from which state to which, when, with a note."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("by"), max_length=60, blank=True)
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    public = models.BooleanField(_("shown to the reporter"), default=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(node="case__node", body="case__handler_body", extra_node="case__handler_node")
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(TimeStampedModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="cases/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=60)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_rule = ScopeRule(node="case__node", body="case__handler_body", extra_node="case__handler_node")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """A message to a person about a case: at most one per (case, recipient, topic) — never the same twice."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    phone = models.CharField(max_length=20, blank=True, help_text=_("For reporters without an account (SMS)."))
+    topic = models.CharField(max_length=48)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(owner="user")
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user", "topic"], condition=Q(user__isnull=False), name="notification_once_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "phone", "topic"], condition=Q(user__isnull=True), name="notification_once_per_phone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.message

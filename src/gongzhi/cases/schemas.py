@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Schema
+
+from gongzhi.core.privacy import mask_phone
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    default_urgency: str
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    status_label: str
+    category: CategoryOut
+    urgency: str
+    channel: str
+    tier: int
+    tier_label: str
+    node: Ref
+    node_code: str
+    unplaced: bool
+    lat: float | None
+    lng: float | None
+    address: str
+    owner_body: Ref
+    handler_body: Ref | None
+    handler_node: Ref | None
+    reporter_name: str
+    reporter_phone_masked: str
+    due_step: str
+    due_at: datetime | None
+    is_overdue: bool
+    rework_count: int
+    escalation_count: int
+    fixed_on_spot: bool
+    merged_into_id: int | None
+    closed_kind: str
+    rating: str
+    resolved: bool | None
+    reported_at: datetime
+    closed_at: datetime | None
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_tier_label(obj: Any) -> str:
+        return str(obj.get_tier_display())
+
+    @staticmethod
+    def resolve_node_code(obj: Any) -> str:
+        return str(obj.node.code)
+
+    @staticmethod
+    def resolve_reporter_phone_masked(obj: Any) -> str:
+        return mask_phone(obj.reporter_phone)
+
+
+class CaseDetailOut(CaseOut):
+    description: str
+    tracking_code: str
+    allowed_actions: list[str]
+
+
+class CaseIn(Schema):
+    channel: str
+    title: str
+    category_id: int
+    description: str = ""
+    urgency: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str = ""
+    node_id: int | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    fixed_on_spot_note: str = ""
+
+
+class PublicCaseIn(Schema):
+    title: str
+    category_id: int
+    description: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str
+
+
+class PublicCaseOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    title: str
+    category: str
+    reported_at: datetime
+    merged_into_number: str | None
+    rating: str
+    timeline: list[EventOut]
+
+
+class ActionIn(Schema):
+    note: str = ""
+    public: bool | None = None
+    handler_body_id: int | None = None
+    handler_node_id: int | None = None
+    into_case_id: int | None = None
+    rating: str | None = None
+    resolved: bool | None = None
+    until: datetime | None = None
+    special: bool = False
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime
+    actor_label: str
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+    public: bool
+    attachments: list[AttachmentOut] = []
+
+    @staticmethod
+    def resolve_attachments(obj: Any) -> list[Any]:
+        return list(obj.attachments.all())
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/cases/attachments/{obj.id}/"
+
+
+class SimilarOut(Schema):
+    case: CaseOut
+    score: float
+
+
+class HandoverIn(Schema):
+    to_user_id: int
+    note: str
+
+
+class RateIn(Schema):
+    number: str
+    phone: str
+    rating: str
+    resolved: bool | None = None
+    note: str = ""
+
+
+class CaseFilters(Schema):
+    status: list[str] | None = None
+    category_id: int | None = None
+    node_id: int | None = None
+    body_id: int | None = None
+    overdue: bool | None = None
+    unplaced: bool | None = None
+    channel: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+    open_only: bool = False
+
+
+EventOut.model_rebuild()
+PublicCaseOut.model_rebuild()

@@ -1,0 +1,171 @@
+"""Reads of cases, always within the caller's scope."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Any
+
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from gongzhi.cases.choices import OPEN_STATUSES, Status
+from gongzhi.cases.models import Case, CaseEvent, Category
+from gongzhi.core.access import get_in_scope
+
+
+def active_categories() -> QuerySet[Category]:
+    """The taxonomy is public reference data (the resident report form needs it without an account)."""
+    return Category.objects.filter(is_active=True).select_related("parent").order_by("code")
+
+
+def _base(user: Any, action: str = "view") -> QuerySet[Case]:
+    return Case.objects.restrict(user, action).select_related(
+        "category", "category__parent", "node", "owner_body", "handler_body", "handler_node", "owner_user"
+    )
+
+
+def case_list(
+    *,
+    user: Any,
+    status: list[str] | None = None,
+    category_id: int | None = None,
+    node_id: int | None = None,
+    body_id: int | None = None,
+    overdue: bool | None = None,
+    unplaced: bool | None = None,
+    channel: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    text: str | None = None,
+    open_only: bool = False,
+) -> QuerySet[Case]:
+    qs = _base(user)
+    if status:
+        qs = qs.filter(status__in=status)
+    if open_only:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if category_id:
+        qs = qs.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    if node_id:
+        from gongzhi.territory import selectors as territory
+
+        node = territory.node_get(user=user, node_id=node_id)
+        qs = qs.filter(node__code__startswith=node.code)
+    if body_id:
+        qs = qs.filter(Q(owner_body_id=body_id) | Q(handler_body_id=body_id))
+    if overdue is not None:
+        qs = qs.filter(is_overdue=overdue)
+    if unplaced is not None:
+        qs = qs.filter(unplaced=unplaced)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if date_from:
+        qs = qs.filter(reported_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(reported_at__date__lte=date_to)
+    if text:
+        qs = qs.filter(
+            Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(number__startswith=text)
+            | Q(address__icontains=text)
+        )
+    return qs.order_by("-reported_at", "-id")
+
+
+def case_get(*, user: Any, case_id: int) -> Case:
+    return get_in_scope(Case, user, case_id, queryset=_base(user))
+
+
+def todo(*, user: Any) -> QuerySet[Case]:
+    """A grid worker's to-do: open cases they own or that sit on their ground; overdue first, then by due time."""
+    qs = _base(user, "change").filter(status__in=OPEN_STATUSES)
+    return qs.annotate(
+        mine=When_(When(owner_user_id=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("-is_overdue", "mine", "due_at", "-reported_at")
+
+
+def intake_queue(*, user: Any) -> QuerySet[Case]:
+    return (
+        _base(user, "change")
+        .filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
+        .order_by("-unplaced", "-is_overdue", "reported_at")
+    )
+
+
+def overdue_board(*, user: Any) -> QuerySet[Case]:
+    return _base(user).filter(status__in=OPEN_STATUSES, is_overdue=True).order_by("due_at")
+
+
+def timeline(*, user: Any | None, case: Case, public_only: bool = False) -> list[CaseEvent]:
+    events = CaseEvent.objects.filter(case=case).select_related("actor").prefetch_related("attachments")
+    if public_only:
+        events = events.filter(public=True)
+    return list(events.order_by("at", "id"))
+
+
+def public_case(*, number: str, phone: str) -> Case | None:
+    """A resident's own case by number and the phone they reported with (no account)."""
+    case = Case.objects.select_related("category", "node", "merged_into").filter(number=number.strip()).first()
+    if case is None or not phone.strip() or case.reporter_phone != phone.strip():
+        return None
+    return case
+
+
+def _distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    dy = (lat2 - lat1) * 111_000
+    dx = (lng2 - lng1) * 111_000 * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, dy)
+
+
+def similar_open_cases(
+    *,
+    user: Any,
+    category_id: int,
+    lat: float | None,
+    lng: float | None,
+    text: str,
+    node_id: int | None = None,
+    exclude_id: int | None = None,
+    radius_m: float = 300,
+    days: int = 14,
+    now: datetime | None = None,
+    limit: int = 5,
+) -> list[tuple[Case, float]]:
+    """Open cases of the same category, near (distance), recent (time) and alike (text), best first.
+
+    Score in [0, 1]: 0.4 × nearness + 0.3 × recency + 0.3 × text similarity; only candidates within the radius (or
+    on the same place, when there is no point) and the time window are considered.
+    """
+    now = now or timezone.now()
+    qs = _base(user).filter(
+        status__in=OPEN_STATUSES, category_id=category_id, reported_at__gte=now - timedelta(days=days)
+    )
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    if lat is not None and lng is not None:
+        dlat = radius_m / 111_000
+        dlng = radius_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+        qs = qs.filter(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
+    elif node_id is not None:
+        qs = qs.filter(node_id=node_id)
+    else:
+        return []
+    scored = []
+    for c in qs[:200]:
+        if lat is not None and lng is not None and c.lat is not None and c.lng is not None:
+            d = _distance_m(lat, lng, c.lat, c.lng)
+            if d > radius_m:
+                continue
+            near = 1 - d / radius_m
+        else:
+            near = 0.5
+        age = (now - c.reported_at).total_seconds() / 86400
+        recent = max(0.0, 1 - age / days)
+        alike = SequenceMatcher(None, text, f"{c.title} {c.description}").ratio() if text else 0.0
+        scored.append((c, round(0.4 * near + 0.3 * recent + 0.3 * alike, 3)))
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:limit]

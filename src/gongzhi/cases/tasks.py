@@ -1,0 +1,41 @@
+"""Background work (the Tasks API of the django-tasks backport; database backend outside tests).
+
+``check_deadlines`` marks cases whose clock ran out as overdue and escalates each once. Run it every few minutes:
+``gongzhi check_deadlines`` enqueues it (cron), and ``gongzhi db_worker`` executes the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+from django_tasks import task
+
+from gongzhi.cases import deadlines, workflow
+from gongzhi.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    now = now or timezone.now()
+    ids = deadlines.mark_overdue(now=now)
+    escalated = 0
+    for case_id in ids:
+        try:
+            workflow.perform(
+                actor=None,
+                case_id=case_id,
+                action="escalate",
+                note="Deadline missed: escalated automatically.",
+                now=now,
+            )
+            escalated += 1
+        except DomainError as exc:  # already at the top tier, or moved on meanwhile
+            log.info("case %s not escalated: %s", case_id, exc.message)
+    return {"overdue": len(ids), "escalated": escalated}
+
+
+@task()
+def check_deadlines() -> dict[str, int]:
+    return run_deadline_check()

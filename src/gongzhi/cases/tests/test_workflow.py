@@ -1,0 +1,224 @@
+"""The transition table, exhaustively: every action from every state, plus role, scope and note checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from gongzhi.accounts.choices import Role
+from gongzhi.accounts.tests.factories import user_with_role
+from gongzhi.cases import workflow
+from gongzhi.cases.choices import Status, Tier
+from gongzhi.cases.models import CaseEvent, Notification
+from gongzhi.cases.tests.factories import PATHS, new_case, payload_for, walk
+from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = list(workflow.TRANSITIONS)
+
+
+@pytest.mark.parametrize("status", list(PATHS))
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_from_every_state(status, action, tree, admin, property_company):  # type: ignore[no-untyped-def]
+    other = new_case(admin, tree.grids[0], title="另一件")
+    case = walk(admin, new_case(admin, tree.grids[0]), status, handler_body=property_company, other_case=other)
+    transition = workflow.TRANSITIONS[action]
+    events_before = CaseEvent.objects.filter(case=case).count()
+    payload = payload_for(action, handler_body=property_company, other_case=other)
+    if status in transition.sources:
+        workflow.perform(actor=admin, case_id=case.pk, action=action, note="理由", payload=payload)
+        case.refresh_from_db()
+        assert case.status == (transition.target or status)
+        event = CaseEvent.objects.filter(case=case).latest("id")
+        assert (event.action, event.from_status, event.to_status) == (action, status, case.status)
+        assert event.actor == admin
+        assert AuditLog.objects.filter(action=f"cases.{action}", object_id=str(case.pk)).exists()
+    else:
+        with pytest.raises(Conflict) as info:
+            workflow.perform(actor=admin, case_id=case.pk, action=action, note="理由", payload=payload)
+        assert f"current state: {status}" in info.value.details[0].message
+        case.refresh_from_db()
+        assert case.status == status
+        assert CaseEvent.objects.filter(case=case).count() == events_before
+
+
+def test_unknown_action(tree, admin):  # type: ignore[no-untyped-def]
+    case = new_case(admin, tree.grids[0])
+    with pytest.raises(ValidationFailed, match="Unknown action"):
+        workflow.perform(actor=admin, case_id=case.pk, action="teleport")
+
+
+@pytest.mark.parametrize("action", [a for a, t in workflow.TRANSITIONS.items() if t.note_required])
+def test_note_required(action, tree, admin, property_company):  # type: ignore[no-untyped-def]
+    transition = workflow.TRANSITIONS[action]
+    start = next(s for s in PATHS if s in transition.sources)
+    case = walk(admin, new_case(admin, tree.grids[0]), start, handler_body=property_company)
+    with pytest.raises(ValidationFailed) as info:
+        workflow.perform(
+            actor=admin,
+            case_id=case.pk,
+            action=action,
+            note="  ",
+            payload=payload_for(action, handler_body=property_company),
+        )
+    assert info.value.details[0].field == "note"
+
+
+def test_the_chain_with_real_roles(tree, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    """Grid worker reports → community dispatches to the property company → it disposes → worker verifies."""
+    case = new_case(worker, tree.buildings[0], title="府东小区绿化带晾晒被子")
+    assert case.tier == Tier.BUILDING and case.owner_body == tree.committees[0] and case.owner_user == worker
+    workflow.perform(actor=staff, case_id=case.pk, action="accept")
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    # The handler only sees the case once it is dispatched to their body.
+    workflow.perform(actor=handler, case_id=case.pk, action="acknowledge")
+    workflow.perform(actor=handler, case_id=case.pk, action="start")
+    workflow.perform(actor=handler, case_id=case.pk, action="dispose", note="已劝导收回被子")
+    workflow.perform(actor=worker, case_id=case.pk, action="verify")
+    workflow.perform(actor=worker, case_id=case.pk, action="close")
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED and case.closed_kind == "normal"
+    assert [e.action for e in case.events.order_by("at", "id")] == [
+        "report",
+        "accept",
+        "dispatch",
+        "acknowledge",
+        "start",
+        "dispose",
+        "verify",
+        "close",
+    ]
+
+
+def test_role_checks(tree, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    case = new_case(worker, tree.buildings[0])
+    head = user_with_role(Role.BUILDING_HEAD, node=tree.buildings[0])
+    with pytest.raises(Forbidden, match="role"):
+        workflow.perform(
+            actor=head, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk}
+        )
+    # A handler who is not (yet) the case's handler cannot see it at all.
+    with pytest.raises(NotFound):
+        workflow.perform(actor=handler, case_id=case.pk, action="acknowledge")
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    # A grid worker on the ground sees it but is not the handler.
+    with pytest.raises(Forbidden, match="handler"):
+        workflow.perform(actor=worker, case_id=case.pk, action="acknowledge")
+    # Staff of another community: not found.
+    outsider = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[1], body=tree.committees[1])
+    with pytest.raises(NotFound):
+        workflow.perform(actor=outsider, case_id=case.pk, action="return", note="x")
+
+
+def test_return_goes_back_to_the_dispatcher(
+    tree,
+    staff,
+    handler,
+    property_company,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+):
+    case = new_case(staff, tree.grids[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.perform(
+            actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk}
+        )
+        workflow.perform(actor=handler, case_id=case.pk, action="return", note="不属于物业管理范围")
+    assert Notification.objects.filter(case=case, user=handler, topic="dispatched").count() == 1
+    case.refresh_from_db()
+    assert case.status == Status.RETURNED and case.handler_body is None and case.return_count == 1
+    assert Notification.objects.filter(case=case, user=staff, topic="returned").exists()
+    assert [t.action for t in workflow.allowed_actions(staff, case)][:1] == ["dispatch"]
+
+
+def test_rework_returns_to_the_same_handler_and_counts(tree, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    case = new_case(worker, tree.grids[0])
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    for action in ("acknowledge", "start"):
+        workflow.perform(actor=handler, case_id=case.pk, action=action)
+    for round_ in (1, 2):
+        workflow.perform(actor=handler, case_id=case.pk, action="dispose", note=f"第{round_}次处置")
+        workflow.perform(actor=worker, case_id=case.pk, action="verify")
+        workflow.perform(actor=worker, case_id=case.pk, action="rework", note="现场仍有积水")
+        workflow.perform(actor=handler, case_id=case.pk, action="start")
+    case.refresh_from_db()
+    assert case.rework_count == 2 and case.handler_body == property_company and case.status == Status.IN_PROGRESS
+
+
+def test_fix_on_spot_is_still_recorded_and_verified(tree, worker):  # type: ignore[no-untyped-def]
+    case = new_case(worker, tree.grids[0], fixed_on_spot_note="已当场清理")
+    assert case.status == Status.DISPOSED and case.fixed_on_spot and case.due_step == "verify"
+    other = user_with_role(Role.GRID_LEADER, node=tree.grids[0])
+    workflow.perform(actor=other, case_id=case.pk, action="verify")
+    workflow.perform(actor=other, case_id=case.pk, action="close")
+
+
+def test_manual_escalation_climbs_the_tiers(tree, staff):  # type: ignore[no-untyped-def]
+    case = new_case(staff, tree.buildings[0])
+    owners = []
+    for _ in range(4):
+        workflow.perform(
+            actor=staff if _ < 2 else user_with_role(Role.ADMIN),
+            case_id=case.pk,
+            action="escalate",
+            note="楼栋解决不了",
+        )
+        case.refresh_from_db()
+        owners.append((case.tier, case.owner_body_id))
+    assert owners == [
+        (Tier.GRID, tree.committees[0].pk),
+        (Tier.COMMUNITY, tree.committees[0].pk),
+        (Tier.SUBDISTRICT, tree.office.pk),
+        (Tier.DEPARTMENT, tree.office.pk),
+    ]
+    with pytest.raises(Conflict, match="top tier"):
+        workflow.perform(actor=user_with_role(Role.ADMIN), case_id=case.pk, action="escalate", note="x")
+
+
+def test_allowed_actions_are_what_perform_accepts(tree, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    case = new_case(worker, tree.grids[0])
+    assert {t.action for t in workflow.allowed_actions(staff, case)} == {
+        "accept",
+        "reject",
+        "dispatch",
+        "merge",
+        "cancel",
+        "escalate",
+    }
+    assert {t.action for t in workflow.allowed_actions(worker, case)} == {"accept", "fix_on_spot", "merge", "escalate"}
+    assert workflow.allowed_actions(handler, case) == []
+
+
+def test_only_workflow_writes_case_status() -> None:
+    """A lint rule: no module but cases/workflow.py assigns ``.status`` or passes ``status=`` to create/update."""
+    import ast
+    from pathlib import Path
+
+    import gongzhi
+
+    root = Path(gongzhi.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel == "cases/workflow.py" or "/migrations/" in rel or "/tests/" in rel:
+            continue
+        tree_ = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree_):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Attribute) and t.attr == "status":
+                        offenders.append(f"{rel}:{node.lineno}")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("create", "update", "bulk_create", "get_or_create", "update_or_create", "Case")
+            ):
+                for kw in node.keywords:
+                    if kw.arg == "status" and not (
+                        isinstance(kw.value, ast.Call)
+                        and isinstance(kw.value.func, ast.Attribute)
+                        and kw.value.func.attr == "create_status"
+                    ):
+                        offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == [], f"case status written outside cases/workflow.py: {offenders}"

@@ -1,0 +1,470 @@
+"""The case workflow: the ONLY code that writes ``Case.status`` (a test scans the source tree to keep it so).
+
+One transition table. Each transition names the states it leaves from, the state it enters (``None``: the status
+stays, e.g. an escalation), which roles may take it, whether the actor must be the case's handler, and whether a
+note is required. :func:`perform` checks role and scope, locks the row (``SELECT … FOR UPDATE``), re-checks the
+state under the lock (so of many concurrent attempts on one edge exactly one succeeds), applies the effects, writes
+the timeline event and the audit record, and sends notifications after commit.
+
+It represents both sequences: national 受理→立案→派遣→处置→核查→结案→评价 (reported → accepted → dispatched →
+in progress/disposed → verifying → closed → followed up) and 12345 受理→派单→接单/退单→办理→答复→回访→考评
+(reported → dispatched → acknowledged/returned → in progress → disposed → followed up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.choices import Role
+from gongzhi.cases import deadlines
+from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Step, Tier
+from gongzhi.cases.models import Case, CaseEvent
+from gongzhi.core import audit
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, ValidationFailed
+
+S = Status
+DESK = frozenset({Role.SUBDISTRICT_OPERATOR, Role.COMMUNITY_STAFF, Role.GRID_LEADER})
+GRID = frozenset({Role.GRID_LEADER, Role.GRID_WORKER})
+HANDLERS = frozenset(
+    {
+        Role.DEPARTMENT_HANDLER,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_LEADER,
+        Role.GRID_WORKER,
+        Role.SUBDISTRICT_OPERATOR,
+        Role.CO_BUILDING_UNIT,
+        Role.MEDIATOR,
+    }
+)
+VERIFIERS = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OPERATOR})
+SYSTEM = "system"  # the background deadline task
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: Any
+    sources: frozenset[str]
+    target: str | None
+    roles: frozenset[str]
+    handler_only: bool = False
+    note_required: bool = False
+    public: bool = True
+    effect: Callable[[Case, Any, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
+
+
+class WorkflowError(DomainError):
+    pass
+
+
+# --- effects: what a transition changes besides the status --------------------------------------------------------
+
+
+def _on_accept(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.accepted_at = now
+    deadlines.start_clock(case, Step.DISPATCH, now)
+
+
+def _on_dispatch(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    from gongzhi.territory import selectors as territory
+
+    body_id, node_id = p.get("handler_body_id"), p.get("handler_node_id")
+    if not body_id and not node_id:
+        raise ValidationFailed(
+            "Dispatch to whom?",
+            [ErrorDetail(field="handler_body_id", message="give handler_body_id or handler_node_id")],
+        )
+    case.handler_body = territory.body_get(user=actor, body_id=body_id) if body_id else None
+    case.handler_node = territory.node_get(user=actor, node_id=node_id) if node_id else None
+    if case.handler_body is not None and case.handler_body.kind in ("department", "court"):
+        case.tier = max(case.tier, Tier.DEPARTMENT)
+    case.dispatcher = actor
+    case.accepted_at = case.accepted_at or now
+    case.dispatched_at = now
+    deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
+
+
+def _on_acknowledge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.acknowledged_at = now
+    deadlines.start_clock(case, Step.DISPOSE, now)
+
+
+def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.return_count += 1
+    case.handler_body = None
+    case.handler_node = None
+    deadlines.start_clock(case, Step.DISPATCH, now)
+
+
+def _on_postpone(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    until = p.get("until")
+    case.postponed_until = until
+    deadlines.stop_clock(case)
+
+
+def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.postponed_until = None
+    deadlines.start_clock(case, Step.DISPOSE, now)
+
+
+def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.disposed_at = now
+    deadlines.start_clock(case, Step.VERIFY, now)
+
+
+def _on_fix_on_spot(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.fixed_on_spot = True
+    case.tier = min(case.tier, Tier.GRID)
+    case.accepted_at = case.accepted_at or now
+    case.handler_node = case.node if case.node.kind in ("grid", "building", "household") else None
+    _on_dispose(case, actor, p, now)
+
+
+def _on_rework(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.rework_count += 1
+    deadlines.start_clock(case, Step.DISPOSE, now)
+
+
+def _on_close(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    case.closed_at = now
+    if p.get("special"):
+        case.closed_kind = ClosedKind.SPECIAL
+    else:
+        case.closed_kind = ClosedKind.OVERDUE if case.overdue_count or case.is_overdue else ClosedKind.NORMAL
+    deadlines.stop_clock(case)
+
+
+def _on_follow_up(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    rating = p.get("rating")
+    if rating not in Rating.values:
+        raise ValidationFailed(
+            "A rating is required.", [ErrorDetail(field="rating", message=f"one of {', '.join(Rating.values)}")]
+        )
+    case.rating = rating
+    case.resolved = bool(p.get("resolved", rating != Rating.DISSATISFIED))
+    case.rated_at = now
+
+
+def _on_merge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    target_id = p.get("into_case_id")
+    if not target_id or int(target_id) == case.pk:
+        raise ValidationFailed(
+            "Merge into which case?", [ErrorDetail(field="into_case_id", message="another open case's id")]
+        )
+    target = get_in_scope(Case, actor, target_id)
+    while target.merged_into_id:  # follow chains: always merge into the surviving work item
+        target = Case.objects.get(pk=target.merged_into_id)
+    if target.status not in OPEN_STATUSES or target.pk == case.pk:
+        raise ValidationFailed(
+            "Merge into an open case.",
+            [ErrorDetail(field="into_case_id", message=f"{target.number} is {target.status}")],
+        )
+    case.merged_into = target
+    deadlines.stop_clock(case)
+
+
+def _on_cancel(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    deadlines.stop_clock(case)
+
+
+def _on_reject(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    deadlines.stop_clock(case)
+
+
+def _on_escalate(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    from gongzhi.cases import tiers
+
+    tiers.escalate(case, automatic=actor is None)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition("accept", _("Accept"), frozenset({S.REPORTED}), S.ACCEPTED, DESK | GRID, effect=_on_accept),
+        Transition(
+            "reject", _("Reject"), frozenset({S.REPORTED}), S.REJECTED, DESK, note_required=True, effect=_on_reject
+        ),
+        Transition(
+            "fix_on_spot",
+            _("Fixed on the spot"),
+            frozenset({S.REPORTED, S.ACCEPTED}),
+            S.DISPOSED,
+            GRID,
+            note_required=True,
+            effect=_on_fix_on_spot,
+        ),
+        Transition(
+            "dispatch",
+            _("Dispatch"),
+            frozenset({S.REPORTED, S.ACCEPTED, S.RETURNED}),
+            S.DISPATCHED,
+            DESK,
+            effect=_on_dispatch,
+        ),
+        Transition(
+            "acknowledge",
+            _("Acknowledge"),
+            frozenset({S.DISPATCHED}),
+            S.ACKNOWLEDGED,
+            HANDLERS,
+            handler_only=True,
+            effect=_on_acknowledge,
+        ),
+        Transition(
+            "return",
+            _("Return (not ours)"),
+            frozenset({S.DISPATCHED}),
+            S.RETURNED,
+            HANDLERS,
+            handler_only=True,
+            note_required=True,
+            effect=_on_return,
+        ),
+        Transition(
+            "start",
+            _("Start work"),
+            frozenset({S.ACKNOWLEDGED, S.REWORK}),
+            S.IN_PROGRESS,
+            HANDLERS,
+            handler_only=True,
+            effect=lambda c, a, p, n: deadlines.keep_clock(c),
+        ),
+        Transition(
+            "postpone",
+            _("Postpone (approved)"),
+            frozenset({S.IN_PROGRESS, S.ACKNOWLEDGED}),
+            S.POSTPONED,
+            DESK,
+            note_required=True,
+            effect=_on_postpone,
+        ),
+        Transition("resume", _("Resume"), frozenset({S.POSTPONED}), S.IN_PROGRESS, DESK | HANDLERS, effect=_on_resume),
+        Transition(
+            "dispose",
+            _("Report done"),
+            frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.REWORK}),
+            S.DISPOSED,
+            HANDLERS,
+            handler_only=True,
+            note_required=True,
+            effect=_on_dispose,
+        ),
+        Transition(
+            "verify",
+            _("Start verification"),
+            frozenset({S.DISPOSED}),
+            S.VERIFYING,
+            VERIFIERS,
+            effect=lambda c, a, p, n: deadlines.keep_clock(c),
+        ),
+        Transition("close", _("Close"), frozenset({S.VERIFYING}), S.CLOSED, VERIFIERS, effect=_on_close),
+        Transition(
+            "rework",
+            _("Send back for rework"),
+            frozenset({S.VERIFYING}),
+            S.REWORK,
+            VERIFIERS,
+            note_required=True,
+            effect=_on_rework,
+        ),
+        Transition(
+            "follow_up",
+            _("Record call-back / rating"),
+            frozenset({S.CLOSED}),
+            S.FOLLOWED_UP,
+            DESK | GRID,
+            effect=_on_follow_up,
+        ),
+        Transition("merge", _("Merge as duplicate"), frozenset(OPEN_STATUSES), S.MERGED, DESK | GRID, effect=_on_merge),
+        Transition(
+            "cancel",
+            _("Cancel"),
+            frozenset({S.REPORTED, S.ACCEPTED}),
+            S.CANCELLED,
+            DESK,
+            note_required=True,
+            effect=_on_cancel,
+        ),
+        Transition(
+            "escalate",
+            _("Escalate"),
+            frozenset(OPEN_STATUSES) - {S.DISPOSED, S.VERIFYING},
+            None,
+            DESK | HANDLERS,
+            note_required=True,
+            effect=_on_escalate,
+        ),
+    ]
+}
+
+# The resident's own rating through the tracking link (no account): only this one transition.
+RESIDENT_RATING = Transition("rate", _("Rate"), frozenset({S.CLOSED}), S.FOLLOWED_UP, frozenset(), effect=_on_follow_up)
+
+
+def is_handler(actor: Any, case: Case) -> bool:
+    """Is ``actor`` on the handling side: the handling body's people, or staff over the handling grid?"""
+    scope = actor.scope_for("cases.case", "change")
+    if scope.everything:
+        return True
+    if case.handler_body_id and case.handler_body_id in scope.bodies:
+        return True
+    target = case.handler_node or (None if case.handler_body_id else case.node)
+    return target is not None and any(target.code.startswith(p) for p in scope.prefixes)
+
+
+def allowed_actions(actor: Any, case: Case) -> list[Transition]:
+    """The transitions ``actor`` may take on ``case`` now (the buttons on the case page)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return []
+    if not Case.objects.restrict(actor, "change").filter(pk=case.pk).exists():
+        return []
+    roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
+    out = []
+    for t in TRANSITIONS.values():
+        if case.status not in t.sources:
+            continue
+        if Role.ADMIN not in roles and not (roles & t.roles):
+            continue
+        if t.handler_only and Role.ADMIN not in roles and not is_handler(actor, case):
+            continue
+        out.append(t)
+    return out
+
+
+def perform(
+    *,
+    actor: Any,
+    case_id: int,
+    action: str,
+    note: str = "",
+    public: bool | None = None,
+    payload: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Take ``action`` on a case. ``actor=None`` is the system (deadline task); it may only escalate."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ValidationFailed(
+            "Unknown action.",
+            [ErrorDetail(field="action", message=f"{action!r}; expected one of {', '.join(TRANSITIONS)}")],
+        )
+    payload = payload or {}
+    now = now or timezone.now()
+    if actor is not None:
+        get_in_scope(Case, actor, case_id)  # 404 when out of scope, before anything else
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("node", "handler_node").get(pk=case_id)
+        if actor is None:
+            if action != "escalate":
+                raise Forbidden("Only escalation happens automatically.")
+        else:
+            _check_actor(actor, case, transition)
+        if case.status not in transition.sources:
+            allowed = [t.action for t in allowed_actions(actor, case)] if actor is not None else []
+            raise Conflict(
+                f"Case {case.number} is {case.get_status_display()}; “{transition.label}” is not possible now.",
+                [
+                    ErrorDetail(
+                        field="action", message=f"current state: {case.status}; allowed: {', '.join(allowed) or 'none'}"
+                    )
+                ],
+            )
+        if transition.note_required and not note.strip():
+            raise ValidationFailed(
+                "A note is required for this action.",
+                [ErrorDetail(field="note", message=f"say why ({transition.action})")],
+            )
+        return _apply(case, transition, actor, note, payload, now, public)
+
+
+def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, note: str = "") -> Case:
+    """The reporter rates a closed case through the tracking link (identity checked by the caller)."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().select_related("node").get(pk=case.pk)
+        if locked.status not in RESIDENT_RATING.sources:
+            raise Conflict(f"Case {locked.number} can be rated once it is closed; it is {locked.get_status_display()}.")
+        payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}
+        return _apply(locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter")
+
+
+def _check_actor(actor: Any, case: Case, transition: Transition) -> None:
+    if not Case.objects.restrict(actor, "change").filter(pk=case.pk).exists():
+        raise Forbidden("You may see this case but not act on it.")
+    roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
+    if Role.ADMIN in roles:
+        return
+    if not roles & transition.roles:
+        raise Forbidden(f"Your role may not “{transition.label}”.")
+    if transition.handler_only and not is_handler(actor, case):
+        raise Forbidden(f"Only the handler of {case.number} may “{transition.label}”.")
+
+
+def _apply(
+    case: Case,
+    t: Transition,
+    actor: Any,
+    note: str,
+    payload: dict[str, Any],
+    now: datetime,
+    public: bool | None,
+    actor_label: str = "",
+) -> Case:
+    before = {
+        "status": case.status,
+        "tier": case.tier,
+        "owner_body": case.owner_body_id,
+        "handler_body": case.handler_body_id,
+        "handler_node": case.handler_node_id,
+    }
+    from_status = case.status
+    if t.effect is not None:
+        t.effect(case, actor, payload, now)
+    if t.target is not None:
+        case.status = t.target
+    case.save()
+    event = CaseEvent.objects.create(
+        case=case,
+        at=now,
+        actor=actor,
+        actor_label=actor_label or (str(actor) if actor else SYSTEM),
+        action=t.action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        public=t.public if public is None else public,
+        data={k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None))},
+    )
+    after = {
+        "status": case.status,
+        "tier": case.tier,
+        "owner_body": case.owner_body_id,
+        "handler_body": case.handler_body_id,
+        "handler_node": case.handler_node_id,
+    }
+    audit.record(
+        actor=actor,
+        action=f"cases.{t.action}",
+        obj=case,
+        node_code=case.node.code,
+        before=before,
+        after=after,
+        note=note,
+    )
+    from gongzhi.cases import notifications
+
+    planned = notifications.plan(case, event)
+    transaction.on_commit(lambda: notifications.send(case.pk, planned))
+    return case
+
+
+def create_status(*, fixed_on_spot: bool = False) -> str:
+    """The status a new case is born with (intake writes it through here, not by itself)."""
+    return Status.REPORTED
