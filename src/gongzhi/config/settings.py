@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gongzhi.core",
     "gongzhi.accounts",
     "gongzhi.territory",
+    "gongzhi.cases",
     "gongzhi.demo",
 ]
 
