@@ -361,7 +361,7 @@ def perform(
     if actor is not None:
         get_in_scope(Case, actor, case_id)  # 404 when out of scope, before anything else
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("node", "handler_node").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("node", "handler_node").get(pk=case_id)
         if actor is None:
             if action != "escalate":
                 raise Forbidden("Only escalation happens automatically.")
@@ -388,7 +388,7 @@ def perform(
 def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, note: str = "") -> Case:
     """The reporter rates a closed case through the tracking link (identity checked by the caller)."""
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("node").get(pk=case.pk)
+        locked = Case.objects.select_for_update(of=("self",)).select_related("node").get(pk=case.pk)
         if locked.status not in RESIDENT_RATING.sources:
             raise Conflict(f"Case {locked.number} can be rated once it is closed; it is {locked.get_status_display()}.")
         payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}

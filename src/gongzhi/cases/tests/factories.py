@@ -26,6 +26,14 @@ PATHS: dict[str, list[str]] = {
 
 
 def category(code: str = "0105") -> Category:
+    """A category of the seeded taxonomy (re-seeded if a transactional test flushed it)."""
+    if not Category.objects.filter(code=code).exists():
+        import importlib
+
+        from django.apps import apps
+
+        migration = importlib.import_module("gongzhi.cases.migrations.0002_categories")
+        migration.load(apps, None)
     return Category.objects.get(code=code)
 
 
