@@ -47,7 +47,7 @@ def test_an_unplaceable_case_goes_to_the_subdistrict_desk_flagged(tree):  # type
     assert case.owner_body == tree.office and case.tier == Tier.SUBDISTRICT
     assert case.status == Status.REPORTED
     operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
-    assert list(selectors.intake_queue(user=operator))[0] == case, "flagged cases come first at the desk"
+    assert selectors.intake_queue(user=operator).first() == case, "flagged cases come first at the desk"
     assert "matched no grid" in case.events.get().note
 
 

@@ -28,6 +28,12 @@ from gongzhi.territory.tests.factories import Tree, co_cover
 _seq = itertools.count(1)
 
 
+def _model(label: str):  # type: ignore[no-untyped-def]
+    from django.apps import apps
+
+    return apps.get_model(label)
+
+
 def _body_on(ground: Ground) -> Body:
     if ground.body is not None:
         return ground.body
@@ -40,6 +46,28 @@ def _user_on(ground: Ground) -> User:
     user = UserFactory(phone=f"186{next(_seq):08d}")
     RoleAssignment.objects.create(user=user, role=Role.GRID_WORKER, node=ground.node)
     return user
+
+
+def _case_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.cases.models import Case
+    from gongzhi.cases.tests.factories import new_case
+
+    case = new_case(None, ground.node, channel="resident", reporter_phone=f"135{next(_seq):08d}")
+    if ground.body is not None:
+        Case.objects.filter(pk=case.pk).update(handler_body=ground.body)
+        case.refresh_from_db()
+    return case
+
+
+def _event_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _case_on(ground).events.get()
+
+
+def _attachment_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.cases.models import Attachment
+
+    return Attachment.objects.create(case=_case_on(ground), file="cases/x.jpg", name="x.jpg",
+                                     content_type="image/jpeg", size=1)
 
 
 MODELS = [
@@ -72,6 +100,10 @@ MODELS = [
         RoleAssignment,
         make=lambda g: RoleAssignment.objects.create(user=UserFactory(), role=Role.GRID_WORKER, node=g.node),
     ),
+    MatrixModel(_model("cases.Case"), make=_case_on, detail_url=lambda o: f"/api/v1/cases/{o.pk}",
+                personal=lambda o: [o.reporter_phone]),
+    MatrixModel(_model("cases.CaseEvent"), make=_event_on),
+    MatrixModel(_model("cases.Attachment"), make=_attachment_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
