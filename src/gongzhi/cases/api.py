@@ -1,11 +1,11 @@
 from typing import Any
 
-from ninja import File, Query, Router
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.throttling import AnonRateThrottle
 
-from gongzhi.cases import selectors, services, workflow
+from gongzhi.cases import hotline, selectors, services, workflow
 from gongzhi.cases.schemas import (
     ActionIn,
     AttachmentOut,
@@ -16,6 +16,7 @@ from gongzhi.cases.schemas import (
     CategoryOut,
     EventOut,
     HandoverIn,
+    HotlineImportOut,
     PublicCaseIn,
     PublicCaseOut,
     RateIn,
@@ -68,6 +69,16 @@ def similar(
         user=request.auth, category_id=category_id, lat=lat, lng=lng, text=text, node_id=node_id
     )
     return [{"case": c, "score": s} for c, s in pairs]
+
+
+@router.post(
+    "/hotline/import",
+    response=HotlineImportOut,
+    summary="Import a 12345 hotline export (CSV or XLSX); idempotent on the ticket number",
+)
+def hotline_import(request: ApiRequest, file: File[UploadedFile], mapping: Form[str] = "") -> Any:
+    """``mapping`` is an optional JSON object of our field names to the file's column headers."""
+    return hotline.import_upload(actor=request.auth, upload=file, mapping_json=mapping)
 
 
 @router.get("/{case_id}", response=CaseDetailOut)

@@ -191,3 +191,17 @@ class CaseFilters(Schema):
 
 EventOut.model_rebuild()
 PublicCaseOut.model_rebuild()
+
+
+class HotlineErrorOut(Schema):
+    row: int | None = None
+    field: str | None = None
+    message: str
+
+
+class HotlineImportOut(Schema):
+    """The result of a 12345 import: case numbers created, tickets skipped (already imported), rows refused."""
+
+    created: list[str]
+    skipped: list[str]
+    errors: list[HotlineErrorOut]

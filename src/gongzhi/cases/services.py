@@ -60,11 +60,11 @@ def place(
     else:
         fallback = None
     if address.strip():
-        building = territory.building_by_address(address=address)
+        building = territory.building_by_address(address=address, user=actor)
         if building is not None:
             return Placement(building, False, "address")
     if fallback is None:
-        fallback = territory.default_desk()
+        fallback = territory.default_desk(user=actor)
     if fallback is None:
         raise ValidationFailed("No subdistrict is set up yet.", [ErrorDetail(field="node_id", message="no territory")])
     return Placement(fallback, True, "desk")
@@ -103,6 +103,10 @@ def report_case(
         details.append(ErrorDetail(field="urgency", message="A, B or C"))
     if actor is None and not reporter_phone.strip():
         details.append(ErrorDetail(field="reporter_phone", message="a phone number is needed to follow the case"))
+    for name, value, limit in (("title", title, 200), ("address", address, 200), ("reporter_name", reporter_name, 60),
+                               ("reporter_phone", reporter_phone, 20)):
+        if len(value or "") > limit:
+            details.append(ErrorDetail(field=name, message=f"at most {limit} characters"))
     if reporter_phone and not reporter_phone.strip().isdigit():
         details.append(ErrorDetail(field="reporter_phone", message="digits only"))
     for i, f in enumerate(files or []):
@@ -137,7 +141,7 @@ def report_case(
         hotline_ticket=hotline_ticket or None,
         reported_at=reported_at or now,
     )
-    case.number = f"{case.reported_at:%Y%m%d}{case.pk:07d}"
+    case.number = f"{timezone.localtime(case.reported_at):%Y%m%d}{case.pk:07d}"
     case.save(update_fields=["number"])
     event = CaseEvent.objects.create(
         case=case,

@@ -18,6 +18,8 @@ from django.test import Client
 
 from gongzhi.core.scope import ACTIONS
 
+PASSWORD = "Correct-Horse-42"  # every test user's password (accounts.tests.factories uses it)
+
 
 class ApiClient:
     def __init__(self, client: Client) -> None:
@@ -25,8 +27,6 @@ class ApiClient:
         self.headers: dict[str, str] = {}
 
     def as_user(self, user: Any, password: str | None = None) -> ApiClient:
-        from gongzhi.accounts.tests.factories import PASSWORD
-
         response = self.client.post(
             "/api/v1/auth/token",
             data=json.dumps({"username": user.username, "password": password or PASSWORD}),

@@ -194,12 +194,15 @@ def nearest_building(*, grid: Node, lat: float, lng: float, within_m: float = 80
     return best[1] if best else None
 
 
-def building_by_address(*, address: str) -> Node | None:
-    """A building whose name or address appears in a free-text address (e.g. "金禾家苑3号楼2单元")."""
+def building_by_address(*, address: str, user: Any = None) -> Node | None:
+    """A building whose name or address begins a free-text address (e.g. "金禾家苑3号楼2单元"); within the user's
+    scope when a staff user gives it, anywhere for a resident without an account."""
     text = address.strip()
     if not text:
         return None
     candidates = Node.objects.filter(kind=NodeKind.BUILDING).select_related("lead_body")
+    if user is not None and Node.objects.restrict(user, "view").exists():
+        candidates = candidates.filter(pk__in=Node.objects.restrict(user, "view").filter(kind=NodeKind.BUILDING))
     exact = candidates.filter(Q(name=text) | Q(address=text)).first()
     if exact is not None:
         return exact
@@ -208,5 +211,12 @@ def building_by_address(*, address: str) -> Node | None:
     return None
 
 
-def default_desk() -> Node | None:
-    return Node.objects.filter(kind=NodeKind.SUBDISTRICT).select_related("lead_body").order_by("code").first()
+def default_desk(*, user: Any = None) -> Node | None:
+    """The subdistrict desk that takes an unplaceable case: the user's own subdistrict if they have one."""
+    roots = Node.objects.filter(kind=NodeKind.SUBDISTRICT).select_related("lead_body").order_by("code")
+    if user is not None:
+        mine = [r.code[:9] for r in scope_roots(user=user)]
+        own = roots.filter(code__in=mine).first()
+        if own is not None:
+            return own
+    return roots.first()

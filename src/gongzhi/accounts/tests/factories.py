@@ -4,8 +4,7 @@ import factory
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment, User
-
-PASSWORD = "Correct-Horse-42"
+from gongzhi.core.testing import PASSWORD
 
 
 class UserFactory(factory.django.DjangoModelFactory):
