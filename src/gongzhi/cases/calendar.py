@@ -1,8 +1,8 @@
 """Working time: Monday–Friday, 08:30–17:30 local time, minus holidays, plus make-up working days (调休).
 
 ``add_working_time(start, amount, unit)`` is the deadline arithmetic: a limit of 4 working hours set on Friday at
-16:00 falls due on Monday at 11:00 (1.5 h on Friday, 2.5 h on Monday); 2 working days from Friday 10:00 fall due on Tuesday 10:00. A start outside
-working time counts from the next working moment.
+16:00 falls due on Monday at 11:00 (1.5 h on Friday, 2.5 h on Monday); 2 working days from Friday 10:00 fall due
+on Tuesday 10:00. A start outside working time counts from the next working moment.
 """
 
 from __future__ import annotations
