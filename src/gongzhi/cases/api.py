@@ -22,6 +22,7 @@ from gongzhi.cases.schemas import (
     RateIn,
     SimilarOut,
 )
+from gongzhi.accounts.schemas import RevealOut
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
 
@@ -115,6 +116,11 @@ def case_attach(request: ApiRequest, case_id: int, files: File[list[UploadedFile
 def case_handover(request: ApiRequest, case_id: int, payload: HandoverIn) -> Any:
     services.hand_over(actor=request.auth, case_id=case_id, to_user_id=payload.to_user_id, note=payload.note)
     return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+
+
+@router.post("/{case_id}/reveal", response=RevealOut, summary="Reveal the reporter's phone (audited)")
+def case_reveal(request: ApiRequest, case_id: int) -> Any:
+    return {"field": "reporter_phone", "value": services.reveal_reporter_phone(actor=request.auth, case_id=case_id)}
 
 
 @router.get("/{case_id}/similar", response=list[SimilarOut], summary="Possible duplicates of this case")

@@ -86,3 +86,16 @@ def test_similar_endpoint(tree, api):  # type: ignore[no-untyped-def]
     api.as_user(admin)
     got = api.get(f"/api/v1/cases/similar?category_id={first.category_id}&lat=41.9051&lng=123.4051&text=积水").json()
     assert got[0]["case"]["id"] == first.pk
+
+
+def test_reveal_reporter_phone_is_audited(tree, api):  # type: ignore[no-untyped-def]
+    from gongzhi.core.models import AuditLog
+
+    case = new_case(None, tree.grids[0], channel="resident", reporter_phone="13912345678")
+    staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
+    api.as_user(staff)
+    response = api.post(f"/api/v1/cases/{case.pk}/reveal")
+    assert response.status_code == 200 and response.json()["value"] == "13912345678"
+    assert AuditLog.objects.filter(action="privacy.reveal", actor=staff, object_id=str(case.pk)).count() == 1
+    api.as_user(user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[1], body=tree.committees[1]))
+    assert api.post(f"/api/v1/cases/{case.pk}/reveal").status_code == 404
