@@ -468,3 +468,26 @@ def _apply(
 def create_status(*, fixed_on_spot: bool = False) -> str:
     """The status a new case is born with (intake writes it through here, not by itself)."""
     return Status.REPORTED
+
+
+def replay_history(case: Case, steps: list[tuple[str, datetime, str, str]]) -> list[CaseEvent]:
+    """Historical cases (the demo year, or a migration from a vendor system): walk the transition table in memory.
+
+    ``steps`` are ``(action, at, actor_label, note)`` after the report. Each must be legal from the state the
+    previous one left (else ``Conflict``); role and scope are not checked and effects other than the status are the
+    caller's (timestamps, handler, tier, rating). Sets ``case.status`` and returns the unsaved timeline events, the
+    report first, for bulk insertion once the case has its primary key.
+    """
+    case.status = create_status()
+    events = [CaseEvent(case=case, at=case.reported_at, actor_label=case.reporter_name or SYSTEM, action="report",
+                        to_status=case.status, data={"channel": case.channel})]
+    for action, at, label, note in steps:
+        t = TRANSITIONS.get(action)
+        if t is None or case.status not in t.sources:
+            raise Conflict(f"History of {case.number}: “{action}” is not possible from {case.status}.")
+        before = case.status
+        if t.target is not None:
+            case.status = t.target
+        events.append(CaseEvent(case=case, at=at, actor_label=label, action=action, from_status=before,
+                                to_status=case.status, note=note, public=t.public))
+    return events

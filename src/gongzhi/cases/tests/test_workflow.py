@@ -222,3 +222,20 @@ def test_only_workflow_writes_case_status() -> None:
                     ):
                         offenders.append(f"{rel}:{node.lineno}")
     assert offenders == [], f"case status written outside cases/workflow.py: {offenders}"
+
+
+def test_replay_history_follows_the_table(tree, admin):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gongzhi.cases.models import Case
+
+    case = Case(number="X1", reported_at=timezone.now(), channel="patrol")
+    t = case.reported_at
+    events = workflow.replay_history(case, [("accept", t, "a", ""), ("dispatch", t + timedelta(hours=1), "a", "")])
+    assert case.status == Status.DISPATCHED
+    assert [(e.action, e.from_status, e.to_status) for e in events] == [
+        ("report", "", "reported"), ("accept", "reported", "accepted"), ("dispatch", "accepted", "dispatched")]
+    with pytest.raises(Conflict):
+        workflow.replay_history(Case(number="X2", reported_at=t, channel="patrol"), [("close", t, "a", "")])
