@@ -21,6 +21,9 @@ from gongzhi.core.errors import ErrorDetail
 from gongzhi.territory.choices import NodeKind
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
+# A point this close to a border (1e-9° ≈ 0.1 mm) is on it: it belongs to every grid that border separates, and
+# the lowest code wins. Without it, a computed border point falls on either side by floating-point rounding.
+BORDER_TOLERANCE = 1e-9
 
 
 def overlap_tolerance(a: BaseGeometry, b: BaseGeometry) -> float:
@@ -109,7 +112,7 @@ class GridIndex:
         )
 
     def locate(self, *, lat: float, lng: float) -> int | None:
-        hits = self.tree.query(shapely.Point(lng, lat), predicate="intersects")
+        hits = self.tree.query(shapely.Point(lng, lat), predicate="dwithin", distance=BORDER_TOLERANCE)
         if len(hits) == 0:
             return None
         return int(self.ids[int(hits.min())])
@@ -120,7 +123,7 @@ class GridIndex:
         result = np.full(len(points), -1, dtype=np.int64)
         if len(points) == 0 or len(self.ids) == 0:
             return result
-        point_idx, geom_idx = self.tree.query(points, predicate="intersects")
+        point_idx, geom_idx = self.tree.query(points, predicate="dwithin", distance=BORDER_TOLERANCE)
         if len(point_idx):
             # For each point keep the lowest geometry index (= lowest code): sort by (point, geom) and take firsts.
             order = np.lexsort((geom_idx, point_idx))
