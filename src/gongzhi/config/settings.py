@@ -175,6 +175,7 @@ STATICFILES_DIRS = [
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
+STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

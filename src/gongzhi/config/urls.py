@@ -9,4 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gongzhi.accounts.urls")),
     path("territory/", include("gongzhi.territory.urls")),
+    path("cases/", include("gongzhi.cases.urls")),
 ]
