@@ -121,8 +121,8 @@ def test_phone_layout_puts_the_map_above_the_panel(live_server, make_page, login
     # Nothing is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.wait_for_selector("#node-panel .staff-slot .staff, #node-panel .staff-slot .empty")
-    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_function("window.scrollY === 0")
+    # The panel scrolled itself into view (smoothly); back to the top for the picture, until it stays there.
+    page.wait_for_function("() => { window.scrollTo(0, 0); return window.scrollY === 0; }", polling=100)
     page.screenshot(path=str(results_dir / "territory-map-phone.png"), full_page=True)
     assert page.gongzhi_errors == []
 

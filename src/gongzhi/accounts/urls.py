@@ -6,4 +6,6 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("accounts/staff/<int:node_id>/", views.staff, name="accounts-staff"),
+    path("accounts/users/<int:user_id>/reveal/", views.reveal_phone, name="accounts-reveal"),
 ]

@@ -1,0 +1,61 @@
+/* Gongzhi: small behaviours shared by every page (no framework; htmx does the requests). */
+(function () {
+  "use strict";
+
+  function toast(text) {
+    var box = document.getElementById("toast");
+    if (!box || !text) return;
+    box.textContent = text;
+    box.hidden = false;
+    window.clearTimeout(box._timer);
+    box._timer = window.setTimeout(function () { box.hidden = true; }, 6000);
+  }
+  window.gongzhiToast = toast;
+
+  document.addEventListener("htmx:sendError", function () {
+    var box = document.getElementById("toast");
+    toast(box && box.dataset.msgNetwork);
+  });
+  document.addEventListener("htmx:responseError", function (evt) {
+    // 4xx answers are swapped in as a notice (see htmx-config in base.html); 5xx are not.
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    if (status >= 500) {
+      var box = document.getElementById("toast");
+      toast(box && box.dataset.msgServer);
+    }
+  });
+
+  // Tree: a toggle shows or hides the next level; htmx loads it on the first click.
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest ? evt.target.closest(".tree-toggle") : null;
+    if (!toggle) return;
+    var item = toggle.closest(".tree-node");
+    var list = item && item.querySelector(":scope > .tree-children");
+    if (!list) return;
+    var open = item.getAttribute("aria-expanded") === "true";
+    item.setAttribute("aria-expanded", open ? "false" : "true");
+    list.hidden = open;
+  });
+
+  // The territory tree folds away on a phone (the map comes first there) and stays open on a desk.
+  var phone = window.matchMedia("(max-width: 799px)");
+  function foldTree() {
+    var box = document.getElementById("tree-box");
+    if (box && phone.matches && !box.dataset.touched) box.removeAttribute("open");
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", foldTree); else foldTree();
+  document.addEventListener("click", function (evt) {
+    var summary = evt.target.closest ? evt.target.closest("#tree-box > summary") : null;
+    if (!summary) return;
+    if (!phone.matches) evt.preventDefault();
+    else summary.parentElement.dataset.touched = "1";
+  });
+
+  // On a phone the panel sits below the map: bring it into view when it changes.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.id === "node-panel" && phone.matches) {
+      target.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+  });
+})();
