@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
-OWN_STATIC = Path(__file__).resolve().parents[2] / "src" / "gongzhi" / "static"
 
 
 def _chromium_path() -> str | None:
@@ -45,27 +43,6 @@ def chromium_executable() -> str:
             pytrace=False,
         )
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _own_static_files() -> Iterator[None]:
-    """Serve src/gongzhi/static (app.css, app.js, territory-map.js) even if settings do not list it yet.
-
-    TODO(settings owner): add ``PACKAGE_DIR / "static"`` to STATICFILES_DIRS; then this shim does nothing.
-    """
-    from django.conf import settings
-    from django.contrib.staticfiles import finders
-
-    if finders.find("gongzhi/app.css"):
-        yield
-        return
-    warnings.warn("STATICFILES_DIRS lacks src/gongzhi/static; the browser tests add it for themselves.", stacklevel=1)
-    original = settings.STATICFILES_DIRS
-    settings.STATICFILES_DIRS = [*original, str(OWN_STATIC)]
-    finders.get_finder.cache_clear()
-    yield
-    settings.STATICFILES_DIRS = original
-    finders.get_finder.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -14,5 +14,5 @@ class RoleAssignmentInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "is_active", "is_superuser")
     search_fields = ("username", "display_name")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Gongzhi", {"fields": ("display_name", "phone")}))  # type: ignore[operator]
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Gongzhi", {"fields": ("display_name", "phone")}))  # type: ignore[misc,operator]
     inlines = [RoleAssignmentInline]

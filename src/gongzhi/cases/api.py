@@ -5,6 +5,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.throttling import AnonRateThrottle
 
+from gongzhi.accounts.schemas import RevealOut
 from gongzhi.cases import hotline, selectors, services, workflow
 from gongzhi.cases.schemas import (
     ActionIn,
@@ -22,7 +23,6 @@ from gongzhi.cases.schemas import (
     RateIn,
     SimilarOut,
 )
-from gongzhi.accounts.schemas import RevealOut
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
 

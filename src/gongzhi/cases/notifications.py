@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from gongzhi.cases.choices import Status
 from gongzhi.cases.models import Case, CaseEvent, Notification
 
-TOPIC_BY_STATUS = {
+TOPIC_BY_STATUS: dict[str, str] = {
     Status.DISPATCHED: "dispatched",
     Status.RETURNED: "returned",
     Status.DISPOSED: "disposed",

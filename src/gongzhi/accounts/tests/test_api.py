@@ -118,7 +118,7 @@ def test_grant_and_revoke_roles(tree, other_tree, api):  # type: ignore[no-untyp
     assert response.status_code == 201, response.content
     assignment_id = response.json()["id"]
     staff = api.get(f"/api/v1/accounts/staff?node_id={tree.grids[1].pk}").json()
-    assert [s["post"] for s in staff][0] == Post.GRID_LEADER, "the grid leader comes first (1+3+N)"
+    assert staff[0]["post"] == Post.GRID_LEADER, "the grid leader comes first (1+3+N)"
     # Not on another subdistrict's ground.
     response = api.post(f"/api/v1/accounts/users/{newcomer.pk}/roles",
                         {"role": "grid_leader", "node_id": other_tree.grids[1].pk})
