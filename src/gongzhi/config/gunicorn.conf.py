@@ -1,0 +1,48 @@
+"""Gunicorn settings: ``gunicorn gongzhi.config.wsgi -c src/gongzhi/config/gunicorn.conf.py``.
+
+Environment:
+
+``GONGZHI_BIND``
+    address to listen on (default ``127.0.0.1:8000``; put a TLS-terminating proxy in front in production).
+``GONGZHI_WORKERS`` (or ``WEB_CONCURRENCY``)
+    number of worker processes (default: 2 x the CPU cores available to the process, at most 4).
+``GONGZHI_TIMEOUT``
+    seconds a request may take before its worker is restarted (default 60).
+``FORWARDED_ALLOW_IPS``
+    proxies whose ``X-Forwarded-*`` headers are trusted (default ``127.0.0.1,::1``).
+"""
+
+import os
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _default_workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2 * cores, 4))
+
+
+wsgi_app = "gongzhi.config.wsgi:application"
+bind = [os.environ.get("GONGZHI_BIND", "127.0.0.1:8000")]
+workers = max(1, _int_env("GONGZHI_WORKERS", _int_env("WEB_CONCURRENCY", _default_workers())))
+worker_class = "sync"
+timeout = _int_env("GONGZHI_TIMEOUT", 60)
+graceful_timeout = _int_env("GONGZHI_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Recycle workers now and then so that a slow leak never takes the site down.
+max_requests = 2000
+max_requests_jitter = 200
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "gongzhi"
+# No runtime control socket: it lives at one path per user, so two servers on one machine would fight over it.
+control_socket_disable = True
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
