@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-.PHONY: help demo serve test test-pg lint install node chromium migrate static seed \
+.PHONY: help demo serve test test-pg lint openapi install node chromium migrate static seed \
 	check-ruff check-mypy check-imports check-pytest clean
 
 help:
@@ -176,6 +176,10 @@ check-pytest:
 	rc=0; $(PYTEST) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "ERROR: pytest collected no tests." >&2; exit 1; fi; \
 	exit $$rc
+
+# Regenerate the committed OpenAPI snapshot (docs/openapi.json) after an API change.
+openapi: install
+	UPDATE_OPENAPI=1 $(BIN)/pytest -q -p no:xdist src/gongzhi/config/tests/test_openapi.py
 
 # --- Housekeeping ---------------------------------------------------------------------------------------------
 
