@@ -1,12 +1,773 @@
+"""Pages of the case workflow: the grid worker's to-do and report form, the case page with its actions, the desk
+(intake queue, overdue board, search, 12345 import) and the resident's pages without an account.
+
+Views hold no business logic. Reads go through ``cases.selectors`` (and the territory and accounts selectors),
+writes through ``cases.services`` and ``cases.workflow.perform`` — the only writer of a case's status. A refusal
+from a service (``ValidationFailed``, ``Conflict``) is shown in the page next to the field it names; ``NotFound``
+(out of scope) and ``Forbidden`` propagate to the error middleware (404 / 403 pages).
+
+The resident's POSTs (report, track, rate) carry Django's CSRF token and are lightly throttled per client address
+with django-ninja's cache-based throttle (the same mechanism as the public API, own counters).
+"""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Mapping
+from typing import Any
 
-from gongzhi.cases import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+from ninja.throttling import SimpleRateThrottle
+
+from gongzhi.accounts import selectors as accounts_selectors
+from gongzhi.accounts.choices import Role
+from gongzhi.cases import hotline, selectors, services, workflow
+from gongzhi.cases.choices import Channel, Status
+from gongzhi.cases.forms import (
+    ActionForm,
+    AttachForm,
+    CaseFilterForm,
+    HandOverForm,
+    HotlineForm,
+    NoteForm,
+    PublicReportForm,
+    RateForm,
+    ReportForm,
+    TrackForm,
+)
+from gongzhi.cases.models import Attachment, Case
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.middleware import is_htmx
+from gongzhi.core.privacy import mask_phone
+from gongzhi.territory import selectors as territory
+from gongzhi.territory.choices import BodyKind, NodeKind
+
+# Which sources a role takes cases in from, in the order offered (the first is the default).
+ROLE_CHANNELS: dict[str, tuple[str, ...]] = {
+    Role.GRID_WORKER: (Channel.PATROL, Channel.VISIT),
+    Role.GRID_LEADER: (Channel.PATROL, Channel.VISIT, Channel.MEETING),
+    Role.BUILDING_HEAD: (Channel.BUILDING_HEAD,),
+    Role.COMMUNITY_STAFF: (Channel.DESK, Channel.VISIT, Channel.MEETING, Channel.POLICE),
+    Role.SUBDISTRICT_OPERATOR: (Channel.DESK, Channel.POLICE, Channel.MEETING),
+    Role.MEDIATOR: (Channel.MEETING, Channel.VISIT),
+}
+ADMIN_CHANNELS = tuple(c for c in Channel.values if c not in (Channel.RESIDENT, Channel.HOTLINE))
+
+# Timeline entries that are not transitions.
+EVENT_LABELS: dict[str, Any] = {
+    "report": pgettext_lazy("event", "Reported"),
+    "note": pgettext_lazy("event", "Note"),
+    "attach": pgettext_lazy("event", "Photos added"),
+    "hand_over": pgettext_lazy("event", "Handed over"),
+    "rate": pgettext_lazy("event", "Rated by the reporter"),
+}
+# Where a service's field lands on a page's form.
+REPORT_FIELDS = {"category_id": "category", "files": "photos", "node_id": None, "channel": "channel"}
+ACTION_FIELDS = {
+    "handler_body_id": "handler",
+    "handler_node_id": "handler",
+    "into_case_id": "into_case",
+    "files": "photos",
+    "action": None,
+}
+# What the report forms' script says (geolocation, map), in the page's language.
+CASE_STRINGS = {
+    "locating": gettext_lazy("Finding your position…"),
+    "located": gettext_lazy("Position found (within about %(accuracy)s m)."),
+    "picked": gettext_lazy("Point set on the map."),
+    "failed": gettext_lazy("The position could not be found. Tap the map or give the address."),
+    "denied": gettext_lazy("Location is not allowed for this page. Allow it in the browser, or give the address."),
+    "unsupported": gettext_lazy("This browser cannot give a position. Give the address instead."),
+    "boundaries_failed": gettext_lazy("The grid boundaries could not be loaded."),
+}
+DESK_PAGE_SIZE = 30
+LIST_PAGE_SIZE = 25
+SESSION_REPORTED = "gongzhi_cases_reported"
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+class PageThrottle(SimpleRateThrottle):
+    """Light per-address limit for the resident's page POSTs (per process; the API has its own)."""
+
+    def __init__(self, scope: str, rate: str) -> None:
+        self.scope = scope
+        super().__init__(rate)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        return f"gongzhi_page_{self.scope}_{self.get_ident(request)}"
+
+
+THROTTLES = {
+    "report": ("public_report", "20/h"),
+    "track": ("public_track", "60/h"),
+    "rate": ("public_rate", "20/h"),
+}
+
+
+def _throttled(request: HttpRequest, what: str) -> bool:
+    scope, rate = THROTTLES[what]
+    return not PageThrottle(scope, rate).allow_request(request)
+
+
+def translated(message: str) -> str:
+    """A service message in the page's language when it is a known one (see ``forms.SERVICE_MESSAGES``)."""
+    return _(message) if message else message
+
+
+def add_service_errors(form: Form, exc: DomainError, field_map: Mapping[str, str | None] | None = None) -> None:
+    """Put a service's refusal on the form: its message on top, each detail next to the field it names (mapped
+    through ``field_map``; ``files[2]`` → ``files``), or on top when the form has no such field."""
+    field_map = field_map or {}
+    if exc.message:
+        form.add_error(None, translated(exc.message))
+    for detail in exc.details:
+        name = detail.field or ""
+        base = name.split("[", 1)[0].split(".", 1)[0]
+        target = field_map.get(name, field_map.get(base, base))
+        message = translated(detail.message)
+        if detail.row is not None:
+            message = _("Row %(row)s: %(message)s") % {"row": detail.row, "message": message}
+        form.add_error(target if target and target in form.fields else None, message)
+
+
+def _may(user: Any, case: Case, action: str) -> bool:
+    """Does the user hold ``action`` (change, reveal) on this case in scope? (The buttons shown.)"""
+    try:
+        get_in_scope(Case, user, case.pk, action)
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _channels_for(user: Any) -> list[str]:
+    if user.is_superuser or user.has_role(Role.ADMIN):
+        return list(ADMIN_CHANNELS)
+    out: list[str] = []
+    for role in ROLE_CHANNELS:
+        if user.has_role(role):
+            out += [c for c in ROLE_CHANNELS[role] if c not in out]
+    return out
+
+
+def _handler_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Who a case can be dispatched to: the bodies in the user's scope (property companies, departments, …) by kind,
+    then the communities, villages and grids."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    labels = dict(BodyKind.choices)
+    for body in territory.body_list(user=user).exclude(kind=BodyKind.SUBDISTRICT_OFFICE)[:500]:
+        groups.setdefault(body.kind, []).append((f"body:{body.pk}", body.name))
+    order = [
+        BodyKind.PROPERTY_COMPANY, BodyKind.DEPARTMENT, BodyKind.COURT, BodyKind.OWNERS_COMMITTEE,
+        BodyKind.RESIDENTS_COMMITTEE, BodyKind.VILLAGE_COMMITTEE, BodyKind.ECONOMIC_COOPERATIVE,
+        BodyKind.CO_BUILDING_UNIT, BodyKind.SOCIAL_ORGANISATION, BodyKind.ENTERPRISE, BodyKind.SCHOOL,
+        BodyKind.HOSPITAL,
+    ]  # fmt: skip
+    out: list[tuple[str, list[tuple[str, str]]]] = [(str(labels[k]), groups[k]) for k in order if k in groups]
+    places = territory.node_list(user=user).filter(kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID])
+    place_rows = [(f"node:{n.pk}", n.name if n.kind != NodeKind.GRID else f"· {n.name}") for n in places[:500]]
+    if place_rows:
+        out.append((_("Communities and grids"), place_rows))
+    return out
+
+
+def _similar_for(user: Any, case: Case) -> list[tuple[Case, float]]:
+    return selectors.similar_open_cases(
+        user=user,
+        category_id=case.category_id,
+        lat=case.lat,
+        lng=case.lng,
+        text=f"{case.title} {case.description}",
+        node_id=case.node_id,
+        exclude_id=case.pk,
+        now=max(case.reported_at, timezone.now()),
+    )
+
+
+def _merge_choices(user: Any, case: Case) -> list[tuple[str, str]]:
+    return [(str(c.pk), f"{c.number} · {c.title} · {c.get_status_display()}") for c, _score in _similar_for(user, case)]
+
+
+def _people_choices(user: Any, case: Case) -> list[tuple[str, str]]:
+    """Who a case can be handed to: the people posted on its place and the places above it (its building, grid,
+    community, subdistrict) that the user can see, nearest first. The service checks they may act on it."""
+    out: list[tuple[str, str]] = []
+    seen = {user.pk, case.owner_user_id}
+    places = [case.node, *reversed(territory.node_ancestors(node=case.node))]
+    for place in places:
+        for person in accounts_selectors.user_list(user=user, node_id=place.pk)[:100]:
+            if person.pk not in seen:
+                seen.add(person.pk)
+                out.append((str(person.pk), f"{person} · {place.name}"))
+    return out
+
+
+def _action_form(user: Any, case: Case, transition: Any, data: Any = None, files: Any = None) -> ActionForm:
+    kwargs: dict[str, Any] = {"transition": transition, "today": timezone.localdate()}
+    if transition.action == "dispatch":
+        kwargs["handler_choices"] = _handler_choices(user)
+    if transition.action == "merge":
+        kwargs["merge_choices"] = _merge_choices(user, case)
+    return ActionForm(data, files, **kwargs)
+
+
+def event_label(action: str) -> Any:
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is not None:
+        return transition.label
+    return EVENT_LABELS.get(action, action)
+
+
+def _status_label(value: str) -> Any:
+    return Status(value).label if value in Status.values else value
+
+
+def _timeline_rows(events: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event": e,
+            "label": event_label(e.action),
+            "from_label": _status_label(e.from_status) if e.from_status else "",
+            "to_label": _status_label(e.to_status) if e.to_status else "",
+            "changed": bool(e.from_status) and e.from_status != e.to_status,
+            "photos": list(e.attachments.all()),
+        }
+        for e in events
+    ]
+
+
+def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
+    return Paginator(rows, size).get_page(request.GET.get("page"))
+
+
+# --- the grid worker: to-do and report ----------------------------------------------------------------------------
 
 
 @login_required
 def todo(request: HttpRequest) -> HttpResponse:
-    return render(request, "cases/todo.html", {"cases": selectors.todo(user=request.user)[:100]})
+    """我的待办: open cases I own or that lie on my ground; overdue first, then by due time."""
+    cases = list(selectors.todo(user=request.user)[:100])
+    return render(
+        request,
+        "cases/todo.html",
+        {
+            "cases": cases,
+            "now": timezone.now(),
+            "overdue_count": sum(1 for c in cases if c.is_overdue),
+            "mine_count": sum(1 for c in cases if c.owner_user_id == request.user.pk),
+            "may_report": bool(_channels_for(request.user)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
+    channels = _channels_for(request.user)
+    if not channels:
+        raise Forbidden("Your role does not take cases in.")
+    categories = list(selectors.active_categories())
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, categories=categories, channels=channels)
+        if form.is_valid():
+            try:
+                case = services.report_case(actor=request.user, **form.service_kwargs())
+            except ValidationFailed as exc:
+                add_service_errors(form, exc, REPORT_FIELDS)
+            else:
+                messages.success(request, _("Case %(number)s has been reported.") % {"number": case.number})
+                return redirect("cases-detail", case_id=case.pk)
+        status = 400
+    else:
+        form = ReportForm(categories=categories, channels=channels)
+        status = 200
+    return render(request, "cases/report.html", {"form": form, "case_strings": CASE_STRINGS}, status=status)
+
+
+@login_required
+def similar(request: HttpRequest) -> HttpResponse:
+    """HTMX partial for the report form: open cases like the one being written (same category, near, recent)."""
+    try:
+        category_id = int(request.GET.get("category") or request.GET.get("major") or 0)
+    except ValueError:
+        category_id = 0
+    lat = lng = None
+    try:
+        if request.GET.get("lat") and request.GET.get("lng"):
+            lat, lng = float(request.GET["lat"]), float(request.GET["lng"])
+    except ValueError:
+        lat = lng = None
+    text = f"{request.GET.get('title', '')} {request.GET.get('description', '')}".strip()
+    node_id = None
+    address = request.GET.get("address", "").strip()
+    if lat is None and address:
+        building = territory.building_by_address(address=address, user=request.user)
+        node_id = building.pk if building is not None else None
+    rows: list[tuple[Case, float]] = []
+    if category_id:
+        rows = selectors.similar_open_cases(
+            user=request.user, category_id=category_id, lat=lat, lng=lng, text=text, node_id=node_id
+        )
+    return render(
+        request,
+        "cases/_similar.html",
+        {"rows": rows, "asked": bool(category_id and (lat is not None or node_id)), "now": timezone.now()},
+    )
+
+
+# --- the case page --------------------------------------------------------------------------------------------------
+
+
+def _handler_label(case: Case) -> str:
+    if case.handler_body is not None:
+        return case.handler_body.name
+    return case.handler_node.name if case.handler_node is not None else ""
+
+
+def _detail_context(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: dict[str, Form] | None = None,
+    open_form: str = "",
+    revealed_phone: str | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    user = request.user
+    bound = bound or {}
+    transitions = workflow.allowed_actions(user, case)
+    actions = []
+    for t in transitions:
+        form = bound.get(t.action) or _action_form(user, case, t)
+        actions.append({"t": t, "form": form, "open": open_form == t.action})
+    events = selectors.timeline(user=user, case=case)
+    rows = _timeline_rows(events)
+    photos = [p for row in rows for p in row["photos"]]
+    may_change = _may(user, case, "change")
+    context: dict[str, Any] = {
+        "case": case,
+        "now": timezone.now(),
+        "actions": actions,
+        "timeline": rows,
+        "photos": photos,
+        "may_change": may_change,
+        "may_reveal": bool(case.reporter_phone) and _may(user, case, "reveal"),
+        "phone_masked": mask_phone(case.reporter_phone),
+        "revealed_phone": revealed_phone,
+        "open_form": open_form,
+        "error": error,
+        "handler_label": _handler_label(case),
+    }
+    if may_change:
+        context["note_form"] = bound.get("note") or NoteForm(prefix="note")
+        context["attach_form"] = bound.get("attach") or AttachForm(prefix="attach")
+        context["handover_form"] = bound.get("hand_over") or HandOverForm(
+            prefix="handover", people=_people_choices(user, case)
+        )
+    return context
+
+
+@login_required
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _rerender(request: HttpRequest, case_id: int, **kwargs: Any) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case, **kwargs), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """One workflow action: GET gives its small form (HTMX, for the desk's quick dispatch); POST takes it through
+    ``workflow.perform`` and goes back to the case page (or ``next``)."""
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None:
+        raise NotFound(f"No action {action!r}.")
+    if request.method == "GET":
+        form = _action_form(request.user, case, transition)
+        return render(
+            request,
+            "cases/_action_form.html",
+            {"case": case, "t": transition, "form": form, "next": _safe_next(request, "")},
+        )
+    form = _action_form(request.user, case, transition, request.POST, request.FILES)
+    if form.is_valid():
+        photos = form.cleaned_data.get("photos") or []
+        try:
+            with transaction.atomic():
+                workflow.perform(
+                    actor=request.user,
+                    case_id=case.pk,
+                    action=action,
+                    note=form.cleaned_data.get("note", ""),
+                    public=False if form.cleaned_data.get("internal") else None,
+                    payload=form.payload(),
+                )
+                if photos:
+                    services.add_attachments(
+                        actor=request.user, case_id=case.pk, files=photos, note=str(transition.label)
+                    )
+        except ValidationFailed as exc:
+            add_service_errors(form, exc, ACTION_FIELDS)
+        except Conflict:
+            now = selectors.case_get(user=request.user, case_id=case.pk)
+            form.add_error(
+                None,
+                _("The case is now “%(status)s”: “%(action)s” is not possible any more.")
+                % {"status": now.get_status_display(), "action": transition.label},
+            )
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": transition.label})
+            return HttpResponseRedirect(_safe_next(request, reverse("cases-detail", args=[case.pk])))
+    if action not in {t.action for t in workflow.allowed_actions(request.user, case)}:
+        errors = " ".join(str(e) for e in form.non_field_errors()) or _("This action is not possible now.")
+        return _rerender(request, case.pk, error=errors)
+    return _rerender(request, case.pk, bound={action: form}, open_form=action)
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            services.add_note(
+                actor=request.user,
+                case_id=case_id,
+                note=form.cleaned_data["note"],
+                public=form.cleaned_data["public"],
+            )
+        except ValidationFailed as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The note was added."))
+            return redirect("cases-detail", case_id=case_id)
+    return _rerender(request, case_id, bound={"note": form}, open_form="note")
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = AttachForm(request.POST, request.FILES, prefix="attach")
+    if form.is_valid():
+        try:
+            services.add_attachments(
+                actor=request.user, case_id=case_id, files=form.cleaned_data["photos"], note=form.cleaned_data["note"]
+            )
+        except ValidationFailed as exc:
+            add_service_errors(form, exc, {"files": "photos"})
+        else:
+            messages.success(request, _("The photos were added."))
+            return redirect("cases-detail", case_id=case_id)
+    return _rerender(request, case_id, bound={"attach": form}, open_form="attach")
+
+
+@login_required
+@require_POST
+def hand_over(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    form = HandOverForm(request.POST, prefix="handover", people=_people_choices(request.user, case))
+    if form.is_valid():
+        try:
+            services.hand_over(
+                actor=request.user,
+                case_id=case.pk,
+                to_user_id=int(form.cleaned_data["to_user"]),
+                note=form.cleaned_data["note"],
+            )
+        except ValidationFailed as exc:
+            add_service_errors(form, exc, {"to_user_id": "to_user"})
+        except Forbidden as exc:
+            form.add_error("to_user", translated(exc.message))
+        else:
+            messages.success(request, _("The case was handed over."))
+            return redirect("cases-detail", case_id=case.pk)
+    return _rerender(request, case.pk, bound={"hand_over": form}, open_form="hand_over")
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The reporter's phone in clear: the service checks the right and writes the audit record."""
+    phone = services.reveal_reporter_phone(actor=request.user, case_id=case_id)
+    if is_htmx(request):
+        return render(request, "cases/_phone_revealed.html", {"phone": phone})
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case, revealed_phone=phone))
+
+
+@login_required
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """A photo of a case, only for someone who sees the case (else 404, as if it did not exist)."""
+    item = get_in_scope(Attachment, request.user, attachment_id)
+    selectors.case_get(user=request.user, case_id=item.case_id)
+    try:
+        handle = item.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is gone.") from None
+    response = FileResponse(handle, content_type=item.content_type or "application/octet-stream")
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- the desk -------------------------------------------------------------------------------------------------------
+
+
+def _may_import(user: Any) -> bool:
+    try:
+        hotline.check_actor(user)
+    except Forbidden:
+        return False
+    return True
+
+
+def _with_actions(user: Any, cases: Any) -> list[dict[str, Any]]:
+    return [{"case": c, "actions": {t.action for t in workflow.allowed_actions(user, c)}} for c in cases]
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    """受理台: new, registered and returned cases; the ones whose place was not found first."""
+    page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
+    return render(
+        request,
+        "cases/desk.html",
+        {
+            "page": page,
+            "rows": _with_actions(request.user, page.object_list),
+            "now": timezone.now(),
+            "may_import": _may_import(request.user),
+        },
+    )
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    """超期: open cases whose clock ran out, the longest overdue first."""
+    page = _paginate(request, selectors.overdue_board(user=request.user), 50)
+    return render(
+        request,
+        "cases/overdue.html",
+        {"page": page, "now": timezone.now(), "may_import": _may_import(request.user)},
+    )
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    """All cases in scope, filtered and paginated."""
+    places = territory.node_list(user=request.user).filter(
+        kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
+    )[:1000]
+    form = CaseFilterForm(request.GET or None, categories=selectors.active_categories(), places=places)
+    if form.is_bound and form.is_valid():
+        cases = selectors.case_list(user=request.user, **form.selector_kwargs())
+    elif form.is_bound:
+        cases = selectors.case_list(user=request.user).none()
+    else:
+        cases = selectors.case_list(user=request.user)
+    page = _paginate(request, cases, LIST_PAGE_SIZE)
+    return render(
+        request,
+        "cases/list.html",
+        {"form": form, "page": page, "now": timezone.now(), "may_import": _may_import(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hotline_import(request: HttpRequest) -> HttpResponse:
+    """12345 import: a CSV/XLSX export becomes cases; created, skipped and the bad rows with their numbers."""
+    hotline.check_actor(request.user)
+    result = None
+    status = 200
+    if request.method == "POST":
+        form = HotlineForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                mapping = hotline.parse_mapping(form.cleaned_data["mapping"])
+                result = hotline.import_file(
+                    actor=request.user, file_name=upload.name or "", data=upload.read(), mapping=mapping
+                )
+            except ValidationFailed as exc:
+                add_service_errors(form, exc, {"mapping": "mapping"})
+                status = 400
+        else:
+            status = 400
+    else:
+        form = HotlineForm()
+    return render(
+        request,
+        "cases/hotline.html",
+        {"form": form, "result": result, "error_rows": _error_rows(result), "may_import": True},
+        status=status,
+    )
+
+
+def _column_of(field: str | None) -> str:
+    """The usual header of a 12345 export for one of our fields (what the person sees in their file)."""
+    headers = hotline.DEFAULT_HEADERS.get(field or "")
+    return headers[0] if headers else ""
+
+
+def _error_rows(result: Any) -> list[dict[str, Any]]:
+    if result is None:
+        return []
+    rows: dict[int | None, list[ErrorDetail]] = {}
+    for e in result.errors:
+        rows.setdefault(e.row, []).append(e)
+    return [
+        {
+            "row": row,
+            "problems": [
+                {"field": d.field or "", "column": _column_of(d.field), "message": translated(d.message)}
+                for d in details
+            ],
+        }
+        for row, details in sorted(rows.items(), key=lambda kv: kv[0] or 0)
+    ]
+
+
+# --- residents, without an account -----------------------------------------------------------------------------------
+
+PUBLIC_FIELDS = {"category_id": "category", "files": "photos"}
+TOO_MANY = gettext_lazy("Too many attempts from this connection. Please wait a while and try again.")
+
+
+@require_http_methods(["GET", "POST"])
+def public_report(request: HttpRequest) -> HttpResponse:
+    """我要反映: a resident reports a problem; a phone number lets them follow it."""
+    categories = list(selectors.active_categories())
+    status = 200
+    if request.method == "POST":
+        form = PublicReportForm(request.POST, request.FILES, categories=categories)
+        if _throttled(request, "report"):
+            form.is_valid()
+            form.add_error(None, TOO_MANY)
+            status = 429
+        elif form.is_valid():
+            try:
+                case = services.report_case(actor=None, **form.service_kwargs())
+            except ValidationFailed as exc:
+                add_service_errors(form, exc, PUBLIC_FIELDS)
+                status = 400
+            else:
+                request.session[SESSION_REPORTED] = case.number
+                return redirect("cases-public-report-done")
+        else:
+            status = 400
+    else:
+        form = PublicReportForm(categories=categories)
+    return render(request, "cases/public/report.html", {"form": form, "case_strings": CASE_STRINGS}, status=status)
+
+
+def public_report_done(request: HttpRequest) -> HttpResponse:
+    number = request.session.get(SESSION_REPORTED)
+    if not number:
+        return redirect("cases-public-report")
+    track_url = f"{reverse('cases-public-track')}?number={number}"
+    return render(request, "cases/public/report_done.html", {"number": number, "track_url": track_url})
+
+
+def _track_context(case: Case, phone: str) -> dict[str, Any]:
+    survivor = case.merged_into or case
+    events = selectors.timeline(user=None, case=survivor, public_only=True)
+    rows = [
+        {
+            "at": e.at,
+            "label": event_label(e.action),
+            "to_label": _status_label(e.to_status) if e.to_status else "",
+            "changed": bool(e.from_status) and e.from_status != e.to_status,
+            "note": e.note if e.action != "report" else "",
+        }
+        for e in events
+    ]
+    rate_form = None
+    if case.status == Status.CLOSED:
+        rate_form = RateForm(initial={"number": case.number, "phone": phone, "resolved": "1"})
+    return {"case": case, "survivor": survivor, "timeline": rows, "rate_form": rate_form}
+
+
+@require_http_methods(["GET", "POST"])
+def public_track(request: HttpRequest) -> HttpResponse:
+    """查询进度: number + phone → the status and the public timeline (the surviving case's, if merged)."""
+    context: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        form = TrackForm(request.POST)
+        if _throttled(request, "track"):
+            form.is_valid()
+            form.add_error(None, TOO_MANY)
+            status = 429
+        elif form.is_valid():
+            case = selectors.public_case(number=form.cleaned_data["number"], phone=form.cleaned_data["phone"])
+            if case is None:
+                form.add_error(None, _("No case with this number and phone. Check both and try again."))
+                status = 404
+            else:
+                context.update(_track_context(case, form.cleaned_data["phone"]))
+        else:
+            status = 400
+    else:
+        form = TrackForm(initial={"number": request.GET.get("number", "")[:24]})
+    context["form"] = form
+    return render(request, "cases/public/track.html", context, status=status)
+
+
+@require_POST
+def public_rate(request: HttpRequest) -> HttpResponse:
+    """满意度评价: the reporter rates their closed case (number + phone checked again)."""
+    form = RateForm(request.POST)
+    track = TrackForm(initial={"number": request.POST.get("number", "")[:24]})
+    if _throttled(request, "rate"):
+        return render(request, "cases/public/track.html", {"form": track, "error": TOO_MANY}, status=429)
+    if not form.is_valid():
+        case = selectors.public_case(number=request.POST.get("number", ""), phone=request.POST.get("phone", ""))
+        if case is None:
+            return render(request, "cases/public/track.html", {"form": track}, status=400)
+        context = _track_context(case, request.POST.get("phone", ""))
+        context.update({"form": track, "rate_form": form})
+        return render(request, "cases/public/track.html", context, status=400)
+    d = form.cleaned_data
+    case = selectors.public_case(number=d["number"], phone=d["phone"])
+    if case is None:
+        error = _("No case with this number and phone. Check both and try again.")
+        return render(request, "cases/public/track.html", {"form": track, "error": error}, status=404)
+    try:
+        workflow.perform_resident_rating(
+            case=case, rating=d["rating"], resolved=d["resolved"] == "1", note=d.get("note") or ""
+        )
+    except (Conflict, ValidationFailed):
+        context = _track_context(case, d["phone"])
+        context.update({"form": track, "error": _("This case can be rated once it is closed, and only once.")})
+        return render(request, "cases/public/track.html", context, status=409)
+    case = selectors.public_case(number=d["number"], phone=d["phone"]) or case
+    context = _track_context(case, d["phone"])
+    context.update({"form": track, "thanks": True})
+    return render(request, "cases/public/track.html", context)

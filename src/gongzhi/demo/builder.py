@@ -24,7 +24,7 @@ from shapely.geometry import Polygon
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
-from gongzhi.demo import names
+from gongzhi.demo import cases, names
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import Tiling, points_inside, representative, tile_subdistrict, union
 from gongzhi.territory.choices import BodyKind, NodeKind, PartyOrgKind
@@ -733,6 +733,7 @@ STEPS: list[tuple[str, Step]] = [
     ("co-jurisdictions", create_co_jurisdictions),
     ("party organisations", create_party_tree),
     ("users", create_people),
+    ("cases", cases.create_cases),  # a year of cases, month by month; the seed stories in copy 0
 ]
 
 
@@ -825,6 +826,7 @@ def reset_territory(code: str, bodies: list[int], out: Out) -> int:
 
 # Later features put their deleters first (what refers to people and places goes before them).
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("cases", cases.reset_cases),
     ("people", reset_people),
     ("co-jurisdictions", reset_co_jurisdictions),
     ("party organisations", reset_party),

@@ -1,0 +1,453 @@
+"""Forms of the case pages: they read and check what a person typed, nothing more.
+
+Every rule of the domain (who may report, where a case lands, which transition is possible) stays in
+``cases.services`` and ``cases.workflow``; a ``ValidationFailed`` from there is put back on the form next to the
+field it names (see ``views.add_service_errors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from gongzhi.cases.choices import Channel, Rating, Status, Urgency
+
+PHONE_VALIDATOR = RegexValidator(r"^\d{5,20}$", _("Enter the phone number in digits only (5 to 20 digits)."))
+
+# Messages that services and the workflow raise in English; listed here so that makemessages picks them up and the
+# pages can show them translated (``gettext(detail.message)``). Messages built with names or numbers stay English.
+SERVICE_MESSAGES = (
+    gettext_noop("The case cannot be taken in."),
+    gettext_noop("say what the problem is"),
+    gettext_noop("a phone number is needed to follow the case"),
+    gettext_noop("digits only"),
+    gettext_noop("A note is required for this action."),
+    gettext_noop("A rating is required."),
+    gettext_noop("Dispatch to whom?"),
+    gettext_noop("give handler_body_id or handler_node_id"),
+    gettext_noop("Merge into which case?"),
+    gettext_noop("another open case's id"),
+    gettext_noop("Merge into an open case."),
+    gettext_noop("The attachments were not accepted."),
+    gettext_noop("too many attachments on this case"),
+    gettext_noop("no file"),
+    gettext_noop("Say why the case is handed over."),
+    gettext_noop("required"),
+    gettext_noop("The note is empty."),
+    gettext_noop("The new owner must be able to act on this case."),
+    gettext_noop("The point is not a valid WGS-84 position."),
+    gettext_noop("latitude must be between -90 and 90"),
+    gettext_noop("longitude must be between -180 and 180"),
+    gettext_noop("No subdistrict is set up yet."),
+    gettext_noop("The file is empty."),
+    gettext_noop("the first row must be the header"),
+    gettext_noop("The file is too large."),
+    gettext_noop("Old Excel files (.xls) are not read."),
+    gettext_noop("save the sheet as .xlsx or .csv and import that"),
+    gettext_noop("The file's text encoding is not recognised."),
+    gettext_noop("save it as CSV in UTF-8 or GBK, or as XLSX"),
+    gettext_noop("The column mapping is not valid JSON."),
+    gettext_noop("The column mapping must be a JSON object."),
+    gettext_noop("The column mapping does not fit the file. Nothing was imported."),
+    gettext_noop("The file has too many rows."),
+    gettext_noop("the hotline ticket number is missing"),
+    gettext_noop("the title is missing"),
+    gettext_noop("the time is missing"),
+    gettext_noop("the category is missing"),
+    gettext_noop("Only the subdistrict desk may import 12345 hotline tickets."),
+    gettext_noop("You may see this case but not act on it."),
+)
+
+
+def set_choices(form: forms.Form, name: str, choices: Sequence[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = list(choices)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos from one ``<input type=file multiple>``; the phone opens its camera (``capture``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/*", "capture": "environment", "class": "photo-input"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            files = [single(item, initial) for item in data if item]
+        else:
+            files = [single(data, initial)] if data else []
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
+def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]:
+    """(major choices, minor choices grouped by major) from ``selectors.active_categories()``."""
+    rows = list(categories)
+    majors = [c for c in rows if not c.parent_id]
+    minors: dict[int, list[tuple[str, str]]] = {}
+    for c in rows:
+        if c.parent_id:
+            minors.setdefault(c.parent_id, []).append((str(c.pk), c.name))
+    major_choices = [("", _("— major class —"))] + [(str(m.pk), m.name) for m in majors]
+    minor_choices: list[tuple[str, Any]] = [("", _("— minor class —"))]
+    minor_choices += [(m.name, minors[m.pk]) for m in majors if m.pk in minors]
+    return major_choices, minor_choices
+
+
+class CategoryMixin(forms.Form):
+    """大类 then 小类. The minor class is what is stored; a major class alone is accepted too."""
+
+    major = forms.ChoiceField(label=_("Major class"), required=False)
+    category = forms.ChoiceField(label=_("Minor class"), required=False)
+
+    def setup_categories(self, categories: Iterable[Any]) -> None:
+        rows = list(categories)
+        self.parent_of = {str(c.pk): str(c.parent_id or "") for c in rows}
+        majors, minors = category_choices(rows)
+        set_choices(self, "major", majors)
+        set_choices(self, "category", minors)
+        self.fields["major"].widget.attrs.update({"class": "cat-major", "data-minor": "id_category"})
+        self.fields["category"].widget.attrs.update({"class": "cat-minor"})
+
+    def clean_category_pair(self, cleaned: dict[str, Any]) -> None:
+        minor, major = cleaned.get("category") or "", cleaned.get("major") or ""
+        if minor and major and self.parent_of.get(minor) != major:
+            self.add_error("category", _("This minor class does not belong to the chosen major class."))
+            return
+        chosen = minor or major
+        if not chosen:
+            self.add_error("category", _("Choose the category of the problem."))
+            return
+        cleaned["category_id"] = int(chosen)
+
+
+class LocationMixin(forms.Form):
+    lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    lng = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=200,
+        help_text=_("Building, unit and a landmark, e.g. 金禾家苑3号楼2单元."),
+    )
+
+    def clean_location(self, cleaned: dict[str, Any]) -> None:
+        if (cleaned.get("lat") is None) != (cleaned.get("lng") is None):
+            self.add_error("lat", _("Give both latitude and longitude, or neither."))
+
+
+class ReportForm(CategoryMixin, LocationMixin):
+    """A case taken in by staff: a grid worker's patrol, a building head, a phone call at the desk."""
+
+    channel = forms.ChoiceField(label=_("Source"))
+    title = forms.CharField(label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("Photos"), help_text=_("Up to 9 photos, 10 MB each (JPEG, PNG, WebP or HEIC)."))
+    reporter_name = forms.CharField(label=_("Reporter's name"), required=False, max_length=60)
+    reporter_phone = forms.CharField(
+        label=_("Reporter's phone"),
+        required=False,
+        max_length=20,
+        validators=[PHONE_VALIDATOR],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        help_text=_("If a resident told you: they can follow and rate the case with it."),
+    )
+    fixed_on_spot = forms.BooleanField(label=_("Fixed on the spot (即报即办)"), required=False)
+    fixed_note = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    field_order = [
+        "channel", "title", "major", "category", "urgency", "description", "lat", "lng", "address", "photos",
+        "reporter_name", "reporter_phone", "fixed_on_spot", "fixed_note",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, categories: Iterable[Any], channels: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_categories(categories)
+        set_choices(self, "channel", [(c, Channel(c).label) for c in channels])
+        if len(channels) == 1:
+            self.fields["channel"].initial = channels[0]
+        set_choices(self, "urgency", [("", _("As the category says")), *Urgency.choices])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.clean_category_pair(cleaned)
+        self.clean_location(cleaned)
+        if cleaned.get("fixed_on_spot") and not (cleaned.get("fixed_note") or "").strip():
+            self.add_error("fixed_note", _("Say what was done on the spot."))
+        return cleaned
+
+    def service_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "channel": d["channel"],
+            "title": d["title"],
+            "category_id": d["category_id"],
+            "description": d.get("description") or "",
+            "urgency": d.get("urgency") or None,
+            "lat": d.get("lat"),
+            "lng": d.get("lng"),
+            "address": d.get("address") or "",
+            "reporter_name": d.get("reporter_name") or "",
+            "reporter_phone": d.get("reporter_phone") or "",
+            "fixed_on_spot_note": (d.get("fixed_note") or "").strip() if d.get("fixed_on_spot") else "",
+            "files": d.get("photos") or [],
+        }
+
+
+class PublicReportForm(CategoryMixin, LocationMixin):
+    """A resident's report, without an account: a phone number is how they follow it."""
+
+    title = forms.CharField(
+        label=_("What is the problem?"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    description = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    photos = PhotosField(label=_("Photos"), help_text=_("Up to 9 photos, 10 MB each."))
+    reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=60)
+    reporter_phone = forms.CharField(
+        label=_("Your phone"),
+        max_length=20,
+        validators=[PHONE_VALIDATOR],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("Needed to follow your case; staff see it masked."),
+    )
+
+    field_order = [
+        "title", "major", "category", "description", "address", "lat", "lng", "photos", "reporter_name",
+        "reporter_phone",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, categories: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_categories(categories)
+        # A resident does not type coordinates: "use my location" fills them.
+        self.fields["lat"].widget = forms.HiddenInput()
+        self.fields["lng"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.clean_category_pair(cleaned)
+        self.clean_location(cleaned)
+        return cleaned
+
+    def service_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "channel": Channel.RESIDENT,
+            "title": d["title"],
+            "category_id": d["category_id"],
+            "description": d.get("description") or "",
+            "lat": d.get("lat"),
+            "lng": d.get("lng"),
+            "address": d.get("address") or "",
+            "reporter_name": d.get("reporter_name") or "",
+            "reporter_phone": d["reporter_phone"],
+            "files": d.get("photos") or [],
+        }
+
+
+class ActionForm(forms.Form):
+    """The small form behind one workflow button. Only the fields the action needs are kept."""
+
+    handler = forms.ChoiceField(label=_("Dispatch to"))
+    into_case = forms.ChoiceField(label=_("The case it duplicates"), widget=forms.RadioSelect)
+    rating = forms.ChoiceField(label=_("Rating"), choices=Rating.choices, widget=forms.RadioSelect)
+    resolved = forms.BooleanField(label=_("The problem is solved"), required=False, initial=True)
+    until = forms.DateField(label=_("Postponed until"), widget=forms.DateInput(attrs={"type": "date"}))
+    special = forms.BooleanField(label=_("Special close (cannot be solved as asked)"), required=False)
+    photos = PhotosField(label=_("Photos (evidence)"))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    internal = forms.BooleanField(label=_("Internal only (not shown to the reporter)"), required=False)
+
+    FIELDS_BY_ACTION = {
+        "dispatch": ("handler",),
+        "merge": ("into_case",),
+        "follow_up": ("rating", "resolved"),
+        "postpone": ("until",),
+        "close": ("special",),
+        "dispose": ("photos",),
+        "fix_on_spot": ("photos",),
+    }
+    COMMON = ("note", "internal")
+
+    def __init__(
+        self,
+        *args: Any,
+        transition: Any,
+        handler_choices: Sequence[Any] = (),
+        merge_choices: Sequence[tuple[str, str]] = (),
+        today: date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("prefix", transition.action)
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        self.today = today
+        keep = set(self.FIELDS_BY_ACTION.get(transition.action, ())) | set(self.COMMON)
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if "handler" in self.fields:
+            set_choices(self, "handler", [("", _("— choose —")), *handler_choices])
+        if "into_case" in self.fields:
+            set_choices(self, "into_case", list(merge_choices))
+        if transition.note_required:
+            self.fields["note"].required = True
+            self.fields["note"].label = _("Reason / what was done")
+
+    def clean_until(self) -> date | None:
+        until: date | None = self.cleaned_data.get("until")
+        if until is not None and self.today is not None and until < self.today:
+            raise forms.ValidationError(_("Choose a day from today on."))
+        return until
+
+    def payload(self) -> dict[str, Any]:
+        from datetime import datetime, time
+
+        from django.utils import timezone
+
+        d = self.cleaned_data
+        out: dict[str, Any] = {}
+        handler = d.get("handler") or ""
+        if handler.startswith("body:"):
+            out["handler_body_id"] = int(handler[5:])
+        elif handler.startswith("node:"):
+            out["handler_node_id"] = int(handler[5:])
+        if d.get("into_case"):
+            out["into_case_id"] = int(d["into_case"])
+        if "rating" in self.fields:
+            out["rating"] = d.get("rating")
+            out["resolved"] = bool(d.get("resolved"))
+        if d.get("until"):
+            out["until"] = timezone.make_aware(datetime.combine(d["until"], time(17, 30)))
+        if d.get("special"):
+            out["special"] = True
+        return out
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    public = forms.BooleanField(label=_("Show to the reporter"), required=False)
+
+
+class AttachForm(forms.Form):
+    photos = PhotosField(label=_("Photos"), required=True)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class HandOverForm(forms.Form):
+    to_user = forms.ChoiceField(label=_("Hand over to"))
+    note = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, people: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "to_user", [("", _("— choose —")), *people])
+
+
+YES_NO_ANY = (("", _("Any")), ("1", _("Yes")), ("0", _("No")))
+
+
+class CaseFilterForm(forms.Form):
+    text = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    node = forms.ChoiceField(label=_("Community / grid"), required=False)
+    overdue = forms.ChoiceField(label=_("Overdue"), required=False, choices=YES_NO_ANY)
+    date_from = forms.DateField(
+        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("Reported until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, categories: Iterable[Any], places: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "status", [("", _("Any")), ("open", _("All open")), *Status.choices])
+        rows = list(categories)
+        cats: list[tuple[str, Any]] = [("", _("Any"))]
+        for major in [c for c in rows if not c.parent_id]:
+            cats.append((str(major.pk), major.name))
+            cats += [(str(c.pk), f"— {c.name}") for c in rows if c.parent_id == major.pk]
+        set_choices(self, "category", cats)
+        set_choices(
+            self,
+            "node",
+            [("", _("Anywhere in my scope"))]
+            + [(str(n.pk), f"{'— ' if n.kind == 'grid' else ''}{n.name}") for n in places],
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end comes before the start."))
+        return cleaned
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        status = d.get("status") or ""
+        return {
+            "status": [status] if status and status != "open" else None,
+            "open_only": status == "open",
+            "category_id": int(d["category"]) if d.get("category") else None,
+            "node_id": int(d["node"]) if d.get("node") else None,
+            "overdue": {"1": True, "0": False}.get(d.get("overdue") or ""),
+            "date_from": d.get("date_from"),
+            "date_to": d.get("date_to"),
+            "text": (d.get("text") or "").strip() or None,
+        }
+
+
+class HotlineForm(forms.Form):
+    file = forms.FileField(
+        label=_("12345 export (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+    mapping = forms.CharField(
+        label=_("Column mapping (optional, JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": '{"ticket": "工单号", "title": "事项"}'}),
+        help_text=_("Only if the file's headers are not the usual ones of a 12345 export."),
+    )
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(
+        label=_("Case number"), max_length=24, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    phone = forms.CharField(
+        label=_("Your phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("The number you gave when you reported."),
+    )
+
+
+class RateForm(forms.Form):
+    number = forms.CharField(max_length=24, widget=forms.HiddenInput)
+    phone = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    rating = forms.ChoiceField(label=_("How satisfied are you?"), choices=Rating.choices, widget=forms.RadioSelect)
+    resolved = forms.ChoiceField(
+        label=_("Is the problem solved?"),
+        choices=(("1", _("Yes")), ("0", _("No"))),
+        widget=forms.RadioSelect,
+        initial="1",
+    )
+    note = forms.CharField(
+        label=_("Anything to add?"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

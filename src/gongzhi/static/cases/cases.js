@@ -1,0 +1,164 @@
+/* Case report forms: 大类 → 小类 select, "locate" by GPS, a small map to tap the point (grid boundaries as the
+   background; no tile layer — there is no internet), photo previews. Works without it: the minor select then
+   lists every class grouped by major class, and latitude/longitude or the address can be typed. */
+(function () {
+  "use strict";
+
+  var stringsEl = document.getElementById("gz-case-strings");
+  var S = stringsEl ? JSON.parse(stringsEl.textContent) : {};
+
+  function fmt(text, vars) {
+    return String(text || "").replace(/%\((\w+)\)s/g, function (m, key) { return key in vars ? vars[key] : m; });
+  }
+
+  // --- 大类 then 小类 -------------------------------------------------------------------------------------------
+  function setupCategories(major) {
+    var minor = document.getElementById(major.dataset.minor);
+    if (!minor) return;
+    var placeholder = minor.querySelector('option[value=""]');
+    var groups = Array.prototype.map.call(minor.querySelectorAll("optgroup"), function (g) {
+      return {
+        label: g.label,
+        options: Array.prototype.map.call(g.querySelectorAll("option"), function (o) { return { value: o.value, text: o.text }; }),
+      };
+    });
+    function majorLabel() {
+      return major.value ? major.options[major.selectedIndex].text : null;
+    }
+    function fill() {
+      var current = minor.value;
+      var label = majorLabel();
+      minor.innerHTML = "";
+      if (placeholder) minor.appendChild(placeholder.cloneNode(true));
+      groups.forEach(function (g) {
+        if (label && g.label !== label) return;
+        var parent = minor;
+        if (!label) {
+          parent = document.createElement("optgroup");
+          parent.label = g.label;
+          minor.appendChild(parent);
+        }
+        g.options.forEach(function (o) {
+          var opt = document.createElement("option");
+          opt.value = o.value;
+          opt.textContent = o.text;
+          if (o.value === current) opt.selected = true;
+          parent.appendChild(opt);
+        });
+      });
+      minor.disabled = false;
+    }
+    // A minor class chosen without its major (a re-shown form): select the major that holds it.
+    if (minor.value && !major.value) {
+      groups.forEach(function (g) {
+        if (g.options.some(function (o) { return o.value === minor.value; })) {
+          Array.prototype.forEach.call(major.options, function (opt) { if (opt.text === g.label) major.value = opt.value; });
+        }
+      });
+    }
+    fill();
+    major.addEventListener("change", fill);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("select.cat-major"), setupCategories);
+
+  // --- location: GPS button and the map -------------------------------------------------------------------------
+  var latInput = document.getElementById("id_lat");
+  var lngInput = document.getElementById("id_lng");
+  var statusBox = document.getElementById("locate-status");
+  var mapEl = document.getElementById("pick-map");
+  var map = null;
+  var marker = null;
+
+  function setStatus(text) { if (statusBox) statusBox.textContent = text || ""; }
+
+  function showPoint(lat, lng, pan) {
+    if (!map) return;
+    var ll = L.latLng(lat, lng);
+    if (!marker) {
+      marker = L.circleMarker(ll, { radius: 9, color: "#8c1d18", weight: 3, fillColor: "#f2b705", fillOpacity: 0.95 }).addTo(map);
+    } else {
+      marker.setLatLng(ll);
+    }
+    if (pan) map.setView(ll, Math.max(map.getZoom(), 16));
+    mapEl.dataset.lat = String(lat);
+    mapEl.dataset.lng = String(lng);
+  }
+
+  function setPoint(lat, lng, pan) {
+    if (!latInput || !lngInput) return;
+    latInput.value = lat.toFixed(6);
+    lngInput.value = lng.toFixed(6);
+    showPoint(lat, lng, pan);
+    lngInput.dispatchEvent(new Event("change", { bubbles: true }));
+    document.body.dispatchEvent(new CustomEvent("gz:located"));
+  }
+
+  var locateButton = document.querySelector("[data-locate]");
+  if (locateButton) {
+    locateButton.addEventListener("click", function () {
+      if (!navigator.geolocation) { setStatus(S.unsupported); return; }
+      setStatus(S.locating);
+      locateButton.disabled = true;
+      navigator.geolocation.getCurrentPosition(
+        function (pos) {
+          locateButton.disabled = false;
+          setPoint(pos.coords.latitude, pos.coords.longitude, true);
+          setStatus(fmt(S.located, { accuracy: Math.round(pos.coords.accuracy || 0) }));
+        },
+        function (err) {
+          locateButton.disabled = false;
+          setStatus(err && err.code === 1 ? S.denied : S.failed);
+        },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+      );
+    });
+  }
+
+  if (mapEl && window.L) {
+    map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.5, minZoom: 3 });
+    map.setView([31.23, 121.47], 12);
+    var boundsKnown = false;
+    fetch(mapEl.dataset.boundariesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (collection) {
+        var layer = L.geoJSON(collection, {
+          style: function () { return { color: "#1f5fa8", weight: 1.5, opacity: 0.9, fillColor: "#1f5fa8", fillOpacity: 0.08 }; },
+          onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { direction: "center", className: "gz-tooltip" }); },
+        }).addTo(map);
+        var features = (collection && collection.features) || [];
+        if (features.length && !marker) {
+          map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+          boundsKnown = true;
+        }
+        mapEl.dataset.loaded = "true";
+        mapEl.dataset.gridCount = String(features.length);
+      })
+      .catch(function () { mapEl.dataset.loaded = "error"; setStatus(S.boundaries_failed); });
+    map.on("click", function (evt) { setPoint(evt.latlng.lat, evt.latlng.lng, false); setStatus(S.picked); });
+    function fromInputs() {
+      var lat = parseFloat(latInput && latInput.value), lng = parseFloat(lngInput && lngInput.value);
+      if (!isNaN(lat) && !isNaN(lng)) showPoint(lat, lng, !boundsKnown);
+    }
+    if (latInput) latInput.addEventListener("input", fromInputs);
+    if (lngInput) lngInput.addEventListener("input", fromInputs);
+    fromInputs();
+  }
+
+  // --- photo previews --------------------------------------------------------------------------------------------
+  Array.prototype.forEach.call(document.querySelectorAll("input.photo-input"), function (input) {
+    var box = document.createElement("div");
+    box.className = "photo-preview";
+    input.insertAdjacentElement("afterend", box);
+    input.addEventListener("change", function () {
+      box.innerHTML = "";
+      Array.prototype.forEach.call(input.files || [], function (file) {
+        if (!/^image\//.test(file.type)) return;
+        var img = document.createElement("img");
+        img.alt = file.name;
+        img.src = URL.createObjectURL(file);
+        img.onload = function () { URL.revokeObjectURL(img.src); };
+        box.appendChild(img);
+      });
+    });
+  });
+})();
