@@ -239,3 +239,29 @@ def test_replay_history_follows_the_table(tree, admin):  # type: ignore[no-untyp
         ("report", "", "reported"), ("accept", "reported", "accepted"), ("dispatch", "accepted", "dispatched")]
     with pytest.raises(Conflict):
         workflow.replay_history(Case(number="X2", reported_at=t, channel="patrol"), [("close", t, "a", "")])
+
+
+def test_overlapping_bodies_see_and_co_handle_but_are_told_once(  # type: ignore[no-untyped-def]
+    tree, staff, property_company, django_capture_on_commit_callbacks
+):
+    """村居融洽: a co-body of the place sees the case and may act on it; the owner stays the lead body; a person
+    reached through two bodies gets one notification."""
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.cases import selectors
+    from gongzhi.territory.tests.factories import co_cover
+
+    grid = tree.grids[0]
+    co_cover(grid, tree.committees[1])  # community 2's committee co-covers community 1's first grid
+    co_staff = user_with_role(Role.COMMUNITY_STAFF, body=tree.committees[1])
+    case = new_case(staff, grid)
+    assert case.owner_body == tree.committees[0]
+    assert selectors.case_list(user=co_staff).filter(pk=case.pk).exists()
+    # The same person is posted on the grid and works for the property company.
+    both = user_with_role(Role.GRID_WORKER, node=grid)
+    RoleAssignment.objects.create(user=both, role=Role.DEPARTMENT_HANDLER, body=property_company)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.perform(actor=co_staff, case_id=case.pk, action="dispatch",
+                         payload={"handler_body_id": property_company.pk, "handler_node_id": grid.pk})
+    assert Notification.objects.filter(case=case, user=both).count() == 1
+    case.refresh_from_db()
+    assert case.owner_body == tree.committees[0], "co-handling never changes the owner"
