@@ -111,10 +111,12 @@ $(STATIC_MANIFEST): $(INSTALL_STAMP) $(NODE_STAMP) $(STATIC_SOURCES)
 seed: migrate
 	$(DEMO_ENV) $(BIN)/gongzhi seed_demo
 
-# gunicorn in the foreground, and the background-task worker (django-tasks-db) next to it; Ctrl-C stops both.
+# gunicorn in the foreground; next to it the background-task worker (django-tasks-db) and the scheduler that
+# enqueues the deadline check every 5 minutes. Ctrl-C stops all three.
 define serve_with_worker
 	$(DEMO_ENV) $(BIN)/gongzhi db_worker --queue-name '*' --interval 2 --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+	$(DEMO_ENV) $(BIN)/gongzhi check_deadlines --every 300 >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)
 endef

@@ -107,3 +107,17 @@ def test_every_step_has_a_default_limit() -> None:
     for urgency in ("A", "B", "C"):
         assert set(deadlines.DEFAULT_LIMITS[urgency]) == set(Step.values)
     _ = timedelta
+
+
+@pytest.mark.django_db
+def test_the_command_runs_the_check(tree) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("check_deadlines", "--now", stdout=out)
+    assert "'overdue': 0" in out.getvalue()
+    out = StringIO()
+    call_command("check_deadlines", stdout=out)
+    assert "enqueued check_deadlines" in out.getvalue()
