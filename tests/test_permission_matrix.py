@@ -18,10 +18,10 @@ from gongzhi.accounts.policy import POLICY
 from gongzhi.accounts.tests.factories import UserFactory, user_with_role
 from gongzhi.core import audit
 from gongzhi.core.models import AuditLog
-from gongzhi.core.privacy import mask_phone
+from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.core.scope import ACTIONS
 from gongzhi.core.testing import Ground, MatrixModel
-from gongzhi.territory.choices import BodyKind, PartyOrgKind
+from gongzhi.territory.choices import BodyKind, NodeKind, PartyOrgKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
 from gongzhi.territory.tests.factories import Tree, co_cover
 
@@ -70,6 +70,30 @@ def _attachment_on(ground: Ground):  # type: ignore[no-untyped-def]
                                      content_type="image/jpeg", size=1)
 
 
+def _person_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.tests.factories import make_person
+
+    household = Node.objects.filter(kind=NodeKind.HOUSEHOLD, code__startswith=ground.node.code).order_by("code")[0]
+    return make_person(household, phone=f"137{next(_seq):08d}")
+
+
+def _person_tag_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.models import PersonTag
+
+    return PersonTag.objects.create(person=_person_on(ground), tag="elderly", since="2024-01-01")
+
+
+def _party_member_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.models import PartyMember
+
+    return PartyMember.objects.create(person=_person_on(ground), member_type="on_duty", reported_in=True)
+
+
+def _masked(raw: str) -> str:
+    """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
+    return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
+
+
 MODELS = [
     MatrixModel(Node, make=lambda g: g.node, detail_url=lambda o: f"/api/v1/territory/nodes/{o.pk}"),
     MatrixModel(
@@ -104,6 +128,15 @@ MODELS = [
                 personal=lambda o: [o.reporter_phone]),
     MatrixModel(_model("cases.CaseEvent"), make=_event_on),
     MatrixModel(_model("cases.Attachment"), make=_attachment_on),
+    MatrixModel(
+        _model("registry.Person"),
+        make=_person_on,
+        detail_url=lambda o: f"/api/v1/people/{o.pk}",
+        personal=lambda o: [o.id_number, o.phone],
+    ),
+    MatrixModel(_model("registry.Residence"), make=lambda g: _person_on(g).residences.get()),
+    MatrixModel(_model("registry.PersonTag"), make=_person_tag_on),
+    MatrixModel(_model("registry.PartyMember"), make=_party_member_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
@@ -183,7 +216,7 @@ def test_api_detail_matrix(role, entry, tree, other_tree, api):  # type: ignore[
         for raw in entry.personal(obj) if entry.personal else []:
             assert raw not in body, "personal data must be masked in the API"
             if api.get(entry.detail_url(obj)).status_code == 200:
-                assert mask_phone(raw) in body
+                assert _masked(raw) in body
 
 
 def test_anonymous_sees_nothing(tree):  # type: ignore[no-untyped-def]
@@ -217,6 +250,7 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         "/api/v1/territory/bodies",
         "/api/v1/territory/party-orgs",
         "/api/v1/territory/boundaries",
+        "/api/v1/people",
     ):
         body = api.get(url).content.decode()
         assert other_tree.grids[0].code not in body, url

@@ -17,9 +17,15 @@ CASE_WORK = frozenset({"view", "add", "change", "reveal"})
 CASE_REPORT = frozenset({"view", "add", "change"})
 CASE_REFERENCE = {"cases.category": VIEW, "cases.deadlinerule": VIEW, "cases.calendarday": VIEW}
 
+REGISTRY_MODELS = ("registry.person", "registry.residence", "registry.persontag", "registry.partymember")
+REGISTRY_KEEP = {label: CASE_WORK for label in REGISTRY_MODELS}  # view add change reveal
+REGISTRY_EDIT = {label: EDIT for label in REGISTRY_MODELS}
+REGISTRY_VIEW = {label: VIEW for label in REGISTRY_MODELS}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **CASE_REFERENCE,
+        **REGISTRY_KEEP,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -33,6 +39,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.COMMUNITY_STAFF: {
         **CASE_REFERENCE,
+        **REGISTRY_KEEP,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -46,6 +53,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_LEADER: {
         **CASE_REFERENCE,
+        **REGISTRY_KEEP,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -58,6 +66,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_WORKER: {
         **CASE_REFERENCE,
+        **REGISTRY_EDIT,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -70,6 +79,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.BUILDING_HEAD: {
         **CASE_REFERENCE,
+        **REGISTRY_VIEW,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

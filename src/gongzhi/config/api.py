@@ -14,6 +14,7 @@ from gongzhi.cases.api import public_router as cases_public_router
 from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
+from gongzhi.registry.api import households_router, people_router
 from gongzhi.territory.api import router as territory_router
 
 api = NinjaAPI(
@@ -79,3 +80,5 @@ api.add_router("/territory", territory_router)
 api.add_router("/audit", core_router)
 api.add_router("/cases/public", cases_public_router)
 api.add_router("/cases", cases_router)
+api.add_router("/people", people_router)
+api.add_router("/households", households_router)

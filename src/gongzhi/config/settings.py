@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.territory",
     "gongzhi.cases",
+    "gongzhi.registry",
     "gongzhi.demo",
 ]
 

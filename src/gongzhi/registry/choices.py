@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class PopulationType(models.TextChoices):
+    REGISTERED = "registered", _("Registered (户籍)")
+    RESIDENT = "resident", _("Resident, not registered (常住)")
+    TEMPORARY = "temporary", _("Temporary (暂住)")
+    FLOATING = "floating", _("Floating (流动)")
+
+
+class TagKind(models.TextChoices):
+    """Key service targets (重点服务对象). ``other`` carries a free label (configurable others)."""
+
+    ELDERLY_ALONE = "elderly_alone", _("Elderly living alone")
+    ELDERLY = "elderly", _("Elderly")
+    CHILD = "child", _("Child")
+    DISABLED = "disabled", _("Disabled")
+    HARDSHIP = "hardship", _("Hardship")
+    OTHER = "other", _("Other")
+
+
+class PartyMemberType(models.TextChoices):
+    COMMUNITY = "community", _("Community")
+    ON_DUTY = "on_duty", _("On duty (在职)")
+    RETIRED = "retired", _("Retired")
+    TWO_NEW = "two_new", _("Two-new organisation (两新)")
+    MOBILE = "mobile", _("Mobile (流动)")

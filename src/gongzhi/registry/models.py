@@ -1,0 +1,152 @@
+"""The resident registry: people, where they live (with history), key-service tags and party membership.
+
+Every row reaches the territory through a household node, so scope is the household's place in the tree.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.models import TimeStampedModel
+from gongzhi.core.scope import ScopeRule
+from gongzhi.registry.choices import PartyMemberType, PopulationType, Sex, TagKind
+
+
+class Person(TimeStampedModel):
+    """A resident. Lives in one household at a time (``household``); the history is :class:`Residence`."""
+
+    name = models.CharField(_("name"), max_length=60)
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True, null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    population_type = models.CharField(
+        _("population type"), max_length=16, choices=PopulationType.choices, default=PopulationType.REGISTERED
+    )
+    household = models.ForeignKey(
+        "territory.Node",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="residents",
+        limit_choices_to={"kind": "household"},
+        help_text=_("Empty for people not (yet) placed in a household."),
+    )
+    room = models.CharField(_("room"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_rule = ScopeRule(node="household")
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(population_type__in=PopulationType.values), name="person_poptype_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Residence(TimeStampedModel):
+    """One stay of a person in a household: moved in, moved out (open while they live there)."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="residences")
+    household = models.ForeignKey(
+        "territory.Node", verbose_name=_("household"), on_delete=models.PROTECT, related_name="residences"
+    )
+    moved_in = models.DateField(_("moved in"))
+    moved_out = models.DateField(_("moved out"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope_rule = ScopeRule(node="household")
+
+    class Meta:
+        verbose_name = _("residence")
+        verbose_name_plural = _("residences")
+        ordering = ["person", "-moved_in", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(moved_out__isnull=True), name="residence_one_open_per_person"
+            ),
+            models.CheckConstraint(
+                condition=Q(moved_out__isnull=True) | Q(moved_out__gte=F("moved_in")), name="residence_out_after_in"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.household} ({self.moved_in}–{self.moved_out or ''})"
+
+
+class PersonTag(TimeStampedModel):
+    """A key-service-target tag (重点服务对象) with the dates it applies."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(_("tag"), max_length=24, choices=TagKind.choices)
+    label = models.CharField(_("label"), max_length=60, blank=True, help_text=_("What an 'other' tag means."))
+    since = models.DateField(_("since"))
+    until = models.DateField(_("until"), null=True, blank=True)
+
+    scope_rule = ScopeRule(node="person__household")
+
+    class Meta:
+        verbose_name = _("person tag")
+        verbose_name_plural = _("person tags")
+        ordering = ["person", "tag", "-since"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tag__in=TagKind.values), name="persontag_tag_valid"),
+            models.CheckConstraint(condition=~Q(tag=TagKind.OTHER) | ~Q(label=""), name="persontag_other_has_label"),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=F("since")), name="persontag_until_after_since"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.label or self.get_tag_display()}"
+
+
+class PartyMember(TimeStampedModel):
+    """A person's party membership; an on-duty member reports in (双报到) to the community where they live."""
+
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="party_membership"
+    )
+    member_type = models.CharField(_("member type"), max_length=16, choices=PartyMemberType.choices)
+    branch = models.ForeignKey(
+        "territory.PartyOrg",
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    work_unit = models.ForeignKey(
+        "territory.Body",
+        verbose_name=_("work unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="party_members",
+    )
+    reported_in = models.BooleanField(_("reported in (双报到)"), default=False)
+    reported_in_on = models.DateField(_("reported in on"), null=True, blank=True)
+
+    scope_rule = ScopeRule(node="person__household")
+
+    class Meta:
+        verbose_name = _("party member")
+        verbose_name_plural = _("party members")
+        ordering = ["person"]
+        constraints = [
+            models.CheckConstraint(condition=Q(member_type__in=PartyMemberType.values), name="partymember_type_valid"),
+            models.CheckConstraint(
+                condition=Q(reported_in=True) | Q(reported_in_on__isnull=True), name="partymember_date_needs_flag"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_member_type_display()})"
