@@ -118,7 +118,7 @@ def _may_assign(actor: Any, probe: RoleAssignment) -> bool:
     scope = actor.scope_for("accounts.roleassignment", "add")
     if scope.everything:
         return True
-    if probe.node is not None and any(probe.node.code.startswith(p) for p in scope.prefixes):
+    if probe.node is not None and scope.covers(probe.node.code):
         return True
     return probe.body_id is not None and probe.body_id in scope.bodies
 

@@ -317,7 +317,7 @@ def is_handler(actor: Any, case: Case) -> bool:
     if case.handler_body_id and case.handler_body_id in scope.bodies:
         return True
     target = case.handler_node or (None if case.handler_body_id else case.node)
-    return target is not None and any(target.code.startswith(p) for p in scope.prefixes)
+    return target is not None and scope.covers(target.code)
 
 
 def allowed_actions(actor: Any, case: Case) -> list[Transition]:

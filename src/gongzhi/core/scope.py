@@ -67,6 +67,12 @@ class Scope:
     def is_empty(self) -> bool:
         return not (self.everything or self.prefixes or self.lead_bodies or self.bodies or self.user_id)
 
+    def covers(self, code: str, lead_body_id: int | None = None) -> bool:
+        """Does this scope reach the place with this territory code (and, optionally, this lead body)?"""
+        if self.everything or any(code.startswith(prefix) for prefix in self.prefixes):
+            return True
+        return lead_body_id is not None and lead_body_id in self.lead_bodies
+
     def __or__(self, other: Scope) -> Scope:
         return Scope(
             everything=self.everything or other.everything,

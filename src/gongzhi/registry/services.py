@@ -39,10 +39,7 @@ def _code(person: Person) -> str:
 
 
 def _may(actor: Any, label: str, action: str, node: Node) -> bool:
-    scope = actor.scope_for(label, action)
-    if scope.everything:
-        return True
-    return any(node.code.startswith(p) for p in scope.prefixes) or node.lead_body_id in scope.lead_bodies
+    return bool(actor.scope_for(label, action).covers(node.code, node.lead_body_id))
 
 
 def _household(actor: Any, household_id: int, label: str, field: str) -> Node:

@@ -221,10 +221,7 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
 
 
 def _may(actor: Any, label: str, action: str, node: Node) -> bool:
-    scope = actor.scope_for(label, action)
-    if scope.everything:
-        return True
-    return any(node.code.startswith(p) for p in scope.prefixes) or node.lead_body_id in scope.lead_bodies
+    return bool(actor.scope_for(label, action).covers(node.code, node.lead_body_id))
 
 
 @transaction.atomic
@@ -249,7 +246,7 @@ def create_body(
         raise ValidationFailed("The body cannot be created.", details)
     node = get_in_scope(Node, actor, node_id) if node_id is not None else None
     scope = actor.scope_for("territory.body", "add")
-    allowed = scope.everything or (node is not None and any(node.code.startswith(p) for p in scope.prefixes))
+    allowed = scope.everything or (node is not None and scope.covers(node.code))
     if not allowed:
         raise Forbidden("You may not add bodies here.")
     body = Body.objects.create(

@@ -32,3 +32,10 @@ def test_masking() -> None:
     assert mask_phone("12345") == "***45"
     assert mask_id_number("320102199001011234") == "3201**********1234"
     assert mask_id_number("1234") == "****"
+
+
+def test_covers() -> None:
+    scope = Scope(prefixes=frozenset({"210113006001"}), lead_bodies=frozenset({7}))
+    assert scope.covers("210113006001002") and not scope.covers("210113006002")
+    assert scope.covers("210113006002", lead_body_id=7) and not scope.covers("210113006002", lead_body_id=8)
+    assert Scope(everything=True).covers("1") and not NOTHING.covers("1")
