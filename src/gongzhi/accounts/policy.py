@@ -21,11 +21,38 @@ REGISTRY_MODELS = ("registry.person", "registry.residence", "registry.persontag"
 REGISTRY_KEEP = {label: CASE_WORK for label in REGISTRY_MODELS}  # view add change reveal
 REGISTRY_EDIT = {label: EDIT for label in REGISTRY_MODELS}
 REGISTRY_VIEW = {label: VIEW for label in REGISTRY_MODELS}
+ORGANISATIONS_EDIT = {"registry.orgcontact": MANAGE, "registry.cobuildingagreement": MANAGE}
+ORGANISATIONS_VIEW = {"registry.orgcontact": VIEW, "registry.cobuildingagreement": VIEW}
+IMPORTS = {"registry.importrun": frozenset({"view", "add"})}
+
+# Visits: staff run campaigns and care plans; grid workers visit and record.
+VISITS_RUN = {
+    "visits.campaign": MANAGE,
+    "visits.campaigntarget": EDIT,
+    "visits.careplan": MANAGE,
+    "visits.visit": EDIT,
+}
+VISITS_DO = {
+    "visits.campaign": VIEW,
+    "visits.campaigntarget": VIEW,
+    "visits.careplan": EDIT,
+    "visits.visit": EDIT,
+}
+VISITS_VIEW = {label: VIEW for label in VISITS_DO}
+
+# Notices: staff send and see who has not read; grid workers confirm reading in person.
+NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
+NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
+NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
 
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **CASE_REFERENCE,
         **REGISTRY_KEEP,
+        **ORGANISATIONS_EDIT,
+        **IMPORTS,
+        **VISITS_RUN,
+        **NOTICES_SEND,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -40,6 +67,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.COMMUNITY_STAFF: {
         **CASE_REFERENCE,
         **REGISTRY_KEEP,
+        **ORGANISATIONS_EDIT,
+        **IMPORTS,
+        **VISITS_RUN,
+        **NOTICES_SEND,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -54,6 +85,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.GRID_LEADER: {
         **CASE_REFERENCE,
         **REGISTRY_KEEP,
+        **ORGANISATIONS_VIEW,
+        **VISITS_RUN,
+        **NOTICES_SEND,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -67,6 +101,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.GRID_WORKER: {
         **CASE_REFERENCE,
         **REGISTRY_EDIT,
+        **ORGANISATIONS_VIEW,
+        **VISITS_DO,
+        **NOTICES_CONFIRM,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -80,6 +117,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.BUILDING_HEAD: {
         **CASE_REFERENCE,
         **REGISTRY_VIEW,
+        **VISITS_VIEW,
+        **NOTICES_CONFIRM,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -107,6 +146,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.CO_BUILDING_UNIT: {
         **CASE_REFERENCE,
+        **ORGANISATIONS_VIEW,
         "cases.case": VIEW,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

@@ -14,8 +14,10 @@ from gongzhi.cases.api import public_router as cases_public_router
 from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
-from gongzhi.registry.api import households_router, people_router
+from gongzhi.notices.api import router as notices_router
+from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.territory.api import router as territory_router
+from gongzhi.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="Gongzhi API",
@@ -82,3 +84,6 @@ api.add_router("/cases/public", cases_public_router)
 api.add_router("/cases", cases_router)
 api.add_router("/people", people_router)
 api.add_router("/households", households_router)
+api.add_router("/organisations", organisations_router)
+api.add_router("/visits", visits_router)
+api.add_router("/notices", notices_router)

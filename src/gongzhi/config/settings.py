@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "gongzhi.territory",
     "gongzhi.cases",
     "gongzhi.registry",
+    "gongzhi.visits",
+    "gongzhi.notices",
     "gongzhi.demo",
 ]
 

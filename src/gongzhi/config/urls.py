@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("gongzhi.accounts.urls")),
     path("territory/", include("gongzhi.territory.urls")),
     path("cases/", include("gongzhi.cases.urls")),
+    path("registry/", include("gongzhi.registry.urls")),
+    path("visits/", include("gongzhi.visits.urls")),
+    path("notices/", include("gongzhi.notices.urls")),
 ]

@@ -12,6 +12,7 @@ from gongzhi.registry.schemas import MoveIn, PersonDetailOut, PersonIn, PersonOu
 
 people_router = Router(tags=["registry"])
 households_router = Router(tags=["registry"])
+organisations_router = Router(tags=["registry"])
 
 
 @people_router.get("", response=list[PersonOut], summary="Residents in scope (ID numbers and phones masked)")

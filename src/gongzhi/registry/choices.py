@@ -31,3 +31,10 @@ class PartyMemberType(models.TextChoices):
     RETIRED = "retired", _("Retired")
     TWO_NEW = "two_new", _("Two-new organisation (两新)")
     MOBILE = "mobile", _("Mobile (流动)")
+
+
+class ImportKind(models.TextChoices):
+    RESIDENTS = "residents", _("Residents")
+    HOUSEHOLDS = "households", _("Households")
+    PARTY_MEMBERS = "party_members", _("Party members")
+    ORGANISATIONS = "organisations", _("Organisations")

@@ -5,13 +5,14 @@ Every row reaches the territory through a household node, so scope is the househ
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopeRule
-from gongzhi.registry.choices import PartyMemberType, PopulationType, Sex, TagKind
+from gongzhi.registry.choices import ImportKind, PartyMemberType, PopulationType, Sex, TagKind
 
 
 class Person(TimeStampedModel):
@@ -150,3 +151,104 @@ class PartyMember(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_member_type_display()})"
+
+
+class OrgContact(TimeStampedModel):
+    """A contact person of an organisation (enterprise, school, hospital, co-building unit …)."""
+
+    body = models.ForeignKey(
+        "territory.Body", verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("post"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    scope_rule = ScopeRule(node="body__node", body="body", ancestors=True, unplaced=True)
+
+    class Meta:
+        verbose_name = _("organisation contact")
+        verbose_name_plural = _("organisation contacts")
+        ordering = ["body", "-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.body})"
+
+
+class CoBuildingAgreement(TimeStampedModel):
+    """A co-building agreement (共建协议): an organisation and a community (or village, or the subdistrict) agree,
+    for a period, on what each contributes (resources, services, volunteers, venues)."""
+
+    unit = models.ForeignKey(
+        "territory.Body", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    partner = models.ForeignKey(
+        "territory.Node",
+        verbose_name=_("community side"),
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text=_("The community, village or subdistrict that signs."),
+    )
+    party_org = models.ForeignKey(
+        "territory.PartyOrg",
+        verbose_name=_("party organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+    )
+    title = models.CharField(_("title"), max_length=120)
+    signed_on = models.DateField(_("signed on"))
+    starts = models.DateField(_("starts"))
+    ends = models.DateField(_("ends"), null=True, blank=True)
+    commitments = models.JSONField(
+        _("commitments"), default=list, blank=True, help_text=_("What each party commits to, one item per line.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    scope_rule = ScopeRule(node="partner", body="unit")
+
+    class Meta:
+        verbose_name = _("co-building agreement")
+        verbose_name_plural = _("co-building agreements")
+        ordering = ["-starts", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__isnull=True) | Q(ends__gte=F("starts")), name="agreement_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ImportRun(TimeStampedModel):
+    """One registry import: what was asked, what came of it, every bad row, and the bad rows as an XLSX."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    good_rows_only = models.BooleanField(_("import the good rows only"), default=False)
+    applied = models.BooleanField(_("applied"), default=False, help_text=_("False when nothing was imported."))
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed = models.PositiveIntegerField(_("bad rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    bad_rows = models.BinaryField(_("bad rows (XLSX)"), null=True, blank=True)
+    node_code = models.CharField(_("territory code"), max_length=32, blank=True)
+
+    scope_rule = ScopeRule(code="node_code", owner="actor")
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=ImportKind.values), name="importrun_kind_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
