@@ -66,8 +66,9 @@ def _event_on(ground: Ground):  # type: ignore[no-untyped-def]
 def _attachment_on(ground: Ground):  # type: ignore[no-untyped-def]
     from gongzhi.cases.models import Attachment
 
-    return Attachment.objects.create(case=_case_on(ground), file="cases/x.jpg", name="x.jpg",
-                                     content_type="image/jpeg", size=1)
+    return Attachment.objects.create(
+        case=_case_on(ground), file="cases/x.jpg", name="x.jpg", content_type="image/jpeg", size=1
+    )
 
 
 def _person_on(ground: Ground):  # type: ignore[no-untyped-def]
@@ -87,6 +88,82 @@ def _party_member_on(ground: Ground):  # type: ignore[no-untyped-def]
     from gongzhi.registry.models import PartyMember
 
     return PartyMember.objects.create(person=_person_on(ground), member_type="on_duty", reported_in=True)
+
+
+def _household_on(ground: Ground) -> Node:
+    return Node.objects.filter(kind=NodeKind.HOUSEHOLD, code__startswith=ground.node.code).order_by("code")[0]
+
+
+def _contact_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.models import OrgContact
+
+    return OrgContact.objects.create(body=_body_on(ground), name="联系人", phone=f"139{next(_seq):08d}")
+
+
+def _agreement_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.models import CoBuildingAgreement
+
+    return CoBuildingAgreement.objects.create(
+        unit=_body_on(ground), partner=ground.node, title="共建协议", signed_on="2026-01-01", starts="2026-01-01"
+    )
+
+
+def _import_run_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.registry.models import ImportRun
+
+    return ImportRun.objects.create(kind="residents", actor=UserFactory(), node_code=ground.node.code)
+
+
+def _campaign_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.visits.models import Campaign
+
+    return Campaign.objects.create(
+        name="走访", area=ground.node, starts="2026-11-01", ends="2026-12-31", created_by=UserFactory()
+    )
+
+
+def _target_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.visits.models import CampaignTarget
+
+    return CampaignTarget.objects.create(campaign=_campaign_on(ground), household=_household_on(ground))
+
+
+def _care_plan_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.visits.models import CarePlan
+
+    return CarePlan.objects.create(person=_person_on(ground), starts="2026-11-01", next_due="2026-11-01")
+
+
+def _visit_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.visits.models import Visit
+
+    return Visit.objects.create(
+        household=_household_on(ground), visitor=UserFactory(), visited_at="2026-11-20T10:00:00+08:00", outcome="met"
+    )
+
+
+def _notice_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.notices.models import Notice
+
+    return Notice.objects.create(
+        title="通知", body="停水", area=ground.node, sender=UserFactory(), published_at="2026-11-20T10:00:00+08:00"
+    )
+
+
+def _notice_sender_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.notices.models import NoticeSender
+
+    notice = _notice_on(ground)
+    return NoticeSender.objects.create(notice=notice, user=UserFactory(), area=ground.node, sent_at=notice.published_at)
+
+
+def _delivery_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.notices.models import NoticeDelivery
+
+    notice = _notice_on(ground)
+    return NoticeDelivery.objects.create(
+        notice=notice, household=_household_on(ground), token=f"t{next(_seq)}", delivered_at=notice.published_at
+    )
 
 
 def _masked(raw: str) -> str:
@@ -124,8 +201,12 @@ MODELS = [
         RoleAssignment,
         make=lambda g: RoleAssignment.objects.create(user=UserFactory(), role=Role.GRID_WORKER, node=g.node),
     ),
-    MatrixModel(_model("cases.Case"), make=_case_on, detail_url=lambda o: f"/api/v1/cases/{o.pk}",
-                personal=lambda o: [o.reporter_phone]),
+    MatrixModel(
+        _model("cases.Case"),
+        make=_case_on,
+        detail_url=lambda o: f"/api/v1/cases/{o.pk}",
+        personal=lambda o: [o.reporter_phone],
+    ),
     MatrixModel(_model("cases.CaseEvent"), make=_event_on),
     MatrixModel(_model("cases.Attachment"), make=_attachment_on),
     MatrixModel(
@@ -137,6 +218,16 @@ MODELS = [
     MatrixModel(_model("registry.Residence"), make=lambda g: _person_on(g).residences.get()),
     MatrixModel(_model("registry.PersonTag"), make=_person_tag_on),
     MatrixModel(_model("registry.PartyMember"), make=_party_member_on),
+    MatrixModel(_model("registry.OrgContact"), make=_contact_on),
+    MatrixModel(_model("registry.CoBuildingAgreement"), make=_agreement_on),
+    MatrixModel(_model("registry.ImportRun"), make=_import_run_on),
+    MatrixModel(_model("visits.Campaign"), make=_campaign_on, detail_url=lambda o: f"/api/v1/visits/campaigns/{o.pk}"),
+    MatrixModel(_model("visits.CampaignTarget"), make=_target_on),
+    MatrixModel(_model("visits.CarePlan"), make=_care_plan_on),
+    MatrixModel(_model("visits.Visit"), make=_visit_on, detail_url=lambda o: f"/api/v1/visits/{o.pk}"),
+    MatrixModel(_model("notices.Notice"), make=_notice_on),
+    MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
+    MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
@@ -251,6 +342,9 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         "/api/v1/territory/party-orgs",
         "/api/v1/territory/boundaries",
         "/api/v1/people",
+        "/api/v1/visits/campaigns",
+        "/api/v1/visits",
+        "/api/v1/visits/care-plans",
     ):
         body = api.get(url).content.decode()
         assert other_tree.grids[0].code not in body, url

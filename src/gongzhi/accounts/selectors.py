@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from gongzhi.accounts.choices import GRID_CORE_POSTS, Post
+from gongzhi.accounts.choices import GRID_CORE_POSTS, Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.access import get_in_scope
 
@@ -58,3 +58,22 @@ def my_assignments(*, user: Any) -> list[RoleAssignment]:
     return list(
         RoleAssignment.objects.filter(user_id=user.pk, is_active=True).select_related("node", "body").order_by("id")
     )
+
+
+def grid_workers_under(*, code: str) -> dict[str, int]:
+    """Grid code → the user id of its grid worker (the longest-serving active one), for every grid under ``code``.
+
+    Used by services that assign work to "the grid worker of this place" after the caller's scope was checked.
+    """
+    rows = (
+        RoleAssignment.objects.filter(
+            role=Role.GRID_WORKER, is_active=True, user__is_active=True, node__code__startswith=code
+        )
+        .order_by("node__code", "id")
+        .values_list("node__code", "user_id")
+    )
+    workers: dict[str, int] = {}
+    for grid_code, user_id in rows:
+        if grid_code is not None and len(grid_code) == 15:
+            workers.setdefault(grid_code, user_id)
+    return workers

@@ -1,5 +1,122 @@
+"""/api/v1/visits: campaigns with live coverage, visit records (need → case in one step), care plans."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from gongzhi.core.http import ApiRequest
+from gongzhi.visits import selectors, services
+from gongzhi.visits.schemas import (
+    AssignIn,
+    AssignOut,
+    CampaignDetailOut,
+    CampaignIn,
+    CampaignOut,
+    CarePlanIn,
+    CarePlanOut,
+    CoverageOut,
+    TargetOut,
+    VisitIn,
+    VisitOut,
+)
 
 router = Router(tags=["visits"])
+
+
+def _campaign_detail(user: Any, campaign_id: int) -> Any:
+    campaign: Any = selectors.campaign_get(user=user, campaign_id=campaign_id)
+    campaign.total = selectors.campaign_total(user=user, campaign=campaign)
+    return campaign
+
+
+@router.get("/campaigns", response=list[CampaignOut], summary="Visit campaigns in scope")
+@paginate(PageNumberPagination)
+def campaigns(request: ApiRequest, active: bool = False):  # type: ignore[no-untyped-def]
+    return selectors.campaign_list(user=request.auth, active_only=active)
+
+
+@router.post("/campaigns", response={201: CampaignDetailOut}, summary="Start a campaign over households by area/tags")
+def campaign_create(request: ApiRequest, payload: CampaignIn):  # type: ignore[no-untyped-def]
+    campaign = services.create_campaign(actor=request.auth, **payload.dict())
+    return 201, _campaign_detail(request.auth, campaign.pk)
+
+
+@router.get("/campaigns/{campaign_id}", response=CampaignDetailOut)
+def campaign_detail(request: ApiRequest, campaign_id: int) -> Any:
+    return _campaign_detail(request.auth, campaign_id)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/coverage",
+    response=list[CoverageOut],
+    summary="Live coverage per community, grid or building (of the targets you may see)",
+)
+def campaign_coverage(request: ApiRequest, campaign_id: int, by: str = "grid") -> Any:
+    campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+    return selectors.coverage(user=request.auth, campaign=campaign, by=by)
+
+
+@router.get("/campaigns/{campaign_id}/targets", response=list[TargetOut])
+@paginate(PageNumberPagination)
+def campaign_targets(  # type: ignore[no-untyped-def]
+    request: ApiRequest, campaign_id: int, mine: bool = False, uncovered: bool = False
+):
+    campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+    return selectors.campaign_targets(user=request.auth, campaign=campaign, mine=mine, uncovered=uncovered)
+
+
+@router.post("/campaigns/{campaign_id}/assign", response=AssignOut, summary="Give a grid's targets to a worker")
+def campaign_assign(request: ApiRequest, campaign_id: int, payload: AssignIn) -> Any:
+    count = services.assign_targets(actor=request.auth, campaign_id=campaign_id, **payload.dict())
+    return {"assigned": count}
+
+
+@router.post("/campaigns/{campaign_id}/close", response=CampaignDetailOut)
+def campaign_close(request: ApiRequest, campaign_id: int) -> Any:
+    services.close_campaign(actor=request.auth, campaign_id=campaign_id)
+    return _campaign_detail(request.auth, campaign_id)
+
+
+@router.get("/care-plans", response=list[CarePlanOut], summary="Active care plans (overdue=true: visits overdue)")
+@paginate(PageNumberPagination)
+def care_plans(request: ApiRequest, overdue: bool = False, mine: bool = False):  # type: ignore[no-untyped-def]
+    return selectors.care_plan_list(user=request.auth, overdue_only=overdue, mine=mine)
+
+
+@router.post("/care-plans", response={201: CarePlanOut}, summary="Plan recurring care visits for a person")
+def care_plan_create(request: ApiRequest, payload: CarePlanIn):  # type: ignore[no-untyped-def]
+    plan = services.create_care_plan(actor=request.auth, **payload.dict())
+    return 201, selectors.care_plan_get(user=request.auth, care_plan_id=plan.pk)
+
+
+@router.post("/care-plans/{care_plan_id}/end", response=CarePlanOut)
+def care_plan_end(request: ApiRequest, care_plan_id: int) -> Any:
+    services.end_care_plan(actor=request.auth, care_plan_id=care_plan_id)
+    return selectors.care_plan_get(user=request.auth, care_plan_id=care_plan_id)
+
+
+@router.get("", response=list[VisitOut], summary="Visit records in scope")
+@paginate(PageNumberPagination)
+def visits(  # type: ignore[no-untyped-def]
+    request: ApiRequest,
+    household_id: int | None = None,
+    campaign_id: int | None = None,
+    with_case: bool | None = None,
+):
+    return selectors.visit_list(
+        user=request.auth, household_id=household_id, campaign_id=campaign_id, with_case=with_case
+    )
+
+
+@router.post("", response={201: VisitOut}, summary="Record a visit; raise_case turns the need found into a case")
+def visit_create(request: ApiRequest, payload: VisitIn):  # type: ignore[no-untyped-def]
+    visit = services.record_visit(actor=request.auth, **payload.dict())
+    return 201, selectors.visit_get(user=request.auth, visit_id=visit.pk)
+
+
+@router.get("/{visit_id}", response=VisitOut)
+def visit_detail(request: ApiRequest, visit_id: int) -> Any:
+    return selectors.visit_get(user=request.auth, visit_id=visit_id)

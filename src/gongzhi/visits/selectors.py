@@ -1,0 +1,228 @@
+"""Reads for visits. Every function that serves a user starts from ``restrict(user, action)``.
+
+Coverage = covered targets / targets, over the targets the user may see, grouped by the code prefix of a level
+(a household's code begins with its grid's 15 digits and its community's 12). No targets → no percentage (None),
+never 0 % or 100 %.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.registry.models import Person
+from gongzhi.territory.choices import CODE_LENGTH, NodeKind
+from gongzhi.territory.models import Node
+from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
+
+LEVELS = {
+    "community": CODE_LENGTH[NodeKind.COMMUNITY],
+    "grid": CODE_LENGTH[NodeKind.GRID],
+    "building": CODE_LENGTH[NodeKind.BUILDING],
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    code: str
+    name: str
+    targets: int
+    covered: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.targets == 0 else round(100.0 * self.covered / self.targets, 1)
+
+    @property
+    def remaining(self) -> int:
+        return self.targets - self.covered
+
+
+def percent(covered: int, targets: int) -> float | None:
+    return Coverage("", "", targets, covered).percent
+
+
+def campaign_list(*, user: Any, active_only: bool = False) -> QuerySet[Campaign]:
+    qs = Campaign.objects.restrict(user, "view").select_related("area", "created_by")
+    if active_only:
+        today = timezone.localdate()
+        qs = qs.filter(closed_at__isnull=True, starts__lte=today, ends__gte=today)
+    return qs.order_by("-starts", "-id")
+
+
+def campaign_get(*, user: Any, campaign_id: int, action: str = "view") -> Campaign:
+    return get_in_scope(
+        Campaign, user, campaign_id, action, queryset=Campaign.objects.select_related("area", "created_by")
+    )
+
+
+def _targets(user: Any, campaign: Campaign) -> QuerySet[CampaignTarget]:
+    return CampaignTarget.objects.restrict(user, "view").filter(campaign=campaign)
+
+
+def campaign_total(*, user: Any, campaign: Campaign) -> Coverage:
+    counts = _targets(user, campaign).aggregate(
+        targets=Count("id"), covered=Count("id", filter=Q(covered_at__isnull=False))
+    )
+    return Coverage(campaign.area.code, campaign.area.name, counts["targets"], counts["covered"])
+
+
+def coverage(*, user: Any, campaign: Campaign, by: str = "grid") -> list[Coverage]:
+    """Coverage per community, grid or building of the targets the user may see, ordered by code."""
+    if by not in LEVELS:
+        raise ValidationFailed(
+            "Coverage is counted per community, grid or building.",
+            [ErrorDetail(field="by", message=f"expected one of {', '.join(LEVELS)}")],
+        )
+    length = LEVELS[by]
+    rows = list(
+        _targets(user, campaign)
+        .annotate(unit=Substr("household__code", 1, length))
+        .values("unit")
+        .annotate(targets=Count("id"), covered=Count("id", filter=Q(covered_at__isnull=False)))
+        .order_by("unit")
+    )
+    names = dict(Node.objects.filter(code__in=[r["unit"] for r in rows]).values_list("code", "name"))
+    return [Coverage(r["unit"], names.get(r["unit"], r["unit"]), r["targets"], r["covered"]) for r in rows]
+
+
+def campaign_targets(
+    *,
+    user: Any,
+    campaign: Campaign,
+    mine: bool = False,
+    uncovered: bool = False,
+    within_code: str | None = None,
+) -> QuerySet[CampaignTarget]:
+    qs = _targets(user, campaign).select_related("household", "household__parent", "assignee")
+    if mine:
+        qs = qs.filter(assignee_id=user.pk)
+    if uncovered:
+        qs = qs.filter(covered_at__isnull=True)
+    if within_code:
+        qs = qs.filter(household__code__startswith=within_code)
+    return qs.order_by("household__code")
+
+
+def visit_list(
+    *,
+    user: Any,
+    household_id: int | None = None,
+    campaign_id: int | None = None,
+    visitor_id: int | None = None,
+    with_case: bool | None = None,
+) -> QuerySet[Visit]:
+    qs = Visit.objects.restrict(user, "view").select_related(
+        "household", "household__parent", "visitor", "person", "campaign", "case"
+    )
+    if household_id is not None:
+        qs = qs.filter(household_id=household_id)
+    if campaign_id is not None:
+        qs = qs.filter(campaign_id=campaign_id)
+    if visitor_id is not None:
+        qs = qs.filter(visitor_id=visitor_id)
+    if with_case is not None:
+        qs = qs.filter(case__isnull=not with_case)
+    return qs.order_by("-visited_at", "-id")
+
+
+def visit_get(*, user: Any, visit_id: int) -> Visit:
+    return get_in_scope(
+        Visit,
+        user,
+        visit_id,
+        queryset=Visit.objects.select_related(
+            "household", "household__parent", "visitor", "person", "campaign", "case"
+        ),
+    )
+
+
+def care_plan_list(
+    *, user: Any, overdue_only: bool = False, mine: bool = False, today: datetime.date | None = None
+) -> QuerySet[CarePlan]:
+    qs = (
+        CarePlan.objects.restrict(user, "view")
+        .filter(is_active=True)
+        .select_related("person", "person__household", "person__household__parent", "assignee")
+    )
+    if overdue_only:
+        qs = qs.filter(next_due__lt=today or timezone.localdate())
+    if mine:
+        qs = qs.filter(assignee_id=user.pk)
+    return qs.order_by("next_due", "id")
+
+
+def care_plan_get(*, user: Any, care_plan_id: int) -> CarePlan:
+    return get_in_scope(
+        CarePlan, user, care_plan_id, queryset=CarePlan.objects.select_related("person", "person__household")
+    )
+
+
+def days_overdue(plan: CarePlan, today: datetime.date | None = None) -> int:
+    return max(0, ((today or timezone.localdate()) - plan.next_due).days)
+
+
+# --- a grid worker's households --------------------------------------------------------------------------------
+
+
+def my_households(
+    *,
+    user: Any,
+    q: str | None = None,
+    todo_campaign_id: int | None = None,
+    within_id: int | None = None,
+) -> QuerySet[Node]:
+    """Households in the user's scope, with how many live there and when they were last visited. With
+    ``todo_campaign_id``, only the households that campaign still has to reach."""
+    qs = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).select_related("parent")
+    if within_id is not None:
+        root = get_in_scope(Node, user, within_id)
+        qs = qs.filter(code__startswith=root.code)
+    if todo_campaign_id is not None:
+        campaign = campaign_get(user=user, campaign_id=todo_campaign_id)
+        qs = qs.filter(campaign_targets__campaign=campaign, campaign_targets__covered_at__isnull=True)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(parent__name__icontains=q) | Q(residents__name__icontains=q))
+    return (
+        qs.annotate(
+            people=Count("residents", filter=Q(residents__is_active=True), distinct=True),
+            last_visit=Max("visits__visited_at"),
+        )
+        .distinct()
+        .order_by("code")
+    )
+
+
+def household_get(*, user: Any, household_id: int) -> Node:
+    node = get_in_scope(Node, user, household_id, queryset=Node.objects.select_related("parent", "parent__parent"))
+    if node.kind != NodeKind.HOUSEHOLD:
+        raise NotFound(f"No household with id {household_id}.")
+    return node
+
+
+def household_people(*, user: Any, household: Node) -> list[Person]:
+    """Who lives there now (masked data: the templates and schemas mask ID numbers and phones)."""
+    return list(
+        Person.objects.restrict(user, "view")
+        .filter(household=household, is_active=True)
+        .prefetch_related(Prefetch("tags"))
+        .order_by("birth_date", "id")
+    )
+
+
+def open_targets_of(*, user: Any, household: Node) -> list[CampaignTarget]:
+    today = timezone.localdate()
+    return list(
+        CampaignTarget.objects.restrict(user, "view")
+        .filter(household=household, campaign__closed_at__isnull=True, campaign__starts__lte=today)
+        .filter(campaign__ends__gte=today)
+        .select_related("campaign")
+        .order_by("campaign__starts")
+    )
