@@ -225,7 +225,7 @@ MODELS = [
     MatrixModel(_model("visits.CampaignTarget"), make=_target_on),
     MatrixModel(_model("visits.CarePlan"), make=_care_plan_on),
     MatrixModel(_model("visits.Visit"), make=_visit_on, detail_url=lambda o: f"/api/v1/visits/{o.pk}"),
-    MatrixModel(_model("notices.Notice"), make=_notice_on),
+    MatrixModel(_model("notices.Notice"), make=_notice_on, detail_url=lambda o: f"/api/v1/notices/{o.pk}"),
     MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
     MatrixModel(
@@ -345,6 +345,7 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         "/api/v1/visits/campaigns",
         "/api/v1/visits",
         "/api/v1/visits/care-plans",
+        "/api/v1/notices",
     ):
         body = api.get(url).content.decode()
         assert other_tree.grids[0].code not in body, url

@@ -1,5 +1,94 @@
+"""Notices API: send (once per household), read statistics on the caller's ground, who has not read, and a grid
+worker's confirmation of reading. Residents read through their link's page (``/notices/r/<token>/``), not here."""
+
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from ninja import Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from gongzhi.core.http import ApiRequest
+from gongzhi.notices import selectors, services
+from gongzhi.notices.schemas import ConfirmIn, DeliveryOut, NoticeDetailOut, NoticeIn, NoticeOut, SendOut
 
 router = Router(tags=["notices"])
+
+
+def _detail(user: Any, notice_id: int) -> Any:
+    """The notice with its senders and its read statistics on the user's ground, serialised by NoticeDetailOut."""
+    notice: Any = selectors.notice_get(user=user, notice_id=notice_id)
+    notice.sender_rows = selectors.notice_senders(notice=notice)
+    notice.stats = selectors.delivery_stats(user=user, notice=notice)
+    return notice
+
+
+@router.get("", response=list[NoticeOut], summary="Notices in scope, newest first, with read counts on my ground")
+@paginate(PageNumberPagination)
+def notice_list(request: ApiRequest, q: str | None = None, area_id: int | None = None):  # type: ignore[no-untyped-def]
+    return selectors.notice_list(user=request.auth, q=q, area_id=area_id)
+
+
+@router.post(
+    "",
+    response={201: SendOut},
+    summary="Send a notice to a place (or a tag group there), once per household",
+    description=(
+        "If the same notice (same title and text, last 30 days) already reached some of these households — e.g. a "
+        "village committee and a community over the same ground — the caller joins it as a co-sender and only the "
+        "households that have not had it get it."
+    ),
+)
+def notice_send(request: ApiRequest, payload: NoticeIn) -> Status[dict[str, Any]]:
+    result = services.deliver_notice(actor=request.auth, **payload.dict())
+    return Status(
+        201,
+        {
+            "notice": _detail(request.auth, result.notice.pk),
+            "joined": result.joined,
+            "households": result.households,
+            "new_households": result.new_households,
+            "already_delivered": result.already_delivered,
+            "already_from": result.already_from,
+        },
+    )
+
+
+@router.get(
+    "/deliveries",
+    response=list[DeliveryOut],
+    summary="Deliveries I can confirm (a grid worker's households), unread by default",
+)
+@paginate(PageNumberPagination)
+def my_deliveries(  # type: ignore[no-untyped-def]
+    request: ApiRequest, notice_id: int | None = None, unread: bool = True
+):
+    return selectors.worker_deliveries(user=request.auth, notice_id=notice_id, unread_only=unread)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/confirm",
+    response=DeliveryOut,
+    summary="Confirm that a household has read the notice (in person or by phone)",
+)
+def delivery_confirm(request: ApiRequest, delivery_id: int, payload: ConfirmIn) -> Any:
+    services.confirm_read(actor=request.auth, delivery_id=delivery_id, via=payload.via)
+    return selectors.delivery_get(user=request.auth, delivery_id=delivery_id)
+
+
+@router.get("/{notice_id}", response=NoticeDetailOut, summary="A notice with its senders and read statistics")
+def notice_detail(request: ApiRequest, notice_id: int) -> Any:
+    return _detail(request.auth, notice_id)
+
+
+@router.get(
+    "/{notice_id}/unread",
+    response=list[DeliveryOut],
+    summary="Households on my ground that have not read the notice (phones masked)",
+)
+@paginate(PageNumberPagination)
+def notice_unread(  # type: ignore[no-untyped-def]
+    request: ApiRequest, notice_id: int, within: str | None = None
+):
+    notice = selectors.notice_get(user=request.auth, notice_id=notice_id)
+    return selectors.unread_list(user=request.auth, notice=notice, within_code=within)

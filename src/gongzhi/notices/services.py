@@ -1,0 +1,359 @@
+"""Writes of notices: send (or co-send) a notice, a resident reads it, a grid worker confirms reading.
+
+**Once per household** (村居融洽, seed 000 "重复通知"): when a body sends a notice that another body already sent to
+overlapping ground — the same text (normalised title + body, :func:`fingerprint`) published in the last
+``DEDUP_DAYS`` days, or a notice named explicitly with ``joins_notice_id`` — the sender joins that notice as a
+co-sender (:class:`NoticeSender`) and only the households that have not had it yet get a delivery. No household
+ever gets the same text twice from equivalent notices in the window.
+
+Sends within one subdistrict are serialised (a row lock on the subdistrict's node), so two bodies pressing "send"
+at the same moment cannot both miss each other's notice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from gongzhi.core import audit
+from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.scope import CODE_LEVELS, ancestor_codes
+from gongzhi.notices import selectors
+from gongzhi.notices.choices import ReadVia
+from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
+from gongzhi.registry.choices import TagKind
+from gongzhi.territory.models import Body, Node
+
+DEDUP_DAYS = 30
+BATCH_SIZE = 1000
+TITLE_MAX = 120
+BODY_MAX = 10_000
+TOKEN_BYTES = 16  # secrets.token_urlsafe(16): 22 characters, fits the 32-character column
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class SendResult:
+    """What a send did: the notice (new or joined), this sender's row, and the household arithmetic."""
+
+    notice: Notice
+    sender: NoticeSender
+    joined: bool
+    households: int  # households on the sender's ground that the notice reaches
+    new_households: int  # of those, delivered now
+    already_delivered: int  # of those, that already had it (from an earlier sender)
+    already_from: list[str] = field(default_factory=list)  # who those earlier senders were
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def normalise(text: str) -> str:
+    """Text as compared for "the same notice": NFKC (full-width → half-width), case-folded, without whitespace."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text or "")).casefold()
+
+
+def fingerprint(title: str, body: str) -> str:
+    return hashlib.sha256(f"{normalise(title)}\n{normalise(body)}".encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _check_tags(tags: list[str] | None, details: list[ErrorDetail]) -> list[str]:
+    clean = [t for t in (tags or []) if t]
+    for i, tag in enumerate(clean):
+        if tag not in TagKind.values:
+            details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
+    return sorted(set(clean))
+
+
+def _sender_body(actor: Any, area: Node, sender_body_id: int | None, details: list[ErrorDetail]) -> Body | None:
+    """The body the actor sends for: the one named (it must be one of theirs); else their only body; else, of their
+    bodies, the one that leads the place or the nearest place above it; with no body at all, the body that leads
+    the place they are posted to (a community's staff act for its residents' committee)."""
+    scope = actor.scope_for("notices.notice", "add")
+    if sender_body_id is not None:
+        body = Body.objects.filter(pk=sender_body_id).first()
+        if body is None or not (scope.everything or body.pk in scope.bodies):
+            details.append(ErrorDetail(field="sender_body_id", message="not a body you act for"))
+            return None
+        return body
+    if len(scope.bodies) == 1:
+        return Body.objects.filter(pk=next(iter(scope.bodies))).first()
+    if scope.bodies:
+        chain = Node.objects.filter(code__in=[*ancestor_codes(area.code), area.code]).values_list("code", "lead_body")
+        for _code, lead_body_id in sorted(chain, key=lambda row: len(row[0]), reverse=True):
+            if lead_body_id in scope.bodies:
+                return Body.objects.filter(pk=lead_body_id).first()
+        details.append(ErrorDetail(field="sender_body_id", message="say which body you send for"))
+        return None
+    posts = sorted((p for p in scope.prefixes if area.code.startswith(p)), key=len, reverse=True)
+    if posts:
+        post = Node.objects.select_related("lead_body").filter(code=posts[0]).first()
+        return post.lead_body if post is not None else None
+    return None
+
+
+def _lock_ground(area: Node) -> None:
+    """Serialise sends within one subdistrict (see the module's docstring)."""
+    root = area.code[: CODE_LEVELS[0]]
+    list(Node.objects.select_for_update().filter(code=root).values_list("pk", flat=True))
+
+
+def _equivalents(notice_fp: str, now: datetime.datetime, joins: Notice | None) -> list[Notice]:
+    """Notices that count as "the same" as the one being sent: same fingerprint in the window (and the one named)."""
+    since = now - datetime.timedelta(days=DEDUP_DAYS)
+    fingerprints = {notice_fp} | ({joins.fingerprint} if joins is not None else set())
+    found = list(
+        Notice.objects.filter(fingerprint__in=fingerprints, published_at__gte=since).order_by("-published_at", "-id")
+    )
+    if joins is not None and all(n.pk != joins.pk for n in found):
+        found.insert(0, joins)
+    return found
+
+
+def _deliver(notice: Notice, household_ids: list[int], now: datetime.datetime) -> int:
+    """Bulk-insert one delivery per household, in batches."""
+    total = 0
+    for start in range(0, len(household_ids), BATCH_SIZE):
+        batch = [
+            NoticeDelivery(notice=notice, household_id=hid, token=_new_token(), delivered_at=now)
+            for hid in household_ids[start : start + BATCH_SIZE]
+        ]
+        NoticeDelivery.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        total += len(batch)
+    return total
+
+
+def _who(sender: NoticeSender) -> str:
+    return sender.body.name if sender.body is not None else str(sender.user)
+
+
+@transaction.atomic
+def deliver_notice(
+    *,
+    actor: Any,
+    title: str,
+    body: str,
+    area_id: int,
+    tags: list[str] | None = None,
+    sender_body_id: int | None = None,
+    joins_notice_id: int | None = None,
+) -> SendResult:
+    """Send a notice to every household under ``area`` (with ``tags``: only households with an active resident
+    carrying one of them today), once per household — see the module's docstring. Returns what happened."""
+    if actor.scope_for("notices.notice", "add").is_empty:
+        raise Forbidden("You may not send notices.")
+    area = get_in_scope(Node, actor, area_id)
+    if not actor.scope_for("notices.notice", "add").covers(area.code, area.lead_body_id):
+        raise Forbidden("You may not send notices to this place.")
+    joins = None
+    if joins_notice_id is not None:
+        try:
+            joins = selectors.notice_get(user=actor, notice_id=joins_notice_id)
+        except NotFound:
+            raise ValidationFailed(
+                "The notice to join was not found.", [ErrorDetail(field="joins_notice_id", message="no such notice")]
+            ) from None
+        title = title.strip() or joins.title
+        body = body.strip() or joins.body
+
+    details: list[ErrorDetail] = []
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        details.append(ErrorDetail(field="title", message="a title is required"))
+    elif len(title) > TITLE_MAX:
+        details.append(ErrorDetail(field="title", message=f"at most {TITLE_MAX} characters"))
+    if not body:
+        details.append(ErrorDetail(field="body", message="the text is required"))
+    elif len(body) > BODY_MAX:
+        details.append(ErrorDetail(field="body", message=f"at most {BODY_MAX} characters"))
+    clean_tags = _check_tags(tags, details)
+    sender_body = _sender_body(actor, area, sender_body_id, details)
+    if details:
+        raise ValidationFailed("The notice cannot be sent.", details)
+
+    _lock_ground(area)
+    targets = selectors.households_reached(user=actor, area=area, tags=clean_tags)
+    if not targets:
+        raise ValidationFailed(
+            "No household matches: nobody lives there yet, or nobody carries these tags.",
+            [ErrorDetail(field="tags" if clean_tags else "area_id", message="no households to deliver to")],
+        )
+    now = _now()
+    fp = joins.fingerprint if joins is not None else fingerprint(title, body)
+    equivalents = _equivalents(fp, now, joins)
+    already: dict[int, int] = {}  # household id → the notice it already has
+    if equivalents:
+        rows = NoticeDelivery.objects.filter(notice__in=equivalents, household__code__startswith=area.code).values_list(
+            "household_id", "notice_id"
+        )
+        already = {hid: nid for hid, nid in rows if hid in targets}
+    overlap_by_notice: dict[int, int] = {}
+    for nid in already.values():
+        overlap_by_notice[nid] = overlap_by_notice.get(nid, 0) + 1
+
+    notice: Notice
+    if joins is not None:
+        notice = Notice.objects.select_for_update().get(pk=joins.pk)
+    elif overlap_by_notice:
+        best = max(overlap_by_notice.items(), key=lambda item: (item[1], item[0]))[0]
+        notice = Notice.objects.select_for_update().get(pk=best)
+    else:
+        notice = Notice.objects.create(
+            title=title,
+            body=body,
+            area=area,
+            tags=clean_tags,
+            sender=actor,
+            sender_body=sender_body,
+            published_at=now,
+            fingerprint=fp,
+        )
+    joined = joins is not None or bool(overlap_by_notice)
+    before = audit.snapshot(notice, ["area", "tags"]) if joined else None
+
+    if joined:
+        # The notice now reaches the new ground too: it is addressed to the lowest place holding both grounds (so
+        # that everyone whose households received it can see it), and to every household when either send was.
+        common = selectors.common_area_code(notice.area.code, area.code)
+        if common and common != notice.area.code:
+            notice.area = Node.objects.get(code=common)
+        if notice.tags and clean_tags:
+            notice.tags = sorted(set(notice.tags) | set(clean_tags))
+        else:
+            notice.tags = []
+        notice.save(update_fields=["area", "tags", "updated_at"])
+
+    new_ids = sorted(targets - set(already))
+    delivered = _deliver(notice, new_ids, now)
+    sender = NoticeSender.objects.create(
+        notice=notice, user=actor, body=sender_body, area=area, sent_at=now, new_households=delivered
+    )
+    earlier: list[str] = []
+    if already:
+        earlier_senders = NoticeSender.objects.filter(notice_id__in=set(already.values()), new_households__gt=0)
+        for row in earlier_senders.select_related("user", "body").order_by("sent_at", "id"):
+            if row.pk != sender.pk and _who(row) not in earlier:
+                earlier.append(_who(row))
+    result = SendResult(
+        notice=notice,
+        sender=sender,
+        joined=joined,
+        households=len(targets),
+        new_households=delivered,
+        already_delivered=len(already),
+        already_from=earlier,
+    )
+    audit.record(
+        actor=actor,
+        action="notices.co_sent" if joined else "notices.sent",
+        obj=notice,
+        node_code=area.code,
+        before=before,
+        after={
+            "area": area.pk,
+            "area_code": area.code,
+            "tags": clean_tags,
+            "sender_body": sender_body.pk if sender_body else None,
+            "households": result.households,
+            "new_households": delivered,
+            "already_delivered": result.already_delivered,
+            "notice_area": notice.area_id,
+        },
+        note=f"{delivered} new, {result.already_delivered} already delivered",
+    )
+    return result
+
+
+def send_notice(
+    *,
+    actor: Any,
+    title: str,
+    body: str,
+    area_id: int,
+    tags: list[str] | None = None,
+    sender_body_id: int | None = None,
+    joins_notice_id: int | None = None,
+) -> Notice:
+    """Send a notice (or join an equivalent one); see :func:`deliver_notice` for the household arithmetic."""
+    return deliver_notice(
+        actor=actor,
+        title=title,
+        body=body,
+        area_id=area_id,
+        tags=tags,
+        sender_body_id=sender_body_id,
+        joins_notice_id=joins_notice_id,
+    ).notice
+
+
+@transaction.atomic
+def mark_read(*, token: str, via: str = ReadVia.LINK) -> NoticeDelivery:
+    """A resident opened their read link (no account). Idempotent: the first read time is kept."""
+    if via not in ReadVia.values:
+        raise ValidationFailed("Unknown way of reading.", [ErrorDetail(field="via", message="not a known way")])
+    delivery = (
+        NoticeDelivery.objects.select_for_update()
+        .select_related("household", "notice")
+        .filter(token=token or "")
+        .first()
+    )
+    if delivery is None:
+        raise NotFound("No notice for this link.")
+    if delivery.read_at is None:
+        delivery.read_at = _now()
+        delivery.read_via = via
+        delivery.save(update_fields=["read_at", "read_via"])
+        audit.record(
+            actor=None,
+            action="notices.read",
+            obj=delivery,
+            node_code=delivery.household.code,
+            after={"read_via": via},
+        )
+    return delivery
+
+
+@transaction.atomic
+def confirm_read(*, actor: Any, delivery_id: int, via: str = ReadVia.IN_PERSON) -> NoticeDelivery:
+    """A grid worker confirms that a household has the notice (in person or by phone). Needs ``change`` on the
+    delivery in scope. Idempotent: a delivery already read keeps its first read time and way."""
+    if via not in (ReadVia.IN_PERSON, ReadVia.PHONE):
+        raise ValidationFailed(
+            "Confirm reading in person or by phone.",
+            [ErrorDetail(field="via", message=f"expected {ReadVia.IN_PERSON} or {ReadVia.PHONE}")],
+        )
+    delivery = get_in_scope(
+        NoticeDelivery,
+        actor,
+        delivery_id,
+        "change",
+        queryset=NoticeDelivery.objects.select_for_update().select_related("household", "notice"),
+    )
+    if delivery.read_at is None:
+        delivery.read_at = _now()
+        delivery.read_via = via
+        delivery.confirmed_by = actor
+        delivery.save(update_fields=["read_at", "read_via", "confirmed_by"])
+        audit.record(
+            actor=actor,
+            action="notices.read_confirmed",
+            obj=delivery,
+            node_code=delivery.household.code,
+            after={"read_via": via},
+        )
+    return delivery
