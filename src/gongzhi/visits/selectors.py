@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -225,4 +225,105 @@ def open_targets_of(*, user: Any, household: Node) -> list[CampaignTarget]:
         .filter(campaign__ends__gte=today)
         .select_related("campaign")
         .order_by("campaign__starts")
+    )
+
+
+# --- for the pages -----------------------------------------------------------------------------------------------
+
+
+def _open_campaign_filter(today: datetime.date) -> Q:
+    return Q(campaign__closed_at__isnull=True, campaign__starts__lte=today, campaign__ends__gte=today)
+
+
+def household_rows(
+    *,
+    user: Any,
+    q: str | None = None,
+    todo_campaign_id: int | None = None,
+    care_due: bool = False,
+    today: datetime.date | None = None,
+) -> QuerySet[Node]:
+    """``my_households`` with what a row of the grid worker's list shows: ``campaign_pending`` (an open campaign
+    still has to reach the household) and ``care_due`` (the earliest next visit of its active care plans). With
+    ``care_due=True`` only the households whose care visit is due today or overdue."""
+    today = today or timezone.localdate()
+    pending = (
+        CampaignTarget.objects.restrict(user, "view")
+        .filter(_open_campaign_filter(today), household=OuterRef("pk"), covered_at__isnull=True)
+        .values("pk")
+    )
+    first_due = (
+        CarePlan.objects.restrict(user, "view")
+        .filter(is_active=True, person__household=OuterRef("pk"))
+        .order_by("next_due")
+        .values("next_due")[:1]
+    )
+    qs = my_households(user=user, q=q, todo_campaign_id=todo_campaign_id).annotate(
+        campaign_pending=Exists(pending), care_due=Subquery(first_due)
+    )
+    if care_due:
+        qs = qs.filter(care_due__lte=today)
+    return qs
+
+
+def todo_counts(*, user: Any, campaign_ids: list[int]) -> dict[int, int]:
+    """Campaign id → how many of the user's households it still has to reach (the numbers on the filter chips)."""
+    households = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).values("pk")
+    rows = (
+        CampaignTarget.objects.restrict(user, "view")
+        .filter(campaign_id__in=campaign_ids, covered_at__isnull=True, household__in=households)
+        .values("campaign_id")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    )
+    return {row["campaign_id"]: row["n"] for row in rows}
+
+
+def care_due_count(*, user: Any, today: datetime.date | None = None) -> int:
+    """How many of the user's households have a care visit due today or overdue."""
+    today = today or timezone.localdate()
+    households = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).values("pk")
+    return (
+        CarePlan.objects.restrict(user, "view")
+        .filter(is_active=True, next_due__lte=today, person__household__in=households)
+        .values("person__household_id")
+        .distinct()
+        .count()
+    )
+
+
+def household_care_plans(*, user: Any, household: Node) -> list[CarePlan]:
+    """The active care plans of the people living in a household, the next one due first."""
+    return list(care_plan_list(user=user).filter(person__household=household))
+
+
+def campaign_areas(*, user: Any) -> list[Node]:
+    """The places the user may run a visit campaign over (subdistricts, communities, villages, grids), by code."""
+    scope = user.scope_for(Campaign._meta.label_lower, "add")
+    if scope.is_empty:
+        return []
+    kinds = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
+    nodes = Node.objects.restrict(user, "view").filter(kind__in=kinds).order_by("code")[:5000]
+    return [node for node in nodes if scope.covers(node.code, node.lead_body_id)]
+
+
+@dataclass(frozen=True)
+class CareBoard:
+    overdue: list[CarePlan]
+    this_week: list[CarePlan]
+    later: list[CarePlan]
+    later_total: int
+
+
+def care_board(*, user: Any, mine: bool = False, today: datetime.date | None = None, limit: int = 200) -> CareBoard:
+    """The care page: visits overdue (longest first), then those due in the next seven days, then the rest."""
+    today = today or timezone.localdate()
+    week_end = today + datetime.timedelta(days=6)
+    plans = care_plan_list(user=user, mine=mine)
+    later = plans.filter(next_due__gt=week_end)
+    return CareBoard(
+        overdue=list(plans.filter(next_due__lt=today)[:limit]),
+        this_week=list(plans.filter(next_due__gte=today, next_due__lte=week_end)[:limit]),
+        later=list(later[:limit]),
+        later_total=later.count(),
     )

@@ -34,8 +34,12 @@ def people(tree):  # type: ignore[no-untyped-def]
 
 
 def _campaign(tree, actor, **kw):  # type: ignore[no-untyped-def]
-    args = {"name": "冬季走访", "area_id": tree.communities[0].pk, "starts": TODAY - datetime.timedelta(days=7),
-            "ends": TODAY + datetime.timedelta(days=21)}
+    args = {
+        "name": "冬季走访",
+        "area_id": tree.communities[0].pk,
+        "starts": TODAY - datetime.timedelta(days=7),
+        "ends": TODAY + datetime.timedelta(days=21),
+    }
     args.update(kw)
     return services.create_campaign(actor=actor, **args)
 
@@ -77,7 +81,11 @@ def test_coverage_arithmetic_per_grid_community_and_campaign(tree, people):  # t
     assert by_grid[tree.grids[1].code].percent == 0.0
     (community,) = selectors.coverage(user=people["staff"], campaign=campaign, by="community")
     assert (community.code, community.targets, community.covered, community.remaining) == (
-        tree.communities[0].code, 6, 2, 4)
+        tree.communities[0].code,
+        6,
+        2,
+        4,
+    )
     assert community.percent == 33.3
     total = selectors.campaign_total(user=people["staff"], campaign=campaign)
     assert (total.targets, total.covered) == (6, 2)
@@ -91,8 +99,9 @@ def test_tagged_campaign_only_reaches_households_with_that_tag(tree, people):  #
     elderly = resident_of(tree.households[1])
     PersonTag.objects.create(person=elderly, tag="elderly_alone", since=TODAY - datetime.timedelta(days=400))
     ended = resident_of(tree.households[0])
-    PersonTag.objects.create(person=ended, tag="elderly_alone", since=datetime.date(2020, 1, 1),
-                             until=datetime.date(2021, 1, 1))
+    PersonTag.objects.create(
+        person=ended, tag="elderly_alone", since=datetime.date(2020, 1, 1), until=datetime.date(2021, 1, 1)
+    )
     campaign = _campaign(tree, people["staff"], tags=["elderly_alone"])
     assert list(CampaignTarget.objects.filter(campaign=campaign).values_list("household", flat=True)) == [
         tree.households[1].pk
@@ -118,8 +127,13 @@ def test_campaign_scope_and_validation(tree, other_tree, people):  # type: ignor
 def test_a_visit_covers_every_open_campaign_and_ignores_closed_or_future_ones(tree, people):  # type: ignore[no-untyped-def]
     first = _campaign(tree, people["staff"])
     second = _campaign(tree, people["staff"], name="安全走访", area_id=tree.grids[0].pk)
-    future = _campaign(tree, people["staff"], name="春节走访", starts=TODAY + datetime.timedelta(days=30),
-                       ends=TODAY + datetime.timedelta(days=60))
+    future = _campaign(
+        tree,
+        people["staff"],
+        name="春节走访",
+        starts=TODAY + datetime.timedelta(days=30),
+        ends=TODAY + datetime.timedelta(days=60),
+    )
     closed = _campaign(tree, people["staff"], name="旧走访")
     services.close_campaign(actor=people["staff"], campaign_id=closed.pk)
     with pytest.raises(Conflict):
@@ -132,10 +146,18 @@ def test_a_visit_covers_every_open_campaign_and_ignores_closed_or_future_ones(tr
 
 
 def test_campaign_started_after_visits_counts_them(tree, people):  # type: ignore[no-untyped-def]
-    services.record_visit(actor=people["worker1"], household_id=tree.households[0].pk, outcome="met",
-                          visited_at=timezone.now() - datetime.timedelta(days=2))
-    services.record_visit(actor=people["worker2"], household_id=tree.households[1].pk, outcome="met",
-                          visited_at=timezone.now() - datetime.timedelta(days=200))
+    services.record_visit(
+        actor=people["worker1"],
+        household_id=tree.households[0].pk,
+        outcome="met",
+        visited_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    services.record_visit(
+        actor=people["worker2"],
+        household_id=tree.households[1].pk,
+        outcome="met",
+        visited_at=timezone.now() - datetime.timedelta(days=200),
+    )
     campaign = _campaign(tree, people["staff"])
     covered = CampaignTarget.objects.filter(campaign=campaign, covered_at__isnull=False)
     assert list(covered.values_list("household", flat=True)) == [tree.households[0].pk]
@@ -164,12 +186,19 @@ def test_need_found_on_a_visit_becomes_a_case_in_one_step(tree, people):  # type
 def test_a_bad_case_leaves_no_visit_behind(tree, people):  # type: ignore[no-untyped-def]
     before = Visit.objects.count(), Case.objects.count()
     with pytest.raises(ValidationFailed) as err:
-        services.record_visit(actor=people["worker1"], household_id=tree.households[0].pk, outcome="met",
-                              raise_case=True)
+        services.record_visit(
+            actor=people["worker1"], household_id=tree.households[0].pk, outcome="met", raise_case=True
+        )
     assert {d.field for d in err.value.details} == {"needs", "category_id"}
     with pytest.raises(ValidationFailed):
-        services.record_visit(actor=people["worker1"], household_id=tree.households[0].pk, outcome="met",
-                              needs="x", raise_case=True, category_id=999999)
+        services.record_visit(
+            actor=people["worker1"],
+            household_id=tree.households[0].pk,
+            outcome="met",
+            needs="x",
+            raise_case=True,
+            category_id=999999,
+        )
     assert (Visit.objects.count(), Case.objects.count()) == before
 
 
@@ -179,13 +208,18 @@ def test_visit_validation_and_scope(tree, other_tree, people):  # type: ignore[n
     with pytest.raises(NotFound):  # a neighbouring grid is not the worker's ground
         services.record_visit(actor=people["worker1"], household_id=tree.households[1].pk, outcome="met")
     with pytest.raises(ValidationFailed) as err:
-        services.record_visit(actor=people["worker1"], household_id=tree.grids[0].pk, outcome="gossip",
-                              visited_at=timezone.now() + datetime.timedelta(days=1))
+        services.record_visit(
+            actor=people["worker1"],
+            household_id=tree.grids[0].pk,
+            outcome="gossip",
+            visited_at=timezone.now() + datetime.timedelta(days=1),
+        )
     assert {d.field for d in err.value.details} == {"household_id", "outcome", "visited_at"}
     other_person = resident_of(tree.households[2])
     with pytest.raises(ValidationFailed) as err:
-        services.record_visit(actor=people["staff"], household_id=tree.households[0].pk, outcome="met",
-                              person_id=other_person.pk)
+        services.record_visit(
+            actor=people["staff"], household_id=tree.households[0].pk, outcome="met", person_id=other_person.pk
+        )
     assert err.value.details[0].field == "person_id"
     mediator = user_with_role(Role.MEDIATOR, node=tree.communities[0])
     with pytest.raises((Forbidden, NotFound)):
@@ -195,8 +229,9 @@ def test_visit_validation_and_scope(tree, other_tree, people):  # type: ignore[n
 def test_care_plan_cycle_and_overdue_list(tree, people):  # type: ignore[no-untyped-def]
     person = resident_of(tree.households[0])
     start = timezone.localdate() - datetime.timedelta(days=10)
-    plan = services.create_care_plan(actor=people["staff"], person_id=person.pk, every_days=7, starts=start,
-                                     reason="独居老人")
+    plan = services.create_care_plan(
+        actor=people["staff"], person_id=person.pk, every_days=7, starts=start, reason="独居老人"
+    )
     assert plan.assignee == people["worker1"] and plan.next_due == start
     with pytest.raises(Conflict):
         services.create_care_plan(actor=people["staff"], person_id=person.pk)
@@ -214,8 +249,12 @@ def test_care_plan_cycle_and_overdue_list(tree, people):  # type: ignore[no-unty
     assert plan.next_due == timezone.localdate() + datetime.timedelta(days=7)
     assert list(selectors.care_plan_list(user=people["worker1"], overdue_only=True)) == []
     # A visit recorded late for an earlier day does not move the plan back.
-    services.record_visit(actor=people["worker1"], household_id=tree.households[0].pk, outcome="met",
-                          visited_at=timezone.now() - datetime.timedelta(days=3))
+    services.record_visit(
+        actor=people["worker1"],
+        household_id=tree.households[0].pk,
+        outcome="met",
+        visited_at=timezone.now() - datetime.timedelta(days=3),
+    )
     plan.refresh_from_db()
     assert plan.last_visited == timezone.localdate()
 
@@ -228,8 +267,9 @@ def test_care_plan_cycle_and_overdue_list(tree, people):  # type: ignore[no-unty
 def test_assign_targets_to_another_worker(tree, people):  # type: ignore[no-untyped-def]
     campaign = _campaign(tree, people["staff"])
     helper = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
-    moved = services.assign_targets(actor=people["staff"], campaign_id=campaign.pk, assignee_id=helper.pk,
-                                    within_id=tree.grids[0].pk)
+    moved = services.assign_targets(
+        actor=people["staff"], campaign_id=campaign.pk, assignee_id=helper.pk, within_id=tree.grids[0].pk
+    )
     assert moved == 4
     assert selectors.campaign_targets(user=helper, campaign=campaign, mine=True).count() == 4
 
