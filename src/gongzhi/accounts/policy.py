@@ -21,7 +21,7 @@ REGISTRY_MODELS = ("registry.person", "registry.residence", "registry.persontag"
 REGISTRY_KEEP = {label: CASE_WORK for label in REGISTRY_MODELS}  # view add change reveal
 REGISTRY_EDIT = {label: EDIT for label in REGISTRY_MODELS}
 REGISTRY_VIEW = {label: VIEW for label in REGISTRY_MODELS}
-ORGANISATIONS_EDIT = {"registry.orgcontact": MANAGE, "registry.cobuildingagreement": MANAGE}
+ORGANISATIONS_EDIT = {"registry.orgcontact": MANAGE | {"reveal"}, "registry.cobuildingagreement": MANAGE}
 ORGANISATIONS_VIEW = {"registry.orgcontact": VIEW, "registry.cobuildingagreement": VIEW}
 IMPORTS = {"registry.importrun": frozenset({"view", "add"})}
 

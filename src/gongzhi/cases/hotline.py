@@ -9,13 +9,7 @@ good rows go in.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import re
-import zipfile
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,12 +20,12 @@ from gongzhi.accounts.choices import Role
 from gongzhi.cases import services
 from gongzhi.cases.choices import Channel, Urgency
 from gongzhi.cases.models import Case, Category
-from gongzhi.core import audit
+from gongzhi.core import audit, tabular
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
 
 HotlineResult = services.HotlineResult
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = tabular.MAX_FILE_BYTES
 MAX_ROWS = 5000
 
 # Our field → the headers a 12345 export usually gives it, in order of preference. The field's own name is
@@ -103,33 +97,14 @@ def check_actor(actor: Any) -> None:
         raise Forbidden("Only the subdistrict desk may import 12345 hotline tickets.")
 
 
-def parse_mapping(text: str | None) -> dict[str, str] | None:
-    """The ``mapping`` form field of the API: a JSON object of our field names to the file's headers."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationFailed(
-            "The column mapping is not valid JSON.", [ErrorDetail(field="mapping", message=str(exc))]
-        ) from None
-    if not isinstance(value, dict):
-        raise ValidationFailed(
-            "The column mapping must be a JSON object.",
-            [ErrorDetail(field="mapping", message='e.g. {"ticket": "工单号", "title": "事项"}')],
-        )
-    return value
+parse_mapping = tabular.parse_mapping  # the ``mapping`` form field: a JSON object of our fields to the headers
 
 
 def import_upload(*, actor: Any, upload: Any, mapping_json: str | None = None) -> HotlineResult:
     """The API's way in: an uploaded file and the mapping as a JSON string."""
     check_actor(actor)
     mapping = parse_mapping(mapping_json)
-    if (upload.size or 0) > MAX_FILE_BYTES:
-        raise ValidationFailed(
-            "The file is too large.",
-            [ErrorDetail(field="file", message=f"{(upload.size or 0) // 1024} KB is over the 20 MB limit")],
-        )
+    tabular.check_size(upload.size or 0, MAX_FILE_BYTES)
     return import_file(actor=actor, file_name=upload.name or "", data=upload.read(), mapping=mapping)
 
 
@@ -141,22 +116,10 @@ def import_file(*, actor: Any, file_name: str, data: bytes, mapping: dict[str, s
     There is deliberately no transaction around the whole file: each row commits on its own (a long import does not
     hold the database's write lock), and the ticket number makes an interrupted import safe to run again."""
     check_actor(actor)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationFailed(
-            "The file is too large.", [ErrorDetail(field="file", message=f"{len(data) // 1024} KB is over 20 MB")]
-        )
-    rows = list(_read_rows(file_name, data))
-    if not rows or not any(_text(v) for v in rows[0]):
-        raise ValidationFailed(
-            "The file is empty.", [ErrorDetail(field="file", row=1, message="the first row must be the header")]
-        )
-    columns = resolve_columns([_text(v) for v in rows[0]], mapping)
-    body = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if any(_text(v) for v in cells)]
-    if len(body) > MAX_ROWS:
-        raise ValidationFailed(
-            "The file has too many rows.",
-            [ErrorDetail(field="file", message=f"{len(body)} rows; import at most {MAX_ROWS} at a time")],
-        )
+    tabular.check_size(len(data), MAX_FILE_BYTES)
+    rows = tabular.read_rows(file_name, data)
+    columns = resolve_columns(tabular.header_of(rows), mapping)
+    body = tabular.data_rows(rows, MAX_ROWS)
 
     result = HotlineResult()
     categories = _Categories()
@@ -232,133 +195,16 @@ def import_file(*, actor: Any, file_name: str, data: bytes, mapping: dict[str, s
 # --- columns ---------------------------------------------------------------------------------------------------------
 
 
-def _norm_header(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace("\ufeff", "")).rstrip("*＊").casefold()
-
-
 def resolve_columns(header: list[str], mapping: dict[str, Any] | None = None) -> dict[str, int]:
     """Our field → the column index in the file. Raises ``ValidationFailed`` (naming every problem) when a mapping
     key is unknown, a mapped header is not in the file, or a required column is missing."""
-    positions: dict[str, int] = {}
-    for position, name in enumerate(header):
-        positions.setdefault(_norm_header(name), position)
-    mapping = mapping or {}
-    details: list[ErrorDetail] = []
-    for key, value in mapping.items():
-        if key not in DEFAULT_HEADERS:
-            details.append(
-                ErrorDetail(field=f"mapping.{key}", message=f"unknown field; the fields are {', '.join(FIELDS)}")
-            )
-        elif value is not None and not isinstance(value, str):
-            details.append(ErrorDetail(field=f"mapping.{key}", message="the column header must be a string"))
-    columns: dict[str, int] = {}
-    for name in FIELDS:
-        if name in mapping:
-            wanted = mapping[name]
-            if not isinstance(wanted, str) or not wanted.strip():
-                continue  # mapped to nothing: the column is not used
-            index = positions.get(_norm_header(wanted))
-            if index is None:
-                details.append(ErrorDetail(field=f"mapping.{name}", message=f"the file has no column “{wanted}”"))
-            else:
-                columns[name] = index
-            continue
-        for candidate in (*DEFAULT_HEADERS[name], name):
-            index = positions.get(_norm_header(candidate))
-            if index is not None:
-                columns[name] = index
-                break
-    for name in REQUIRED:
-        if name not in columns and not any(d.field == f"mapping.{name}" for d in details):
-            expected = " / ".join(DEFAULT_HEADERS[name])
-            details.append(ErrorDetail(field=name, message=f"no column for {name}: expected “{expected}”, or map it"))
-    if details:
-        missing = [d.field for d in details if d.field in REQUIRED]
-        message = (
-            f"The file lacks required columns: {', '.join(str(m) for m in missing)}. Nothing was imported."
-            if missing
-            else "The column mapping does not fit the file. Nothing was imported."
-        )
-        raise ValidationFailed(message, details)
-    return columns
+    return tabular.resolve_columns(header, mapping, DEFAULT_HEADERS, REQUIRED)
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
 
-
-def _read_rows(file_name: str, data: bytes) -> Iterator[list[Any]]:
-    name = file_name.lower()
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if name.endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ValidationFailed(
-            "Old Excel files (.xls) are not read.",
-            [ErrorDetail(field="file", message="save the sheet as .xlsx or .csv and import that")],
-        )
-    if name.endswith((".xlsx", ".xlsm")):
-        raise ValidationFailed("The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=name)])
-    return _read_csv(data)
-
-
-def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationFailed(
-            "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
-        ) from None
-    try:
-        sheet = workbook.active or workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    return iter(rows)
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationFailed(
-        "The file's text encoding is not recognised.",
-        [ErrorDetail(field="file", message="save it as CSV in UTF-8 or GBK, or as XLSX")],
-    )
-
-
-def _read_csv(data: bytes) -> Iterator[list[Any]]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    try:
-        for row in reader:
-            rows.append(row)
-    except csv.Error as exc:
-        raise ValidationFailed(
-            "The CSV file cannot be read.", [ErrorDetail(field="file", row=len(rows) + 1, message=str(exc))]
-        ) from None
-    return iter(rows)
-
-
-def _cell(cells: list[Any], index: int | None) -> Any:
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+_cell = tabular.cell
+_text = tabular.text
 
 
 def _existing_tickets(tickets: list[str]) -> set[str]:

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from gongzhi.registry.models import PartyMember, Person, PersonTag, Residence
+from gongzhi.registry.models import (
+    CoBuildingAgreement,
+    ImportRun,
+    OrgContact,
+    PartyMember,
+    Person,
+    PersonTag,
+    Residence,
+)
 
 
 class ResidenceInline(admin.TabularInline):
@@ -28,3 +36,39 @@ class PartyMemberAdmin(admin.ModelAdmin):
     list_display = ("person", "member_type", "branch", "reported_in")
     list_filter = ("member_type", "reported_in")
     raw_id_fields = ("person", "branch", "work_unit")
+
+
+@admin.register(OrgContact)
+class OrgContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "body", "title", "is_primary")
+    list_filter = ("is_primary",)
+    search_fields = ("name", "body__name")
+    raw_id_fields = ("body",)
+
+
+@admin.register(CoBuildingAgreement)
+class CoBuildingAgreementAdmin(admin.ModelAdmin):
+    list_display = ("title", "unit", "partner", "starts", "ends", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("title", "unit__name")
+    raw_id_fields = ("unit", "partner", "party_org")
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Import runs are records: read-only here (they are made by ``registry.imports.run_import``)."""
+
+    list_display = ("created_at", "kind", "file_name", "actor", "applied", "total_rows", "created", "updated", "failed")
+    list_filter = ("kind", "applied", "good_rows_only")
+    search_fields = ("file_name", "actor__username")
+    exclude = ("bad_rows",)
+    readonly_fields = (
+        "kind", "actor", "file_name", "good_rows_only", "applied", "total_rows", "created", "updated", "unchanged",
+        "failed", "errors", "node_code",
+    )  # fmt: skip
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

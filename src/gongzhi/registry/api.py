@@ -1,18 +1,197 @@
+"""The registry API: people (with tags, party membership, imports and exports), households and organisations
+(with contacts and co-building agreements). Everything is limited to the caller's scope (out of scope: 404);
+ID numbers and phones are masked, revealing one is its own audited call."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from ninja import Router
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from ninja import File, Form, Router
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.accounts.schemas import RevealOut
 from gongzhi.core.http import ApiRequest
-from gongzhi.registry import selectors, services
-from gongzhi.registry.schemas import MoveIn, PersonDetailOut, PersonIn, PersonOut, PersonPatch, PersonRevealIn
+from gongzhi.core.tabular import XLSX_CONTENT_TYPE
+from gongzhi.registry import exports, imports, selectors, services
+from gongzhi.registry.schemas import (
+    AgreementEndIn,
+    AgreementIn,
+    AgreementOut,
+    AgreementPatch,
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    HouseholdDetailOut,
+    HouseholdOut,
+    ImportRunOut,
+    MoveIn,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPatch,
+    PartyMemberListOut,
+    PartyMemberOut,
+    PartyMembershipIn,
+    PartyMembershipPatch,
+    PersonDetailOut,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    PersonRevealIn,
+    PersonTagOut,
+    TagEndIn,
+    TagIn,
+)
 
 people_router = Router(tags=["registry"])
 households_router = Router(tags=["registry"])
 organisations_router = Router(tags=["registry"])
+
+XLSX_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "An XLSX workbook (attachment).",
+            "content": {XLSX_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+def _xlsx(file_name: str, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    response["Cache-Control"] = "no-store"  # may carry personal data
+    return response
+
+
+# --- people: imports and exports (before /{person_id}) ---------------------------------------------------------------
+
+
+@people_router.post(
+    "/imports",
+    response={201: ImportRunOut},
+    summary="Import residents, households, party members or organisations (XLSX/CSV)",
+)
+def import_create(  # type: ignore[no-untyped-def]
+    request: ApiRequest,
+    file: File[UploadedFile],
+    kind: Form[str],
+    mapping: Form[str] = "",
+    good_rows_only: Form[bool] = False,
+):
+    """``kind``: residents, households, party_members or organisations. ``mapping``: an optional JSON object of our
+    field names to the file's headers. By default nothing is imported when any row is bad (``applied`` false, every
+    bad row in ``errors``); with ``good_rows_only`` the good rows go in and the bad ones are at ``bad_rows_url``.
+    Re-importing the same file changes nothing."""
+    run = imports.import_upload(
+        actor=request.auth, kind=kind, upload=file, mapping_json=mapping, good_rows_only=good_rows_only
+    )
+    return 201, selectors.import_run_get(user=request.auth, run_id=run.pk)
+
+
+@people_router.get("/imports", response=list[ImportRunOut], summary="Registry imports in scope, newest first")
+@paginate(PageNumberPagination)
+def import_list(request: ApiRequest, kind: str | None = None):  # type: ignore[no-untyped-def]
+    return selectors.import_run_list(user=request.auth, kind=kind)
+
+
+@people_router.get("/imports/{run_id}", response=ImportRunOut, summary="One import's report")
+def import_detail(request: ApiRequest, run_id: int) -> Any:
+    return selectors.import_run_get(user=request.auth, run_id=run_id)
+
+
+@people_router.get(
+    "/imports/{run_id}/bad-rows.xlsx", summary="The bad rows of an import as XLSX", openapi_extra=XLSX_RESPONSE
+)
+def import_bad_rows(request: ApiRequest, run_id: int) -> HttpResponse:
+    name, data = selectors.import_run_bad_rows(user=request.auth, run_id=run_id)
+    return _xlsx(name, data)
+
+
+@people_router.get(
+    "/export.xlsx",
+    summary="Export the residents list (masked unless reveal and the right to reveal; audited)",
+    openapi_extra=XLSX_RESPONSE,
+)
+def people_export(
+    request: ApiRequest,
+    q: str | None = None,
+    household_id: int | None = None,
+    within_id: int | None = None,
+    population_type: str | None = None,
+    tag: str | None = None,
+    include_inactive: bool = False,
+    reveal: bool = False,
+) -> HttpResponse:
+    result = exports.export_people(
+        user=request.auth,
+        reveal=reveal,
+        q=q,
+        household_id=household_id,
+        within_id=within_id,
+        population_type=population_type,
+        tag=tag,
+        include_inactive=include_inactive,
+    )
+    return _xlsx(result.file_name, result.data)
+
+
+# --- people: party members ---------------------------------------------------------------------------------------
+
+
+@people_router.get("/party-members", response=list[PartyMemberListOut], summary="Party members in scope")
+@paginate(PageNumberPagination)
+def party_members(  # type: ignore[no-untyped-def]
+    request: ApiRequest,
+    member_type: str | None = None,
+    branch_id: int | None = None,
+    reported_in: bool | None = None,
+    within_id: int | None = None,
+    q: str | None = None,
+):
+    return selectors.party_member_list(
+        user=request.auth,
+        member_type=member_type,
+        branch_id=branch_id,
+        reported_in=reported_in,
+        within_id=within_id,
+        q=q,
+    )
+
+
+@people_router.get("/party-members/export.xlsx", summary="Export party members", openapi_extra=XLSX_RESPONSE)
+def party_members_export(
+    request: ApiRequest,
+    member_type: str | None = None,
+    branch_id: int | None = None,
+    reported_in: bool | None = None,
+    within_id: int | None = None,
+    q: str | None = None,
+    reveal: bool = False,
+) -> HttpResponse:
+    result = exports.export_party_members(
+        user=request.auth,
+        reveal=reveal,
+        member_type=member_type,
+        branch_id=branch_id,
+        reported_in=reported_in,
+        within_id=within_id,
+        q=q,
+    )
+    return _xlsx(result.file_name, result.data)
+
+
+# --- people: tags ------------------------------------------------------------------------------------------------
+
+
+@people_router.post("/tags/{tag_id}/end", response=PersonTagOut, summary="End a key-service tag (history kept)")
+def tag_end(request: ApiRequest, tag_id: int, payload: TagEndIn) -> Any:
+    return services.untag_person(actor=request.auth, tag_id=tag_id, until=payload.until)
+
+
+# --- people ------------------------------------------------------------------------------------------------------
 
 
 @people_router.get("", response=list[PersonOut], summary="Residents in scope (ID numbers and phones masked)")
@@ -68,6 +247,177 @@ def person_reveal(request: ApiRequest, person_id: int, payload: PersonRevealIn) 
     return RevealOut(field=payload.field, value=value)
 
 
+@people_router.get("/{person_id}/tags", response=list[PersonTagOut], summary="A person's key-service tags")
+def person_tags(request: ApiRequest, person_id: int, include_ended: bool = True) -> Any:
+    return list(selectors.tag_list(user=request.auth, person_id=person_id, include_ended=include_ended))
+
+
+@people_router.post("/{person_id}/tags", response={201: PersonTagOut}, summary="Tag a key service target")
+def person_tag(request: ApiRequest, person_id: int, payload: TagIn):  # type: ignore[no-untyped-def]
+    return 201, services.tag_person(actor=request.auth, person_id=person_id, **payload.dict())
+
+
+def _membership(user: Any, person_id: int) -> Any:
+    return selectors.person_get(user=user, person_id=person_id).party_membership
+
+
+@people_router.post(
+    "/{person_id}/party-membership", response={201: PartyMemberOut}, summary="Record a party membership"
+)
+def membership_create(request: ApiRequest, person_id: int, payload: PartyMembershipIn):  # type: ignore[no-untyped-def]
+    services.set_party_membership(actor=request.auth, person_id=person_id, **payload.dict())
+    return 201, _membership(request.auth, person_id)
+
+
+@people_router.patch(
+    "/{person_id}/party-membership",
+    response=PartyMemberOut,
+    summary="Change a party membership (双报到: reported_in and reported_in_on)",
+)
+def membership_update(request: ApiRequest, person_id: int, payload: PartyMembershipPatch) -> Any:
+    services.update_party_membership(actor=request.auth, person_id=person_id, **payload.dict(exclude_unset=True))
+    return _membership(request.auth, person_id)
+
+
+@people_router.delete("/{person_id}/party-membership", response={204: None}, summary="Remove a party membership")
+def membership_delete(request: ApiRequest, person_id: int):  # type: ignore[no-untyped-def]
+    services.remove_party_membership(actor=request.auth, person_id=person_id)
+    return 204, None
+
+
+# --- households --------------------------------------------------------------------------------------------------
+
+
+@households_router.get("", response=list[HouseholdOut], summary="Households in scope with how many live there")
+@paginate(PageNumberPagination)
+def households(  # type: ignore[no-untyped-def]
+    request: ApiRequest, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+):
+    return selectors.household_list(user=request.auth, within_id=within_id, building_id=building_id, q=q)
+
+
+@households_router.get("/export.xlsx", summary="Export households (no personal data)", openapi_extra=XLSX_RESPONSE)
+def households_export(
+    request: ApiRequest, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+) -> HttpResponse:
+    result = exports.export_households(user=request.auth, within_id=within_id, building_id=building_id, q=q)
+    return _xlsx(result.file_name, result.data)
+
+
+@households_router.get("/{household_id}", response=HouseholdDetailOut, summary="A household and who lives there")
+def household_detail(request: ApiRequest, household_id: int) -> Any:
+    return selectors.household_detail(user=request.auth, household_id=household_id)
+
+
 @households_router.get("/{household_id}/members", response=list[PersonOut], summary="Who lives in a household")
 def household_members(request: ApiRequest, household_id: int) -> Any:
     return list(selectors.household_members(user=request.auth, household_id=household_id))
+
+
+# --- organisations -----------------------------------------------------------------------------------------------
+
+
+@organisations_router.get("", response=list[OrganisationOut], summary="Organisations in scope")
+@paginate(PageNumberPagination)
+def organisations(  # type: ignore[no-untyped-def]
+    request: ApiRequest, kind: str | None = None, q: str | None = None, within_id: int | None = None
+):
+    return selectors.organisation_list(user=request.auth, kind=kind, q=q, within_id=within_id)
+
+
+@organisations_router.post("", response={201: OrganisationOut}, summary="Add an organisation")
+def organisation_create(request: ApiRequest, payload: OrganisationIn):  # type: ignore[no-untyped-def]
+    body = services.create_organisation(actor=request.auth, **payload.dict())
+    return 201, selectors.organisation_get(user=request.auth, body_id=body.pk)
+
+
+@organisations_router.get(
+    "/export.xlsx", summary="Export organisations and their contacts", openapi_extra=XLSX_RESPONSE
+)
+def organisations_export(
+    request: ApiRequest,
+    kind: str | None = None,
+    q: str | None = None,
+    within_id: int | None = None,
+    reveal: bool = False,
+) -> HttpResponse:
+    result = exports.export_organisations(user=request.auth, reveal=reveal, kind=kind, q=q, within_id=within_id)
+    return _xlsx(result.file_name, result.data)
+
+
+@organisations_router.get("/{body_id}", response=OrganisationOut)
+def organisation_detail(request: ApiRequest, body_id: int) -> Any:
+    return selectors.organisation_get(user=request.auth, body_id=body_id)
+
+
+@organisations_router.patch("/{body_id}", response=OrganisationOut)
+def organisation_update(request: ApiRequest, body_id: int, payload: OrganisationPatch) -> Any:
+    services.update_organisation(actor=request.auth, body_id=body_id, **payload.dict(exclude_unset=True))
+    return selectors.organisation_get(user=request.auth, body_id=body_id)
+
+
+@organisations_router.get("/{body_id}/contacts", response=list[ContactOut], summary="Contacts (phones masked)")
+def contacts(request: ApiRequest, body_id: int) -> Any:
+    return list(selectors.contact_list(user=request.auth, body_id=body_id))
+
+
+@organisations_router.post("/{body_id}/contacts", response={201: ContactOut}, summary="Add a contact")
+def contact_create(request: ApiRequest, body_id: int, payload: ContactIn):  # type: ignore[no-untyped-def]
+    return 201, services.add_contact(actor=request.auth, body_id=body_id, **payload.dict())
+
+
+@organisations_router.patch("/{body_id}/contacts/{contact_id}", response=ContactOut)
+def contact_update(request: ApiRequest, body_id: int, contact_id: int, payload: ContactPatch) -> Any:
+    return services.update_contact(
+        actor=request.auth, contact_id=contact_id, body_id=body_id, **payload.dict(exclude_unset=True)
+    )
+
+
+@organisations_router.delete("/{body_id}/contacts/{contact_id}", response={204: None})
+def contact_delete(request: ApiRequest, body_id: int, contact_id: int):  # type: ignore[no-untyped-def]
+    services.remove_contact(actor=request.auth, contact_id=contact_id, body_id=body_id)
+    return 204, None
+
+
+@organisations_router.post(
+    "/{body_id}/contacts/{contact_id}/reveal", response=RevealOut, summary="Reveal a contact's phone (audited)"
+)
+def contact_reveal(request: ApiRequest, body_id: int, contact_id: int) -> RevealOut:
+    value = services.reveal_contact_phone(actor=request.auth, contact_id=contact_id, body_id=body_id)
+    return RevealOut(field="phone", value=value)
+
+
+@organisations_router.get(
+    "/{body_id}/agreements", response=list[AgreementOut], summary="Co-building agreements (共建协议)"
+)
+def agreements(request: ApiRequest, body_id: int, active: bool | None = None) -> Any:
+    return list(selectors.agreement_list(user=request.auth, unit_id=body_id, active=active))
+
+
+@organisations_router.post("/{body_id}/agreements", response={201: AgreementOut}, summary="Record an agreement")
+def agreement_create(request: ApiRequest, body_id: int, payload: AgreementIn):  # type: ignore[no-untyped-def]
+    row = services.create_agreement(actor=request.auth, unit_id=body_id, **payload.dict())
+    return 201, selectors.agreement_get(user=request.auth, agreement_id=row.pk)
+
+
+@organisations_router.get("/{body_id}/agreements/{agreement_id}", response=AgreementOut)
+def agreement_detail(request: ApiRequest, body_id: int, agreement_id: int) -> Any:
+    return selectors.agreement_get(user=request.auth, agreement_id=agreement_id, unit_id=body_id)
+
+
+@organisations_router.patch("/{body_id}/agreements/{agreement_id}", response=AgreementOut)
+def agreement_update(request: ApiRequest, body_id: int, agreement_id: int, payload: AgreementPatch) -> Any:
+    services.update_agreement(
+        actor=request.auth, agreement_id=agreement_id, unit_id=body_id, **payload.dict(exclude_unset=True)
+    )
+    return selectors.agreement_get(user=request.auth, agreement_id=agreement_id)
+
+
+@organisations_router.post(
+    "/{body_id}/agreements/{agreement_id}/end", response=AgreementOut, summary="End an agreement (kept on record)"
+)
+def agreement_end(request: ApiRequest, body_id: int, agreement_id: int, payload: AgreementEndIn) -> Any:
+    services.end_agreement(
+        actor=request.auth, agreement_id=agreement_id, unit_id=body_id, ends=payload.ends, note=payload.note
+    )
+    return selectors.agreement_get(user=request.auth, agreement_id=agreement_id)

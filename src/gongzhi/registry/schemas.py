@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from gongzhi.core.privacy import mask_id_number, mask_phone
+from gongzhi.registry.selectors import household_address
 
 
 class PersonTagOut(Schema):
@@ -139,3 +140,272 @@ class MoveIn(Schema):
 
 class PersonRevealIn(Schema):
     field: str = Field(..., description="id_number or phone")
+
+
+# --- tags -----------------------------------------------------------------------------------------------------------
+
+
+class TagIn(Schema):
+    tag: str = Field(..., description="elderly_alone, elderly, child, disabled, hardship or other")
+    label: str = Field("", description="What an 'other' tag means (required for other).")
+    since: datetime.date | None = Field(None, description="Default: today.")
+    until: datetime.date | None = None
+
+
+class TagEndIn(Schema):
+    until: datetime.date | None = Field(None, description="Default: today.")
+
+
+# --- party members --------------------------------------------------------------------------------------------------
+
+
+class PartyMembershipIn(Schema):
+    member_type: str = Field(..., description="community, on_duty, retired, two_new or mobile")
+    branch_id: int | None = None
+    work_unit_id: int | None = None
+    reported_in: bool = False
+    reported_in_on: datetime.date | None = None
+
+
+class PartyMembershipPatch(Schema):
+    member_type: str | None = None
+    branch_id: int | None = None
+    work_unit_id: int | None = None
+    reported_in: bool | None = None
+    reported_in_on: datetime.date | None = None
+
+
+class PartyMemberListOut(PartyMemberOut):
+    person_id: int
+    name: str
+    id_number_masked: str
+    phone_masked: str
+    household_id: int | None
+    household_name: str | None
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.person.name)
+
+    @staticmethod
+    def resolve_id_number_masked(obj: Any) -> str:
+        return mask_id_number(obj.person.id_number)
+
+    @staticmethod
+    def resolve_phone_masked(obj: Any) -> str:
+        return mask_phone(obj.person.phone)
+
+    @staticmethod
+    def resolve_household_id(obj: Any) -> int | None:
+        return obj.person.household_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_household_name(obj: Any) -> str | None:
+        return obj.person.household.name if obj.person.household_id else None
+
+
+# --- households -----------------------------------------------------------------------------------------------------
+
+
+class HouseholdOut(Schema):
+    id: int
+    code: str
+    name: str
+    building_id: int | None
+    building_name: str | None
+    address: str
+    member_count: int
+
+    @staticmethod
+    def resolve_building_id(obj: Any) -> int | None:
+        return obj.parent_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_building_name(obj: Any) -> str | None:
+        return obj.parent.name if obj.parent_id and obj.parent else None
+
+    @staticmethod
+    def resolve_address(obj: Any) -> str:
+        return household_address(obj)
+
+
+class HouseholdDetailOut(HouseholdOut):
+    members: list[PersonOut] = Field(..., description="Who lives there now (ID numbers and phones masked).")
+
+    @staticmethod
+    def resolve_members(obj: Any) -> list[Any]:
+        return list(obj.member_list)
+
+
+# --- imports --------------------------------------------------------------------------------------------------------
+
+
+class ImportErrorOut(Schema):
+    row: int | None = Field(None, description="The row in the file; the header is row 1.")
+    field: str | None = None
+    message: str
+
+
+class ImportRunOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    file_name: str
+    actor_name: str
+    created_at: datetime.datetime
+    good_rows_only: bool
+    applied: bool = Field(..., description="False when nothing was imported.")
+    total_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: int = Field(..., description="How many rows are bad.")
+    errors: list[ImportErrorOut]
+    bad_rows_url: str | None = Field(None, description="The bad rows as XLSX (good_rows_only runs with bad rows).")
+
+    @staticmethod
+    def resolve_kind_label(obj: Any) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_actor_name(obj: Any) -> str:
+        return str(obj.actor)
+
+    @staticmethod
+    def resolve_errors(obj: Any) -> list[dict[str, Any]]:
+        return list(obj.errors or [])
+
+    @staticmethod
+    def resolve_bad_rows_url(obj: Any) -> str | None:
+        has = getattr(obj, "has_bad_rows", None)  # annotated by the selectors, which defer the file itself
+        if has is None:
+            has = obj.bad_rows is not None
+        return f"/api/v1/people/imports/{obj.pk}/bad-rows.xlsx" if has else None
+
+
+# --- organisations --------------------------------------------------------------------------------------------------
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    node_id: int | None
+    node_name: str | None
+    contact_name: str
+    contact_phone_masked: str
+    description: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_kind_label(obj: Any) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_node_name(obj: Any) -> str | None:
+        return obj.node.name if obj.node_id and obj.node else None
+
+    @staticmethod
+    def resolve_contact_phone_masked(obj: Any) -> str:
+        return mask_phone(obj.contact_phone)
+
+
+class OrganisationIn(Schema):
+    name: str
+    kind: str = Field(..., description="co_building_unit, enterprise, school, hospital, social_organisation, …")
+    node_id: int | None = Field(None, description="Where it sits (required unless you are an administrator).")
+    contact_name: str = ""
+    contact_phone: str = ""
+    description: str = ""
+
+
+class OrganisationPatch(Schema):
+    name: str | None = None
+    node_id: int | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    description: str | None = None
+    is_active: bool | None = None
+
+
+class ContactOut(Schema):
+    id: int
+    body_id: int
+    name: str
+    title: str
+    phone_masked: str
+    email: str
+    is_primary: bool
+
+    @staticmethod
+    def resolve_phone_masked(obj: Any) -> str:
+        return mask_phone(obj.phone)
+
+
+class ContactIn(Schema):
+    name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+    is_primary: bool = False
+
+
+class ContactPatch(Schema):
+    name: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    is_primary: bool | None = None
+
+
+class AgreementOut(Schema):
+    id: int
+    unit_id: int
+    unit_name: str
+    partner_id: int
+    partner_name: str
+    party_org_id: int | None
+    party_org_name: str | None
+    title: str
+    signed_on: datetime.date
+    starts: datetime.date
+    ends: datetime.date | None
+    commitments: list[str]
+    is_active: bool
+
+    @staticmethod
+    def resolve_unit_name(obj: Any) -> str:
+        return str(obj.unit.name)
+
+    @staticmethod
+    def resolve_partner_name(obj: Any) -> str:
+        return str(obj.partner.name)
+
+    @staticmethod
+    def resolve_party_org_name(obj: Any) -> str | None:
+        return obj.party_org.name if obj.party_org_id and obj.party_org else None
+
+
+class AgreementIn(Schema):
+    partner_id: int = Field(..., description="The community, village or subdistrict that signs.")
+    title: str
+    signed_on: datetime.date
+    starts: datetime.date
+    ends: datetime.date | None = None
+    party_org_id: int | None = None
+    commitments: list[str] = Field(default_factory=list, description="What each party commits to, one per item.")
+
+
+class AgreementPatch(Schema):
+    title: str | None = None
+    signed_on: datetime.date | None = None
+    starts: datetime.date | None = None
+    ends: datetime.date | None = None
+    party_org_id: int | None = None
+    commitments: list[str] | None = None
+
+
+class AgreementEndIn(Schema):
+    ends: datetime.date | None = Field(None, description="Default: today.")
+    note: str = ""

@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Length
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import NotFound
-from gongzhi.registry.models import Person, PersonTag, Residence
-from gongzhi.territory.choices import NodeKind
-from gongzhi.territory.models import Node
+from gongzhi.core.scope import minimal_prefixes
+from gongzhi.registry.models import (
+    CoBuildingAgreement,
+    ImportRun,
+    OrgContact,
+    PartyMember,
+    Person,
+    PersonTag,
+    Residence,
+)
+from gongzhi.territory.choices import BodyKind, NodeKind
+from gongzhi.territory.models import Body, Node
+
+# The kinds of bodies the registry keeps as organisations (人地事物组织: the "组织"), with contacts and agreements.
+# Bodies that lead places (committees, the subdistrict office) and departments/courts are set up with the territory.
+ORGANISATION_KINDS: tuple[str, ...] = (
+    BodyKind.CO_BUILDING_UNIT,
+    BodyKind.ENTERPRISE,
+    BodyKind.SCHOOL,
+    BodyKind.HOSPITAL,
+    BodyKind.SOCIAL_ORGANISATION,
+    BodyKind.PROPERTY_COMPANY,
+    BodyKind.OWNERS_COMMITTEE,
+)
 
 
 def person_list(
@@ -65,3 +100,226 @@ def household_members(*, user: Any, household_id: int) -> QuerySet[Person]:
     """The people living in a household now (those the user may see)."""
     household = household_get(user=user, household_id=household_id)
     return person_list(user=user, household_id=household.pk)
+
+
+def scope_root_code(*, user: Any, label: str, action: str) -> str:
+    """The user's broadest place for ``label``/``action``: the shortest of their scope's territory codes ("" for
+    administrators; for a role held for a body only, the topmost place the body leads). Where an import run and an
+    export's audit record are filed, so the staff of that place find them."""
+    scope = user.scope_for(label, action)
+    if scope.everything:
+        return ""
+    if scope.prefixes:
+        return min(minimal_prefixes(scope.prefixes), key=lambda code: (len(code), code))
+    if scope.lead_bodies:  # a role held for a body only: the topmost place that body leads
+        led = Node.objects.filter(lead_body_id__in=sorted(scope.lead_bodies)).order_by(Length("code"), "code")
+        return led.values_list("code", flat=True).first() or ""
+    return ""
+
+
+# --- tags -----------------------------------------------------------------------------------------------------------
+
+
+def tag_list(*, user: Any, person_id: int, include_ended: bool = True) -> QuerySet[PersonTag]:
+    """A person's key-service tags, open ones first, newest first."""
+    person = get_in_scope(Person, user, person_id)
+    qs = PersonTag.objects.restrict(user, "view").filter(person=person)
+    if not include_ended:
+        qs = qs.filter(until__isnull=True)
+    return qs.order_by(F("until").desc(nulls_first=True), "-since", "-id")
+
+
+# --- households -----------------------------------------------------------------------------------------------------
+
+
+def _member_count(user: Any) -> Any:
+    visible = (
+        Person.objects.restrict(user, "view")
+        .filter(household=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(visible, output_field=IntegerField()), Value(0))
+
+
+def household_list(
+    *, user: Any, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+) -> QuerySet[Node]:
+    """Households in scope with ``member_count``: the active residents the user may see."""
+    qs = (
+        Node.objects.restrict(user, "view")
+        .filter(kind=NodeKind.HOUSEHOLD)
+        .select_related("parent")
+        .annotate(member_count=_member_count(user))
+    )
+    if within_id is not None:
+        root = get_in_scope(Node, user, within_id)
+        qs = qs.filter(code__startswith=root.code)
+    if building_id is not None:
+        qs = qs.filter(parent_id=building_id)
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(code__startswith=q) | Q(address__icontains=q) | Q(parent__name__icontains=q)
+        )
+    return qs.order_by("code")
+
+
+def household_detail(*, user: Any, household_id: int) -> Node:
+    """One household with ``member_count``, its building and ``members`` (the active residents the user may see)."""
+    node = household_get(user=user, household_id=household_id)
+    node.member_list = list(person_list(user=user, household_id=node.pk))  # type: ignore[attr-defined]
+    node.member_count = len(node.member_list)  # type: ignore[attr-defined]
+    if node.parent_id:
+        node.parent = Node.objects.filter(pk=node.parent_id).first()
+    return node
+
+
+def household_address(node: Node) -> str:
+    """A household's address: its own, else its building's address (or name) and its own name."""
+    if node.address:
+        return node.address
+    building = node.parent if node.parent_id else None
+    where = (building.address or building.name) if building is not None else ""
+    return f"{where}{node.name}"
+
+
+# --- party members --------------------------------------------------------------------------------------------------
+
+
+def party_member_list(
+    *,
+    user: Any,
+    member_type: str | None = None,
+    branch_id: int | None = None,
+    reported_in: bool | None = None,
+    within_id: int | None = None,
+    q: str | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[PartyMember]:
+    qs = PartyMember.objects.restrict(user, "view").select_related("person", "person__household", "branch", "work_unit")
+    if not include_inactive:
+        qs = qs.filter(person__is_active=True)
+    if member_type:
+        qs = qs.filter(member_type=member_type)
+    if branch_id is not None:
+        qs = qs.filter(branch_id=branch_id)
+    if reported_in is not None:
+        qs = qs.filter(reported_in=reported_in)
+    if within_id is not None:
+        root = get_in_scope(Node, user, within_id)
+        qs = qs.filter(person__household__code__startswith=root.code)
+    if q:
+        qs = qs.filter(Q(person__name__icontains=q) | Q(branch__name__icontains=q) | Q(work_unit__name__icontains=q))
+    return qs.order_by("person__name", "person_id")
+
+
+# --- organisations --------------------------------------------------------------------------------------------------
+
+
+def organisation_list(
+    *,
+    user: Any,
+    kind: str | None = None,
+    q: str | None = None,
+    within_id: int | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[Body]:
+    """Organisations (the :data:`ORGANISATION_KINDS`) the user may see, with ``contact_count``."""
+    qs = (
+        Body.objects.restrict(user, "view")
+        .filter(kind__in=ORGANISATION_KINDS)
+        .select_related("node")
+        .annotate(contact_count=Count("contacts", distinct=True))
+    )
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if within_id is not None:
+        root = get_in_scope(Node, user, within_id)
+        qs = qs.filter(node__code__startswith=root.code)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return qs.order_by("kind", "name")
+
+
+def organisation_get(*, user: Any, body_id: int, action: str = "view") -> Body:
+    body = get_in_scope(Body, user, body_id, action, queryset=Body.objects.select_related("node"))
+    if body.kind not in ORGANISATION_KINDS:
+        raise NotFound(f"No organisation with id {body_id}.")
+    return body
+
+
+def contact_list(*, user: Any, body_id: int) -> QuerySet[OrgContact]:
+    body = organisation_get(user=user, body_id=body_id)
+    return OrgContact.objects.restrict(user, "view").filter(body=body).order_by("-is_primary", "name", "id")
+
+
+def contact_get(*, user: Any, contact_id: int, body_id: int | None = None) -> OrgContact:
+    row = get_in_scope(OrgContact, user, contact_id, queryset=OrgContact.objects.select_related("body"))
+    if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
+        raise NotFound(f"No organisation contact with id {contact_id}.")
+    return row
+
+
+def agreement_list(
+    *,
+    user: Any,
+    unit_id: int | None = None,
+    partner_id: int | None = None,
+    within_id: int | None = None,
+    active: bool | None = None,
+) -> QuerySet[CoBuildingAgreement]:
+    qs = CoBuildingAgreement.objects.restrict(user, "view").select_related("unit", "partner", "party_org")
+    if unit_id is not None:
+        unit = organisation_get(user=user, body_id=unit_id)
+        qs = qs.filter(unit=unit)
+    if partner_id is not None:
+        qs = qs.filter(partner_id=partner_id)
+    if within_id is not None:
+        root = get_in_scope(Node, user, within_id)
+        qs = qs.filter(partner__code__startswith=root.code)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("-starts", "id")
+
+
+def agreement_get(*, user: Any, agreement_id: int, unit_id: int | None = None) -> CoBuildingAgreement:
+    queryset = CoBuildingAgreement.objects.select_related("unit", "partner", "party_org")
+    row = get_in_scope(CoBuildingAgreement, user, agreement_id, queryset=queryset)
+    if unit_id is not None and row.unit_id != unit_id:
+        raise NotFound(f"No co-building agreement with id {agreement_id}.")
+    return row
+
+
+# --- imports --------------------------------------------------------------------------------------------------------
+
+
+def _runs(qs: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
+    has = ExpressionWrapper(Q(bad_rows__isnull=False), output_field=BooleanField())
+    return qs.select_related("actor").defer("bad_rows").annotate(has_bad_rows=has)
+
+
+def import_run_list(*, user: Any, kind: str | None = None) -> QuerySet[ImportRun]:
+    """Import runs the user may see: their own and those filed under their ground (``ImportRun.node_code``).
+    The bad-rows file is deferred; ``has_bad_rows`` says whether there is one."""
+    qs = _runs(ImportRun.objects.restrict(user, "view"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-created_at", "-id")
+
+
+def import_run_get(*, user: Any, run_id: int) -> ImportRun:
+    return get_in_scope(ImportRun, user, run_id, queryset=_runs(ImportRun.objects.all()))
+
+
+def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
+    """The bad rows of a run as (download name, XLSX bytes); ``NotFound`` when the run has none or is out of
+    scope."""
+    run = get_in_scope(ImportRun, user, run_id)
+    if run.bad_rows is None:
+        raise NotFound(f"Import {run_id} has no bad-rows file.")
+    stem = re.sub(r"\.(xlsx|xlsm|csv|txt)$", "", run.file_name or run.kind, flags=re.IGNORECASE)
+    return f"{stem}-bad-rows.xlsx", bytes(run.bad_rows)

@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import idcard
-from gongzhi.registry.choices import PopulationType, Sex, TagKind
-from gongzhi.registry.models import Person, PersonTag, Residence
+from gongzhi.registry.choices import PartyMemberType, PopulationType, Sex, TagKind
+from gongzhi.registry.models import CoBuildingAgreement, OrgContact, PartyMember, Person, PersonTag, Residence
+from gongzhi.registry.selectors import ORGANISATION_KINDS
+from gongzhi.territory import services as territory_services
 from gongzhi.territory.choices import NodeKind
-from gongzhi.territory.models import Node
+from gongzhi.territory.models import Body, Node, PartyOrg
 
 PERSON_AUDIT_FIELDS = ["name", "sex", "birth_date", "population_type", "household", "room", "is_active"]
 REVEALABLE_PERSON_FIELDS = ("id_number", "phone")
@@ -67,8 +73,11 @@ def _check_person_fields(
     birth_date: datetime.date | None = None,
     population_type: str | None = None,
     exclude_pk: int | None = None,
+    check_taken: bool = True,
 ) -> idcard.IdCard | None:
-    """Validate the fields given; returns the parsed ID card when an ID number was given and is valid."""
+    """Validate the fields given; returns the parsed ID card when an ID number was given and is valid.
+
+    ``check_taken=False`` skips the "already registered" query (the import looks people up in bulk itself)."""
     if name is not None and not name.strip():
         details.append(ErrorDetail(field="name", message="a name is required"))
     card = None
@@ -84,7 +93,7 @@ def _check_person_fields(
             taken = Person.objects.filter(id_number=card.number)
             if exclude_pk is not None:
                 taken = taken.exclude(pk=exclude_pk)
-            if taken.exists():
+            if check_taken and taken.exists():
                 raise Conflict(
                     "This ID number is already registered.",
                     [ErrorDetail(field="id_number", message="already registered")],
@@ -308,3 +317,817 @@ def reveal_person_field(*, actor: Any, person_id: int, field: str) -> str:
     with transaction.atomic():
         audit.record(actor=actor, action="privacy.reveal", obj=person, node_code=_code(person), note=f"field={field}")
     return str(getattr(person, field) or "")
+
+
+# --- party membership (党员, 双报到) -------------------------------------------------------------------------------
+
+PARTY_AUDIT_FIELDS = ["person", "member_type", "branch", "work_unit", "reported_in", "reported_in_on"]
+PARTY_CHANGEABLE = {"member_type", "branch_id", "work_unit_id", "reported_in", "reported_in_on"}
+
+
+def _party_snapshot(row: PartyMember) -> dict[str, Any]:
+    return audit.snapshot(row, PARTY_AUDIT_FIELDS)
+
+
+def _person_for_membership(actor: Any, person_id: int, action: str) -> Person:
+    person = get_in_scope(Person, actor, person_id, queryset=Person.objects.select_related("household"))
+    scope = actor.scope_for("registry.partymember", action)
+    allowed = scope.everything or (
+        person.household is not None and scope.covers(person.household.code, person.household.lead_body_id)
+    )
+    if not allowed:
+        raise Forbidden(f"You may not {action} party memberships here.")
+    return person
+
+
+def _membership_refs(
+    actor: Any, details: list[ErrorDetail], branch_id: int | None, work_unit_id: int | None
+) -> tuple[PartyOrg | None, Body | None]:
+    branch = work_unit = None
+    if branch_id is not None:
+        branch = PartyOrg.objects.restrict(actor, "view").filter(pk=branch_id).first()
+        if branch is None:
+            details.append(ErrorDetail(field="branch_id", message=f"no party organisation with id {branch_id}"))
+    if work_unit_id is not None:
+        work_unit = Body.objects.restrict(actor, "view").filter(pk=work_unit_id).first()
+        if work_unit is None:
+            details.append(ErrorDetail(field="work_unit_id", message=f"no organisation with id {work_unit_id}"))
+    return branch, work_unit
+
+
+def _check_membership(
+    details: list[ErrorDetail], member_type: str, reported_in: bool, reported_in_on: datetime.date | None
+) -> None:
+    if member_type not in PartyMemberType.values:
+        details.append(ErrorDetail(field="member_type", message=f"expected one of {', '.join(PartyMemberType.values)}"))
+    if reported_in_on is not None and not reported_in:
+        details.append(ErrorDetail(field="reported_in_on", message="a report-in date needs reported_in"))
+    if reported_in_on is not None and reported_in_on > _today():
+        details.append(ErrorDetail(field="reported_in_on", message="is in the future"))
+
+
+@transaction.atomic
+def set_party_membership(
+    *,
+    actor: Any,
+    person_id: int,
+    member_type: str,
+    branch_id: int | None = None,
+    work_unit_id: int | None = None,
+    reported_in: bool = False,
+    reported_in_on: datetime.date | None = None,
+) -> PartyMember:
+    """Record that a person is a party member (type, branch, work unit; 双报到 with its date)."""
+    person = _person_for_membership(actor, person_id, "add")
+    if PartyMember.objects.filter(person=person).exists():
+        raise Conflict("The person is already a party member.", [ErrorDetail(field="person", message="a member")])
+    details: list[ErrorDetail] = []
+    _check_membership(details, member_type, reported_in, reported_in_on)
+    branch, work_unit = _membership_refs(actor, details, branch_id, work_unit_id)
+    if details:
+        raise ValidationFailed("The party membership cannot be recorded.", details)
+    row = PartyMember.objects.create(
+        person=person,
+        member_type=member_type,
+        branch=branch,
+        work_unit=work_unit,
+        reported_in=reported_in,
+        reported_in_on=reported_in_on,
+    )
+    audit.record(
+        actor=actor,
+        action="registry.party_member_added",
+        obj=row,
+        node_code=_code(person),
+        after=_party_snapshot(row),
+    )
+    return row
+
+
+def _membership(actor: Any, person_id: int, action: str) -> PartyMember:
+    person = _person_for_membership(actor, person_id, action)
+    row = PartyMember.objects.select_for_update().filter(person=person).first()
+    if row is None:
+        raise NotFound(f"Person {person_id} is not a party member.")
+    row.person = person
+    return row
+
+
+@transaction.atomic
+def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> PartyMember:
+    """Change a membership: ``member_type``, ``branch_id``, ``work_unit_id``, ``reported_in``, ``reported_in_on``
+    (``None`` clears the branch, the work unit or the date). Un-reporting clears the date."""
+    unknown = set(changes) - PARTY_CHANGEABLE
+    if unknown:
+        raise ValidationFailed(
+            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+        )
+    row = _membership(actor, person_id, "change")
+    before = _party_snapshot(row)
+    member_type = changes.get("member_type") or row.member_type
+    reported_in = bool(changes["reported_in"]) if changes.get("reported_in") is not None else row.reported_in
+    reported_in_on = changes.get("reported_in_on", row.reported_in_on)
+    if "reported_in" in changes and not reported_in and "reported_in_on" not in changes:
+        reported_in_on = None
+    details: list[ErrorDetail] = []
+    _check_membership(details, member_type, reported_in, reported_in_on)
+    branch, work_unit = _membership_refs(actor, details, changes.get("branch_id"), changes.get("work_unit_id"))
+    if details:
+        raise ValidationFailed("The party membership cannot be changed.", details)
+    row.member_type, row.reported_in, row.reported_in_on = member_type, reported_in, reported_in_on
+    if "branch_id" in changes:
+        row.branch = branch
+    if "work_unit_id" in changes:
+        row.work_unit = work_unit
+    row.save()
+    after = _party_snapshot(row)
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="registry.party_member_updated",
+            obj=row,
+            node_code=_code(row.person),
+            before=before,
+            after=after,
+        )
+    return row
+
+
+@transaction.atomic
+def report_in(*, actor: Any, person_id: int, on: datetime.date | None = None) -> PartyMember:
+    """双报到: the member (and their work unit) reported in to the community where they live, on ``on``."""
+    return update_party_membership(actor=actor, person_id=person_id, reported_in=True, reported_in_on=on or _today())
+
+
+@transaction.atomic
+def remove_party_membership(*, actor: Any, person_id: int, note: str = "") -> None:
+    """End a person's party membership record (it leaves the list; the audit log keeps what it was).
+
+    Needs the *change* right on the membership: the role policy gives no one but administrators *delete* on
+    registry rows, and a membership is part of keeping the person's record."""
+    row = _membership(actor, person_id, "change")
+    before = _party_snapshot(row)
+    audit.record(
+        actor=actor,
+        action="registry.party_member_removed",
+        obj=row,
+        node_code=_code(row.person),
+        before=before,
+        note=note,
+    )
+    row.delete()
+
+
+# --- organisations (bodies of the organisation kinds), their contacts and co-building agreements ------------------
+
+BODY_AUDIT_FIELDS = ["name", "kind", "node", "contact_name", "description", "is_active"]
+CONTACT_AUDIT_FIELDS = ["body", "name", "title", "email", "is_primary"]
+AGREEMENT_AUDIT_FIELDS = [
+    "unit", "partner", "party_org", "title", "signed_on", "starts", "ends", "commitments", "is_active",
+]  # fmt: skip
+AGREEMENT_PARTNER_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE)
+MAX_COMMITMENTS = 50
+
+
+def _body_snapshot(body: Body) -> dict[str, Any]:
+    data = audit.snapshot(body, BODY_AUDIT_FIELDS)
+    data["contact_phone"] = mask_phone(body.contact_phone)
+    return data
+
+
+def _body_code(body: Body) -> str:
+    return body.node.code if body.node_id and body.node else ""
+
+
+def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
+    """Does ``actor`` hold ``action`` on rows of ``label`` that belong to ``body``: their own body, or a body placed
+    in their ground (not above it: ancestors are context to look at, not to edit)."""
+    scope = actor.scope_for(label, action)
+    if scope.everything or body.pk in scope.bodies:
+        return True
+    node = body.node if body.node_id else None
+    return node is not None and scope.covers(node.code, node.lead_body_id)
+
+
+def _organisation(actor: Any, body_id: int, *, for_update: bool = False) -> Body:
+    queryset = Body.objects.select_related("node")
+    if for_update:
+        queryset = queryset.select_for_update()
+    body = get_in_scope(Body, actor, body_id, queryset=queryset)
+    if body.kind not in ORGANISATION_KINDS:
+        raise NotFound(f"No organisation with id {body_id}.")
+    return body
+
+
+def _check_phone(details: list[ErrorDetail], field: str, phone: str | None) -> None:
+    if phone and not _PHONE.fullmatch(phone.strip()):
+        details.append(ErrorDetail(field=field, message="a phone number is digits (and + - spaces)"))
+
+
+@transaction.atomic
+def create_organisation(
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    node_id: int | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    description: str = "",
+) -> Body:
+    """An enterprise, school, hospital, co-building unit, social organisation … placed on a place in scope.
+    Created by ``territory.services.create_body`` (its rules: unique kind + name, the *add* right on the place)."""
+    details: list[ErrorDetail] = []
+    if kind not in ORGANISATION_KINDS:
+        details.append(ErrorDetail(field="kind", message=f"expected one of {', '.join(ORGANISATION_KINDS)}"))
+    _check_phone(details, "contact_phone", contact_phone)
+    if details:
+        raise ValidationFailed("The organisation cannot be created.", details)
+    return territory_services.create_body(
+        actor=actor,
+        name=name,
+        kind=kind,
+        node_id=node_id,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        description=description,
+    )
+
+
+@transaction.atomic
+def update_organisation(*, actor: Any, body_id: int, **changes: Any) -> Body:
+    """Change an organisation: ``name``, ``node_id``, ``contact_name``, ``contact_phone``, ``description``,
+    ``is_active``. Needs the *change* right on bodies where it sits (and on the new place when it moves).
+
+    (territory.services has no body update yet; this writes the body itself, audited as ``territory.body_updated``
+    with the contact phone masked.)"""
+    allowed = {"name", "node_id", "contact_name", "contact_phone", "description", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(
+            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+        )
+    body = _organisation(actor, body_id, for_update=True)
+    if not may_on_body(actor, "territory.body", "change", body):
+        raise Forbidden("You may not change this organisation.")
+    before = _body_snapshot(body)
+    details: list[ErrorDetail] = []
+    name = changes.get("name")
+    if name is not None:
+        if not name.strip():
+            details.append(ErrorDetail(field="name", message="a name is required"))
+        elif Body.objects.filter(kind=body.kind, name=name.strip()).exclude(pk=body.pk).exists():
+            details.append(ErrorDetail(field="name", message=f"a {body.kind} named {name.strip()!r} exists"))
+    _check_phone(details, "contact_phone", changes.get("contact_phone"))
+    node = body.node
+    if "node_id" in changes:
+        node = get_in_scope(Node, actor, changes["node_id"]) if changes["node_id"] is not None else None
+        scope = actor.scope_for("territory.body", "change")
+        if not (scope.everything or (node is not None and scope.covers(node.code, node.lead_body_id))):
+            raise Forbidden("You may not place organisations there.")
+    if details:
+        raise ValidationFailed("The organisation cannot be changed.", details)
+    if name is not None:
+        body.name = name.strip()
+    for key in ("contact_name", "contact_phone"):
+        if changes.get(key) is not None:
+            setattr(body, key, changes[key].strip())
+    if changes.get("description") is not None:
+        body.description = changes["description"]
+    if changes.get("is_active") is not None:
+        body.is_active = bool(changes["is_active"])
+    body.node = node
+    body.save()
+    after = _body_snapshot(body)
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="territory.body_updated",
+            obj=body,
+            node_code=_body_code(body),
+            before=before,
+            after=after,
+        )
+    return body
+
+
+def _contact_snapshot(row: OrgContact) -> dict[str, Any]:
+    data = audit.snapshot(row, CONTACT_AUDIT_FIELDS)
+    data["phone"] = mask_phone(row.phone)
+    return data
+
+
+def _check_contact(details: list[ErrorDetail], name: str | None, phone: str | None, email: str | None) -> None:
+    if name is not None and not name.strip():
+        details.append(ErrorDetail(field="name", message="a name is required"))
+    _check_phone(details, "phone", phone)
+    if email:
+        try:
+            validate_email(email.strip())
+        except DjangoValidationError:
+            details.append(ErrorDetail(field="email", message="not an e-mail address"))
+
+
+def _only_primary(row: OrgContact) -> None:
+    if row.is_primary:
+        OrgContact.objects.filter(body_id=row.body_id, is_primary=True).exclude(pk=row.pk).update(is_primary=False)
+
+
+@transaction.atomic
+def add_contact(
+    *,
+    actor: Any,
+    body_id: int,
+    name: str,
+    title: str = "",
+    phone: str = "",
+    email: str = "",
+    is_primary: bool = False,
+) -> OrgContact:
+    """A contact person of an organisation; a primary contact replaces the previous primary one."""
+    body = _organisation(actor, body_id)
+    if not may_on_body(actor, "registry.orgcontact", "add", body):
+        raise Forbidden("You may not add contacts to this organisation.")
+    details: list[ErrorDetail] = []
+    _check_contact(details, name, phone, email)
+    if details:
+        raise ValidationFailed("The contact cannot be added.", details)
+    row = OrgContact.objects.create(
+        body=body,
+        name=name.strip(),
+        title=title.strip(),
+        phone=phone.strip(),
+        email=email.strip(),
+        is_primary=is_primary,
+    )
+    _only_primary(row)
+    audit.record(
+        actor=actor, action="registry.contact_added", obj=row, node_code=_body_code(body), after=_contact_snapshot(row)
+    )
+    return row
+
+
+def _contact(actor: Any, contact_id: int, action: str, body_id: int | None = None) -> OrgContact:
+    queryset = OrgContact.objects.select_related("body__node")
+    row = get_in_scope(OrgContact, actor, contact_id, queryset=queryset)
+    if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
+        raise NotFound(f"No organisation contact with id {contact_id}.")
+    if not may_on_body(actor, "registry.orgcontact", action, row.body):
+        raise Forbidden(f"You may not {action} this contact.")
+    return row
+
+
+@transaction.atomic
+def update_contact(*, actor: Any, contact_id: int, body_id: int | None = None, **changes: Any) -> OrgContact:
+    """Change a contact's ``name``, ``title``, ``phone``, ``email`` or ``is_primary``."""
+    allowed = {"name", "title", "phone", "email", "is_primary"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(
+            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+        )
+    row = _contact(actor, contact_id, "change", body_id)
+    before = _contact_snapshot(row)
+    details: list[ErrorDetail] = []
+    _check_contact(details, changes.get("name"), changes.get("phone"), changes.get("email"))
+    if details:
+        raise ValidationFailed("The contact cannot be changed.", details)
+    for key, value in changes.items():
+        if value is None:
+            continue
+        setattr(row, key, value.strip() if isinstance(value, str) else value)
+    row.save()
+    _only_primary(row)
+    after = _contact_snapshot(row)
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="registry.contact_updated",
+            obj=row,
+            node_code=_body_code(row.body),
+            before=before,
+            after=after,
+        )
+    return row
+
+
+@transaction.atomic
+def remove_contact(*, actor: Any, contact_id: int, body_id: int | None = None) -> None:
+    row = _contact(actor, contact_id, "delete", body_id)
+    audit.record(
+        actor=actor,
+        action="registry.contact_removed",
+        obj=row,
+        node_code=_body_code(row.body),
+        before=_contact_snapshot(row),
+    )
+    row.delete()
+
+
+def reveal_contact_phone(*, actor: Any, contact_id: int, body_id: int | None = None) -> str:
+    """A contact's phone unmasked: the *reveal* right on the contact, in scope; always audited."""
+    row = _contact(actor, contact_id, "reveal", body_id)
+    with transaction.atomic():
+        audit.record(actor=actor, action="privacy.reveal", obj=row, node_code=_body_code(row.body), note="field=phone")
+    return row.phone
+
+
+def _agreement_snapshot(row: CoBuildingAgreement) -> dict[str, Any]:
+    return audit.snapshot(row, AGREEMENT_AUDIT_FIELDS)
+
+
+def _commitments(details: list[ErrorDetail], items: Any) -> list[str]:
+    if items is None:
+        return []
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        details.append(ErrorDetail(field="commitments", message="a list of texts"))
+        return []
+    kept = [i.strip() for i in items if i.strip()]
+    if len(kept) > MAX_COMMITMENTS:
+        details.append(ErrorDetail(field="commitments", message=f"at most {MAX_COMMITMENTS} items"))
+    for index, item in enumerate(kept):
+        if len(item) > 500:
+            details.append(ErrorDetail(field=f"commitments[{index}]", message="longer than 500 characters"))
+    return kept
+
+
+def _check_agreement_dates(
+    details: list[ErrorDetail], signed_on: datetime.date, starts: datetime.date, ends: datetime.date | None
+) -> None:
+    if ends is not None and ends < starts:
+        details.append(ErrorDetail(field="ends", message="is before the start"))
+    if signed_on > _today():
+        details.append(ErrorDetail(field="signed_on", message="is in the future"))
+
+
+def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
+    partner = get_in_scope(Node, actor, partner_id)
+    if partner.kind not in AGREEMENT_PARTNER_KINDS:
+        raise ValidationFailed(
+            "A co-building agreement is signed by a community, village or the subdistrict.",
+            [ErrorDetail(field="partner_id", message=f"{partner.name} is a {partner.kind}")],
+        )
+    if not _may(actor, "registry.cobuildingagreement", action, partner):
+        raise Forbidden(f"You may not {action} agreements for {partner.name}.")
+    return partner
+
+
+@transaction.atomic
+def create_agreement(
+    *,
+    actor: Any,
+    unit_id: int,
+    partner_id: int,
+    title: str,
+    signed_on: datetime.date,
+    starts: datetime.date,
+    ends: datetime.date | None = None,
+    party_org_id: int | None = None,
+    commitments: list[str] | None = None,
+) -> CoBuildingAgreement:
+    """A co-building agreement (共建协议) between an organisation and a community, village or the subdistrict
+    (optionally with a party organisation as a party), for a period, with what each side commits to."""
+    unit = _organisation(actor, unit_id)
+    partner = _agreement_partner(actor, partner_id, "add")
+    details: list[ErrorDetail] = []
+    if not title.strip():
+        details.append(ErrorDetail(field="title", message="a title is required"))
+    _check_agreement_dates(details, signed_on, starts, ends)
+    items = _commitments(details, commitments)
+    party_org = None
+    if party_org_id is not None:
+        party_org = PartyOrg.objects.restrict(actor, "view").filter(pk=party_org_id).first()
+        if party_org is None:
+            details.append(ErrorDetail(field="party_org_id", message=f"no party organisation with id {party_org_id}"))
+    if details:
+        raise ValidationFailed("The agreement cannot be recorded.", details)
+    row = CoBuildingAgreement.objects.create(
+        unit=unit,
+        partner=partner,
+        party_org=party_org,
+        title=title.strip(),
+        signed_on=signed_on,
+        starts=starts,
+        ends=ends,
+        commitments=items,
+        is_active=ends is None or ends >= _today(),
+    )
+    audit.record(
+        actor=actor,
+        action="registry.agreement_created",
+        obj=row,
+        node_code=partner.code,
+        after=_agreement_snapshot(row),
+    )
+    return row
+
+
+def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) -> CoBuildingAgreement:
+    queryset = CoBuildingAgreement.objects.select_for_update().select_related("partner", "unit")
+    row = get_in_scope(CoBuildingAgreement, actor, agreement_id, queryset=queryset)
+    if unit_id is not None and row.unit_id != unit_id:
+        raise NotFound(f"No co-building agreement with id {agreement_id}.")
+    if not _may(actor, "registry.cobuildingagreement", action, row.partner):
+        raise Forbidden(f"You may not {action} this agreement.")
+    return row
+
+
+@transaction.atomic
+def update_agreement(
+    *, actor: Any, agreement_id: int, unit_id: int | None = None, **changes: Any
+) -> CoBuildingAgreement:
+    """Change an agreement's ``title``, ``signed_on``, ``starts``, ``ends``, ``party_org_id`` or ``commitments``."""
+    allowed = {"title", "signed_on", "starts", "ends", "party_org_id", "commitments"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(
+            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+        )
+    row = _agreement(actor, agreement_id, "change", unit_id)
+    before = _agreement_snapshot(row)
+    details: list[ErrorDetail] = []
+    title = changes.get("title")
+    if title is not None and not title.strip():
+        details.append(ErrorDetail(field="title", message="a title is required"))
+    signed_on = changes.get("signed_on") or row.signed_on
+    starts = changes.get("starts") or row.starts
+    ends = changes.get("ends", row.ends)
+    _check_agreement_dates(details, signed_on, starts, ends)
+    items = _commitments(details, changes["commitments"]) if changes.get("commitments") is not None else None
+    if "party_org_id" in changes:
+        party_org = None
+        if changes["party_org_id"] is not None:
+            party_org = PartyOrg.objects.restrict(actor, "view").filter(pk=changes["party_org_id"]).first()
+            if party_org is None:
+                details.append(ErrorDetail(field="party_org_id", message="no such party organisation"))
+        row.party_org = party_org
+    if details:
+        raise ValidationFailed("The agreement cannot be changed.", details)
+    if title is not None:
+        row.title = title.strip()
+    row.signed_on, row.starts, row.ends = signed_on, starts, ends
+    if items is not None:
+        row.commitments = items
+    row.save()
+    after = _agreement_snapshot(row)
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="registry.agreement_updated",
+            obj=row,
+            node_code=row.partner.code,
+            before=before,
+            after=after,
+        )
+    return row
+
+
+@transaction.atomic
+def end_agreement(
+    *, actor: Any, agreement_id: int, ends: datetime.date | None = None, unit_id: int | None = None, note: str = ""
+) -> CoBuildingAgreement:
+    """End an agreement on ``ends`` (default today); it stays on record, inactive."""
+    row = _agreement(actor, agreement_id, "change", unit_id)
+    if not row.is_active:
+        raise Conflict("The agreement has already ended.")
+    day = ends or _today()
+    if day < row.starts:
+        raise ValidationFailed(
+            "An agreement cannot end before it starts.",
+            [ErrorDetail(field="ends", message=f"on or after {row.starts.isoformat()}")],
+        )
+    before = _agreement_snapshot(row)
+    row.ends, row.is_active = day, False
+    row.save(update_fields=["ends", "is_active", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="registry.agreement_ended",
+        obj=row,
+        node_code=row.partner.code,
+        before=before,
+        after=_agreement_snapshot(row),
+        note=note,
+    )
+    return row
+
+
+# --- imports: one row at a time, inside the import's transaction (see registry.imports) -----------------------------
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One validated resident row of an import. ``None`` / empty means "not given": an existing person keeps it.
+    Sex and birth date come from the (valid) ID number."""
+
+    name: str
+    id_number: str
+    household: Node
+    room: str
+    phone: str = ""
+    population_type: str | None = None
+    moved_in: datetime.date | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+def _tag_names(tags: Any) -> list[str]:
+    return sorted(f"{tag}:{label}" if label else tag for tag, label in tags)
+
+
+@transaction.atomic(savepoint=False)
+def import_person(
+    *,
+    actor: Any,
+    row: PersonRow,
+    person: Person | None,
+    open_residence: Residence | None = None,
+    open_tags: Collection[tuple[str, str]] = (),
+) -> str:
+    """Create or update one resident from an import row; ``created`` / ``updated`` / ``unchanged``.
+
+    ``person`` is the registered person with the row's ID number (or ``None``); for an existing person the caller
+    passes what it prefetched: the open residence and the open tags as (tag, label) pairs. The row's household must
+    be in the actor's *add* scope. A different household is a move (the old residence closes on ``moved_in`` or
+    today); tags are added when missing and never ended by an import; an existing person is marked active."""
+    household = row.household
+    if not _may(actor, "registry.person", "add", household):
+        raise Forbidden("The household is outside your area.")
+    card = idcard.parse_id_number(row.id_number)
+    today = _today()
+    if person is None:
+        person = Person.objects.create(
+            name=row.name,
+            id_number=card.number,
+            phone=row.phone,
+            sex=card.sex,
+            birth_date=card.birth_date,
+            population_type=row.population_type or PopulationType.REGISTERED,
+            household=household,
+            room=row.room,
+        )
+        Residence.objects.create(person=person, household=household, moved_in=row.moved_in or today)
+        PersonTag.objects.bulk_create(PersonTag(person=person, tag=t, label=lb, since=today) for t, lb in row.tags)
+        after = {**_snapshot(person), "tags": _tag_names(row.tags)}
+        audit.record(actor=actor, action="registry.person_created", obj=person, node_code=household.code, after=after)
+        return CREATED
+
+    before = {**_snapshot(person), "tags": _tag_names(open_tags)}
+    wanted: dict[str, Any] = {"name": row.name, "sex": card.sex, "birth_date": card.birth_date, "is_active": True}
+    if person.household_id != household.pk or not person.room:
+        wanted["room"] = row.room  # in the same household another spelling of the room is no change
+    if row.phone:
+        wanted["phone"] = row.phone
+    if row.population_type:
+        wanted["population_type"] = row.population_type
+    changed = False
+    for key, value in wanted.items():
+        if getattr(person, key) != value:
+            setattr(person, key, value)
+            changed = True
+    moved = person.household_id != household.pk
+    if moved:
+        day = row.moved_in or today
+        if open_residence is not None:
+            if day < open_residence.moved_in:
+                raise ValidationFailed(
+                    "A move cannot predate the current residence.",
+                    [ErrorDetail(field="moved_in", message=f"on or after {open_residence.moved_in.isoformat()}")],
+                )
+            open_residence.moved_out = day
+            open_residence.save(update_fields=["moved_out", "updated_at"])
+        Residence.objects.create(person=person, household=household, moved_in=day, note="import")
+        person.household = household
+        changed = True
+    have = set(open_tags)
+    missing = [(t, lb) for t, lb in dict.fromkeys(row.tags) if (t, lb) not in have]
+    if missing:
+        PersonTag.objects.bulk_create(PersonTag(person=person, tag=t, label=lb, since=today) for t, lb in missing)
+        changed = True
+    if not changed:
+        return UNCHANGED
+    person.save()
+    audit.record(
+        actor=actor,
+        action="registry.person_moved" if moved else "registry.person_updated",
+        obj=person,
+        node_code=household.code,
+        before=before,
+        after={**_snapshot(person), "tags": _tag_names(have | set(missing))},
+        note="import",
+    )
+    return UPDATED
+
+
+@transaction.atomic(savepoint=False)
+def import_household(
+    *, actor: Any, building: Node, room: str, household: Node | None, address: str = ""
+) -> tuple[Node, str]:
+    """Create a household node under ``building`` (named ``room``), or update the address of the existing one.
+    Through ``territory.services`` (its rights: *add* / *change* on places; its audit records)."""
+    if household is None:
+        node = territory_services.create_node(
+            actor=actor, parent_id=building.pk, kind=NodeKind.HOUSEHOLD, name=room, address=address
+        )
+        return node, CREATED
+    if address and household.address != address:
+        node = territory_services.update_node(actor=actor, node_id=household.pk, address=address)
+        return node, UPDATED
+    return household, UNCHANGED
+
+
+@transaction.atomic(savepoint=False)
+def import_party_member(
+    *,
+    actor: Any,
+    person: Person,
+    membership: PartyMember | None,
+    member_type: str,
+    branch: PartyOrg | None = None,
+    work_unit: Body | None = None,
+    reported_in: bool | None = None,
+    reported_in_on: datetime.date | None = None,
+) -> str:
+    """Create or update a person's party membership from an import row. ``None`` = not given (kept as it is);
+    a report-in date implies reported in; "not reported in" clears the date."""
+    household = person.household
+    scope = actor.scope_for("registry.partymember", "add" if membership is None else "change")
+    if not (scope.everything or (household is not None and scope.covers(household.code, household.lead_body_id))):
+        raise Forbidden("The person is outside your area.")
+    if reported_in_on is not None:
+        reported_in = True
+    if membership is None:
+        row = PartyMember.objects.create(
+            person=person,
+            member_type=member_type,
+            branch=branch,
+            work_unit=work_unit,
+            reported_in=bool(reported_in),
+            reported_in_on=reported_in_on if reported_in else None,
+        )
+        after = _party_snapshot(row)
+        audit.record(actor=actor, action="registry.party_member_added", obj=row, node_code=_code(person), after=after)
+        return CREATED
+    before = _party_snapshot(membership)
+    membership.member_type = member_type
+    if branch is not None:
+        membership.branch = branch
+    if work_unit is not None:
+        membership.work_unit = work_unit
+    if reported_in is not None:
+        membership.reported_in = reported_in
+        if not reported_in:
+            membership.reported_in_on = None
+        elif reported_in_on is not None:
+            membership.reported_in_on = reported_in_on
+    after = _party_snapshot(membership)
+    if after == before:
+        return UNCHANGED
+    membership.save()
+    audit.record(
+        actor=actor,
+        action="registry.party_member_updated",
+        obj=membership,
+        node_code=_code(person),
+        before=before,
+        after=after,
+        note="import",
+    )
+    return UPDATED
+
+
+@transaction.atomic(savepoint=False)
+def import_organisation(
+    *,
+    actor: Any,
+    body: Body | None,
+    name: str,
+    kind: str,
+    node: Node | None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    description: str = "",
+) -> str:
+    """Create an organisation (matched on kind + name) or update what the row gives (empty cells keep the stored
+    value) through :func:`create_organisation` / :func:`update_organisation`."""
+    if body is None:
+        create_organisation(
+            actor=actor,
+            name=name,
+            kind=kind,
+            node_id=node.pk if node is not None else None,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            description=description,
+        )
+        return CREATED
+    changes: dict[str, Any] = {}
+    if node is not None and body.node_id != node.pk:
+        changes["node_id"] = node.pk
+    for key, value in (("contact_name", contact_name), ("contact_phone", contact_phone), ("description", description)):
+        if value and getattr(body, key) != value:
+            changes[key] = value
+    if not changes:
+        return UNCHANGED
+    update_organisation(actor=actor, body_id=body.pk, **changes)
+    return UPDATED
