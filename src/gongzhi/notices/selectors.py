@@ -4,9 +4,7 @@ What a user sees of a notice's deliveries is limited to their own ground: a comm
 community read a subdistrict-wide notice, the subdistrict sees every community. Phones of household members are
 never read out raw: the rows carry them only so that the page or schema can mask them.
 
-``households_reached`` reads the registry (people and their tags) read-only: it is the one registry query the
-notices need that the registry's own selectors do not offer (every household with an active resident under a
-place, optionally only those where a resident carries a tag *today*).
+The households a notice reaches come from the registry (``registry.selectors.occupied_households``).
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
-from django.utils import timezone
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import CODE_LEVELS
@@ -33,19 +30,6 @@ SENDABLE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, No
 
 
 # --- who a notice reaches -------------------------------------------------------------------------------------------
-
-
-def households_reached(*, user: Any, area: Node, tags: list[str] | None = None) -> set[int]:
-    """Ids of the households under ``area`` with at least one active resident (and with ``tags``, only those where
-    an active resident carries one of them today). Starts from the people the user may see."""
-    today = timezone.localdate()
-    people = Person.objects.restrict(user, "view").filter(is_active=True, household__code__startswith=area.code)
-    if tags:
-        people = people.filter(
-            Q(tags__tag__in=tags), Q(tags__since__lte=today), Q(tags__until__isnull=True) | Q(tags__until__gte=today)
-        )
-    ids = people.filter(household__kind=NodeKind.HOUSEHOLD).values_list("household_id", flat=True).distinct()
-    return {pk for pk in ids if pk is not None}
 
 
 def sendable_areas(*, user: Any) -> list[Node]:

@@ -30,6 +30,7 @@ from gongzhi.core.scope import CODE_LEVELS, ancestor_codes
 from gongzhi.notices import selectors
 from gongzhi.notices.choices import ReadVia
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
+from gongzhi.registry import selectors as registry
 from gongzhi.registry.choices import TagKind
 from gongzhi.territory.models import Body, Node
 
@@ -187,7 +188,7 @@ def deliver_notice(
         raise ValidationFailed("The notice cannot be sent.", details)
 
     _lock_ground(area)
-    targets = selectors.households_reached(user=actor, area=area, tags=clean_tags)
+    targets = set(registry.occupied_households(user=actor, area_code=area.code, tags=clean_tags))
     if not targets:
         raise ValidationFailed(
             "No household matches: nobody lives there yet, or nobody carries these tags.",

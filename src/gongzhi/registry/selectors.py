@@ -323,3 +323,21 @@ def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
         raise NotFound(f"Import {run_id} has no bad-rows file.")
     stem = re.sub(r"\.(xlsx|xlsm|csv|txt)$", "", run.file_name or run.kind, flags=re.IGNORECASE)
     return f"{stem}-bad-rows.xlsx", bytes(run.bad_rows)
+
+
+def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = None) -> dict[int, str]:
+    """Household id → code for the households under ``area_code`` with at least one active resident the user may
+    see; with ``tags``, only those where such a resident carries one of the tags *today*. The target set of a visit
+    campaign and the recipients of a notice."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    people = Person.objects.restrict(user, "view").filter(
+        is_active=True, household__code__startswith=area_code, household__kind=NodeKind.HOUSEHOLD
+    )
+    if tags:
+        people = people.filter(
+            Q(tags__tag__in=tags), Q(tags__since__lte=today), Q(tags__until__isnull=True) | Q(tags__until__gte=today)
+        )
+    rows = people.values_list("household_id", "household__code").distinct()
+    return {pk: code for pk, code in rows if pk is not None}

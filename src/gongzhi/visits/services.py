@@ -10,7 +10,6 @@ import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.accounts import selectors as accounts
@@ -19,6 +18,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.registry import selectors as registry
 from gongzhi.registry.choices import TagKind
 from gongzhi.registry.models import Person
 from gongzhi.territory.choices import CODE_LENGTH, NodeKind
@@ -49,19 +49,6 @@ def _check_tags(tags: list[str] | None, details: list[ErrorDetail]) -> list[str]
         if tag not in TagKind.values:
             details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
     return sorted(set(tags))
-
-
-def target_households(*, area: Node, tags: list[str]) -> list[tuple[int, str]]:
-    """(id, code) of the households under ``area`` that a campaign or notice should reach: those with at least one
-    active resident, and with ``tags``, only those where such a resident carries one of the tags today."""
-    today = timezone.localdate()
-    people = Person.objects.filter(is_active=True, household__code__startswith=area.code)
-    if tags:
-        people = people.filter(
-            Q(tags__tag__in=tags), Q(tags__since__lte=today), Q(tags__until__isnull=True) | Q(tags__until__gte=today)
-        )
-    ids = people.values("household_id").distinct()
-    return list(Node.objects.filter(pk__in=ids, kind=NodeKind.HOUSEHOLD).order_by("code").values_list("pk", "code"))
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------------
@@ -95,7 +82,7 @@ def create_campaign(
     clean_tags = _check_tags(tags, details)
     if details:
         raise ValidationFailed("The campaign cannot be created.", details)
-    households = target_households(area=area, tags=clean_tags)
+    households = sorted(registry.occupied_households(user=actor, area_code=area.code, tags=clean_tags).items())
     if not households:
         raise ValidationFailed(
             "No household matches: nobody lives there yet, or nobody carries these tags.",
