@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Sex(models.TextChoices):
@@ -17,12 +18,12 @@ class PopulationType(models.TextChoices):
 class TagKind(models.TextChoices):
     """Key service targets (重点服务对象). ``other`` carries a free label (configurable others)."""
 
-    ELDERLY_ALONE = "elderly_alone", _("Elderly living alone")
-    ELDERLY = "elderly", _("Elderly")
-    CHILD = "child", _("Child")
-    DISABLED = "disabled", _("Disabled")
-    HARDSHIP = "hardship", _("Hardship")
-    OTHER = "other", _("Other")
+    ELDERLY_ALONE = "elderly_alone", pgettext_lazy("key service target", "Elderly living alone")
+    ELDERLY = "elderly", pgettext_lazy("key service target", "Elderly")
+    CHILD = "child", pgettext_lazy("key service target", "Child")
+    DISABLED = "disabled", pgettext_lazy("key service target", "Disabled")
+    HARDSHIP = "hardship", pgettext_lazy("key service target", "Hardship")
+    OTHER = "other", pgettext_lazy("key service target", "Other")
 
 
 class PartyMemberType(models.TextChoices):

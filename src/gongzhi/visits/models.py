@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopedManager, ScopeRule
@@ -27,7 +28,7 @@ class Campaign(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
     )
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("campaign", "closed at"), null=True, blank=True)
 
     # ancestors: a grid worker sees the campaigns of their community and subdistrict (they visit for them).
     scope_rule = ScopeRule(node="area", ancestors=True)
