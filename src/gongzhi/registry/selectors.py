@@ -341,3 +341,13 @@ def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = N
         )
     rows = people.values_list("household_id", "household__code").distinct()
     return {pk: code for pk, code in rows if pk is not None}
+
+
+def household_past_residents(*, user: Any, household: Node, limit: int = 200) -> list[Residence]:
+    """Who lived in this household and moved out, newest first (the stays the user may see)."""
+    return list(
+        Residence.objects.restrict(user, "view")
+        .filter(household=household, moved_out__isnull=False)
+        .select_related("person")
+        .order_by("-moved_out", "-id")[:limit]
+    )

@@ -51,7 +51,7 @@ from gongzhi.registry.forms import (
     TagForm,
     UntagForm,
 )
-from gongzhi.registry.models import ImportRun, Person, PersonTag, Residence
+from gongzhi.registry.models import ImportRun, Person, PersonTag
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
 
@@ -372,18 +372,6 @@ def untag(request: HttpRequest, tag_id: int) -> HttpResponse:
 # --- a household --------------------------------------------------------------------------------------------------
 
 
-def _past_residents(user: Any, household: Any) -> list[Residence]:
-    """Who lived in this household and moved out, newest first (the stays the user may see).
-
-    (No selector in ``registry.selectors`` covers this yet; the read starts from ``restrict`` like a selector.)"""
-    return list(
-        Residence.objects.restrict(user, "view")
-        .filter(household=household, moved_out__isnull=False)
-        .select_related("person")
-        .order_by("-moved_out", "-id")[:200]
-    )
-
-
 @login_required
 def household(request: HttpRequest, household_id: int) -> HttpResponse:
     """A household: who lives there now (masked), and who lived there before."""
@@ -397,7 +385,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
             "path": territory.node_ancestors(node=node),
             "address": selectors.household_address(node),
             "members": members,
-            "past": _past_residents(request.user, node),
+            "past": selectors.household_past_residents(user=request.user, household=node),
         },
     )
 
