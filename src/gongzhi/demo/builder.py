@@ -24,7 +24,8 @@ from shapely.geometry import Polygon
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
-from gongzhi.demo import cases, names
+from gongzhi.core.models import AuditLog
+from gongzhi.demo import cases, names, registry
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import Tiling, points_inside, representative, tile_subdistrict, union
 from gongzhi.territory.choices import BodyKind, NodeKind, PartyOrgKind
@@ -734,6 +735,13 @@ STEPS: list[tuple[str, Step]] = [
     ("party organisations", create_party_tree),
     ("users", create_people),
     ("cases", cases.create_cases),  # a year of cases, month by month; the seed stories in copy 0
+    # The registry (issue 4), with its own random stream: residents and residences, key service targets,
+    # organisations with contacts and agreements, party members; last the visits, through the visits services.
+    ("residents", registry.create_residents),
+    ("key service targets", registry.create_service_targets),
+    ("organisations", registry.create_organisations),
+    ("party members", registry.create_party_members),
+    ("visits", registry.create_visits),
 ]
 
 
@@ -825,12 +833,31 @@ def reset_territory(code: str, bodies: list[int], out: Out) -> int:
 
 
 # Later features put their deleters first (what refers to people and places goes before them).
+def reset_notices(code: str, bodies: list[int], out: Out) -> int:
+    """Notices sent on the copy's ground (their deliveries point at its households)."""
+    from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
+
+    total = NoticeDelivery.objects.filter(household__code__startswith=code).delete()[0]
+    total += NoticeSender.objects.filter(area__code__startswith=code).delete()[0]
+    total += Notice.objects.filter(area__code__startswith=code).delete()[0]
+    return int(total)
+
+
+def reset_audit(code: str, bodies: list[int], out: Out) -> int:
+    """The demo's own audit trail on the copy's ground (the seed's service calls write thousands of records)."""
+    return int(AuditLog.objects.filter(node_code__startswith=code).delete()[0])
+
+
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("notices", reset_notices),
+    ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),
+    ("registry", registry.reset_registry),  # before the places, bodies and party organisations it points at
     ("people", reset_people),
     ("co-jurisdictions", reset_co_jurisdictions),
     ("party organisations", reset_party),
     ("places and bodies", reset_territory),
+    ("audit trail", reset_audit),
 ]
 
 
