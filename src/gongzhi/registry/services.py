@@ -512,7 +512,7 @@ def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
 def _organisation(actor: Any, body_id: int, *, for_update: bool = False) -> Body:
     queryset = Body.objects.select_related("node")
     if for_update:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(of=("self",))  # node is nullable: lock the body only
     body = get_in_scope(Body, actor, body_id, queryset=queryset)
     if body.kind not in ORGANISATION_KINDS:
         raise NotFound(f"No organisation with id {body_id}.")
