@@ -20,3 +20,9 @@ def get_in_scope(model: type[M], user: Any, pk: Any, action: str = "view", query
     if action != "view" and not model._default_manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
         raise Forbidden(f"You may not {action} this {model._meta.verbose_name}.")
     return obj
+
+
+def reaches(user: Any, label: str, action: str, node: Any) -> bool:
+    """May ``user`` take ``action`` on rows of model ``label`` at this place (a territory node: its code and lead
+    body)? For checks before a row exists, e.g. "may I register a person in this household"."""
+    return bool(user.scope_for(label, action).covers(node.code, node.lead_body_id))

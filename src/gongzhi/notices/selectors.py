@@ -20,6 +20,7 @@ from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import CODE_LEVELS
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry.models import Person
+from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Node
 
@@ -34,16 +35,7 @@ SENDABLE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, No
 
 def sendable_areas(*, user: Any) -> list[Node]:
     """The subdistricts, communities, villages and grids the user may send a notice to, in tree order."""
-    scope = user.scope_for("notices.notice", "add")
-    if scope.is_empty:
-        return []
-    nodes = (
-        Node.objects.restrict(user, "view")
-        .filter(kind__in=SENDABLE_KINDS)
-        .select_related("lead_body")
-        .order_by("code")[:5000]
-    )
-    return [n for n in nodes if scope.covers(n.code, n.lead_body_id)]
+    return territory.places_for(user=user, label="notices.notice", action="add", kinds=SENDABLE_KINDS)
 
 
 def may_send(*, user: Any) -> bool:

@@ -31,7 +31,7 @@ from gongzhi.notices import selectors
 from gongzhi.notices.choices import ReadVia
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry import selectors as registry
-from gongzhi.registry.choices import TagKind
+from gongzhi.registry import services as registry_services
 from gongzhi.territory.models import Body, Node
 
 DEDUP_DAYS = 30
@@ -70,14 +70,6 @@ def fingerprint(title: str, body: str) -> str:
 
 def _new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def _check_tags(tags: list[str] | None, details: list[ErrorDetail]) -> list[str]:
-    clean = [t for t in (tags or []) if t]
-    for i, tag in enumerate(clean):
-        if tag not in TagKind.values:
-            details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
-    return sorted(set(clean))
 
 
 def _sender_body(actor: Any, area: Node, sender_body_id: int | None, details: list[ErrorDetail]) -> Body | None:
@@ -182,7 +174,7 @@ def deliver_notice(
         details.append(ErrorDetail(field="body", message="the text is required"))
     elif len(body) > BODY_MAX:
         details.append(ErrorDetail(field="body", message=f"at most {BODY_MAX} characters"))
-    clean_tags = _check_tags(tags, details)
+    clean_tags = registry_services.check_tag_kinds(tags, details)
     sender_body = _sender_body(actor, area, sender_body_id, details)
     if details:
         raise ValidationFailed("The notice cannot be sent.", details)

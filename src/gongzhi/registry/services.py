@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core import audit
-from gongzhi.core.access import get_in_scope
+from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import idcard
@@ -44,9 +44,6 @@ def _code(person: Person) -> str:
     return person.household.code if person.household_id and person.household else ""
 
 
-def _may(actor: Any, label: str, action: str, node: Node) -> bool:
-    return bool(actor.scope_for(label, action).covers(node.code, node.lead_body_id))
-
 
 def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
     node = get_in_scope(Node, actor, household_id)
@@ -54,9 +51,19 @@ def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
         raise ValidationFailed(
             "People live in households.", [ErrorDetail(field=field, message=f"{node.name} is a {node.kind}")]
         )
-    if not _may(actor, label, "add", node):
+    if not reaches(actor, label, "add", node):
         raise Forbidden("You may not register people in this household.")
     return node
+
+
+def check_tag_kinds(tags: list[str] | None, details: list[ErrorDetail]) -> list[str]:
+    """The distinct key-service-target tags of a filter (a campaign's, a notice's), sorted; unknown ones are reported
+    as ``tags[i]`` in ``details``."""
+    clean = [t for t in (tags or []) if t]
+    for i, tag in enumerate(clean):
+        if tag not in TagKind.values:
+            details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
+    return sorted(set(clean))
 
 
 def _today() -> datetime.date:
@@ -767,7 +774,7 @@ def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
             "A co-building agreement is signed by a community, village or the subdistrict.",
             [ErrorDetail(field="partner_id", message=f"{partner.name} is a {partner.kind}")],
         )
-    if not _may(actor, "registry.cobuildingagreement", action, partner):
+    if not reaches(actor, "registry.cobuildingagreement", action, partner):
         raise Forbidden(f"You may not {action} agreements for {partner.name}.")
     return partner
 
@@ -827,7 +834,7 @@ def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) 
     row = get_in_scope(CoBuildingAgreement, actor, agreement_id, queryset=queryset)
     if unit_id is not None and row.unit_id != unit_id:
         raise NotFound(f"No co-building agreement with id {agreement_id}.")
-    if not _may(actor, "registry.cobuildingagreement", action, row.partner):
+    if not reaches(actor, "registry.cobuildingagreement", action, row.partner):
         raise Forbidden(f"You may not {action} this agreement.")
     return row
 
@@ -951,7 +958,7 @@ def import_person(
     be in the actor's *add* scope. A different household is a move (the old residence closes on ``moved_in`` or
     today); tags are added when missing and never ended by an import; an existing person is marked active."""
     household = row.household
-    if not _may(actor, "registry.person", "add", household):
+    if not reaches(actor, "registry.person", "add", household):
         raise Forbidden("The household is outside your area.")
     card = idcard.parse_id_number(row.id_number)
     today = _today()

@@ -449,9 +449,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
 
 def _agreement_partners(user: Any) -> list[Any]:
     """The communities, villages and subdistricts the user may sign agreements for."""
-    scope = user.scope_for("registry.cobuildingagreement", "add")
-    places = territory.node_list(user=user).filter(kind__in=PARTNER_KINDS)[:500]
-    return [n for n in places if scope.covers(n.code, n.lead_body_id)]
+    return territory.places_for(user=user, label="registry.cobuildingagreement", action="add", kinds=PARTNER_KINDS)
 
 
 def _organisation_context(request: HttpRequest, body: Any, **extra: Any) -> dict[str, Any]:

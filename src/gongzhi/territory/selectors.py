@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,3 +221,13 @@ def default_desk(*, user: Any = None) -> Node | None:
         if own is not None:
             return own
     return roots.first()
+
+
+def places_for(*, user: Any, label: str, action: str, kinds: Iterable[str], limit: int = 5000) -> list[Node]:
+    """The places of these kinds, in tree order, where ``user`` may ``action`` rows of model ``label`` (the areas a
+    campaign, a notice or an agreement can be made for)."""
+    scope = user.scope_for(label, action)
+    if scope.is_empty:
+        return []
+    nodes = node_list(user=user).filter(kind__in=list(kinds))[:limit]
+    return [node for node in nodes if scope.covers(node.code, node.lead_body_id)]

@@ -12,7 +12,7 @@ from django.db.models import Max
 from shapely.geometry import shape
 
 from gongzhi.core import audit
-from gongzhi.core.access import get_in_scope
+from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.territory import geo
 from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
@@ -181,7 +181,7 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
 @transaction.atomic
 def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> CoJurisdiction:
     node = get_in_scope(Node, actor, node_id)
-    if not _may(actor, "territory.cojurisdiction", "add", node):
+    if not reaches(actor, "territory.cojurisdiction", "add", node):
         raise Forbidden("You may not add co-bodies here.")
     body = get_in_scope(Body, actor, body_id)
     if node.lead_body_id == body.pk:
@@ -205,7 +205,7 @@ def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> Co
 @transaction.atomic
 def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
     node = get_in_scope(Node, actor, node_id)
-    if not _may(actor, "territory.cojurisdiction", "delete", node):
+    if not reaches(actor, "territory.cojurisdiction", "delete", node):
         raise Forbidden("You may not remove co-bodies here.")
     row = CoJurisdiction.objects.filter(node=node, body_id=body_id).first()
     if row is None:
@@ -219,9 +219,6 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
     )
     row.delete()
 
-
-def _may(actor: Any, label: str, action: str, node: Node) -> bool:
-    return bool(actor.scope_for(label, action).covers(node.code, node.lead_body_id))
 
 
 @transaction.atomic

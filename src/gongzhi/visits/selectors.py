@@ -11,13 +11,15 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.registry import selectors as registry
 from gongzhi.registry.models import Person
+from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import CODE_LENGTH, NodeKind
 from gongzhi.territory.models import Node
 from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
@@ -209,12 +211,7 @@ def household_get(*, user: Any, household_id: int) -> Node:
 
 def household_people(*, user: Any, household: Node) -> list[Person]:
     """Who lives there now (masked data: the templates and schemas mask ID numbers and phones)."""
-    return list(
-        Person.objects.restrict(user, "view")
-        .filter(household=household, is_active=True)
-        .prefetch_related(Prefetch("tags"))
-        .order_by("birth_date", "id")
-    )
+    return list(registry.person_list(user=user, household_id=household.pk).order_by("birth_date", "id"))
 
 
 def open_targets_of(*, user: Any, household: Node) -> list[CampaignTarget]:
@@ -299,12 +296,8 @@ def household_care_plans(*, user: Any, household: Node) -> list[CarePlan]:
 
 def campaign_areas(*, user: Any) -> list[Node]:
     """The places the user may run a visit campaign over (subdistricts, communities, villages, grids), by code."""
-    scope = user.scope_for(Campaign._meta.label_lower, "add")
-    if scope.is_empty:
-        return []
     kinds = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
-    nodes = Node.objects.restrict(user, "view").filter(kind__in=kinds).order_by("code")[:5000]
-    return [node for node in nodes if scope.covers(node.code, node.lead_body_id)]
+    return territory.places_for(user=user, label=Campaign._meta.label_lower, action="add", kinds=kinds)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from gongzhi.accounts import selectors as accounts
 from gongzhi.cases import services as cases
 from gongzhi.cases.choices import Channel
 from gongzhi.core import audit
-from gongzhi.core.access import get_in_scope
+from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.registry import selectors as registry
-from gongzhi.registry.choices import TagKind
+from gongzhi.registry import services as registry_services
 from gongzhi.registry.models import Person
 from gongzhi.territory.choices import CODE_LENGTH, NodeKind
 from gongzhi.territory.models import Node
@@ -39,18 +39,6 @@ def _now() -> datetime.datetime:
     return timezone.now()
 
 
-def _may(actor: Any, label: str, action: str, node: Node) -> bool:
-    return bool(actor.scope_for(label, action).covers(node.code, node.lead_body_id))
-
-
-def _check_tags(tags: list[str] | None, details: list[ErrorDetail]) -> list[str]:
-    tags = [t for t in (tags or []) if t]
-    for i, tag in enumerate(tags):
-        if tag not in TagKind.values:
-            details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
-    return sorted(set(tags))
-
-
 # --- campaigns ---------------------------------------------------------------------------------------------------
 
 
@@ -68,7 +56,7 @@ def create_campaign(
     """Start a visit campaign over the households of ``area`` (only those with a resident tagged ``tags``, if given).
     Each target is assigned to the grid worker of its grid; grids without one stay unassigned (and are listed)."""
     area = get_in_scope(Node, actor, area_id)
-    if not _may(actor, "visits.campaign", "add", area):
+    if not reaches(actor, "visits.campaign", "add", area):
         raise Forbidden("You may not run a visit campaign here.")
     details: list[ErrorDetail] = []
     if not name.strip():
@@ -79,7 +67,7 @@ def create_campaign(
         details.append(ErrorDetail(field="ends", message="is before starts"))
     if area.kind == NodeKind.HOUSEHOLD:
         details.append(ErrorDetail(field="area_id", message="a campaign covers a grid, community or subdistrict"))
-    clean_tags = _check_tags(tags, details)
+    clean_tags = registry_services.check_tag_kinds(tags, details)
     if details:
         raise ValidationFailed("The campaign cannot be created.", details)
     households = sorted(registry.occupied_households(user=actor, area_code=area.code, tags=clean_tags).items())
@@ -213,7 +201,7 @@ def record_visit(
     details: list[ErrorDetail] = []
     if household.kind != NodeKind.HOUSEHOLD:
         details.append(ErrorDetail(field="household_id", message=f"{household.name} is not a household"))
-    elif not _may(actor, "visits.visit", "add", household):
+    elif not reaches(actor, "visits.visit", "add", household):
         raise Forbidden("You may not record visits here.")
     if outcome not in Outcome.values:
         details.append(ErrorDetail(field="outcome", message=f"expected one of {', '.join(Outcome.values)}"))
@@ -334,7 +322,7 @@ def create_care_plan(
     details: list[ErrorDetail] = []
     if person.household is None:
         details.append(ErrorDetail(field="person_id", message="the person has no household to visit"))
-    elif not _may(actor, "visits.careplan", "add", person.household):
+    elif not reaches(actor, "visits.careplan", "add", person.household):
         raise Forbidden("You may not plan care visits here.")
     if not 1 <= every_days <= 366:
         details.append(ErrorDetail(field="every_days", message="between 1 and 366"))

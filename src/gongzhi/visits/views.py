@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.views import CASE_STRINGS, add_service_errors, translated
+from gongzhi.core.access import reaches
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
@@ -59,10 +60,6 @@ def _holds(user: Any, label: str, action: str) -> bool:
 def _require(user: Any, label: str, action: str = "view") -> None:
     if not _holds(user, label, action):
         raise Forbidden("Your role does not work with household visits.")
-
-
-def _covers(user: Any, label: str, action: str, node: Node) -> bool:
-    return bool(user.scope_for(label, action).covers(node.code, node.lead_body_id))
 
 
 def _int(value: str | None) -> int | None:
@@ -154,7 +151,7 @@ def _household_context(
     today = timezone.localdate()
     if people is None:
         people = selectors.household_people(user=user, household=household)
-    may_record = _covers(user, "visits.visit", "add", household)
+    may_record = reaches(user, "visits.visit", "add", household)
     if form is None and may_record:
         form = VisitForm(people=people, categories=cases_selectors.active_categories())
     building = household.parent
