@@ -44,10 +44,14 @@ VISITS_VIEW = {label: VIEW for label in VISITS_DO}
 NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
+# KPIs: the daily figures of a place, and its monthly reports (generated on demand by staff).
+KPIS_REPORT = {"kpis.caserollup": VIEW, "kpis.rollupstate": VIEW, "kpis.monthlyreport": EDIT}
+KPIS_VIEW = {"kpis.caserollup": VIEW, "kpis.rollupstate": VIEW, "kpis.monthlyreport": VIEW}
 
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **CASE_REFERENCE,
+        **KPIS_REPORT,
         **REGISTRY_KEEP,
         **ORGANISATIONS_EDIT,
         **IMPORTS,
@@ -66,6 +70,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.COMMUNITY_STAFF: {
         **CASE_REFERENCE,
+        **KPIS_REPORT,
         **REGISTRY_KEEP,
         **ORGANISATIONS_EDIT,
         **IMPORTS,
@@ -84,6 +89,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_LEADER: {
         **CASE_REFERENCE,
+        **KPIS_VIEW,
         **REGISTRY_KEEP,
         **ORGANISATIONS_VIEW,
         **VISITS_RUN,
@@ -100,6 +106,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_WORKER: {
         **CASE_REFERENCE,
+        **KPIS_VIEW,
         **REGISTRY_EDIT,
         **ORGANISATIONS_VIEW,
         **VISITS_DO,

@@ -70,7 +70,11 @@ def mark_overdue(*, now: datetime) -> list[int]:
             .values_list("id", flat=True)[:5000]
         )
         if ids:
-            Case.objects.filter(pk__in=ids).update(is_overdue=True, overdue_count=F("overdue_count") + 1)
+            # update() skips auto_now: updated_at is set by hand so the KPI rollups see the change.
+            Case.objects.filter(pk__in=ids).update(
+                is_overdue=True, overdue_count=F("overdue_count") + 1, updated_at=now
+            )
+            Case.objects.filter(pk__in=ids, due_step=Step.DISPOSE).update(disposal_late=True)
     return ids
 
 

@@ -270,6 +270,7 @@ class ActionForm(forms.Form):
     into_case = forms.ChoiceField(label=_("The case it duplicates"), widget=forms.RadioSelect)
     rating = forms.ChoiceField(label=_("Rating"), choices=Rating.choices, widget=forms.RadioSelect)
     resolved = forms.BooleanField(label=_("The problem is solved"), required=False, initial=True)
+    responded = forms.BooleanField(label=_("Someone got in touch with the reporter"), required=False, initial=True)
     until = forms.DateField(label=_("Postponed until"), widget=forms.DateInput(attrs={"type": "date"}))
     special = forms.BooleanField(label=_("Special close (cannot be solved as asked)"), required=False)
     photos = PhotosField(label=_("Photos (evidence)"))
@@ -279,7 +280,7 @@ class ActionForm(forms.Form):
     FIELDS_BY_ACTION = {
         "dispatch": ("handler",),
         "merge": ("into_case",),
-        "follow_up": ("rating", "resolved"),
+        "follow_up": ("rating", "resolved", "responded"),
         "postpone": ("until",),
         "close": ("special",),
         "dispose": ("photos",),
@@ -335,6 +336,7 @@ class ActionForm(forms.Form):
         if "rating" in self.fields:
             out["rating"] = d.get("rating")
             out["resolved"] = bool(d.get("resolved"))
+            out["responded"] = bool(d.get("responded"))
         if d.get("until"):
             out["until"] = timezone.make_aware(datetime.combine(d["until"], time(17, 30)))
         if d.get("special"):

@@ -178,6 +178,20 @@ class Case(TimeStampedModel):
     return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
     escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
     fixed_on_spot = models.BooleanField(_("fixed on the spot"), default=False)
+    # Facts the KPIs count (docs/kpis.md), written by the workflow when they happen, so no figure has to replay
+    # the timeline: was a disposal deadline ever missed, how often postponed, who reported it done, and whether
+    # the reporter said at the call-back that someone got in touch.
+    disposal_late = models.BooleanField(_("disposal deadline missed"), default=False)
+    postpone_count = models.PositiveSmallIntegerField(_("postponements"), default=0)
+    disposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="disposed_cases",
+    )
+    responded = models.BooleanField(_("contacted (call-back)"), null=True, blank=True)
 
     closed_kind = models.CharField(_("closed as"), max_length=16, choices=ClosedKind.choices, blank=True)
     rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices, blank=True)
@@ -201,6 +215,7 @@ class Case(TimeStampedModel):
             models.Index(fields=["status", "due_at"], name="case_status_due"),
             models.Index(fields=["node", "status"], name="case_node_status"),
             models.Index(fields=["category", "status"], name="case_category_status"),
+            models.Index(fields=["updated_at"], name="case_updated"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_valid"),

@@ -125,6 +125,7 @@ class ActionIn(Schema):
     into_case_id: int | None = None
     rating: str | None = None
     resolved: bool | None = None
+    responded: bool | None = None
     until: datetime | None = None
     special: bool = False
 

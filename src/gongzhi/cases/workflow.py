@@ -107,6 +107,7 @@ def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
 def _on_postpone(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     until = p.get("until")
     case.postponed_until = until
+    case.postpone_count += 1
     deadlines.stop_clock(case)
 
 
@@ -116,7 +117,10 @@ def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
 
 
 def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+    if case.due_step == Step.DISPOSE and (case.is_overdue or (case.due_at is not None and case.due_at < now)):
+        case.disposal_late = True
     case.disposed_at = now
+    case.disposed_by = actor
     deadlines.start_clock(case, Step.VERIFY, now)
 
 
@@ -150,6 +154,7 @@ def _on_follow_up(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> N
         )
     case.rating = rating
     case.resolved = bool(p.get("resolved", rating != Rating.DISSATISFIED))
+    case.responded = bool(p.get("responded", True))
     case.rated_at = now
 
 

@@ -4,6 +4,7 @@
 safe (debug off) except that a development secret key is allowed while ``DEBUG`` is on or under tests.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "gongzhi.registry",
     "gongzhi.visits",
     "gongzhi.notices",
+    "gongzhi.kpis",
     "gongzhi.demo",
 ]
 
@@ -203,6 +205,19 @@ TASKS = {
         )
     }
 }
+
+# --- KPIs (docs/kpis.md) -----------------------------------------------------------------------------------------
+# The composite score's weights (rates where lower is better count as 1 − rate), as JSON in the environment, e.g.
+# GONGZHI_KPI_SCORE_WEIGHTS='{"disposal": 30, "ontime_disposal": 20, "rework": 20, "overdue_pending": 20, "postponement": 10}'
+KPI_SCORE_WEIGHTS = json.loads(os.environ.get("GONGZHI_KPI_SCORE_WEIGHTS", "null")) or {
+    "disposal": 30,
+    "ontime_disposal": 20,
+    "rework": 20,
+    "overdue_pending": 20,
+    "postponement": 10,
+}
+# How much a "basically satisfied" rating counts towards the satisfaction rate (1 = as much as "satisfied").
+KPI_BASICALLY_SATISFIED_WEIGHT = float(os.environ.get("GONGZHI_KPI_BASICALLY_SATISFIED_WEIGHT", "1"))
 
 # --- API -------------------------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

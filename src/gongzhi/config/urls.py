@@ -13,4 +13,5 @@ urlpatterns = [
     path("registry/", include("gongzhi.registry.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("kpis/", include("gongzhi.kpis.urls")),
 ]

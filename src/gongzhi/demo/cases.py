@@ -631,6 +631,8 @@ class Story:
         c = self.case
         c.is_overdue = True
         c.overdue_count += 1
+        if c.due_step == Step.DISPOSE:
+            c.disposal_late = True
         if self.state in ESCALATABLE and c.tier < Tier.DEPARTMENT:
             self._take("escalate", at, SYSTEM, AUTO_ESCALATION_NOTE, {})
 
@@ -677,13 +679,17 @@ class Story:
             self._start(Step.DISPATCH, at)
         elif action == "postpone":
             c.postponed_until = p["until"]
+            c.postpone_count += 1
             p["until"] = p["until"].isoformat()
             self._stop()
         elif action == "resume":
             c.postponed_until = None
             self._start(Step.DISPOSE, at)
         elif action == "dispose":
+            if c.due_step == Step.DISPOSE and (c.is_overdue or (c.due_at is not None and c.due_at < at)):
+                c.disposal_late = True
             c.disposed_at = at
+            c.disposed_by_id = who[0]
             self._start(Step.VERIFY, at)
         elif action == "fix_on_spot":
             c.fixed_on_spot = True
@@ -691,6 +697,7 @@ class Story:
             c.accepted_at = c.accepted_at or at
             c.handler_node = c.node if c.node.kind in (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD) else None
             c.disposed_at = at
+            c.disposed_by_id = who[0]
             self._start(Step.VERIFY, at)
         elif action == "rework":
             c.rework_count += 1
@@ -705,6 +712,7 @@ class Story:
         elif action == "follow_up":
             c.rating = p["rating"]
             c.resolved = bool(p.get("resolved", p["rating"] != Rating.DISSATISFIED))
+            c.responded = bool(p.get("responded", True))
             c.rated_at = at
         elif action == "merge":
             c.merged_into_id = p["into_case_id"]
@@ -1138,6 +1146,7 @@ def _follow_up(w: World, rng: random.Random, s: Story, *, caller: Person, p: flo
         FOLLOW_UP_NOTES[rating],
         rating=str(rating),
         resolved=rating != Rating.DISSATISFIED,
+        responded=rating != Rating.DISSATISFIED or s.case.number[-1] in "012345",  # no extra draw: stable demo
     )
 
 

@@ -351,3 +351,21 @@ def household_past_residents(*, user: Any, household: Node, limit: int = 200) ->
         .select_related("person")
         .order_by("-moved_out", "-id")[:limit]
     )
+
+
+def completeness(*, user: Any, area_code: str) -> dict[str, int]:
+    """How complete the registry is under a place (docs/kpis.md): active residents the user sees, those with both
+    an ID number and a phone; households under the place and those with at least one active resident."""
+    people = Person.objects.restrict(user, "view").filter(is_active=True, household__code__startswith=area_code)
+    counts = people.aggregate(
+        residents=Count("id"),
+        complete=Count("id", filter=Q(id_number__isnull=False) & ~Q(id_number="") & ~Q(phone="")),
+    )
+    households = Node.objects.restrict(user, "view").filter(code__startswith=area_code, kind=NodeKind.HOUSEHOLD)
+    occupied = people.filter(household__kind=NodeKind.HOUSEHOLD).values("household_id").distinct().count()
+    return {
+        "residents": counts["residents"],
+        "complete": counts["complete"],
+        "households": households.count(),
+        "occupied": occupied,
+    }

@@ -1,0 +1,462 @@
+"""Reads of the KPIs, always within the caller's scope.
+
+A figure is about a *place* (the subdistrict, a community, a grid …) and a period of intake. It is read from the
+daily rollup when that gives exactly the same answer as the cases (the place is a grid or above, the breakdown is
+by time, place, category or channel, and the user sees the whole place), otherwise straight from the cases. The
+cases behind any figure come from :func:`drill`, always from the cases themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import DateField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncWeek, TruncYear
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases.choices import Channel
+from gongzhi.cases.models import Case, Category
+from gongzhi.core.access import reaches
+from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.kpis import measures
+from gongzhi.kpis.measures import Figures
+from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, MonthlyReport, RollupState
+from gongzhi.kpis.services import local_midnight
+from gongzhi.territory.models import Node
+
+# Breakdown dimensions. "major" is the major class (大类) of the category.
+TIME_DIMS = ("day", "week", "month", "year")
+PLACE_DIMS = ("community", "grid")
+ROLLUP_DIMS = (*TIME_DIMS, *PLACE_DIMS, "category", "major", "channel")
+DIMENSIONS = (*ROLLUP_DIMS, "body", "worker")
+DIMENSION_LABELS = {
+    "day": _("Day"),
+    "week": _("Week"),
+    "month": _("Month"),
+    "year": _("Year"),
+    "community": _("Community"),
+    "grid": _("Grid"),
+    "category": _("Category"),
+    "major": _("Major class"),
+    "channel": _("Channel"),
+    "body": _("Handling body"),
+    "worker": _("Worker"),
+}
+PLACE_CODE_LENGTH = {"community": 12, "grid": 15}
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """Which cases a figure is about: intake between ``start`` and ``end`` (inclusive) under ``place``."""
+
+    place: Node
+    start: date
+    end: date
+    category_id: int | None = None  # a minor category, or a major class (all its minor ones)
+    channel: str | None = None
+    body_id: int | None = None  # handling body (department)
+    worker_id: int | None = None  # the person who reported the case done
+
+    def with_(self, **changes: Any) -> KpiQuery:
+        return replace(self, **changes)
+
+
+@dataclass
+class Row:
+    key: Any
+    label: str
+    figures: Figures
+    code: str = ""  # a place's territory code (place breakdowns), for the map
+    query: KpiQuery | None = None  # the query of this row alone (for drill-down links)
+
+
+def default_place(*, user: Any) -> Node | None:
+    """The topmost place whose cases the user may see (the subdistrict for an operator)."""
+    from gongzhi.territory import selectors as territory
+
+    roots = [n for n in territory.scope_roots(user=user) if reaches(user, "cases.case", "view", n)]
+    return roots[0] if roots else None
+
+
+def place_get(*, user: Any, node_id: int) -> Node:
+    """A place whose figures the user may read: one they see in full (404 otherwise, like any other object)."""
+    node = Node.objects.select_related("lead_body", "parent").filter(pk=node_id).first()
+    if node is None or not reaches(user, "cases.case", "view", node):
+        raise NotFound("No such place.")
+    return node
+
+
+def parse_period(start: str | date | None, end: str | date | None, *, today: date | None = None) -> tuple[date, date]:
+    """Start and end of a period; defaults to the last twelve months up to today."""
+    today = today or timezone.localdate()
+
+    def _d(value: Any, name: str) -> date | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationFailed(
+                "Bad date.", [ErrorDetail(field=name, message=f"{value!r}: expected YYYY-MM-DD")]
+            ) from None
+
+    s, e = _d(start, "start"), _d(end, "end")
+    e = e or today
+    s = s or date(e.year - 1, e.month, 1) + timedelta(days=31)
+    s = s.replace(day=1) if start in (None, "") else s
+    if s > e:
+        raise ValidationFailed("The period ends before it starts.", [ErrorDetail(field="end", message=str(e))])
+    return s, e
+
+
+def month_period(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return first, nxt - timedelta(days=1)
+
+
+# --- which source -----------------------------------------------------------------------------------------------
+
+
+def uses_rollup(*, user: Any, query: KpiQuery, by: str | None = None) -> bool:
+    if by is not None and by not in ROLLUP_DIMS:
+        return False
+    if query.body_id or query.worker_id or len(query.place.code) > GRID_CODE_LENGTH:
+        return False
+    scope = user.scope_for("kpis.caserollup", "view")
+    return bool(scope.covers(query.place.code))
+
+
+def _category_q(category_id: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}category_id": category_id}) | Q(**{f"{prefix}category__parent_id": category_id})
+
+
+def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
+    """The cohort of a query: the cases the user sees, reported in the period, under the place."""
+    qs = Case.objects.restrict(user, "view").filter(
+        node__code__startswith=query.place.code,
+        reported_at__gte=local_midnight(query.start),
+        reported_at__lt=local_midnight(query.end + timedelta(days=1)),
+    )
+    if query.category_id:
+        qs = qs.filter(_category_q(query.category_id))
+    if query.channel:
+        qs = qs.filter(channel=query.channel)
+    if query.body_id:
+        qs = qs.filter(handler_body_id=query.body_id)
+    if query.worker_id:
+        qs = qs.filter(disposed_by_id=query.worker_id)
+    return qs
+
+
+def _rollup_of(*, user: Any, query: KpiQuery) -> QuerySet[CaseRollup]:
+    qs = CaseRollup.objects.restrict(user, "view").filter(
+        place_code__startswith=query.place.code, day__gte=query.start, day__lte=query.end
+    )
+    if query.category_id:
+        qs = qs.filter(Q(category_id=query.category_id) | Q(major_category_id=query.category_id))
+    if query.channel:
+        qs = qs.filter(channel=query.channel)
+    return qs
+
+
+def _raw_key(by: str) -> Any:
+    return {
+        "day": TruncDate("reported_at"),
+        "week": TruncWeek("reported_at", output_field=DateField()),
+        "month": TruncMonth("reported_at", output_field=DateField()),
+        "year": TruncYear("reported_at", output_field=DateField()),
+        "community": Substr("node__code", 1, 12),
+        "grid": Substr("node__code", 1, 15),
+        "category": F("category_id"),
+        "major": F("category__parent_id"),
+        "channel": F("channel"),
+        "body": F("handler_body_id"),
+        "worker": F("disposed_by_id"),
+    }[by]
+
+
+def _rollup_key(by: str) -> Any:
+    return {
+        "day": F("day"),
+        "week": TruncWeek("day"),
+        "month": TruncMonth("day"),
+        "year": TruncYear("day"),
+        "community": Substr("place_code", 1, 12),
+        "grid": Substr("place_code", 1, 15),
+        "category": F("category_id"),
+        "major": F("major_category_id"),
+        "channel": F("channel"),
+    }[by]
+
+
+def _grouped(*, user: Any, query: KpiQuery, by: str | None, source: str | None = None) -> dict[Any, dict[str, float]]:
+    """Counts per key (``None`` key when not broken down)."""
+    if by is not None and by not in DIMENSIONS:
+        raise ValidationFailed(
+            "Unknown breakdown.", [ErrorDetail(field="by", message=f"one of {', '.join(DIMENSIONS)}")]
+        )
+    rollup = uses_rollup(user=user, query=query, by=by) if source is None else source == "rollup"
+    out: dict[Any, dict[str, float]] = {}
+    if rollup:
+        qs: Any = _rollup_of(user=user, query=query)
+        sums = {name: Sum(name) for name in measures.measure_names()}
+        if by is None:
+            out[None] = measures.normalise(qs.aggregate(**sums))
+        else:
+            for row in qs.annotate(k=_rollup_key(by)).values("k").annotate(**sums).order_by("k"):
+                out[row["k"]] = measures.normalise(row)
+    else:
+        qs = cases_of(user=user, query=query)
+        if by is None:
+            out[None] = measures.normalise(qs.aggregate(**measures.case_aggregates()))
+        else:
+            rows = qs.annotate(k=_raw_key(by)).values("k").annotate(**measures.case_aggregates()).order_by("k")
+            for row in rows:
+                out[_as_date(row["k"])] = measures.normalise(row)
+    return out
+
+
+def _as_date(value: Any) -> Any:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def total(*, user: Any, query: KpiQuery, with_median: bool = True, source: str | None = None) -> Figures:
+    counts = _grouped(user=user, query=query, by=None, source=source)[None]
+    return Figures(counts, median_cycle_hours=median_cycle_hours(user=user, query=query) if with_median else None)
+
+
+def breakdown(*, user: Any, query: KpiQuery, by: str, source: str | None = None) -> list[Row]:
+    grouped = _grouped(user=user, query=query, by=by, source=source)
+    labels = _labels(by, [k for k in grouped if k is not None])
+    rows = []
+    for key, counts in grouped.items():
+        label = str(_("(none)")) if key is None and by in ("body", "worker", "major") else labels.get(key, str(key))
+        rows.append(
+            Row(
+                key=key,
+                label=label,
+                figures=Figures(counts),
+                code=key if by in PLACE_DIMS else "",
+                query=_narrow(query, by, key),
+            )
+        )
+    if by in PLACE_DIMS or by in ("category", "major", "channel", "body", "worker"):
+        rows.sort(key=lambda r: r.label)
+    return rows
+
+
+def _narrow(query: KpiQuery, by: str, key: Any) -> KpiQuery | None:
+    """The query of one row of a breakdown (what its drill-down links filter on)."""
+    if key is None:
+        return None
+    if by in PLACE_DIMS:
+        node = Node.objects.filter(code=key).first()
+        return query.with_(place=node) if node is not None else None
+    if by == "day":
+        return query.with_(start=max(query.start, key), end=min(query.end, key))
+    if by in ("week", "month", "year"):
+        if by == "week":
+            last = key + timedelta(days=6)
+        elif by == "month":
+            last = month_period(key)[1]
+        else:
+            last = key.replace(month=12, day=31)
+        return query.with_(start=max(query.start, key), end=min(query.end, last))
+    if by in ("category", "major"):
+        return query.with_(category_id=key)
+    if by == "channel":
+        return query.with_(channel=key)
+    if by == "body":
+        return query.with_(body_id=key)
+    if by == "worker":
+        return query.with_(worker_id=key)
+    return None
+
+
+def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
+    if by in PLACE_DIMS:
+        return dict(Node.objects.filter(code__in=keys).values_list("code", "name"))
+    if by in ("category", "major"):
+        return {c.pk: str(c) for c in Category.objects.filter(pk__in=keys).select_related("parent")}
+    if by == "channel":
+        return {k: str(Channel(k).label) if k in Channel.values else k for k in keys}
+    if by == "body":
+        from gongzhi.territory.models import Body
+
+        return dict(Body.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if by == "worker":
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(pk__in=keys)
+        return {u.pk: (u.get_full_name() or u.get_username()) for u in users}
+    if by == "day":
+        return {k: k.isoformat() for k in keys}
+    if by == "week":
+        return {k: f"{k.isocalendar()[0]}-W{k.isocalendar()[1]:02d}" for k in keys}
+    if by == "month":
+        return {k: k.strftime("%Y-%m") for k in keys}
+    if by == "year":
+        return {k: str(k.year) for k in keys}
+    return {}
+
+
+def median_cycle_hours(*, user: Any, query: KpiQuery) -> float | None:
+    """The median of intake → close over the cohort's closed cases (from the cases: a median does not roll up)."""
+    expr, q = measures.DURATIONS["cycle"]
+    qs = cases_of(user=user, query=query).filter(q)
+    n = qs.count()
+    if not n:
+        return None
+    ordered = qs.annotate(span=ExpressionWrapper(expr, output_field=DurationField())).order_by("span")
+    picks = list(ordered.values_list("span", flat=True)[(n - 1) // 2 : n // 2 + 1])
+    return sum(p.total_seconds() for p in picks) / len(picks) / 3600
+
+
+def drill(*, user: Any, query: KpiQuery, kpi: str, part: str | None = None) -> QuerySet[Case]:
+    """The cases behind one KPI value: its numerator, denominator or the gap (by default the ones pulling it down)."""
+    if kpi not in measures.KPIS:
+        raise ValidationFailed(
+            "Unknown figure.", [ErrorDetail(field="kpi", message=f"one of {', '.join(measures.KPIS)}")]
+        )
+    k = measures.KPIS[kpi]
+    part = part or measures.bad_part(k)
+    if part not in ("num", "den", "gap") or (part == "gap" and k.denominator is None):
+        raise ValidationFailed("Unknown part.", [ErrorDetail(field="part", message="num, den or gap")])
+    return (
+        cases_of(user=user, query=query)
+        .filter(measures.drill_q(k, part))
+        .select_related("category", "node", "handler_body", "owner_body")
+        .order_by("-reported_at", "-id")
+    )
+
+
+def rollup_state() -> RollupState | None:
+    return RollupState.objects.filter(pk=1).first()
+
+
+def report_list(*, user: Any, node: Node | None = None) -> QuerySet[MonthlyReport]:
+    qs = MonthlyReport.objects.restrict(user, "view").select_related("node")
+    if node is not None:
+        qs = qs.filter(node=node)
+    return qs
+
+
+def report_get(*, user: Any, report_id: int) -> MonthlyReport:
+    from gongzhi.core.access import get_in_scope
+
+    return get_in_scope(MonthlyReport, user, report_id, queryset=MonthlyReport.objects.select_related("node"))
+
+
+# --- figures outside the cases ----------------------------------------------------------------------------------
+
+
+@dataclass
+class VisitCoverage:
+    campaign_id: int
+    campaign_name: str
+    targets: int
+    covered: int
+    rows: list[Any]  # visits.selectors.Coverage per child place
+
+    @property
+    def rate(self) -> float | None:
+        return self.covered / self.targets if self.targets else None
+
+
+def visit_coverage(*, user: Any, place: Node) -> VisitCoverage | None:
+    """Coverage of the newest running visit campaign that touches the place (its targets under the place)."""
+    from gongzhi.visits import selectors as visits
+
+    for campaign in visits.campaign_list(user=user, active_only=True):
+        area = campaign.area.code
+        if not (area.startswith(place.code) or place.code.startswith(area)):
+            continue
+        level = "community" if len(place.code) < 12 else ("grid" if len(place.code) < 15 else "building")
+        rows = [r for r in visits.coverage(user=user, campaign=campaign, by=level) if r.code.startswith(place.code)]
+        return VisitCoverage(
+            campaign_id=campaign.pk,
+            campaign_name=campaign.name,
+            targets=sum(r.targets for r in rows),
+            covered=sum(r.covered for r in rows),
+            rows=rows,
+        )
+    return None
+
+
+@dataclass
+class Completeness:
+    residents: int
+    complete: int
+    households: int
+    occupied: int
+
+    @property
+    def people_rate(self) -> float | None:
+        return self.complete / self.residents if self.residents else None
+
+    @property
+    def household_rate(self) -> float | None:
+        return self.occupied / self.households if self.households else None
+
+
+def registry_completeness(*, user: Any, place: Node) -> Completeness:
+    from gongzhi.registry import selectors as registry
+
+    return Completeness(**registry.completeness(user=user, area_code=place.code))
+
+
+def query_from_params(*, user: Any, params: Any) -> KpiQuery:
+    """A query from request parameters (pages and API alike): ``place`` (node id; default the user's topmost
+    place), ``start`` / ``end`` (YYYY-MM-DD; default the last twelve months), ``category``, ``channel``, ``body``,
+    ``worker``. Bad values raise ``ValidationFailed`` naming the parameter; a place out of scope is ``NotFound``."""
+
+    def _int(name: str) -> int | None:
+        raw = params.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                f"Bad value for {name}.", [ErrorDetail(field=name, message=f"{raw!r}: expected a number")]
+            ) from None
+
+    place_id = _int("place")
+    place = place_get(user=user, node_id=place_id) if place_id else default_place(user=user)
+    if place is None:
+        raise NotFound("You have no place whose figures you may see.")
+    start, end = parse_period(params.get("start"), params.get("end"))
+    channel = params.get("channel") or None
+    if channel is not None and channel not in Channel.values:
+        raise ValidationFailed(
+            "Unknown channel.", [ErrorDetail(field="channel", message=f"one of {', '.join(Channel.values)}")]
+        )
+    return KpiQuery(
+        place=place,
+        start=start,
+        end=end,
+        category_id=_int("category"),
+        channel=channel,
+        body_id=_int("body"),
+        worker_id=_int("worker"),
+    )
+
+
+def query_params(query: KpiQuery) -> dict[str, str]:
+    """The request parameters of a query (for links: a breakdown row's drill-down, the report of a month …)."""
+    out = {"place": str(query.place.pk), "start": query.start.isoformat(), "end": query.end.isoformat()}
+    for name, value in (
+        ("category", query.category_id),
+        ("channel", query.channel),
+        ("body", query.body_id),
+        ("worker", query.worker_id),
+    ):
+        if value:
+            out[name] = str(value)
+    return out
