@@ -460,3 +460,30 @@ def query_params(query: KpiQuery) -> dict[str, str]:
         if value:
             out[name] = str(value)
     return out
+
+
+def worker_figures(*, user: Any, worker_id: int, start: date, end: date, by: str | None = None) -> Any:
+    """A worker's own figures: the cases they reported done (``disposed_by``) in the period, wherever they lie,
+    within what ``user`` may see. With ``by`` (a time dimension), a list of (key, label, Figures)."""
+    qs = Case.objects.restrict(user, "view").filter(
+        disposed_by_id=worker_id,
+        reported_at__gte=local_midnight(start),
+        reported_at__lt=local_midnight(end + timedelta(days=1)),
+    )
+    if by is None:
+        return Figures(measures.normalise(qs.aggregate(**measures.case_aggregates())))
+    if by not in TIME_DIMS:
+        raise ValidationFailed("Unknown breakdown.", [ErrorDetail(field="by", message=", ".join(TIME_DIMS))])
+    rows = qs.annotate(k=_raw_key(by)).values("k").annotate(**measures.case_aggregates()).order_by("k")
+    keyed = [(_as_date(r["k"]), measures.normalise(r)) for r in rows]
+    labels = _labels(by, [k for k, _c in keyed])
+    return [(k, labels.get(k, str(k)), Figures(c)) for k, c in keyed]
+
+
+def worker_reported(*, user: Any, worker_id: int, start: date, end: date) -> QuerySet[Case]:
+    """The cases a worker reported (patrol finds) in the period, within what ``user`` may see."""
+    return Case.objects.restrict(user, "view").filter(
+        reporter_user_id=worker_id,
+        reported_at__gte=local_midnight(start),
+        reported_at__lt=local_midnight(end + timedelta(days=1)),
+    )
