@@ -116,7 +116,8 @@ seed: migrate
 define serve_with_worker
 	$(DEMO_ENV) $(BIN)/gongzhi db_worker --queue-name '*' --interval 2 --no-reload & worker=$$!; \
 	$(DEMO_ENV) $(BIN)/gongzhi check_deadlines --every 300 >/dev/null & scheduler=$$!; \
-	trap 'kill $$worker $$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
+	$(DEMO_ENV) $(BIN)/gongzhi kpi_schedule --every 300 >/dev/null & kpis=$$!; \
+	trap 'kill $$worker $$scheduler $$kpis 2>/dev/null || true; wait $$worker $$scheduler $$kpis 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)
 endef

@@ -166,6 +166,22 @@ def _delivery_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("kpis.CaseRollup").objects.create(
+        day=datetime.date(2026, 11, 2), place_code=ground.node.code[:15], category_id=1, channel="patrol", intake=1
+    )
+
+
+def _report_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("kpis.MonthlyReport").objects.create(
+        month=datetime.date(2026, 10, 1), node=ground.node, file=f"reports/{next(_seq)}.xlsx"
+    )
+
+
 def _masked(raw: str) -> str:
     """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
     return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
@@ -228,6 +244,8 @@ MODELS = [
     MatrixModel(_model("notices.Notice"), make=_notice_on, detail_url=lambda o: f"/api/v1/notices/{o.pk}"),
     MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
+    MatrixModel(_model("kpis.CaseRollup"), make=_rollup_on),
+    MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(

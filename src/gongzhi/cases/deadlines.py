@@ -51,6 +51,16 @@ def start_clock(case: Case, step: str, now: datetime, calendar: WorkCalendar | N
     case.is_overdue = False
 
 
+def settle(case: Case, now: datetime) -> None:
+    """Before a transition: a clock that already ran out counts as missed even if the deadline task has not flagged
+    it yet (it runs every few minutes), so lateness is never lost between two runs of the task."""
+    if case.due_at is not None and not case.is_overdue and case.due_at < now:
+        case.is_overdue = True
+        case.overdue_count += 1
+        if case.due_step == Step.DISPOSE:
+            case.disposal_late = True
+
+
 def stop_clock(case: Case) -> None:
     case.due_step = ""
     case.due_at = None

@@ -117,8 +117,6 @@ def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
 
 
 def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
-    if case.due_step == Step.DISPOSE and (case.is_overdue or (case.due_at is not None and case.due_at < now)):
-        case.disposal_late = True
     case.disposed_at = now
     case.disposed_by = actor
     deadlines.start_clock(case, Step.VERIFY, now)
@@ -430,6 +428,7 @@ def _apply(
         "handler_node": case.handler_node_id,
     }
     from_status = case.status
+    deadlines.settle(case, now)
     if t.effect is not None:
         t.effect(case, actor, payload, now)
     if t.target is not None:

@@ -14,6 +14,7 @@ from gongzhi.cases.api import public_router as cases_public_router
 from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
+from gongzhi.kpis.api import router as kpis_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.territory.api import router as territory_router
@@ -87,3 +88,4 @@ api.add_router("/households", households_router)
 api.add_router("/organisations", organisations_router)
 api.add_router("/visits", visits_router)
 api.add_router("/notices", notices_router)
+api.add_router("/kpis", kpis_router)

@@ -626,6 +626,12 @@ class Story:
         c = self.case
         if c.due_at is not None and not c.is_overdue and c.due_at + DETECT < at:
             self._flag(max(c.due_at + DETECT, self.t))
+        elif c.due_at is not None and not c.is_overdue and c.due_at < at:
+            # Late, but before the task noticed: the transition itself records the miss (deadlines.settle).
+            c.is_overdue = True
+            c.overdue_count += 1
+            if c.due_step == Step.DISPOSE:
+                c.disposal_late = True
 
     def _flag(self, at: datetime) -> None:
         c = self.case

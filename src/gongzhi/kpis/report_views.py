@@ -1,1 +1,202 @@
-"""Placeholder: being written."""
+"""Pages of the monthly reports: the stored reports (with a form to generate one now), the printable report of a
+month (tables and charts), its XLSX generated on the fly, and a stored report's file."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from gongzhi.core.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.tabular import XLSX_CONTENT_TYPE
+from gongzhi.kpis import measures, selectors, services
+from gongzhi.kpis import reports as monthly
+from gongzhi.territory import selectors as territory
+from gongzhi.territory.choices import NodeKind
+from gongzhi.territory.models import Node
+
+# The counts shown in every breakdown table (monthly.BREAKDOWN_COUNTS).
+COUNT_LABELS = {
+    "intake": gettext_lazy("Intake"),
+    "valid": gettext_lazy("Valid"),
+    "disposed": gettext_lazy("Disposed"),
+    "closed": gettext_lazy("Closed"),
+    "overdue_pending": gettext_lazy("Overdue pending"),
+}
+REPORT_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE)
+
+
+def _place(request: HttpRequest, raw: str | None) -> Node:
+    if raw in (None, ""):
+        place = selectors.default_place(user=request.user)
+        if place is None:
+            raise NotFound("You have no place whose figures you may see.")
+        return place
+    try:
+        node_id = int(str(raw))
+    except ValueError:
+        raise ValidationFailed(
+            "Bad place.", [ErrorDetail(field="place", message=f"{raw!r}: expected a place id")]
+        ) from None
+    return selectors.place_get(user=request.user, node_id=node_id)
+
+
+def _month(raw: str | None) -> date:
+    return monthly.last_month() if raw in (None, "") else monthly.parse_month(raw)
+
+
+def _report_places(user: Any) -> list[Node]:
+    """Where the user may generate reports (the form's choices)."""
+    return territory.places_for(user=user, label="kpis.monthlyreport", action="add", kinds=REPORT_KINDS)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request: HttpRequest) -> HttpResponse:
+    places = _report_places(request.user)
+    if request.method == "POST":
+        try:
+            place = _place(request, request.POST.get("place"))
+            month = monthly.parse_month(request.POST.get("month"))
+            row = services.generate_monthly_report(actor=request.user, node=place, month=month)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            details = "; ".join(d.message for d in exc.details)
+            messages.error(request, f"{_(exc.message)} {details}".strip())
+        else:
+            messages.success(
+                request,
+                _("The report of %(place)s for %(month)s is ready.") % {"place": row.node.name, "month": f"{month:%Y-%m}"},
+            )
+        return redirect("kpis-reports")
+    page = Paginator(selectors.report_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "kpis/monthly.html",
+        {"page": page, "places": places, "default_month": f"{monthly.last_month():%Y-%m}"},
+    )
+
+
+def _fmt(kpi: measures.Kpi, value: float | None) -> str:
+    """A figure as shown: a rate as a percentage with one decimal, a count as a whole number, "—" without a value."""
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f}%" if kpi.is_rate else f"{value:g}"
+
+
+def _table(title: Any, first: Any, table_id: str, rows: list[Any]) -> dict[str, Any]:
+    drill = reverse("kpis-drill")
+    out = []
+    for r in rows:
+        link = f"{drill}?{urlencode({**selectors.query_params(r.query), 'kpi': 'intake', 'part': 'num'})}" if r.query else ""
+        out.append(
+            {
+                "label": r.label,
+                "link": link,
+                "counts": [f"{r.figures.counts[c]:g}" for c in monthly.BREAKDOWN_COUNTS],
+                "rates": [_fmt(measures.KPIS[k], r.figures[k]) for k in monthly.BREAKDOWN_RATES],
+                "score": "—" if r.figures.score is None else f"{r.figures.score:.1f}",
+            }
+        )
+    return {"title": title, "first": first, "id": table_id, "rows": out}
+
+
+def _summary(report: monthly.MonthReport) -> list[dict[str, Any]]:
+    drill = reverse("kpis-drill")
+    base = selectors.query_params(report.query)
+    rows = []
+    for key, kpi in measures.KPIS.items():
+        num, den = report.total.fraction(key)
+        value, before = report.total[key], report.previous[key]
+        link = f"{drill}?{urlencode({**base, 'kpi': key, 'part': measures.bad_part(kpi)})}"
+        rows.append(
+            {
+                "key": key,
+                "kpi": kpi,
+                "value": _fmt(kpi, value),
+                "previous": _fmt(kpi, before),
+                "num": num,
+                "den": den,
+                "formula": monthly.formula_zh(kpi),
+                "link": link,
+            }
+        )
+    return rows
+
+
+def _tables(report: monthly.MonthReport) -> list[dict[str, Any]]:
+    tables = []
+    if report.place_dimension:
+        label = selectors.DIMENSION_LABELS[report.place_dimension]
+        tables.append(_table(_("By %(level)s") % {"level": label}, label, "by-place", report.places))
+    tables.append(_table(_("By major class"), selectors.DIMENSION_LABELS["major"], "by-major", report.majors))
+    tables.append(_table(_("By channel"), selectors.DIMENSION_LABELS["channel"], "by-channel", report.channels))
+    tables.append(_table(_("By handling body"), selectors.DIMENSION_LABELS["body"], "by-body", report.bodies))
+    tables.append(_table(_("By day"), selectors.DIMENSION_LABELS["day"], "by-day", report.days))
+    return tables
+
+
+@login_required
+def month(request: HttpRequest) -> HttpResponse:
+    place = _place(request, request.GET.get("place"))
+    first = _month(request.GET.get("month"))
+    report = monthly.month_report(user=request.user, place=place, month=first)
+    params = urlencode({"place": place.pk, "month": f"{first:%Y-%m}"})
+    context = {
+        "report": report,
+        "summary": _summary(report),
+        "count_labels": [COUNT_LABELS[c] for c in monthly.BREAKDOWN_COUNTS],
+        "rate_labels": [measures.KPIS[k].label for k in monthly.BREAKDOWN_RATES],
+        "tables": _tables(report),
+        "tiers": [
+            {"label": measures.KPIS[t.key].label, "solved": f"{t.solved:g}", "closed": f"{t.closed:g}",
+             "share": _fmt(measures.KPIS[t.key], t.share)}
+            for t in report.tiers
+        ],
+        "chart_data": report.chart_data(),
+        "xlsx_url": f"{reverse('kpis-report-month-xlsx')}?{params}",
+        "prev_url": f"{reverse('kpis-report-month')}?{urlencode({'place': place.pk, 'month': f'{monthly.previous_month(first):%Y-%m}'})}",
+        "places": [p for p in _report_places(request.user) if p.pk != place.pk],
+        "may_generate": any(p.pk == place.pk for p in _report_places(request.user)),
+    }
+    return render(request, "kpis/report_month.html", context)
+
+
+@login_required
+def month_xlsx(request: HttpRequest) -> HttpResponse:
+    place = _place(request, request.GET.get("place"))
+    first = _month(request.GET.get("month"))
+    report = monthly.month_report(user=request.user, place=place, month=first)
+    response = HttpResponse(monthly.month_report_xlsx(report), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, report.file_name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def download(request: HttpRequest, report_id: int) -> FileResponse:
+    row = selectors.report_get(user=request.user, report_id=report_id)
+    try:
+        handle = row.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is gone.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=monthly.download_name(row.node, row.month),
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

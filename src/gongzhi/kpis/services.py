@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from gongzhi.cases.models import Case
 from gongzhi.kpis import measures
-from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, RollupState
+from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, MonthlyReport, RollupState
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
@@ -104,7 +104,8 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
     RollupState.objects.get_or_create(pk=1)
     with transaction.atomic():
         state = RollupState.objects.select_for_update().get(pk=1)
-        if full or state.refreshed_at is None:
+        full = full or state.refreshed_at is None
+        if full:
             CaseRollup.objects.all().delete()
             days = _all_days()
             state.rebuilt_at = now
@@ -121,3 +122,78 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
         state.days_refreshed = len(days)
         state.save()
     return {"days": len(days), "rows": rows, "full": full}
+
+
+# --- monthly reports ------------------------------------------------------------------------------------------------
+
+
+def _report_file_name(node: Any, month: date) -> str:
+    return f"kpi-{node.code}-{month:%Y-%m}.xlsx"
+
+
+@transaction.atomic
+def generate_monthly_report(*, actor: Any, node: Any, month: date) -> MonthlyReport:
+    """Generate (or regenerate) the monthly report of a place: the XLSX workbook of ``kpis.reports`` stored as the
+    ``MonthlyReport`` of (month, place), replacing an earlier one. ``actor`` None is the monthly task.
+
+    A user must be allowed to add reports at the place (not seeing it at all: ``NotFound``; seeing it without the
+    right: ``Forbidden``). The figures are the place's own, read as the system principal, so a stored report is the
+    same whoever generated it."""
+    from django.core.files.base import ContentFile
+
+    from gongzhi.core.access import reaches
+    from gongzhi.core.audit import record
+    from gongzhi.core.errors import Forbidden, NotFound
+    from gongzhi.kpis import reports
+
+    if actor is not None:
+        if not (reaches(actor, "kpis.monthlyreport", "view", node) or reaches(actor, "cases.case", "view", node)):
+            raise NotFound("No such place.")
+        if not reaches(actor, "kpis.monthlyreport", "add", node):
+            raise Forbidden("You may not generate reports for this place.")
+    first = month.replace(day=1)
+    report = reports.month_report(user=reports.SYSTEM, place=node, month=first)
+    data = reports.month_report_xlsx(report)
+    row = MonthlyReport.objects.select_for_update().filter(month=first, node=node).first()
+    before = None
+    old_name = ""
+    if row is None:
+        row = MonthlyReport(month=first, node=node)
+    else:
+        before = {"intake": row.intake, "file": row.file.name, "created_at": row.created_at.isoformat()}
+        old_name = row.file.name
+    row.created_by = actor if getattr(actor, "pk", None) else None
+    row.intake = int(report.total.counts["intake"])
+    row.file.save(_report_file_name(node, first), ContentFile(data), save=False)
+    row.save()
+    if old_name and old_name != row.file.name:
+        storage, name = row.file.storage, old_name
+        transaction.on_commit(lambda: storage.delete(name))
+    record(
+        actor=actor,
+        action="kpis.report_generated",
+        obj=row,
+        node_code=node.code,
+        before=before,
+        after={"month": f"{first:%Y-%m}", "intake": row.intake, "file": row.file.name},
+        note="" if actor is not None else "monthly task",
+    )
+    return row
+
+
+def generate_month_reports(*, month: date | None = None) -> dict[str, Any]:
+    """The monthly task: the report of ``month`` (default: last month) for every subdistrict, community and village.
+    Each place is its own transaction; a failure is reported and does not stop the others."""
+    from gongzhi.kpis import reports
+
+    first = (month or reports.last_month()).replace(day=1)
+    done: list[str] = []
+    failed: dict[str, str] = {}
+    for node in reports.report_places():
+        try:
+            generate_monthly_report(actor=None, node=node, month=first)
+        except Exception as exc:  # one place's failure must not stop the month's other reports
+            failed[node.code] = f"{type(exc).__name__}: {exc}"
+        else:
+            done.append(node.code)
+    return {"month": f"{first:%Y-%m}", "generated": len(done), "places": done, "failed": failed}

@@ -1,0 +1,13 @@
+"""The project's WSGI application with one extra URL, ``/bench/ping``: the baseline of the HTTP figures.
+
+``gunicorn bench.wsgi -c src/gongzhi/config/gunicorn.conf.py`` serves exactly ``gongzhi.config.wsgi`` (same
+settings, middleware, workers and database connection handling); only the URL conf is ``bench.urls``, which is
+the project's own plus the bare JSON view. Nothing of this is part of the application.
+"""
+
+from django.conf import settings
+
+from gongzhi.config.wsgi import application as _project_application
+
+settings.ROOT_URLCONF = "bench.urls"
+application = _project_application

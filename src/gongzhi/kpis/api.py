@@ -1,0 +1,125 @@
+"""The KPI API: what every figure means, the figures of a place and period (with a breakdown), the cases behind a
+figure, and the monthly reports. Everything is limited to the caller's scope (a place out of it: 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from ninja import Query, Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from gongzhi.core.http import ApiRequest
+from gongzhi.core.tabular import XLSX_CONTENT_TYPE
+from gongzhi.kpis import measures, reports, selectors, services
+from gongzhi.kpis.measures import Figures
+from gongzhi.kpis.schemas import (
+    DrillParams,
+    FiguresParams,
+    FiguresResponse,
+    KpiCaseOut,
+    KpiDefinitionOut,
+    MonthlyReportIn,
+    MonthlyReportOut,
+)
+
+router = Router(tags=["kpis"])
+
+XLSX_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "An XLSX workbook (attachment).",
+            "content": {XLSX_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+def _figures(figures: Figures) -> dict[str, Any]:
+    return {"figures": figures.as_dict(), "counts": dict(figures.counts)}
+
+
+def _params(filters: Any) -> dict[str, Any]:
+    return {k: v for k, v in filters.dict().items() if v is not None}
+
+
+@router.get("/definitions", response=list[KpiDefinitionOut], summary="Every KPI: its label and formula")
+def definitions(request: ApiRequest) -> Any:
+    return [
+        {
+            "key": k.key,
+            "label": str(k.label),
+            "numerator": k.numerator,
+            "denominator": k.denominator,
+            "higher_is_better": k.higher_is_better,
+            "unit": k.unit,
+        }
+        for k in measures.KPIS.values()
+    ]
+
+
+@router.get("/figures", response=FiguresResponse, summary="The figures of a place and period, optionally broken down")
+def figures(request: ApiRequest, filters: Query[FiguresParams]) -> Any:
+    """The cohort of the cases reported in the period on the place (docs/kpis.md), as they stand now: ``total`` and,
+    with ``by``, one row per day, week, month, year, community, grid, category, major class, channel, body or
+    worker."""
+    params = _params(filters)
+    query = selectors.query_from_params(user=request.auth, params=params)
+    by = params.get("by") or None
+    source = "rollup" if selectors.uses_rollup(user=request.auth, query=query) else "cases"
+    rows = selectors.breakdown(user=request.auth, query=query, by=by) if by else []
+    return {
+        "query": {
+            "place": query.place,
+            "start": query.start,
+            "end": query.end,
+            "category_id": query.category_id,
+            "channel": query.channel,
+            "body_id": query.body_id,
+            "worker_id": query.worker_id,
+        },
+        "by": by,
+        "source": source,
+        "total": _figures(selectors.total(user=request.auth, query=query)),
+        "rows": [
+            {"key": None if r.key is None else str(r.key), "label": r.label, "code": r.code or "", **_figures(r.figures)}
+            for r in rows
+        ],
+    }
+
+
+@router.get("/cases", response=list[KpiCaseOut], summary="The cases behind a figure (its numerator, denominator or gap)")
+@paginate(PageNumberPagination)
+def cases(request: ApiRequest, filters: Query[DrillParams]):  # type: ignore[no-untyped-def]
+    """``count`` equals the figure: ``part=num`` its numerator, ``den`` its denominator, ``gap`` the difference."""
+    params = _params(filters)
+    query = selectors.query_from_params(user=request.auth, params=params)
+    return selectors.drill(user=request.auth, query=query, kpi=params["kpi"], part=params.get("part"))
+
+
+@router.get("/reports", response=list[MonthlyReportOut], summary="Stored monthly reports in scope, newest first")
+@paginate(PageNumberPagination)
+def report_list(request: ApiRequest, place_id: int | None = None):  # type: ignore[no-untyped-def]
+    node = selectors.place_get(user=request.auth, node_id=place_id) if place_id else None
+    return selectors.report_list(user=request.auth, node=node)
+
+
+@router.post("/reports", response={201: MonthlyReportOut}, summary="Generate a month's report of a place now")
+def report_create(request: ApiRequest, payload: MonthlyReportIn):  # type: ignore[no-untyped-def]
+    """Replaces a stored report of the same place and month. Needs the right to add reports at the place."""
+    month = reports.parse_month(payload.month)
+    node = selectors.place_get(user=request.auth, node_id=payload.place_id)
+    row = services.generate_monthly_report(actor=request.auth, node=node, month=month)
+    return 201, selectors.report_get(user=request.auth, report_id=row.pk)
+
+
+@router.get("/reports/{report_id}/download", summary="A stored monthly report (XLSX)", openapi_extra=XLSX_RESPONSE)
+def report_download(request: ApiRequest, report_id: int) -> FileResponse:
+    row = selectors.report_get(user=request.auth, report_id=report_id)
+    try:
+        handle = row.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is gone.") from None
+    response = FileResponse(handle, as_attachment=True, filename=reports.download_name(row.node, row.month), content_type=XLSX_CONTENT_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return response
