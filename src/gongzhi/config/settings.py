@@ -208,7 +208,7 @@ TASKS = {
 
 # --- KPIs (docs/kpis.md) -----------------------------------------------------------------------------------------
 # The composite score's weights (rates where lower is better count as 1 − rate), as JSON in the environment, e.g.
-# GONGZHI_KPI_SCORE_WEIGHTS='{"disposal": 30, "ontime_disposal": 20, "rework": 20, "overdue_pending": 20, "postponement": 10}'
+# GONGZHI_KPI_SCORE_WEIGHTS='{"disposal": 30, "ontime_disposal": 20, "rework": 20, "overdue_pending": 20, …}'
 KPI_SCORE_WEIGHTS = json.loads(os.environ.get("GONGZHI_KPI_SCORE_WEIGHTS", "null")) or {
     "disposal": 30,
     "ontime_disposal": 20,

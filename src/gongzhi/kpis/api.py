@@ -1,8 +1,6 @@
 """The KPI API: what every figure means, the figures of a place and period (with a breakdown), the cases behind a
 figure, and the monthly reports. Everything is limited to the caller's scope (a place out of it: 404)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -82,13 +80,20 @@ def figures(request: ApiRequest, filters: Query[FiguresParams]) -> Any:
         "source": source,
         "total": _figures(selectors.total(user=request.auth, query=query)),
         "rows": [
-            {"key": None if r.key is None else str(r.key), "label": r.label, "code": r.code or "", **_figures(r.figures)}
+            {
+                "key": None if r.key is None else str(r.key),
+                "label": r.label,
+                "code": r.code or "",
+                **_figures(r.figures),
+            }
             for r in rows
         ],
     }
 
 
-@router.get("/cases", response=list[KpiCaseOut], summary="The cases behind a figure (its numerator, denominator or gap)")
+@router.get(
+    "/cases", response=list[KpiCaseOut], summary="The cases behind a figure (its numerator, denominator or gap)"
+)
 @paginate(PageNumberPagination)
 def cases(request: ApiRequest, filters: Query[DrillParams]):  # type: ignore[no-untyped-def]
     """``count`` equals the figure: ``part=num`` its numerator, ``den`` its denominator, ``gap`` the difference."""
@@ -120,6 +125,8 @@ def report_download(request: ApiRequest, report_id: int) -> FileResponse:
         handle = row.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404("The file is gone.") from None
-    response = FileResponse(handle, as_attachment=True, filename=reports.download_name(row.node, row.month), content_type=XLSX_CONTENT_TYPE)
+    response = FileResponse(
+        handle, as_attachment=True, filename=reports.download_name(row.node, row.month), content_type=XLSX_CONTENT_TYPE
+    )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -78,13 +78,14 @@ def reports(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("The report of %(place)s for %(month)s is ready.") % {"place": row.node.name, "month": f"{month:%Y-%m}"},
+                _("The report of %(place)s for %(month)s is ready.")
+                % {"place": row.node.name, "month": f"{month:%Y-%m}"},
             )
         return redirect("kpis-reports")
     page = Paginator(selectors.report_list(user=request.user), 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "kpis/monthly.html",
+        "kpis/reports.html",
         {"page": page, "places": places, "default_month": f"{monthly.last_month():%Y-%m}"},
     )
 
@@ -100,7 +101,11 @@ def _table(title: Any, first: Any, table_id: str, rows: list[Any]) -> dict[str, 
     drill = reverse("kpis-drill")
     out = []
     for r in rows:
-        link = f"{drill}?{urlencode({**selectors.query_params(r.query), 'kpi': 'intake', 'part': 'num'})}" if r.query else ""
+        link = (
+            f"{drill}?{urlencode({**selectors.query_params(r.query), 'kpi': 'intake', 'part': 'num'})}"
+            if r.query
+            else ""
+        )
         out.append(
             {
                 "label": r.label,
@@ -154,6 +159,8 @@ def month(request: HttpRequest) -> HttpResponse:
     first = _month(request.GET.get("month"))
     report = monthly.month_report(user=request.user, place=place, month=first)
     params = urlencode({"place": place.pk, "month": f"{first:%Y-%m}"})
+    previous = monthly.previous_month(first)
+    choices = _report_places(request.user)
     context = {
         "report": report,
         "summary": _summary(report),
@@ -161,15 +168,18 @@ def month(request: HttpRequest) -> HttpResponse:
         "rate_labels": [measures.KPIS[k].label for k in monthly.BREAKDOWN_RATES],
         "tables": _tables(report),
         "tiers": [
-            {"label": measures.KPIS[t.key].label, "solved": f"{t.solved:g}", "closed": f"{t.closed:g}",
-             "share": _fmt(measures.KPIS[t.key], t.share)}
+            {
+                "label": measures.KPIS[t.key].label,
+                "solved": f"{t.solved:g}",
+                "closed": f"{t.closed:g}",
+                "share": _fmt(measures.KPIS[t.key], t.share),
+            }
             for t in report.tiers
         ],
         "chart_data": report.chart_data(),
         "xlsx_url": f"{reverse('kpis-report-month-xlsx')}?{params}",
-        "prev_url": f"{reverse('kpis-report-month')}?{urlencode({'place': place.pk, 'month': f'{monthly.previous_month(first):%Y-%m}'})}",
-        "places": [p for p in _report_places(request.user) if p.pk != place.pk],
-        "may_generate": any(p.pk == place.pk for p in _report_places(request.user)),
+        "prev_url": f"{reverse('kpis-report-month')}?{urlencode({'place': place.pk, 'month': f'{previous:%Y-%m}'})}",
+        "places": [p for p in choices if p.pk != place.pk],
     }
     return render(request, "kpis/report_month.html", context)
 

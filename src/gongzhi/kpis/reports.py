@@ -163,7 +163,9 @@ def _all_days(rows: list[Any], start: date, end: date, query: Any) -> list[Any]:
     while day <= end:
         row = by_day.get(day)
         if row is None:
-            row = selectors.Row(key=day, label=day.isoformat(), figures=Figures({}), query=query.with_(start=day, end=day))
+            row = selectors.Row(
+                key=day, label=day.isoformat(), figures=Figures({}), query=query.with_(start=day, end=day)
+            )
         out.append(row)
         day += timedelta(days=1)
     return out
@@ -353,4 +355,6 @@ def report_places() -> list[Any]:
     from gongzhi.territory.models import Node
 
     kinds = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE]
-    return list(Node.objects.restrict(SYSTEM, "view").filter(kind__in=kinds).select_related("lead_body").order_by("code"))
+    return list(
+        Node.objects.restrict(SYSTEM, "view").filter(kind__in=kinds).select_related("lead_body").order_by("code")
+    )

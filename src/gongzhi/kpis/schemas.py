@@ -40,9 +40,7 @@ class FiguresParams(KpiParams):
 
 class DrillParams(KpiParams):
     kpi: str = Field(..., description="A KPI key (GET /kpis/definitions).")
-    part: str | None = Field(
-        None, description="num, den or gap (default: the cases pulling the figure down)."
-    )
+    part: str | None = Field(None, description="num, den or gap (default: the cases pulling the figure down).")
 
 
 class PlaceOut(Schema):

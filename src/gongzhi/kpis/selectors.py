@@ -233,7 +233,9 @@ def total(*, user: Any, query: KpiQuery, with_median: bool = True, source: str |
 
 def breakdown(*, user: Any, query: KpiQuery, by: str, source: str | None = None) -> list[Row]:
     grouped = _grouped(user=user, query=query, by=by, source=source)
-    labels = _labels(by, [k for k in grouped if k is not None])
+    keys = [k for k in grouped if k is not None]
+    labels = _labels(by, keys)
+    places = {n.code: n for n in Node.objects.filter(code__in=keys)} if by in PLACE_DIMS else {}
     rows = []
     for key, counts in grouped.items():
         label = str(_("(none)")) if key is None and by in ("body", "worker", "major") else labels.get(key, str(key))
@@ -243,7 +245,7 @@ def breakdown(*, user: Any, query: KpiQuery, by: str, source: str | None = None)
                 label=label,
                 figures=Figures(counts),
                 code=key if by in PLACE_DIMS else "",
-                query=_narrow(query, by, key),
+                query=_narrow(query, by, key, places),
             )
         )
     if by in PLACE_DIMS or by in ("category", "major", "channel", "body", "worker"):
@@ -251,12 +253,12 @@ def breakdown(*, user: Any, query: KpiQuery, by: str, source: str | None = None)
     return rows
 
 
-def _narrow(query: KpiQuery, by: str, key: Any) -> KpiQuery | None:
+def _narrow(query: KpiQuery, by: str, key: Any, places: dict[str, Node] | None = None) -> KpiQuery | None:
     """The query of one row of a breakdown (what its drill-down links filter on)."""
     if key is None:
         return None
     if by in PLACE_DIMS:
-        node = Node.objects.filter(code=key).first()
+        node = (places or {}).get(key)
         return query.with_(place=node) if node is not None else None
     if by == "day":
         return query.with_(start=max(query.start, key), end=min(query.end, key))

@@ -301,12 +301,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """One screen of a place's figures for a period: cards, charts, rankings, the map, visits and the registry."""
     user = request.user
     query = _query(request)
+    if request.GET.get("fragment") == "bodies":
+        # The ranking of handling bodies reads the cases themselves (slow on a year): loaded when scrolled to.
+        bodies = [r for r in selectors.breakdown(user=user, query=query, by="body") if r.key is not None]
+        return render(
+            request,
+            "kpis/_bodies.html",
+            {"query": query, "body_rows": _rank_rows(bodies), "rank_kpis": [measures.KPIS[k] for k in RANK_KPIS]},
+        )
     totals = selectors.total(user=user, query=query)
     place = query.place
     rank_level = "community" if place.kind == NodeKind.SUBDISTRICT else "grid"
     rank_rows = _place_rows(user, query, rank_level)
     grid_rows = _place_rows(user, query, "grid") if rank_level == "community" else []
-    bodies = [r for r in selectors.breakdown(user=user, query=query, by="body") if r.key is not None]
     data = _figures_data(user, query, totals)
     data["kpis"] = _kpi_meta()
     data["strings"] = _strings()
@@ -329,7 +336,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rank_rows": _rank_rows(rank_rows),
         "grid_rows": _rank_rows(grid_rows),
         "rank_kpis": [measures.KPIS[k] for k in RANK_KPIS],
-        "body_rows": _rank_rows(bodies),
         "map_kpis": [(k, _kpi_meta()[k]["label"]) for k in MAP_KPIS],
         "coverage": coverage,
         "coverage_rate": fmt_value("disposal", coverage.rate) if coverage is not None else "—",

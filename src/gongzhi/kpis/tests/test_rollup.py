@@ -6,7 +6,6 @@ import random
 from datetime import date, timedelta
 
 import pytest
-
 from django.utils import timezone
 
 from gongzhi.accounts.choices import Role
