@@ -97,12 +97,13 @@
 
   // --- the map --------------------------------------------------------------------------------------------------
 
-  function colourFor(value, meta, max) {
+  // The colour scale spans the values on the map (lowest → highest), so grids that differ by a few points still
+  // look different; a rate is red where it is worst and green where it is best, a count (intake) is blue.
+  function colourFor(value, meta, range) {
     if (value == null) return theme.dark ? "#3a4660" : "#c8c8c8";
-    if (max) {  // a count (intake): more is darker blue, neither good nor bad
-      return "rgba(91,143,249," + (0.2 + 0.8 * Math.min(1, value / max)).toFixed(2) + ")";
-    }
-    var t = Math.max(0, Math.min(1, meta.rate ? value : value / 100));
+    var span = range.hi - range.lo;
+    var t = span > 0 ? Math.max(0, Math.min(1, (value - range.lo) / span)) : 1;
+    if (range.count) return "rgba(91,143,249," + (0.2 + 0.8 * t).toFixed(2) + ")";
     if (!meta.higher) t = 1 - t;
     return "hsl(" + Math.round(120 * t) + ",70%,45%)";  // red (bad) → amber → green (good)
   }
@@ -141,15 +142,16 @@
       if (!collection) return;
       var key = currentKpi();
       var meta = kpis[key] || { rate: false, higher: true };
-      var max = 0;
-      if (key === "intake") {
-        collection.features.forEach(function (f) { max = Math.max(max, f.properties.figures.intake || 0); });
-      }
-      var scaleMax = key === "intake" ? max : 0;
+      var values = collection.features.map(function (f) { return f.properties.figures[key]; })
+        .filter(function (v) { return v != null; });
+      var range = { lo: values.length ? Math.min.apply(null, values) : 0,
+                    hi: values.length ? Math.max.apply(null, values) : 0,
+                    count: !meta.rate && key !== "score" };
+      if (range.count) range.lo = 0;
       if (layer) map.removeLayer(layer);
       layer = L.geoJSON(collection, {
         style: function (f) {
-          var colour = colourFor(f.properties.figures[key], meta, scaleMax);
+          var colour = colourFor(f.properties.figures[key], meta, range);
           return { color: theme.dark ? "#9fb4d9" : "#555", weight: 1.5, fillColor: colour, fillOpacity: 0.75,
                    className: "kpi-grid" };
         },
@@ -171,15 +173,14 @@
       legend.onAdd = function () {
         var box = L.DomUtil.create("div", "map-legend kpi-legend");
         box.id = "kpi-map-legend";
-        var steps = key === "intake" ? [0, 0.25, 0.5, 0.75, 1].map(function (t) { return Math.round(t * max); })
-          : (meta.rate ? [0, 0.25, 0.5, 0.75, 1] : [0, 25, 50, 75, 100]);
+        var steps = [0, 0.25, 0.5, 0.75, 1].map(function (t) { return range.lo + t * (range.hi - range.lo); });
         var html = "<strong>" + escapeHtml(meta.label || key) + "</strong><ul>";
         steps.forEach(function (v) {
-          var shown = meta.rate ? Math.round(v * 100) + "%" : String(v);
-          html += '<li><span class="swatch" style="background:' + colourFor(v, meta, scaleMax) + '"></span>' +
+          var shown = meta.rate ? (v * 100).toFixed(1) + "%" : (range.count ? String(Math.round(v)) : v.toFixed(1));
+          html += '<li><span class="swatch" style="background:' + colourFor(v, meta, range) + '"></span>' +
             escapeHtml(shown) + "</li>";
         });
-        html += '<li><span class="swatch" style="background:' + colourFor(null, meta, 0) + '"></span>' +
+        html += '<li><span class="swatch" style="background:' + colourFor(null, meta, range) + '"></span>' +
           escapeHtml(strings.no_data) + "</li>";
         box.innerHTML = html + "</ul>";
         return box;
