@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-.PHONY: help demo serve test test-pg lint openapi install node chromium migrate static seed \
+.PHONY: help demo serve test test-pg lint bench openapi install node chromium migrate static seed \
 	check-ruff check-mypy check-imports check-pytest clean
 
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "make lint     ruff, mypy and the import-layer contracts only"
 	@echo "make serve    serve the existing local database without re-seeding it"
 	@echo "make test-pg  the pytest suite against \$$DATABASE_URL (PostgreSQL; used by .ci/run)"
+	@echo "make bench    the benchmark suite on a throw-away PostgreSQL (BENCH_SCALE=10: 1 M cases; 100: 10 M) -> bench/results.json"
 	@echo "make clean    remove .venv, node_modules, var/ and caches"
 
 # --- Installation ---------------------------------------------------------------------------------------------
@@ -179,6 +180,16 @@ check-pytest:
 	rc=0; $(PYTEST) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "ERROR: pytest collected no tests." >&2; exit 1; fi; \
 	exit $$rc
+
+# --- Benchmarks (not part of make test) ------------------------------------------------------------------------
+
+# bench/run.sh starts its own PostgreSQL 15 (apt-get installs it when missing, as root) unless BENCH_PG_URL is set;
+# BENCH_DB=sqlite is a smoke run. BENCH_ARGS passes more options to bench/run.py (e.g. --duration 30).
+BENCH_SCALE ?= 10
+BENCH_DB ?= postgres
+BENCH_ARGS ?=
+bench: install
+	BENCH_DB=$(BENCH_DB) bash bench/run.sh --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 # Regenerate the committed OpenAPI snapshot (docs/openapi.json) after an API change.
 openapi: install

@@ -21,7 +21,9 @@ class BearerTokenAuth(HttpBearer):
         return user
 
 
-API_AUTH = [SessionAuth(), BearerTokenAuth()]
+# The bearer token first: a request that carries one is not a browser session, and must not fail the session
+# auth's CSRF check before its token is even looked at.
+API_AUTH = [BearerTokenAuth(), SessionAuth()]
 
 
 def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:

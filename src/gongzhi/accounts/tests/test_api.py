@@ -73,6 +73,36 @@ def test_session_auth_needs_csrf_for_writes(tree, client):  # type: ignore[no-un
     assert response.status_code in (401, 403)
 
 
+def test_bearer_token_writes_need_no_csrf(tree):  # type: ignore[no-untyped-def]
+    """A client with a token (a phone app, a script) is not a browser session: no CSRF cookie, yet writes work,
+    also when the same client happens to hold a session cookie."""
+    from django.test import Client
+
+    user = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    strict = Client(enforce_csrf_checks=True)
+    token = strict.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": user.username, "password": PASSWORD}),
+        content_type="application/json",
+    ).json()["token"]
+    body = json.dumps({"parent_id": tree.communities[0].pk, "kind": "grid", "name": "令牌网格"})
+    response = strict.post(
+        "/api/v1/territory/nodes", data=body, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201, response.content
+    strict.force_login(user)
+    response = strict.post(
+        "/api/v1/territory/nodes",
+        data=body.replace("令牌网格", "令牌网格二"),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.content
+    # Without the token the session still needs its CSRF token.
+    response = strict.post("/api/v1/territory/nodes", data=body, content_type="application/json")
+    assert response.status_code in (401, 403)
+
+
 def test_create_node_through_the_api_is_audited(tree, api):  # type: ignore[no-untyped-def]
     staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
     api.as_user(staff)

@@ -116,7 +116,7 @@ def test_refresh_picks_up_changes_to_old_days_only(tree) -> None:  # type: ignor
     operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict, body=tree.office)
     old = new_case(operator, tree.grids[0], title="旧", reported_at=at(2, 9))
     new_case(operator, tree.grids[1], title="新", reported_at=at(5, 9))
-    assert services.refresh_rollup()["full"] is True  # the first refresh builds everything
+    assert services.refresh_rollup(full=True)["full"] is True
     assert CaseRollup.objects.count() == 2
     # Changes older than the look-back window are already in: nothing to do.
     Case.objects.update(updated_at=timezone.now() - timedelta(hours=1))

@@ -1,0 +1,896 @@
+"""The benchmark suite: ``python -m bench.run --scale 10`` (``make bench`` starts PostgreSQL and calls this).
+
+Needs ``DATABASE_URL`` (PostgreSQL; SQLite works for a smoke run, without the bulk generator) and the demo
+environment (``GONGZHI_DEMO=1``). Steps, each timed:
+
+1. migrate; the territory with ``seed_demo --scale K`` (K = ``--copies``, default 1: every case lands in the one
+   道义 subdistrict, the hardest case for the dashboard, the to-do list and a grid);
+2. bulk cases up to ``scale × 100,000`` in all (``bench/generate.py``), then ``refresh_rollup(full=True)``;
+3. in this process: the dashboard's KPI queries through ``gongzhi.kpis.selectors`` as the ``operator`` user
+   (rollup, and the raw computation of the same figures as the baseline); point → grid (``territory.geo``) against
+   a raw shapely STRtree; the 12345 hotline import (``cases.hotline.import_file``) against a raw COPY of the same
+   rows;
+4. through HTTP: gunicorn with the project's ``gunicorn.conf.py`` serving ``bench.wsgi`` (the project's WSGI app
+   plus a bare ``/bench/ping`` JSON view, the baseline), concurrent keep-alive clients in threads: case intake
+   (``POST /api/v1/cases`` as the ``gridworker``), the to-do list and the case page, and the peak memory (VmHWM)
+   of the workers.
+
+Writes ``bench/results.json`` (every figure: value, unit, baseline, ratio, target, pass) and ``bench/summary.md``
+and prints the summary. Every request loop is bounded in time and count and talks only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import io
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_PER_SCALE = 100_000
+PASSWORD = "gongzhi-demo"
+CSRF = "benchbenchbenchbenchbenchbench32"  # any 32 letters: Django compares the cookie with the header
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+class Results:
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+        self.setup: dict[str, Any] = {}
+        self.figures: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        name: str,
+        *,
+        value: float,
+        unit: str,
+        target: str,
+        passed: bool | None,
+        baseline: float | None = None,
+        baseline_name: str = "",
+        ratio: float | None = None,
+        **details: Any,
+    ) -> None:
+        if ratio is None and baseline:
+            ratio = value / baseline
+        fig = {
+            "name": name,
+            "value": round(value, 3),
+            "unit": unit,
+            "baseline": None if baseline is None else round(baseline, 3),
+            "baseline_name": baseline_name,
+            "ratio": None if ratio is None else round(ratio, 4),
+            "target": target,
+            "pass": passed,
+            "details": details,
+        }
+        self.figures.append(fig)
+        verdict = {True: "PASS", False: "FAIL", None: "info"}[passed]
+        base = f"  baseline {fig['baseline']} ({baseline_name}), ratio {fig['ratio']}" if baseline is not None else ""
+        say(f"==> {name}: {fig['value']} {unit}{base}  [{target}] {verdict}")
+
+
+# --- machine ---------------------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gib": mem_gib,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+# --- setup -------------------------------------------------------------------------------------------------------
+
+
+def setup_data(args: argparse.Namespace, res: Results) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from gongzhi.cases.models import Case
+    from gongzhi.kpis import services as kpis
+
+    t0 = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    res.setup["migrate_s"] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    call_command("seed_demo", scale=args.copies, stdout=io.StringIO())
+    res.setup["seed_demo_s"] = round(time.perf_counter() - t0, 2)
+    res.setup["territory_copies"] = args.copies
+    say(f"territory: seed_demo --scale {args.copies} in {res.setup['seed_demo_s']} s")
+
+    target = args.scale * CASES_PER_SCALE
+    present = Case.objects.count()
+    res.setup["cases_target"] = target
+    if present < target and connection.vendor == "postgresql":
+        from bench.generate import generate_cases
+
+        first = (Case.objects.filter(number__startswith="Z").count() or 0) + 1
+        say(f"generating {target - present:,} cases (PostgreSQL INSERT … SELECT generate_series)")
+        conn = _psycopg()
+        try:
+            gen = generate_cases(conn, total=target - present, first=first, seed=args.seed, say=say)
+        finally:
+            conn.close()
+        res.setup["generate"] = gen
+        t0 = time.perf_counter()
+        done = kpis.refresh_rollup(full=True)
+        res.setup["refresh_rollup_full_s"] = round(time.perf_counter() - t0, 2)
+        res.setup["rollup_rows"] = done["rows"]
+        say(
+            f"refresh_rollup(full=True): {done['rows']:,} rows, {done['days']} days in "
+            f"{res.setup['refresh_rollup_full_s']} s"
+        )
+    elif present < target:
+        say(f"WARNING: {connection.vendor}: no bulk generator; measuring on {present:,} cases")
+    res.setup["cases"] = Case.objects.count()
+    res.setup["database"] = connection.vendor
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SHOW server_version")
+            res.setup["postgresql"] = cur.fetchone()[0]
+            cur.execute("SELECT pg_size_pretty(pg_total_relation_size('cases_case'))")
+            res.setup["cases_table_size"] = cur.fetchone()[0]
+            cur.execute("SHOW shared_buffers")
+            res.setup["shared_buffers"] = cur.fetchone()[0]
+    say(f"cases in the database: {res.setup['cases']:,}")
+
+
+def _psycopg() -> Any:
+    import psycopg
+    from django.db import connection
+
+    p = connection.settings_dict
+    return psycopg.connect(
+        host=p["HOST"] or None, port=p["PORT"] or None, dbname=p["NAME"], user=p["USER"], password=p["PASSWORD"]
+    )
+
+
+def _user(username: str) -> Any:
+    from gongzhi.accounts.models import User
+
+    return User.objects.get(username=username)
+
+
+def _timed(fn: Callable[[], Any], reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+# --- KPI queries ---------------------------------------------------------------------------------------------------
+
+
+def bench_kpis(args: argparse.Namespace, res: Results) -> None:
+    from django.db import connection, reset_queries
+
+    from gongzhi.kpis import selectors as kpis
+    from gongzhi.kpis.selectors import KpiQuery
+
+    operator = _user("operator")
+    place = kpis.default_place(user=operator)
+    assert place is not None
+    start, end = kpis.parse_period(None, None)
+    year = KpiQuery(place=place, start=start, end=end)
+    months = []
+    m = start
+    while m <= end:
+        first, last = kpis.month_period(m)
+        months.append(year.with_(start=first, end=min(last, end)))
+        m = last + timedelta(days=1)
+
+    def dashboard(source: str | None) -> int:
+        """What the dashboard shows for a year: the headline figures, the months, the grids, and every grid's
+        figures for every month (the grid × month table / map animation)."""
+        n = 0
+        kpis.total(user=operator, query=year, with_median=False, source=source)
+        n += len(kpis.breakdown(user=operator, query=year, by="month", source=source))
+        n += len(kpis.breakdown(user=operator, query=year, by="grid", source=source))
+        for q in months:
+            n += len(kpis.breakdown(user=operator, query=q, by="grid", source=source))
+        return n
+
+    rows = dashboard(None)  # warm caches
+    reps = args.kpi_reps
+    rollup_times = _timed(lambda: dashboard(None), reps)
+    raw_reps = 1 if args.scale >= 10 else max(1, reps // 3)
+    raw_times = _timed(lambda: dashboard("raw"), raw_reps)
+    median_times = _timed(lambda: kpis.median_cycle_hours(user=operator, query=year), max(1, reps // 3))
+    month_rollup = _timed(lambda: kpis.breakdown(user=operator, query=year, by="month"), reps)
+    grid_rollup = _timed(lambda: kpis.breakdown(user=operator, query=year, by="grid"), reps)
+    # How many SQL statements one dashboard pass runs.
+    from django.conf import settings
+
+    old_debug = settings.DEBUG
+    settings.DEBUG = True
+    reset_queries()
+    dashboard(None)
+    n_queries = len(connection.queries)
+    settings.DEBUG = old_debug
+    reset_queries()
+
+    def page() -> None:
+        """What the dashboard page (kpis/views.py dashboard) reads for the subdistrict and a year: the headline
+        figures with the median cycle time, communities, grids, months, major classes and channels."""
+        kpis.total(user=operator, query=year)
+        for by in ("community", "grid", "month", "major", "channel"):
+            kpis.breakdown(user=operator, query=year, by=by)
+
+    page_times = _timed(page, max(1, reps // 3))
+    p50, worst = statistics.median(rollup_times), max(rollup_times)
+    res.add(
+        "kpi_year_grid_x_month",
+        value=ms(p50),
+        unit="ms",
+        baseline=ms(statistics.median(raw_times)),
+        baseline_name="the same figures computed from the cases (source='raw')",
+        ratio=statistics.median(raw_times) / p50 if p50 else None,
+        target="< 300 ms over 10 M cases (ratio = raw / rollup, the speed-up)",
+        passed=worst < 0.300,
+        max_ms=ms(worst),
+        reps=reps,
+        raw_reps=raw_reps,
+        rows_returned=rows,
+        sql_statements=n_queries,
+        place=place.name,
+        period=f"{start} .. {end}",
+        by_month_year_p50_ms=ms(statistics.median(month_rollup)),
+        by_grid_year_p50_ms=ms(statistics.median(grid_rollup)),
+        median_cycle_time_p50_ms=ms(statistics.median(median_times)),
+        dashboard_page_p50_ms=ms(statistics.median(page_times)),
+        note="total + by month + by grid + by grid for each of 12 months, as the operator, through "
+        "gongzhi.kpis.selectors; the median cycle time (always from the cases) is measured apart",
+    )
+
+
+# --- point → grid -------------------------------------------------------------------------------------------------
+
+
+def bench_geo(args: argparse.Namespace, res: Results) -> None:
+    import numpy as np
+    import shapely
+    from shapely.geometry import shape
+
+    from gongzhi.territory import geo
+    from gongzhi.territory import selectors as territory
+
+    index = geo.grid_index()
+    geoms = list(index.geoms)
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
+    rng = np.random.default_rng(7)
+    n = args.geo_points
+    lngs = rng.uniform(minx, maxx, n)
+    lats = rng.uniform(miny, maxy, n)
+
+    raw_tree = shapely.STRtree([shape(g) if not hasattr(g, "geom_type") else g for g in geoms])
+
+    def raw() -> Any:
+        pts = shapely.points(lngs, lats)
+        return raw_tree.query(pts, predicate="intersects")
+
+    def app() -> Any:
+        return index.locate_many(lats=lats, lngs=lngs)
+
+    app(), raw()
+    t_app = min(_timed(app, 3))
+    t_raw = min(_timed(raw, 3))
+    located = int((app() >= 0).sum())
+
+    # One point at a time, as case intake does: territory.selectors.locate (index freshness check + grid row +
+    # scope check, 3 queries) against a raw per-point STRtree query.
+    operator = _user("operator")
+    k = min(2000, n)
+    t0 = time.perf_counter()
+    for i in range(k):
+        territory.locate(user=operator, lat=float(lats[i]), lng=float(lngs[i]))
+    t_app1 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(k):
+        raw_tree.query(shapely.Point(float(lngs[i]), float(lats[i])), predicate="intersects")
+    t_raw1 = time.perf_counter() - t0
+
+    res.add(
+        "point_to_grid",
+        value=n / t_app,
+        unit="points/s",
+        baseline=n / t_raw,
+        baseline_name="raw shapely STRtree.query(points, 'intersects') on the same grid polygons",
+        target=">= 80% of raw STRtree throughput",
+        passed=(n / t_app) >= 0.8 * (n / t_raw),
+        points=n,
+        grids=len(geoms),
+        located=located,
+        single_point_locate_per_s=round(k / t_app1, 1),
+        single_point_raw_per_s=round(k / t_raw1, 1),
+        single_point_ratio=round(t_raw1 / t_app1, 4),
+        note="value = GridIndex.locate_many (vectorised, lowest code wins on borders); single_point_* = "
+        "territory.selectors.locate per point (what intake runs: index check, grid row, scope) vs a raw query",
+    )
+
+
+# --- hotline import -----------------------------------------------------------------------------------------------
+
+
+def _hotline_rows(n: int, tag: str) -> list[list[str]]:
+    import numpy as np
+    import shapely
+
+    from gongzhi.cases.models import Category
+    from gongzhi.territory import geo
+
+    index = geo.grid_index()
+    rng = random.Random(11)
+    minors = list(Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent"))
+    geoms = list(index.geoms)
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    rows = []
+    for i in range(n):
+        cat = rng.choice(minors)
+        at = now - timedelta(days=rng.uniform(1, 30))
+        rows.append(
+            [
+                f"BH{tag}{i:07d}",
+                at.strftime("%Y-%m-%d %H:%M:%S"),
+                f"{cat.name}：市民反映问题{i}",
+                "来电反映，请尽快处理。",
+                f"{cat.parent.name}/{cat.name}" if cat.parent else cat.name,
+                "",
+                "张先生",
+                f"139{rng.randrange(10**8):08d}",
+                "一般",
+                f"{rng.uniform(minx, maxx):.6f}",
+                f"{rng.uniform(miny, maxy):.6f}",
+            ]
+        )
+    return rows
+
+
+_HEADER = "工单编号 来电时间 诉求标题 诉求内容 诉求分类 事发地址 来电人 联系电话 紧急程度 经度 纬度"
+HOTLINE_HEADER = _HEADER.split()
+COPY_COLUMNS = (
+    "number title description category_id urgency channel status tier node_id unplaced lat lng address "
+    "owner_body_id reporter_name reporter_phone tracking_code hotline_ticket due_step is_overdue "
+    "overdue_count rework_count return_count escalation_count fixed_on_spot disposal_late postpone_count "
+    "closed_kind rating reported_at created_at updated_at"
+)
+
+
+def bench_hotline(args: argparse.Namespace, res: Results) -> None:
+    from django.db import connection, transaction
+
+    from gongzhi.cases import hotline
+    from gongzhi.territory import selectors as territory
+
+    operator = _user("operator")
+    n = min(args.hotline_rows, hotline.MAX_ROWS)
+    tag = f"{int(time.time()) % 100000:05d}"
+    rows = _hotline_rows(n, tag)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HOTLINE_HEADER)
+    w.writerows(rows)
+    data = buf.getvalue().encode("utf-8")
+
+    t0 = time.perf_counter()
+    result = hotline.import_file(actor=operator, file_name="bench.csv", data=data)
+    t_import = time.perf_counter() - t0
+    created = len(result.created)
+
+    # Baseline: the same rows, parsed, inserted raw with COPY into cases_case (placed on the subdistrict desk),
+    # then rolled back.
+    desk = territory.default_desk(user=operator)
+    assert desk is not None
+    from gongzhi.cases.models import Category
+
+    by_label = {}
+    for c in Category.objects.filter(parent__isnull=False).select_related("parent"):
+        by_label[f"{c.parent.name}/{c.name}"] = c.pk
+    cols = COPY_COLUMNS.split()
+    connection.ensure_connection()
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        raw_conn = connection.connection
+        with raw_conn.cursor() as cur, cur.copy(f"COPY cases_case ({', '.join(cols)}) FROM STDIN") as cp:
+            for i, r in enumerate(rows):
+                cp.write_row(
+                    (
+                        f"R{tag}{i:07d}",
+                        r[2],
+                        r[3],
+                        by_label[r[4]],
+                        "B",
+                        "hotline",
+                        "reported",
+                        4,
+                        desk.pk,
+                        False,
+                        float(r[10]),
+                        float(r[9]),
+                        r[5],
+                        desk.lead_body_id,
+                        r[6],
+                        r[7],
+                        f"R{tag}{i:07d}",
+                        f"R{r[0]}",
+                        "dispatch",
+                        False,
+                        0,
+                        0,
+                        0,
+                        0,
+                        False,
+                        False,
+                        0,
+                        "",
+                        "",
+                        r[1] + "+08",
+                        r[1] + "+08",
+                        r[1] + "+08",
+                    )
+                )
+        t_raw = time.perf_counter() - t0
+        transaction.set_rollback(True)
+
+    res.add(
+        "hotline_import",
+        value=created / t_import if t_import else 0.0,
+        unit="rows/s",
+        baseline=n / t_raw,
+        baseline_name="raw COPY of the same rows into cases_case (rolled back)",
+        target=">= 20,000 rows/s",
+        passed=created / t_import >= 20_000 if t_import else False,
+        rows=n,
+        created=created,
+        skipped=len(result.skipped),
+        errors=len(result.errors),
+        import_s=round(t_import, 2),
+        raw_copy_s=round(t_raw, 3),
+        ms_per_row=round(t_import / max(1, n) * 1000, 2),
+        note=f"one file of {n:,} rows: the importer refuses files over hotline.MAX_ROWS = {hotline.MAX_ROWS:,} "
+        "rows, so a 1 M-row file cannot be imported at all; 1 M rows would be 200 such files",
+    )
+
+
+# --- HTTP -------------------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, workers: int) -> None:
+        self.port = _free_port()
+        env = dict(os.environ)
+        env.update(
+            GONGZHI_BIND=f"127.0.0.1:{self.port}",
+            GONGZHI_WORKERS=str(workers),
+            GUNICORN_LOG_LEVEL="warning",
+            PYTHONPATH=f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}",
+        )
+        log_dir = Path(os.environ.get("GONGZHI_VAR_DIR") or "/tmp")
+        self.log = open(log_dir / "bench-gunicorn.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "bench.wsgi:application", "-c",
+             str(ROOT / "src/gongzhi/config/gunicorn.conf.py"), "--access-logfile", "/dev/null"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.hwm: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log.name}")
+            try:
+                status, _ = request(self.port, "GET", "/bench/ping")
+                if status == 200:
+                    self._sampler.start()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer /bench/ping")
+
+    def workers(self) -> list[int]:
+        out = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    out.append(int(d.name))
+        return out
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            for pid in self.workers():
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM"):
+                            self.hwm[pid] = max(self.hwm.get(pid, 0), int(line.split()[1]))
+                except OSError:
+                    pass
+            self._stop.wait(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def request(port: int, method: str, path: str, body: Any = None, token: str = "",
+            conn: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:  # fmt: skip
+    own = conn is None
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Host": "127.0.0.1"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+        if method != "GET":
+            # The API tries SessionAuth (with its CSRF check) before the bearer token, and a failed CSRF check
+            # answers 403 without trying the token (django-ninja stops at the first auth that raises). A client
+            # without a session therefore has to pass the CSRF check too: a double-submit cookie + header.
+            headers["Cookie"] = f"csrftoken={CSRF}"
+            headers["X-CSRFToken"] = CSRF
+    try:
+        c.request(method, path, body=data, headers=headers)
+        r = c.getresponse()
+        payload = r.read()
+        if r.getheader("Connection", "").lower() == "close":
+            c.close()
+        return r.status, payload
+    except (http.client.HTTPException, OSError):
+        c.close()
+        raise
+    finally:
+        if own:
+            c.close()
+
+
+def load(port: int, make: Callable[[random.Random], tuple[str, str, Any]], *, clients: int, duration: float,
+         max_requests: int, token: str = "", expect: int = 200) -> dict[str, Any]:  # fmt: skip
+    """``clients`` threads, each one connection, request after request until ``duration`` or ``max_requests``."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+    budget = [max_requests]
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.monotonic() < stop_at:
+            with lock:
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
+            method, path, body = make(rng)
+            t0 = time.perf_counter()
+            try:
+                status, payload = request(port, method, path, body, token, conn)
+            except (http.client.HTTPException, OSError) as exc:
+                with lock:
+                    errors.append(repr(exc))
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            dt = time.perf_counter() - t0
+            if status != expect:
+                with lock:
+                    errors.append(f"{status} {payload[:200]!r}")
+                continue
+            mine.append(dt)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {
+        "ok": len(latencies),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "seconds": round(elapsed, 2),
+        "per_s": len(latencies) / elapsed if elapsed else 0.0,
+        "p50_ms": ms(pct(latencies, 50)),
+        "p99_ms": ms(pct(latencies, 99)),
+        "max_ms": ms(max(latencies)) if latencies else None,
+        "clients": clients,
+    }
+
+
+def bench_http(args: argparse.Namespace, res: Results) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    from gongzhi.cases.choices import OPEN_STATUSES
+    from gongzhi.cases.models import Case, Category
+    from gongzhi.territory import selectors as territory
+
+    worker_user = _user("gridworker")
+    grid = next(n for n in territory.scope_roots(user=worker_user) if n.kind == "grid")
+    poly = shape(grid.boundary)
+    minx, miny, maxx, maxy = poly.bounds
+    prng = random.Random(5)
+    points: list[tuple[float, float]] = []
+    while len(points) < 500:
+        x, y = prng.uniform(minx, maxx), prng.uniform(miny, maxy)
+        if poly.contains(shapely.Point(x, y)):
+            points.append((y, x))
+    categories = list(Category.objects.filter(is_active=True, parent__isnull=False).values_list("pk", flat=True))
+    in_grid = Case.objects.filter(node__code__startswith=grid.code)
+    case_ids = list(in_grid.order_by("?").values_list("pk", flat=True)[:2000])
+    open_in_grid = in_grid.filter(status__in=list(OPEN_STATUSES)).count()
+    cases_in_grid = in_grid.count()
+
+    server = Server(args.workers)
+    try:
+        server.wait_ready()
+        status, body = request(server.port, "POST", "/api/v1/auth/token",
+                               {"username": "gridworker", "password": PASSWORD})  # fmt: skip
+        if status != 200:
+            raise RuntimeError(f"token: {status} {body[:300]!r}")
+        token = json.loads(body)["token"]
+
+        def ping(rng: random.Random) -> tuple[str, str, Any]:
+            return "GET", "/bench/ping", None
+
+        def create(rng: random.Random) -> tuple[str, str, Any]:
+            lat, lng = rng.choice(points)
+            return "POST", "/api/v1/cases", {
+                "channel": "patrol", "title": "楼道堆物 bench", "category_id": rng.choice(categories),
+                "description": "巡查发现，楼道内堆放杂物。", "lat": lat, "lng": lng,
+            }  # fmt: skip
+
+        def todo(rng: random.Random) -> tuple[str, str, Any]:
+            return "GET", "/api/v1/cases/todo", None
+
+        def detail(rng: random.Random) -> tuple[str, str, Any]:
+            return "GET", f"/api/v1/cases/{rng.choice(case_ids)}", None
+
+        # Warm every worker up (imports, grid index, connections).
+        load(server.port, ping, clients=args.clients, duration=2, max_requests=200)
+        load(server.port, create, clients=args.clients, duration=5, max_requests=40, token=token, expect=201)
+        load(server.port, todo, clients=args.clients, duration=5, max_requests=20, token=token)
+
+        d, cap = args.duration, args.max_requests
+        base = load(server.port, ping, clients=args.clients, duration=d, max_requests=cap)
+        intake = load(server.port, create, clients=args.clients, duration=d, max_requests=cap, token=token,
+                      expect=201)  # fmt: skip
+        # Latency of the pages, one client (nothing queued behind other requests) and under the same concurrency.
+        todo1 = load(server.port, todo, clients=1, duration=d, max_requests=args.page_requests, token=token)
+        todo_c = load(server.port, todo, clients=args.clients, duration=d, max_requests=cap, token=token)
+        detail1 = load(server.port, detail, clients=1, duration=d, max_requests=args.page_requests, token=token)
+        detail_c = load(server.port, detail, clients=args.clients, duration=d, max_requests=cap, token=token)
+        time.sleep(1)
+        hwm = dict(server.hwm)
+    finally:
+        server.stop()
+
+    res.add(
+        "intake",
+        value=intake["per_s"],
+        unit="cases/s",
+        baseline=base["per_s"],
+        baseline_name="GET /bench/ping, a bare JSON view on the same gunicorn + Django stack",
+        target=">= 200/s with p99 < 100 ms, and >= 50% of the baseline",
+        passed=intake["per_s"] >= 200 and intake["p99_ms"] < 100 and intake["per_s"] >= 0.5 * base["per_s"],
+        p50_ms=intake["p50_ms"],
+        p99_ms=intake["p99_ms"],
+        max_ms=intake["max_ms"],
+        errors=intake["errors"],
+        first_errors=intake["first_errors"],
+        requests=intake["ok"],
+        clients=args.clients,
+        workers=args.workers,
+        baseline_p50_ms=base["p50_ms"],
+        baseline_p99_ms=base["p99_ms"],
+        note="POST /api/v1/cases as the gridworker (bearer token) with a GPS point inside their grid: "
+        "validation, point → grid → nearest building, the case, its first event, the audit record",
+    )
+    for name, one, many, what in (
+        ("todo_list", todo1, todo_c, "GET /api/v1/cases/todo (first page, 100 rows, with count)"),
+        ("case_page", detail1, detail_c, "GET /api/v1/cases/{id} (random cases of the grid)"),
+    ):
+        res.add(
+            name,
+            value=one["p99_ms"],
+            unit="ms (p99)",
+            target="p99 < 50 ms",
+            passed=one["p99_ms"] < 50,
+            p50_ms=one["p50_ms"],
+            requests=one["ok"],
+            errors=one["errors"] + many["errors"],
+            first_errors=one["first_errors"] or many["first_errors"],
+            concurrent_per_s=round(many["per_s"], 1),
+            concurrent_p50_ms=many["p50_ms"],
+            concurrent_p99_ms=many["p99_ms"],
+            clients=args.clients,
+            cases_in_grid=cases_in_grid,
+            open_cases_in_grid=open_in_grid,
+            note=f"{what}; value = one client after another (no queueing); concurrent_* = {args.clients} clients "
+            f"against {args.workers} workers",
+        )
+    peak = max(hwm.values()) if hwm else 0
+    res.add(
+        "web_worker_peak_memory",
+        value=peak / 1024,
+        unit="MiB (VmHWM)",
+        target="report",
+        passed=None,
+        workers_sampled=len(hwm),
+        per_worker_mib=sorted(round(v / 1024, 1) for v in hwm.values()),
+        note="peak resident set of each gunicorn worker (VmHWM from /proc, sampled every 0.5 s during the "
+        "whole HTTP phase); workers recycle after ~2,000 requests (max_requests), so several are listed",
+    )
+
+
+# --- report --------------------------------------------------------------------------------------------------------
+
+
+def summary_md(res: Results) -> str:
+    lines = ["# Benchmark results", ""]
+    m, s = res.meta, res.setup
+    lines.append(
+        f"Run {m.get('finished_at', '')} on {m.get('cpu', '?')} ({m.get('cores')} cores, {m.get('memory_gib')} GiB), "
+        f"Python {m.get('python')}, {s.get('database')} {s.get('postgresql', '')}; load average at start "
+        f"{', '.join(f'{x:.2f}' for x in m.get('loadavg_at_start', []))}."
+    )
+    lines.append(
+        f"Scale {m.get('scale')}: {s.get('cases', 0):,} cases ({s.get('cases_table_size', '?')}) on "
+        f"{s.get('territory_copies')} demo subdistrict(s)."
+    )
+    lines.append("")
+    lines.append("| figure | value | baseline | ratio | target | result |")
+    lines.append("|---|---|---|---|---|---|")
+    for f in res.figures:
+        d = f["details"]
+        value = f"{f['value']:,} {f['unit']}"
+        if "p99_ms" in d and f["name"] == "intake":
+            value += f" (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms)"
+        if f["name"] in ("todo_list", "case_page"):
+            value = f"p99 {f['value']} ms, p50 {d['p50_ms']} ms; {d['clients']} clients: "
+            value += f"p99 {d['concurrent_p99_ms']} ms"
+        if f["name"] == "kpi_year_grid_x_month":
+            value += f" (max {d['max_ms']} ms, {d['sql_statements']} SQL)"
+        base = "" if f["baseline"] is None else f"{f['baseline']:,}"
+        ratio = "" if f["ratio"] is None else f"{f['ratio']:.3f}"
+        verdict = {True: "pass", False: "**FAIL**", None: "—"}[f["pass"]]
+        lines.append(f"| {f['name']} | {value} | {base} | {ratio} | {f['target']} | {verdict} |")
+    lines.append("")
+    lines.append("Setup: " + ", ".join(f"{k} {v}" for k, v in s.items() if k.endswith("_s") or k == "generate"))
+    lines.append("")
+    lines.append("Details of every figure (baselines, notes) are in `bench/results.json`; what they mean is in "
+                 "docs/performance.md.")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=10, help="cases = scale × 100,000 (10 → 1 M, 100 → 10 M)")
+    parser.add_argument("--copies", type=int, default=1, help="demo subdistricts to build (seed_demo --scale)")
+    parser.add_argument("--seed", type=float, default=0.42)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGZHI_WORKERS", "4")))
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=15, help="seconds per HTTP load phase")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="cap per HTTP load phase")
+    parser.add_argument("--page-requests", type=int, default=400)
+    parser.add_argument("--kpi-reps", type=int, default=9)
+    parser.add_argument("--geo-points", type=int, default=200_000)
+    parser.add_argument("--hotline-rows", type=int, default=2000)
+    parser.add_argument("--only", default="kpis,geo,hotline,http", help="comma-separated subset")
+    parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for results.json and summary.md")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.config.settings")
+    import django
+
+    django.setup()
+    res = Results()
+    res.meta = {**machine_info(), "scale": args.scale, "started_at": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    say(f"machine: {res.meta['cpu']}, {res.meta['cores']} cores; load {res.meta['loadavg_at_start']}")
+    from bench import urls as bench_urls
+
+    res.meta["urlconf"] = (
+        "the project's" if not bench_urls.BROKEN else f"the project's without {bench_urls.BROKEN} (import failed)"
+    )
+    started = time.perf_counter()
+    setup_data(args, res)
+    steps = {"kpis": bench_kpis, "geo": bench_geo, "hotline": bench_hotline, "http": bench_http}
+    for name in args.only.split(","):
+        say(f"--- {name}")
+        steps[name.strip()](args, res)
+    res.meta["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
+    res.meta["loadavg_at_end"] = os.getloadavg()
+    res.meta["total_s"] = round(time.perf_counter() - started, 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(
+        json.dumps({"meta": res.meta, "setup": res.setup, "figures": res.figures}, indent=2, ensure_ascii=False) + "\n"
+    )
+    text = summary_md(res)
+    (out / "summary.md").write_text(text)
+    print()
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
