@@ -3,7 +3,7 @@ figure, and the monthly reports. Everything is limited to the caller's scope (a 
 
 from typing import Any
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -120,13 +120,4 @@ def report_create(request: ApiRequest, payload: MonthlyReportIn):  # type: ignor
 
 @router.get("/reports/{report_id}/download", summary="A stored monthly report (XLSX)", openapi_extra=XLSX_RESPONSE)
 def report_download(request: ApiRequest, report_id: int) -> FileResponse:
-    row = selectors.report_get(user=request.auth, report_id=report_id)
-    try:
-        handle = row.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404("The file is gone.") from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=reports.download_name(row.node, row.month), content_type=XLSX_CONTENT_TYPE
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return reports.stored_file_response(selectors.report_get(user=request.auth, report_id=report_id))

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -197,16 +197,4 @@ def month_xlsx(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def download(request: HttpRequest, report_id: int) -> FileResponse:
-    row = selectors.report_get(user=request.user, report_id=report_id)
-    try:
-        handle = row.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404("The file is gone.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=monthly.download_name(row.node, row.month),
-        content_type=XLSX_CONTENT_TYPE,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return monthly.stored_file_response(selectors.report_get(user=request.user, report_id=report_id))

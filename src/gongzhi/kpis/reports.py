@@ -358,3 +358,20 @@ def report_places() -> list[Any]:
     return list(
         Node.objects.restrict(SYSTEM, "view").filter(kind__in=kinds).select_related("lead_body").order_by("code")
     )
+
+
+def stored_file_response(row: Any) -> Any:
+    """The download of a stored monthly report (pages and API alike); 404 when its file is gone."""
+    from django.http import FileResponse, Http404
+
+    from gongzhi.core.tabular import XLSX_CONTENT_TYPE
+
+    try:
+        handle = row.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("The file is gone.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=download_name(row.node, row.month), content_type=XLSX_CONTENT_TYPE
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
