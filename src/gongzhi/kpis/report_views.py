@@ -22,6 +22,7 @@ from gongzhi.core.errors import DomainError, ErrorDetail, NotFound, ValidationFa
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.kpis import measures, selectors, services
 from gongzhi.kpis import reports as monthly
+from gongzhi.kpis.views import fmt_value
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Node
@@ -91,10 +92,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 def _fmt(kpi: measures.Kpi, value: float | None) -> str:
-    """A figure as shown: a rate as a percentage with one decimal, a count as a whole number, "—" without a value."""
-    if value is None:
-        return "—"
-    return f"{100 * value:.1f}%" if kpi.is_rate else f"{value:g}"
+    return fmt_value(kpi.key, value)
 
 
 def _table(title: Any, first: Any, table_id: str, rows: list[Any]) -> dict[str, Any]:

@@ -69,8 +69,7 @@ def parse_month(value: Any, *, field_name: str = "month") -> date:
 
 def last_month(today: date | None = None) -> date:
     """The first day of the month before ``today``'s (local date)."""
-    today = today or timezone.localdate()
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return previous_month(today or timezone.localdate())
 
 
 def previous_month(month: date) -> date:
@@ -84,12 +83,10 @@ def download_name(place: Any, month: date) -> str:
 
 def child_dimension(place: Any) -> str | None:
     """The breakdown one level down: communities of a subdistrict, grids of a community (None below)."""
-    length = len(place.code)
-    if length < 12:
-        return "community"
-    if length < 15:
-        return "grid"
-    return None
+    from gongzhi.kpis import selectors
+
+    level = selectors.child_level(place)
+    return level if level in selectors.PLACE_DIMS else None
 
 
 # --- the report ---------------------------------------------------------------------------------------------------

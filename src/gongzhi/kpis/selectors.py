@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import DateField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,18 @@ DIMENSION_LABELS = {
     "worker": _("Worker"),
 }
 PLACE_CODE_LENGTH = {"community": 12, "grid": 15}
+
+
+def child_level(place: Node) -> str | None:
+    """The level one down from a place: communities of a subdistrict, grids of a community, buildings of a grid."""
+    length = len(place.code)
+    if length < 12:
+        return "community"
+    if length < 15:
+        return "grid"
+    if length < 19:
+        return "building"
+    return None
 
 
 @dataclass(frozen=True)
@@ -379,7 +391,7 @@ def visit_coverage(*, user: Any, place: Node) -> VisitCoverage | None:
         area = campaign.area.code
         if not (area.startswith(place.code) or place.code.startswith(area)):
             continue
-        level = "community" if len(place.code) < 12 else ("grid" if len(place.code) < 15 else "building")
+        level = child_level(place) or "building"
         rows = [r for r in visits.coverage(user=user, campaign=campaign, by=level) if r.code.startswith(place.code)]
         return VisitCoverage(
             campaign_id=campaign.pk,
@@ -489,3 +501,15 @@ def worker_reported(*, user: Any, worker_id: int, start: date, end: date) -> Que
         reported_at__gte=local_midnight(start),
         reported_at__lt=local_midnight(end + timedelta(days=1)),
     )
+
+
+def worker_reported_by_month(*, user: Any, worker_id: int, start: date, end: date) -> dict[str, int]:
+    """How many cases a worker reported, per month ("YYYY-MM")."""
+    rows = (
+        worker_reported(user=user, worker_id=worker_id, start=start, end=end)
+        .annotate(m=TruncMonth("reported_at"))
+        .values("m")
+        .annotate(n=Count("id"))
+        .order_by("m")
+    )
+    return {r["m"].strftime("%Y-%m"): r["n"] for r in rows if r["m"] is not None}

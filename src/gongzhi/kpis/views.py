@@ -15,8 +15,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -311,7 +309,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     totals = selectors.total(user=user, query=query)
     place = query.place
-    rank_level = "community" if place.kind == NodeKind.SUBDISTRICT else "grid"
+    level = selectors.child_level(place)
+    rank_level = level if level in selectors.PLACE_DIMS else "grid"
     rank_rows = _place_rows(user, query, rank_level)
     grid_rows = _place_rows(user, query, "grid") if rank_level == "community" else []
     data = _figures_data(user, query, totals)
@@ -503,12 +502,7 @@ def me(request: HttpRequest) -> HttpResponse:
     start, end = selectors.parse_period(request.GET.get("start"), request.GET.get("end"))
     totals = selectors.worker_figures(user=user, worker_id=user.pk, start=start, end=end)
     months = selectors.worker_figures(user=user, worker_id=user.pk, start=start, end=end, by="month")
-    reported = selectors.worker_reported(user=user, worker_id=user.pk, start=start, end=end)
-    reported_by_month = {
-        r["m"].strftime("%Y-%m"): r["n"]
-        for r in reported.annotate(m=TruncMonth("reported_at")).values("m").annotate(n=Count("id")).order_by("m")
-        if r["m"] is not None
-    }
+    reported_by_month = selectors.worker_reported_by_month(user=user, worker_id=user.pk, start=start, end=end)
     place = selectors.default_place(user=user)
     query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk) if place is not None else None
     keys = ("intake", "ontime_disposal", "rework", "satisfaction")
@@ -542,7 +536,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "start": start,
         "end": end,
         "cards": [_card(totals, k, query) for k in keys],
-        "reported_total": reported.count(),
+        "reported_total": sum(reported_by_month.values()),
         "rows": rows,
         "keys": [measures.KPIS[k] for k in keys],
         "chart": chart,
