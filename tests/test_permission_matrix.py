@@ -174,6 +174,22 @@ def _rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _month_rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("kpis.MonthRollup").objects.create(
+        month=datetime.date(2026, 11, 1), place_code=ground.node.code[:15], intake=1
+    )
+
+
+def _histogram_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("kpis.CycleHistogram").objects.create(
+        month=datetime.date(2026, 11, 1), place_code=f"{ground.node.code[:15]}", counts={"5": next(_seq)}
+    )
+
+
 def _report_on(ground: Ground):  # type: ignore[no-untyped-def]
     import datetime
 
@@ -245,6 +261,8 @@ MODELS = [
     MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
     MatrixModel(_model("kpis.CaseRollup"), make=_rollup_on),
+    MatrixModel(_model("kpis.MonthRollup"), make=_month_rollup_on),
+    MatrixModel(_model("kpis.CycleHistogram"), make=_histogram_on),
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(
         AuditLog,

@@ -18,12 +18,8 @@ from gongzhi.core.scope import ScopedManager, ScopeRule
 GRID_CODE_LENGTH = 15
 
 
-class CaseRollup(models.Model):
-    day = models.DateField(_("day"))
-    place_code = models.CharField(_("territory code"), max_length=GRID_CODE_LENGTH)
-    category_id = models.IntegerField(_("category"))
-    major_category_id = models.IntegerField(_("major class"), null=True)
-    channel = models.CharField(_("channel"), max_length=16)
+class Measures(models.Model):
+    """Every measure of ``measures.COUNTS`` and ``measures.DURATIONS`` (durations as a sum of seconds and a count)."""
 
     intake = models.PositiveIntegerField(default=0)
     valid = models.PositiveIntegerField(default=0)
@@ -62,6 +58,17 @@ class CaseRollup(models.Model):
     to_close_sum = models.FloatField(default=0)  # seconds
     to_close_n = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        abstract = True
+
+
+class CaseRollup(Measures):
+    day = models.DateField(_("day"))
+    place_code = models.CharField(_("territory code"), max_length=GRID_CODE_LENGTH)
+    category_id = models.IntegerField(_("category"))
+    major_category_id = models.IntegerField(_("major class"), null=True)
+    channel = models.CharField(_("channel"), max_length=16)
+
     objects = ScopedManager()
     scope_rule = ScopeRule(code="place_code")
 
@@ -75,6 +82,47 @@ class CaseRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.place_code} {self.category_id} {self.channel}"
+
+
+class MonthRollup(Measures):
+    """The same measures per month of intake × place (grid level), summed from the daily rows: what the dashboard's
+    place and month figures read for whole months (12 × grids rows a year, however many cases)."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    place_code = models.CharField(_("territory code"), max_length=GRID_CODE_LENGTH)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(code="place_code")
+
+    class Meta:
+        verbose_name = _("monthly case figures")
+        verbose_name_plural = _("monthly case figures")
+        constraints = [models.UniqueConstraint(fields=["month", "place_code"], name="month_rollup_unique")]
+        indexes = [models.Index(fields=["place_code", "month"], name="month_rollup_place")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.place_code}"
+
+
+class CycleHistogram(models.Model):
+    """How many of a month's cases (by intake) under a place took how long from intake to close, in the buckets of
+    ``measures.cycle_bucket``: the median cycle time of a place and whole months without sorting the cases. Kept
+    for every place at subdistrict, community and grid level (each case counts at its grid and every ancestor)."""
+
+    month = models.DateField(_("month"))
+    place_code = models.CharField(_("territory code"), max_length=GRID_CODE_LENGTH)
+    counts = models.JSONField(_("cases per bucket"), default=dict)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(code="place_code")
+
+    class Meta:
+        verbose_name = _("cycle time histogram")
+        verbose_name_plural = _("cycle time histograms")
+        constraints = [models.UniqueConstraint(fields=["place_code", "month"], name="cycle_histogram_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.place_code}"
 
 
 class RollupState(models.Model):

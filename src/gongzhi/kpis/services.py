@@ -6,18 +6,20 @@ a generated report does.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from gongzhi.cases.models import Case
+from gongzhi.core.scope import ancestor_codes
 from gongzhi.kpis import measures
-from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, MonthlyReport, RollupState
+from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, CycleHistogram, MonthlyReport, MonthRollup, RollupState
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
@@ -46,44 +48,119 @@ def _reported_on(days: Iterable[date]) -> Q:
     return q
 
 
-def rollup_rows(cases: Any) -> list[CaseRollup]:
-    """Aggregate a queryset of cases into rollup rows (day × grid × category × channel)."""
-    grouped = (
+def _grouped_cases(cases: Any) -> Any:
+    """A queryset of cases aggregated into rollup rows (day × grid × category × channel), every key aliased."""
+    return (
         cases.annotate(
             r_day=TruncDate("reported_at"),
             r_place=Substr("node__code", 1, GRID_CODE_LENGTH),
+            r_category=F("category_id"),
+            r_major=F("category__parent_id"),
+            r_channel=F("channel"),
         )
-        .values("r_day", "r_place", "category_id", "category__parent_id", "channel")
+        .values("r_day", "r_place", "r_category", "r_major", "r_channel")
         .annotate(**measures.case_aggregates())
         .order_by()
     )
-    rows = []
-    for g in grouped:
-        rows.append(
-            CaseRollup(
-                day=g["r_day"],
-                place_code=g["r_place"],
-                category_id=g["category_id"],
-                major_category_id=g["category__parent_id"],
-                channel=g["channel"],
-                **measures.normalise(g),
-            )
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _seconds(column: str) -> str:
+    """A summed duration of the aggregate query as seconds (PostgreSQL sums intervals, SQLite microseconds)."""
+    if connection.vendor == "postgresql":
+        return f"COALESCE(EXTRACT(EPOCH FROM {column}), 0)"
+    return f"COALESCE({column}, 0) / 1000000.0"
+
+
+def _insert_days(cases: Any) -> int:
+    """Write the rollup rows of these cases in the database itself (no row passes through Python)."""
+    sql, params = _grouped_cases(cases).query.sql_with_params()
+    keys = {"day": "r_day", "place_code": "r_place", "category_id": "r_category",
+            "major_category_id": "r_major", "channel": "r_channel"}  # fmt: skip
+    columns = [*keys, *measures.measure_names()]
+    select = [f"r.{_q(alias)}" for alias in keys.values()]
+    for name in measures.measure_names():
+        if name.endswith("_sum"):
+            select.append(_seconds(f"r.{_q(name)}"))
+        else:
+            select.append(f"COALESCE(r.{_q(name)}, 0)")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_q(CaseRollup._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "
+            f"SELECT {', '.join(select)} FROM ({sql}) r",
+            params,
         )
-    return rows
+        return max(cur.rowcount, 0)
 
 
-def _rebuild_days(days: set[date]) -> int:
-    """Replace the rollup rows of these days by a fresh aggregation of their cases, a month at a time."""
-    by_month: dict[tuple[int, int], set[date]] = {}
+def _insert_month(month: date) -> int:
+    """The month's rows per place, summed from its daily rows."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    names = measures.measure_names()
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_q(MonthRollup._meta.db_table)} ({_q('month')}, {_q('place_code')}, "
+            f"{', '.join(_q(n) for n in names)}) "
+            f"SELECT %s, {_q('place_code')}, {', '.join(f'SUM({_q(n)})' for n in names)} "
+            f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
+            f"GROUP BY {_q('place_code')}",
+            [adapt(first), adapt(first), adapt(last)],
+        )
+        return max(cur.rowcount, 0)
+
+
+def cycle_histograms(cases: Any) -> dict[str, Counter[int]]:
+    """Cycle-time histograms of these cases per place: each case counts at its grid (or its own place above grid
+    level) and at every ancestor (the community, the subdistrict)."""
+    grouped = (
+        cases.filter(measures.CYCLE_CASES)
+        .annotate(r_place=Substr("node__code", 1, GRID_CODE_LENGTH), cycle_h=measures.CYCLE_HOURS)
+        .annotate(r_bucket=measures.cycle_bucket())
+        .values("r_place", "r_bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out: dict[str, Counter[int]] = {}
+    for row in grouped:
+        code = row["r_place"]
+        for place in (*ancestor_codes(code), code):
+            out.setdefault(place, Counter())[row["r_bucket"]] += row["n"]
+    return out
+
+
+def _rebuild_days(days: set[date]) -> tuple[int, set[date]]:
+    """Replace the rollup rows of these days by a fresh aggregation of their cases, a month at a time; then the
+    month rows and histograms of the months they fall in. Returns the daily rows written and the months."""
+    by_month: dict[date, set[date]] = {}
     for day in days:
-        by_month.setdefault((day.year, day.month), set()).add(day)
+        by_month.setdefault(day.replace(day=1), set()).add(day)
     written = 0
     for chunk in by_month.values():
         CaseRollup.objects.filter(day__in=sorted(chunk)).delete()
-        rows = rollup_rows(Case.objects.filter(_reported_on(chunk)))
-        CaseRollup.objects.bulk_create(rows, batch_size=INSERT_BATCH)
-        written += len(rows)
-    return written
+        written += _insert_days(Case.objects.filter(_reported_on(chunk)))
+    for month in sorted(by_month):
+        _rebuild_month(month)
+    return written, set(by_month)
+
+
+def _rebuild_month(month: date) -> None:
+    MonthRollup.objects.filter(month=month).delete()
+    _insert_month(month)
+    CycleHistogram.objects.filter(month=month).delete()
+    last = (month + timedelta(days=32)).replace(day=1)
+    cases = Case.objects.filter(reported_at__gte=local_midnight(month), reported_at__lt=local_midnight(last))
+    CycleHistogram.objects.bulk_create(
+        [
+            CycleHistogram(month=month, place_code=code, counts={str(k): v for k, v in sorted(hist.items())})
+            for code, hist in cycle_histograms(cases).items()
+        ],
+        batch_size=INSERT_BATCH,
+    )
 
 
 def _all_days() -> set[date]:
@@ -96,7 +173,8 @@ def _all_days() -> set[date]:
 
 
 def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[str, Any]:
-    """Bring the rollup up to date: the days whose cases changed since the last refresh (or all days).
+    """Bring the rollups up to date: the days whose cases changed since the last refresh (or all days), then the
+    months those days fall in.
 
     Serialised by a lock on the state row; safe to call from the periodic task and by hand at the same time.
     """
@@ -107,6 +185,8 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
         full = full or state.refreshed_at is None
         if full:
             CaseRollup.objects.all().delete()
+            MonthRollup.objects.all().delete()
+            CycleHistogram.objects.all().delete()
             days = _all_days()
             state.rebuilt_at = now
         else:
@@ -117,11 +197,11 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
                 .distinct()
             )
             days = set(changed)
-        rows = _rebuild_days(days) if days else 0
+        rows, months = _rebuild_days(days) if days else (0, set())
         state.refreshed_at = now
         state.days_refreshed = len(days)
         state.save()
-    return {"days": len(days), "rows": rows, "full": full}
+    return {"days": len(days), "months": len(months), "rows": rows, "full": full}
 
 
 # --- monthly reports ------------------------------------------------------------------------------------------------

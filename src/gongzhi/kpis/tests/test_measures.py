@@ -56,7 +56,7 @@ def test_every_kpi_on_known_cases(tree, source, settings) -> None:  # type: igno
     assert f.score == 67.0
     spans = sorted((x.closed_at - x.reported_at).total_seconds() / 3600 for x in (s.ontime, s.late, s.reworked))
     assert f.hours("cycle") == pytest.approx(sum(spans) / 3)
-    assert f.median_cycle_hours == pytest.approx(spans[1])
+    assert f.median_cycle_hours == int(spans[1])  # rounded down to the hour (all three are under a week)
     # Time to dispose: from acknowledging (10:00) to the last "done" report.
     disposals = [(x.disposed_at - at(2, 10)).total_seconds() / 3600 for x in (s.ontime, s.late, s.reworked)]
     assert f.hours("to_dispose") == pytest.approx(sum(disposals) / 3)
@@ -180,3 +180,42 @@ def test_breakdowns_by_time_place_category_channel_worker(tree) -> None:  # type
         "另一网格"
     ]
     assert Tier.GRID == 2
+
+
+def test_median_from_the_histogram() -> None:
+    assert measures.histogram_median({}) is None
+    assert measures.histogram_median({7: 1}) == 7
+    assert measures.histogram_median({1: 1, 5: 1}) == 3  # even count: the mean of the two middle cases
+    assert measures.histogram_median({0: 2, 200: 1}) == 0
+    assert measures.histogram_median({2: 1, 3: 2, 192: 2}) == 3
+    assert measures.histogram_median({2: 2, 3: 1, 192: 1}) == 2.5
+
+
+def test_cycle_buckets_are_hours_under_a_week_and_days_beyond(tree) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from gongzhi.cases.models import Case
+
+    s = build(tree)
+    for case, hours in ((s.ontime, 7.9), (s.late, 200.5), (s.reworked, -1)):  # -1: a clock set wrong
+        Case.objects.filter(pk=case.pk).update(closed_at=case.reported_at + timedelta(hours=hours))
+    services.refresh_rollup(full=True)
+    for source in ("raw", "rollup"):
+        q = query(tree).with_(start=DAY.replace(day=1), end=selectors.month_period(DAY)[1])
+        assert selectors.cycle_histogram(user=s.operator, query=q, source=source) == {7: 1, 192: 1, 0: 1}
+        assert selectors.median_cycle_hours(user=s.operator, query=q, source=source) == 7
+
+
+def test_a_period_splits_into_whole_months_and_edges() -> None:
+    from datetime import date
+
+    split = selectors.split_months
+    today = date(2027, 1, 5)
+    assert split(date(2026, 10, 15), date(2026, 12, 31), today=today) == (
+        [date(2026, 11, 1), date(2026, 12, 1)],
+        [(date(2026, 10, 15), date(2026, 10, 31))],
+    )
+    # The month reaching today is whole (nothing can be reported after today); a month ending before it is not.
+    assert split(date(2026, 12, 1), today, today=today) == ([date(2026, 12, 1), date(2027, 1, 1)], [])
+    assert split(date(2026, 12, 1), date(2026, 12, 20), today=today) == ([], [(date(2026, 12, 1), date(2026, 12, 20))])
+    assert split(date(2026, 12, 2), date(2026, 12, 3), today=today) == ([], [(date(2026, 12, 2), date(2026, 12, 3))])

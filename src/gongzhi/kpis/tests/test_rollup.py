@@ -15,7 +15,7 @@ from gongzhi.cases.models import Case, Category
 from gongzhi.cases.tasks import run_deadline_check
 from gongzhi.cases.tests.factories import category, new_case
 from gongzhi.kpis import selectors, services
-from gongzhi.kpis.models import CaseRollup
+from gongzhi.kpis.models import CaseRollup, MonthRollup
 from gongzhi.kpis.selectors import KpiQuery
 from gongzhi.kpis.tests.scenario import at
 
@@ -45,6 +45,25 @@ def payload(action: str, case: Case, rng: random.Random, tree, open_ids: list[in
 
 
 def assert_rollup_equals_raw(user, q: KpiQuery) -> None:  # type: ignore[no-untyped-def]
+    """Every breakdown and the median, over the period as given and over periods made of whole months (read from
+    the month rows and histograms), partial months (daily rows) and both."""
+    for period in (
+        (q.start, q.end),
+        (q.start.replace(day=1), selectors.month_period(q.end)[1]),  # whole months only
+        (q.start.replace(day=15), selectors.month_period(q.end)[1]),  # a partial month, then whole ones
+        (q.start.replace(day=1), q.end),  # whole months, then a partial one
+    ):
+        _assert_equal(user, q.with_(start=period[0], end=period[1]))
+    assert selectors.split_months(q.start.replace(day=1), selectors.month_period(q.end)[1])[1] == []
+
+
+def _assert_equal(user, q: KpiQuery) -> None:  # type: ignore[no-untyped-def]
+    assert selectors.cycle_histogram(user=user, query=q, source="rollup") == selectors.cycle_histogram(
+        user=user, query=q, source="raw"
+    )
+    assert selectors.median_cycle_hours(user=user, query=q, source="rollup") == selectors.median_cycle_hours(
+        user=user, query=q, source="raw"
+    )
     for by in ROLLUP_BREAKDOWNS:
         if by is None:
             rolled = {None: selectors.total(user=user, query=q, source="rollup", with_median=False).counts}
@@ -107,7 +126,8 @@ def test_rollup_equals_raw_after_random_operations(tree) -> None:  # type: ignor
         result = services.refresh_rollup()
         assert result["days"] <= 14 and not result["full"]
         assert_rollup_equals_raw(operator, q)
-    assert CaseRollup.objects.exists()
+    assert CaseRollup.objects.exists() and MonthRollup.objects.filter(month=date(2026, 10, 1)).exists()
+    assert selectors.median_cycle_hours(user=operator, query=q) is not None
     statuses = set(Case.objects.values_list("status", flat=True))
     assert len(statuses) >= 6, statuses  # the walk reached many states
 
