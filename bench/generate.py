@@ -63,6 +63,7 @@ DROP TABLE IF EXISTS bench_places;
 CREATE TEMP TABLE bench_places AS
 SELECT row_number() OVER (ORDER BY n.id) AS rn, n.id, n.lead_body_id,
        CASE WHEN n.kind = 'grid' THEN n.id ELSE n.parent_id END AS grid_id,
+       n.code, CASE WHEN n.kind = 'grid' THEN n.code ELSE left(n.code, 15) END AS grid_code,
        n.kind, n.centroid_lat AS lat, n.centroid_lng AS lng
 FROM territory_node n
 WHERE n.kind IN ('building', 'grid') AND n.centroid_lat IS NOT NULL;
@@ -81,7 +82,7 @@ WITH r AS MATERIALIZED (
            random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5
     FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g
 ), b AS MATERIALIZED (
-    SELECT r.*, p.id AS node_id, p.lead_body_id, p.grid_id, p.kind AS node_kind,
+    SELECT r.*, p.id AS node_id, p.lead_body_id, p.grid_id, p.code AS place_code, p.grid_code, p.kind AS node_kind,
            p.lat + (r.r1 - 0.5) * 0.0008 AS lat, p.lng + (r.r2 - 0.5) * 0.0010 AS lng,
            c.id AS category_id, c.name AS category_name, c.default_urgency,
            %(now)s::timestamptz - r.r_age * 365 * interval '1 day' AS reported_at,
@@ -119,7 +120,8 @@ WITH r AS MATERIALIZED (
     FROM f
 )
 INSERT INTO cases_case (
-    number, title, description, category_id, urgency, channel, status, tier, node_id, unplaced, lat, lng, address,
+    number, title, description, category_id, urgency, channel, status, tier, node_id, place_code, handler_code,
+    unplaced, lat, lng, address,
     owner_body_id, owner_user_id, handler_body_id, handler_node_id, dispatcher_id, reporter_user_id, reporter_name,
     reporter_phone, tracking_code, hotline_ticket, merged_into_id, due_step, due_at, is_overdue, overdue_count,
     postponed_until, rework_count, return_count, escalation_count, fixed_on_spot, disposal_late, postpone_count,
@@ -135,6 +137,8 @@ SELECT
     status,
     tier,
     node_id,
+    place_code,
+    CASE WHEN is_dispatched THEN grid_code ELSE '' END,
     false,
     lat,
     lng,

@@ -198,6 +198,12 @@ def _report_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _hotline_import_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("cases.HotlineImport").objects.create(
+        actor=UserFactory(), file_name="12345.csv", node_code=ground.node.code
+    )
+
+
 def _masked(raw: str) -> str:
     """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
     return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
@@ -264,6 +270,7 @@ MODELS = [
     MatrixModel(_model("kpis.MonthRollup"), make=_month_rollup_on),
     MatrixModel(_model("kpis.CycleHistogram"), make=_histogram_on),
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
+    MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(

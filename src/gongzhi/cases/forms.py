@@ -61,6 +61,12 @@ SERVICE_MESSAGES = (
     gettext_noop("the time is missing"),
     gettext_noop("the category is missing"),
     gettext_noop("Only the subdistrict desk may import 12345 hotline tickets."),
+    gettext_noop("Log in to import the hotline."),
+    gettext_noop("the row cannot be stored: it contains a NUL character"),
+    gettext_noop("no territory"),
+    gettext_noop(
+        "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
+    ),
     gettext_noop("You may see this case but not act on it."),
 )
 

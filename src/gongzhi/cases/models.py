@@ -103,6 +103,10 @@ class Case(TimeStampedModel):
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.GRID)
 
     node = models.ForeignKey("territory.Node", verbose_name=_("place"), on_delete=models.PROTECT, related_name="cases")
+    # Copies of the territory codes of ``node`` and ``handler_node``, written with them (intake, the workflow): lists
+    # match a subtree on these through an index instead of joining every case to its node (core.scope node_code).
+    place_code = models.CharField(_("place code"), max_length=32, blank=True, default="")
+    handler_code = models.CharField(_("handling place code"), max_length=32, blank=True, default="")
     unplaced = models.BooleanField(
         _("location not matched"),
         default=False,
@@ -205,7 +209,14 @@ class Case(TimeStampedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
-    scope_rule = ScopeRule(node="node", body="handler_body", owner="reporter_user", extra_node="handler_node")
+    scope_rule = ScopeRule(
+        node="node",
+        body="handler_body",
+        owner="reporter_user",
+        extra_node="handler_node",
+        node_code="place_code",
+        extra_node_code="handler_code",
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -214,6 +225,12 @@ class Case(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "due_at"], name="case_status_due"),
             models.Index(fields=["node", "status"], name="case_node_status"),
+            models.Index(
+                fields=["place_code", "status"], name="case_place_status", opclasses=["varchar_pattern_ops"] * 2
+            ),
+            models.Index(
+                fields=["handler_code", "status"], name="case_handler_status", opclasses=["varchar_pattern_ops"] * 2
+            ),
             models.Index(fields=["category", "status"], name="case_category_status"),
             models.Index(fields=["updated_at"], name="case_updated"),
         ]
@@ -250,7 +267,13 @@ class CaseEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = ScopedManager()
-    scope_rule = ScopeRule(node="case__node", body="case__handler_body", extra_node="case__handler_node")
+    scope_rule = ScopeRule(
+        node="case__node",
+        body="case__handler_body",
+        extra_node="case__handler_node",
+        node_code="case__place_code",
+        extra_node_code="case__handler_code",
+    )
 
     class Meta:
         verbose_name = _("case event")
@@ -272,7 +295,13 @@ class Attachment(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    scope_rule = ScopeRule(node="case__node", body="case__handler_body", extra_node="case__handler_node")
+    scope_rule = ScopeRule(
+        node="case__node",
+        body="case__handler_body",
+        extra_node="case__handler_node",
+        node_code="case__place_code",
+        extra_node_code="case__handler_code",
+    )
 
     class Meta:
         verbose_name = _("attachment")
@@ -313,3 +342,55 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class HotlineImportState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class HotlineImport(TimeStampedModel):
+    """A 12345 file too large to import inside a web request: stored, then imported by a background task
+    (``tasks.import_hotline``); its progress and outcome, for the hotline page and the API.
+
+    The job's state is called ``state``: in this app ``status`` is a case's, written only by the workflow."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to="hotline/%Y/%m/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    mapping = models.JSONField(_("column mapping"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=HotlineImportState.choices, default=HotlineImportState.QUEUED
+    )
+    rows = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    error_rows = models.PositiveIntegerField(_("rows with problems"), default=0)
+    progress = models.FloatField(_("share of the file read"), default=0.0)
+    errors = models.JSONField(_("problems"), default=list, blank=True, help_text=_("The first problems found."))
+    message = models.TextField(_("why it failed"), blank=True)
+    node_code = models.CharField(_("territory code"), max_length=32, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    scope_rule = ScopeRule(code="node_code", owner="actor")
+
+    class Meta:
+        verbose_name = _("12345 import")
+        verbose_name_plural = _("12345 imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=HotlineImportState.values), name="hotlineimport_state_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (HotlineImportState.QUEUED, HotlineImportState.RUNNING)

@@ -206,3 +206,27 @@ class HotlineImportOut(Schema):
     created: list[str]
     skipped: list[str]
     errors: list[HotlineErrorOut]
+
+
+class HotlineJobOut(Schema):
+    """A 12345 file imported in the background. ``status``: queued, running, done or failed (``message`` says why);
+    the counts grow while it runs; ``progress`` is the share of the file read (0–1); ``errors`` lists the first
+    problems (``error_rows`` counts every row with one)."""
+
+    id: int
+    status: str
+    file_name: str
+    rows: int
+    created: int
+    skipped: int
+    error_rows: int
+    progress: float
+    errors: list[HotlineErrorOut]
+    message: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj.state)

@@ -3,13 +3,16 @@ the 12345 hotline import."""
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db import utils as db_utils
 from django.utils import timezone
 
 from gongzhi.cases import tiers, workflow
@@ -52,11 +55,10 @@ def place(
         )
         return Placement(node, False, "given")
     if lat is not None and lng is not None:
-        location = territory.locate(user=actor, lat=lat, lng=lng)
-        if location.grid is not None:
-            building = territory.nearest_building(grid=location.grid, lat=lat, lng=lng)
-            return Placement(building or location.grid, False, "gps")
-        fallback = location.fallback
+        spot = territory.place_of_point(lat=lat, lng=lng)  # grid + nearest building: one query
+        if spot.grid is not None:
+            return Placement(spot.building or spot.grid, False, "gps")
+        fallback = spot.fallback
     else:
         fallback = None
     if address.strip():
@@ -70,6 +72,25 @@ def place(
     return Placement(fallback, True, "desk")
 
 
+def _retry_tracking_code_clash(take_in: Callable[..., Case]) -> Callable[..., Case]:
+    """A new case's tracking code is 8 random hex digits: with a million cases about one draw in 4,000 is taken
+    already. The unique index refuses it, the intake's transaction (or its savepoint inside a caller's) rolls back,
+    and the intake runs again with a fresh draw; cheaper than a look-up before every insert."""
+
+    @functools.wraps(take_in)
+    def wrapper(**kwargs: Any) -> Case:
+        for attempt in range(3):
+            try:
+                return take_in(**kwargs)
+            except db_utils.IntegrityError as exc:
+                if attempt == 2 or "tracking_code" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
+
+
+@_retry_tracking_code_clash
 @transaction.atomic
 def report_case(
     *,
@@ -128,6 +149,7 @@ def report_case(
         status=workflow.create_status(),
         tier=tiers.initial_tier(placement.node.kind),
         node=placement.node,
+        place_code=placement.node.code,
         unplaced=placement.unplaced,
         lat=lat,
         lng=lng,
@@ -141,8 +163,10 @@ def report_case(
         hotline_ticket=hotline_ticket or None,
         reported_at=reported_at or now,
     )
+    # The number carries the primary key, known only once the row is in: one UPDATE (no portable way to have the
+    # database fill it in the INSERT).
     case.number = f"{timezone.localtime(case.reported_at):%Y%m%d}{case.pk:07d}"
-    case.save(update_fields=["number"])
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     event = CaseEvent.objects.create(
         case=case,
         at=case.reported_at,
@@ -307,3 +331,531 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
         audit.record(actor=actor, action="privacy.reveal", obj=case, node_code=case.node.code,
                      note="field=reporter_phone")
     return case.reporter_phone
+
+
+# --- the 12345 hotline import at scale: many cases in one statement per table --------------------------------------
+#
+# ``cases.hotline`` parses, places and scope-checks a whole batch of rows, then hands them here. Each case is written
+# exactly as ``report_case(channel=hotline, …)`` writes it (the same fields, the same first timeline event, the same
+# ``cases.reported`` audit record; a test compares the two field by field), only many at a time: PostgreSQL gets one
+# ``COPY`` per table, SQLite ``bulk_create``. The import's background jobs (``HotlineImport``) are written here too.
+# (These imports sit here, not at the top, because this section was appended to a module others edit at the same time.)
+
+import json  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterable, Sequence  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from django.db import IntegrityError, connection  # noqa: E402
+
+from gongzhi.cases.models import HotlineImport, HotlineImportState  # noqa: E402
+from gongzhi.core.models import AuditLog  # noqa: E402
+
+PLACED_ON_DESK_NOTE = "Location matched no grid: held by the subdistrict desk."
+
+
+class PlaceRef(NamedTuple):
+    """A territory node as the bulk writer needs it (``pk``, ``code``, ``kind``, ``lead_body_id``; ``name`` for
+    messages)."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    lead_body_id: int
+
+
+@dataclass(slots=True)
+class HotlineCase:
+    """One 12345 row, parsed and placed, as :func:`report_hotline_cases` takes it: the arguments ``report_case``
+    would get, plus the placement ``place`` would have found (``placed_by``: gps, address or desk)."""
+
+    row: int
+    ticket: str
+    title: str
+    description: str
+    category_id: int
+    default_urgency: str
+    urgency: str | None
+    address: str
+    lat: float | None
+    lng: float | None
+    reporter_name: str
+    reporter_phone: str
+    reported_at: datetime
+    node: PlaceRef | None = None
+    unplaced: bool = False
+    placed_by: str = ""
+
+
+@dataclass
+class HotlineWritten:
+    created: list[tuple[int, str]] = field(default_factory=list)  # (row, case number), in row order
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, ticket): imported meanwhile by someone else
+
+
+def report_hotline_cases(*, actor: Any, cases: Sequence[HotlineCase]) -> HotlineWritten:
+    """Take a batch of 12345 rows in, all in one transaction: each becomes a case, its first timeline event and its
+    ``cases.reported`` audit record, exactly as :func:`report_case` would write them. The caller has parsed and
+    placed the rows and checked the actor may add cases there (``cases.hotline``).
+
+    A batch that hits a unique ticket (another import took it in meanwhile) or, rarely, a tracking code that came
+    up twice is written again row by row, each in its own savepoint: a ticket taken meanwhile is reported skipped.
+    Safe to call from several threads at once (each with its own connection)."""
+    codes: list[str] = []
+    try:
+        return _report_hotline_cases(actor, cases, codes)
+    finally:
+        _release_tracking_codes(codes)  # in the table now (its unique index guards them), or free again
+
+
+@transaction.atomic
+def _report_hotline_cases(actor: Any, cases: Sequence[HotlineCase], codes: list[str]) -> HotlineWritten:
+    if not cases:
+        return HotlineWritten()
+    try:
+        with transaction.atomic():
+            return HotlineWritten(created=_write_hotline_cases(actor, cases, codes))
+    except IntegrityError:
+        pass
+    out = HotlineWritten()
+    for item in cases:
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    out.created.extend(_write_hotline_cases(actor, [item], codes))
+                break
+            except IntegrityError:
+                if Case.objects.filter(hotline_ticket=item.ticket).exists():
+                    out.skipped.append((item.row, item.ticket))
+                    break
+                if attempt == 2:  # not the ticket and not a fresh tracking code's bad luck: a real problem
+                    raise
+    return out
+
+
+def _write_hotline_cases(actor: Any, cases: Sequence[HotlineCase], used_codes: list[str]) -> list[tuple[int, str]]:
+    actor_pk = actor.pk if getattr(actor, "pk", None) else None
+    now = timezone.now()
+    local = timezone.get_current_timezone()
+    codes = _fresh_tracking_codes(len(cases))
+    used_codes.extend(codes)
+    if connection.vendor == "postgresql":
+        ids = _reserve_case_ids(len(cases))
+        numbers = [_case_number(c.reported_at.astimezone(local), pk) for c, pk in zip(cases, ids, strict=True)]
+        _copy_hotline_cases(actor, actor_pk, now, cases, ids, numbers, codes)
+    else:
+        ids, numbers = _create_hotline_cases(actor, actor_pk, now, cases, codes, local)
+    return [(c.row, number) for c, number in zip(cases, numbers, strict=True)]
+
+
+def _json_template(value: dict[str, Any], holes: dict[str, str]) -> str:
+    """``value`` as JSON (COPY-escaped), turned into a ``str.format`` template by replacing each placeholder."""
+    text = _copy_text(json.dumps(value)).replace("{", "{{").replace("}", "}}")
+    for placeholder, hole in holes.items():
+        assert text.count(placeholder) == 1, placeholder
+        text = text.replace(placeholder, hole)
+    return text
+
+
+def _case_number(local_time: datetime, pk: int) -> str:
+    """``report_case``'s case number: the local date of the report and the id, ``YYYYMMDD`` + 7 digits."""
+    return f"{local_time.year:04d}{local_time.month:02d}{local_time.day:02d}{pk:07d}"
+
+
+def _hotline_case_fields(actor_pk: int | None, now: datetime) -> dict[str, Any]:
+    """The fields every imported case shares (as ``report_case`` sets them for ``channel=hotline``)."""
+    return {
+        "channel": Channel.HOTLINE,
+        "status": workflow.create_status(),
+        "owner_user_id": actor_pk,
+        "reporter_user_id": actor_pk,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _reported_after(number: str, node_id: int, unplaced: bool) -> dict[str, Any]:
+    return {"number": number, "node": node_id, "unplaced": unplaced, "channel": Channel.HOTLINE}
+
+
+def _event_fields(actor: Any, actor_pk: int | None) -> dict[str, Any]:
+    return {
+        "actor_id": actor_pk,
+        "actor_label": str(actor) if actor_pk else "resident",
+        "action": "report",
+        "from_status": "",
+        "public": True,
+    }
+
+
+_codes_lock = threading.Lock()
+_codes_in_flight: set[str] = set()  # handed out to batches not committed yet (imports may write batches in parallel)
+
+
+def _fresh_tracking_codes(n: int) -> list[str]:
+    """``n`` tracking codes (as ``report_case`` makes them: 8 hex digits) that no case has yet and no batch being
+    written in this process holds. Release them with :func:`_release_tracking_codes` once the batch is over."""
+    codes: list[str] = []
+    while len(codes) < n:
+        want = n - len(codes)
+        blob = secrets.token_hex(4 * want).upper()
+        fresh = {blob[i : i + 8] for i in range(0, 8 * want, 8)}
+        fresh -= set(_existing_values("tracking_code", list(fresh)))
+        with _codes_lock:
+            fresh -= _codes_in_flight
+            _codes_in_flight.update(fresh)
+        codes.extend(fresh)
+    return codes
+
+
+def _release_tracking_codes(codes: Iterable[str]) -> None:
+    with _codes_lock:
+        _codes_in_flight.difference_update(codes)
+
+
+def existing_hotline_tickets(tickets: Sequence[str]) -> set[str]:
+    """Which of these 12345 tickets are already cases (one indexed query per 5,000)."""
+    return set(_existing_values("hotline_ticket", tickets))
+
+
+def _existing_values(column: str, values: Sequence[str]) -> list[str]:
+    """The values of a unique text column of cases that are taken. On PostgreSQL one array parameter per query
+    (``= ANY``), not thousands of placeholders."""
+    found: list[str] = []
+    for start in range(0, len(values), 5000):
+        chunk = list(values[start : start + 5000])
+        if not chunk:
+            continue
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {column} FROM {Case._meta.db_table} WHERE {column} = ANY(%s)", [chunk])
+                found.extend(row[0] for row in cursor.fetchall())
+        else:
+            found.extend(Case.objects.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
+    return found
+
+
+def _reserve_case_ids(n: int) -> list[int]:
+    """``n`` case ids from the table's own sequence (PostgreSQL): single-case intake keeps drawing from it meanwhile."""
+    table = Case._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _copy_value(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return _copy_text(json.dumps(value))
+    return _copy_text(str(value))
+
+
+# The columns that differ from case to case, in the order the COPY line writes them.
+_CASE_ROW_COLUMNS = (
+    "id", "number", "title", "description", "category_id", "urgency", "tier", "node_id", "place_code", "unplaced",
+    "lat", "lng", "address", "owner_body_id", "reporter_name", "reporter_phone", "tracking_code", "hotline_ticket",
+    "reported_at",
+)  # fmt: skip
+_EVENT_COLUMNS = ("case_id", "at", "actor_id", "actor_label", "action", "from_status", "to_status", "note", "public",
+                  "data")  # fmt: skip
+_AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "before", "after",
+                  "note")  # fmt: skip
+_COPY_CHUNK = 2000  # rows per write: PostgreSQL stores the first rows while the next ones are formatted
+
+
+def _constant_columns(actor_pk: int | None, now: datetime) -> tuple[list[str], str]:
+    """Every other column of ``cases_case``: the shared hotline fields, else the field's default (what ``create``
+    would store). A new field without a default would be NULL here and fail loudly, never silently differ."""
+    shared = _hotline_case_fields(actor_pk, now)
+    names, values = [], []
+    for f in Case._meta.concrete_fields:
+        if f.attname in _CASE_ROW_COLUMNS:
+            continue
+        names.append(str(f.column))
+        values.append(_copy_value(shared[f.attname] if f.attname in shared else f.get_default()))
+    return names, "\t".join(values)
+
+
+def _copy_lines(cursor: Any, table: str, columns: Iterable[str], lines: Iterable[str]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= _COPY_CHUNK:
+                copy.write("".join(chunk))
+                chunk.clear()
+        if chunk:
+            copy.write("".join(chunk))
+
+
+def _copy_hotline_cases(
+    actor: Any,
+    actor_pk: int | None,
+    now: datetime,
+    cases: Sequence[HotlineCase],
+    ids: list[int],
+    numbers: list[str],
+    codes: list[str],
+) -> None:
+    const_names, const_line = _constant_columns(actor_pk, now)
+    status = workflow.create_status()
+    esc = _copy_text
+    null = "\\N"
+    tier_of = {}
+    for c in cases:
+        assert c.node is not None, "every row is placed before it is written"
+        if c.node.kind not in tier_of:
+            tier_of[c.node.kind] = tiers.initial_tier(c.node.kind)
+
+    titles = [c.title.strip()[:200] for c in cases]
+    times = [c.reported_at.isoformat() for c in cases]
+
+    def case_lines() -> Iterable[str]:
+        for c, pk, number, code, title, at in zip(cases, ids, numbers, codes, titles, times, strict=True):
+            node = c.node
+            assert node is not None
+            yield (
+                f"{pk}\t{number}\t{esc(title)}\t{esc(c.description)}\t{c.category_id}\t"
+                f"{c.urgency or c.default_urgency}\t{tier_of[node.kind]}\t{node.pk}\t{esc(node.code)}\t"
+                f"{'t' if c.unplaced else 'f'}\t"
+                f"{null if c.lat is None else repr(c.lat)}\t{null if c.lng is None else repr(c.lng)}\t"
+                f"{esc(c.address)}\t{node.lead_body_id}\t{esc(c.reporter_name)}\t{esc(c.reporter_phone.strip())}\t"
+                f"{code}\t{esc(c.ticket) if c.ticket else null}\t{at}\t{const_line}\n"
+            )
+
+    ev = _event_fields(actor, actor_pk)
+    ev_head = f"{_copy_value(ev['actor_id'])}\t{esc(ev['actor_label'])}\treport\t\t{status}\t"
+    data_of = {
+        how: esc(json.dumps({"channel": Channel.HOTLINE, "placed_by": how})) for how in {c.placed_by for c in cases}
+    }
+    desk_note = esc(PLACED_ON_DESK_NOTE)
+
+    def event_lines() -> Iterable[str]:
+        for c, pk, at in zip(cases, ids, times, strict=True):
+            note = desk_note if c.unplaced else ""
+            yield f"{pk}\t{at}\t{ev_head}{note}\tt\t{data_of[c.placed_by]}\n"
+
+    audit_head = f"{now.isoformat()}\t{_copy_value(actor_pk)}\tcases.reported\t{Case._meta.label_lower}\t"
+
+    # The audit record's ``after`` (``_reported_after``) as a JSON template: a case number and an id need no
+    # escaping, so each row only fills them in.
+    after_of = {flag: _json_template(_reported_after("@number@", -1, flag), {"@number@": "{0}", "-1": "{1}"})
+                for flag in (True, False)}  # fmt: skip
+
+    def audit_lines() -> Iterable[str]:
+        for c, pk, number, title in zip(cases, ids, numbers, titles, strict=True):
+            node = c.node
+            assert node is not None
+            after = after_of[c.unplaced].format(number, node.pk)
+            yield f"{audit_head}{pk}\t{esc(f'{number} {title}'[:200])}\t{node.code}\t\\N\t{after}\t\n"
+
+    column_of = {f.attname: str(f.column) for f in Case._meta.concrete_fields}
+    case_columns = [column_of[name] for name in _CASE_ROW_COLUMNS] + const_names
+    with connection.wrap_database_errors, connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own cursor: COPY
+        _copy_lines(cursor, Case._meta.db_table, case_columns, case_lines())
+        _copy_lines(cursor, CaseEvent._meta.db_table, _EVENT_COLUMNS, event_lines())
+        _copy_lines(cursor, AuditLog._meta.db_table, _AUDIT_COLUMNS, audit_lines())
+
+
+def _create_hotline_cases(
+    actor: Any, actor_pk: int | None, now: datetime, cases: Sequence[HotlineCase], codes: list[str], local: Any
+) -> tuple[list[int], list[str]]:
+    """The same rows through the ORM (SQLite): ``bulk_create`` returns the new ids, then the numbers are set."""
+    shared = _hotline_case_fields(actor_pk, now)
+    objs = []
+    for c, code in zip(cases, codes, strict=True):
+        node = c.node
+        assert node is not None
+        objs.append(
+            Case(
+                number=f"TMP{secrets.token_hex(8)}",
+                title=c.title.strip()[:200],
+                description=c.description,
+                category_id=c.category_id,
+                urgency=c.urgency or c.default_urgency,
+                channel=shared["channel"],
+                status=workflow.create_status(),
+                tier=tiers.initial_tier(node.kind),
+                node_id=node.pk,
+                place_code=node.code,
+                unplaced=c.unplaced,
+                lat=c.lat,
+                lng=c.lng,
+                address=c.address,
+                owner_body_id=node.lead_body_id,
+                owner_user_id=actor_pk,
+                reporter_user_id=actor_pk,
+                reporter_name=c.reporter_name,
+                reporter_phone=c.reporter_phone.strip(),
+                tracking_code=code,
+                hotline_ticket=c.ticket or None,
+                reported_at=c.reported_at,
+            )
+        )
+    Case.objects.bulk_create(objs)
+    for obj in objs:
+        obj.number = f"{obj.reported_at.astimezone(local):%Y%m%d}{obj.pk:07d}"
+    Case.objects.bulk_update(objs, ["number"], batch_size=500)
+    ev = _event_fields(actor, actor_pk)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=obj.pk,
+            at=obj.reported_at,
+            to_status=obj.status,
+            note=PLACED_ON_DESK_NOTE if c.unplaced else "",
+            data={"channel": Channel.HOTLINE, "placed_by": c.placed_by},
+            **ev,
+        )
+        for obj, c in zip(objs, cases, strict=True)
+    )
+    AuditLog.objects.bulk_create(
+        AuditLog(
+            actor_id=actor_pk,
+            action="cases.reported",
+            object_type=Case._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            node_code=c.node.code if c.node else "",
+            after=_reported_after(obj.number, obj.node_id, obj.unplaced),
+        )
+        for obj, c in zip(objs, cases, strict=True)
+    )
+    return [obj.pk for obj in objs], [obj.number for obj in objs]
+
+
+def record_hotline_import(
+    *,
+    actor: Any,
+    file_name: str,
+    node_code: str,
+    rows: int,
+    created: int,
+    skipped: int,
+    error_rows: int,
+    numbers: list[str],
+) -> None:
+    """The one audit record of a whole 12345 file (``numbers``: the new case numbers, the first ones of a big file)."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="cases.hotline_imported",
+            object_type="cases.case",
+            object_repr=(file_name or "hotline import")[:200],
+            node_code=node_code,
+            after={
+                "file": file_name,
+                "rows": rows,
+                "created": created,
+                "skipped": skipped,
+                "errors": error_rows,
+                "numbers": numbers,
+            },
+        )
+
+
+# --- 12345 import jobs ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_hotline_import(
+    *, actor: Any, upload: Any, file_name: str, mapping: dict[str, Any] | None, node_code: str
+) -> HotlineImport:
+    """Store an uploaded 12345 file for the background import and queue it (the caller enqueues the task after
+    commit). The stored file is deleted when the job ends: it holds reporters' phone numbers."""
+    job = HotlineImport(
+        actor=actor,
+        file_name=(file_name or "")[:200],
+        file_size=getattr(upload, "size", 0) or 0,
+        mapping=mapping or None,
+        node_code=node_code,
+    )
+    suffix = ".xlsx" if (file_name or "").lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    upload.seek(0)
+    job.file.save(f"{secrets.token_hex(12)}{suffix}", upload, save=False)
+    job.save()
+    audit.record(
+        actor=actor,
+        action="cases.hotline_queued",
+        obj=job,
+        node_code=node_code,
+        after={"file": job.file_name, "size": job.file_size},
+    )
+    return job
+
+
+@transaction.atomic
+def start_hotline_import(*, job_id: int) -> HotlineImport | None:
+    """Mark a queued job running (once: a job already started or finished is left alone and ``None`` returned)."""
+    job = HotlineImport.objects.select_for_update().select_related("actor").filter(pk=job_id).first()
+    if job is None or job.state != HotlineImportState.QUEUED:
+        return None
+    now = timezone.now()
+    HotlineImport.objects.filter(pk=job.pk).update(state=HotlineImportState.RUNNING, started_at=now, updated_at=now)
+    job.refresh_from_db()
+    return job
+
+
+def record_hotline_progress(
+    *, job_id: int, rows: int, created: int, skipped: int, error_rows: int, progress: float | None
+) -> None:
+    """How far a running job got (after each batch; the page polls it)."""
+    HotlineImport.objects.filter(pk=job_id, state=HotlineImportState.RUNNING).update(
+        rows=rows,
+        created=created,
+        skipped=skipped,
+        error_rows=error_rows,
+        progress=max(0.0, min(1.0, progress or 0.0)),
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def finish_hotline_import(
+    *,
+    job_id: int,
+    failed: bool,
+    rows: int,
+    created: int,
+    skipped: int,
+    error_rows: int,
+    errors: list[dict[str, Any]],
+    message: str = "",
+) -> None:
+    """A job ended (done, or failed with ``message``): its final counts and problems; the stored file is removed."""
+    job = HotlineImport.objects.select_for_update().get(pk=job_id)
+    stored = job.file.name
+    HotlineImport.objects.filter(pk=job_id).update(
+        state=HotlineImportState.FAILED if failed else HotlineImportState.DONE,
+        rows=rows,
+        created=created,
+        skipped=skipped,
+        error_rows=error_rows,
+        errors=errors,
+        message=message,
+        progress=1.0 if not failed else job.progress,
+        file="",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if stored:
+        storage = job.file.storage
+        transaction.on_commit(lambda: storage.delete(stored))

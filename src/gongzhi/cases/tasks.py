@@ -2,16 +2,19 @@
 
 ``check_deadlines`` marks cases whose clock ran out as overdue and escalates each once. Run it every few minutes:
 ``gongzhi check_deadlines`` enqueues it (cron), and ``gongzhi db_worker`` executes the queue.
+
+``import_hotline`` imports a 12345 file too big for a web request (queued by ``hotline.import_upload``).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
 
-from gongzhi.cases import deadlines, workflow
+from gongzhi.cases import deadlines, hotline, workflow
 from gongzhi.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -39,3 +42,9 @@ def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-d
 @task()
 def check_deadlines() -> dict[str, int]:
     return run_deadline_check()
+
+
+@task()
+def import_hotline(job_id: int) -> dict[str, Any]:
+    """A big 12345 file, stored by ``hotline.import_upload``: import it and keep its ``HotlineImport`` up to date."""
+    return hotline.run_job(job_id=job_id)

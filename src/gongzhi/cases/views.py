@@ -46,7 +46,7 @@ from gongzhi.cases.forms import (
     ReportForm,
     TrackForm,
 )
-from gongzhi.cases.models import Attachment, Case
+from gongzhi.cases.models import Attachment, Case, HotlineImport
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
@@ -602,32 +602,65 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def hotline_import(request: HttpRequest) -> HttpResponse:
-    """12345 import: a CSV/XLSX export becomes cases; created, skipped and the bad rows with their numbers."""
+    """12345 import: a CSV/XLSX export becomes cases. A small file is imported at once (created, skipped and the bad
+    rows with their numbers); a big one becomes a background job, whose progress the page follows (``?job=<id>``,
+    polled by HTMX until it is done)."""
     hotline.check_actor(request.user)
     result = None
     status = 200
+    job = None
     if request.method == "POST":
         form = HotlineForm(request.POST, request.FILES)
         if form.is_valid():
-            upload = form.cleaned_data["file"]
             try:
-                mapping = hotline.parse_mapping(form.cleaned_data["mapping"])
-                result = hotline.import_file(
-                    actor=request.user, file_name=upload.name or "", data=upload.read(), mapping=mapping
+                outcome = hotline.import_upload(
+                    actor=request.user, upload=form.cleaned_data["file"], mapping_json=form.cleaned_data["mapping"]
                 )
             except ValidationFailed as exc:
                 add_service_errors(form, exc, {"mapping": "mapping"})
                 status = 400
+            else:
+                if isinstance(outcome, HotlineImport):  # see other: the job's page, which follows its progress
+                    response = HttpResponseRedirect(f"{reverse('cases-hotline')}?job={outcome.pk}")
+                    response.status_code = 303
+                    return response
+                result = outcome
         else:
             status = 400
     else:
         form = HotlineForm()
+        job_id = request.GET.get("job", "")
+        if job_id:
+            if not job_id.isdigit():
+                raise NotFound("No such import.")
+            job = hotline.job_get(user=request.user, job_id=int(job_id))
+            if is_htmx(request):
+                return render(request, "cases/hotline_job.html", _job_context(job))
     return render(
         request,
         "cases/hotline.html",
-        {"form": form, "result": result, "error_rows": _error_rows(result), "may_import": True},
+        {
+            "form": form,
+            "result": result,
+            "error_rows": _error_rows(result.errors if result else None),
+            "may_import": True,
+            "job": _job_context(job) if job else None,
+            "jobs": hotline.job_list(user=request.user)[:10],
+            "sync_rows": hotline.SYNC_MAX_ROWS,
+        },
         status=status,
     )
+
+
+def _job_context(job: Any) -> dict[str, Any]:
+    errors = [ErrorDetail(row=e.get("row"), field=e.get("field"), message=e.get("message", "")) for e in job.errors]
+    stale = job.is_active and job.updated_at < timezone.now() - hotline.JOB_STALE_AFTER
+    return {
+        "job": job,
+        "job_error_rows": _error_rows(errors),
+        "percent": round(100 * (job.progress or 0)),
+        "stale": stale,
+    }
 
 
 def _column_of(field: str | None) -> str:
@@ -636,11 +669,11 @@ def _column_of(field: str | None) -> str:
     return headers[0] if headers else ""
 
 
-def _error_rows(result: Any) -> list[dict[str, Any]]:
-    if result is None:
+def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
+    if not errors:
         return []
     rows: dict[int | None, list[ErrorDetail]] = {}
-    for e in result.errors:
+    for e in errors:
         rows.setdefault(e.row, []).append(e)
     return [
         {

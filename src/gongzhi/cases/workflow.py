@@ -433,6 +433,8 @@ def _apply(
         t.effect(case, actor, payload, now)
     if t.target is not None:
         case.status = t.target
+    case.place_code = case.node.code  # the copies list scopes match on (core.scope node_code)
+    case.handler_code = case.handler_node.code if case.handler_node is not None else ""
     case.save()
     event = CaseEvent.objects.create(
         case=case,

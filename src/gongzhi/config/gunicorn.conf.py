@@ -31,7 +31,8 @@ def _default_workers() -> int:
 wsgi_app = "gongzhi.config.wsgi:application"
 bind = [os.environ.get("GONGZHI_BIND", "127.0.0.1:8000")]
 workers = max(1, _int_env("GONGZHI_WORKERS", _int_env("WEB_CONCURRENCY", _default_workers())))
-worker_class = "sync"
+threads = max(1, _int_env("GONGZHI_THREADS", 1))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int_env("GONGZHI_TIMEOUT", 60)
 graceful_timeout = _int_env("GONGZHI_GRACEFUL_TIMEOUT", 30)
 keepalive = 5

@@ -12,6 +12,9 @@ to the territory with a :class:`ScopeRule` (class attribute ``scope_rule``):
 * ``owner``: the path to a user; a user always sees rows they own.
 * ``unplaced``: rows with no node at all (district departments, courts) are visible to anyone holding the right.
 * ``extra_node``: a second path to a node that also admits the row (a case's handling grid beside its place).
+* ``node_code`` / ``extra_node_code``: a plain field on the row holding a copy of that node's code (kept by the
+  row's writers). Subtrees are then matched on it, without joining every row to its node: the database can use
+  an index on the copy and estimate how many rows a subtree holds, which a join on the node's code defeats.
 * ``everyone``: reference data: any user holding the right somewhere sees every row.
 * ``ancestors``: also admit rows whose node is an *ancestor* of the user's ground (a grid worker sees their
   community and subdistrict as context, e.g. to show the lead body). Used by organisation-like models.
@@ -100,6 +103,8 @@ class ScopeRule:
     unplaced: bool = False
     extra_node: str | None = None
     everyone: bool = False
+    node_code: str | None = None
+    extra_node_code: str | None = None
 
     def q(self, scope: Scope) -> Q:
         """The filter admitting exactly the rows in ``scope``. Never matches anything for an empty scope."""
@@ -110,10 +115,10 @@ class ScopeRule:
         q = Q(pk__in=[])
         prefixes = minimal_prefixes(scope.prefixes)
         code_paths: list[str] = []
-        for node_path in (self.node, self.extra_node):
+        for node_path, mirror in ((self.node, self.node_code), (self.extra_node, self.extra_node_code)):
             if node_path is None:
                 continue
-            code_paths.append(_join(node_path, "code"))
+            code_paths.append(mirror or _join(node_path, "code"))
             if scope.lead_bodies:
                 q |= Q(**{_join(node_path, "lead_body__in"): sorted(scope.lead_bodies)})
         if self.code is not None:

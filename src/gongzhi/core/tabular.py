@@ -3,22 +3,25 @@ fields, the small cell helpers every import needs, and writing XLSX workbooks fo
 
 An import reads the file with :func:`read_rows` (the first row is the header), maps columns with
 :func:`resolve_columns` (our field → column index; a mapping given by the user overrides the default headers) and
-walks :func:`data_rows` (row numbers count the header as row 1, as a spreadsheet shows them). Nothing here knows
+walks :func:`data_rows` (row numbers count the header as row 1, as a spreadsheet shows them). A large file is read
+as a stream instead: :func:`open_table` gives its header and then its data rows one by one (CSV decoded as it is
+read, XLSX through openpyxl's read-only mode), so that a million rows are never held at once. Nothing here knows
 about any app's models.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from django.utils import timezone
 
@@ -31,6 +34,8 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+_BLOCK = 1 << 20  # bytes read at a time
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
 
@@ -70,34 +75,172 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
 
 def read_rows(file_name: str, data: bytes) -> list[list[Any]]:
     """Every row of the first (active) sheet of an XLSX file, or of a CSV file (UTF-8, UTF-16 with BOM, GBK/GB18030;
-    comma, tab or semicolon separated). Old ``.xls`` files and broken workbooks raise ``ValidationFailed``."""
+    comma, tab or semicolon separated). Old ``.xls`` files and broken workbooks raise ``ValidationFailed``.
+    Holds the whole file in memory: for large files use :func:`open_table`."""
+    with open_table(file_name, data, header=False) as table:
+        return [list(row) for row in table.rows()]
+
+
+Source = bytes | IO[bytes]
+
+
+class Table:
+    """A spreadsheet read row by row (see :func:`open_table`): ``header`` is the first row as text, ``data_rows()``
+    yields the rows under it with their spreadsheet row numbers, ``fraction_read()`` says how far the reading got
+    (for progress bars). Use it as a context manager: it closes the workbook or the text wrapper, never the file
+    it was given."""
+
+    def __init__(self, rows: Iterator[list[Any]], progress: Callable[[], float | None], close: Callable[[], None]):
+        self._rows = rows
+        self._progress = progress
+        self._close = close
+        self.header: list[str] = []
+        self._header_read = False
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._close()
+
+    def rows(self) -> Iterator[list[Any]]:
+        """Every row not read yet (the header too, unless it was read already)."""
+        return self._rows
+
+    def read_header(self) -> list[str]:
+        """The header row as text; ``ValidationFailed`` when the file is empty."""
+        if not self._header_read:
+            first = next(self._rows, None)
+            self.header = header_of([first] if first is not None else [])
+            self._header_read = True
+        return self.header
+
+    def data_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """The rows under the header with their spreadsheet row numbers (header = row 1), blank rows left out."""
+        self.read_header()
+        for number, cells in enumerate(self._rows, start=2):
+            if has_text(cells):
+                yield number, cells
+
+    def fraction_read(self) -> float | None:
+        """How much of the file has been read, 0..1 (None when unknown)."""
+        return self._progress()
+
+
+def open_table(file_name: str, source: Source, *, header: bool = True) -> Table:
+    """A spreadsheet opened for reading row by row: XLSX (openpyxl's read-only mode, the first sheet) or CSV (decoded
+    as it is read; the encoding is checked over the whole file first, so a file is never half-read as the wrong
+    encoding). ``source`` is the file's bytes or a binary file object that can seek. With ``header`` (the default)
+    the first row is read at once (``ValidationFailed`` when the file is empty) and is ``table.header``."""
+    stream: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    stream.seek(0)
+    magic = stream.read(8)
+    stream.seek(0)
     name = file_name.lower()
-    if data[:4] == _XLSX_MAGIC:
-        return _read_xlsx(data)
-    if name.endswith(".xls") or data[:8] == _XLS_MAGIC:
+    if magic[:4] == _XLSX_MAGIC:
+        table = _open_xlsx(stream)
+    elif name.endswith(".xls") or magic == _XLS_MAGIC:
         raise ValidationFailed(
             "Old Excel files (.xls) are not read.",
             [ErrorDetail(field="file", message="save the sheet as .xlsx or .csv and import that")],
         )
-    if name.endswith((".xlsx", ".xlsm")):
+    elif name.endswith((".xlsx", ".xlsm")):
         raise ValidationFailed("The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=name)])
-    return _read_csv(data)
+    else:
+        table = _open_csv(stream)
+    if header:
+        try:
+            table.read_header()
+        except BaseException:
+            table.close()
+            raise
+    return table
 
 
-def _read_xlsx(data: bytes) -> list[list[Any]]:
+def _open_xlsx(stream: IO[bytes]) -> Table:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+        sheet = workbook.active or workbook.worksheets[0]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
         raise ValidationFailed(
             "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
         ) from None
-    try:
-        sheet = workbook.active or workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+    total = getattr(sheet, "max_row", None)
+    done = [0]
+
+    def rows() -> Iterator[list[Any]]:
+        for row in sheet.iter_rows(values_only=True):
+            done[0] += 1
+            yield list(row)
+
+    def progress() -> float | None:
+        return min(1.0, done[0] / total) if total else None
+
+    return Table(rows(), progress, workbook.close)
+
+
+def _csv_encoding(stream: IO[bytes]) -> str:
+    """The encoding the whole file decodes in: UTF-16 (with BOM), else UTF-8 (with or without BOM), else GB18030
+    (a superset of GBK and GB2312); else ``ValidationFailed``. Decodes the file once per candidate, a block at a
+    time, keeping nothing."""
+    stream.seek(0)
+    head = stream.read(4)
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    candidates = ("utf-16",) if utf16 else ("utf-8-sig", "gb18030")
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        stream.seek(0)
+        try:
+            while block := stream.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ValidationFailed(
+        "The file's text encoding is not recognised.",
+        [ErrorDetail(field="file", message="save it as CSV in UTF-8 or GBK, or as XLSX")],
+    )
+
+
+def _open_csv(stream: IO[bytes]) -> Table:
+    encoding = _csv_encoding(stream)
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    first_line = codecs.getincrementaldecoder(encoding)(errors="ignore").decode(stream.read(_BLOCK)).split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    stream.seek(0)
+    wrapper = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(wrapper, delimiter=delimiter)
+
+    def rows() -> Iterator[list[Any]]:
+        count = 0
+        try:
+            for row in reader:
+                count += 1
+                yield row
+        except csv.Error as exc:
+            raise ValidationFailed(
+                "The CSV file cannot be read.", [ErrorDetail(field="file", row=count + 1, message=str(exc))]
+            ) from None
+
+    def progress() -> float | None:
+        try:
+            return min(1.0, stream.tell() / size) if size else None
+        except (OSError, ValueError):
+            return None
+
+    def close() -> None:
+        with contextlib.suppress(ValueError):
+            wrapper.detach()  # the caller's file stays open
+
+    return Table(rows(), progress, close)
 
 
 def decode_text(data: bytes) -> str:
@@ -116,22 +259,6 @@ def decode_text(data: bytes) -> str:
     )
 
 
-def _read_csv(data: bytes) -> list[list[Any]]:
-    text_ = decode_text(data)
-    first_line = text_.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text_, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    try:
-        for row in reader:
-            rows.append(row)
-    except csv.Error as exc:
-        raise ValidationFailed(
-            "The CSV file cannot be read.", [ErrorDetail(field="file", row=len(rows) + 1, message=str(exc))]
-        ) from None
-    return rows
-
-
 def header_of(rows: list[list[Any]]) -> list[str]:
     """The header row as text; ``ValidationFailed`` when the file is empty."""
     if not rows or not any(text(v) for v in rows[0]):
@@ -141,10 +268,23 @@ def header_of(rows: list[list[Any]]) -> list[str]:
     return [text(v) for v in rows[0]]
 
 
+def has_text(cells: Sequence[Any]) -> bool:
+    """Does a row hold anything but blanks? (Blank rows are left out of every import.)"""
+    for value in cells:
+        if value is None:
+            continue
+        if value.__class__ is str:
+            if value and not value.isspace():
+                return True
+        elif text(value):
+            return True
+    return False
+
+
 def data_rows(rows: list[list[Any]], max_rows: int | None = None) -> list[tuple[int, list[Any]]]:
     """The rows under the header with their spreadsheet row numbers (header = row 1), blank rows left out.
     More than ``max_rows`` raises ``ValidationFailed``."""
-    body = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if any(text(v) for v in cells)]
+    body = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if has_text(cells)]
     if max_rows is not None and len(body) > max_rows:
         raise ValidationFailed(
             "The file has too many rows.",

@@ -1707,6 +1707,9 @@ def write(stories: list[Story]) -> tuple[int, int]:
         while case.tracking_code in taken:
             salt += 1
             case.tracking_code = tracking_code(case.pk, salt)
+        # The copies of the place codes the workflow keeps (core.scope node_code), as they stand at the end.
+        case.place_code = case.node.code
+        case.handler_code = case.handler_node.code if case.handler_node is not None else ""
     Case.objects.bulk_create(cases, batch_size=BATCH_SIZE)
     events = [e for s in stories for e in s.events]
     CaseEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)

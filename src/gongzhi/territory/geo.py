@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 import shapely
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import CharField
+from django.db.models.expressions import RawSQL
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -93,29 +95,42 @@ def find_overlaps(geoms: list[BaseGeometry]) -> list[tuple[int, int]]:
 
 @dataclass
 class GridIndex:
-    """An STRtree over grid polygons. A point on a shared border belongs to the grid with the lowest code."""
+    """An STRtree over grid polygons. A point on a shared border belongs to the grid with the lowest code.
+
+    The tree holds each polygon grown by :data:`BORDER_TOLERANCE` (mitred corners, so no vertices are added), and
+    is queried with ``intersects``: a point within the tolerance of several grids hits all of them and the lowest
+    code wins; one outside every grown polygon is in no grid. ``locate`` and ``locate_many`` answer alike.
+    ``geoms`` are the polygons as stored (the map, the benchmark's raw comparison); ``key`` is the freshness key
+    (:func:`grid_key`) of the rows the index was built from.
+    """
 
     ids: np.ndarray
     codes: list[str]
     geoms: np.ndarray
     tree: shapely.STRtree
+    key: str = ""
 
     @classmethod
-    def build(cls, rows: list[tuple[int, str, dict[str, Any]]]) -> GridIndex:
+    def build(cls, rows: list[tuple[int, str, dict[str, Any]]], key: str = "") -> GridIndex:
         rows = sorted(rows, key=lambda r: r[1])  # lowest code first: ties on borders resolve to it
         geoms = np.array([shape(r[2]) for r in rows], dtype=object)
         return cls(
             ids=np.array([r[0] for r in rows], dtype=np.int64),
             codes=[r[1] for r in rows],
             geoms=geoms,
-            tree=shapely.STRtree(geoms),
+            tree=shapely.STRtree(_grown(geoms)),
+            key=key,
         )
 
     def locate(self, *, lat: float, lng: float) -> int | None:
-        hits = self.tree.query(shapely.Point(lng, lat), predicate="dwithin", distance=BORDER_TOLERANCE)
+        hits = self.tree.query(shapely.Point(lng, lat), predicate="intersects")
         if len(hits) == 0:
             return None
         return int(self.ids[int(hits.min())])
+
+    def code_of(self, grid_id: int) -> str | None:
+        where = np.flatnonzero(self.ids == grid_id)
+        return self.codes[int(where[0])] if len(where) else None
 
     def locate_many(self, *, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
         """Grid id for each point, -1 where a point lies in no grid. Vectorised: one tree query for all."""
@@ -123,9 +138,16 @@ class GridIndex:
         result = np.full(len(points), -1, dtype=np.int64)
         if len(points) == 0 or len(self.ids) == 0:
             return result
-        point_idx, geom_idx = self.tree.query(points, predicate="dwithin", distance=BORDER_TOLERANCE)
-        if len(point_idx):
-            # For each point keep the lowest geometry index (= lowest code): sort by (point, geom) and take firsts.
+        point_idx, geom_idx = self.tree.query(points, predicate="intersects")
+        if len(point_idx) == 0:
+            return result
+        step = np.diff(point_idx)
+        if (step > 0).all():  # every point hit at most one grid (the common case): no tie to break
+            result[point_idx] = self.ids[geom_idx]
+        elif (step >= 0).all():  # hits come grouped by point: the lowest geometry index (= code) of each group
+            starts = np.flatnonzero(np.concatenate(([True], step != 0)))
+            result[point_idx[starts]] = self.ids[np.minimum.reduceat(geom_idx, starts)]
+        else:  # not grouped (shapely does group them today): sort by (point, geometry) and keep the firsts
             order = np.lexsort((geom_idx, point_idx))
             p_sorted, g_sorted = point_idx[order], geom_idx[order]
             first = np.ones(len(p_sorted), dtype=bool)
@@ -134,21 +156,91 @@ class GridIndex:
         return result
 
 
+def _grown(geoms: np.ndarray) -> np.ndarray:
+    """The polygons grown by the border tolerance: a point that close to a grid counts as in it."""
+    if len(geoms) == 0:
+        return geoms
+    grown = shapely.buffer(geoms, BORDER_TOLERANCE, join_style="mitre")
+    bad = shapely.is_empty(grown) | ~shapely.is_valid(grown)
+    grown[bad] = geoms[bad]  # an invalid stored polygon (only possible outside the services) stays as it is
+    return np.asarray(grown, dtype=object)
+
+
+# --- the process-wide index and its freshness ---------------------------------------------------------------------
+#
+# Each process (web worker) keeps one index. Whether it is current is a property of the grid rows in the database:
+# how many grids have a boundary and when the latest of them was saved (``updated_at``, bumped by every save; the
+# territory services stamp changed grids once more after commit, see ``services._boundaries_changed``). Lookups
+# read that key in the same query as the grid row they need anyway (``key_sql`` as a sub-select), so a worker sees
+# an edit made anywhere on its very next lookup, without an extra round trip; only a point outside every grid
+# costs a separate key query (``grid_key``), to be sure no new grid covers it.
+
 _index_lock = threading.Lock()
-_index_cache: dict[str, Any] = {"key": None, "index": None}
+_index_cache: dict[str, Any] = {"index": None}
 
 
-def grid_index() -> GridIndex:
-    """The process-wide grid index, rebuilt when the grid boundaries change (count or latest update differ)."""
+def _grids() -> Any:
     from gongzhi.territory.models import Node
 
-    grids = Node.objects.filter(kind=NodeKind.GRID, boundary__isnull=False)
-    stats = grids.aggregate(n=Count("id"), latest=Max("updated_at"))
-    key = (stats["n"], stats["latest"])
+    return Node.objects.filter(kind=NodeKind.GRID, boundary__isnull=False)
+
+
+def key_sql() -> tuple[str, list[Any]]:
+    """One text value that changes whenever a grid boundary is added, removed or saved: the number of grids with
+    a boundary and the latest ``updated_at`` among them. Plain SQL that PostgreSQL and SQLite both run, so the key
+    reads the same whether it is queried alone or beside a row (and costs the ORM nothing to compile)."""
+    from gongzhi.territory.models import Node
+
+    q = connection.ops.quote_name
+    return (
+        f"SELECT CAST(COUNT(*) AS TEXT) || ' ' || COALESCE(CAST(MAX({q('updated_at')}) AS TEXT), '') "
+        f"FROM {q(Node._meta.db_table)} WHERE {q('kind')} = %s AND {q('boundary')} IS NOT NULL",
+        [str(NodeKind.GRID)],
+    )
+
+
+def grid_key() -> str:
+    """The freshness key of the grid boundaries in the database (one query)."""
+    sql, params = key_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return str(row[0])
+
+
+def key_annotations() -> dict[str, Any]:
+    """An annotation that reads :func:`grid_key` alongside any query on nodes (``key_of`` reads it back)."""
+    sql, params = key_sql()
+    return {"_grids_key": RawSQL(sql, params, output_field=CharField())}
+
+
+def key_of(row: Any) -> str | None:
+    return getattr(row, "_grids_key", None)
+
+
+def cached_grid_index() -> GridIndex:
+    """This process's index as it is, without asking the database whether it is current (built on first use).
+    Callers check the key they read with their own query against ``index.key`` (see ``territory.selectors``)."""
+    index: GridIndex | None = _index_cache["index"]
+    return index if index is not None else grid_index()
+
+
+def grid_index(key: str | None = None, *, rebuild: bool = False) -> GridIndex:
+    """The process-wide grid index, checked against the database (``key``: a key just read, else one query) and
+    rebuilt when the grid boundaries changed (or, with ``rebuild``, when a caller found it wrong)."""
+    if key is None:
+        key = grid_key()
     with _index_lock:
-        if _index_cache["key"] != key or _index_cache["index"] is None:
-            rows = list(grids.values_list("id", "code", "boundary"))
-            _index_cache["index"] = GridIndex.build(rows)
-            _index_cache["key"] = key
-        index: GridIndex = _index_cache["index"]
+        index: GridIndex | None = _index_cache["index"]
+        if rebuild or index is None or index.key != key:
+            # The key is read before the rows: an edit committed in between makes the index newer than its key,
+            # never older, and the next check simply rebuilds it once more.
+            index = GridIndex.build(list(_grids().values_list("id", "code", "boundary")), key=key)
+            _index_cache["index"] = index
     return index
+
+
+def forget_grid_index() -> None:
+    """Drop this process's index (the next lookup rebuilds it)."""
+    with _index_lock:
+        _index_cache["index"] = None

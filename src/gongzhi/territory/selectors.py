@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Model, Q, QuerySet
 from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
-from gongzhi.core.scope import ancestor_codes
+from gongzhi.core.scope import ancestor_codes, scope_of
 from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
+
+# A building "at" a reported point: the nearest one of the grid within this many metres.
+BUILDING_REACH_M = 80.0
+_M_PER_DEG_LAT = 111_000
+_COS_LAT = 0.745  # cos(41.9°): metres per degree of longitude at the demo's latitude, as a fraction of a degree of
+# latitude (the distances compared are short, so one factor serves)
 
 
 def co_jurisdiction_codes(body_ids: set[int]) -> dict[int, set[str]]:
@@ -125,8 +133,7 @@ class Location:
     message: str
 
 
-def locate(*, user: Any, lat: float, lng: float) -> Location:
-    """The grid a point lies in. A point in no grid is not an error: it goes to the subdistrict desk."""
+def _check_point(*, lat: float, lng: float) -> None:
     details = []
     if not -90 <= lat <= 90:
         details.append(ErrorDetail(field="lat", message="latitude must be between -90 and 90"))
@@ -134,15 +141,120 @@ def locate(*, user: Any, lat: float, lng: float) -> Location:
         details.append(ErrorDetail(field="lng", message="longitude must be between -180 and 180"))
     if details:
         raise ValidationFailed("The point is not a valid WGS-84 position.", details)
-    grid_id = geo.grid_index().locate(lat=lat, lng=lng)
-    if grid_id is None:
+
+
+def _grid_rows(*, lat: float, lng: float, query: Callable[[int], list[Node]]) -> tuple[int | None, list[Node]]:
+    """The grid a point lies in by this process's grid index, and the rows ``query(grid_id)`` reads for it.
+
+    ``query`` must read the index's freshness key with its rows (``geo.key_annotations``): when the key differs
+    from the one the index was built with (another process changed a boundary), or the grid row is not the grid the
+    index knows (a stale id), the index is rebuilt and the point located again. A point outside every grid costs
+    one key query to make sure no new grid covers it.
+    """
+    index = geo.cached_grid_index()
+    for _attempt in range(3):
+        grid_id = index.locate(lat=lat, lng=lng)
+        if grid_id is None:
+            fresh = geo.grid_index()
+            if fresh is index:
+                return None, []
+            index = fresh
+            continue
+        rows = query(grid_id)
+        grid = next((row for row in rows if row.pk == grid_id), None)
+        key = geo.key_of(rows[0]) if rows else None
+        wrong = grid is None or grid.code != index.code_of(grid_id)  # not the grid the index was built from
+        if not wrong and key == index.key:
+            return grid_id, rows
+        index = geo.grid_index(key, rebuild=wrong)
+    # Boundaries changing under every attempt: settle on a freshly built index without comparing again.
+    grid_id = geo.grid_index(rebuild=True).locate(lat=lat, lng=lng)
+    return (grid_id, query(grid_id)) if grid_id is not None else (None, [])
+
+
+def _sees(user: Any, node: Node) -> bool:
+    """``Node.objects.restrict(user, "view").filter(pk=node.pk).exists()`` without the query: a node is in a
+    user's view scope when its code lies under one of their places or one of their bodies leads it."""
+    scope = scope_of(user, Node, "view")
+    return not scope.is_empty and scope.covers(node.code, node.lead_body_id)
+
+
+def locate(*, user: Any, lat: float, lng: float) -> Location:
+    """The grid a point lies in. A point in no grid is not an error: it goes to the subdistrict desk."""
+    _check_point(lat=lat, lng=lng)
+
+    def grid_row(grid_id: int) -> list[Node]:
+        qs = Node.objects.select_related("lead_body", "parent__lead_body").annotate(**geo.key_annotations())
+        return list(qs.filter(pk=grid_id))
+
+    grid_id, rows = _grid_rows(lat=lat, lng=lng, query=grid_row)
+    grid = next((row for row in rows if row.pk == grid_id), None)
+    if grid is None:
         fallback = _fallback_desk(lat=lat, lng=lng)
         return Location(
             None, None, fallback, False, "The point lies outside every grid; the subdistrict desk takes it."
         )
-    grid = Node.objects.select_related("lead_body", "parent__lead_body").get(pk=grid_id)
-    in_scope = Node.objects.restrict(user, "view").filter(pk=grid.pk).exists()
-    return Location(grid, grid.parent, None, in_scope, f"{grid.parent.name if grid.parent else ''} {grid.name}".strip())
+    return Location(
+        grid, grid.parent, None, _sees(user, grid), f"{grid.parent.name if grid.parent else ''} {grid.name}".strip()
+    )
+
+
+@dataclass
+class PointPlace:
+    """Where a point is, for intake: its grid and the grid's building nearest to it (within reach), or the desk
+    that takes a point outside every grid."""
+
+    grid: Node | None
+    building: Node | None
+    fallback: Node | None
+
+
+def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M) -> PointPlace:
+    """The grid of a point and its nearest building in one query (the grid row, the grid's buildings in a box of
+    ``within_m`` around the point, and the grid index's freshness key), the same answer as :func:`locate` followed
+    by :func:`nearest_building`. Not scoped: a case may be reported anywhere; the case's own scope applies after."""
+    _check_point(lat=lat, lng=lng)
+
+    def grid_and_buildings(grid_id: int) -> list[Node]:
+        near = _near_box(lat=lat, lng=lng, within_m=within_m)
+        sql, key_params = _place_sql()
+        params = [*key_params, grid_id, grid_id, NodeKind.BUILDING.value, *near["centroid_lat__range"]]
+        rows = list(Node.objects.raw(sql, [*params, *near["centroid_lng__range"]]))
+        for row in rows:  # the lead body's id and name (the rest loads on demand), as a case's owner needs them
+            name = row.lead_body_name  # type: ignore[attr-defined]
+            row.lead_body = Body.from_db(connection.alias, ["id", "name"], [row.lead_body_id, name])
+        return rows
+
+    grid_id, rows = _grid_rows(lat=lat, lng=lng, query=grid_and_buildings)
+    grid = next((row for row in rows if row.pk == grid_id), None)
+    if grid is None:
+        return PointPlace(None, None, _fallback_desk(lat=lat, lng=lng))
+    buildings = [row for row in rows if row.parent_id == grid_id and row.kind == NodeKind.BUILDING]
+    return PointPlace(grid, _nearest(buildings, lat=lat, lng=lng, within_m=within_m), None)
+
+
+@functools.cache
+def _place_sql() -> tuple[str, list[Any]]:
+    """The query of :func:`place_of_point`: the grid row, its buildings in a box, the lead body's name and the grid
+    index's key. Written once in SQL rather than composed by the ORM on every intake (composing it cost more CPU
+    than running it); the table and column names come from the models."""
+    q = connection.ops.quote_name
+
+    def column(model: type[Model], name: str, alias: str) -> str:
+        return f"{alias}.{q(str(model._meta.get_field(name).column))}"  # type: ignore[union-attr]
+
+    def n(name: str) -> str:
+        return column(Node, name, "n")
+
+    key_sql, key_params = geo.key_sql()
+    sql = (
+        f"SELECT {', '.join(n(f.name) for f in Node._meta.concrete_fields)}, "
+        f"{column(Body, 'name', 'b')} AS lead_body_name, ({key_sql}) AS _grids_key "
+        f"FROM {q(Node._meta.db_table)} n INNER JOIN {q(Body._meta.db_table)} b ON {column(Body, 'id', 'b')} = "
+        f"{n('lead_body')} WHERE {n('id')} = %s OR ({n('parent')} = %s AND {n('kind')} = %s "
+        f"AND {n('centroid_lat')} BETWEEN %s AND %s AND {n('centroid_lng')} BETWEEN %s AND %s) ORDER BY {n('code')}"
+    )
+    return sql, key_params
 
 
 def _fallback_desk(*, lat: float, lng: float) -> Node | None:
@@ -181,18 +293,34 @@ def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int |
     }
 
 
-def nearest_building(*, grid: Node, lat: float, lng: float, within_m: float = 80.0) -> Node | None:
-    """The building of ``grid`` nearest to a point, if one stands within ``within_m`` metres."""
+def _near_box(*, lat: float, lng: float, within_m: float) -> dict[str, tuple[float, float]]:
+    """Filters for the centroids within a box around a point that holds every one ``_nearest`` may accept (with a
+    margin, so that rounding in SQL never drops one the distance below keeps)."""
+    dlat = within_m / _M_PER_DEG_LAT * 1.001 + 1e-9
+    dlng = within_m / (_M_PER_DEG_LAT * _COS_LAT) * 1.001 + 1e-9
+    return {"centroid_lat__range": (lat - dlat, lat + dlat), "centroid_lng__range": (lng - dlng, lng + dlng)}
+
+
+def _nearest(candidates: Iterable[Node], *, lat: float, lng: float, within_m: float) -> Node | None:
+    """The nearest candidate within ``within_m`` metres; on a tie the first (candidates come in code order)."""
     best: tuple[float, Node] | None = None
-    for b in Node.objects.filter(parent=grid, kind=NodeKind.BUILDING, centroid_lat__isnull=False).select_related(
-        "lead_body"
-    ):
-        dy = (b.centroid_lat - lat) * 111_000  # type: ignore[operator]
-        dx = (b.centroid_lng - lng) * 111_000 * 0.745  # type: ignore[operator]  # cos(41.9°)
+    for b in candidates:
+        if b.centroid_lat is None or b.centroid_lng is None:
+            continue
+        dy = (b.centroid_lat - lat) * _M_PER_DEG_LAT
+        dx = (b.centroid_lng - lng) * _M_PER_DEG_LAT * _COS_LAT
         d = (dx * dx + dy * dy) ** 0.5
         if d <= within_m and (best is None or d < best[0]):
             best = (d, b)
     return best[1] if best else None
+
+
+def nearest_building(*, grid: Node, lat: float, lng: float, within_m: float = BUILDING_REACH_M) -> Node | None:
+    """The building of ``grid`` nearest to a point, if one stands within ``within_m`` metres (one indexed query:
+    the grid's buildings in a box around the point)."""
+    near = _near_box(lat=lat, lng=lng, within_m=within_m)
+    candidates = Node.objects.filter(parent=grid, kind=NodeKind.BUILDING, **near).select_related("lead_body")
+    return _nearest(candidates.order_by("code"), lat=lat, lng=lng, within_m=within_m)
 
 
 def building_by_address(*, address: str, user: Any = None) -> Node | None:

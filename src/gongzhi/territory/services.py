@@ -9,6 +9,7 @@ from typing import Any
 import shapely
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from shapely.geometry import shape
 
 from gongzhi.core import audit
@@ -24,6 +25,18 @@ NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "
 def _require(actor: Any, action: str, node: Node, message: str) -> None:
     if not Node.objects.restrict(actor, action).filter(pk=node.pk).exists():
         raise Forbidden(message)
+
+
+def _boundaries_changed(node_ids: list[int]) -> None:
+    """Make sure every web worker's grid index sees a boundary edit (``geo.grid_index``).
+
+    The index's freshness key is the number of grids with a boundary and their latest ``updated_at``. A save stamps
+    ``updated_at`` before its transaction commits, so an edit committing after another one stamped later would hide
+    behind that later stamp. After commit the changed places are stamped again, later than anything a worker can
+    have seen, so each worker rebuilds its index on its next lookup."""
+    ids = list(node_ids)
+    if ids:
+        transaction.on_commit(lambda: Node.objects.filter(pk__in=ids).update(updated_at=timezone.now()))
 
 
 def next_child_code(parent: Node, kind: str) -> str:
@@ -94,6 +107,8 @@ def create_node(
         address=address,
         floors=floors,
     )
+    if boundary is not None:
+        _boundaries_changed([node.pk])
     audit.record(
         actor=actor,
         action="territory.node_created",
@@ -132,6 +147,7 @@ def update_node(
             raise ValidationFailed("The boundary is not valid.", errs)
         node.boundary = boundary
         node.centroid_lat, node.centroid_lng = _centroid(boundary)
+        _boundaries_changed([node.pk])
     node.save()
     audit.record(
         actor=actor,
@@ -218,7 +234,6 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
         before={"node": node.pk, "body": body_id},
     )
     row.delete()
-
 
 
 @transaction.atomic
@@ -386,6 +401,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
         raise ValidationFailed(f"Nothing was imported: {len(details)} problem(s) in the file.", details)
 
     result = ImportResult()
+    changed: list[int] = []
     with transaction.atomic():
         existing = {n.code: n for n in Node.objects.select_for_update().filter(code__in=[f.code for f in features])}
         for f in features:
@@ -417,6 +433,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                     after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]),
                 )
                 result.updated.append(f.code)
+                changed.append(node.pk)
             else:
                 _require(actor, "add", f.parent, f"You may not add grids to {f.parent.name}.")
                 node = Node.objects.create(
@@ -437,4 +454,6 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                     after=audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"]),
                 )
                 result.created.append(f.code)
+                changed.append(node.pk)
+        _boundaries_changed(changed)
     return result

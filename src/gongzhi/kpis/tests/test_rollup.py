@@ -122,6 +122,9 @@ def test_rollup_equals_raw_after_random_operations(tree) -> None:  # type: ignor
             except Exception as exc:  # a handler-only action the department may not take on this case
                 assert exc.__class__.__name__ in ("Forbidden", "NotFound"), exc
         run_deadline_check(clock)
+        # The copies of the place codes lists match on stay equal to the nodes' codes, whatever happened.
+        for c in Case.objects.select_related("node", "handler_node"):
+            assert (c.place_code, c.handler_code) == (c.node.code, c.handler_node.code if c.handler_node else "")
         # Incremental: only the days whose cases changed since the last refresh are rebuilt.
         result = services.refresh_rollup()
         assert result["days"] <= 14 and not result["full"]
