@@ -5,7 +5,12 @@ Environment:
 ``GONGZHI_BIND``
     address to listen on (default ``127.0.0.1:8000``; put a TLS-terminating proxy in front in production).
 ``GONGZHI_WORKERS`` (or ``WEB_CONCURRENCY``)
-    number of worker processes (default: 2 x the CPU cores available to the process, at most 4).
+    number of worker processes (default: 2 x the CPU cores available to the process, at most 4: on a 2-core box
+    with PostgreSQL beside it, 4 processes keep both cores busy while some requests wait for the database).
+``GONGZHI_THREADS``
+    threads per worker (default 1: synchronous workers, one request at a time each, the connection closed after
+    the response, as behind a proxy). Above 1 the workers are ``gthread`` workers, which also keep connections
+    alive for clients that talk to gunicorn directly; each thread holds its own database connection.
 ``GONGZHI_TIMEOUT``
     seconds a request may take before its worker is restarted (default 60).
 ``FORWARDED_ALLOW_IPS``

@@ -25,6 +25,8 @@ from gongzhi.territory.choices import NodeKind
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 # A point this close to a border (1e-9° ≈ 0.1 mm) is on it: it belongs to every grid that border separates, and
 # the lowest code wins. Without it, a computed border point falls on either side by floating-point rounding.
+# (GridIndex grows each polygon by it with mitred corners: at a sharp corner "this close" reaches a little further,
+# at most the buffer's mitre limit, 5 × 1e-9°.)
 BORDER_TOLERANCE = 1e-9
 
 
