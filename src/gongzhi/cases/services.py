@@ -4,23 +4,26 @@ the 12345 hotline import."""
 from __future__ import annotations
 
 import functools
+import json
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db import utils as db_utils
 from django.utils import timezone
 
 from gongzhi.cases import tiers, workflow
 from gongzhi.cases.choices import Channel, Urgency
-from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
+from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, HotlineImport, HotlineImportState
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.models import AuditLog
 from gongzhi.territory import selectors as territory
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -317,13 +320,6 @@ def add_note(*, actor: Any, case_id: int, note: str, public: bool = False) -> Ca
     return event
 
 
-@dataclass
-class HotlineResult:
-    created: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # tickets already imported
-    errors: list[ErrorDetail] = field(default_factory=list)
-
-
 def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
     """The reporter's phone unmasked: only in scope with the reveal right, always audited."""
     case = get_in_scope(Case, actor, case_id, "reveal")
@@ -339,17 +335,6 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
 # exactly as ``report_case(channel=hotline, …)`` writes it (the same fields, the same first timeline event, the same
 # ``cases.reported`` audit record; a test compares the two field by field), only many at a time: PostgreSQL gets one
 # ``COPY`` per table, SQLite ``bulk_create``. The import's background jobs (``HotlineImport``) are written here too.
-# (These imports sit here, not at the top, because this section was appended to a module others edit at the same time.)
-
-import json  # noqa: E402
-import threading  # noqa: E402
-from collections.abc import Iterable, Sequence  # noqa: E402
-from typing import NamedTuple  # noqa: E402
-
-from django.db import IntegrityError, connection  # noqa: E402
-
-from gongzhi.cases.models import HotlineImport, HotlineImportState  # noqa: E402
-from gongzhi.core.models import AuditLog  # noqa: E402
 
 PLACED_ON_DESK_NOTE = "Location matched no grid: held by the subdistrict desk."
 
