@@ -91,8 +91,9 @@ def ctx(built, db):  # type: ignore[no-untyped-def]
     return built[0]
 
 
-def _today() -> date:
-    return timezone.localdate()
+def _today(ctx: BuildContext) -> date:
+    """The day the module's seed was built for (not the test's own clock: midnight may fall in between)."""
+    return timezone.localtime(ctx.now).date()
 
 
 def _age(birth: date, day: date) -> int:
@@ -198,7 +199,7 @@ def test_every_placed_person_has_one_open_residence_in_their_household(ctx: Buil
     open_rows = list(Residence.objects.filter(moved_out__isnull=True).values_list("person_id", "household_id"))
     assert len(open_rows) == len(people)
     assert dict(open_rows) == people
-    today = _today()
+    today = _today(ctx)
     moved_in = dict(Residence.objects.filter(moved_out__isnull=True).values_list("person_id", "moved_in"))
     births = dict(Person.objects.values_list("pk", "birth_date"))
     assert all(births[pk] <= day <= today for pk, day in moved_in.items())
@@ -247,7 +248,7 @@ def test_population_shares(ctx: BuildContext) -> None:
 
 @pytest.mark.slow
 def test_key_service_tags_agree_with_age_and_household(ctx: BuildContext) -> None:
-    today = _today()
+    today = _today(ctx)
     people = {
         pk: (born, household)
         for pk, born, household in Person.objects.filter(household__code__startswith=CODE).values_list(
@@ -285,7 +286,7 @@ def test_party_members_of_every_type_in_their_branches(ctx: BuildContext) -> Non
     assert len(members) == MEMBERS
     by_type = Counter(m.member_type for m in members)
     assert set(by_type) == set(PartyMemberType.values) and all(n >= 20 for n in by_type.values())
-    today = _today()
+    today = _today(ctx)
     for m in members:
         assert m.branch is not None and m.branch.node.code.startswith(CODE)
         community = m.person.household.code[:12]
@@ -314,7 +315,7 @@ def test_party_members_of_every_type_in_their_branches(ctx: BuildContext) -> Non
 
 @pytest.mark.slow
 def test_organisations_contacts_and_agreements(ctx: BuildContext) -> None:
-    today = _today()
+    today = _today(ctx)
     units = Body.objects.filter(kind__in=ORG_KINDS, node__code__startswith=CODE)
     assert units.count() >= 28
     assert {kind for kind in units.values_list("kind", flat=True)} == set(ORG_KINDS)
@@ -338,7 +339,7 @@ def test_organisations_contacts_and_agreements(ctx: BuildContext) -> None:
 
 @pytest.mark.slow
 def test_a_visit_campaign_in_progress_and_weekly_care_plans(ctx: BuildContext) -> None:
-    today = _today()
+    today = _today(ctx)
     campaign = Campaign.objects.select_related("area", "created_by").get()
     assert campaign.area.name == names.JINHE_COMMUNITY and campaign.created_by.username == "fudong"
     assert campaign.starts < today < campaign.ends and campaign.name.endswith("入户走访")
