@@ -19,7 +19,7 @@ from gongzhi.accounts.tests.factories import UserFactory, user_with_role
 from gongzhi.core import audit
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
-from gongzhi.core.scope import ACTIONS
+from gongzhi.core.scope import ACTIONS, scope_of
 from gongzhi.core.testing import Ground, MatrixModel
 from gongzhi.territory.choices import BodyKind, NodeKind, PartyOrgKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
@@ -329,6 +329,11 @@ def test_restrict_matrix(role, entry, tree, other_tree):  # type: ignore[no-unty
         out_scope = manager.restrict(user, action).filter(pk=theirs.pk).exists()
         assert in_scope == allowed, f"{role} {action} {entry.model.__name__} on own ground"
         assert out_scope == (role == Role.ADMIN), f"{role} {action} {entry.model.__name__} on other ground"
+        # The in-memory decision (for the object in hand) is the filter's, row for row.
+        scope = scope_of(user, entry.model, action)
+        for obj, expected in ((mine, in_scope), (theirs, out_scope)):
+            fresh = manager.get(pk=obj.pk)
+            assert entry.model.scope_rule.admits(scope, fresh) == expected, f"{role} {action} {entry.model.__name__}"
 
 
 @pytest.mark.parametrize("role", Role.values)

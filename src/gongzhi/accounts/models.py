@@ -41,6 +41,15 @@ class UserScopeRule(ScopeRule):
             q |= Q(pk=scope.user_id)
         return q
 
+    def admits(self, scope: Scope, obj: models.Model) -> bool:
+        if scope.is_empty:
+            return False
+        if scope.everything or (scope.user_id is not None and obj.pk == scope.user_id):
+            return True
+        return RoleAssignment.objects.filter(is_active=True, user_id=obj.pk).filter(
+            RoleAssignment.scope_rule.q(scope)
+        ).exists()
+
 
 class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=60, blank=True)

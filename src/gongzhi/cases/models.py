@@ -94,15 +94,20 @@ class Case(TimeStampedModel):
     number = models.CharField(_("case number"), max_length=24, unique=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
-    urgency = models.CharField(_("urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, db_index=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED, db_index=True
+    # Single-column indexes a composite index already leads with (category, node, status), or that no query uses
+    # alone (channel), are left out: every one costs each insert (docs/performance.md).
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases", db_index=False
     )
+    urgency = models.CharField(_("urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED)
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.GRID)
 
-    node = models.ForeignKey("territory.Node", verbose_name=_("place"), on_delete=models.PROTECT, related_name="cases")
+    node = models.ForeignKey(
+        "territory.Node", verbose_name=_("place"), on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     # Copies of the territory codes of ``node`` and ``handler_node``, written with them (intake, the workflow): lists
     # match a subtree on these through an index instead of joining every case to its node (core.scope node_code).
     place_code = models.CharField(_("place code"), max_length=32, blank=True, default="")

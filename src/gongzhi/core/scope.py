@@ -138,6 +138,53 @@ class ScopeRule:
             q |= Q(**{self.owner if self.owner != "pk" else "pk": scope.user_id})
         return q
 
+    def admits(self, scope: Scope, obj: models.Model) -> bool:
+        """Is ``obj``, as it is in memory, one of the rows ``q(scope)`` admits? The same decision as the filter,
+        without a query when the related objects the paths cross are loaded (e.g. the case just written)."""
+        if scope.is_empty:
+            return False
+        if scope.everything or (self.everyone and (scope.prefixes or scope.lead_bodies or scope.bodies)):
+            return True
+        prefixes = minimal_prefixes(scope.prefixes)
+        ancestry = {a for prefix in prefixes for a in ancestor_codes(prefix)} if self.ancestors else set()
+        codes: list[str | None] = []
+        for node_path, mirror in ((self.node, self.node_code), (self.extra_node, self.extra_node_code)):
+            if node_path is None:
+                continue
+            node = _follow(obj, node_path)
+            codes.append(_follow(obj, mirror) if mirror else getattr(node, "code", None))
+            if node is not None and scope.lead_bodies and node.lead_body_id in scope.lead_bodies:
+                return True
+            if self.unplaced and self.node and node_path == self.node and node is None:
+                return True
+        if self.code is not None:
+            codes.append(_follow(obj, self.code))
+        for code in codes:
+            if code and (any(code.startswith(prefix) for prefix in prefixes) or code in ancestry):
+                return True
+        if self.body is not None and scope.bodies and _follow_id(obj, self.body) in scope.bodies:
+            return True
+        return self.owner is not None and bool(scope.user_id) and _follow_id(obj, self.owner) == scope.user_id
+
+
+def _follow(obj: Any, path: str) -> Any:
+    """The value at a ``__``-separated path from ``obj`` (None once a step is None)."""
+    for name in path.split("__") if path else ():
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
+def _follow_id(obj: Any, path: str) -> Any:
+    """The primary key at a path ending in a foreign key (``pk`` for the object itself), read from the ``_id``
+    column of the last step so that the related row is not loaded."""
+    if path == "pk":
+        return obj.pk
+    head, _, last = path.rpartition("__")
+    owner = _follow(obj, head) if head else obj
+    return None if owner is None else getattr(owner, f"{last}_id")
+
 
 def scope_of(user: AbstractBaseUser | AnonymousUser | None, model: type[models.Model], action: str) -> Scope:
     if action not in ACTIONS:

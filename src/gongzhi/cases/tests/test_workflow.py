@@ -265,3 +265,30 @@ def test_overlapping_bodies_see_and_co_handle_but_are_told_once(  # type: ignore
     assert Notification.objects.filter(case=case, user=both).count() == 1
     case.refresh_from_db()
     assert case.owner_body == tree.committees[0], "co-handling never changes the owner"
+
+
+def test_scope_decided_in_memory_is_the_filters(tree, admin, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    """``allowed_actions`` decides scope on the case in hand (``ScopeRule.admits``): over cases in every state,
+    placed in two communities and handed to a body, it agrees with ``restrict`` for every kind of user."""
+    from gongzhi.cases.models import Case
+    from gongzhi.core.scope import scope_of
+
+    other_staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[1], body=tree.committees[1])
+    other_worker = user_with_role(Role.GRID_WORKER, node=tree.grids[-1])
+    other = new_case(admin, tree.grids[0], title="另一件")
+    for i, status in enumerate(PATHS):
+        place = tree.buildings[0] if i % 2 else tree.grids[-1]
+        walk(admin, new_case(admin, place), status, handler_body=property_company, other_case=other)
+    cases = list(Case.objects.select_related("node", "handler_node"))
+    assert len({c.place_code[:12] for c in cases}) == 2 and any(c.handler_body_id for c in cases)
+    sizes = set()
+    for user in (admin, worker, staff, handler, other_staff, other_worker):
+        for action in ("view", "change"):
+            allowed = set(Case.objects.restrict(user, action).values_list("pk", flat=True))
+            scope = scope_of(user, Case, action)
+            assert {c.pk for c in cases if Case.scope_rule.admits(scope, c)} == allowed, (user.username, action)
+            sizes.add(len(allowed))
+        for case in cases:
+            if case.pk not in allowed:
+                assert workflow.allowed_actions(user, case) == []
+    assert len(sizes) > 2  # the users see different parts of the cases: the comparison discriminates
