@@ -216,22 +216,27 @@ def generate_cases(
             cur.execute(f'DROP INDEX "{name}"')
         conn.commit()
         done = 0
-        while done < total:
-            n = min(CHUNK, total - done)
+        try:
+            while done < total:
+                n = min(CHUNK, total - done)
+                t0 = time.perf_counter()
+                cur.execute(
+                    INSERT,
+                    {"lo": first + done, "hi": first + done + n - 1, "now": now, "n_places": n_places,
+                     "n_cats": n_cats},
+                )  # fmt: skip
+                conn.commit()
+                done += n
+                say(f"  cases {done:>11,} / {total:,}  ({n / (time.perf_counter() - t0):,.0f} rows/s)")
+        finally:
+            # The indexes come back even when the generation fails half-way (the database stays usable).
+            conn.rollback()
+            t_insert = time.perf_counter() - started
             t0 = time.perf_counter()
-            cur.execute(
-                INSERT,
-                {"lo": first + done, "hi": first + done + n - 1, "now": now, "n_places": n_places, "n_cats": n_cats},
-            )
+            for _, definition in indexes:
+                cur.execute(definition)
             conn.commit()
-            done += n
-            say(f"  cases {done:>11,} / {total:,}  ({n / (time.perf_counter() - t0):,.0f} rows/s)")
-        t_insert = time.perf_counter() - started
-        t0 = time.perf_counter()
-        for _, definition in indexes:
-            cur.execute(definition)
-        conn.commit()
-        t_index = time.perf_counter() - t0
+            t_index = time.perf_counter() - t0
         say(f"  {len(indexes)} indexes rebuilt in {t_index:.1f} s")
         cur.execute("ANALYZE cases_case")
         conn.commit()

@@ -2,13 +2,14 @@ from typing import Any
 
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from ninja.throttling import AnonRateThrottle
 
 from gongzhi.accounts.schemas import RevealOut
 from gongzhi.cases import hotline, selectors, services, workflow
 from gongzhi.cases.models import HotlineImport
 from gongzhi.cases.schemas import (
+    CASE_OUT_COLUMNS,
     ActionIn,
     AttachmentOut,
     CaseDetailOut,
@@ -27,6 +28,7 @@ from gongzhi.cases.schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import DeferredJoinPagination
 
 router = Router(tags=["cases"])
 
@@ -42,7 +44,7 @@ def categories(request: ApiRequest) -> Any:
 
 
 @router.get("", response=list[CaseOut], summary="Cases in scope, filtered")
-@paginate(PageNumberPagination)
+@paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS)
 def case_list(request: ApiRequest, filters: Query[CaseFilters]):  # type: ignore[no-untyped-def]
     return selectors.case_list(user=request.auth, **filters.dict())
 
@@ -58,7 +60,7 @@ def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untype
 
 
 @router.get("/todo", response=list[CaseOut], summary="My to-do: mine and my ground's open cases, overdue first")
-@paginate(PageNumberPagination)
+@paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS)
 def todo(request: ApiRequest):  # type: ignore[no-untyped-def]
     return selectors.todo(user=request.auth)
 

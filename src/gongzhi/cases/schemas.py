@@ -5,7 +5,13 @@ from typing import Any
 
 from ninja import Schema
 
+from gongzhi.cases.choices import Status, Tier
 from gongzhi.core.privacy import mask_phone
+
+# Labels by value, built once: a model's get_FOO_display() rebuilds its choices dict on every call, which shows on
+# a page of 50 cases. The labels stay lazy: str() gives them in the request's language.
+STATUS_LABELS: dict[str, Any] = dict(Status.choices)
+TIER_LABELS: dict[int, Any] = dict(Tier.choices)
 
 
 class CategoryOut(Schema):
@@ -58,11 +64,11 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: Any) -> str:
-        return str(obj.get_status_display())
+        return str(STATUS_LABELS.get(obj.status, obj.status))
 
     @staticmethod
     def resolve_tier_label(obj: Any) -> str:
-        return str(obj.get_tier_display())
+        return str(TIER_LABELS.get(obj.tier, obj.tier))
 
     @staticmethod
     def resolve_node_code(obj: Any) -> str:
@@ -71,6 +77,18 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_reporter_phone_masked(obj: Any) -> str:
         return mask_phone(obj.reporter_phone)
+
+
+# The columns CaseOut reads: case lists load only these (DeferredJoinPagination(only=…); a test checks a list's items
+# equal the full rows' and that no row loads a missing column by a query of its own).
+CASE_OUT_COLUMNS = (
+    "id", "number", "title", "status", "urgency", "channel", "tier", "unplaced", "lat", "lng", "address",
+    "reporter_name", "reporter_phone", "due_step", "due_at", "is_overdue", "rework_count", "escalation_count",
+    "fixed_on_spot", "merged_into_id", "closed_kind", "rating", "resolved", "reported_at", "closed_at",
+    "category", "category__code", "category__name", "category__parent_id", "category__default_urgency",
+    "node", "node__name", "node__code", "owner_body", "owner_body__name", "handler_body", "handler_body__name",
+    "handler_node", "handler_node__name",
+)  # fmt: skip
 
 
 class CaseDetailOut(CaseOut):

@@ -99,3 +99,36 @@ def test_reveal_reporter_phone_is_audited(tree, api):  # type: ignore[no-untyped
     assert AuditLog.objects.filter(action="privacy.reveal", actor=staff, object_id=str(case.pk)).count() == 1
     api.as_user(user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[1], body=tree.committees[1]))
     assert api.post(f"/api/v1/cases/{case.pk}/reveal").status_code == 404
+
+
+def test_case_lists_show_what_the_case_page_shows_in_a_fixed_number_of_queries(  # type: ignore[no-untyped-def]
+    tree, api, property_company, django_assert_max_num_queries
+):
+    """The to-do and the case list page on the sort keys, then read only the page's rows and only the columns a
+    list item shows: the items must equal the case page's fields, and the query count must not grow with them."""
+    from gongzhi.cases import workflow
+
+    staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
+    for i in range(12):
+        case = new_case(staff, tree.buildings[0] if i % 2 else tree.grids[0], title=f"积水{i}")
+        if i % 3 == 0:
+            workflow.perform(actor=staff, case_id=case.pk, action="accept")
+            workflow.perform(
+                actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk}
+            )
+    api.as_user(staff)
+    api.get("/api/v1/cases/todo")  # the token's first use writes its last-used time
+    for url in ("/api/v1/cases/todo", "/api/v1/cases"):
+        counts = []
+        for page_size in (3, 12):
+            with django_assert_max_num_queries(10) as captured:
+                listed = api.get(f"{url}?page_size={page_size}").json()
+            counts.append(len(captured.captured_queries))
+            assert listed["count"] == 12 and len(listed["items"]) == page_size
+        assert counts[0] == counts[1], url  # no query per row
+        for item in listed["items"]:
+            shown = api.get(f"/api/v1/cases/{item['id']}").json()
+            assert item == {key: shown[key] for key in item}, url
+    second = api.get("/api/v1/cases/todo?page_size=5&page=2").json()["items"]
+    first = api.get("/api/v1/cases/todo?page_size=10").json()["items"]
+    assert [c["id"] for c in second] == [c["id"] for c in first[5:10]]

@@ -1,0 +1,58 @@
+"""Pagination for long, sorted lists (a grid's to-do, the case list).
+
+``PageNumberPagination`` slices the full query: the database joins every matching row to what the list shows
+(category, place, owner …) and sorts those wide rows to keep one page, then counts them in a second pass. Here the
+page is chosen on the sort keys alone (``values_list("pk")``: narrow rows, the same filters and order), carrying the
+total as a window count, and only that page's rows are then read in full, by primary key, with the query's joins
+(a "deferred join"). Same items, same order, same count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Count, QuerySet, Window
+from django.http import HttpRequest
+from ninja.pagination import PageNumberPagination
+
+
+def page_of(
+    queryset: QuerySet[Any], offset: int, limit: int, *, only: Sequence[str] = ()
+) -> tuple[list[Any], int]:
+    """Rows ``offset … offset + limit`` of a sorted queryset and how many rows it has in all. ``only``: the
+    columns the caller reads (the rest are not loaded)."""
+    if queryset.query.distinct or queryset.query.combinator:
+        picked = [(pk, None) for pk in queryset.values_list("pk", flat=True)[offset : offset + limit]]
+    else:
+        picked = list(queryset.annotate(_gz_total=Window(Count("pk"))).values_list("pk", "_gz_total")[
+            offset : offset + limit
+        ])  # fmt: skip
+    if not picked:
+        return [], queryset.count()
+    total = picked[0][1] if picked[0][1] is not None else queryset.count()
+    ids = [pk for pk, _ in picked]
+    # The page's rows by primary key alone: they were chosen through the queryset's filters (its scope) already,
+    # and repeating those filters would only make the database plan them again. The joins and prefetches are kept;
+    # annotations are not (a list's rows must not need them).
+    page = queryset.model._default_manager.filter(pk__in=ids)
+    page.query.select_related = queryset.query.select_related
+    page.query.deferred_loading = queryset.query.deferred_loading
+    if only:
+        page = page.only(*only)
+    page = page.prefetch_related(*queryset._prefetch_related_lookups)
+    rows = {row.pk: row for row in page}
+    return [rows[pk] for pk in ids if pk in rows], total
+
+
+class DeferredJoinPagination(PageNumberPagination):
+    def __init__(self, *, only: Sequence[str] = (), **kwargs: Any) -> None:
+        self.only = tuple(only)
+        super().__init__(**kwargs)
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], pagination: PageNumberPagination.Input, request: HttpRequest, **params: Any
+    ) -> Any:
+        page_size = self._get_page_size(pagination.page_size)
+        items, count = page_of(queryset, (pagination.page - 1) * page_size, page_size, only=self.only)
+        return {self.items_attribute: items, "count": count}
