@@ -40,7 +40,7 @@ def page_of(
     page.query.deferred_loading = queryset.query.deferred_loading
     if only:
         page = page.only(*only)
-    page = page.prefetch_related(*queryset._prefetch_related_lookups)
+    page = page.prefetch_related(*getattr(queryset, "_prefetch_related_lookups", ()))
     rows = {row.pk: row for row in page}
     return [rows[pk] for pk in ids if pk in rows], total
 
