@@ -59,8 +59,13 @@ def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untype
     return 201, _detail(request.auth, case)
 
 
-@router.get("/todo", response=list[CaseOut], summary="My to-do: mine and my ground's open cases, overdue first")
-@paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS)
+@router.get(
+    "/todo",
+    response=list[CaseOut],
+    summary="My to-do: mine and my ground's open cases, overdue first",
+    description="20 cases a page (a phone's list; `page_size` up to 500).",
+)
+@paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS, page_size=20)
 def todo(request: ApiRequest):  # type: ignore[no-untyped-def]
     return selectors.todo(user=request.auth)
 

@@ -44,6 +44,16 @@ keepalive = 5
 # Recycle workers now and then so that a slow leak never takes the site down.
 max_requests = 2000
 max_requests_jitter = 200
+# Import the application once in the master and warm it (gongzhi.config.warmup) before forking: a new or recycled
+# worker starts answering at full speed instead of loading URL conf, API schemas, catalogues and grid index on the
+# first requests it serves.
+preload_app = True
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    from gongzhi.config.warmup import warm_up
+
+    warm_up()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "gongzhi"
 # No runtime control socket: it lives at one path per user, so two servers on one machine would fight over it.
