@@ -103,7 +103,7 @@ def hotline_import(request: ApiRequest, file: File[UploadedFile], mapping: Form[
 
 @router.get("/hotline/imports/{job_id}", response=HotlineJobOut, summary="A background 12345 import: progress, outcome")
 def hotline_job(request: ApiRequest, job_id: int) -> Any:
-    return hotline.job_get(user=request.auth, job_id=job_id)
+    return selectors.hotline_job(user=request.auth, job_id=job_id)
 
 
 @router.get("/{case_id}", response=CaseDetailOut)

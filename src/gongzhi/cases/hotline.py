@@ -42,7 +42,6 @@ from typing import IO, Any
 import numpy as np
 import shapely
 from django.db import connection, connections, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from shapely.geometry import shape
 
@@ -51,7 +50,7 @@ from gongzhi.cases import services
 from gongzhi.cases.choices import Urgency
 from gongzhi.cases.models import Category, HotlineImport
 from gongzhi.core import tabular
-from gongzhi.core.access import get_in_scope, reaches
+from gongzhi.core.access import reaches
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.territory import geo
 from gongzhi.territory import selectors as territory
@@ -270,16 +269,6 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         errors=result.error_dicts(),
     )
     return {"job": job_id, "ran": True, "state": "done", "rows": result.rows, "created": result.created_count}
-
-
-def job_get(*, user: Any, job_id: int) -> HotlineImport:
-    """One import job in the user's scope (their own, or their area's); else ``NotFound``."""
-    return get_in_scope(HotlineImport, user, job_id, queryset=HotlineImport.objects.select_related("actor"))
-
-
-def job_list(*, user: Any) -> QuerySet[HotlineImport]:
-    """The import jobs the user sees, newest first."""
-    return HotlineImport.objects.restrict(user, "view").select_related("actor").order_by("-created_at", "-id")
 
 
 # --- columns ---------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
-from gongzhi.cases.models import Case, CaseEvent, Category
+from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport
 from gongzhi.core.access import get_in_scope
 
 
@@ -174,3 +174,13 @@ def similar_open_cases(
         scored.append((c, round(0.4 * near + 0.3 * recent + 0.3 * alike, 3)))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
+
+
+def hotline_job(*, user: Any, job_id: int) -> HotlineImport:
+    """One 12345 import job in the user's scope (their own, or their area's); else ``NotFound``."""
+    return get_in_scope(HotlineImport, user, job_id, queryset=HotlineImport.objects.select_related("actor"))
+
+
+def hotline_jobs(*, user: Any) -> QuerySet[HotlineImport]:
+    """The 12345 import jobs the user sees, newest first."""
+    return HotlineImport.objects.restrict(user, "view").select_related("actor").order_by("-created_at", "-id")

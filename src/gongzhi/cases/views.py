@@ -633,7 +633,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
         if job_id:
             if not job_id.isdigit():
                 raise NotFound("No such import.")
-            job = hotline.job_get(user=request.user, job_id=int(job_id))
+            job = selectors.hotline_job(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
     return render(
@@ -645,7 +645,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
             "error_rows": _error_rows(result.errors if result else None),
             "may_import": True,
             "job": _job_context(job) if job else None,
-            "jobs": hotline.job_list(user=request.user)[:10],
+            "jobs": selectors.hotline_jobs(user=request.user)[:10],
             "sync_rows": hotline.SYNC_MAX_ROWS,
         },
         status=status,

@@ -1,10 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 
 from gongzhi.config.api import api
+from gongzhi.core.errors import NotFound
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """An API path that names no endpoint: the API's error shape, not the site's HTML 404 page."""
+    error = NotFound(f"No API endpoint {request.method} {request.path}; see /api/v1/docs.")
+    return JsonResponse(error.as_dict(), status=404)
+
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gongzhi.accounts.urls")),

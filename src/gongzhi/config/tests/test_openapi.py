@@ -42,3 +42,11 @@ def test_every_operation_is_documented_and_authenticated() -> None:
 def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_an_unknown_api_path_answers_in_the_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/api/v1/auth/me", "/api/v2/cases", "/api/"):
+        response = client.get(url)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+        error = response.json()["error"]
+        assert error["code"] == "not_found" and url in error["message"]
