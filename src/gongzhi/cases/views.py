@@ -50,6 +50,7 @@ from gongzhi.cases.models import Attachment, Case, HotlineImport
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
+from gongzhi.core.pagination import page_of
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
@@ -266,7 +267,7 @@ def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
 @login_required
 def todo(request: HttpRequest) -> HttpResponse:
     """我的待办: open cases I own or that lie on my ground; overdue first, then by due time."""
-    cases = list(selectors.todo(user=request.user)[:100])
+    cases, _ = page_of(selectors.todo(user=request.user), 0, 100)
     return render(
         request,
         "cases/todo.html",
