@@ -182,6 +182,14 @@ def _month_rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _month_class_rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("kpis.MonthClassRollup").objects.create(
+        month=datetime.date(2026, 11, 1), place_code=ground.node.code[:15], major_category_id=1, channel="patrol"
+    )
+
+
 def _histogram_on(ground: Ground):  # type: ignore[no-untyped-def]
     import datetime
 
@@ -268,6 +276,7 @@ MODELS = [
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
     MatrixModel(_model("kpis.CaseRollup"), make=_rollup_on),
     MatrixModel(_model("kpis.MonthRollup"), make=_month_rollup_on),
+    MatrixModel(_model("kpis.MonthClassRollup"), make=_month_class_rollup_on),
     MatrixModel(_model("kpis.CycleHistogram"), make=_histogram_on),
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),

@@ -47,7 +47,13 @@ NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.n
 NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
 # KPIs: the daily figures of a place, and its monthly reports (generated on demand by staff).
-ROLLUPS = {"kpis.caserollup": VIEW, "kpis.monthrollup": VIEW, "kpis.cyclehistogram": VIEW, "kpis.rollupstate": VIEW}
+ROLLUPS = {
+    "kpis.caserollup": VIEW,
+    "kpis.monthrollup": VIEW,
+    "kpis.monthclassrollup": VIEW,
+    "kpis.cyclehistogram": VIEW,
+    "kpis.rollupstate": VIEW,
+}
 KPIS_REPORT = {**ROLLUPS, "kpis.monthlyreport": EDIT}
 KPIS_VIEW = {**ROLLUPS, "kpis.monthlyreport": VIEW}
 

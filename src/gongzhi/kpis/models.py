@@ -104,6 +104,33 @@ class MonthRollup(Measures):
         return f"{self.month:%Y-%m} {self.place_code}"
 
 
+# The code length of a community or village: the class rollup is kept at that level.
+COMMUNITY_CODE_LENGTH = 12
+
+
+class MonthClassRollup(Measures):
+    """The same measures per month of intake × community (or the case's own place above it) × major class × channel,
+    summed from the daily rows: what a subdistrict's or a community's dashboard reads for its major-class and
+    channel breakdowns over whole months (12 × communities × classes × channels rows a year at most, however many
+    cases; the daily rows, one per grid × minor category × channel × day, grow with the cases)."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    place_code = models.CharField(_("territory code"), max_length=GRID_CODE_LENGTH)  # written at community level
+    major_category_id = models.IntegerField(_("major class"), null=True)
+    channel = models.CharField(_("channel"), max_length=16)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(code="place_code")
+
+    class Meta:
+        verbose_name = _("monthly case figures by class and channel")
+        verbose_name_plural = _("monthly case figures by class and channel")
+        indexes = [models.Index(fields=["place_code", "month"], name="month_class_place")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.place_code} {self.major_category_id} {self.channel}"
+
+
 class CycleHistogram(models.Model):
     """How many of a month's cases (by intake) under a place took how long from intake to close, in the buckets of
     ``measures.cycle_bucket``: the median cycle time of a place and whole months without sorting the cases. Kept

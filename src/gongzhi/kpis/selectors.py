@@ -26,7 +26,16 @@ from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.scope import CODE_LEVELS
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
-from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, CycleHistogram, MonthlyReport, MonthRollup, RollupState
+from gongzhi.kpis.models import (
+    COMMUNITY_CODE_LENGTH,
+    GRID_CODE_LENGTH,
+    CaseRollup,
+    CycleHistogram,
+    MonthClassRollup,
+    MonthlyReport,
+    MonthRollup,
+    RollupState,
+)
 from gongzhi.kpis.services import local_midnight
 from gongzhi.territory.models import Node
 
@@ -242,9 +251,30 @@ def split_months(start: date, end: date, *, today: date | None = None) -> tuple[
     return months, edges
 
 
+CLASS_DIMS = ("major", "channel")
+
+
 def _by_month_rows(query: KpiQuery, by: str | None) -> bool:
     """May whole months of this query be read from the month rows (no category or channel in them)?"""
     return (by is None or by in MONTH_DIMS) and not query.category_id and not query.channel
+
+
+def _by_class_rows(query: KpiQuery, by: str | None) -> bool:
+    """May whole months of this breakdown be read from the month × community × class × channel rows?"""
+    return by in CLASS_DIMS and not query.category_id and len(query.place.code) <= COMMUNITY_CODE_LENGTH
+
+
+def _month_parts(*, user: Any, query: KpiQuery, by: str | None, months: list[date]) -> tuple[Any, Any]:
+    """The month rows of these whole months under the query's place, and the breakdown key to sum them by."""
+    if _by_class_rows(query, by):
+        rows = MonthClassRollup.objects.restrict(user, "view").filter(
+            place_code__startswith=query.place.code, month__in=months
+        )
+        if query.channel:
+            rows = rows.filter(channel=query.channel)
+        return rows, F("major_category_id") if by == "major" else F("channel")
+    rows = MonthRollup.objects.restrict(user, "view").filter(place_code__startswith=query.place.code, month__in=months)
+    return rows, None if by is None else _month_key(by)
 
 
 def _sum_into(out: dict[Any, dict[str, float]], key: Any, counts: dict[str, float]) -> None:
@@ -287,15 +317,13 @@ def _grouped(*, user: Any, query: KpiQuery, by: str | None, source: str | None =
     rollup = uses_rollup(user=user, query=query, by=by) if source is None else source == "rollup"
     out: dict[Any, dict[str, float]] = {}
     if rollup:
-        months, edges = split_months(query.start, query.end) if _by_month_rows(query, by) else ([], [])
+        by_months = _by_month_rows(query, by) or _by_class_rows(query, by)
+        months, edges = split_months(query.start, query.end) if by_months else ([], [])
         if not months:
             edges = [(query.start, query.end)]
         parts: list[tuple[Any, Any]] = []
         if months:
-            month_rows = MonthRollup.objects.restrict(user, "view").filter(
-                place_code__startswith=query.place.code, month__in=months
-            )
-            parts.append((month_rows, None if by is None else _month_key(by)))
+            parts.append(_month_parts(user=user, query=query, by=by, months=months))
         for lo, hi in edges:
             parts.append(
                 (_rollup_of(user=user, query=query.with_(start=lo, end=hi)), None if by is None else _rollup_key(by))

@@ -19,7 +19,16 @@ from django.utils import timezone
 from gongzhi.cases.models import Case
 from gongzhi.core.scope import ancestor_codes
 from gongzhi.kpis import measures
-from gongzhi.kpis.models import GRID_CODE_LENGTH, CaseRollup, CycleHistogram, MonthlyReport, MonthRollup, RollupState
+from gongzhi.kpis.models import (
+    COMMUNITY_CODE_LENGTH,
+    GRID_CODE_LENGTH,
+    CaseRollup,
+    CycleHistogram,
+    MonthClassRollup,
+    MonthlyReport,
+    MonthRollup,
+    RollupState,
+)
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
@@ -97,7 +106,7 @@ def _insert_days(cases: Any) -> int:
 
 
 def _insert_month(month: date) -> int:
-    """The month's rows per place, summed from its daily rows."""
+    """The month's rows per place (grid) and per community × major class × channel, summed from its daily rows."""
     first = month.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     names = measures.measure_names()
@@ -111,7 +120,18 @@ def _insert_month(month: date) -> int:
             f"GROUP BY {_q('place_code')}",
             [adapt(first), adapt(first), adapt(last)],
         )
-        return max(cur.rowcount, 0)
+        written = max(cur.rowcount, 0)
+        place = f"SUBSTR({_q('place_code')}, 1, {COMMUNITY_CODE_LENGTH})"
+        cur.execute(
+            f"INSERT INTO {_q(MonthClassRollup._meta.db_table)} ({_q('month')}, {_q('place_code')}, "
+            f"{_q('major_category_id')}, {_q('channel')}, {', '.join(_q(n) for n in names)}) "
+            f"SELECT %s, {place}, {_q('major_category_id')}, {_q('channel')}, "
+            f"{', '.join(f'SUM({_q(n)})' for n in names)} "
+            f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
+            f"GROUP BY {place}, {_q('major_category_id')}, {_q('channel')}",
+            [adapt(first), adapt(first), adapt(last)],
+        )
+        return written
 
 
 def cycle_histograms(cases: Any) -> dict[str, Counter[int]]:
@@ -150,6 +170,7 @@ def _rebuild_days(days: set[date]) -> tuple[int, set[date]]:
 
 def _rebuild_month(month: date) -> None:
     MonthRollup.objects.filter(month=month).delete()
+    MonthClassRollup.objects.filter(month=month).delete()
     _insert_month(month)
     CycleHistogram.objects.filter(month=month).delete()
     last = (month + timedelta(days=32)).replace(day=1)
@@ -186,6 +207,7 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
         if full:
             CaseRollup.objects.all().delete()
             MonthRollup.objects.all().delete()
+            MonthClassRollup.objects.all().delete()
             CycleHistogram.objects.all().delete()
             days = _all_days()
             state.rebuilt_at = now

@@ -15,7 +15,7 @@ from gongzhi.cases.models import Case, Category
 from gongzhi.cases.tasks import run_deadline_check
 from gongzhi.cases.tests.factories import category, new_case
 from gongzhi.kpis import selectors, services
-from gongzhi.kpis.models import CaseRollup, MonthRollup
+from gongzhi.kpis.models import CaseRollup, MonthClassRollup, MonthRollup
 from gongzhi.kpis.selectors import KpiQuery
 from gongzhi.kpis.tests.scenario import at
 
@@ -129,7 +129,9 @@ def test_rollup_equals_raw_after_random_operations(tree) -> None:  # type: ignor
         result = services.refresh_rollup()
         assert result["days"] <= 14 and not result["full"]
         assert_rollup_equals_raw(operator, q)
+        assert_rollup_equals_raw(operator, q.with_(place=tree.communities[0]))  # class rows below the subdistrict
     assert CaseRollup.objects.exists() and MonthRollup.objects.filter(month=date(2026, 10, 1)).exists()
+    assert MonthClassRollup.objects.filter(month=date(2026, 10, 1), place_code=tree.communities[0].code).exists()
     assert selectors.median_cycle_hours(user=operator, query=q) is not None
     statuses = set(Case.objects.values_list("status", flat=True))
     assert len(statuses) >= 6, statuses  # the walk reached many states
