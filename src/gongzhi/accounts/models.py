@@ -72,27 +72,33 @@ class User(AbstractUser):
         if cached is not None:
             return cached
         grants: list[_Grant] = []
-        rows = RoleAssignment.objects.filter(user_id=self.pk, is_active=True).select_related("node").order_by("id")
-        body_ids = {row.body_id for row in rows if row.body_id}
+        # Plain values (role, place id, body id, the place's code): every scoped request reads them, and a joined
+        # node would bring its boundary polygon along.
+        rows = list(
+            RoleAssignment.objects.filter(user_id=self.pk, is_active=True)
+            .order_by("id")
+            .values_list("role", "node_id", "body_id", "node__code")
+        )
+        body_ids = {body_id for _, _, body_id, _ in rows if body_id}
         co_codes: dict[int, set[str]] = {}
         if body_ids:
             from gongzhi.territory.selectors import co_jurisdiction_codes
 
             co_codes = co_jurisdiction_codes(body_ids)
-        for row in rows:
-            if row.role == Role.ADMIN:
-                grants.append(_Grant(row.role, Scope(everything=True)))
+        for role, node_id, body_id, node_code in rows:
+            if role == Role.ADMIN:
+                grants.append(_Grant(role, Scope(everything=True)))
                 continue
             prefixes: set[str] = set()
             bodies: set[int] = set()
-            if row.node_id:
-                prefixes.add(row.node.code)
-            if row.body_id:
-                bodies.add(row.body_id)
-                prefixes |= co_codes.get(row.body_id, set())
+            if node_id:
+                prefixes.add(node_code)
+            if body_id:
+                bodies.add(body_id)
+                prefixes |= co_codes.get(body_id, set())
             grants.append(
                 _Grant(
-                    row.role,
+                    role,
                     Scope(prefixes=frozenset(prefixes), lead_bodies=frozenset(bodies), bodies=frozenset(bodies)),
                 )
             )

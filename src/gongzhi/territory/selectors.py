@@ -235,9 +235,10 @@ def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M
 
 @functools.cache
 def _place_sql() -> tuple[str, list[Any]]:
-    """The query of :func:`place_of_point`: the grid row, its buildings in a box, the lead body's name and the grid
-    index's key. Written once in SQL rather than composed by the ORM on every intake (composing it cost more CPU
-    than running it); the table and column names come from the models."""
+    """The query of :func:`place_of_point`: the grid row, its buildings in a box (without their polygons: the index
+    holds the grids', and a case needs none), the lead body's name and the grid index's key. Written once in SQL
+    rather than composed by the ORM on every intake (composing it cost more CPU than running it); the table and
+    column names come from the models."""
     q = connection.ops.quote_name
 
     def column(model: type[Model], name: str, alias: str) -> str:
@@ -248,7 +249,7 @@ def _place_sql() -> tuple[str, list[Any]]:
 
     key_sql, key_params = geo.key_sql()
     sql = (
-        f"SELECT {', '.join(n(f.name) for f in Node._meta.concrete_fields)}, "
+        f"SELECT {', '.join(n(f.name) for f in Node._meta.concrete_fields if f.name != 'boundary')}, "
         f"{column(Body, 'name', 'b')} AS lead_body_name, ({key_sql}) AS _grids_key "
         f"FROM {q(Node._meta.db_table)} n INNER JOIN {q(Body._meta.db_table)} b ON {column(Body, 'id', 'b')} = "
         f"{n('lead_body')} WHERE {n('id')} = %s OR ({n('parent')} = %s AND {n('kind')} = %s "
