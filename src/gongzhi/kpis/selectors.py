@@ -8,13 +8,14 @@ cases behind any figure come from :func:`drill`, always from the cases themselve
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models import CharField, Count, DateField, F, Q, QuerySet, Value
 from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -285,21 +286,27 @@ def _sum_into(out: dict[Any, dict[str, float]], key: Any, counts: dict[str, floa
         out[key] = counts
 
 
+@functools.cache
+def _sums_sql() -> str:
+    q = connection.ops.quote_name
+    return ", ".join(f"SUM(r.{q(name)})" for name in measures.measure_names())
+
+
 def _summed(rows: QuerySet[Any], key: Any) -> list[tuple[Any, dict[str, float]]]:
     """Every measure summed over rollup rows, per key (one total when ``key`` is None). The statement is built by
     the ORM (scope and all) and its rows read as plain tuples: the rollup's columns are plain numbers, and the
     per-value conversions of a 45-column ORM read were most of a dashboard's time."""
     names = measures.measure_names()
-    grouped = (
-        rows.annotate(k=Value(None, output_field=CharField()) if key is None else key)
-        .values("k")
-        .annotate(**{name: Sum(name) for name in names})
-        .order_by()
-    )
-    sql, params = grouped.query.sql_with_params()
+    # The ORM writes the rows' statement (their filters and scope, the key) as a plain SELECT of the key and the
+    # measures; the sums over it are one fixed string. Composing thirty Sum() annotations per breakdown cost more
+    # than the database's work (a dashboard pass runs fifteen).
+    inner = rows.annotate(k=Value(None, output_field=CharField()) if key is None else key).values("k", *names)
+    sql, params = inner.order_by().query.sql_with_params()
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        columns = [c[0] for c in cur.description or ()]
+        # One total (a row of zeros, NULL sums, even over no rows) or one row per key.
+        group = "" if key is None else " GROUP BY r.k"
+        cur.execute(f"SELECT {'NULL' if key is None else 'r.k'}, {_sums_sql()} FROM ({sql}) r{group}", params)
+        columns = ["k", *names]
         fetched = cur.fetchall()
     out = []
     for row in fetched:
