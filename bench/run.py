@@ -412,8 +412,8 @@ def _hotline_rows(n: int, tag: str) -> Iterator[list[str]]:
 
 _HEADER = "工单编号 来电时间 诉求标题 诉求内容 诉求分类 事发地址 来电人 联系电话 紧急程度 经度 纬度"
 HOTLINE_HEADER = _HEADER.split()
-# --hotline-rows default: scale × this (200,000 rows at scale 10, about a minute for the import and its baseline
-# on 2 cores; the 1 M rows: --hotline-rows 1000000, about 6–7 minutes).
+# --hotline-rows default: scale × this, at most the target's 1 M rows (6–7 minutes for the import and its baseline
+# on 2 cores; 1 M rows are 187 MB of CSV, under the 300 MB upload limit).
 HOTLINE_ROWS_PER_SCALE = 100_000
 HOTLINE_ROWS = 1_000_000  # the target: "hotline import of 1 M rows"
 # The baseline writes the imported rows again as PostgreSQL itself prints them (COPY … TO), the unique columns
