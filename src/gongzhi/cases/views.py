@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -50,7 +51,7 @@ from gongzhi.cases.models import Attachment, Case, HotlineImport
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
-from gongzhi.core.pagination import page_of
+from gongzhi.core.pagination import SortKeyPaginator, page_of
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
@@ -258,7 +259,8 @@ def _timeline_rows(events: list[Any]) -> list[dict[str, Any]]:
 
 
 def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
-    return Paginator(rows, size).get_page(request.GET.get("page"))
+    paginator = SortKeyPaginator if isinstance(rows, QuerySet) else Paginator
+    return paginator(rows, size).get_page(request.GET.get("page"))
 
 
 # --- the grid worker: to-do and report ----------------------------------------------------------------------------

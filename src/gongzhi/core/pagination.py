@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 from ninja.pagination import PageNumberPagination
@@ -56,3 +57,12 @@ class DeferredJoinPagination(PageNumberPagination):
         page_size = self._get_page_size(pagination.page_size)
         items, count = page_of(queryset, (pagination.page - 1) * page_size, page_size, only=self.only)
         return {self.items_attribute: items, "count": count}
+
+
+class SortKeyPaginator(Paginator):
+    """Django's paginator for pages (HTML lists), with each page picked by :func:`page_of`."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        rows, _ = page_of(self.object_list, (number - 1) * self.per_page, self.per_page)
+        return self._get_page(rows, number, self)

@@ -33,3 +33,18 @@ def test_pages_equal_slices_of_the_sorted_query() -> None:
     rows, count = page_of(AuditLog.objects.order_by("id"), 0, 3, only=("id", "action"))
     assert [r.action for r in rows] == list(AuditLog.objects.order_by("id").values_list("action", flat=True)[:3])
     assert count == 57 and rows[0].get_deferred_fields() >= {"object_id", "node_code"}
+
+
+def test_the_page_paginator_gives_django_s_pages() -> None:
+    from django.core.paginator import Paginator
+
+    from gongzhi.core.pagination import SortKeyPaginator
+
+    AuditLog.objects.bulk_create(
+        AuditLog(action="x", object_type="t", object_id=str(i), node_code=str(i % 3)) for i in range(23)
+    )
+    qs = AuditLog.objects.order_by("node_code", "-id")
+    for number in (1, 2, 3, "last", "9", "x"):
+        ours, theirs = SortKeyPaginator(qs, 10).get_page(number), Paginator(qs, 10).get_page(number)
+        assert [r.pk for r in ours] == [r.pk for r in theirs]
+        assert (ours.number, ours.has_next(), ours.paginator.num_pages) == (theirs.number, theirs.has_next(), 3)
