@@ -62,7 +62,9 @@ class DeferredJoinPagination(PageNumberPagination):
 class SortKeyPaginator(Paginator):
     """Django's paginator for pages (HTML lists), with each page picked by :func:`page_of`."""
 
+    object_list: QuerySet[Any]
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         rows, _ = page_of(self.object_list, (number - 1) * self.per_page, self.per_page)
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
