@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import Form
@@ -258,9 +257,8 @@ def _timeline_rows(events: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
-    paginator = SortKeyPaginator if isinstance(rows, QuerySet) else Paginator
-    return paginator(rows, size).get_page(request.GET.get("page"))
+def _paginate(request: HttpRequest, rows: QuerySet[Any], size: int) -> Any:
+    return SortKeyPaginator(rows, size).get_page(request.GET.get("page"))
 
 
 # --- the grid worker: to-do and report ----------------------------------------------------------------------------

@@ -23,16 +23,18 @@ def page_of(
 ) -> tuple[list[Any], int]:
     """Rows ``offset … offset + limit`` of a sorted queryset and how many rows it has in all. ``only``: the
     columns the caller reads (the rest are not loaded)."""
-    if queryset.query.distinct or queryset.query.combinator:
-        picked = [(pk, None) for pk in queryset.values_list("pk", flat=True)[offset : offset + limit]]
+    window = slice(offset, offset + limit)
+    total: int | None = None
+    if queryset.query.distinct or queryset.query.combinator:  # a window count would count rows, not results
+        ids = list(queryset.values_list("pk", flat=True)[window])
     else:
-        picked = list(queryset.annotate(_gz_total=Window(Count("pk"))).values_list("pk", "_gz_total")[
-            offset : offset + limit
-        ])  # fmt: skip
-    if not picked:
-        return [], queryset.count()
-    total = picked[0][1] if picked[0][1] is not None else queryset.count()
-    ids = [pk for pk, _ in picked]
+        picked = list(queryset.annotate(_gz_total=Window(Count("pk"))).values_list("pk", "_gz_total")[window])
+        ids = [pk for pk, _ in picked]
+        total = picked[0][1] if picked else None
+    if total is None:
+        total = queryset.count()
+    if not ids:
+        return [], total
     # The page's rows by primary key alone: they were chosen through the queryset's filters (its scope) already,
     # and repeating those filters would only make the database plan them again. The joins and prefetches are kept;
     # annotations are not (a list's rows must not need them).

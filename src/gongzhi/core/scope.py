@@ -145,8 +145,7 @@ class ScopeRule:
             return False
         if scope.everything or (self.everyone and (scope.prefixes or scope.lead_bodies or scope.bodies)):
             return True
-        prefixes = minimal_prefixes(scope.prefixes)
-        ancestry = {a for prefix in prefixes for a in ancestor_codes(prefix)} if self.ancestors else set()
+        ancestry = {a for prefix in scope.prefixes for a in ancestor_codes(prefix)} if self.ancestors else set()
         codes: list[str | None] = []
         for node_path, mirror in ((self.node, self.node_code), (self.extra_node, self.extra_node_code)):
             if node_path is None:
@@ -160,7 +159,7 @@ class ScopeRule:
         if self.code is not None:
             codes.append(_follow(obj, self.code))
         for code in codes:
-            if code and (any(code.startswith(prefix) for prefix in prefixes) or code in ancestry):
+            if code and (scope.covers(code) or code in ancestry):
                 return True
         if self.body is not None and scope.bodies and _follow_id(obj, self.body) in scope.bodies:
             return True

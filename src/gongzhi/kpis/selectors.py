@@ -293,13 +293,11 @@ def _sums_sql() -> str:
 
 
 def _summed(rows: QuerySet[Any], key: Any) -> list[tuple[Any, dict[str, float]]]:
-    """Every measure summed over rollup rows, per key (one total when ``key`` is None). The statement is built by
-    the ORM (scope and all) and its rows read as plain tuples: the rollup's columns are plain numbers, and the
-    per-value conversions of a 45-column ORM read were most of a dashboard's time."""
+    """Every measure summed over rollup rows, per key (one total when ``key`` is None). The ORM writes the rows'
+    statement (filters, scope, the key) as a plain SELECT; the sums around it are one fixed string, and the result
+    is read as plain tuples. Composing thirty ``Sum()`` annotations per breakdown, and converting a 45-column ORM
+    read value by value, cost more than the database's work (a dashboard pass runs fifteen breakdowns)."""
     names = measures.measure_names()
-    # The ORM writes the rows' statement (their filters and scope, the key) as a plain SELECT of the key and the
-    # measures; the sums over it are one fixed string. Composing thirty Sum() annotations per breakdown cost more
-    # than the database's work (a dashboard pass runs fifteen).
     inner = rows.annotate(k=Value(None, output_field=CharField()) if key is None else key).values("k", *names)
     sql, params = inner.order_by().query.sql_with_params()
     with connection.cursor() as cur:

@@ -106,32 +106,32 @@ def _insert_days(cases: Any) -> int:
 
 
 def _insert_month(month: date) -> int:
-    """The month's rows per place (grid) and per community × major class × channel, summed from its daily rows."""
+    """The month's rows per place (grid) and per community × major class × channel, summed from its daily rows.
+    Returns the month × grid rows written."""
+    place = _q("place_code")
+    written = _sum_days_into(MonthRollup, month, {"place_code": place})
+    community = f"SUBSTR({place}, 1, {COMMUNITY_CODE_LENGTH})"
+    keys = {"place_code": community, "major_category_id": _q("major_category_id"), "channel": _q("channel")}
+    _sum_days_into(MonthClassRollup, month, keys)
+    return written
+
+
+def _sum_days_into(table: Any, month: date, keys: dict[str, str]) -> int:
+    """``INSERT … SELECT`` into a month table the month's daily rows summed per key (column → SQL expression)."""
     first = month.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     names = measures.measure_names()
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {_q(MonthRollup._meta.db_table)} ({_q('month')}, {_q('place_code')}, "
+            f"INSERT INTO {_q(table._meta.db_table)} ({_q('month')}, {', '.join(_q(k) for k in keys)}, "
             f"{', '.join(_q(n) for n in names)}) "
-            f"SELECT %s, {_q('place_code')}, {', '.join(f'SUM({_q(n)})' for n in names)} "
+            f"SELECT %s, {', '.join(keys.values())}, {', '.join(f'SUM({_q(n)})' for n in names)} "
             f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
-            f"GROUP BY {_q('place_code')}",
+            f"GROUP BY {', '.join(keys.values())}",
             [adapt(first), adapt(first), adapt(last)],
         )
-        written = max(cur.rowcount, 0)
-        place = f"SUBSTR({_q('place_code')}, 1, {COMMUNITY_CODE_LENGTH})"
-        cur.execute(
-            f"INSERT INTO {_q(MonthClassRollup._meta.db_table)} ({_q('month')}, {_q('place_code')}, "
-            f"{_q('major_category_id')}, {_q('channel')}, {', '.join(_q(n) for n in names)}) "
-            f"SELECT %s, {place}, {_q('major_category_id')}, {_q('channel')}, "
-            f"{', '.join(f'SUM({_q(n)})' for n in names)} "
-            f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
-            f"GROUP BY {place}, {_q('major_category_id')}, {_q('channel')}",
-            [adapt(first), adapt(first), adapt(last)],
-        )
-        return written
+        return max(cur.rowcount, 0)
 
 
 def cycle_histograms(cases: Any) -> dict[str, Counter[int]]:
