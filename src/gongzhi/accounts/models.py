@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -74,11 +74,16 @@ class User(AbstractUser):
         grants: list[_Grant] = []
         # Plain values (role, place id, body id, the place's code): every scoped request reads them, and a joined
         # node would bring its boundary polygon along.
-        rows = list(
-            RoleAssignment.objects.filter(user_id=self.pk, is_active=True)
-            .order_by("id")
-            .values_list("role", "node_id", "body_id", "node__code")
-        )
+        # Raw SQL: the ORM would compile this join anew on every request (about 1 ms of a small machine's CPU).
+        nodes = RoleAssignment._meta.get_field("node").related_model._meta.db_table  # type: ignore[union-attr]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT a.role, a.node_id, a.body_id, n.code FROM {RoleAssignment._meta.db_table} a"
+                f" LEFT JOIN {nodes} n ON n.id = a.node_id"
+                " WHERE a.user_id = %s AND a.is_active ORDER BY a.id",
+                [self.pk],
+            )
+            rows = cursor.fetchall()
         body_ids = {body_id for _, _, body_id, _ in rows if body_id}
         co_codes: dict[int, set[str]] = {}
         if body_ids:

@@ -42,17 +42,24 @@ def issue_token(*, request: HttpRequest, username: str, password: str) -> tuple[
 
 
 def user_for_token(*, key: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash(key), expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
+    """The active user a live token belongs to. Every API call runs this: one raw query (the ORM would compile the
+    same join anew each time, about 1 ms of a small machine's CPU) that also says whether ``last_used_at`` is due
+    to be written again (it is kept to the nearest five minutes, not written on every call)."""
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    users, tokens = User._meta.db_table, ApiToken._meta.db_table
+    sql = (
+        f"SELECT u.*, t.id AS gz_token_id,"
+        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS gz_token_stale"
+        f" FROM {users} u JOIN {tokens} t ON t.user_id = u.id"
+        f" WHERE t.key_hash = %s AND t.expires_at > %s AND u.is_active"
+    )
+    rows = list(User.objects.raw(sql, [now - timedelta(minutes=5), ApiToken.hash(key), now]))
+    if not rows:
+        return None
+    user = rows[0]
+    if user.gz_token_stale:  # type: ignore[attr-defined]
+        ApiToken.objects.filter(pk=user.gz_token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+    return user
 
 
 def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:

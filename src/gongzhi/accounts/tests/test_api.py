@@ -163,3 +163,60 @@ def test_only_admins_make_admins(tree, api):  # type: ignore[no-untyped-def]
     other = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
     api.as_user(operator)
     assert api.post(f"/api/v1/accounts/users/{other.pk}/roles", {"role": "admin"}).status_code == 403
+
+
+def test_a_token_stops_working_when_it_expires_or_its_user_is_deactivated(tree, client):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    key = _token(client, user.username, PASSWORD).json()["token"]
+    auth = {"Authorization": f"Bearer {key}"}
+    me = client.get("/api/v1/accounts/me", headers=auth)
+    assert me.status_code == 200 and [r["role"] for r in me.json()["roles"]] == [Role.GRID_WORKER]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert client.get("/api/v1/accounts/me", headers=auth).status_code == 401
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert client.get("/api/v1/accounts/me", headers=auth).status_code == 200
+    ApiToken.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = client.get("/api/v1/accounts/me", headers=auth)
+    assert response.status_code == 401 and response.json()["error"]["code"]
+    other = user_with_role(Role.GRID_WORKER, node=tree.grids[1])
+    assert client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {key}x"}).status_code == 401
+    assert other.api_tokens.count() == 0
+
+
+def test_a_tokens_last_use_is_kept_to_five_minutes(tree, client):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    key = _token(client, user.username, PASSWORD).json()["token"]
+    token = ApiToken.objects.get(user=user)
+    assert token.last_used_at is None
+    assert client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < timedelta(minutes=1)
+    assert client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first, "not written again within five minutes"
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=6))
+    assert client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first
+
+
+def test_scope_reads_only_active_role_assignments(tree):  # type: ignore[no-untyped-def]
+    from gongzhi.accounts.models import User
+
+    user = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    RoleAssignment.objects.create(user=user, role=Role.COMMUNITY_STAFF, node=tree.communities[1], is_active=False)
+    fresh = User.objects.get(pk=user.pk)
+    assert fresh.roles() == {Role.GRID_WORKER}
+    scope = fresh.scope_for("cases.case", "change")
+    assert scope.prefixes == frozenset({tree.grids[0].code})

@@ -59,6 +59,25 @@ def test_intake_errors_name_the_fields(tree):  # type: ignore[no-untyped-def]
     assert not Case.objects.exists()
 
 
+def test_intake_takes_only_an_active_category(tree):  # type: ignore[no-untyped-def]
+    from gongzhi.cases.tests.factories import category
+
+    minor = category("0105")
+    minor.is_active = False
+    minor.save(update_fields=["is_active"])
+    with pytest.raises(ValidationFailed) as info:
+        services.report_case(actor=None, channel="resident", title="积水", category_id=minor.pk, reporter_phone="138")
+    assert [d.field for d in info.value.details] == ["category_id"]
+    with pytest.raises(ValidationFailed):  # a number no column can hold is no category either
+        services.report_case(actor=None, channel="resident", title="积水", category_id=10**20, reporter_phone="138")
+    minor.is_active = True
+    minor.save(update_fields=["is_active"])
+    case = services.report_case(actor=None, channel="resident", title="积水", category_id=minor.pk,
+                                reporter_phone="138", node_id=tree.grids[0].pk)
+    assert case.category == minor and case.urgency == minor.default_urgency
+    assert not Case.objects.exclude(pk=case.pk).exists()
+
+
 @pytest.mark.parametrize(
     ("name", "ctype", "content", "message"),
     [
