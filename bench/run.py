@@ -809,7 +809,7 @@ def bench_http(args: argparse.Namespace, res: Results) -> None:
         "validation, point → grid → nearest building, the case, its first event, the audit record",
     )
     for name, one, many, what in (
-        ("todo_list", todo1, todo_c, "GET /api/v1/cases/todo (first page, 100 rows, with count)"),
+        ("todo_list", todo1, todo_c, "GET /api/v1/cases/todo (first page, 20 rows, with count)"),
         ("case_page", detail1, detail_c, "GET /api/v1/cases/{id} (random cases of the grid)"),
     ):
         res.add(
