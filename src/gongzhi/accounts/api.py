@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.accounts import selectors, services
@@ -60,13 +60,13 @@ def grant(request: ApiRequest, user_id: int, payload: GrantIn):  # type: ignore[
         body_id=payload.body_id,
         post=payload.post,
     )
-    return 201, assignment_out(row)
+    return Status(201, assignment_out(row))
 
 
 @router.delete("/roles/{assignment_id}", response={204: None}, summary="Revoke a role")
 def revoke(request: ApiRequest, assignment_id: int):  # type: ignore[no-untyped-def]
     services.revoke_role(actor=request.auth, assignment_id=assignment_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/staff", response=list[AssignmentOut], summary="Who is posted on a place (grid: 1+3+N)")

@@ -1,6 +1,6 @@
 from typing import Any
 
-from ninja import File, Form, Query, Router
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.throttling import AnonRateThrottle
@@ -56,7 +56,7 @@ def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untype
         case = selectors.case_get(user=request.auth, case_id=case.pk)
     # The case as just written, with its category, place and owner loaded: its reporter sees it (the case's scope
     # rule admits the reporter), so reading it back through the scope would only repeat what is in hand.
-    return 201, _detail(request.auth, case)
+    return Status(201, _detail(request.auth, case))
 
 
 @router.get(
@@ -97,8 +97,8 @@ def hotline_import(request: ApiRequest, file: File[UploadedFile], mapping: Form[
     202 with the job; follow it at ``GET /hotline/imports/{id}`` until its ``status`` is ``done`` or ``failed``."""
     outcome = hotline.import_upload(actor=request.auth, upload=file, mapping_json=mapping)
     if isinstance(outcome, HotlineImport):
-        return 202, outcome
-    return 200, outcome
+        return Status(202, outcome)
+    return Status(200, outcome)
 
 
 @router.get("/hotline/imports/{job_id}", response=HotlineJobOut, summary="A background 12345 import: progress, outcome")
@@ -133,7 +133,7 @@ def case_action(request: ApiRequest, case_id: int, action: str, payload: ActionI
 
 @router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")
 def case_attach(request: ApiRequest, case_id: int, files: File[list[UploadedFile]], note: str = ""):  # type: ignore[no-untyped-def]
-    return 201, services.add_attachments(actor=request.auth, case_id=case_id, files=list(files), note=note)
+    return Status(201, services.add_attachments(actor=request.auth, case_id=case_id, files=list(files), note=note))
 
 
 @router.post("/{case_id}/handover", response=CaseDetailOut, summary="Hand the case to another person (首问负责)")
@@ -188,7 +188,7 @@ def _public(case: Any) -> dict[str, Any]:
 )
 def public_report(request: ApiRequest, payload: PublicCaseIn):  # type: ignore[no-untyped-def]
     case = services.report_case(actor=None, channel="resident", **payload.dict())
-    return 201, _public(case)
+    return Status(201, _public(case))
 
 
 @public_router.get(

@@ -4,7 +4,7 @@ figure, and the monthly reports. Everything is limited to the caller's scope (a 
 from typing import Any
 
 from django.http import FileResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.core.http import ApiRequest
@@ -115,7 +115,7 @@ def report_create(request: ApiRequest, payload: MonthlyReportIn):  # type: ignor
     month = reports.parse_month(payload.month)
     node = selectors.place_get(user=request.auth, node_id=payload.place_id)
     row = services.generate_monthly_report(actor=request.auth, node=node, month=month)
-    return 201, selectors.report_get(user=request.auth, report_id=row.pk)
+    return Status(201, selectors.report_get(user=request.auth, report_id=row.pk))
 
 
 @router.get("/reports/{report_id}/download", summary="A stored monthly report (XLSX)", openapi_extra=XLSX_RESPONSE)

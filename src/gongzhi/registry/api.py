@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -88,7 +88,7 @@ def import_create(  # type: ignore[no-untyped-def]
     run = imports.import_upload(
         actor=request.auth, kind=kind, upload=file, mapping_json=mapping, good_rows_only=good_rows_only
     )
-    return 201, selectors.import_run_get(user=request.auth, run_id=run.pk)
+    return Status(201, selectors.import_run_get(user=request.auth, run_id=run.pk))
 
 
 @people_router.get("/imports", response=list[ImportRunOut], summary="Registry imports in scope, newest first")
@@ -221,7 +221,7 @@ def _detail(user: Any, person_id: int) -> Any:
 @people_router.post("", response={201: PersonDetailOut}, summary="Register a resident in a household")
 def person_create(request: ApiRequest, payload: PersonIn):  # type: ignore[no-untyped-def]
     person = services.create_person(actor=request.auth, **payload.dict())
-    return 201, _detail(request.auth, person.pk)
+    return Status(201, _detail(request.auth, person.pk))
 
 
 @people_router.get("/{person_id}", response=PersonDetailOut)
@@ -254,7 +254,7 @@ def person_tags(request: ApiRequest, person_id: int, include_ended: bool = True)
 
 @people_router.post("/{person_id}/tags", response={201: PersonTagOut}, summary="Tag a key service target")
 def person_tag(request: ApiRequest, person_id: int, payload: TagIn):  # type: ignore[no-untyped-def]
-    return 201, services.tag_person(actor=request.auth, person_id=person_id, **payload.dict())
+    return Status(201, services.tag_person(actor=request.auth, person_id=person_id, **payload.dict()))
 
 
 def _membership(user: Any, person_id: int) -> Any:
@@ -266,7 +266,7 @@ def _membership(user: Any, person_id: int) -> Any:
 )
 def membership_create(request: ApiRequest, person_id: int, payload: PartyMembershipIn):  # type: ignore[no-untyped-def]
     services.set_party_membership(actor=request.auth, person_id=person_id, **payload.dict())
-    return 201, _membership(request.auth, person_id)
+    return Status(201, _membership(request.auth, person_id))
 
 
 @people_router.patch(
@@ -282,7 +282,7 @@ def membership_update(request: ApiRequest, person_id: int, payload: PartyMembers
 @people_router.delete("/{person_id}/party-membership", response={204: None}, summary="Remove a party membership")
 def membership_delete(request: ApiRequest, person_id: int):  # type: ignore[no-untyped-def]
     services.remove_party_membership(actor=request.auth, person_id=person_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- households --------------------------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ def organisations(  # type: ignore[no-untyped-def]
 @organisations_router.post("", response={201: OrganisationOut}, summary="Add an organisation")
 def organisation_create(request: ApiRequest, payload: OrganisationIn):  # type: ignore[no-untyped-def]
     body = services.create_organisation(actor=request.auth, **payload.dict())
-    return 201, selectors.organisation_get(user=request.auth, body_id=body.pk)
+    return Status(201, selectors.organisation_get(user=request.auth, body_id=body.pk))
 
 
 @organisations_router.get(
@@ -363,7 +363,7 @@ def contacts(request: ApiRequest, body_id: int) -> Any:
 
 @organisations_router.post("/{body_id}/contacts", response={201: ContactOut}, summary="Add a contact")
 def contact_create(request: ApiRequest, body_id: int, payload: ContactIn):  # type: ignore[no-untyped-def]
-    return 201, services.add_contact(actor=request.auth, body_id=body_id, **payload.dict())
+    return Status(201, services.add_contact(actor=request.auth, body_id=body_id, **payload.dict()))
 
 
 @organisations_router.patch("/{body_id}/contacts/{contact_id}", response=ContactOut)
@@ -376,7 +376,7 @@ def contact_update(request: ApiRequest, body_id: int, contact_id: int, payload: 
 @organisations_router.delete("/{body_id}/contacts/{contact_id}", response={204: None})
 def contact_delete(request: ApiRequest, body_id: int, contact_id: int):  # type: ignore[no-untyped-def]
     services.remove_contact(actor=request.auth, contact_id=contact_id, body_id=body_id)
-    return 204, None
+    return Status(204, None)
 
 
 @organisations_router.post(
@@ -397,7 +397,7 @@ def agreements(request: ApiRequest, body_id: int, active: bool | None = None) ->
 @organisations_router.post("/{body_id}/agreements", response={201: AgreementOut}, summary="Record an agreement")
 def agreement_create(request: ApiRequest, body_id: int, payload: AgreementIn):  # type: ignore[no-untyped-def]
     row = services.create_agreement(actor=request.auth, unit_id=body_id, **payload.dict())
-    return 201, selectors.agreement_get(user=request.auth, agreement_id=row.pk)
+    return Status(201, selectors.agreement_get(user=request.auth, agreement_id=row.pk))
 
 
 @organisations_router.get("/{body_id}/agreements/{agreement_id}", response=AgreementOut)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import File, Router
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -58,7 +58,7 @@ def node_detail(request: ApiRequest, node_id: int) -> Any:
 
 @router.post("/nodes", response={201: NodeOut}, summary="Add a place under a parent")
 def node_create(request: ApiRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
-    return 201, services.create_node(actor=request.auth, **payload.dict())
+    return Status(201, services.create_node(actor=request.auth, **payload.dict()))
 
 
 @router.patch("/nodes/{node_id}", response=NodeOut)
@@ -75,13 +75,13 @@ def node_lead_body(request: ApiRequest, node_id: int, payload: LeadBodyIn) -> An
 @router.post("/nodes/{node_id}/co-bodies", response={201: NodeDetailOut}, summary="Add a co-body (overlap)")
 def node_add_co_body(request: ApiRequest, node_id: int, payload: CoBodyIn):  # type: ignore[no-untyped-def]
     services.add_co_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, note=payload.note)
-    return 201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
+    return Status(201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id)))
 
 
 @router.delete("/nodes/{node_id}/co-bodies/{body_id}", response={204: None})
 def node_remove_co_body(request: ApiRequest, node_id: int, body_id: int):  # type: ignore[no-untyped-def]
     services.remove_co_body(actor=request.auth, node_id=node_id, body_id=body_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/locate", response=LocateOut, summary="The grid (and community) a point lies in")
@@ -107,7 +107,7 @@ def boundaries_export(request: ApiRequest, kind: str = "grid", within_id: int | 
 def boundaries_import(request: ApiRequest, file: File[UploadedFile] | None = None):  # type: ignore[no-untyped-def]
     data = _read_geojson(request, file)
     result = services.import_grid_boundaries(actor=request.auth, data=data)
-    return 200, ImportOut(created=result.created, updated=result.updated)
+    return Status(200, ImportOut(created=result.created, updated=result.updated))
 
 
 def _read_geojson(request: ApiRequest, file: UploadedFile | None) -> Any:
@@ -137,7 +137,7 @@ def body_detail(request: ApiRequest, body_id: int) -> Any:
 
 @router.post("/bodies", response={201: BodyOut})
 def body_create(request: ApiRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
-    return 201, services.create_body(actor=request.auth, **payload.dict())
+    return Status(201, services.create_body(actor=request.auth, **payload.dict()))
 
 
 @router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")

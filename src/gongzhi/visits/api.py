@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from gongzhi.core.http import ApiRequest
@@ -41,7 +41,7 @@ def campaigns(request: ApiRequest, active: bool = False):  # type: ignore[no-unt
 @router.post("/campaigns", response={201: CampaignDetailOut}, summary="Start a campaign over households by area/tags")
 def campaign_create(request: ApiRequest, payload: CampaignIn):  # type: ignore[no-untyped-def]
     campaign = services.create_campaign(actor=request.auth, **payload.dict())
-    return 201, _campaign_detail(request.auth, campaign.pk)
+    return Status(201, _campaign_detail(request.auth, campaign.pk))
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignDetailOut)
@@ -89,7 +89,7 @@ def care_plans(request: ApiRequest, overdue: bool = False, mine: bool = False): 
 @router.post("/care-plans", response={201: CarePlanOut}, summary="Plan recurring care visits for a person")
 def care_plan_create(request: ApiRequest, payload: CarePlanIn):  # type: ignore[no-untyped-def]
     plan = services.create_care_plan(actor=request.auth, **payload.dict())
-    return 201, selectors.care_plan_get(user=request.auth, care_plan_id=plan.pk)
+    return Status(201, selectors.care_plan_get(user=request.auth, care_plan_id=plan.pk))
 
 
 @router.post("/care-plans/{care_plan_id}/end", response=CarePlanOut)
@@ -114,7 +114,7 @@ def visits(  # type: ignore[no-untyped-def]
 @router.post("", response={201: VisitOut}, summary="Record a visit; raise_case turns the need found into a case")
 def visit_create(request: ApiRequest, payload: VisitIn):  # type: ignore[no-untyped-def]
     visit = services.record_visit(actor=request.auth, **payload.dict())
-    return 201, selectors.visit_get(user=request.auth, visit_id=visit.pk)
+    return Status(201, selectors.visit_get(user=request.auth, visit_id=visit.pk))
 
 
 @router.get("/{visit_id}", response=VisitOut)
