@@ -75,6 +75,7 @@ def figures(request: ApiRequest, filters: Query[FiguresParams]) -> Any:
             "channel": query.channel,
             "body_id": query.body_id,
             "worker_id": query.worker_id,
+            "anywhere": query.anywhere,
         },
         "by": by,
         "source": source,

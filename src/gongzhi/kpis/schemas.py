@@ -30,6 +30,9 @@ class KpiParams(Schema):
     channel: str | None = None
     body: int | None = Field(None, description="Handling body (department).")
     worker: int | None = Field(None, description="The user who reported the cases done.")
+    anywhere: bool | None = Field(
+        None, description="Every case the caller sees, not only under the place (a worker's own figures)."
+    )
 
 
 class FiguresParams(KpiParams):
@@ -57,6 +60,7 @@ class QueryOut(Schema):
     channel: str | None
     body_id: int | None
     worker_id: int | None
+    anywhere: bool
 
 
 class FiguresOut(Schema):

@@ -84,6 +84,9 @@ class KpiQuery:
     channel: str | None = None
     body_id: int | None = None  # handling body (department)
     worker_id: int | None = None  # the person who reported the case done
+    # Every case the user sees, wherever it lies (``place`` then only anchors the page): a worker's own figures
+    # count the cases they disposed outside their grid too (handled there on dispatch), and so does their list.
+    anywhere: bool = False
 
     def with_(self, **changes: Any) -> KpiQuery:
         return KpiQuery(**{**self.__dict__, **changes})  # dataclasses.replace, without its per-call introspection
@@ -151,7 +154,7 @@ def month_period(month: date) -> tuple[date, date]:
 def uses_rollup(*, user: Any, query: KpiQuery, by: str | None = None) -> bool:
     if by is not None and by not in ROLLUP_DIMS:
         return False
-    if query.body_id or query.worker_id or len(query.place.code) > GRID_CODE_LENGTH:
+    if query.body_id or query.worker_id or query.anywhere or len(query.place.code) > GRID_CODE_LENGTH:
         return False
     scope = user.scope_for("kpis.caserollup", "view")
     return bool(scope.covers(query.place.code))
@@ -162,12 +165,14 @@ def _category_q(category_id: int, prefix: str = "") -> Q:
 
 
 def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
-    """The cohort of a query: the cases the user sees, reported in the period, under the place."""
+    """The cohort of a query: the cases the user sees, reported in the period, under the place (anywhere, for an
+    ``anywhere`` query)."""
     qs = Case.objects.restrict(user, "view").filter(
-        node__code__startswith=query.place.code,
         reported_at__gte=local_midnight(query.start),
         reported_at__lt=local_midnight(query.end + timedelta(days=1)),
     )
+    if not query.anywhere:
+        qs = qs.filter(node__code__startswith=query.place.code)
     if query.category_id:
         qs = qs.filter(_category_q(query.category_id))
     if query.channel:
@@ -573,7 +578,8 @@ def registry_completeness(*, user: Any, place: Node) -> Completeness:
 def query_from_params(*, user: Any, params: Any) -> KpiQuery:
     """A query from request parameters (pages and API alike): ``place`` (node id; default the user's topmost
     place), ``start`` / ``end`` (YYYY-MM-DD; default the last twelve months), ``category``, ``channel``, ``body``,
-    ``worker``. Bad values raise ``ValidationFailed`` naming the parameter; a place out of scope is ``NotFound``."""
+    ``worker``, ``anywhere`` (1: every case the user sees, not only under the place). Bad values raise
+    ``ValidationFailed`` naming the parameter; a place out of scope is ``NotFound``."""
 
     def _int(name: str) -> int | None:
         raw = params.get(name)
@@ -604,7 +610,17 @@ def query_from_params(*, user: Any, params: Any) -> KpiQuery:
         channel=channel,
         body_id=_int("body"),
         worker_id=_int("worker"),
+        anywhere=_flag(params.get("anywhere"), "anywhere"),
     )
+
+
+def _flag(raw: Any, name: str) -> bool:
+    value = str(raw).strip().lower() if raw is not None else ""
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValidationFailed(f"Bad value for {name}.", [ErrorDetail(field=name, message=f"{raw!r}: expected 1 or 0")])
 
 
 def query_params(query: KpiQuery) -> dict[str, str]:
@@ -618,25 +634,9 @@ def query_params(query: KpiQuery) -> dict[str, str]:
     ):
         if value:
             out[name] = str(value)
+    if query.anywhere:
+        out["anywhere"] = "1"
     return out
-
-
-def worker_figures(*, user: Any, worker_id: int, start: date, end: date, by: str | None = None) -> Any:
-    """A worker's own figures: the cases they reported done (``disposed_by``) in the period, wherever they lie,
-    within what ``user`` may see. With ``by`` (a time dimension), a list of (key, label, Figures)."""
-    qs = Case.objects.restrict(user, "view").filter(
-        disposed_by_id=worker_id,
-        reported_at__gte=local_midnight(start),
-        reported_at__lt=local_midnight(end + timedelta(days=1)),
-    )
-    if by is None:
-        return Figures(measures.normalise(qs.aggregate(**measures.case_aggregates())))
-    if by not in TIME_DIMS:
-        raise ValidationFailed("Unknown breakdown.", [ErrorDetail(field="by", message=", ".join(TIME_DIMS))])
-    rows = qs.annotate(k=_raw_key(by)).values("k").annotate(**measures.case_aggregates()).order_by("k")
-    keyed = [(_as_date(r["k"]), measures.normalise(r)) for r in rows]
-    labels = _labels(by, [k for k, _c in keyed])
-    return [(k, labels.get(k, str(k)), Figures(c)) for k, c in keyed]
 
 
 def worker_reported(*, user: Any, worker_id: int, start: date, end: date) -> QuerySet[Case]:

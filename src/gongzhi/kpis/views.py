@@ -500,11 +500,16 @@ def me(request: HttpRequest) -> HttpResponse:
     """My performance: the cases I disposed (rework, on-time disposal, satisfaction) and the cases I reported."""
     user: Any = request.user
     start, end = selectors.parse_period(request.GET.get("start"), request.GET.get("end"))
-    totals = selectors.worker_figures(user=user, worker_id=user.pk, start=start, end=end)
-    months = selectors.worker_figures(user=user, worker_id=user.pk, start=start, end=end, by="month")
     reported_by_month = selectors.worker_reported_by_month(user=user, worker_id=user.pk, start=start, end=end)
     place = selectors.default_place(user=user)
-    query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk) if place is not None else None
+    # The cases I reported done, wherever they lie within what I see (``anywhere``): the cards, the months and the
+    # lists behind the cards are the one query, so each figure opens to exactly its cases.
+    query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk, anywhere=True) if place else None
+    if query is not None:
+        totals = selectors.total(user=user, query=query, with_median=False)
+        months = [(r.key, r.label, r.figures) for r in selectors.breakdown(user=user, query=query, by="month")]
+    else:  # nothing of mine to see
+        totals, months = Figures(measures.normalise({})), []
     keys = ("intake", "ontime_disposal", "rework", "satisfaction")
     labels = sorted({*(label for _k, label, _f in months), *reported_by_month})
     month_figures = {label: f for _k, label, f in months}

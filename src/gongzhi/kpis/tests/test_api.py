@@ -134,3 +134,17 @@ def test_reports_post_forbidden_for_a_grid_worker(api, tree, operator):  # type:
     response = api.as_user(worker).post("/api/v1/kpis/reports", {"place_id": tree.grids[0].pk, "month": "2026-10"})
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
     assert not MonthlyReport.objects.exists()
+
+
+def test_anywhere_counts_every_case_in_scope_and_its_cases_match(api, tree, operator):  # type: ignore[no-untyped-def]
+    api.as_user(operator)
+    grid = tree.grids[1]
+    under = api.get(f"/api/v1/kpis/figures?place={grid.pk}&{OCTOBER}").json()
+    everywhere = api.get(f"/api/v1/kpis/figures?place={grid.pk}&{OCTOBER}&anywhere=1").json()
+    assert under["query"]["anywhere"] is False and everywhere["query"]["anywhere"] is True
+    assert under["total"]["counts"]["intake"] == 2 and everywhere["total"]["counts"]["intake"] == 5
+    assert everywhere["source"] == "cases"
+    drilled = api.get(f"/api/v1/kpis/cases?kpi=intake&place={grid.pk}&{OCTOBER}&anywhere=true").json()
+    assert drilled["count"] == 5
+    bad = api.get(f"/api/v1/kpis/figures?place={grid.pk}&anywhere=maybe")
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "anywhere"

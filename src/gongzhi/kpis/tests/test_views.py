@@ -224,3 +224,27 @@ def test_formatting() -> None:
     assert views.fmt_value("intake", 12) == "12"
     assert views.fmt_hours(None) == "—"
     assert "5.0" in views.fmt_hours(5) and "2.0" in views.fmt_hours(48)
+
+
+def test_me_counts_equal_their_lists_when_i_handled_a_case_placed_elsewhere(client, tree, admin):  # type: ignore[no-untyped-def]
+    """A case placed in the next grid but dispatched to mine, which I dispose: in my scope (I handle it), and both
+    my card and the list behind it count it — every figure opens to exactly its cases."""
+    worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    mine = new_case(admin, tree.buildings[0], title="本网格")
+    elsewhere = new_case(admin, tree.buildings[1], title="邻网格派给我")
+    for case in (mine, elsewhere):
+        workflow.perform(actor=admin, case_id=case.pk, action="accept", note="受理")
+        payload = {"handler_node_id": tree.grids[0].pk}
+        workflow.perform(actor=admin, case_id=case.pk, action="dispatch", note="派给网格", payload=payload)
+        for action in ("acknowledge", "start", "dispose"):
+            workflow.perform(actor=worker, case_id=case.pk, action=action, note="处理")
+    assert set(Case.objects.filter(disposed_by=worker).values_list("pk", flat=True)) == {mine.pk, elsewhere.pk}
+    client.force_login(worker)
+    page = html(client.get(reverse("kpis-me")))
+    link = re.search(r'href="([^"]+)" id="me-intake">(\d+)<', page)
+    assert link, "the disposed count links to its cases"
+    drilled = html(client.get(link.group(1).replace("&amp;", "&")))
+    listed = {int(i) for i in re.findall(r'<tr data-case-id="(\d+)"', drilled)}
+    assert listed == {mine.pk, elsewhere.pk}
+    assert int(link.group(2)) == len(listed)
+    assert reverse("kpis-me") in drilled, "the list leads back to my page"
