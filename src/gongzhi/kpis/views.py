@@ -504,7 +504,7 @@ def me(request: HttpRequest) -> HttpResponse:
     place = selectors.default_place(user=user)
     # The cases I reported done, wherever they lie within what I see (``anywhere``): the cards, the months and the
     # lists behind the cards are the one query, so each figure opens to exactly its cases.
-    query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk, anywhere=True) if place else None
+    query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk, anywhere=True) if place is not None else None
     if query is not None:
         totals = selectors.total(user=user, query=query, with_median=False)
         months = [(r.key, r.label, r.figures) for r in selectors.breakdown(user=user, query=query, by="month")]
