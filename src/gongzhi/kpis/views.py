@@ -507,12 +507,11 @@ def me(request: HttpRequest) -> HttpResponse:
     query = KpiQuery(place=place, start=start, end=end, worker_id=user.pk, anywhere=True) if place is not None else None
     if query is not None:
         totals = selectors.total(user=user, query=query, with_median=False)
-        months = [(r.key, r.label, r.figures) for r in selectors.breakdown(user=user, query=query, by="month")]
+        month_figures = {r.label: r.figures for r in selectors.breakdown(user=user, query=query, by="month")}
     else:  # nothing of mine to see
-        totals, months = Figures(measures.normalise({})), []
+        totals, month_figures = Figures(measures.normalise({})), {}
     keys = ("intake", "ontime_disposal", "rework", "satisfaction")
-    labels = sorted({*(label for _k, label, _f in months), *reported_by_month})
-    month_figures = {label: f for _k, label, f in months}
+    labels = sorted({*month_figures, *reported_by_month})
     chart = {
         "labels": labels,
         "disposed": [month_figures[m].value("intake") if m in month_figures else 0 for m in labels],
