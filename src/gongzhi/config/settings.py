@@ -142,6 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "gongzhi.accounts.auth.AddressLockoutBackend",  # failed log-ins per address, across usernames (issue 14)
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -171,6 +172,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Client address, rate limits, log-in lock-out per address (issue 14) ---------------------------------------
+# The client's address is REMOTE_ADDR unless the peer is a trusted proxy (addresses or networks, e.g.
+# GONGZHI_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8 behind nginx on the same box or a private network); only then is
+# X-Forwarded-For read, from the right (gongzhi.core.http.client_ip). django-axes uses the same function.
+GONGZHI_TRUSTED_PROXIES = env_list("GONGZHI_TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "gongzhi.core.http.client_ip"
+# Limits per client address, counted in the database (core.throttle: one count for every worker). The public
+# report, track and rate endpoints share their counts between the API and the resident pages; "public_track_miss"
+# counts the lookups that found nothing (guesses of a tracking code or a number and phone).
+GONGZHI_RATES = {
+    "public_report": os.environ.get("GONGZHI_RATE_PUBLIC_REPORT", "20/h"),
+    "public_track": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK", "60/h"),
+    "public_track_miss": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK_MISS", "10/h"),
+    "public_rate": os.environ.get("GONGZHI_RATE_PUBLIC_RATE", "20/h"),
+    # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
+    "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
+}
 
 # --- i18n: Chinese first, English available -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
