@@ -56,7 +56,9 @@ class AddressLockoutBackend:
     answer (``lockout_response``), with its own message. It has no ``get_user`` (as axes' backend has none): a
     session is always tied to the model backend."""
 
-    def authenticate(self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any
+    ) -> Any:
         if request is None:
             return None
         rate = throttle.rate_of(FAILED_SCOPE)

@@ -215,7 +215,10 @@ def public_track(request: ApiRequest, code: str = "", number: str = "", phone: s
 
 
 @public_router.post(
-    "/rate", response=PublicCaseOut, throttle=[SharedRateThrottle("public_rate")], summary="Rate a closed case (满意度评价)"
+    "/rate",
+    response=PublicCaseOut,
+    throttle=[SharedRateThrottle("public_rate")],
+    summary="Rate a closed case (满意度评价) by its tracking code, or number and phone",
 )
 def public_rate(request: ApiRequest, payload: RateIn) -> Any:
     case = _tracked(request, payload.code, payload.number, payload.phone)

@@ -46,11 +46,11 @@ from gongzhi.cases.forms import (
     TrackForm,
 )
 from gongzhi.cases.models import Attachment, Case, HotlineImport
+from gongzhi.core import throttle
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.pagination import SortKeyPaginator, page_of
-from gongzhi.core import throttle
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind

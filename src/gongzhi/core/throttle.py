@@ -73,7 +73,7 @@ def add(scope: str, ident: str, rate: Rate) -> float:
             [key, slot, (slot + 2) * rate.period],
         )
         current = cursor.fetchone()[0]
-        if current == 1 and random.random() < CLEANUP_CHANCE:  # noqa: S311 - not a secret
+        if current == 1 and random.random() < CLEANUP_CHANCE:
             cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [int(at)])
     return _estimate(key, rate, at, current)
 
