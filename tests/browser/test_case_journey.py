@@ -151,7 +151,7 @@ def test_case_journey_from_patrol_to_the_residents_rating(live_server, make_page
     case.refresh_from_db()
     resident = make_page(width=360, height=780)
     resident.goto(f"{live_server.url}/cases/public/track/?number={case.number}")
-    assert resident.input_value("#id_number") == case.number
+    assert resident.input_value("#id_code") == case.number
     resident.fill("#id_phone", PHONE)
     with resident.expect_navigation():
         resident.click("#track-form button[type=submit]")
