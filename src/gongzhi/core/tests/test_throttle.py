@@ -74,3 +74,13 @@ def test_behind_a_trusted_proxy_clients_are_told_apart(client, settings):  # typ
     assert client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
     assert client.get(url, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.1").status_code == 429, "left part is ignored"
     assert client.get(url, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 404
+
+
+def test_django_axes_sees_the_same_client(settings):  # type: ignore[no-untyped-def]
+    from axes.helpers import get_client_ip_address
+
+    settings.GONGZHI_TRUSTED_PROXIES = ["127.0.0.1"]
+    request = _request("127.0.0.1", "6.6.6.6, 203.0.113.7")
+    assert get_client_ip_address(request) == client_ip(request) == "203.0.113.7"
+    settings.GONGZHI_TRUSTED_PROXIES = []
+    assert get_client_ip_address(request) == "127.0.0.1"
