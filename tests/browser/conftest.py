@@ -73,6 +73,13 @@ def make_page(browser):  # type: ignore[no-untyped-def]
         page = context.new_page()
         page.gongzhi_errors = []
         page.on("pageerror", lambda exc: page.gongzhi_errors.append(str(exc)))
+        # A script, style or image the Content-Security-Policy refused is an error of the page too.
+        page.on(
+            "console",
+            lambda msg: page.gongzhi_errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None,
+        )
         return page
 
     yield make

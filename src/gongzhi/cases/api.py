@@ -3,10 +3,9 @@ from typing import Any
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
-from ninja.throttling import AnonRateThrottle
 
 from gongzhi.accounts.schemas import RevealOut
-from gongzhi.cases import hotline, selectors, services, workflow
+from gongzhi.cases import hotline, selectors, services, tracking, workflow
 from gongzhi.cases.models import HotlineImport
 from gongzhi.cases.schemas import (
     CASE_OUT_COLUMNS,
@@ -23,12 +22,14 @@ from gongzhi.cases.schemas import (
     HotlineJobOut,
     PublicCaseIn,
     PublicCaseOut,
+    PublicReportOut,
     RateIn,
     SimilarOut,
 )
-from gongzhi.core.errors import NotFound
+from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import DeferredJoinPagination
+from gongzhi.core.throttle import SharedRateThrottle
 
 router = Router(tags=["cases"])
 
@@ -182,32 +183,45 @@ def _public(case: Any) -> dict[str, Any]:
 
 @public_router.post(
     "/report",
-    response={201: PublicCaseOut},
-    throttle=[AnonRateThrottle("20/h")],
-    summary="A resident reports a problem (no account)",
+    response={201: PublicReportOut},
+    throttle=[SharedRateThrottle("public_report")],
+    summary="A resident reports a problem (no account); the answer carries the tracking code",
 )
 def public_report(request: ApiRequest, payload: PublicCaseIn):  # type: ignore[no-untyped-def]
     case = services.report_case(actor=None, channel="resident", **payload.dict())
-    return Status(201, _public(case))
+    return Status(201, {**_public(case), "tracking_code": tracking.display(case.tracking_code)})
+
+
+def _tracked(request: ApiRequest, code: str, number: str, phone: str) -> Any:
+    if not code.strip() and not number.strip():
+        raise ValidationFailed(
+            "Give the tracking code, or the case number and phone.",
+            [ErrorDetail(field="code", message="the tracking code, or number and phone")],
+        )
+    case = tracking.find(request, code=code, number=number, phone=phone)
+    if case is None:
+        raise NotFound("No case with this tracking code (or number and phone).")
+    return case
 
 
 @public_router.get(
-    "/track", response=PublicCaseOut, throttle=[AnonRateThrottle("60/h")], summary="Follow a case by number and phone"
+    "/track",
+    response=PublicCaseOut,
+    throttle=[SharedRateThrottle("public_track")],
+    summary="Follow a case by its tracking code (phone optional), or by number and phone",
 )
-def public_track(request: ApiRequest, number: str, phone: str) -> Any:
-    case = selectors.public_case(number=number, phone=phone)
-    if case is None:
-        raise NotFound("No case with this number and phone.")
-    return _public(case)
+def public_track(request: ApiRequest, code: str = "", number: str = "", phone: str = "") -> Any:
+    return _public(_tracked(request, code, number, phone))
 
 
 @public_router.post(
-    "/rate", response=PublicCaseOut, throttle=[AnonRateThrottle("20/h")], summary="Rate a closed case (满意度评价)"
+    "/rate",
+    response=PublicCaseOut,
+    throttle=[SharedRateThrottle("public_rate")],
+    summary="Rate a closed case (满意度评价) by its tracking code, or number and phone",
 )
 def public_rate(request: ApiRequest, payload: RateIn) -> Any:
-    case = selectors.public_case(number=payload.number, phone=payload.phone)
-    if case is None:
-        raise NotFound("No case with this number and phone.")
+    case = _tracked(request, payload.code, payload.number, payload.phone)
     workflow.perform_resident_rating(case=case, rating=payload.rating, resolved=payload.resolved, note=payload.note)
     case.refresh_from_db()
     return _public(case)

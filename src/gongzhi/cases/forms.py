@@ -219,7 +219,7 @@ class ReportForm(CategoryMixin, LocationMixin):
 
 
 class PublicReportForm(CategoryMixin, LocationMixin):
-    """A resident's report, without an account: a phone number is how they follow it."""
+    """A resident's report, without an account: the tracking code shown afterwards is how they follow it."""
 
     title = forms.CharField(
         label=_("What is the problem?"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
@@ -230,9 +230,10 @@ class PublicReportForm(CategoryMixin, LocationMixin):
     reporter_phone = forms.CharField(
         label=_("Your phone"),
         max_length=20,
+        required=False,
         validators=[PHONE_VALIDATOR],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-        help_text=_("Needed to follow your case; staff see it masked."),
+        help_text=_("Optional: lets staff call you back; staff see it masked."),
     )
 
     field_order = [
@@ -435,20 +436,25 @@ class HotlineForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(
-        label=_("Case number"), max_length=24, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    code = forms.CharField(
+        label=_("Tracking code or case number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        help_text=_("The tracking code you were given when you reported (e.g. 7KQ2-M9XD-4TFB-R8WC)."),
     )
     phone = forms.CharField(
         label=_("Your phone"),
         max_length=20,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-        help_text=_("The number you gave when you reported."),
+        help_text=_("Optional with a tracking code (if given, it must be the one you reported with); "
+                    "needed with a case number."),
     )
 
 
 class RateForm(forms.Form):
-    number = forms.CharField(max_length=24, widget=forms.HiddenInput)
-    phone = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    code = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    phone = forms.CharField(max_length=20, required=False, widget=forms.HiddenInput)
     rating = forms.ChoiceField(label=_("How satisfied are you?"), choices=Rating.choices, widget=forms.RadioSelect)
     resolved = forms.ChoiceField(
         label=_("Is the problem solved?"),

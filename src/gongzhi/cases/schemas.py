@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from gongzhi.cases.choices import Status, Tier
 from gongzhi.core.privacy import mask_phone
@@ -120,7 +120,7 @@ class PublicCaseIn(Schema):
     lng: float | None = None
     address: str = ""
     reporter_name: str = ""
-    reporter_phone: str
+    reporter_phone: str = ""
 
 
 class PublicCaseOut(Schema):
@@ -133,6 +133,10 @@ class PublicCaseOut(Schema):
     merged_into_number: str | None
     rating: str
     timeline: list[EventOut]
+
+
+class PublicReportOut(PublicCaseOut):
+    tracking_code: str = Field(description="The secret that follows the case (GET /public/track?code=…); shown once.")
 
 
 class ActionIn(Schema):
@@ -187,8 +191,9 @@ class HandoverIn(Schema):
 
 
 class RateIn(Schema):
-    number: str
-    phone: str
+    code: str = Field("", description="The tracking code (or give number and phone).")
+    number: str = ""
+    phone: str = Field("", description="Optional with a tracking code; if given, it must be the reporter's.")
     rating: str
     resolved: bool | None = None
     note: str = ""

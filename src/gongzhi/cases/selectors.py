@@ -112,12 +112,23 @@ def timeline(*, user: Any | None, case: Case, public_only: bool = False) -> list
     return list(events.order_by("at", "id"))
 
 
-def public_case(*, number: str, phone: str) -> Case | None:
-    """A resident's own case by number and the phone they reported with (no account)."""
-    case = Case.objects.select_related("category", "node", "merged_into").filter(number=number.strip()).first()
-    if case is None or not phone.strip() or case.reporter_phone != phone.strip():
-        return None
-    return case
+def public_case(*, code: str = "", number: str = "", phone: str = "", full_length: int = 16) -> Case | None:
+    """A case a resident may follow without an account (``cases.tracking``): by its tracking code (``code``,
+    normalised), the phone optional but matching if given, required with an old code shorter than ``full_length``;
+    or, when no code matches, by its number and the reporter's phone."""
+    cases = Case.objects.select_related("category", "node", "merged_into")
+    phone = phone.strip()
+    if code:
+        case = cases.filter(tracking_code=code).first()
+        if case is not None:
+            if (phone or len(code) < full_length) and (not phone or case.reporter_phone != phone):
+                return None
+            return case
+    if number.strip():
+        case = cases.filter(number=number.strip()).first()
+        if case is not None and phone and case.reporter_phone == phone:
+            return case
+    return None
 
 
 def _distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

@@ -6,8 +6,8 @@ writes through ``cases.services`` and ``cases.workflow.perform`` — the only wr
 from a service (``ValidationFailed``, ``Conflict``) is shown in the page next to the field it names; ``NotFound``
 (out of scope) and ``Forbidden`` propagate to the error middleware (404 / 403 pages).
 
-The resident's POSTs (report, track, rate) carry Django's CSRF token and are lightly throttled per client address
-with django-ninja's cache-based throttle (the same mechanism as the public API, own counters).
+The resident's POSTs (report, track, rate) carry Django's CSRF token and are throttled per client address in the
+database (``core.throttle``), in the same counters as the public API.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from ninja.throttling import SimpleRateThrottle
 
 from gongzhi.accounts import selectors as accounts_selectors
 from gongzhi.accounts.choices import Role
-from gongzhi.cases import hotline, selectors, services, workflow
+from gongzhi.cases import hotline, selectors, services, tracking, workflow
 from gongzhi.cases.choices import Channel, Status
 from gongzhi.cases.forms import (
     ActionForm,
@@ -47,6 +46,7 @@ from gongzhi.cases.forms import (
     TrackForm,
 )
 from gongzhi.cases.models import Attachment, Case, HotlineImport
+from gongzhi.core import throttle
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
@@ -101,27 +101,9 @@ SESSION_REPORTED = "gongzhi_cases_reported"
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-class PageThrottle(SimpleRateThrottle):
-    """Light per-address limit for the resident's page POSTs (per process; the API has its own)."""
-
-    def __init__(self, scope: str, rate: str) -> None:
-        self.scope = scope
-        super().__init__(rate)
-
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        return f"gongzhi_page_{self.scope}_{self.get_ident(request)}"
-
-
-THROTTLES = {
-    "report": ("public_report", "20/h"),
-    "track": ("public_track", "60/h"),
-    "rate": ("public_rate", "20/h"),
-}
-
-
 def _throttled(request: HttpRequest, what: str) -> bool:
-    scope, rate = THROTTLES[what]
-    return not PageThrottle(scope, rate).allow_request(request)
+    """The resident's POSTs count per client address in the same shared counters as the public API."""
+    return not throttle.hit_request(request, f"public_{what}")
 
 
 def translated(message: str) -> str:
@@ -692,11 +674,12 @@ def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
 
 PUBLIC_FIELDS = {"category_id": "category", "files": "photos"}
 TOO_MANY = gettext_lazy("Too many attempts from this connection. Please wait a while and try again.")
+NOT_FOUND = gettext_lazy("No case with this tracking code (or case number and phone). Check and try again.")
 
 
 @require_http_methods(["GET", "POST"])
 def public_report(request: HttpRequest) -> HttpResponse:
-    """我要反映: a resident reports a problem; a phone number lets them follow it."""
+    """我要反映: a resident reports a problem; the tracking code shown afterwards lets them follow it."""
     categories = list(selectors.active_categories())
     status = 200
     if request.method == "POST":
@@ -712,7 +695,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
                 add_service_errors(form, exc, PUBLIC_FIELDS)
                 status = 400
             else:
-                request.session[SESSION_REPORTED] = case.number
+                request.session[SESSION_REPORTED] = [case.number, case.tracking_code]
                 return redirect("cases-public-report-done")
         else:
             status = 400
@@ -722,14 +705,15 @@ def public_report(request: HttpRequest) -> HttpResponse:
 
 
 def public_report_done(request: HttpRequest) -> HttpResponse:
-    number = request.session.get(SESSION_REPORTED)
-    if not number:
+    """The number and the tracking code of the case just reported (from the session: a secret is not put in a URL)."""
+    reported = request.session.get(SESSION_REPORTED)
+    if not reported:
         return redirect("cases-public-report")
-    track_url = f"{reverse('cases-public-track')}?number={number}"
-    return render(request, "cases/public/report_done.html", {"number": number, "track_url": track_url})
+    number, code = reported if isinstance(reported, list) else (reported, "")
+    return render(request, "cases/public/report_done.html", {"number": number, "code": tracking.display(code)})
 
 
-def _track_context(case: Case, phone: str) -> dict[str, Any]:
+def _track_context(case: Case, code: str, phone: str) -> dict[str, Any]:
     survivor = case.merged_into or case
     events = selectors.timeline(user=None, case=survivor, public_only=True)
     rows = [
@@ -744,13 +728,19 @@ def _track_context(case: Case, phone: str) -> dict[str, Any]:
     ]
     rate_form = None
     if case.status == Status.CLOSED:
-        rate_form = RateForm(initial={"number": case.number, "phone": phone, "resolved": "1"})
+        rate_form = RateForm(initial={"code": code, "phone": phone, "resolved": "1"})
     return {"case": case, "survivor": survivor, "timeline": rows, "rate_form": rate_form}
+
+
+def _find_public(request: HttpRequest, code: str, phone: str) -> Case | None:
+    """The page's one field takes a tracking code or a case number (``cases.tracking``)."""
+    return tracking.find(request, code=code, number=code, phone=phone)
 
 
 @require_http_methods(["GET", "POST"])
 def public_track(request: HttpRequest) -> HttpResponse:
-    """查询进度: number + phone → the status and the public timeline (the surviving case's, if merged)."""
+    """查询进度: tracking code (phone optional) or case number + phone → the status and the public timeline (the
+    surviving case's, if merged)."""
     context: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
@@ -760,48 +750,54 @@ def public_track(request: HttpRequest) -> HttpResponse:
             form.add_error(None, TOO_MANY)
             status = 429
         elif form.is_valid():
-            case = selectors.public_case(number=form.cleaned_data["number"], phone=form.cleaned_data["phone"])
-            if case is None:
-                form.add_error(None, _("No case with this number and phone. Check both and try again."))
-                status = 404
+            code, phone = form.cleaned_data["code"], form.cleaned_data["phone"]
+            try:
+                case = _find_public(request, code, phone)
+            except tracking.TooManyGuesses:
+                form.add_error(None, TOO_MANY)
+                status = 429
             else:
-                context.update(_track_context(case, form.cleaned_data["phone"]))
+                if case is None:
+                    form.add_error(None, NOT_FOUND)
+                    status = 404
+                else:
+                    context.update(_track_context(case, code, phone))
         else:
             status = 400
     else:
-        form = TrackForm(initial={"number": request.GET.get("number", "")[:24]})
+        form = TrackForm(initial={"code": request.GET.get("number", "")[:24]})
     context["form"] = form
     return render(request, "cases/public/track.html", context, status=status)
 
 
 @require_POST
 def public_rate(request: HttpRequest) -> HttpResponse:
-    """满意度评价: the reporter rates their closed case (number + phone checked again)."""
+    """满意度评价: the reporter rates their closed case (tracking code, or number and phone, checked again)."""
     form = RateForm(request.POST)
-    track = TrackForm(initial={"number": request.POST.get("number", "")[:24]})
+    track = TrackForm()
     if _throttled(request, "rate"):
         return render(request, "cases/public/track.html", {"form": track, "error": TOO_MANY}, status=429)
+    code, phone = request.POST.get("code", ""), request.POST.get("phone", "")
+    try:
+        case = _find_public(request, code, phone)
+    except tracking.TooManyGuesses:
+        return render(request, "cases/public/track.html", {"form": track, "error": TOO_MANY}, status=429)
+    if case is None:
+        return render(request, "cases/public/track.html", {"form": track, "error": NOT_FOUND}, status=404)
     if not form.is_valid():
-        case = selectors.public_case(number=request.POST.get("number", ""), phone=request.POST.get("phone", ""))
-        if case is None:
-            return render(request, "cases/public/track.html", {"form": track}, status=400)
-        context = _track_context(case, request.POST.get("phone", ""))
+        context = _track_context(case, code, phone)
         context.update({"form": track, "rate_form": form})
         return render(request, "cases/public/track.html", context, status=400)
     d = form.cleaned_data
-    case = selectors.public_case(number=d["number"], phone=d["phone"])
-    if case is None:
-        error = _("No case with this number and phone. Check both and try again.")
-        return render(request, "cases/public/track.html", {"form": track, "error": error}, status=404)
     try:
         workflow.perform_resident_rating(
             case=case, rating=d["rating"], resolved=d["resolved"] == "1", note=d.get("note") or ""
         )
     except (Conflict, ValidationFailed):
-        context = _track_context(case, d["phone"])
+        context = _track_context(case, code, phone)
         context.update({"form": track, "error": _("This case can be rated once it is closed, and only once.")})
         return render(request, "cases/public/track.html", context, status=409)
-    case = selectors.public_case(number=d["number"], phone=d["phone"]) or case
-    context = _track_context(case, d["phone"])
+    case.refresh_from_db()
+    context = _track_context(case, code, phone)
     context.update({"form": track, "thanks": True})
     return render(request, "cases/public/track.html", context)

@@ -3,7 +3,8 @@
 Environment:
 
 ``GONGZHI_BIND``
-    address to listen on (default ``127.0.0.1:8000``; put a TLS-terminating proxy in front in production).
+    address to listen on (default ``127.0.0.1:8000``; put a TLS-terminating proxy in front in production). Without
+    ``SECRET_KEY`` (the demo's built-in development key) only a loopback address is accepted.
 ``GONGZHI_WORKERS`` (or ``WEB_CONCURRENCY``)
     number of worker processes (default: 2 x the CPU cores available to the process, at most 4: on a 2-core box
     with PostgreSQL beside it, 4 processes keep both cores busy while some requests wait for the database).
@@ -51,8 +52,20 @@ preload_app = True
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
+    from gongzhi.config import settings as conf
     from gongzhi.config.warmup import warm_up
 
+    # The built-in development secret key serves this machine only: settings refuse it for a GONGZHI_BIND that is
+    # not loopback, and this refuses it for what gunicorn really listens on (e.g. a -b given on the command line).
+    if conf.SECRET_KEY == conf.DEVELOPMENT_SECRET_KEY:
+        for listener in server.LISTENERS:
+            address = listener.sock.getsockname()
+            host = address[0] if isinstance(address, tuple) else f"unix:{address}"
+            if not conf.bind_is_loopback(str(host)):
+                raise RuntimeError(
+                    f"the built-in development secret key is only for a server on this machine, not {listener}: "
+                    "bind to 127.0.0.1, localhost or ::1, or set SECRET_KEY"
+                )
     warm_up()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "gongzhi"

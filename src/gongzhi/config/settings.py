@@ -32,12 +32,39 @@ def env_list(name: str, default: str) -> list[str]:
 TESTING = "pytest" in sys.modules or env_bool("GONGZHI_TESTING", False)
 DEBUG = env_bool("DEBUG", False)
 
+DEVELOPMENT_SECRET_KEY = "gongzhi-insecure-development-key-do-not-use-in-production-0123456789"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or TESTING or env_bool("GONGZHI_DEMO", False):
-        SECRET_KEY = "gongzhi-insecure-development-key-do-not-use-in-production-0123456789"
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
     else:
         raise ImproperlyConfigured("Set the SECRET_KEY environment variable (DEBUG is off).")
+
+
+# --- The development key only on loopback (issue 14) ----------------------------------------------------------
+def bind_is_loopback(bind: str) -> bool:
+    """``GONGZHI_BIND`` (gunicorn's address, ``host:port``) names this machine only: 127.0.0.0/8, ::1, localhost."""
+    import ipaddress
+
+    host = bind.strip()
+    if host.startswith("["):  # [::1]:8000
+        host = host[1 : host.find("]")]
+    elif host.count(":") == 1:  # 127.0.0.1:8000, localhost:8000
+        host = host.split(":", 1)[0]
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # 0.0.0.0 is an address, a host name or unix:/path is not loopback as far as we know
+        return False
+
+
+GONGZHI_BIND = os.environ.get("GONGZHI_BIND", "127.0.0.1:8000")
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not TESTING and not bind_is_loopback(GONGZHI_BIND):
+    raise ImproperlyConfigured(
+        f"The built-in development secret key is only for a server on this machine (GONGZHI_BIND={GONGZHI_BIND!r}): "
+        "bind to 127.0.0.1, localhost or ::1, or set SECRET_KEY."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -67,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gongzhi.core.headers.SecurityHeadersMiddleware",  # Content-Security-Policy, Permissions-Policy (issue 14)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "gongzhi.accounts.auth.AddressLockoutBackend",  # failed log-ins per address, across usernames (issue 14)
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -171,6 +200,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Client address, rate limits, log-in lock-out per address (issue 14) ---------------------------------------
+# The client's address is REMOTE_ADDR unless the peer is a trusted proxy (addresses or networks, e.g.
+# GONGZHI_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8 behind nginx on the same box or a private network); only then is
+# X-Forwarded-For read, from the right (gongzhi.core.http.client_ip). django-axes uses the same function.
+GONGZHI_TRUSTED_PROXIES = env_list("GONGZHI_TRUSTED_PROXIES", "")
+# Content-Security-Policy (gongzhi.core.headers): extra image hosts, e.g. a base-map's tile server
+# (GONGZHI_CSP_IMG_HOSTS=https://tiles.example.org); nothing else is loaded from another origin.
+GONGZHI_CSP_IMG_HOSTS = env_list("GONGZHI_CSP_IMG_HOSTS", "")
+AXES_CLIENT_IP_CALLABLE = "gongzhi.core.http.client_ip"
+# Limits per client address, counted in the database (core.throttle: one count for every worker). The public
+# report, track and rate endpoints share their counts between the API and the resident pages; "public_track_miss"
+# counts the lookups that found nothing (guesses of a tracking code or a number and phone).
+GONGZHI_RATES = {
+    "public_report": os.environ.get("GONGZHI_RATE_PUBLIC_REPORT", "20/h"),
+    "public_track": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK", "60/h"),
+    "public_track_miss": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK_MISS", "10/h"),
+    "public_rate": os.environ.get("GONGZHI_RATE_PUBLIC_RATE", "20/h"),
+    # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
+    "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
+}
 
 # --- i18n: Chinese first, English available -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,11 +1,62 @@
-"""Typing help for API views: ninja puts the authenticated user on ``request.auth``."""
+"""Typing help for API views (ninja puts the authenticated user on ``request.auth``) and the client's address."""
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
 class ApiRequest(HttpRequest):
     auth: Any
+
+
+# --- The client's address -------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # [::1]:port
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # 1.2.3.4:port
+        value = value.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of the client that sent ``request``: every limit (the public endpoints' throttles, django-axes'
+    log-in lock-out through ``AXES_CLIENT_IP_CALLABLE``) counts per this address.
+
+    ``REMOTE_ADDR`` (the peer of the socket) unless that peer is one of ``settings.GONGZHI_TRUSTED_PROXIES``
+    (addresses or networks). Only then is ``X-Forwarded-For`` read, from the right: each trusted proxy appended the
+    address it saw, so the first address from the right that is not a trusted proxy is the client; what stands to
+    its left was written by the client and is never believed. With no trusted proxy (the default) the header is
+    ignored entirely."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    trusted = _networks(tuple(getattr(settings, "GONGZHI_TRUSTED_PROXIES", ())))
+    peer = _address(remote)
+    if not trusted or peer is None or not any(peer in net for net in trusted):
+        return str(peer) if peer is not None else remote
+    client = peer
+    for item in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = _address(item)
+        if hop is None:  # not an address: a proxy that was not configured to append one; stop at the last good hop
+            break
+        client = hop
+        if not any(hop in net for net in trusted):
+            break
+    return str(client)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
+from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 
@@ -73,5 +74,8 @@ class LockoutPageMiddleware:
         ):
             from axes.helpers import get_lockout_message
 
-            return render(request, "lockout.html", {"message": get_lockout_message()}, status=response.status_code)
+            message = get_lockout_message()
+            if getattr(request, "gongzhi_address_locked_out", False):  # accounts.auth.AddressLockoutBackend
+                message = _("Too many failed log-ins from this connection; try again in 15 minutes.")
+            return render(request, "lockout.html", {"message": message}, status=response.status_code)
         return response

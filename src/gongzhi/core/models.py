@@ -51,3 +51,23 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class RateCount(models.Model):
+    """How many requests one client made in one time slot, for one limit (``core.throttle``). A table, not a
+    process's memory: every web worker counts in the same rows, and one statement adds to a row atomically."""
+
+    ident = models.CharField(_("client and limit"), max_length=200)
+    slot = models.BigIntegerField(_("time slot"))  # seconds since the epoch // the limit's period
+    count = models.PositiveIntegerField(_("count"), default=0)
+    expires = models.BigIntegerField(_("expires"), db_index=True)  # seconds since the epoch
+
+    objects = ScopedManager()  # no scope rule: nobody reads these rows through a selector
+
+    class Meta:
+        verbose_name = _("rate count")
+        verbose_name_plural = _("rate counts")
+        constraints = [models.UniqueConstraint(fields=["ident", "slot"], name="core_ratecount_ident_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.ident} @{self.slot}: {self.count}"

@@ -127,7 +127,7 @@ def test_the_imported_case_is_the_case_report_case_makes(tree, other_tree, opera
             assert getattr(imported, f.attname) == getattr(made, f.attname), f.attname
     assert imported.number == f"{timezone.localtime(imported.reported_at):%Y%m%d}{imported.pk:07d}"
     assert imported.number.startswith("20260301")
-    assert re.fullmatch(r"[0-9A-F]{8}", imported.tracking_code) and imported.tracking_code != made.tracking_code
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{16}", imported.tracking_code) and imported.tracking_code != made.tracking_code
     assert abs((imported.created_at - made.created_at).total_seconds()) < 60
 
     [ev_imported] = CaseEvent.objects.filter(case=imported)
@@ -241,10 +241,10 @@ def test_a_ticket_taken_by_another_import_meanwhile_is_skipped(tree, operator, m
 
 def test_tracking_codes_are_fresh(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
     taken = services.report_case(actor=operator, channel="desk", title="已有", category_id=category().pk)
-    blobs = iter([taken.tracking_code.lower() * 2, "0a0b0c0d0e0f1011"])  # the first draw: a code in use, twice
-    monkeypatch.setattr(services.secrets, "token_hex", lambda n: next(blobs)[: 2 * n])
+    draws = iter([taken.tracking_code, taken.tracking_code, "0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"])  # one in use, twice
+    monkeypatch.setattr(services.tracking, "new_code", lambda: next(draws))
     codes = services._fresh_tracking_codes(2)
-    assert sorted(codes) == ["0A0B0C0D", "0E0F1011"]
+    assert sorted(codes) == ["0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"]
     services._release_tracking_codes(codes)
 
 

@@ -53,7 +53,7 @@ def test_an_unplaceable_case_goes_to_the_subdistrict_desk_flagged(tree):  # type
 
 def test_intake_errors_name_the_fields(tree):  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed) as info:
-        services.report_case(actor=None, channel="pigeon", title=" ", category_id=999999)
+        services.report_case(actor=None, channel="pigeon", title=" ", category_id=999999, reporter_phone="12ab")
     fields = {d.field for d in info.value.details}
     assert {"channel", "title", "category_id", "reporter_phone"} <= fields
     assert not Case.objects.exists()

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import User
 from gongzhi.accounts.tests.factories import user_with_role
-from gongzhi.cases import services
+from gongzhi.cases import services, tracking
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.tests.factories import category
 from gongzhi.core.models import AuditLog
@@ -112,20 +112,17 @@ def test_create_endpoint_statements(tree, api, django_assert_max_num_queries):  
 
 
 def test_a_tracking_code_already_taken_is_drawn_again(tree, monkeypatch):  # type: ignore[no-untyped-def]
-    """At a million cases one random 8-digit code in ~4,000 is taken: the intake must not fail with a 500."""
+    """A drawn tracking code that is taken already (all but impossible with 80 bits, but a clash must not be a 500)."""
     worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
     first = services.report_case(actor=worker, channel="patrol", title="积水", category_id=category("0105").pk)
-    real = services.secrets.token_hex
-    draws = iter([first.tracking_code.lower(), first.tracking_code.lower()])
+    real = tracking.new_code
+    draws = iter([first.tracking_code, first.tracking_code])
 
-    def token_hex(nbytes: int) -> str:
-        return next(draws, None) or real(nbytes) if nbytes == 4 else real(nbytes)
-
-    monkeypatch.setattr(services.secrets, "token_hex", token_hex)
+    monkeypatch.setattr(tracking, "new_code", lambda: next(draws, None) or real())
     second = services.report_case(
         actor=worker, channel="patrol", title="积水", category_id=category("0105").pk, lat=41.9041, lng=123.4041
     )
-    assert second.tracking_code != first.tracking_code and len(second.tracking_code) == 8
+    assert second.tracking_code != first.tracking_code and len(second.tracking_code) == 16
     assert Case.objects.filter(title="积水").count() == 2
     assert CaseEvent.objects.filter(case=second).count() == 1
     assert AuditLog.objects.filter(action="cases.reported").count() == 2

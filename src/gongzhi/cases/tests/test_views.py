@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
-from gongzhi.cases import services, views, workflow
+from gongzhi.cases import services, tracking, workflow
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.tests.factories import category, new_case
 from gongzhi.core.models import AuditLog
@@ -415,12 +415,13 @@ def test_resident_reports_tracks_and_rates(client, tree, worker, staff, property
     case = Case.objects.get(title="楼道堆满杂物")
     assert case.channel == "resident" and case.node == tree.buildings[0] and case.reporter_user is None
     page = html_of(client.get(response["Location"]))
-    assert case.number in page and f"?number={case.number}" in page
+    assert case.number in page and tracking.display(case.tracking_code) in page
+    assert f"?number={case.number}" not in page and case.tracking_code not in response["Location"]
 
     # Wrong phone: nothing is told, not even that the case exists.
-    response = client.post(reverse("cases-public-track"), {"number": case.number, "phone": "13900000000"})
+    response = client.post(reverse("cases-public-track"), {"code": case.number, "phone": "13900000000"})
     assert response.status_code == 404 and "楼道堆满杂物" not in html_of(response)
-    response = client.post(reverse("cases-public-track"), {"number": case.number, "phone": PHONE})
+    response = client.post(reverse("cases-public-track"), {"code": case.number, "phone": PHONE})
     assert response.status_code == 200
     page = html_of(response)
     assert "楼道堆满杂物" in page and "已上报" in page and 'id="rate-form"' not in page
@@ -441,7 +442,7 @@ def test_resident_reports_tracks_and_rates(client, tree, worker, staff, property
     workflow.perform(actor=handler, case_id=case.pk, action="dispose", note="已清理楼道")
     workflow.perform(actor=worker, case_id=case.pk, action="verify")
     workflow.perform(actor=worker, case_id=case.pk, action="close")
-    response = client.post(reverse("cases-public-track"), {"number": case.number, "phone": PHONE})
+    response = client.post(reverse("cases-public-track"), {"code": case.number, "phone": PHONE})
     page = html_of(response)
     assert "已结案" in page and "已清理楼道" in page and "已派物业" in page
     assert "内部" not in page, "internal notes stay internal"
@@ -451,12 +452,12 @@ def test_resident_reports_tracks_and_rates(client, tree, worker, staff, property
     # The rating checks the phone again.
     response = client.post(
         reverse("cases-public-rate"),
-        {"number": case.number, "phone": "13900000000", "rating": "satisfied", "resolved": "1"},
+        {"code": case.number, "phone": "13900000000", "rating": "satisfied", "resolved": "1"},
     )
     assert response.status_code == 404
     response = client.post(
         reverse("cases-public-rate"),
-        {"number": case.number, "phone": PHONE, "rating": "satisfied", "resolved": "1", "note": "很快"},
+        {"code": case.number, "phone": PHONE, "rating": "satisfied", "resolved": "1", "note": "很快"},
     )
     assert response.status_code == 200
     page = html_of(response)
@@ -466,7 +467,7 @@ def test_resident_reports_tracks_and_rates(client, tree, worker, staff, property
     assert CaseEvent.objects.filter(case=case, action="rate", actor__isnull=True).exists()
     # Only once.
     response = client.post(
-        reverse("cases-public-rate"), {"number": case.number, "phone": PHONE, "rating": "dissatisfied", "resolved": "0"}
+        reverse("cases-public-rate"), {"code": case.number, "phone": PHONE, "rating": "dissatisfied", "resolved": "0"}
     )
     assert response.status_code == 409
     case.refresh_from_db()
@@ -478,12 +479,14 @@ def test_merged_report_follows_the_surviving_case(client, tree, worker):  # type
     dup = new_case(None, tree.buildings[0], channel="resident", title="电梯又坏了", reporter_phone=PHONE)
     workflow.perform(actor=worker, case_id=dup.pk, action="merge", payload={"into_case_id": first.pk})
     workflow.perform(actor=worker, case_id=first.pk, action="accept", note="已联系电梯维保")
-    page = html_of(client.post(reverse("cases-public-track"), {"number": dup.number, "phone": PHONE}))
+    page = html_of(client.post(reverse("cases-public-track"), {"code": dup.number, "phone": PHONE}))
     assert 'id="track-merged"' in page and first.number in page and "已联系电梯维保" in page
 
 
 def test_resident_report_errors_and_csrf(client, tree):  # type: ignore[no-untyped-def]
-    response = client.post(reverse("cases-public-report"), {"title": "路面破损", "category": category("0303").pk})
+    response = client.post(
+        reverse("cases-public-report"), {"title": "路面破损", "category": category("0303").pk, "reporter_phone": "12ab"}
+    )
     assert response.status_code == 400
     assert 'data-field="reporter_phone"' in html_of(response)
     assert Case.objects.count() == 0
@@ -494,11 +497,11 @@ def test_resident_report_errors_and_csrf(client, tree):  # type: ignore[no-untyp
     assert response.status_code == 403
 
 
-def test_resident_posts_are_throttled(client, tree, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(views.THROTTLES, "track", ("public_track_test", "2/h"))
+def test_resident_posts_are_throttled(client, tree, settings):  # type: ignore[no-untyped-def]
+    settings.GONGZHI_RATES = {**settings.GONGZHI_RATES, "public_track": "2/h"}
     for _ in range(2):
-        assert client.post(reverse("cases-public-track"), {"number": "1", "phone": "1"}).status_code == 404
-    response = client.post(reverse("cases-public-track"), {"number": "1", "phone": "1"})
+        assert client.post(reverse("cases-public-track"), {"code": "1", "phone": "1"}).status_code == 404
+    response = client.post(reverse("cases-public-track"), {"code": "1", "phone": "1"})
     assert response.status_code == 429 and "请稍后再试" in html_of(response)
 
 

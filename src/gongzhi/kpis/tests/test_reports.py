@@ -185,7 +185,7 @@ def test_month_page_renders(client, tree, month_cases):  # type: ignore[no-untyp
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="report-data"' in html and "echarts.min.js" in html and "kpis/report.js" in html
-    assert "@media print" in html and 'id="report-print"' in html
+    assert "kpis/report.css" in html and 'id="report-print"' in html  # the print layout: a style sheet (CSP)
     assert f"month.xlsx?place={tree.subdistrict.pk}" in html
     assert 'data-kpi="intake"' in html and "社区1" in html
 

@@ -25,6 +25,19 @@
     }
   });
 
+  // A form with data-confirm asks first; a link with data-history-back goes back (no inline handlers: the
+  // Content-Security-Policy allows scripts from files only).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) evt.preventDefault();
+  }, true);
+  document.addEventListener("click", function (evt) {
+    var back = evt.target.closest ? evt.target.closest("[data-history-back]") : null;
+    if (!back || window.history.length < 2) return;
+    evt.preventDefault();
+    window.history.back();
+  });
+
   // Tree: a toggle shows or hides the next level; htmx loads it on the first click.
   document.addEventListener("click", function (evt) {
     var toggle = evt.target.closest ? evt.target.closest(".tree-toggle") : null;
