@@ -20,7 +20,10 @@ Copy 0 (道义) also gets the seed stories — 府东 quilts on a green belt, �
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
+import secrets
 import time
 from bisect import bisect
 from collections import Counter
@@ -37,7 +40,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
-from gongzhi.cases import tiers, workflow
+from gongzhi.cases import tiers, tracking, workflow
 from gongzhi.cases.calendar import DAY_HOURS, WorkCalendar
 from gongzhi.cases.choices import (
     FINAL_STATUSES,
@@ -774,8 +777,15 @@ class Story:
 
 
 def tracking_code(pk: int, salt: int = 0) -> str:
-    """8 hex digits, distinct for distinct ids (an odd multiplier and an xor are bijections modulo 2³²)."""
-    return f"{((pk * 2654435761) ^ (0x5BD1E995 + salt * 0x9E3779B9)) & 0xFFFFFFFF:08X}"
+    """A tracking code like a real one (``cases.tracking``: 16 characters of Crockford's base 32, 80 bits), keyed by
+    a secret drawn once per process: the same case gets the same code within one build (plans stay comparable), but
+    nobody can work a demo case's code out from its id."""
+    digest = hmac.new(_TRACKING_KEY, f"{pk}:{salt}".encode(), hashlib.sha256).digest()
+    bits = int.from_bytes(digest[:10], "big")
+    return "".join(tracking.ALPHABET[(bits >> shift) & 31] for shift in range(75, -1, -5))
+
+
+_TRACKING_KEY = secrets.token_bytes(32)
 
 
 def new_story(

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import selectors, workflow
+from gongzhi.cases import selectors, tracking, workflow
 from gongzhi.cases.choices import FINAL_STATUSES, OPEN_STATUSES, Channel, Rating, Status, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.demo import builder, cases, names
@@ -245,7 +245,8 @@ def test_identity_places_and_people(ctx: BuildContext) -> None:
     for pk, number, reported_at, _code, *_ in rows:
         assert number == f"{reported_at.astimezone(local):%Y%m%d}{pk:07d}"
     codes = [r[3] for r in rows]
-    assert len(set(codes)) == len(codes) and all(len(c) == 8 and int(c, 16) >= 0 for c in codes)
+    assert len(set(codes)) == len(codes)
+    assert all(len(c) == tracking.LENGTH and set(c) <= set(tracking.ALPHABET) for c in codes)
     tickets = [r[5] for r in rows if r[4] == Channel.HOTLINE]
     assert all(t and t.startswith("12345-") for t in tickets) and len(set(tickets)) == len(tickets)
     assert all(r[5] is None for r in rows if r[4] != Channel.HOTLINE)
