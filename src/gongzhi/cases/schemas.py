@@ -41,6 +41,8 @@ class CaseOut(Schema):
     node: Ref
     node_code: str
     unplaced: bool
+    category_unconfirmed: bool
+    category_text: str
     lat: float | None
     lng: float | None
     address: str
@@ -82,7 +84,8 @@ class CaseOut(Schema):
 # The columns CaseOut reads: case lists load only these (DeferredJoinPagination(only=…); a test checks a list's items
 # equal the full rows' and that no row loads a missing column by a query of its own).
 CASE_OUT_COLUMNS = (
-    "id", "number", "title", "status", "urgency", "channel", "tier", "unplaced", "lat", "lng", "address",
+    "id", "number", "title", "status", "urgency", "channel", "tier", "unplaced", "category_unconfirmed",
+    "category_text", "lat", "lng", "address",
     "reporter_name", "reporter_phone", "due_step", "due_at", "is_overdue", "rework_count", "escalation_count",
     "fixed_on_spot", "merged_into_id", "closed_kind", "rating", "resolved", "reported_at", "closed_at",
     "category", "category__code", "category__name", "category__parent_id", "category__default_urgency",
@@ -95,6 +98,11 @@ class CaseDetailOut(CaseOut):
     description: str
     tracking_code: str
     allowed_actions: list[str]
+
+
+class CategoryConfirmIn(Schema):
+    category_id: int
+    note: str = ""
 
 
 class CaseIn(Schema):
@@ -206,6 +214,7 @@ class CaseFilters(Schema):
     date_to: date | None = None
     text: str | None = None
     open_only: bool = False
+    category_unconfirmed: bool | None = None
 
 
 EventOut.model_rebuild()

@@ -46,6 +46,7 @@ def case_list(
     date_to: date | None = None,
     text: str | None = None,
     open_only: bool = False,
+    category_unconfirmed: bool | None = None,
 ) -> QuerySet[Case]:
     qs = _base(user)
     if status:
@@ -65,6 +66,8 @@ def case_list(
         qs = qs.filter(is_overdue=overdue)
     if unplaced is not None:
         qs = qs.filter(unplaced=unplaced)
+    if category_unconfirmed is not None:
+        qs = qs.filter(category_unconfirmed=category_unconfirmed)
     if channel:
         qs = qs.filter(channel=channel)
     if date_from:
@@ -97,7 +100,7 @@ def intake_queue(*, user: Any) -> QuerySet[Case]:
     return (
         _base(user, "change")
         .filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
-        .order_by("-unplaced", "-is_overdue", "reported_at")
+        .order_by("-unplaced", "-category_unconfirmed", "-is_overdue", "reported_at")
     )
 
 
