@@ -238,7 +238,9 @@ class HotlineImportOut(Schema):
 class HotlineJobOut(Schema):
     """A 12345 file imported in the background. ``status``: queued, running, done or failed (``message`` says why);
     the counts grow while it runs; ``progress`` is the share of the file read (0–1); ``errors`` lists the first
-    problems (``error_rows`` counts every row with one)."""
+    problems (``error_rows`` counts every row with one). ``heartbeat_at``: the running job's last sign of life (a
+    job silent for 5 minutes lost its worker and is failed); ``worker_alive``: false when no background worker
+    runs, so a queued job waits."""
 
     id: int
     status: str
@@ -253,7 +255,16 @@ class HotlineJobOut(Schema):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    worker_alive: bool | None = None
 
     @staticmethod
     def resolve_status(obj: Any) -> str:
         return str(obj.state)
+
+    @staticmethod
+    def resolve_worker_alive(obj: Any) -> bool | None:
+        """Is a background worker running (seen within a minute)? ``null`` when tasks need none."""
+        from gongzhi.cases.selectors import worker_alive
+
+        return worker_alive()

@@ -686,6 +686,7 @@ def _job_context(job: Any) -> dict[str, Any]:
     stale = job.is_active and job.updated_at < timezone.now() - hotline.JOB_STALE_AFTER
     return {
         "job": job,
+        "no_worker": job.is_active and selectors.worker_alive() is False,
         "job_error_rows": _error_rows(errors),
         "percent": round(100 * (job.progress or 0)),
         "stale": stale,
