@@ -104,8 +104,11 @@ class ResilientWorker(Worker):
             connections.close_all()  # this thread's own connection
 
     def start_beating(self) -> None:
+        from gongzhi.cases.models import WorkerBeat
+
         try:
             self.beat()
+            WorkerBeat.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()  # killed long ago
         except Exception:
             log.warning("worker %s: first heartbeat not written", self.worker_id, exc_info=True)
         self._beat_thread = threading.Thread(target=self._beat_loop, name="worker-heartbeat", daemon=True)
