@@ -665,6 +665,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
             job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
+    services.fail_dead_hotline_imports()  # the recent jobs listed below never show a dead job as running
     return render(
         request,
         "cases/hotline.html",
