@@ -112,13 +112,13 @@ $(STATIC_MANIFEST): $(INSTALL_STAMP) $(NODE_STAMP) $(STATIC_SOURCES)
 seed: migrate
 	$(DEMO_ENV) $(BIN)/gongzhi seed_demo
 
-# gunicorn in the foreground; next to it the background-task worker (django-tasks-db) and the scheduler that
-# enqueues the deadline check every 5 minutes. Ctrl-C stops all three.
+# gunicorn in the foreground; next to it the background-task worker (gongzhi task_worker: django-tasks-db's worker,
+# surviving database errors, with a heartbeat the pages read) and the schedulers that enqueue the deadline check and
+# the KPI refresh every 5 minutes, each under `gongzhi supervise`, which starts again whatever exits. Ctrl-C stops all.
 define serve_with_worker
-	$(DEMO_ENV) $(BIN)/gongzhi db_worker --queue-name '*' --interval 2 --no-reload & worker=$$!; \
-	$(DEMO_ENV) $(BIN)/gongzhi check_deadlines --every 300 >/dev/null & scheduler=$$!; \
-	$(DEMO_ENV) $(BIN)/gongzhi kpi_schedule --every 300 >/dev/null & kpis=$$!; \
-	trap 'kill $$worker $$scheduler $$kpis 2>/dev/null || true; wait $$worker $$scheduler $$kpis 2>/dev/null || true' EXIT; \
+	$(DEMO_ENV) $(BIN)/gongzhi supervise "task_worker --queue-name '*' --interval 2" & worker=$$!; \
+	$(DEMO_ENV) $(BIN)/gongzhi supervise "check_deadlines --every 300" "kpi_schedule --every 300" >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)
 endef

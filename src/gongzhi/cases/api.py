@@ -15,6 +15,7 @@ from gongzhi.cases.schemas import (
     CaseFilters,
     CaseIn,
     CaseOut,
+    CategoryConfirmIn,
     CategoryOut,
     EventOut,
     HandoverIn,
@@ -104,7 +105,9 @@ def hotline_import(request: ApiRequest, file: File[UploadedFile], mapping: Form[
 
 @router.get("/hotline/imports/{job_id}", response=HotlineJobOut, summary="A background 12345 import: progress, outcome")
 def hotline_job(request: ApiRequest, job_id: int) -> Any:
-    return selectors.hotline_job(user=request.auth, job_id=job_id)
+    """A job whose worker died (no heartbeat for 5 minutes) is ``failed`` with a ``message`` saying so; importing the
+    same file again is safe (tickets already in are skipped)."""
+    return hotline.job_for(user=request.auth, job_id=job_id)
 
 
 @router.get("/{case_id}", response=CaseDetailOut)
@@ -140,6 +143,16 @@ def case_attach(request: ApiRequest, case_id: int, files: File[list[UploadedFile
 @router.post("/{case_id}/handover", response=CaseDetailOut, summary="Hand the case to another person (首问负责)")
 def case_handover(request: ApiRequest, case_id: int, payload: HandoverIn) -> Any:
     services.hand_over(actor=request.auth, case_id=case_id, to_user_id=payload.to_user_id, note=payload.note)
+    return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+
+
+@router.post(
+    "/{case_id}/category", response=CaseDetailOut, summary="Set the category (a 12345 ticket's category to confirm)"
+)
+def case_category(request: ApiRequest, case_id: int, payload: CategoryConfirmIn) -> Any:
+    """The desk sets the category of a case — above all of a 12345 ticket whose category matched none of ours
+    (``category_unconfirmed``: list them with ``?category_unconfirmed=true``); the flag is cleared."""
+    services.confirm_category(actor=request.auth, case_id=case_id, category_id=payload.category_id, note=payload.note)
     return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
 
 

@@ -370,6 +370,21 @@ class HandOverForm(forms.Form):
         set_choices(self, "to_user", [("", _("— choose —")), *people])
 
 
+class CategoryConfirmForm(CategoryMixin):
+    """The desk sets a case's category (a 12345 ticket whose category matched none of ours)."""
+
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, categories: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_categories(categories)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.clean_category_pair(cleaned)
+        return cleaned
+
+
 YES_NO_ANY = (("", _("Any")), ("1", _("Yes")), ("0", _("No")))
 
 

@@ -5,7 +5,10 @@ knows the usual headers of 12345 exports. The import is idempotent on the hotlin
 imported is skipped, never duplicated, and a ticket repeated in the file is reported on its second row. A bad row is
 reported (with its row number in the file, the header being row 1, and the field) and nothing of it is stored; the
 good rows go in. A row whose case would land outside the importer's area is such a bad row. A row whose place cannot
-be found goes to the subdistrict desk, flagged ``unplaced``, as any intake does.
+be found goes to the subdistrict desk, flagged ``unplaced``, as any intake does. A ticket is never lost for its
+category: a category text that matches none of ours takes the fallback category (其他), is flagged
+``category_unconfirmed`` (keeping the text in ``category_text``) and waits first in the desk's queue until someone
+sets its category (``services.confirm_category``).
 
 The import is set-based, so that a city's year (a million rows) goes in within minutes:
 
@@ -64,6 +67,7 @@ LIST_LIMIT = 10_000  # case numbers and skipped tickets listed in a result (the 
 ERRORS_KEPT = 2000  # problems kept in a result (the count of rows with problems is always exact)
 WRITERS = 2  # batches written at once on PostgreSQL (background threads, each with its own connection)
 JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
+JOB_DEAD_AFTER = services.HOTLINE_JOB_DEAD_AFTER  # a running job without a heartbeat for this long lost its worker
 
 UNEXPECTED_STOP = (
     "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
@@ -269,6 +273,17 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         errors=result.error_dicts(),
     )
     return {"job": job_id, "ran": True, "state": "done", "rows": result.rows, "created": result.created_count}
+
+
+def job_for(*, user: Any, job_id: int) -> HotlineImport:
+    """A job as its page and the API show it (``NotFound`` outside the user's scope): a running job whose worker
+    died is marked failed first (``services.fail_dead_hotline_imports``), so it never shows "running" forever."""
+    from gongzhi.cases import selectors
+
+    job = selectors.hotline_job(user=user, job_id=job_id)
+    if job.is_active and services.fail_dead_hotline_imports(job_id=job.pk):
+        job.refresh_from_db()
+    return job
 
 
 # --- columns ---------------------------------------------------------------------------------------------------------
@@ -547,7 +562,7 @@ class _Parser:
         if problem:
             details.append(ErrorDetail(field="reported_at", message=problem))
 
-        category, problem = self.categories.match(category_text, major_text)
+        category, problem, to_confirm = self.categories.match(category_text, major_text)
         if problem:
             details.append(ErrorDetail(field="category", message=problem))
 
@@ -604,6 +619,8 @@ class _Parser:
             reporter_name=reporter_name,
             reporter_phone=phone,
             reported_at=reported_at,
+            category_unconfirmed=to_confirm,
+            category_text=" / ".join(t for t in (major_text, category_text) if t)[:120] if to_confirm else "",
         ), []
 
     def _time(self, value: Any) -> tuple[datetime | None, str]:
@@ -683,7 +700,7 @@ class _Categories:
         active = list(Category.objects.filter(is_active=True).select_related("parent").order_by("code"))
         self.minor = [c for c in active if c.parent_id]
         self.major = [c for c in active if not c.parent_id]
-        self.matched: dict[tuple[str, str], tuple[Category | None, str]] = {}
+        self.matched: dict[tuple[str, str], tuple[Category | None, str, bool]] = {}
 
     @staticmethod
     def _codes(token: str) -> set[str]:
@@ -703,29 +720,42 @@ class _Categories:
                 return hits[0]
         return None
 
-    def match(self, minor_text: str, major_text: str) -> tuple[Category | None, str]:
+    def match(self, minor_text: str, major_text: str) -> tuple[Category | None, str, bool]:
+        """(category, problem, to confirm). A category text that matches none of ours is not a problem: the
+        ticket is taken in with the fallback category (:data:`FALLBACK_CATEGORY`, else the first active one) and
+        flagged for the desk to set its category. Only a taxonomy without any active category refuses the row."""
         key = (minor_text, major_text)
         found = self.matched.get(key)
         if found is None:
             found = self.matched[key] = self._match(minor_text, major_text)
         return found
 
-    def _match(self, minor_text: str, major_text: str) -> tuple[Category | None, str]:
+    def fallback(self) -> Category | None:
+        return (
+            self._find(self.minor, [FALLBACK_CATEGORY], [])
+            or self._find(self.major, [FALLBACK_CATEGORY], [])
+            or next(iter(self.minor or self.major), None)
+        )
+
+    def _match(self, minor_text: str, major_text: str) -> tuple[Category | None, str, bool]:
         if not minor_text and not major_text:
             fallback = self._find(self.minor, [FALLBACK_CATEGORY], [])
             if fallback is None:
-                return None, "the category is missing"
-            return fallback, ""
+                return None, "the category is missing", False
+            return fallback, "", False
         minor_parts = [p for p in CATEGORY_SEPARATORS.split(minor_text) if p]
         major_parts = [p for p in CATEGORY_SEPARATORS.split(major_text) if p]
         # The most specific text first: the whole cell, then its parts from the last (小类) to the first (大类).
         tokens = [t for t in (minor_text, *reversed(minor_parts), major_text, *reversed(major_parts)) if t]
         context = [*minor_parts, *major_parts]
         found = self._find(self.minor, tokens, context) or self._find(self.major, tokens, context)
-        if found is None:
+        if found is not None:
+            return found, "", False
+        fallback = self.fallback()
+        if fallback is None:
             shown = " / ".join(t for t in (major_text, minor_text) if t)
-            return None, f"no category “{shown}” (by name or code)"
-        return found, ""
+            return None, f"no category “{shown}” (by name or code)", False
+        return fallback, "", True
 
 
 # --- placing a batch -------------------------------------------------------------------------------------------------

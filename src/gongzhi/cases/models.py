@@ -7,6 +7,8 @@ body (``owner_body``, NOT NULL).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -118,6 +120,15 @@ class Case(TimeStampedModel):
         db_index=True,
         help_text=_("The location matched no grid: the subdistrict desk holds it."),
     )
+    # A 12345 ticket whose category matched none of ours is taken in anyway (a ticket is never lost): it gets the
+    # fallback category, this flag and the text the export gave, and waits on the desk for someone to set its
+    # category (``services.confirm_category``).
+    category_unconfirmed = models.BooleanField(
+        _("category to confirm"),
+        default=False,
+        help_text=_("The category given matched none of ours: the desk sets it."),
+    )
+    category_text = models.CharField(_("category as reported"), max_length=120, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -356,16 +367,28 @@ class HotlineImportState(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+def private_storage() -> Any:
+    """Where uploads waiting for a background import are kept: never under ``MEDIA_ROOT``, files mode 0600
+    (``core.storage.PrivateStorage``)."""
+    from gongzhi.core.storage import PrivateStorage
+
+    return PrivateStorage()
+
+
 class HotlineImport(TimeStampedModel):
     """A 12345 file too large to import inside a web request: stored, then imported by a background task
     (``tasks.import_hotline``); its progress and outcome, for the hotline page and the API.
+
+    The stored file (reporters' phone numbers) is private (``private_storage``) and deleted when the job ends. While
+    it runs the job writes ``heartbeat_at``; a running job whose heartbeat is older than ``hotline.JOB_DEAD_AFTER``
+    lost its worker and is marked failed (``services.fail_dead_hotline_imports``).
 
     The job's state is called ``state``: in this app ``status`` is a case's, written only by the workflow."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
     )
-    file = models.FileField(_("file"), upload_to="hotline/%Y/%m/", blank=True)
+    file = models.FileField(_("file"), upload_to="hotline/%Y/%m/", blank=True, storage=private_storage)
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     file_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
     mapping = models.JSONField(_("column mapping"), null=True, blank=True)
@@ -382,6 +405,7 @@ class HotlineImport(TimeStampedModel):
     node_code = models.CharField(_("territory code"), max_length=32, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     scope_rule = ScopeRule(code="node_code", owner="actor")
 
@@ -399,3 +423,21 @@ class HotlineImport(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.state in (HotlineImportState.QUEUED, HotlineImportState.RUNNING)
+
+
+class WorkerBeat(models.Model):
+    """A background-task worker's sign of life (``gongzhi task_worker`` writes its row every few seconds): pages that
+    wait for the worker say so when no worker has been seen lately (``selectors.worker_alive``)."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("background worker")
+        verbose_name_plural = _("background workers")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}:{self.pid})"

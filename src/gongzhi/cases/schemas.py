@@ -41,6 +41,8 @@ class CaseOut(Schema):
     node: Ref
     node_code: str
     unplaced: bool
+    category_unconfirmed: bool
+    category_text: str
     lat: float | None
     lng: float | None
     address: str
@@ -82,7 +84,8 @@ class CaseOut(Schema):
 # The columns CaseOut reads: case lists load only these (DeferredJoinPagination(only=…); a test checks a list's items
 # equal the full rows' and that no row loads a missing column by a query of its own).
 CASE_OUT_COLUMNS = (
-    "id", "number", "title", "status", "urgency", "channel", "tier", "unplaced", "lat", "lng", "address",
+    "id", "number", "title", "status", "urgency", "channel", "tier", "unplaced", "category_unconfirmed",
+    "category_text", "lat", "lng", "address",
     "reporter_name", "reporter_phone", "due_step", "due_at", "is_overdue", "rework_count", "escalation_count",
     "fixed_on_spot", "merged_into_id", "closed_kind", "rating", "resolved", "reported_at", "closed_at",
     "category", "category__code", "category__name", "category__parent_id", "category__default_urgency",
@@ -95,6 +98,11 @@ class CaseDetailOut(CaseOut):
     description: str
     tracking_code: str
     allowed_actions: list[str]
+
+
+class CategoryConfirmIn(Schema):
+    category_id: int
+    note: str = ""
 
 
 class CaseIn(Schema):
@@ -211,6 +219,7 @@ class CaseFilters(Schema):
     date_to: date | None = None
     text: str | None = None
     open_only: bool = False
+    category_unconfirmed: bool | None = None
 
 
 EventOut.model_rebuild()
@@ -234,7 +243,9 @@ class HotlineImportOut(Schema):
 class HotlineJobOut(Schema):
     """A 12345 file imported in the background. ``status``: queued, running, done or failed (``message`` says why);
     the counts grow while it runs; ``progress`` is the share of the file read (0–1); ``errors`` lists the first
-    problems (``error_rows`` counts every row with one)."""
+    problems (``error_rows`` counts every row with one). ``heartbeat_at``: the running job's last sign of life (a
+    job silent for 5 minutes lost its worker and is failed); ``worker_alive``: false when no background worker
+    runs, so a queued job waits."""
 
     id: int
     status: str
@@ -249,7 +260,16 @@ class HotlineJobOut(Schema):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    worker_alive: bool | None = None
 
     @staticmethod
     def resolve_status(obj: Any) -> str:
         return str(obj.state)
+
+    @staticmethod
+    def resolve_worker_alive(obj: Any) -> bool | None:
+        """Is a background worker running (seen within a minute)? ``null`` when tasks need none."""
+        from gongzhi.cases.selectors import worker_alive
+
+        return worker_alive()

@@ -12,7 +12,7 @@ from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
-from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport
+from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
 from gongzhi.core.access import get_in_scope
 
 
@@ -46,6 +46,7 @@ def case_list(
     date_to: date | None = None,
     text: str | None = None,
     open_only: bool = False,
+    category_unconfirmed: bool | None = None,
 ) -> QuerySet[Case]:
     qs = _base(user)
     if status:
@@ -65,6 +66,8 @@ def case_list(
         qs = qs.filter(is_overdue=overdue)
     if unplaced is not None:
         qs = qs.filter(unplaced=unplaced)
+    if category_unconfirmed is not None:
+        qs = qs.filter(category_unconfirmed=category_unconfirmed)
     if channel:
         qs = qs.filter(channel=channel)
     if date_from:
@@ -97,7 +100,7 @@ def intake_queue(*, user: Any) -> QuerySet[Case]:
     return (
         _base(user, "change")
         .filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
-        .order_by("-unplaced", "-is_overdue", "reported_at")
+        .order_by("-unplaced", "-category_unconfirmed", "-is_overdue", "reported_at")
     )
 
 
@@ -195,3 +198,26 @@ def hotline_job(*, user: Any, job_id: int) -> HotlineImport:
 def hotline_jobs(*, user: Any) -> QuerySet[HotlineImport]:
     """The 12345 import jobs the user sees, newest first."""
     return HotlineImport.objects.restrict(user, "view").select_related("actor").order_by("-created_at", "-id")
+
+
+# --- the background worker --------------------------------------------------------------------------------------------
+
+WORKER_SILENT_AFTER = timedelta(seconds=60)  # a worker beats every 10 s (cases.worker): silent this long, it is gone
+
+
+def worker_needed() -> bool:
+    """Do queued tasks wait for a worker process (django-tasks-db's database backend), or run at once (the
+    immediate backend of the tests)?"""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import task_backends
+
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def worker_alive(*, now: datetime | None = None) -> bool | None:
+    """Has a background worker (``gongzhi task_worker``) been seen lately? ``None`` when no worker is needed. Not
+    scoped: it says only whether some worker runs."""
+    if not worker_needed():
+        return None
+    now = now or timezone.now()
+    return WorkerBeat.objects.filter(seen_at__gte=now - WORKER_SILENT_AFTER).exists()

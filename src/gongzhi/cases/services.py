@@ -9,13 +9,15 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db import utils as db_utils
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from gongzhi.cases import tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
@@ -334,6 +336,48 @@ def add_note(*, actor: Any, case_id: int, note: str, public: bool = False) -> Ca
     return event
 
 
+@transaction.atomic
+def confirm_category(*, actor: Any, case_id: int, category_id: int, note: str = "") -> Case:
+    """The desk sets the category of a case (a 12345 ticket whose category matched none of ours waits for this,
+    flagged ``category_unconfirmed``): any active category; the flag is cleared, the timeline and the audit log say
+    from what to what. Needs the right to change the case."""
+    case = get_in_scope(Case, actor, case_id, "change")
+    category = _active_category(category_id) if isinstance(category_id, int) else None
+    if category is None:
+        raise ValidationFailed(
+            gettext("Choose one of the active categories."),
+            [ErrorDetail(field="category_id", message=gettext("no active category %(id)s") % {"id": category_id})],
+        )
+    before = {"category": case.category_id, "category_unconfirmed": case.category_unconfirmed}
+    old_name = case.category.name
+    case.category = category
+    case.category_unconfirmed = False
+    case.save(update_fields=["category", "category_unconfirmed", "updated_at"])
+    CaseEvent.objects.create(
+        case=case,
+        at=timezone.now(),
+        actor=actor,
+        actor_label=str(actor),
+        action="categorise",
+        from_status=case.status,
+        to_status=case.status,
+        note=note.strip()
+        or gettext("Category: %(old)s → %(new)s") % {"old": case.category_text or old_name, "new": category.name},
+        public=False,
+        data={"from": before["category"], "to": category.pk},
+    )
+    audit.record(
+        actor=actor,
+        action="cases.categorised",
+        obj=case,
+        node_code=case.node.code,
+        before=before,
+        after={"category": category.pk, "category_unconfirmed": False},
+        note=note,
+    )
+    return case
+
+
 def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
     """The reporter's phone unmasked: only in scope with the reveal right, always audited."""
     case = get_in_scope(Case, actor, case_id, "reveal")
@@ -351,6 +395,17 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
 # ``COPY`` per table, SQLite ``bulk_create``. The import's background jobs (``HotlineImport``) are written here too.
 
 PLACED_ON_DESK_NOTE = "Location matched no grid: held by the subdistrict desk."
+
+
+def _first_note(c: HotlineCase) -> str:
+    """The first timeline event's note for an imported row: where it is held, and a category to confirm."""
+    notes = [PLACED_ON_DESK_NOTE] if c.unplaced else []
+    if c.category_unconfirmed:
+        notes.append(
+            gettext("The 12345 category “%(category)s” matched none of ours: the desk sets the category.")
+            % {"category": c.category_text}
+        )
+    return " ".join(notes)
 
 
 class PlaceRef(NamedTuple):
@@ -385,6 +440,8 @@ class HotlineCase:
     node: PlaceRef | None = None
     unplaced: bool = False
     placed_by: str = ""
+    category_unconfirmed: bool = False  # the export's category matched none of ours: the desk sets it
+    category_text: str = ""  # that category, as the export gave it
 
 
 @dataclass
@@ -570,7 +627,7 @@ def _copy_value(value: Any) -> str:
 _CASE_ROW_COLUMNS = (
     "id", "number", "title", "description", "category_id", "urgency", "tier", "node_id", "place_code", "unplaced",
     "lat", "lng", "address", "owner_body_id", "reporter_name", "reporter_phone", "tracking_code", "hotline_ticket",
-    "reported_at",
+    "reported_at", "category_unconfirmed", "category_text",
 )  # fmt: skip
 _EVENT_COLUMNS = ("case_id", "at", "actor_id", "actor_label", "action", "from_status", "to_status", "note", "public",
                   "data")  # fmt: skip
@@ -636,7 +693,8 @@ def _copy_hotline_cases(
                 f"{'t' if c.unplaced else 'f'}\t"
                 f"{null if c.lat is None else repr(c.lat)}\t{null if c.lng is None else repr(c.lng)}\t"
                 f"{esc(c.address)}\t{node.lead_body_id}\t{esc(c.reporter_name)}\t{esc(c.reporter_phone.strip())}\t"
-                f"{code}\t{esc(c.ticket) if c.ticket else null}\t{at}\t{const_line}\n"
+                f"{code}\t{esc(c.ticket) if c.ticket else null}\t{at}\t"
+                f"{'t' if c.category_unconfirmed else 'f'}\t{esc(c.category_text)}\t{const_line}\n"
             )
 
     ev = _event_fields(actor, actor_pk)
@@ -648,7 +706,7 @@ def _copy_hotline_cases(
 
     def event_lines() -> Iterable[str]:
         for c, pk, at in zip(cases, ids, times, strict=True):
-            note = desk_note if c.unplaced else ""
+            note = esc(_first_note(c)) if c.category_unconfirmed else desk_note if c.unplaced else ""
             yield f"{pk}\t{at}\t{ev_head}{note}\tt\t{data_of[c.placed_by]}\n"
 
     audit_head = f"{now.isoformat()}\t{_copy_value(actor_pk)}\tcases.reported\t{Case._meta.label_lower}\t"
@@ -707,6 +765,8 @@ def _create_hotline_cases(
                 tracking_code=code,
                 hotline_ticket=c.ticket or None,
                 reported_at=c.reported_at,
+                category_unconfirmed=c.category_unconfirmed,
+                category_text=c.category_text,
             )
         )
     Case.objects.bulk_create(objs)
@@ -719,7 +779,7 @@ def _create_hotline_cases(
             case_id=obj.pk,
             at=obj.reported_at,
             to_status=obj.status,
-            note=PLACED_ON_DESK_NOTE if c.unplaced else "",
+            note=_first_note(c),
             data={"channel": Channel.HOTLINE, "placed_by": c.placed_by},
             **ev,
         )
@@ -807,7 +867,9 @@ def start_hotline_import(*, job_id: int) -> HotlineImport | None:
     if job is None or job.state != HotlineImportState.QUEUED:
         return None
     now = timezone.now()
-    HotlineImport.objects.filter(pk=job.pk).update(state=HotlineImportState.RUNNING, started_at=now, updated_at=now)
+    HotlineImport.objects.filter(pk=job.pk).update(
+        state=HotlineImportState.RUNNING, started_at=now, updated_at=now, heartbeat_at=now
+    )
     job.refresh_from_db()
     return job
 
@@ -815,14 +877,16 @@ def start_hotline_import(*, job_id: int) -> HotlineImport | None:
 def record_hotline_progress(
     *, job_id: int, rows: int, created: int, skipped: int, error_rows: int, progress: float | None
 ) -> None:
-    """How far a running job got (after each batch; the page polls it)."""
+    """How far a running job got (after each batch; the page polls it). Also the job's heartbeat."""
+    now = timezone.now()
     HotlineImport.objects.filter(pk=job_id, state=HotlineImportState.RUNNING).update(
+        heartbeat_at=now,
         rows=rows,
         created=created,
         skipped=skipped,
         error_rows=error_rows,
         progress=max(0.0, min(1.0, progress or 0.0)),
-        updated_at=timezone.now(),
+        updated_at=now,
     )
 
 
@@ -857,3 +921,51 @@ def finish_hotline_import(
     if stored:
         storage = job.file.storage
         transaction.on_commit(lambda: storage.delete(stored))
+
+
+# A running job writes its heartbeat at its start and after every batch (a batch takes seconds): one silent for this
+# long lost its worker (killed, out of memory, the machine restarted).
+HOTLINE_JOB_DEAD_AFTER = timedelta(minutes=5)
+WORKER_DIED = gettext_noop(
+    "The background worker running this import stopped before the end. The rows read before that are in; import "
+    "the same file again to finish: tickets already imported are skipped, never duplicated."
+)
+
+
+def fail_dead_hotline_imports(*, job_id: int | None = None, now: datetime | None = None) -> list[int]:
+    """Mark failed the running jobs whose worker died (no heartbeat for :data:`HOTLINE_JOB_DEAD_AFTER`; only
+    ``job_id`` if given), with :data:`WORKER_DIED` as their message, and delete their stored files. Returns their
+    ids. Safe to call from anywhere at any time: the job page, the API and the deadline check call it."""
+    now = now or timezone.now()
+    cutoff = now - HOTLINE_JOB_DEAD_AFTER
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
+    candidates = HotlineImport.objects.filter(silent, state=HotlineImportState.RUNNING)
+    if job_id is not None:
+        candidates = candidates.filter(pk=job_id)
+    if not candidates.exists():  # the usual answer, without a write transaction
+        return []
+    failed: list[int] = []
+    with transaction.atomic():
+        for job in candidates.select_for_update().order_by("pk"):
+            stored = job.file.name
+            HotlineImport.objects.filter(pk=job.pk).update(
+                state=HotlineImportState.FAILED,
+                message=WORKER_DIED,
+                file="",
+                finished_at=now,
+                updated_at=now,
+            )
+            audit.record(
+                actor=None,
+                action="cases.hotline_failed",
+                obj=job,
+                node_code=job.node_code,
+                before={"state": job.state, "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None},
+                after={"state": HotlineImportState.FAILED, "rows": job.rows, "created": job.created},
+                note="the worker stopped",
+            )
+            if stored:
+                storage = job.file.storage
+                transaction.on_commit(functools.partial(storage.delete, stored))
+            failed.append(job.pk)
+    return failed

@@ -41,6 +41,9 @@ def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-d
 
 @task()
 def check_deadlines() -> dict[str, int]:
+    from gongzhi.cases import services
+
+    services.fail_dead_hotline_imports()  # 12345 jobs whose worker died: failed, their uploads deleted
     return run_deadline_check()
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:case_id>/photos/", views.attach, name="cases-attach"),
     path("<int:case_id>/hand-over/", views.hand_over, name="cases-hand-over"),
     path("<int:case_id>/reveal/", views.reveal, name="cases-reveal"),
+    path("<int:case_id>/category/", views.confirm_category, name="cases-category"),
     # Residents, no account.
     path("public/report/", views.public_report, name="cases-public-report"),
     path("public/report/done/", views.public_report_done, name="cases-public-report-done"),

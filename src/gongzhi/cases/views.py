@@ -37,6 +37,7 @@ from gongzhi.cases.forms import (
     ActionForm,
     AttachForm,
     CaseFilterForm,
+    CategoryConfirmForm,
     HandOverForm,
     HotlineForm,
     NoteForm,
@@ -72,6 +73,7 @@ EVENT_LABELS: dict[str, Any] = {
     "note": pgettext_lazy("event", "Note"),
     "attach": pgettext_lazy("event", "Photos added"),
     "hand_over": pgettext_lazy("event", "Handed over"),
+    "categorise": pgettext_lazy("event", "Category set"),
     "rate": pgettext_lazy("event", "Rated by the reporter"),
 }
 # Where a service's field lands on a page's form.
@@ -368,6 +370,10 @@ def _detail_context(
         context["handover_form"] = bound.get("hand_over") or HandOverForm(
             prefix="handover", people=_people_choices(user, case)
         )
+        if case.category_unconfirmed or "categorise" in bound:
+            context["category_form"] = bound.get("categorise") or CategoryConfirmForm(
+                prefix="category", categories=selectors.active_categories()
+            )
     return context
 
 
@@ -495,6 +501,28 @@ def hand_over(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def confirm_category(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The desk sets the category of a 12345 ticket whose category matched none of ours."""
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    form = CategoryConfirmForm(request.POST, prefix="category", categories=selectors.active_categories())
+    if form.is_valid():
+        try:
+            services.confirm_category(
+                actor=request.user,
+                case_id=case.pk,
+                category_id=form.cleaned_data["category_id"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationFailed as exc:
+            add_service_errors(form, exc, {"category_id": "category"})
+        else:
+            messages.success(request, _("The category was set."))
+            return redirect("cases-detail", case_id=case.pk)
+    return _rerender(request, case.pk, bound={"categorise": form}, open_form="categorise")
+
+
+@login_required
+@require_POST
 def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
     """The reporter's phone in clear: the service checks the right and writes the audit record."""
     phone = services.reveal_reporter_phone(actor=request.user, case_id=case_id)
@@ -616,9 +644,10 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
         if job_id:
             if not job_id.isdigit():
                 raise NotFound("No such import.")
-            job = selectors.hotline_job(user=request.user, job_id=int(job_id))
+            job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
+    services.fail_dead_hotline_imports()  # the recent jobs listed below never show a dead job as running
     return render(
         request,
         "cases/hotline.html",
@@ -640,6 +669,7 @@ def _job_context(job: Any) -> dict[str, Any]:
     stale = job.is_active and job.updated_at < timezone.now() - hotline.JOB_STALE_AFTER
     return {
         "job": job,
+        "no_worker": job.is_active and selectors.worker_alive() is False,
         "job_error_rows": _error_rows(errors),
         "percent": round(100 * (job.progress or 0)),
         "stale": stale,

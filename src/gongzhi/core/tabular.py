@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 
@@ -36,6 +37,19 @@ _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 _BLOCK = 1 << 20  # bytes read at a time
+
+# What an XLSX upload may cost once unpacked (checked on the zip's directory and the sheet's declared dimension before
+# anything is parsed, and again while the rows are read). An XLSX is a zip of XML files: a few hundred KB can unpack
+# to gigabytes (a sheet of white space, a shared-strings table openpyxl holds in memory) or declare a sheet of 17
+# billion cells (A1:XFD1048576). Python's zipfile never unpacks a member past the size the directory declares, so
+# checking the declared sizes is enough. Bigger honest files go in as CSV, which is read as a stream.
+XLSX_MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # all the members of the workbook together
+XLSX_MAX_SHARED_STRINGS_BYTES = 128 * 1024 * 1024  # the shared strings, held in memory while the sheet is read
+XLSX_MAX_RATIO = 100  # unpacked / packed for one member (honest sheets: 5-30); members under 1 MB are not checked
+XLSX_RATIO_FROM_BYTES = 1024 * 1024
+XLSX_MAX_COLUMNS = 500  # a row wider than this is refused (our widest import has a few dozen columns)
+XLSX_MAX_ROWS = 1_048_576  # Excel's own limit
+XLSX_MAX_CELLS = 20_000_000  # rows x columns, declared or read
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月")
 
@@ -160,9 +174,77 @@ def open_table(file_name: str, source: Source, *, header: bool = True) -> Table:
     return table
 
 
+def _too_big(reason: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("The workbook is too large to import once unpacked. Save it as CSV, or split it into smaller files."),
+        [ErrorDetail(field="file", message=reason)],
+    )
+
+
+def check_xlsx_archive(stream: IO[bytes]) -> None:
+    """Refuse a workbook whose members would unpack beyond the limits (``XLSX_MAX_*``), reading only the zip's
+    directory. Leaves the stream at its start."""
+    mb = 1024 * 1024
+    try:
+        stream.seek(0)
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValidationFailed(
+            "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
+        ) from None
+    finally:
+        stream.seek(0)
+    total = sum(m.file_size for m in members)
+    if total > XLSX_MAX_UNPACKED_BYTES:
+        raise _too_big(
+            _("it unpacks to %(size)d MB, more than %(limit)d MB")
+            % {"size": total // mb, "limit": XLSX_MAX_UNPACKED_BYTES // mb}
+        )
+    for member in members:
+        name = member.filename.rsplit("/", 1)[-1].lower()
+        if name == "sharedstrings.xml" and member.file_size > XLSX_MAX_SHARED_STRINGS_BYTES:
+            raise _too_big(
+                _("its shared text unpacks to %(size)d MB, more than %(limit)d MB")
+                % {"size": member.file_size // mb, "limit": XLSX_MAX_SHARED_STRINGS_BYTES // mb}
+            )
+        if member.file_size >= XLSX_RATIO_FROM_BYTES and member.file_size > XLSX_MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise _too_big(
+                _("%(member)s unpacks %(ratio)d times its packed size (at most %(limit)d): not an ordinary sheet")
+                % {
+                    "member": member.filename[:80],
+                    "ratio": member.file_size // max(member.compress_size, 1),
+                    "limit": XLSX_MAX_RATIO,
+                }
+            )
+
+
+def _check_dimension(sheet: Any) -> None:
+    """Refuse a sheet whose declared dimension (``<dimension ref="A1:XFD1048576"/>``) is beyond the limits."""
+    rows = (sheet.max_row or 0) - (sheet.min_row or 1) + 1
+    columns = (sheet.max_column or 0) - (sheet.min_column or 1) + 1
+    if sheet.max_column and sheet.max_column > XLSX_MAX_COLUMNS:
+        raise _too_big(
+            _("the sheet declares %(columns)d columns, more than %(limit)d")
+            % {"columns": sheet.max_column, "limit": XLSX_MAX_COLUMNS}
+        )
+    if sheet.max_row and sheet.max_row > XLSX_MAX_ROWS:
+        raise _too_big(
+            _("the sheet declares %(rows)d rows, more than %(limit)d") % {"rows": sheet.max_row, "limit": XLSX_MAX_ROWS}
+        )
+    if sheet.max_row and sheet.max_column and rows * columns > XLSX_MAX_CELLS:
+        raise _too_big(
+            _("the sheet declares %(cells)d cells, more than %(limit)d")
+            % {"cells": rows * columns, "limit": XLSX_MAX_CELLS}
+        )
+
+
 def _open_xlsx(stream: IO[bytes]) -> Table:
     from openpyxl import load_workbook
 
+    check_xlsx_archive(stream)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
         sheet = workbook.active or workbook.worksheets[0]
@@ -170,12 +252,33 @@ def _open_xlsx(stream: IO[bytes]) -> Table:
         raise ValidationFailed(
             "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
         ) from None
-    total = getattr(sheet, "max_row", None)
+    try:
+        _check_dimension(sheet)
+    except ValidationFailed:
+        workbook.close()
+        raise
+    total = getattr(sheet, "max_row", None)  # as declared: only for the progress bar
+    # Read the rows the sheet really has, not the declared dimension: a dimension smaller than the data would cut
+    # the rows off silently, and a larger one would pad every row to its width.
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
     done = [0]
 
     def rows() -> Iterator[list[Any]]:
+        cells = 0
         for row in sheet.iter_rows(values_only=True):
             done[0] += 1
+            width = len(row)
+            cells += width
+            if done[0] > XLSX_MAX_ROWS:
+                raise _too_big(_("the sheet has more than %(limit)d rows") % {"limit": XLSX_MAX_ROWS})
+            if width > XLSX_MAX_COLUMNS:
+                raise _too_big(
+                    _("row %(row)d has %(columns)d columns, more than %(limit)d")
+                    % {"row": done[0], "columns": width, "limit": XLSX_MAX_COLUMNS}
+                )
+            if cells > XLSX_MAX_CELLS:
+                raise _too_big(_("the sheet has more than %(limit)d cells") % {"limit": XLSX_MAX_CELLS})
             yield list(row)
 
     def progress() -> float | None:

@@ -8,6 +8,13 @@ from gongzhi.territory.choices import BodyKind
 from gongzhi.territory.models import Body
 
 
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Private uploads (``core.storage``) go to the test's own directory, never to var/."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    return settings.PRIVATE_ROOT
+
+
 @pytest.fixture
 def property_company(tree):  # type: ignore[no-untyped-def]
     return Body.objects.create(name="府东物业公司", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])

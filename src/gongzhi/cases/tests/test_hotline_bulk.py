@@ -284,7 +284,7 @@ def small_sync(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_a_big_file_becomes_a_job_that_ends_done(  # type: ignore[no-untyped-def]
-    tree, operator, media, small_sync, django_capture_on_commit_callbacks
+    tree, operator, media, private_files, small_sync, django_capture_on_commit_callbacks
 ):
     rows = [row(f"J-{i:04d}", lng="123.404", lat="41.904") for i in range(9)]
     rows.insert(3, row("J-bad", time="明天"))  # row 5
@@ -293,7 +293,7 @@ def test_a_big_file_becomes_a_job_that_ends_done(  # type: ignore[no-untyped-def
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = hotline.import_upload(actor=operator, upload=upload)
         assert isinstance(job, HotlineImport) and job.state == "queued"
-        assert job.file.name and (media / job.file.name).exists()
+        assert job.file.name and (private_files / job.file.name).exists()
         stored = job.file.name
     assert callbacks  # the task was queued after commit (and ran: the immediate backend)
 
@@ -302,7 +302,7 @@ def test_a_big_file_becomes_a_job_that_ends_done(  # type: ignore[no-untyped-def
     assert (job.rows, job.created, job.skipped, job.error_rows) == (10, 9, 0, 1)
     assert job.errors == [{"row": 5, "field": "reported_at", "message": job.errors[0]["message"]}]
     assert job.progress == 1.0 and job.node_code == tree.subdistrict.code
-    assert not job.file and not (media / stored).exists()  # the reporters' phones do not stay on disk
+    assert not job.file and not (private_files / stored).exists()  # the reporters' phones do not stay on disk
     assert Case.objects.filter(hotline_ticket__startswith="J-").count() == 9
     assert CaseEvent.objects.count() == 9
     assert AuditLog.objects.filter(action="cases.hotline_queued", object_id=str(job.pk)).exists()

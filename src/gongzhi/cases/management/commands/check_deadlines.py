@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import OperationalError, connections
 
 from gongzhi.cases.tasks import check_deadlines, run_deadline_check
 
@@ -20,8 +21,15 @@ class Command(BaseCommand):
             self.stdout.write(str(run_deadline_check()))
             return
         while True:
-            result = check_deadlines.enqueue()
-            self.stdout.write(f"enqueued check_deadlines {result.id}")
+            try:
+                result = check_deadlines.enqueue()
+            except OperationalError as exc:  # a locked or lost database: try again next round
+                if options["every"] <= 0:
+                    raise
+                self.stderr.write(f"check_deadlines not enqueued ({exc}); trying again in {options['every']} s")
+                connections.close_all()
+            else:
+                self.stdout.write(f"enqueued check_deadlines {result.id}")
             if options["every"] <= 0:
                 return
             time.sleep(options["every"])
