@@ -51,7 +51,7 @@ from gongzhi.registry.forms import (
     TagForm,
     UntagForm,
 )
-from gongzhi.registry.models import ImportRun, Person, PersonTag
+from gongzhi.registry.models import ExportJob, ImportRun, Person, PersonTag
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
 
@@ -673,13 +673,14 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     clear values, which ``registry.exports`` gives only where the user may reveal, and audits."""
     user = request.user
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    if kind == "people":
+    result: Any
+    if kind == "people":  # a long list: a background job and its page with the download link
         people_form = PersonFilterForm(request.GET or None, places=_areas(user))
-        result = exports.export_people(user=user, reveal=reveal, **people_form.selector_kwargs())
+        result = exports.request_export(user=user, kind=kind, reveal=reveal, **people_form.selector_kwargs())
     elif kind == "party_members":
         branches = territory.party_org_list(user=user)[:500]
         party_form = PartyMemberFilterForm(request.GET or None, places=_areas(user), branches=branches)
-        result = exports.export_party_members(user=user, reveal=reveal, **party_form.selector_kwargs())
+        result = exports.request_export(user=user, kind=kind, reveal=reveal, **party_form.selector_kwargs())
     elif kind == "organisations":
         kinds = [(k, BodyKind(k).label) for k in selectors.ORGANISATION_KINDS]
         org_form = OrganisationFilterForm(request.GET or None, kinds=kinds)
@@ -689,7 +690,28 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         result = exports.export_households(user=user, within_id=int(area) if area.isdigit() else None)
     else:
         raise NotFound(f"No export of {kind}.")
+    if isinstance(result, ExportJob):
+        return redirect("registry-export-job", job_id=result.pk)
     return _xlsx_response(result.file_name, result.data)
+
+
+@login_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A large export made in the background: its progress, then the download link (for its requester only)."""
+    job = selectors.export_job_get(user=request.user, job_id=job_id)
+    if job.is_active:
+        services.expire_dead_jobs(job_id=job.pk)
+        job = selectors.export_job_get(user=request.user, job_id=job_id)
+    context = {"job": job, "message": translated(job.message)}
+    if is_htmx(request):
+        return render(request, "registry/_export_job.html", context)
+    return render(request, "registry/export_job.html", context)
+
+
+@login_required
+def export_job_file(request: HttpRequest, job_id: int) -> HttpResponse:
+    name, data = selectors.export_job_file(user=request.user, job_id=job_id)
+    return _xlsx_response(name, data)
 
 
 # --- imports ------------------------------------------------------------------------------------------------------
@@ -788,7 +810,7 @@ def _field_rows(kind: str) -> list[tuple[str, Any, bool]]:
 
 
 def _mapping_context(
-    kind: str, file_name: str, data: bytes, *, token: str = "", good_rows_only: bool = False, form: Any = None
+    kind: str, file_name: str, data: bytes, *, token: str = "", all_or_nothing: bool = False, form: Any = None
 ) -> dict[str, Any]:
     """The mapping step: the file's header, its first rows (masked), a select per field pre-set as detected."""
     table = tabular.read_rows(file_name, data)
@@ -797,7 +819,7 @@ def _mapping_context(
     detected = {name: header[index] for name, index in detected_index.items()}
     if form is None:
         form = ImportMappingForm(
-            initial={"token": token, "good_rows_only": good_rows_only},
+            initial={"token": token, "all_or_nothing": all_or_nothing},
             fields=_field_rows(kind),
             header=header,
             detected=detected,
@@ -847,17 +869,17 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return _import_page(request, form, status=400)
     upload = form.cleaned_data["file"]
     kind = form.cleaned_data["kind"]
-    good_rows_only = form.cleaned_data["good_rows_only"]
+    all_or_nothing = form.cleaned_data["all_or_nothing"]
     try:
         if request.POST.get("step") == "map":
             tabular.check_size(upload.size or 0, imports.MAX_FILE_BYTES)
             data = upload.read()
             file_name = upload.name or ""
-            context = _mapping_context(kind, file_name, data, good_rows_only=good_rows_only)  # reads the file
+            context = _mapping_context(kind, file_name, data, all_or_nothing=all_or_nothing)  # reads the file
             context["form"].initial["token"] = _stage(request, kind, file_name, data)
             return render(request, "registry/import_mapping.html", context)
         run = imports.import_upload(
-            actor=request.user, kind=kind, upload=upload, mapping_json=None, good_rows_only=good_rows_only
+            actor=request.user, kind=kind, upload=upload, mapping_json=None, good_rows_only=not all_or_nothing
         )
     except ValidationFailed as exc:
         add_service_errors(form, exc, IMPORT_FIELDS)
@@ -880,13 +902,13 @@ def _import_mapped(request: HttpRequest) -> HttpResponse:
     form = ImportMappingForm(request.POST, fields=fields, header=context["header"], detected={})
     if form.is_valid():
         try:
-            run = imports.run_import(
+            run = imports.submit(
                 actor=request.user,
                 kind=kind,
                 file_name=file_name,
                 data=data,
                 mapping=form.mapping(),
-                good_rows_only=form.cleaned_data["good_rows_only"],
+                good_rows_only=not form.cleaned_data["all_or_nothing"],
             )
         except ValidationFailed as exc:
             add_service_errors(form, exc, {f"mapping.{name}": f"col_{name}" for name, _label, _req in fields})
@@ -916,16 +938,23 @@ def _report_rows(run: ImportRun) -> list[dict[str, Any]]:
 def import_result(request: HttpRequest, run_id: int) -> HttpResponse:
     """An import's report: the counts, whether anything was written, every bad row with its reasons."""
     run = selectors.import_run_get(user=request.user, run_id=run_id)
-    return render(
-        request,
-        "registry/import_result.html",
-        {
-            "run": run,
-            "report": _report_rows(run),
-            "has_bad_file": run.bad_rows is not None,
-            "may_import": _may_import(request.user),
-        },
-    )
+    if run.is_active:  # a job whose worker died is failed now, with its reason
+        services.expire_dead_jobs(run_id=run.pk)
+        run = selectors.import_run_get(user=request.user, run_id=run_id)
+    context = {
+        "run": run,
+        "report": [] if run.is_active else _report_rows(run),
+        "has_bad_file": run.bad_rows is not None and run.actor_id == request.user.pk,
+        "may_import": _may_import(request.user),
+        "percent": round((run.progress or 0) * 100),
+        "message": translated(run.message),
+    }
+    if is_htmx(request):  # the page polls a running job; once it ended, the whole page is loaded again
+        response = render(request, "registry/_import_job.html", context)
+        if not run.is_active:
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "registry/import_result.html", context)
 
 
 @login_required
