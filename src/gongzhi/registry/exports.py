@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit, tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
@@ -36,7 +37,7 @@ from gongzhi.territory.models import Body
 
 MAX_EXPORT_ROWS = 200_000
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job with a download link, not the web request
-EXPORT_FAILED = "The export stopped on an unexpected error. Please ask for it again."
+EXPORT_FAILED = gettext_noop("The export stopped on an unexpected error. Please ask for it again.")
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = tabular.XLSX_CONTENT_TYPE

@@ -46,6 +46,7 @@ from typing import Any
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gongzhi.core import tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
@@ -65,7 +66,7 @@ SYNC_MAX_ROWS = 2000  # more rows than this: a background job, not the web reque
 WRITE_CHUNK = 1000  # rows written per transaction (other writers interleave between chunks)
 BEAT_SECONDS = 2.0  # progress and heartbeat at most this often
 CHECK_SHARE = 0.3  # the share of the progress bar for checking the rows (the rest: writing them)
-UNEXPECTED_STOP = (
+UNEXPECTED_STOP = gettext_noop(
     "The import stopped on an unexpected error; the rows written before it are in, and importing the file again "
     "is safe."
 )
@@ -385,10 +386,13 @@ def _execute(run: ImportRun, table: _Table) -> ImportRun:
     applied = False
     if good and (run.good_rows_only or len(good) == len(rows)):
         written = 0
-        for chunk in _chunks(good, WRITE_CHUNK):
-            _apply_chunk(importer, chunk, counts)
-            written += len(chunk)
-            beat(written, CHECK_SHARE + (1 - CHECK_SHARE) * written / len(good))
+        try:
+            for chunk in _chunks(good, WRITE_CHUNK):
+                _apply_chunk(importer, chunk, counts)
+                written += len(chunk)
+                beat(written, CHECK_SHARE + (1 - CHECK_SHARE) * written / len(good))
+        finally:  # how far it got, also when it stops on an error (the job's report then says so)
+            beat(written, CHECK_SHARE + (1 - CHECK_SHARE) * written / len(good), force=True)
         applied = any(counts.values())
     bad = [row for row in rows if row.errors]
     errors = [{**detail.as_dict(), "row": row.number} for row in bad for detail in row.errors]

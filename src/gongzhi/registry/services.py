@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
@@ -1305,12 +1306,16 @@ EXPORT_KEPT = datetime.timedelta(days=7)  # a large export's file is deleted aft
 IMPORT_UPLOADS = "registry-imports"  # core.uploads areas
 EXPORT_FILES = "registry-exports"
 
-IMPORT_STALE_MESSAGE = (
+IMPORT_STALE_MESSAGE = gettext_noop(
     "The import stopped without finishing: its background worker stopped. The rows written before that are in; "
     "importing the file again is safe (rows already in change nothing)."
 )
-IMPORT_NEVER_RAN_MESSAGE = "The import never started: no background worker took it. Please import the file again."
-EXPORT_STALE_MESSAGE = "The export stopped without finishing: its background worker stopped. Please ask for it again."
+IMPORT_NEVER_RAN_MESSAGE = gettext_noop(
+    "The import never started: no background worker took it. Please import the file again."
+)
+EXPORT_STALE_MESSAGE = gettext_noop(
+    "The export stopped without finishing: its background worker stopped. Please ask for it again."
+)
 
 
 @transaction.atomic
