@@ -8,10 +8,20 @@ headers (:data:`HEADERS`) or our field names; a mapping (field → header) overr
   buildings, households, party organisations, bodies); every bad row is reported with its row number, the field and
   the reason. The same person (ID number), household (building + room) or organisation (kind + name) on several
   rows makes all those rows bad.
-* **All or nothing by default.** When any row is bad nothing is written and the :class:`ImportRun` records the errors
-  with ``applied=False``. With ``good_rows_only`` the good rows are written (each in its own savepoint) and the bad
-  ones come back as an XLSX (:attr:`ImportRun.bad_rows`: the original columns plus an "错误/error" column), so they
-  can be fixed and imported again.
+* **Good rows by default.** The good rows are written and every bad row comes back: in the report (row, field,
+  reason) and as an XLSX (:attr:`ImportRun.bad_rows`: the original columns plus an "错误/error" column) to fix and
+  import again. It holds the file's own cells (full ID numbers): only the importer downloads it, and it is purged
+  after ``services.BAD_ROWS_KEPT`` (7 days). **All or nothing** (``good_rows_only=False``): when any row is bad,
+  nothing is written (every row is checked before the first one is written).
+* **A background job, written in chunks.** A file of more than :data:`SYNC_MAX_ROWS` rows is stored as a private
+  file (``core.uploads``: never under media, mode 0600) and imported by the task ``tasks.import_registry``
+  (:func:`run_job`); smaller files run the same way inside the request. The good rows are written in chunks of
+  :data:`WRITE_CHUNK` rows, each chunk its own transaction (other users' saves interleave), the run's progress and
+  heartbeat (``heartbeat_at``) updated as it goes; new residents are written set-based
+  (``services.import_new_people``: one ``COPY`` per table on PostgreSQL), rows that change someone already
+  registered one by one through the services. A job whose heartbeat is older than ``services.JOB_STALE_AFTER``
+  (its worker was killed) is marked failed with a clear message (``services.expire_dead_jobs``); the stored upload
+  is deleted when the job ends, whichever way.
 * **Idempotent.** Rows are matched on the ID number (residents, party members), building + room (households) or kind
   + name (organisations). A row that matches and changes nothing counts as *unchanged* and writes nothing; a changed
   row updates through the registry services (audited, ID numbers and phones masked in the snapshots). Empty cells
