@@ -73,7 +73,7 @@ MAX_ROWS = 200_000
 ERROR_HEADER = "错误/error"
 CHUNK = 400  # values per lookup query
 SYNC_MAX_ROWS = 2000  # more rows than this: a background job, not the web request
-WRITE_CHUNK = 1000  # rows written per transaction (other writers interleave between chunks)
+WRITE_CHUNK = 2000  # rows written per transaction (other writers interleave between chunks)
 BEAT_SECONDS = 2.0  # progress and heartbeat at most this often
 CHECK_SHARE = 0.3  # the share of the progress bar for checking the rows (the rest: writing them)
 UNEXPECTED_STOP = gettext_noop(
@@ -571,7 +571,8 @@ class _Buildings:
                 self.elsewhere |= {tabular.fold(code), tabular.fold(name), tabular.fold(address)} - {""}
         ids = sorted(found)
         for chunk in _chunks(ids):
-            for node in Node.objects.filter(kind=NodeKind.HOUSEHOLD, parent_id__in=chunk):
+            households = Node.objects.filter(kind=NodeKind.HOUSEHOLD, parent_id__in=chunk)
+            for node in households.only("id", "code", "name", "kind", "parent_id", "lead_body_id", "address"):
                 self.households.setdefault((node.parent_id or 0, _room_key(node.name)), node)
                 self.households[(node.parent_id or 0, tabular.fold(node.code))] = node
 

@@ -103,15 +103,15 @@ def _check_person_fields(
         errors = idcard.id_number_errors(id_number)
         details.extend(ErrorDetail(field="id_number", message=m) for m in errors)
         if not errors:
-            card = idcard.parse_id_number(id_number)
+            card = idcard.card_of(id_number)  # valid: its parts, without checking it again
             if sex and sex != card.sex:
                 details.append(ErrorDetail(field="sex", message="does not match the ID number"))
             if birth_date and birth_date != card.birth_date:
                 details.append(ErrorDetail(field="birth_date", message="does not match the ID number"))
-            taken = Person.objects.filter(id_number=card.number)
-            if exclude_pk is not None:
+            taken = Person.objects.filter(id_number=card.number) if check_taken else None
+            if taken is not None and exclude_pk is not None:
                 taken = taken.exclude(pk=exclude_pk)
-            if check_taken and taken.exists():
+            if taken is not None and taken.exists():
                 raise Conflict(
                     "This ID number is already registered.",
                     [ErrorDetail(field="id_number", message="already registered")],
@@ -950,7 +950,7 @@ class PersonRow:
 
 
 def _tag_names(tags: Any) -> list[str]:
-    return sorted(f"{tag}:{label}" if label else tag for tag, label in tags)
+    return sorted(f"{tag}:{label}" if label else str(tag) for tag, label in tags)
 
 
 @transaction.atomic(savepoint=False)
@@ -1066,11 +1066,6 @@ PERSON_COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-def _person_copy_row(p: Person, now: datetime.datetime) -> tuple[Any, ...]:
-    return (p.pk, now, now, p.name, p.id_number, p.phone, p.sex, p.birth_date, p.population_type, p.household_id,
-            p.room, True)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class NewPerson:
     """A validated import row of someone not registered yet, in a household that exists (set-based import)."""
@@ -1100,52 +1095,64 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
     now = timezone.now()
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     label = Person._meta.label_lower
-    pg = connection.vendor == "postgresql"
-    ids = _reserve_ids(Person, len(rows)) if pg else []
-    people = [
-        Person(
-            pk=ids[i] if pg else None,
-            name=r.name,
-            id_number=r.id_number,
-            phone=r.phone,
-            sex=r.sex,
-            birth_date=r.birth_date,
-            population_type=r.population_type or PopulationType.REGISTERED,
-            household=r.household,
-            room=r.room,
-            is_active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        for i, r in enumerate(rows)
-    ]
-    if pg:
+    registered = PopulationType.REGISTERED
+    if connection.vendor == "postgresql":
+        ids = _reserve_ids(Person, len(rows))
         _insert_copy(
             Person,
             PERSON_COPY_COLUMNS,
-            [_person_copy_row(p, now) for p in people],
+            [
+                (
+                    pk,
+                    now,
+                    now,
+                    r.name,
+                    r.id_number,
+                    r.phone,
+                    r.sex,
+                    r.birth_date,
+                    r.population_type or registered,
+                    r.household.pk,
+                    r.room,
+                    True,
+                )
+                for pk, r in zip(ids, rows, strict=True)
+            ],
         )
     else:
-        Person.objects.bulk_create(people)
-    residences = [(p.pk, r.household.pk, r.moved_in or today) for p, r in zip(people, rows, strict=True)]
-    tags = [(p.pk, t, lb) for p, r in zip(people, rows, strict=True) for t, lb in dict.fromkeys(r.tags)]
+        people = Person.objects.bulk_create(
+            Person(
+                name=r.name,
+                id_number=r.id_number,
+                phone=r.phone,
+                sex=r.sex,
+                birth_date=r.birth_date,
+                population_type=r.population_type or registered,
+                household=r.household,
+                room=r.room,
+                is_active=True,
+            )
+            for r in rows
+        )
+        ids = [p.pk for p in people]
+    residences = [(pk, r.household.pk, r.moved_in or today) for pk, r in zip(ids, rows, strict=True)]
+    tags = [(pk, t, lb) for pk, r in zip(ids, rows, strict=True) for t, lb in dict.fromkeys(r.tags)]
     audits = []
-    for p, r in zip(people, rows, strict=True):
+    for pk, r in zip(ids, rows, strict=True):
         after = {
-            "name": p.name,
-            "sex": p.sex,
-            "birth_date": p.birth_date.isoformat() if p.birth_date else None,
-            "population_type": p.population_type,
+            "name": r.name,
+            "sex": r.sex,
+            "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+            "population_type": str(r.population_type or registered),
             "household": r.household.pk,
-            "room": p.room,
+            "room": r.room,
             "is_active": True,
-            "id_number": mask_id_number(p.id_number),
-            "phone": mask_phone(p.phone),
+            "id_number": mask_id_number(r.id_number),
+            "phone": mask_phone(r.phone),
             "tags": _tag_names(r.tags),
         }
-        code = r.household.code
-        audits.append((now, actor_id, "registry.person_created", label, str(p.pk), p.name[:200], code, after))
-    if pg:
+        audits.append((now, actor_id, "registry.person_created", label, str(pk), r.name[:200], r.household.code, after))
+    if connection.vendor == "postgresql":
         _insert_copy(
             Residence,
             ["created_at", "updated_at", "person_id", "household_id", "moved_in", "note"],
@@ -1155,7 +1162,7 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
             _insert_copy(
                 PersonTag,
                 ["created_at", "updated_at", "person_id", "tag", "label", "since"],
-                [(now, now, pid, t, lb, today) for pid, t, lb in tags],
+                [(now, now, pid, str(t), lb, today) for pid, t, lb in tags],
             )
         _insert_copy(
             AuditLog,
@@ -1180,7 +1187,7 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
             )
             for a in audits
         )
-    return len(people)
+    return len(ids)
 
 
 @transaction.atomic(savepoint=False)
