@@ -12,13 +12,8 @@ error middleware (404 / 403 pages).
 
 from __future__ import annotations
 
-import contextlib
 import re
-import secrets
-import tempfile
-import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.core import tabular
+from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
@@ -742,7 +737,7 @@ FIELD_LABELS: dict[str, Any] = {
     "description": pgettext_lazy("organisation", "Description"),
     "file": gettext_lazy("File"),
 }
-STAGE_DIR = Path(tempfile.gettempdir()) / "gongzhi-registry-import"
+STAGE_AREA = "registry-staged"  # core.uploads area of files between the upload and the mapping step
 STAGE_MAX_AGE = 24 * 3600
 SESSION_STAGED = "gongzhi_registry_staged"
 PREVIEW_ROWS = 5
@@ -759,16 +754,11 @@ def _may_import(user: Any) -> bool:
 
 
 def _stage(request: HttpRequest, kind: str, file_name: str, data: bytes) -> str:
-    """Keep an uploaded file between the upload and the mapping step: a temp file named by a random token that
-    only this session knows. Files older than a day are swept away."""
-    STAGE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    now = time.time()
-    for old in STAGE_DIR.iterdir():
-        with contextlib.suppress(OSError):
-            if now - old.stat().st_mtime > STAGE_MAX_AGE:
-                old.unlink()
-    token = secrets.token_urlsafe(24)
-    (STAGE_DIR / token).write_bytes(data)
+    """Keep an uploaded file between the upload and the mapping step: a private file (``core.uploads``: mode 0600,
+    never under media) that only this session knows. Files older than a day are swept away."""
+    uploads.sweep(STAGE_AREA, STAGE_MAX_AGE)
+    name = uploads.store(STAGE_AREA, data)
+    token = name.split("/", 1)[1]
     staged = dict(request.session.get(SESSION_STAGED) or {})
     staged[token] = {"kind": kind, "file_name": file_name}
     request.session[SESSION_STAGED] = staged
@@ -780,8 +770,8 @@ def _staged(request: HttpRequest, token: str) -> tuple[str, str, bytes] | None:
     if not info or not _TOKEN.match(token):
         return None
     try:
-        data = (STAGE_DIR / token).read_bytes()
-    except OSError:
+        data = uploads.read(f"{STAGE_AREA}/{token}")
+    except (OSError, ValueError):
         return None
     return info["kind"], info["file_name"], data
 
@@ -791,8 +781,7 @@ def _unstage(request: HttpRequest, token: str) -> None:
     staged.pop(token, None)
     request.session[SESSION_STAGED] = staged
     if _TOKEN.match(token):
-        with contextlib.suppress(OSError):
-            (STAGE_DIR / token).unlink()
+        uploads.delete(f"{STAGE_AREA}/{token}")
 
 
 def _masked_cell(value: Any) -> str:

@@ -337,3 +337,18 @@ def test_the_export_page_sends_a_long_list_to_its_job_page(  # type: ignore[no-u
     assert download.status_code == 200
     client.force_login(user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict, body=tree.office))
     assert client.get(reverse("registry-export-job-file", args=[job.pk])).status_code == 404
+
+
+def test_a_file_waiting_for_its_column_mapping_is_private(client, tree, staff, private):  # type: ignore[no-untyped-def]
+    client.force_login(staff)
+    upload = SimpleUploadedFile("大走访.csv", csv_bytes(rows_for(tree, 2)), content_type="text/csv")
+    response = client.post(reverse("registry-import"), {"kind": "residents", "file": upload, "step": "map"})
+    assert response.status_code == 200
+    staged = list((private / "registry-staged").iterdir())
+    assert len(staged) == 1 and stat.S_IMODE(staged[0].stat().st_mode) == 0o600
+    token = response.context["form"].initial["token"]
+    mapped = client.post(reverse("registry-import"), {"token": token, **{f"col_{k}": v for k, v in {
+        "name": "姓名", "id_number": "身份证号", "phone": "联系电话", "building": "楼栋编号", "room": "房号",
+    }.items()}})  # fmt: skip
+    assert mapped.status_code == 302 and Person.objects.count() == 2
+    assert not list((private / "registry-staged").iterdir())  # deleted once imported
