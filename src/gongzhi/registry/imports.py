@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -307,7 +307,14 @@ def run_import(
         node_code=scope_root_code(user=actor, label="registry.importrun", action="add"),
         running=True,
     )
-    return _execute(run, table)
+    try:
+        return _execute(run, table)
+    except Exception:
+        latest = ImportRun.objects.get(pk=run.pk)
+        services.finish_import_run(
+            run_id=run.pk, failed=True, message=UNEXPECTED_STOP, applied=latest.processed > 0, errors=[]
+        )
+        raise
 
 
 def run_job(*, run_id: int) -> dict[str, Any]:
@@ -492,7 +499,9 @@ def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
 # --- lookups shared by the importers ---------------------------------------------------------------------------------
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+def _chunks(items: list[Any], size: int | None = None) -> Iterable[list[Any]]:
+    """``items`` in slices: :data:`CHUNK` values per lookup on SQLite (its parameter limit), more on PostgreSQL."""
+    size = size or (CHUNK * 10 if connection.vendor == "postgresql" else CHUNK)
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

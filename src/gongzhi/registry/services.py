@@ -6,6 +6,7 @@ Audit snapshots keep ID numbers and phones masked: the audit log is read more wi
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -1046,12 +1047,6 @@ def _insert_copy(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) ->
             copy.write_row(row)
 
 
-def _jsonb(value: Any) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(value)
-
-
 def _reserve_ids(model: Any, n: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -1167,7 +1162,7 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
         _insert_copy(
             AuditLog,
             ["at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "after", "note"],
-            [(*a[:7], _jsonb(a[7]), "") for a in audits],
+            [(*a[:7], json.dumps(a[7], ensure_ascii=False), "") for a in audits],  # text into jsonb
         )
     else:
         Residence.objects.bulk_create(
