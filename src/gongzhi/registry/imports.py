@@ -49,6 +49,7 @@ import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -74,6 +75,7 @@ ERROR_HEADER = "错误/error"
 CHUNK = 400  # values per lookup query
 SYNC_MAX_ROWS = 2000  # more rows than this: a background job, not the web request
 WRITE_CHUNK = 2000  # rows written per transaction (other writers interleave between chunks)
+WRITERS = 2  # chunks of new people written at once on PostgreSQL (threads, each with its own connection)
 BEAT_SECONDS = 2.0  # progress and heartbeat at most this often
 CHECK_SHARE = 0.3  # the share of the progress bar for checking the rows (the rest: writing them)
 UNEXPECTED_STOP = gettext_noop(
@@ -402,14 +404,7 @@ def _execute(run: ImportRun, table: _Table) -> ImportRun:
     good = [row for row in rows if not row.errors]
     applied = False
     if good and (run.good_rows_only or len(good) == len(rows)):
-        written = 0
-        try:
-            for chunk in _chunks(good, WRITE_CHUNK):
-                _apply_chunk(importer, chunk, counts)
-                written += len(chunk)
-                beat(written, CHECK_SHARE + (1 - CHECK_SHARE) * written / len(good))
-        finally:  # how far it got, also when it stops on an error (the job's report then says so)
-            beat(written, CHECK_SHARE + (1 - CHECK_SHARE) * written / len(good), force=True)
+        _write(importer, good, counts, beat)
         applied = any(counts.values())
     bad = [row for row in rows if row.errors]
     errors = [{**detail.as_dict(), "row": row.number} for row in bad for detail in row.errors]
@@ -457,20 +452,78 @@ def _mark_duplicates(rows: list[_Row], importer: _Importer) -> None:
             row.fail(importer.key_field, f"{importer.key_label} is on rows {numbers}")
 
 
-def _apply_chunk(importer: _Importer, chunk: list[_Row], counts: Counter[str]) -> None:
-    """Write one chunk of checked rows in one transaction: first the importer's set-based write for the rows it
-    can take that way (new residents), then the others one by one, each in its own savepoint. A row that fails
-    rolls back alone and becomes a bad row; when the set-based write fails (someone registered one of the people
-    meanwhile), its rows go one by one too."""
+def _may_write_in_background() -> bool:
+    """Chunks of new people are written by threads of their own (each with its own connection, so each chunk
+    commits on its own) only on PostgreSQL and outside a transaction: inside one (a test, a caller's ``atomic``)
+    the rows must stay in it."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _write(importer: _Importer, good: list[_Row], counts: Counter[str], beat: _Beat) -> None:
+    """Write the checked rows, :data:`WRITE_CHUNK` rows per transaction: first those that change what is stored
+    (one by one through the services), then the new ones set-based — on PostgreSQL by :data:`WRITERS` threads at
+    once, each chunk on its own connection. A chunk whose set-based write fails (someone registered one of the
+    people meanwhile) is written again one by one, where the failing row becomes a bad row."""
+    new, rest = importer.split(good)
+    total = len(good) or 1
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        beat(done, CHECK_SHARE + (1 - CHECK_SHARE) * done / total)
+
+    try:
+        for chunk in _chunks(rest, WRITE_CHUNK):
+            _apply_rows(importer, chunk, counts)
+            step(len(chunk))
+        chunks = list(_chunks(new, WRITE_CHUNK))
+        retry: list[list[tuple[_Row, Any]]] = []
+        if chunks and WRITERS and _may_write_in_background():
+            with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="registry-writer") as pool:
+                futures = {pool.submit(_write_new_in_thread, importer, chunk): chunk for chunk in chunks}
+                for future in as_completed(futures):
+                    chunk = futures[future]
+                    if future.result():
+                        counts[services.CREATED] += len(chunk)
+                    else:
+                        retry.append(chunk)
+                    step(len(chunk))
+        else:
+            for chunk in chunks:
+                if _write_new(importer, chunk):
+                    counts[services.CREATED] += len(chunk)
+                else:
+                    retry.append(chunk)
+                step(len(chunk))
+        for chunk in retry:
+            _apply_rows(importer, [row for row, _ in chunk], counts)
+    finally:  # how far it got, also when it stops on an error (the job's report then says so)
+        beat(done, CHECK_SHARE + (1 - CHECK_SHARE) * done / total, force=True)
+
+
+def _write_new(importer: _Importer, chunk: list[tuple[_Row, Any]]) -> bool:
+    """One chunk of new rows, set-based, in one transaction; ``False`` when it rolled back on a clash."""
+    try:
+        with transaction.atomic():
+            importer.write_new([item for _, item in chunk])
+    except (IntegrityError, DataError):
+        return False
+    return True
+
+
+def _write_new_in_thread(importer: _Importer, chunk: list[tuple[_Row, Any]]) -> bool:
+    try:
+        return _write_new(importer, chunk)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _apply_rows(importer: _Importer, chunk: list[_Row], counts: Counter[str]) -> None:
+    """Write rows one by one in one transaction, each in its own savepoint: a row that fails rolls back alone
+    and becomes a bad row."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                done, rest = importer.apply_many(chunk)
-        except (IntegrityError, DataError):
-            importer.bulk_failed()
-            done, rest = Counter(), chunk
-        counts.update(done)
-        for row in rest:
+        for row in chunk:
             try:
                 with transaction.atomic():
                     outcome = importer.apply(row.plan)
@@ -625,12 +678,12 @@ class _Importer:
     def apply(self, plan: Any) -> str:  # write one row: created / updated / unchanged
         raise NotImplementedError
 
-    def apply_many(self, rows: list[_Row]) -> tuple[Counter[str], list[_Row]]:
-        """Write the rows that can be written set-based; (their outcomes, the rows left for :meth:`apply`)."""
-        return Counter(), rows
+    def split(self, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
+        """(the rows written set-based by :meth:`write_new`, each with what it writes; the rows for :meth:`apply`)."""
+        return [], rows
 
-    def bulk_failed(self) -> None:  # the set-based write of a chunk rolled back
-        pass
+    def write_new(self, items: list[Any]) -> None:  # write new rows set-based (any thread, in its transaction)
+        raise NotImplementedError
 
     def row_done(self, *, ok: bool) -> None:  # the row's savepoint committed (ok) or rolled back
         pass
@@ -811,57 +864,49 @@ class _Residents(_Importer):
             open_tags=plan.open_tags,
         )
 
-    def apply_many(self, rows: list[_Row]) -> tuple[Counter[str], list[_Row]]:
-        """New people go in set-based (``services.import_new_people``), after the households they need are made
-        (one by one, through the territory services); people already registered go one by one (:meth:`apply`)."""
-        self.made_now: list[tuple[int, str]] = []
-        new: list[tuple[_Row, Node]] = []
+    def split(self, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
+        """New people go in set-based (``services.import_new_people``), once the households they need are made
+        (one by one, through the territory services, each committed); people already registered go one by one
+        (:meth:`apply`)."""
+        new: list[tuple[_Row, Any]] = []
         rest: list[_Row] = []
         for row in rows:
             plan: _PersonPlan = row.plan
             if plan.person is not None or plan.card is None:
                 rest.append(row)
                 continue
-            household = plan.household
+            household = plan.household or self.households.made.get((plan.building.pk, _room_key(plan.room)))
             if household is None:
-                key = (plan.building.pk, _room_key(plan.room))
-                household = self.households.made.get(key)
-                if household is None:
-                    try:
-                        with transaction.atomic():
-                            household, _ = self.households.get_or_make(plan.building, plan.room)
-                    except (DomainError, IntegrityError, DataError):
-                        self.households.row_done(ok=False)
-                        rest.append(row)  # fails again there, with its reason
-                        continue
-                    self.households.row_done(ok=True)
-                    self.made_now.append(key)
-            new.append((row, household))
-        services.import_new_people(
-            actor=self.actor,
-            rows=[
-                services.NewPerson(
-                    name=row.plan.fields["name"],
-                    id_number=row.plan.card.number,
-                    sex=row.plan.card.sex,
-                    birth_date=row.plan.card.birth_date,
-                    household=household,
-                    room=row.plan.room,
-                    phone=row.plan.fields["phone"],
-                    population_type=row.plan.fields["population_type"],
-                    moved_in=row.plan.fields["moved_in"],
-                    tags=row.plan.fields["tags"],
+                try:
+                    with transaction.atomic():
+                        household, _ = self.households.get_or_make(plan.building, plan.room)
+                except (DomainError, IntegrityError, DataError):
+                    self.households.row_done(ok=False)
+                    rest.append(row)  # fails again there, with its reason
+                    continue
+                self.households.row_done(ok=True)
+            fields = plan.fields
+            new.append(
+                (
+                    row,
+                    services.NewPerson(
+                        name=fields["name"],
+                        id_number=plan.card.number,
+                        sex=plan.card.sex,
+                        birth_date=plan.card.birth_date,
+                        household=household,
+                        room=plan.room,
+                        phone=fields["phone"],
+                        population_type=fields["population_type"],
+                        moved_in=fields["moved_in"],
+                        tags=fields["tags"],
+                    ),
                 )
-                for row, household in new
-            ],
-        )
-        return Counter({services.CREATED: len(new)} if new else {}), rest
+            )
+        return new, rest
 
-    def bulk_failed(self) -> None:
-        for key in getattr(self, "made_now", []):
-            if self.households.made.pop(key, None) is not None:
-                self.households.count -= 1
-        self.made_now = []
+    def write_new(self, items: list[Any]) -> None:
+        services.import_new_people(actor=self.actor, rows=items)
 
     def row_done(self, *, ok: bool) -> None:
         self.households.row_done(ok=ok)
