@@ -352,3 +352,21 @@ def test_a_file_waiting_for_its_column_mapping_is_private(client, tree, staff, p
     }.items()}})  # fmt: skip
     assert mapped.status_code == 302 and Person.objects.count() == 2
     assert not list((private / "registry-staged").iterdir())  # deleted once imported
+
+
+def test_registry_sweep_command_fails_dead_jobs_and_removes_stray_files(tree, staff, private, small):  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    run = imports.submit(actor=staff, kind="residents", file_name="f.csv", data=csv_bytes(rows_for(tree, 5)))
+    services.start_import_run(run_id=run.pk)
+    ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=30))
+    stray = uploads.path_of(uploads.store(services.IMPORT_UPLOADS, b"left by a crash"))
+    old = timezone.now().timestamp() - 7200
+    import os
+
+    os.utime(stray, (old, old))
+    out = io.StringIO()
+    call_command("registry_sweep", stdout=out)
+    assert "'imports_failed': 1" in out.getvalue()
+    assert ImportRun.objects.get(pk=run.pk).state == JobState.FAILED
+    assert not stray.exists()
