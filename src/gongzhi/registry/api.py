@@ -16,6 +16,8 @@ from gongzhi.accounts.schemas import RevealOut
 from gongzhi.core.http import ApiRequest
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.registry import exports, imports, selectors, services
+from gongzhi.registry.choices import ExportKind
+from gongzhi.registry.models import ExportJob
 from gongzhi.registry.schemas import (
     AgreementEndIn,
     AgreementIn,
@@ -24,6 +26,7 @@ from gongzhi.registry.schemas import (
     ContactIn,
     ContactOut,
     ContactPatch,
+    ExportJobOut,
     HouseholdDetailOut,
     HouseholdOut,
     ImportRunOut,
@@ -71,7 +74,7 @@ def _xlsx(file_name: str, data: bytes) -> HttpResponse:
 
 @people_router.post(
     "/imports",
-    response={201: ImportRunOut},
+    response={201: ImportRunOut, 202: ImportRunOut},
     summary="Import residents, households, party members or organisations (XLSX/CSV)",
 )
 def import_create(  # type: ignore[no-untyped-def]
@@ -79,16 +82,25 @@ def import_create(  # type: ignore[no-untyped-def]
     file: File[UploadedFile],
     kind: Form[str],
     mapping: Form[str] = "",
-    good_rows_only: Form[bool] = False,
+    good_rows_only: Form[bool] = True,
+    all_or_nothing: Form[bool] = False,
 ):
     """``kind``: residents, households, party_members or organisations. ``mapping``: an optional JSON object of our
-    field names to the file's headers. By default nothing is imported when any row is bad (``applied`` false, every
-    bad row in ``errors``); with ``good_rows_only`` the good rows go in and the bad ones are at ``bad_rows_url``.
-    Re-importing the same file changes nothing."""
+    field names to the file's headers. By default the good rows go in and the bad ones come back (``errors``: row,
+    field, reason; ``bad_rows_url``: an XLSX of them to fix and import again). With ``all_or_nothing`` (or
+    ``good_rows_only`` false) nothing is written when any row is bad. Re-importing the same file changes nothing.
+
+    A file of up to 2,000 rows is imported at once (**201**, the finished report); a bigger one becomes a
+    background job (**202**, state ``queued``): poll ``url`` (``GET /people/imports/{id}``) for its progress and
+    result."""
     run = imports.import_upload(
-        actor=request.auth, kind=kind, upload=file, mapping_json=mapping, good_rows_only=good_rows_only
+        actor=request.auth,
+        kind=kind,
+        upload=file,
+        mapping_json=mapping,
+        good_rows_only=good_rows_only and not all_or_nothing,
     )
-    return Status(201, selectors.import_run_get(user=request.auth, run_id=run.pk))
+    return Status(202 if run.is_active else 201, selectors.import_run_get(user=request.auth, run_id=run.pk))
 
 
 @people_router.get("/imports", response=list[ImportRunOut], summary="Registry imports in scope, newest first")
@@ -97,9 +109,13 @@ def import_list(request: ApiRequest, kind: str | None = None):  # type: ignore[n
     return selectors.import_run_list(user=request.auth, kind=kind)
 
 
-@people_router.get("/imports/{run_id}", response=ImportRunOut, summary="One import's report")
+@people_router.get("/imports/{run_id}", response=ImportRunOut, summary="One import: its progress or its report")
 def import_detail(request: ApiRequest, run_id: int) -> Any:
-    return selectors.import_run_get(user=request.auth, run_id=run_id)
+    run = selectors.import_run_get(user=request.auth, run_id=run_id)
+    if run.is_active:  # a job whose worker died is failed now, with its reason
+        services.expire_dead_jobs(run_id=run.pk)
+        run = selectors.import_run_get(user=request.auth, run_id=run_id)
+    return run
 
 
 @people_router.get(
@@ -110,10 +126,28 @@ def import_bad_rows(request: ApiRequest, run_id: int) -> HttpResponse:
     return _xlsx(name, data)
 
 
+EXPORT_RESPONSES = {
+    "responses": {
+        200: XLSX_RESPONSE["responses"][200],
+        202: {
+            "description": "More rows than fit a request: a background job (poll its url, then download its file).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExportJobOut"}}},
+        },
+    }
+}
+
+
+def _export_answer(request: ApiRequest, result: exports.XlsxFile | ExportJob) -> Any:
+    if isinstance(result, exports.XlsxFile):
+        return _xlsx(result.file_name, result.data)
+    return Status(202, selectors.export_job_get(user=request.auth, job_id=result.pk))
+
+
 @people_router.get(
     "/export.xlsx",
+    response={202: ExportJobOut},
     summary="Export the residents list (masked unless reveal and the right to reveal; audited)",
-    openapi_extra=XLSX_RESPONSE,
+    openapi_extra=EXPORT_RESPONSES,
 )
 def people_export(
     request: ApiRequest,
@@ -124,9 +158,12 @@ def people_export(
     tag: str | None = None,
     include_inactive: bool = False,
     reveal: bool = False,
-) -> HttpResponse:
-    result = exports.export_people(
+) -> Any:
+    """Up to 5,000 rows: the workbook (200). More: a background job (202) whose file only the requester downloads
+    (``file_url`` once done; deleted after 7 days)."""
+    result = exports.request_export(
         user=request.auth,
+        kind=ExportKind.PEOPLE,
         reveal=reveal,
         q=q,
         household_id=household_id,
@@ -135,7 +172,30 @@ def people_export(
         tag=tag,
         include_inactive=include_inactive,
     )
-    return _xlsx(result.file_name, result.data)
+    return _export_answer(request, result)
+
+
+@people_router.get("/exports", response=list[ExportJobOut], summary="My large exports, newest first")
+@paginate(PageNumberPagination)
+def export_list(request: ApiRequest):  # type: ignore[no-untyped-def]
+    return selectors.export_job_list(user=request.auth)
+
+
+@people_router.get("/exports/{job_id}", response=ExportJobOut, summary="One of my large exports")
+def export_detail(request: ApiRequest, job_id: int) -> Any:
+    job = selectors.export_job_get(user=request.auth, job_id=job_id)
+    if job.is_active:
+        services.expire_dead_jobs(job_id=job.pk)
+        job = selectors.export_job_get(user=request.auth, job_id=job_id)
+    return job
+
+
+@people_router.get(
+    "/exports/{job_id}/file.xlsx", summary="The workbook of one of my large exports", openapi_extra=XLSX_RESPONSE
+)
+def export_file(request: ApiRequest, job_id: int) -> HttpResponse:
+    name, data = selectors.export_job_file(user=request.auth, job_id=job_id)
+    return _xlsx(name, data)
 
 
 # --- people: party members ---------------------------------------------------------------------------------------
@@ -161,7 +221,12 @@ def party_members(  # type: ignore[no-untyped-def]
     )
 
 
-@people_router.get("/party-members/export.xlsx", summary="Export party members", openapi_extra=XLSX_RESPONSE)
+@people_router.get(
+    "/party-members/export.xlsx",
+    response={202: ExportJobOut},
+    summary="Export party members",
+    openapi_extra=EXPORT_RESPONSES,
+)
 def party_members_export(
     request: ApiRequest,
     member_type: str | None = None,
@@ -170,9 +235,11 @@ def party_members_export(
     within_id: int | None = None,
     q: str | None = None,
     reveal: bool = False,
-) -> HttpResponse:
-    result = exports.export_party_members(
+) -> Any:
+    """Up to 5,000 rows: the workbook (200). More: a background job (202), as for the residents."""
+    result = exports.request_export(
         user=request.auth,
+        kind=ExportKind.PARTY_MEMBERS,
         reveal=reveal,
         member_type=member_type,
         branch_id=branch_id,
@@ -180,7 +247,7 @@ def party_members_export(
         within_id=within_id,
         q=q,
     )
-    return _xlsx(result.file_name, result.data)
+    return _export_answer(request, result)
 
 
 # --- people: tags ------------------------------------------------------------------------------------------------

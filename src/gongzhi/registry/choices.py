@@ -39,3 +39,17 @@ class ImportKind(models.TextChoices):
     HOUSEHOLDS = "households", _("Households")
     PARTY_MEMBERS = "party_members", _("Party members")
     ORGANISATIONS = "organisations", _("Organisations")
+
+
+class JobState(models.TextChoices):
+    """A background job's state (imports and large exports)."""
+
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ExportKind(models.TextChoices):
+    PEOPLE = "people", _("Residents")
+    PARTY_MEMBERS = "party_members", _("Party members")

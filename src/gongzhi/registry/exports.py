@@ -7,27 +7,39 @@ same file. A revealing export writes one audit record (``privacy.export_reveal``
 many rows were revealed).
 
 The column headers are the import's default headers, so a revealed export can be edited and imported again.
+
+Large exports of people and party members (more than :data:`SYNC_MAX_ROWS` rows) are not made inside the web
+request: :func:`request_export` queues an ``ExportJob`` that the background task ``tasks.export_registry`` runs
+(:func:`run_job`: the same export function, so the same masking, reveal rule and audit record). Its workbook is a
+private file (``core.uploads``) that only the requester downloads, deleted after ``services.EXPORT_KEPT``.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from gongzhi.core import audit, tabular
-from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core import audit, tabular, uploads
+from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
 from gongzhi.core.privacy import mask_id_number, mask_phone
-from gongzhi.registry import selectors
-from gongzhi.registry.choices import PopulationType, Sex, TagKind
-from gongzhi.registry.models import OrgContact, PartyMember, Person, Residence
+from gongzhi.registry import selectors, services
+from gongzhi.registry.choices import ExportKind, PopulationType, Sex, TagKind
+from gongzhi.registry.models import ExportJob, OrgContact, PartyMember, Person, Residence
 from gongzhi.territory.models import Body
 
 MAX_EXPORT_ROWS = 200_000
+SYNC_MAX_ROWS = 5000  # more rows than this: a background job with a download link, not the web request
+EXPORT_FAILED = gettext_noop("The export stopped on an unexpected error. Please ask for it again.")
+
+log = logging.getLogger(__name__)
 CONTENT_TYPE = tabular.XLSX_CONTENT_TYPE
 
 SEX_WORDS: dict[str, str] = {Sex.MALE: "男", Sex.FEMALE: "女"}
@@ -315,3 +327,63 @@ def export_organisations(
     _audit_reveal(user, "organisations", filters, len(rows) + len(contact_rows), revealed, "registry.orgcontact")
     data = tabular.write_xlsx([("组织", ORGANISATION_HEADERS, rows), ("联系人", CONTACT_HEADERS, contact_rows)])
     return XlsxFile(f"organisations-{_stamp()}.xlsx", data, len(rows), revealed)
+
+
+# --- large exports as background jobs --------------------------------------------------------------------------------
+
+EXPORTERS: dict[str, Callable[..., XlsxFile]] = {
+    ExportKind.PEOPLE: export_people,
+    ExportKind.PARTY_MEMBERS: export_party_members,
+}
+LISTS: dict[str, Callable[..., Any]] = {
+    ExportKind.PEOPLE: selectors.person_list,
+    ExportKind.PARTY_MEMBERS: selectors.party_member_list,
+}
+
+
+def request_export(*, user: Any, kind: str, reveal: bool = False, **filters: Any) -> XlsxFile | ExportJob:
+    """An export of people or party members with the filters of its list: up to :data:`SYNC_MAX_ROWS` rows made
+    here and now (an :class:`XlsxFile`), more as a queued :class:`ExportJob` whose file the requester downloads
+    when it is done."""
+    if kind not in EXPORTERS:
+        raise ValidationFailed(
+            "Unknown kind of export.", [ErrorDetail(field="kind", message=f"expected one of {', '.join(EXPORTERS)}")]
+        )
+    count = LISTS[kind](user=user, **filters).count()
+    if count <= SYNC_MAX_ROWS:
+        return EXPORTERS[kind](user=user, reveal=reveal, **filters)
+    _check_size(count)
+    services.sweep_jobs()
+    shown = {k: v for k, v in filters.items() if v is not None and v is not False}
+    job = services.create_export_job(actor=user, kind=kind, filters=shown, reveal=reveal)
+    from gongzhi.registry.tasks import export_registry
+
+    transaction.on_commit(lambda: export_registry.enqueue(job_id=job.pk))
+    return job
+
+
+def run_job(*, job_id: int) -> dict[str, Any]:
+    """Make a queued export (the background task's body) as its requester; store the workbook privately."""
+    job = services.start_export_job(job_id=job_id)
+    if job is None:
+        return {"job": job_id, "ran": False}
+    try:
+        result = EXPORTERS[job.kind](user=job.actor, reveal=job.reveal, **(job.filters or {}))
+        services.record_export_heartbeat(job_id=job_id)
+        stored = uploads.store(services.EXPORT_FILES, result.data, ".xlsx")
+    except DomainError as exc:
+        services.finish_export_job(job_id=job_id, failed=True, message=exc.message)
+        return {"job": job_id, "ran": True, "state": "failed"}
+    except Exception:
+        log.exception("registry export %s failed", job_id)
+        services.finish_export_job(job_id=job_id, failed=True, message=EXPORT_FAILED)
+        raise
+    services.finish_export_job(
+        job_id=job_id,
+        failed=False,
+        file=stored,
+        file_name=result.file_name,
+        rows=result.rows,
+        revealed=result.revealed,
+    )
+    return {"job": job_id, "ran": True, "state": "done", "rows": result.rows}

@@ -216,12 +216,12 @@ class ImportUploadForm(forms.Form):
         ),
         help_text=_("The first row is the header. Our template has the usual headers; other headers can be mapped."),
     )
-    good_rows_only = forms.BooleanField(
-        label=_("Import the good rows only"),
+    all_or_nothing = forms.BooleanField(
+        label=_("All or nothing"),
         required=False,
         help_text=_(
-            "By default nothing is imported when any row is bad. With this, the good rows are imported and the bad "
-            "ones can be downloaded, fixed and imported again."
+            "By default the good rows are imported and the bad ones come back in a file to fix and import again. "
+            "With this, nothing is imported when any row is bad."
         ),
     )
 
@@ -234,7 +234,7 @@ class ImportMappingForm(forms.Form):
     """Step two: for each of our fields, the column of the file that holds it (pre-set from the usual headers)."""
 
     token = forms.CharField(widget=forms.HiddenInput)
-    good_rows_only = forms.BooleanField(label=_("Import the good rows only"), required=False)
+    all_or_nothing = forms.BooleanField(label=_("All or nothing"), required=False)
 
     def __init__(
         self,
@@ -257,7 +257,7 @@ class ImportMappingForm(forms.Form):
             if required:
                 self.fields[key].widget.attrs["data-required"] = "true"
             self.field_names.append(name)
-        self.order_fields(["token", *[f"col_{n}" for n in self.field_names], "good_rows_only"])
+        self.order_fields(["token", *[f"col_{n}" for n in self.field_names], "all_or_nothing"])
 
     def mapping(self) -> dict[str, str]:
         """Our field → the chosen header ("" when the field is not in the file)."""

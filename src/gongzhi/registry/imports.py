@@ -8,10 +8,20 @@ headers (:data:`HEADERS`) or our field names; a mapping (field → header) overr
   buildings, households, party organisations, bodies); every bad row is reported with its row number, the field and
   the reason. The same person (ID number), household (building + room) or organisation (kind + name) on several
   rows makes all those rows bad.
-* **All or nothing by default.** When any row is bad nothing is written and the :class:`ImportRun` records the errors
-  with ``applied=False``. With ``good_rows_only`` the good rows are written (each in its own savepoint) and the bad
-  ones come back as an XLSX (:attr:`ImportRun.bad_rows`: the original columns plus an "错误/error" column), so they
-  can be fixed and imported again.
+* **Good rows by default.** The good rows are written and every bad row comes back: in the report (row, field,
+  reason) and as an XLSX (:attr:`ImportRun.bad_rows`: the original columns plus an "错误/error" column) to fix and
+  import again. It holds the file's own cells (full ID numbers): only the importer downloads it, and it is purged
+  after ``services.BAD_ROWS_KEPT`` (7 days). **All or nothing** (``good_rows_only=False``): when any row is bad,
+  nothing is written (every row is checked before the first one is written).
+* **A background job, written in chunks.** A file of more than :data:`SYNC_MAX_ROWS` rows is stored as a private
+  file (``core.uploads``: never under media, mode 0600) and imported by the task ``tasks.import_registry``
+  (:func:`run_job`); smaller files run the same way inside the request. The good rows are written in chunks of
+  :data:`WRITE_CHUNK` rows, each chunk its own transaction (other users' saves interleave), the run's progress and
+  heartbeat (``heartbeat_at``) updated as it goes; new residents are written set-based
+  (``services.import_new_people``: one ``COPY`` per table on PostgreSQL), rows that change someone already
+  registered one by one through the services. A job whose heartbeat is older than ``services.JOB_STALE_AFTER``
+  (its worker was killed) is marked failed with a clear message (``services.expire_dead_jobs``); the stored upload
+  is deleted when the job ends, whichever way.
 * **Idempotent.** Rows are matched on the ID number (residents, party members), building + room (households) or kind
   + name (organisations). A row that matches and changes nothing counts as *unchanged* and writes nothing; a changed
   row updates through the registry services (audited, ID numbers and phones masked in the snapshots). Empty cells
@@ -33,18 +43,23 @@ One audit record per import (``registry.imported``, with the counts) besides the
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from gongzhi.core import audit, tabular
+from gongzhi.core import tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.core.privacy import mask_id_number
 from gongzhi.registry import idcard, services
@@ -57,7 +72,18 @@ from gongzhi.territory.models import Body, Node, PartyOrg
 MAX_FILE_BYTES = tabular.MAX_FILE_BYTES
 MAX_ROWS = 200_000
 ERROR_HEADER = "错误/error"
-CHUNK = 400
+CHUNK = 400  # values per lookup query
+SYNC_MAX_ROWS = 2000  # more rows than this: a background job, not the web request
+WRITE_CHUNK = 2000  # rows written per transaction (other writers interleave between chunks)
+WRITERS = 2  # chunks of new people written at once on PostgreSQL (threads, each with its own connection)
+BEAT_SECONDS = 2.0  # progress and heartbeat at most this often
+CHECK_SHARE = 0.3  # the share of the progress bar for checking the rows (the rest: writing them)
+UNEXPECTED_STOP = gettext_noop(
+    "The import stopped on an unexpected error; the rows written before it are in, and importing the file again "
+    "is safe."
+)
+
+log = logging.getLogger(__name__)
 
 # Our field → the headers a registry spreadsheet usually gives it, in order of preference.
 HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -187,14 +213,22 @@ def check_actor(actor: Any) -> None:
         raise Forbidden("You may not import into the registry.")
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in ImportKind.values:
+        raise ValidationFailed(
+            "Unknown kind of import.", [ErrorDetail(field="kind", message=f"expected one of {', '.join(ImportKind)}")]
+        )
+
+
 def import_upload(
-    *, actor: Any, kind: str, upload: Any, mapping_json: str | None = None, good_rows_only: bool = False
+    *, actor: Any, kind: str, upload: Any, mapping_json: str | None = None, good_rows_only: bool = True
 ) -> ImportRun:
     """The API's and the pages' way in: an uploaded file, the mapping as a JSON string."""
     check_actor(actor)
     mapping = tabular.parse_mapping(mapping_json)
     tabular.check_size(upload.size or 0, MAX_FILE_BYTES)
-    return run_import(
+    upload.seek(0)
+    return submit(
         actor=actor,
         kind=kind,
         file_name=upload.name or "",
@@ -204,6 +238,50 @@ def import_upload(
     )
 
 
+def submit(
+    *,
+    actor: Any,
+    kind: str,
+    file_name: str,
+    data: bytes,
+    mapping: dict[str, str] | None = None,
+    good_rows_only: bool = True,
+) -> ImportRun:
+    """Check a file's kind, size, header and columns at once (``ValidationFailed``, nothing recorded, when it cannot
+    be used), then import it: a file of up to :data:`SYNC_MAX_ROWS` rows here and now (the run comes back done), a
+    bigger one as a background job (stored as a private file, queued; the run comes back queued)."""
+    check_actor(actor)
+    _check_kind(kind)
+    tabular.check_size(len(data), MAX_FILE_BYTES)
+    with tabular.open_table(file_name, data) as table:
+        tabular.resolve_columns(table.header, mapping, HEADERS[kind], REQUIRED[kind])
+        count = sum(1 for _ in islice(table.data_rows(), SYNC_MAX_ROWS + 1))
+    if count <= SYNC_MAX_ROWS:
+        return run_import(
+            actor=actor, kind=kind, file_name=file_name, data=data, mapping=mapping, good_rows_only=good_rows_only
+        )
+    services.sweep_jobs()
+    suffix = ".xlsx" if data[:4] == b"PK\x03\x04" else ".csv"
+    stored = uploads.store(services.IMPORT_UPLOADS, data, suffix)
+    try:
+        run = services.create_import_run(
+            actor=actor,
+            kind=kind,
+            file_name=file_name,
+            good_rows_only=good_rows_only,
+            mapping=mapping,
+            upload=stored,
+            node_code=scope_root_code(user=actor, label="registry.importrun", action="add"),
+        )
+    except BaseException:
+        uploads.delete(stored)
+        raise
+    from gongzhi.registry.tasks import import_registry
+
+    transaction.on_commit(lambda: import_registry.enqueue(run_id=run.pk))
+    return run
+
+
 def run_import(
     *,
     actor: Any,
@@ -211,82 +289,138 @@ def run_import(
     file_name: str,
     data: bytes,
     mapping: dict[str, str] | None = None,
-    good_rows_only: bool = False,
+    good_rows_only: bool = True,
 ) -> ImportRun:
-    """Import a registry spreadsheet (see the module documentation) and return its :class:`ImportRun`.
-
-    Raises ``Forbidden`` for a user who may not import, and ``ValidationFailed`` (recording nothing) for a file that
-    cannot be used at all: unknown kind, too large, unreadable, empty, too many rows, columns that do not fit."""
+    """Import a registry spreadsheet here and now (see the module documentation) and return its finished
+    :class:`ImportRun`. Raises ``Forbidden`` for a user who may not import, and ``ValidationFailed`` (recording
+    nothing) for a file that cannot be used at all: unknown kind, too large, unreadable, empty, too many rows,
+    columns that do not fit."""
     check_actor(actor)
-    if kind not in ImportKind.values:
-        raise ValidationFailed(
-            "Unknown kind of import.", [ErrorDetail(field="kind", message=f"expected one of {', '.join(ImportKind)}")]
-        )
+    _check_kind(kind)
     tabular.check_size(len(data), MAX_FILE_BYTES)
-    table = tabular.read_rows(file_name, data)
-    header = tabular.header_of(table)
-    columns = tabular.resolve_columns(header, mapping, HEADERS[kind], REQUIRED[kind])
-    rows = [
-        _Row(number, cells, {name: tabular.cell(cells, index) for name, index in columns.items()})
-        for number, cells in tabular.data_rows(table, MAX_ROWS)
-    ]
-    if not rows:
-        raise ValidationFailed(
-            "The file has no rows under the header.", [ErrorDetail(field="file", row=2, message="no data rows")]
+    table = _Table.read(kind, file_name, data, mapping)  # file problems: raised before anything is recorded
+    run = services.create_import_run(
+        actor=actor,
+        kind=kind,
+        file_name=file_name,
+        good_rows_only=good_rows_only,
+        mapping=mapping,
+        upload="",
+        node_code=scope_root_code(user=actor, label="registry.importrun", action="add"),
+        running=True,
+    )
+    try:
+        return _execute(run, table)
+    except Exception:
+        latest = ImportRun.objects.get(pk=run.pk)
+        services.finish_import_run(
+            run_id=run.pk, failed=True, message=UNEXPECTED_STOP, applied=latest.processed > 0, errors=[]
         )
+        raise
+
+
+def run_job(*, run_id: int) -> dict[str, Any]:
+    """Run a queued import (the background task's body): read the stored file, check every row, write the good rows
+    in committed chunks with the progress and heartbeat after each, record the outcome; the stored file is deleted
+    at the end. A job runs once; running it again does nothing."""
+    run = services.start_import_run(run_id=run_id)
+    if run is None:
+        return {"run": run_id, "ran": False}
+    try:
+        data = uploads.read(run.upload)
+        table = _Table.read(run.kind, run.file_name, data, run.mapping)
+        run = _execute(run, table)
+    except Exception as exc:
+        if isinstance(exc, DomainError):
+            message = exc.message
+            errors = [d.as_dict() for d in exc.details]
+        else:
+            log.exception("registry import %s failed", run_id)
+            message, errors = UNEXPECTED_STOP, []
+        latest = ImportRun.objects.get(pk=run_id)
+        services.finish_import_run(
+            run_id=run_id, failed=True, message=message, applied=latest.processed > 0, errors=errors
+        )
+        if isinstance(exc, DomainError):
+            return {"run": run_id, "ran": True, "state": "failed"}
+        raise
+    return {"run": run_id, "ran": True, "state": run.state, "created": run.created, "failed": run.failed}
+
+
+# --- the run ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    header: list[str]
+    rows: list[_Row]
+
+    @classmethod
+    def read(cls, kind: str, file_name: str, data: bytes, mapping: dict[str, str] | None) -> _Table:
+        table = tabular.read_rows(file_name, data)
+        header = tabular.header_of(table)
+        columns = tabular.resolve_columns(header, mapping, HEADERS[kind], REQUIRED[kind])
+        items = list(columns.items())
+        rows = [
+            _Row(number, cells, {name: cells[index] if index < len(cells) else None for name, index in items})
+            for number, cells in tabular.data_rows(table, MAX_ROWS)
+        ]
+        if not rows:
+            raise ValidationFailed(
+                "The file has no rows under the header.", [ErrorDetail(field="file", row=2, message="no data rows")]
+            )
+        return cls(header, rows)
+
+
+class _Beat:
+    """Progress and heartbeat of a run, written at most every :data:`BEAT_SECONDS` (and when asked)."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.last = 0.0
+
+    def __call__(self, processed: int, progress: float, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= BEAT_SECONDS:
+            self.last = now
+            services.record_import_progress(run_id=self.run_id, processed=processed, progress=progress)
+
+
+def _execute(run: ImportRun, table: _Table) -> ImportRun:
+    """Check every row, then (unless all or nothing and some row is bad) write the good ones in chunks of
+    :data:`WRITE_CHUNK` rows, each chunk its own transaction; record the outcome."""
+    actor, kind, rows = run.actor, run.kind, table.rows
+    beat = _Beat(run.pk)
     importer = IMPORTERS[kind](actor)
     importer.prepare(rows)
-    for row in rows:
+    for i, row in enumerate(rows):
         importer.check(row)
+        if i % 2000 == 1999:
+            beat(0, CHECK_SHARE * (i + 1) / len(rows))
     _mark_duplicates(rows, importer)
+    beat(0, CHECK_SHARE, force=True)
 
     counts: Counter[str] = Counter()
     good = [row for row in rows if not row.errors]
     applied = False
-    if good and (good_rows_only or len(good) == len(rows)):
-        applied = _apply(importer, good, counts, good_rows_only)
+    if good and (run.good_rows_only or len(good) == len(rows)):
+        _write(importer, good, counts, beat)
+        applied = any(counts.values())
     bad = [row for row in rows if row.errors]
-    errors = [
-        {**detail.as_dict(), "row": row.number} for row in bad for detail in row.errors
-    ]  # row numbers are the file's
-    with transaction.atomic():
-        run = ImportRun.objects.create(
-            kind=kind,
-            actor=actor,
-            file_name=file_name[:200],
-            good_rows_only=good_rows_only,
-            applied=applied,
-            total_rows=len(rows),
-            created=counts[services.CREATED] if applied else 0,
-            updated=counts[services.UPDATED] if applied else 0,
-            unchanged=counts[services.UNCHANGED] if applied else 0,
-            failed=len(bad),
-            errors=errors,
-            bad_rows=_bad_rows_xlsx(header, bad) if good_rows_only and bad else None,
-            node_code=scope_root_code(user=actor, label="registry.importrun", action="add"),
-        )
-        audit.record(
-            actor=actor,
-            action="registry.imported",
-            obj=run,
-            node_code=run.node_code,
-            after={
-                "kind": kind,
-                "file": file_name,
-                "good_rows_only": good_rows_only,
-                "applied": applied,
-                "rows": run.total_rows,
-                "created": run.created,
-                "updated": run.updated,
-                "unchanged": run.unchanged,
-                "failed": run.failed,
-                **importer.extra_counts(),
-            },
-        )
-    return run
-
-
-# --- the run ---------------------------------------------------------------------------------------------------------
+    errors = [{**detail.as_dict(), "row": row.number} for row in bad for detail in row.errors]
+    return services.finish_import_run(
+        run_id=run.pk,
+        failed=False,
+        applied=applied,
+        total_rows=len(rows),
+        created=counts[services.CREATED],
+        updated=counts[services.UPDATED],
+        unchanged=counts[services.UNCHANGED],
+        bad=len(bad),
+        errors=errors,
+        bad_rows=_bad_rows_xlsx(table.header, bad) if bad else None,
+        extra=importer.extra_counts(),
+    )
 
 
 @dataclass
@@ -305,10 +439,6 @@ class _Row:
         self.errors.append(ErrorDetail(field=name, row=self.number, message=message))
 
 
-class _Abort(Exception):
-    pass
-
-
 def _mark_duplicates(rows: list[_Row], importer: _Importer) -> None:
     groups: dict[Any, list[_Row]] = defaultdict(list)
     for row in rows:
@@ -322,35 +452,91 @@ def _mark_duplicates(rows: list[_Row], importer: _Importer) -> None:
             row.fail(importer.key_field, f"{importer.key_label} is on rows {numbers}")
 
 
-def _apply(importer: _Importer, good: list[_Row], counts: Counter[str], good_rows_only: bool) -> bool:
-    """Write the good rows in one transaction. All or nothing: the first failure rolls everything back (and
-    becomes that row's error). Good rows only: a failing row rolls back alone and becomes a bad row."""
+def _may_write_in_background() -> bool:
+    """Chunks of new people are written by threads of their own (each with its own connection, so each chunk
+    commits on its own) only on PostgreSQL and outside a transaction: inside one (a test, a caller's ``atomic``)
+    the rows must stay in it."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _write(importer: _Importer, good: list[_Row], counts: Counter[str], beat: _Beat) -> None:
+    """Write the checked rows, :data:`WRITE_CHUNK` rows per transaction: first those that change what is stored
+    (one by one through the services), then the new ones set-based — on PostgreSQL by :data:`WRITERS` threads at
+    once, each chunk on its own connection. A chunk whose set-based write fails (someone registered one of the
+    people meanwhile) is written again one by one, where the failing row becomes a bad row."""
+    new, rest = importer.split(good)
+    total = len(good) or 1
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        beat(done, CHECK_SHARE + (1 - CHECK_SHARE) * done / total)
+
+    try:
+        for chunk in _chunks(rest, WRITE_CHUNK):
+            _apply_rows(importer, chunk, counts)
+            step(len(chunk))
+        chunks = list(_chunks(new, WRITE_CHUNK))
+        retry: list[list[tuple[_Row, Any]]] = []
+        if chunks and WRITERS and _may_write_in_background():
+            with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="registry-writer") as pool:
+                futures = {pool.submit(_write_new_in_thread, importer, chunk): chunk for chunk in chunks}
+                for future in as_completed(futures):
+                    chunk = futures[future]
+                    if future.result():
+                        counts[services.CREATED] += len(chunk)
+                    else:
+                        retry.append(chunk)
+                    step(len(chunk))
+        else:
+            for chunk in chunks:
+                if _write_new(importer, chunk):
+                    counts[services.CREATED] += len(chunk)
+                else:
+                    retry.append(chunk)
+                step(len(chunk))
+        for chunk in retry:
+            _apply_rows(importer, [row for row, _ in chunk], counts)
+    finally:  # how far it got, also when it stops on an error (the job's report then says so)
+        beat(done, CHECK_SHARE + (1 - CHECK_SHARE) * done / total, force=True)
+
+
+def _write_new(importer: _Importer, chunk: list[tuple[_Row, Any]]) -> bool:
+    """One chunk of new rows, set-based, in one transaction; ``False`` when it rolled back on a clash."""
     try:
         with transaction.atomic():
-            for row in good:
-                try:
-                    if good_rows_only:
-                        with transaction.atomic():
-                            outcome = importer.apply(row.plan)
-                    else:
-                        outcome = importer.apply(row.plan)
-                except DomainError as exc:
-                    importer.row_done(ok=False)
-                    for detail in exc.details or [ErrorDetail(message=exc.message)]:
-                        row.fail(detail.field, detail.message)
-                except (IntegrityError, DataError) as exc:
-                    importer.row_done(ok=False)
-                    row.fail(None, f"the row cannot be stored: {exc}")
-                else:
-                    importer.row_done(ok=True)
-                    counts[outcome] += 1
-                    continue
-                if not good_rows_only:
-                    raise _Abort
-    except _Abort:
-        counts.clear()
+            importer.write_new([item for _, item in chunk])
+    except (IntegrityError, DataError):
         return False
-    return any(counts.values())
+    return True
+
+
+def _write_new_in_thread(importer: _Importer, chunk: list[tuple[_Row, Any]]) -> bool:
+    try:
+        return _write_new(importer, chunk)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _apply_rows(importer: _Importer, chunk: list[_Row], counts: Counter[str]) -> None:
+    """Write rows one by one in one transaction, each in its own savepoint: a row that fails rolls back alone
+    and becomes a bad row."""
+    with transaction.atomic():
+        for row in chunk:
+            try:
+                with transaction.atomic():
+                    outcome = importer.apply(row.plan)
+            except DomainError as exc:
+                importer.row_done(ok=False)
+                for detail in exc.details or [ErrorDetail(message=exc.message)]:
+                    row.fail(detail.field, detail.message)
+            except (IntegrityError, DataError) as exc:
+                importer.row_done(ok=False)
+                row.fail(None, f"the row cannot be stored: {exc}")
+            else:
+                importer.row_done(ok=True)
+                counts[outcome] += 1
 
 
 def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
@@ -366,7 +552,9 @@ def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
 # --- lookups shared by the importers ---------------------------------------------------------------------------------
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+def _chunks(items: list[Any], size: int | None = None) -> Iterable[list[Any]]:
+    """``items`` in slices: :data:`CHUNK` values per lookup on SQLite (its parameter limit), more on PostgreSQL."""
+    size = size or (CHUNK * 10 if connection.vendor == "postgresql" else CHUNK)
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -445,7 +633,8 @@ class _Buildings:
                 self.elsewhere |= {tabular.fold(code), tabular.fold(name), tabular.fold(address)} - {""}
         ids = sorted(found)
         for chunk in _chunks(ids):
-            for node in Node.objects.filter(kind=NodeKind.HOUSEHOLD, parent_id__in=chunk):
+            households = Node.objects.filter(kind=NodeKind.HOUSEHOLD, parent_id__in=chunk)
+            for node in households.only("id", "code", "name", "kind", "parent_id", "lead_body_id", "address"):
                 self.households.setdefault((node.parent_id or 0, _room_key(node.name)), node)
                 self.households[(node.parent_id or 0, tabular.fold(node.code))] = node
 
@@ -487,6 +676,13 @@ class _Importer:
         raise NotImplementedError
 
     def apply(self, plan: Any) -> str:  # write one row: created / updated / unchanged
+        raise NotImplementedError
+
+    def split(self, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
+        """(the rows written set-based by :meth:`write_new`, each with what it writes; the rows for :meth:`apply`)."""
+        return [], rows
+
+    def write_new(self, items: list[Any]) -> None:  # write new rows set-based (any thread, in its transaction)
         raise NotImplementedError
 
     def row_done(self, *, ok: bool) -> None:  # the row's savepoint committed (ok) or rolled back
@@ -532,6 +728,7 @@ class _PersonPlan:
     person: Person | None
     residence: Residence | None
     open_tags: set[tuple[str, str]]
+    card: idcard.IdCard | None = None
 
 
 class _Residents(_Importer):
@@ -633,6 +830,7 @@ class _Residents(_Importer):
             person=person,
             residence=residence,
             open_tags=self.tags.get(person.pk, set()) if person is not None else set(),
+            card=card,
         )
 
     def _tags(self, row: _Row) -> list[tuple[str, str]]:
@@ -665,6 +863,50 @@ class _Residents(_Importer):
             open_residence=plan.residence,
             open_tags=plan.open_tags,
         )
+
+    def split(self, rows: list[_Row]) -> tuple[list[tuple[_Row, Any]], list[_Row]]:
+        """New people go in set-based (``services.import_new_people``), once the households they need are made
+        (one by one, through the territory services, each committed); people already registered go one by one
+        (:meth:`apply`)."""
+        new: list[tuple[_Row, Any]] = []
+        rest: list[_Row] = []
+        for row in rows:
+            plan: _PersonPlan = row.plan
+            if plan.person is not None or plan.card is None:
+                rest.append(row)
+                continue
+            household = plan.household or self.households.made.get((plan.building.pk, _room_key(plan.room)))
+            if household is None:
+                try:
+                    with transaction.atomic():
+                        household, _ = self.households.get_or_make(plan.building, plan.room)
+                except (DomainError, IntegrityError, DataError):
+                    self.households.row_done(ok=False)
+                    rest.append(row)  # fails again there, with its reason
+                    continue
+                self.households.row_done(ok=True)
+            fields = plan.fields
+            new.append(
+                (
+                    row,
+                    services.NewPerson(
+                        name=fields["name"],
+                        id_number=plan.card.number,
+                        sex=plan.card.sex,
+                        birth_date=plan.card.birth_date,
+                        household=household,
+                        room=plan.room,
+                        phone=fields["phone"],
+                        population_type=fields["population_type"],
+                        moved_in=fields["moved_in"],
+                        tags=fields["tags"],
+                    ),
+                )
+            )
+        return new, rest
+
+    def write_new(self, items: list[Any]) -> None:
+        services.import_new_people(actor=self.actor, rows=items)
 
     def row_done(self, *, ok: bool) -> None:
         self.households.row_done(ok=ok)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopeRule
-from gongzhi.registry.choices import ImportKind, PartyMemberType, PopulationType, Sex, TagKind
+from gongzhi.registry.choices import ExportKind, ImportKind, JobState, PartyMemberType, PopulationType, Sex, TagKind
 
 
 class Person(TimeStampedModel):
@@ -224,14 +224,30 @@ class CoBuildingAgreement(TimeStampedModel):
 
 
 class ImportRun(TimeStampedModel):
-    """One registry import: what was asked, what came of it, every bad row, and the bad rows as an XLSX."""
+    """One registry import: what was asked, what came of it, every bad row, and the bad rows as an XLSX.
+
+    An import is a background job (``registry.tasks.import_registry``; small files run at once in the request):
+    ``state`` queued → running → done or failed, ``processed``/``progress`` and ``heartbeat_at`` kept up to date
+    while it runs. The uploaded file waits in ``upload`` (a private file, see ``core.uploads``) and is deleted when
+    the job ends. The bad-rows XLSX holds the importer's own cells (full ID numbers): only the importer downloads it,
+    and it is purged at ``bad_rows_until``."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
     )
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
-    good_rows_only = models.BooleanField(_("import the good rows only"), default=False)
+    good_rows_only = models.BooleanField(_("import the good rows only"), default=True)
+    state = models.CharField(_("state"), max_length=16, choices=JobState.choices, default=JobState.DONE)
+    upload = models.CharField(_("stored upload"), max_length=200, blank=True)
+    mapping = models.JSONField(_("column mapping"), null=True, blank=True)
+    processed = models.PositiveIntegerField(_("rows done"), default=0)
+    progress = models.FloatField(_("progress"), default=0.0)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    message = models.TextField(_("why it failed"), blank=True)
+    bad_rows_until = models.DateTimeField(_("bad rows kept until"), null=True, blank=True)
     applied = models.BooleanField(_("applied"), default=False, help_text=_("False when nothing was imported."))
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)
@@ -252,3 +268,48 @@ class ImportRun(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
+
+
+class ExportJob(TimeStampedModel):
+    """A large export (more rows than ``exports.SYNC_MAX_ROWS``) made by a background job
+    (``registry.tasks.export_registry``). The workbook is a private file (``core.uploads``) that only the requester
+    downloads, deleted at ``expires_at``. Visible to its requester only."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ExportKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    reveal = models.BooleanField(_("reveal"), default=False)
+    state = models.CharField(_("state"), max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    file = models.CharField(_("stored file"), max_length=200, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    revealed = models.PositiveIntegerField(_("revealed"), default=0)
+    message = models.TextField(_("why it failed"), blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    scope_rule = ScopeRule(owner="actor")
+
+    class Meta:
+        verbose_name = _("registry export")
+        verbose_name_plural = _("registry exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ExportKind.values), name="exportjob_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=JobState.values), name="exportjob_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (JobState.QUEUED, JobState.RUNNING)

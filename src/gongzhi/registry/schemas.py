@@ -261,7 +261,27 @@ class ImportRunOut(Schema):
     unchanged: int
     failed: int = Field(..., description="How many rows are bad.")
     errors: list[ImportErrorOut]
-    bad_rows_url: str | None = Field(None, description="The bad rows as XLSX (good_rows_only runs with bad rows).")
+    bad_rows_url: str | None = Field(
+        None,
+        description="The bad rows as XLSX, to fix and import again (for the importer only; purged after 7 days).",
+    )
+    state: str = Field(..., description="queued, running, done or failed (an import is a background job).")
+    state_label: str
+    processed: int = Field(..., description="Rows written so far.")
+    progress: float = Field(..., description="0..1 while the job runs; 1 when done.")
+    message: str = Field(..., description="Why the job failed (empty otherwise).")
+    heartbeat_at: datetime.datetime | None = None
+    started_at: datetime.datetime | None = None
+    finished_at: datetime.datetime | None = None
+    url: str = Field(..., description="This job: poll it until its state is done or failed.")
+
+    @staticmethod
+    def resolve_state_label(obj: Any) -> str:
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/api/v1/people/imports/{obj.pk}"
 
     @staticmethod
     def resolve_kind_label(obj: Any) -> str:
@@ -276,11 +296,50 @@ class ImportRunOut(Schema):
         return list(obj.errors or [])
 
     @staticmethod
-    def resolve_bad_rows_url(obj: Any) -> str | None:
+    def resolve_bad_rows_url(obj: Any, context: Any) -> str | None:
         has = getattr(obj, "has_bad_rows", None)  # annotated by the selectors, which defer the file itself
         if has is None:
             has = obj.bad_rows is not None
-        return f"/api/v1/people/imports/{obj.pk}/bad-rows.xlsx" if has else None
+        request = (context or {}).get("request")
+        user = getattr(request, "auth", None) or getattr(request, "user", None)
+        mine = obj.actor_id == getattr(user, "pk", None)
+        return f"/api/v1/people/imports/{obj.pk}/bad-rows.xlsx" if has and mine else None
+
+
+class ExportJobOut(Schema):
+    """A large export made in the background: poll ``url`` until ``state`` is done, then download ``file_url``."""
+
+    id: int
+    kind: str
+    kind_label: str
+    state: str = Field(..., description="queued, running, done or failed.")
+    state_label: str
+    reveal: bool
+    filters: dict[str, Any]
+    rows: int
+    revealed: int
+    message: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None = None
+    expires_at: datetime.datetime | None = Field(None, description="When the file is deleted.")
+    url: str
+    file_url: str | None = Field(None, description="The workbook, for the requester only, once the job is done.")
+
+    @staticmethod
+    def resolve_kind_label(obj: Any) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_state_label(obj: Any) -> str:
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/api/v1/people/exports/{obj.pk}"
+
+    @staticmethod
+    def resolve_file_url(obj: Any) -> str | None:
+        return f"/api/v1/people/exports/{obj.pk}/file.xlsx" if obj.file else None
 
 
 # --- organisations --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from gongzhi.core.errors import NotFound
 from gongzhi.core.scope import minimal_prefixes
 from gongzhi.registry.models import (
     CoBuildingAgreement,
+    ExportJob,
     ImportRun,
     OrgContact,
     PartyMember,
@@ -316,13 +317,45 @@ def import_run_get(*, user: Any, run_id: int) -> ImportRun:
 
 
 def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
-    """The bad rows of a run as (download name, XLSX bytes); ``NotFound`` when the run has none or is out of
-    scope."""
+    """The bad rows of a run as (download name, XLSX bytes). They hold the file's own cells (full ID numbers), so
+    only the importer gets them: ``NotFound`` for anyone else, when the run has none (or they were purged) or is
+    out of scope."""
     run = get_in_scope(ImportRun, user, run_id)
-    if run.bad_rows is None:
+    if run.bad_rows is None or run.actor_id != getattr(user, "pk", None):
         raise NotFound(f"Import {run_id} has no bad-rows file.")
     stem = re.sub(r"\.(xlsx|xlsm|csv|txt)$", "", run.file_name or run.kind, flags=re.IGNORECASE)
     return f"{stem}-bad-rows.xlsx", bytes(run.bad_rows)
+
+
+def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
+    """The user's own large exports, newest first (nobody else's, not even an administrator's view)."""
+    return (
+        ExportJob.objects.restrict(user, "view")
+        .filter(actor_id=getattr(user, "pk", None))
+        .order_by("-created_at", "-id")
+    )
+
+
+def export_job_get(*, user: Any, job_id: int) -> ExportJob:
+    """One of the user's own exports (``NotFound`` for anyone else's)."""
+    job = get_in_scope(ExportJob, user, job_id)
+    if job.actor_id != getattr(user, "pk", None):
+        raise NotFound(f"No export {job_id}.")
+    return job
+
+
+def export_job_file(*, user: Any, job_id: int) -> tuple[str, bytes]:
+    """The workbook of a finished export, for its requester only; ``NotFound`` while it runs, when it failed or
+    after its file was deleted."""
+    from gongzhi.core import uploads
+
+    job = export_job_get(user=user, job_id=job_id)
+    if not job.file:
+        raise NotFound(f"Export {job_id} has no file (not ready, failed or deleted).")
+    try:
+        return job.file_name or f"export-{job_id}.xlsx", uploads.read(job.file)
+    except (OSError, ValueError):
+        raise NotFound(f"Export {job_id} has no file (not ready, failed or deleted).") from None
 
 
 def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = None) -> dict[int, str]:

@@ -6,6 +6,7 @@ Audit snapshots keep ID numbers and phones masked: the audit log is read more wi
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -13,16 +14,28 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import idcard
-from gongzhi.registry.choices import PartyMemberType, PopulationType, Sex, TagKind
-from gongzhi.registry.models import CoBuildingAgreement, OrgContact, PartyMember, Person, PersonTag, Residence
+from gongzhi.registry.choices import JobState, PartyMemberType, PopulationType, Sex, TagKind
+from gongzhi.registry.models import (
+    CoBuildingAgreement,
+    ExportJob,
+    ImportRun,
+    OrgContact,
+    PartyMember,
+    Person,
+    PersonTag,
+    Residence,
+)
 from gongzhi.registry.selectors import ORGANISATION_KINDS
 from gongzhi.territory import services as territory_services
 from gongzhi.territory.choices import NodeKind
@@ -42,7 +55,6 @@ def _snapshot(person: Person) -> dict[str, Any]:
 
 def _code(person: Person) -> str:
     return person.household.code if person.household_id and person.household else ""
-
 
 
 def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
@@ -92,15 +104,15 @@ def _check_person_fields(
         errors = idcard.id_number_errors(id_number)
         details.extend(ErrorDetail(field="id_number", message=m) for m in errors)
         if not errors:
-            card = idcard.parse_id_number(id_number)
+            card = idcard.card_of(id_number)  # valid: its parts, without checking it again
             if sex and sex != card.sex:
                 details.append(ErrorDetail(field="sex", message="does not match the ID number"))
             if birth_date and birth_date != card.birth_date:
                 details.append(ErrorDetail(field="birth_date", message="does not match the ID number"))
-            taken = Person.objects.filter(id_number=card.number)
-            if exclude_pk is not None:
+            taken = Person.objects.filter(id_number=card.number) if check_taken else None
+            if taken is not None and exclude_pk is not None:
                 taken = taken.exclude(pk=exclude_pk)
-            if check_taken and taken.exists():
+            if taken is not None and taken.exists():
                 raise Conflict(
                     "This ID number is already registered.",
                     [ErrorDetail(field="id_number", message="already registered")],
@@ -939,7 +951,7 @@ class PersonRow:
 
 
 def _tag_names(tags: Any) -> list[str]:
-    return sorted(f"{tag}:{label}" if label else tag for tag, label in tags)
+    return sorted(f"{tag}:{label}" if label else str(tag) for tag, label in tags)
 
 
 @transaction.atomic(savepoint=False)
@@ -1024,6 +1036,153 @@ def import_person(
         note="import",
     )
     return UPDATED
+
+
+def _insert_copy(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``rows`` into ``model``'s table with one ``COPY`` (psycopg's ``write_row``)."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as wrapper, wrapper.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _reserve_ids(model: Any, n: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, n]
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+PERSON_COPY_COLUMNS = [
+    "id", "created_at", "updated_at", "name", "id_number", "phone", "sex", "birth_date", "population_type",
+    "household_id", "room", "is_active",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A validated import row of someone not registered yet, in a household that exists (set-based import)."""
+
+    name: str
+    id_number: str
+    sex: str
+    birth_date: datetime.date
+    household: Node
+    room: str
+    phone: str = ""
+    population_type: str | None = None
+    moved_in: datetime.date | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@transaction.atomic(savepoint=False)
+def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
+    """Register many new residents at once: what :func:`import_person` writes for a new person (the person, the open
+    residence, the tags, a ``registry.person_created`` audit record each), set-based: one ``COPY`` per table on
+    PostgreSQL, ``bulk_create`` elsewhere. The caller (the import) has validated the rows, checked the actor's
+    *add* scope on every household and that no ID number is registered; a clash meanwhile raises
+    ``IntegrityError`` and writes nothing. Returns how many."""
+    if not rows:
+        return 0
+    today = _today()
+    now = timezone.now()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    label = Person._meta.label_lower
+    registered = PopulationType.REGISTERED
+    if connection.vendor == "postgresql":
+        ids = _reserve_ids(Person, len(rows))
+        _insert_copy(
+            Person,
+            PERSON_COPY_COLUMNS,
+            [
+                (
+                    pk,
+                    now,
+                    now,
+                    r.name,
+                    r.id_number,
+                    r.phone,
+                    r.sex,
+                    r.birth_date,
+                    r.population_type or registered,
+                    r.household.pk,
+                    r.room,
+                    True,
+                )
+                for pk, r in zip(ids, rows, strict=True)
+            ],
+        )
+    else:
+        people = Person.objects.bulk_create(
+            Person(
+                name=r.name,
+                id_number=r.id_number,
+                phone=r.phone,
+                sex=r.sex,
+                birth_date=r.birth_date,
+                population_type=r.population_type or registered,
+                household=r.household,
+                room=r.room,
+                is_active=True,
+            )
+            for r in rows
+        )
+        ids = [p.pk for p in people]
+    residences = [(pk, r.household.pk, r.moved_in or today) for pk, r in zip(ids, rows, strict=True)]
+    tags = [(pk, t, lb) for pk, r in zip(ids, rows, strict=True) for t, lb in dict.fromkeys(r.tags)]
+    audits = []
+    for pk, r in zip(ids, rows, strict=True):
+        after = {
+            "name": r.name,
+            "sex": r.sex,
+            "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+            "population_type": str(r.population_type or registered),
+            "household": r.household.pk,
+            "room": r.room,
+            "is_active": True,
+            "id_number": mask_id_number(r.id_number),
+            "phone": mask_phone(r.phone),
+            "tags": _tag_names(r.tags),
+        }
+        audits.append((now, actor_id, "registry.person_created", label, str(pk), r.name[:200], r.household.code, after))
+    if connection.vendor == "postgresql":
+        _insert_copy(
+            Residence,
+            ["created_at", "updated_at", "person_id", "household_id", "moved_in", "note"],
+            [(now, now, pid, hid, day, "") for pid, hid, day in residences],
+        )
+        if tags:
+            _insert_copy(
+                PersonTag,
+                ["created_at", "updated_at", "person_id", "tag", "label", "since"],
+                [(now, now, pid, str(t), lb, today) for pid, t, lb in tags],
+            )
+        _insert_copy(
+            AuditLog,
+            ["at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "after", "note"],
+            [(*a[:7], json.dumps(a[7], ensure_ascii=False), "") for a in audits],  # text into jsonb
+        )
+    else:
+        Residence.objects.bulk_create(
+            Residence(person_id=pid, household_id=hid, moved_in=day) for pid, hid, day in residences
+        )
+        PersonTag.objects.bulk_create(PersonTag(person_id=pid, tag=t, label=lb, since=today) for pid, t, lb in tags)
+        AuditLog.objects.bulk_create(
+            AuditLog(
+                at=a[0],
+                actor_id=a[1],
+                action=a[2],
+                object_type=a[3],
+                object_id=a[4],
+                object_repr=a[5],
+                node_code=a[6],
+                after=a[7],
+            )
+            for a in audits
+        )
+    return len(ids)
 
 
 @transaction.atomic(savepoint=False)
@@ -1138,3 +1297,264 @@ def import_organisation(
         return UNCHANGED
     update_organisation(actor=actor, body_id=body.pk, **changes)
     return UPDATED
+
+
+# --- import and export jobs (see registry.imports and registry.exports) ---------------------------------------------
+
+JOB_STALE_AFTER = datetime.timedelta(minutes=10)  # a running job without a heartbeat for this long: its worker died
+QUEUED_STALE_AFTER = datetime.timedelta(days=1)  # a job never picked up by a worker in a day
+BAD_ROWS_KEPT = datetime.timedelta(days=7)  # the bad-rows XLSX (full ID numbers) is purged after this
+EXPORT_KEPT = datetime.timedelta(days=7)  # a large export's file is deleted after this
+IMPORT_UPLOADS = "registry-imports"  # core.uploads areas
+EXPORT_FILES = "registry-exports"
+
+IMPORT_STALE_MESSAGE = gettext_noop(
+    "The import stopped without finishing: its background worker stopped. The rows written before that are in; "
+    "importing the file again is safe (rows already in change nothing)."
+)
+IMPORT_NEVER_RAN_MESSAGE = gettext_noop(
+    "The import never started: no background worker took it. Please import the file again."
+)
+EXPORT_STALE_MESSAGE = gettext_noop(
+    "The export stopped without finishing: its background worker stopped. Please ask for it again."
+)
+
+
+@transaction.atomic
+def create_import_run(
+    *,
+    actor: Any,
+    kind: str,
+    file_name: str,
+    good_rows_only: bool,
+    mapping: dict[str, str] | None,
+    upload: str,
+    node_code: str,
+    running: bool = False,
+) -> ImportRun:
+    """A new import job: queued with its stored upload (the caller enqueues the task after commit), or ``running``
+    at once when the request runs it itself (small files)."""
+    now = timezone.now()
+    run = ImportRun.objects.create(
+        kind=kind,
+        actor=actor,
+        file_name=(file_name or "")[:200],
+        good_rows_only=good_rows_only,
+        mapping=mapping or None,
+        upload=upload,
+        state=JobState.RUNNING if running else JobState.QUEUED,
+        started_at=now if running else None,
+        heartbeat_at=now,
+        node_code=node_code,
+    )
+    if not running:
+        audit.record(
+            actor=actor,
+            action="registry.import_queued",
+            obj=run,
+            node_code=node_code,
+            after={"kind": kind, "file": file_name, "good_rows_only": good_rows_only},
+        )
+    return run
+
+
+@transaction.atomic
+def start_import_run(*, run_id: int) -> ImportRun | None:
+    """Mark a queued import running (once: a job already started or finished is left alone, ``None`` returned)."""
+    run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.state != JobState.QUEUED:
+        return None
+    now = timezone.now()
+    ImportRun.objects.filter(pk=run_id).update(state=JobState.RUNNING, started_at=now, heartbeat_at=now, updated_at=now)
+    return ImportRun.objects.select_related("actor").get(pk=run_id)
+
+
+def record_import_progress(*, run_id: int, processed: int, progress: float) -> None:
+    """How far a running import got, and its heartbeat (its own short transaction)."""
+    now = timezone.now()
+    ImportRun.objects.filter(pk=run_id, state=JobState.RUNNING).update(
+        processed=processed, progress=max(0.0, min(1.0, progress)), heartbeat_at=now, updated_at=now
+    )
+
+
+@transaction.atomic
+def finish_import_run(
+    *,
+    run_id: int,
+    failed: bool,
+    message: str = "",
+    applied: bool = False,
+    total_rows: int = 0,
+    created: int = 0,
+    updated: int = 0,
+    unchanged: int = 0,
+    bad: int = 0,
+    errors: list[dict[str, Any]] | None = None,
+    bad_rows: bytes | None = None,
+    extra: dict[str, int] | None = None,
+) -> ImportRun:
+    """An import ended (done, or failed with ``message``): its counts, its bad rows (kept :data:`BAD_ROWS_KEPT`),
+    the one ``registry.imported`` audit record; the stored upload is deleted."""
+    from gongzhi.core import uploads
+
+    run = ImportRun.objects.select_for_update().select_related("actor").get(pk=run_id)
+    stored = run.upload
+    now = timezone.now()
+    run.state = JobState.FAILED if failed else JobState.DONE
+    run.message = message
+    run.applied = applied
+    run.total_rows = total_rows
+    run.created, run.updated, run.unchanged = created, updated, unchanged
+    run.processed = total_rows if not failed else run.processed
+    run.progress = 1.0 if not failed else run.progress
+    run.failed = bad
+    run.errors = errors or []
+    run.bad_rows = bad_rows
+    run.bad_rows_until = now + BAD_ROWS_KEPT if bad_rows is not None else None
+    run.upload = ""
+    run.heartbeat_at = now
+    run.finished_at = now
+    run.save()
+    audit.record(
+        actor=run.actor,
+        action="registry.imported",
+        obj=run,
+        node_code=run.node_code,
+        after={
+            "kind": run.kind,
+            "file": run.file_name,
+            "good_rows_only": run.good_rows_only,
+            "applied": applied,
+            "rows": total_rows,
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+            "failed": bad,
+            **({"error": message} if failed else {}),
+            **(extra or {}),
+        },
+    )
+    if stored:
+        transaction.on_commit(lambda: uploads.delete(stored))
+    return run
+
+
+@transaction.atomic
+def create_export_job(*, actor: Any, kind: str, filters: dict[str, Any], reveal: bool) -> ExportJob:
+    """A large export, queued (the caller enqueues the task after commit)."""
+    now = timezone.now()
+    job = ExportJob.objects.create(
+        kind=kind, actor=actor, filters=filters, reveal=reveal, state=JobState.QUEUED, heartbeat_at=now
+    )
+    audit.record(
+        actor=actor,
+        action="registry.export_queued",
+        obj=job,
+        after={"kind": kind, "filters": filters, "reveal": reveal},
+    )
+    return job
+
+
+@transaction.atomic
+def start_export_job(*, job_id: int) -> ExportJob | None:
+    job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.state != JobState.QUEUED:
+        return None
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job_id).update(state=JobState.RUNNING, started_at=now, heartbeat_at=now, updated_at=now)
+    return ExportJob.objects.select_related("actor").get(pk=job_id)
+
+
+def record_export_heartbeat(*, job_id: int) -> None:
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(heartbeat_at=now, updated_at=now)
+
+
+@transaction.atomic
+def finish_export_job(
+    *,
+    job_id: int,
+    failed: bool,
+    message: str = "",
+    file: str = "",
+    file_name: str = "",
+    rows: int = 0,
+    revealed: int = 0,
+) -> ExportJob:
+    """An export ended: its private file (kept :data:`EXPORT_KEPT`), or why it failed."""
+    now = timezone.now()
+    job = ExportJob.objects.select_for_update().get(pk=job_id)
+    job.state = JobState.FAILED if failed else JobState.DONE
+    job.message = message
+    job.file = file
+    job.file_name = file_name[:200]
+    job.rows = rows
+    job.revealed = revealed
+    job.heartbeat_at = now
+    job.finished_at = now
+    job.expires_at = now + EXPORT_KEPT if file else None
+    job.save()
+    return job
+
+
+def expire_dead_jobs(
+    *, now: datetime.datetime | None = None, run_id: int | None = None, job_id: int | None = None
+) -> dict[str, int]:
+    """Mark failed the running imports and exports whose worker died (no heartbeat for :data:`JOB_STALE_AFTER`)
+    and those queued for longer than :data:`QUEUED_STALE_AFTER`; their stored uploads are deleted. Only the import
+    ``run_id`` / the export ``job_id`` when given (a page or the API looking at one job)."""
+    now = now or timezone.now()
+    out = {"imports_failed": 0, "exports_failed": 0}
+    dead = Q(state=JobState.RUNNING, heartbeat_at__lt=now - JOB_STALE_AFTER) | Q(
+        state=JobState.QUEUED, created_at__lt=now - QUEUED_STALE_AFTER
+    )
+    runs = ImportRun.objects.filter(dead)
+    jobs = ExportJob.objects.filter(dead)
+    if run_id is not None or job_id is not None:
+        runs = runs.filter(pk=run_id) if run_id is not None else runs.none()
+        jobs = jobs.filter(pk=job_id) if job_id is not None else jobs.none()
+    for pk, state in list(runs.values_list("pk", "state")):
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().filter(dead, pk=pk).first()
+            if run is None:
+                continue
+            finish_import_run(
+                run_id=pk,
+                failed=True,
+                message=IMPORT_STALE_MESSAGE if state == JobState.RUNNING else IMPORT_NEVER_RAN_MESSAGE,
+                applied=run.processed > 0,
+                total_rows=run.total_rows,
+                errors=run.errors,
+            )
+            out["imports_failed"] += 1
+    for pk in list(jobs.values_list("pk", flat=True)):
+        with transaction.atomic():
+            if ExportJob.objects.select_for_update().filter(dead, pk=pk).exists():
+                finish_export_job(job_id=pk, failed=True, message=EXPORT_STALE_MESSAGE)
+                out["exports_failed"] += 1
+    return out
+
+
+def sweep_jobs(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Housekeeping of the registry's jobs (run by ``registry_sweep`` and before every new job):
+
+    * a running import or export whose heartbeat is older than :data:`JOB_STALE_AFTER` (its worker was killed) is
+      marked failed with a clear message and its stored upload deleted; a job queued for more than
+      :data:`QUEUED_STALE_AFTER` likewise;
+    * bad-rows files older than :data:`BAD_ROWS_KEPT` and export files older than :data:`EXPORT_KEPT` are purged;
+    * private files no job refers to any more (left by a crash) are deleted."""
+    from gongzhi.core import uploads
+
+    now = now or timezone.now()
+    out = {**expire_dead_jobs(now=now), "bad_rows_purged": 0, "exports_purged": 0, "orphans": 0}
+    out["bad_rows_purged"] = ImportRun.objects.filter(bad_rows__isnull=False, bad_rows_until__lt=now).update(
+        bad_rows=None, bad_rows_until=None, updated_at=now
+    )
+    for job_id, name in list(ExportJob.objects.filter(expires_at__lt=now).exclude(file="").values_list("pk", "file")):
+        ExportJob.objects.filter(pk=job_id).update(file="", updated_at=now)
+        uploads.delete(name)
+        out["exports_purged"] += 1
+    keep_uploads = set(ImportRun.objects.exclude(upload="").values_list("upload", flat=True))
+    keep_exports = set(ExportJob.objects.exclude(file="").values_list("file", flat=True))
+    out["orphans"] = uploads.sweep(IMPORT_UPLOADS, 3600, keep_uploads) + uploads.sweep(EXPORT_FILES, 3600, keep_exports)
+    return out

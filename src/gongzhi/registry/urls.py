@@ -5,6 +5,8 @@ from gongzhi.registry import views
 urlpatterns = [
     path("", views.people, name="registry-people"),
     path("export/<slug:kind>.xlsx", views.export, name="registry-export"),
+    path("exports/<int:job_id>/", views.export_job, name="registry-export-job"),
+    path("exports/<int:job_id>/file.xlsx", views.export_job_file, name="registry-export-job-file"),
     path("people/<int:person_id>/", views.person, name="registry-person"),
     path("people/<int:person_id>/reveal/", views.reveal, name="registry-reveal"),
     path("people/<int:person_id>/tags/", views.tag, name="registry-tag"),

@@ -12,13 +12,8 @@ error middleware (404 / 403 pages).
 
 from __future__ import annotations
 
-import contextlib
 import re
-import secrets
-import tempfile
-import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.core import tabular
+from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.middleware import is_htmx
@@ -51,7 +46,7 @@ from gongzhi.registry.forms import (
     TagForm,
     UntagForm,
 )
-from gongzhi.registry.models import ImportRun, Person, PersonTag
+from gongzhi.registry.models import ExportJob, ImportRun, Person, PersonTag
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
 
@@ -673,13 +668,14 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     clear values, which ``registry.exports`` gives only where the user may reveal, and audits."""
     user = request.user
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    if kind == "people":
+    result: Any
+    if kind == "people":  # a long list: a background job and its page with the download link
         people_form = PersonFilterForm(request.GET or None, places=_areas(user))
-        result = exports.export_people(user=user, reveal=reveal, **people_form.selector_kwargs())
+        result = exports.request_export(user=user, kind=kind, reveal=reveal, **people_form.selector_kwargs())
     elif kind == "party_members":
         branches = territory.party_org_list(user=user)[:500]
         party_form = PartyMemberFilterForm(request.GET or None, places=_areas(user), branches=branches)
-        result = exports.export_party_members(user=user, reveal=reveal, **party_form.selector_kwargs())
+        result = exports.request_export(user=user, kind=kind, reveal=reveal, **party_form.selector_kwargs())
     elif kind == "organisations":
         kinds = [(k, BodyKind(k).label) for k in selectors.ORGANISATION_KINDS]
         org_form = OrganisationFilterForm(request.GET or None, kinds=kinds)
@@ -689,7 +685,28 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         result = exports.export_households(user=user, within_id=int(area) if area.isdigit() else None)
     else:
         raise NotFound(f"No export of {kind}.")
+    if isinstance(result, ExportJob):
+        return redirect("registry-export-job", job_id=result.pk)
     return _xlsx_response(result.file_name, result.data)
+
+
+@login_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A large export made in the background: its progress, then the download link (for its requester only)."""
+    job = selectors.export_job_get(user=request.user, job_id=job_id)
+    if job.is_active:
+        services.expire_dead_jobs(job_id=job.pk)
+        job = selectors.export_job_get(user=request.user, job_id=job_id)
+    context = {"job": job, "message": translated(job.message)}
+    if is_htmx(request):
+        return render(request, "registry/_export_job.html", context)
+    return render(request, "registry/export_job.html", context)
+
+
+@login_required
+def export_job_file(request: HttpRequest, job_id: int) -> HttpResponse:
+    name, data = selectors.export_job_file(user=request.user, job_id=job_id)
+    return _xlsx_response(name, data)
 
 
 # --- imports ------------------------------------------------------------------------------------------------------
@@ -720,7 +737,7 @@ FIELD_LABELS: dict[str, Any] = {
     "description": pgettext_lazy("organisation", "Description"),
     "file": gettext_lazy("File"),
 }
-STAGE_DIR = Path(tempfile.gettempdir()) / "gongzhi-registry-import"
+STAGE_AREA = "registry-staged"  # core.uploads area of files between the upload and the mapping step
 STAGE_MAX_AGE = 24 * 3600
 SESSION_STAGED = "gongzhi_registry_staged"
 PREVIEW_ROWS = 5
@@ -737,16 +754,11 @@ def _may_import(user: Any) -> bool:
 
 
 def _stage(request: HttpRequest, kind: str, file_name: str, data: bytes) -> str:
-    """Keep an uploaded file between the upload and the mapping step: a temp file named by a random token that
-    only this session knows. Files older than a day are swept away."""
-    STAGE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    now = time.time()
-    for old in STAGE_DIR.iterdir():
-        with contextlib.suppress(OSError):
-            if now - old.stat().st_mtime > STAGE_MAX_AGE:
-                old.unlink()
-    token = secrets.token_urlsafe(24)
-    (STAGE_DIR / token).write_bytes(data)
+    """Keep an uploaded file between the upload and the mapping step: a private file (``core.uploads``: mode 0600,
+    never under media) that only this session knows. Files older than a day are swept away."""
+    uploads.sweep(STAGE_AREA, STAGE_MAX_AGE)
+    name = uploads.store(STAGE_AREA, data)
+    token = name.split("/", 1)[1]
     staged = dict(request.session.get(SESSION_STAGED) or {})
     staged[token] = {"kind": kind, "file_name": file_name}
     request.session[SESSION_STAGED] = staged
@@ -758,8 +770,8 @@ def _staged(request: HttpRequest, token: str) -> tuple[str, str, bytes] | None:
     if not info or not _TOKEN.match(token):
         return None
     try:
-        data = (STAGE_DIR / token).read_bytes()
-    except OSError:
+        data = uploads.read(f"{STAGE_AREA}/{token}")
+    except (OSError, ValueError):
         return None
     return info["kind"], info["file_name"], data
 
@@ -769,8 +781,7 @@ def _unstage(request: HttpRequest, token: str) -> None:
     staged.pop(token, None)
     request.session[SESSION_STAGED] = staged
     if _TOKEN.match(token):
-        with contextlib.suppress(OSError):
-            (STAGE_DIR / token).unlink()
+        uploads.delete(f"{STAGE_AREA}/{token}")
 
 
 def _masked_cell(value: Any) -> str:
@@ -788,7 +799,7 @@ def _field_rows(kind: str) -> list[tuple[str, Any, bool]]:
 
 
 def _mapping_context(
-    kind: str, file_name: str, data: bytes, *, token: str = "", good_rows_only: bool = False, form: Any = None
+    kind: str, file_name: str, data: bytes, *, token: str = "", all_or_nothing: bool = False, form: Any = None
 ) -> dict[str, Any]:
     """The mapping step: the file's header, its first rows (masked), a select per field pre-set as detected."""
     table = tabular.read_rows(file_name, data)
@@ -797,7 +808,7 @@ def _mapping_context(
     detected = {name: header[index] for name, index in detected_index.items()}
     if form is None:
         form = ImportMappingForm(
-            initial={"token": token, "good_rows_only": good_rows_only},
+            initial={"token": token, "all_or_nothing": all_or_nothing},
             fields=_field_rows(kind),
             header=header,
             detected=detected,
@@ -847,17 +858,17 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return _import_page(request, form, status=400)
     upload = form.cleaned_data["file"]
     kind = form.cleaned_data["kind"]
-    good_rows_only = form.cleaned_data["good_rows_only"]
+    all_or_nothing = form.cleaned_data["all_or_nothing"]
     try:
         if request.POST.get("step") == "map":
             tabular.check_size(upload.size or 0, imports.MAX_FILE_BYTES)
             data = upload.read()
             file_name = upload.name or ""
-            context = _mapping_context(kind, file_name, data, good_rows_only=good_rows_only)  # reads the file
+            context = _mapping_context(kind, file_name, data, all_or_nothing=all_or_nothing)  # reads the file
             context["form"].initial["token"] = _stage(request, kind, file_name, data)
             return render(request, "registry/import_mapping.html", context)
         run = imports.import_upload(
-            actor=request.user, kind=kind, upload=upload, mapping_json=None, good_rows_only=good_rows_only
+            actor=request.user, kind=kind, upload=upload, mapping_json=None, good_rows_only=not all_or_nothing
         )
     except ValidationFailed as exc:
         add_service_errors(form, exc, IMPORT_FIELDS)
@@ -880,13 +891,13 @@ def _import_mapped(request: HttpRequest) -> HttpResponse:
     form = ImportMappingForm(request.POST, fields=fields, header=context["header"], detected={})
     if form.is_valid():
         try:
-            run = imports.run_import(
+            run = imports.submit(
                 actor=request.user,
                 kind=kind,
                 file_name=file_name,
                 data=data,
                 mapping=form.mapping(),
-                good_rows_only=form.cleaned_data["good_rows_only"],
+                good_rows_only=not form.cleaned_data["all_or_nothing"],
             )
         except ValidationFailed as exc:
             add_service_errors(form, exc, {f"mapping.{name}": f"col_{name}" for name, _label, _req in fields})
@@ -916,16 +927,23 @@ def _report_rows(run: ImportRun) -> list[dict[str, Any]]:
 def import_result(request: HttpRequest, run_id: int) -> HttpResponse:
     """An import's report: the counts, whether anything was written, every bad row with its reasons."""
     run = selectors.import_run_get(user=request.user, run_id=run_id)
-    return render(
-        request,
-        "registry/import_result.html",
-        {
-            "run": run,
-            "report": _report_rows(run),
-            "has_bad_file": run.bad_rows is not None,
-            "may_import": _may_import(request.user),
-        },
-    )
+    if run.is_active:  # a job whose worker died is failed now, with its reason
+        services.expire_dead_jobs(run_id=run.pk)
+        run = selectors.import_run_get(user=request.user, run_id=run_id)
+    context = {
+        "run": run,
+        "report": [] if run.is_active else _report_rows(run),
+        "has_bad_file": run.bad_rows is not None and run.actor_id == request.user.pk,
+        "may_import": _may_import(request.user),
+        "percent": round((run.progress or 0) * 100),
+        "message": translated(run.message),
+    }
+    if is_htmx(request):  # the page polls a running job; once it ended, the whole page is loaded again
+        response = render(request, "registry/_import_job.html", context)
+        if not run.is_active:
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "registry/import_result.html", context)
 
 
 @login_required

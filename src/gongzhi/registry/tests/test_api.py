@@ -237,14 +237,14 @@ def test_import_api_report_and_bad_rows(tree, other_tree, api):  # type: ignore[
         f"李四,{bad},{tree.buildings[0].code},1单元101\n"
     ).encode("gbk")
 
-    response = _upload(api, data, kind="residents")
+    response = _upload(api, data, kind="residents", all_or_nothing="true")
     assert response.status_code == 201, response.content
     report = response.json()
     assert (report["applied"], report["created"], report["failed"]) == (False, 0, 1)
     assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "id_number"
-    assert report["bad_rows_url"] is None and not Person.objects.exists()
+    assert report["state"] == "done" and not Person.objects.exists()
 
-    response = _upload(api, data, kind="residents", good_rows_only="true")
+    response = _upload(api, data, kind="residents")  # by default: the good rows go in, the bad ones come back
     report = response.json()
     assert (report["applied"], report["created"], report["failed"]) == (True, 1, 1)
     download = api.client.get(report["bad_rows_url"], headers=api.headers)
@@ -270,7 +270,9 @@ def test_import_api_report_and_bad_rows(tree, other_tree, api):  # type: ignore[
 
     colleague = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
     api.as_user(colleague)  # the same ground: staff of the place find the run
-    assert api.get(f"/api/v1/people/imports/{report['id']}").status_code == 200
+    seen = api.get(f"/api/v1/people/imports/{report['id']}")
+    assert seen.status_code == 200 and seen.json()["bad_rows_url"] is None  # full ID numbers: the importer's only
+    assert api.get(f"/api/v1/people/imports/{report['id']}/bad-rows.xlsx").status_code == 404
 
     api.as_user(user_with_role(Role.GRID_WORKER, node=tree.grids[0]))
     assert _upload(api, data, kind="residents").status_code == 403

@@ -408,7 +408,7 @@ def bad_checksum(number: str) -> str:
 def test_import_page_renders_for_staff_only(client, tree, staff, worker):  # type: ignore[no-untyped-def]
     client.force_login(staff)
     page = html(client.get(reverse("registry-import")))
-    assert "导入" in page and 'name="good_rows_only"' in page and "居民" in page
+    assert "导入" in page and 'name="all_or_nothing"' in page and "居民" in page
     template = client.get(reverse("registry-import-template", args=["residents"]))
     header = cells_of(template.content)[0]
     assert "姓名*" in header and "身份证号*" in header
@@ -422,7 +422,8 @@ def test_import_with_bad_rows_reports_them_and_imports_nothing(client, tree, sta
     rows.append(["无名", ID_D, "", "", "户籍", "不存在的楼", "101", ""])
     client.force_login(staff)
     response = client.post(
-        reverse("registry-import"), {"kind": "residents", "file": xlsx_upload(rows), "step": "import"}
+        reverse("registry-import"),
+        {"kind": "residents", "file": xlsx_upload(rows), "all_or_nothing": "on", "step": "import"},
     )
     run = ImportRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("registry-import-result", args=[run.pk])
@@ -431,18 +432,17 @@ def test_import_with_bad_rows_reports_them_and_imports_nothing(client, tree, sta
     assert "没有导入任何数据" in page and "2 行" in page
     assert 'data-row="3"' in page and 'data-row="5"' in page
     assert "校验码" in page  # the reason, in Chinese
-    assert 'id="bad-rows-link"' not in page  # all or nothing: fix the file and import it again
+    assert 'id="bad-rows-link"' in page  # all or nothing: the bad rows to fix, then the file again
     assert ID_A not in page and bad_checksum(ID_B) not in page
 
 
-def test_good_rows_only_then_fixed_rows_then_same_file_again(client, tree, staff):  # type: ignore[no-untyped-def]
+def test_good_rows_by_default_then_fixed_rows_then_same_file_again(client, tree, staff):  # type: ignore[no-untyped-def]
     rows = resident_rows(tree)
     good_b = rows[1][1]
     rows[1][1] = bad_checksum(ID_B)
     client.force_login(staff)
     response = client.post(
-        reverse("registry-import"),
-        {"kind": "residents", "file": xlsx_upload(rows), "good_rows_only": "on", "step": "import"},
+        reverse("registry-import"), {"kind": "residents", "file": xlsx_upload(rows), "step": "import"}
     )
     run = ImportRun.objects.get()
     assert (run.applied, run.created, run.failed) == (True, 2, 1)
