@@ -1,21 +1,17 @@
 """Private files: uploads waiting for a background job hold personal data (reporters' phones, ID numbers).
 
 :class:`PrivateStorage` keeps them outside ``MEDIA_ROOT`` (which a web server may serve) in ``PRIVATE_ROOT``
-(default ``VAR_DIR/private``), directories mode 0700 and files mode 0600 whatever the umask, and gives them no URL.
+(default ``VAR_DIR/private``, the same root as ``core.uploads``, which keeps jobs' files by name), directories
+mode 0700 and files mode 0600 whatever the umask, and gives them no URL.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
-
-def private_root() -> Path:
-    root = getattr(settings, "PRIVATE_ROOT", None)
-    return Path(root) if root else Path(settings.VAR_DIR) / "private"
+from gongzhi.core.uploads import private_root
 
 
 class PrivateStorage(FileSystemStorage):
