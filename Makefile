@@ -117,7 +117,7 @@ seed: migrate
 # the KPI refresh every 5 minutes, each under `gongzhi supervise`, which starts again whatever exits. Ctrl-C stops all.
 define serve_with_worker
 	$(DEMO_ENV) $(BIN)/gongzhi supervise "task_worker --queue-name '*' --interval 2" & worker=$$!; \
-	$(DEMO_ENV) $(BIN)/gongzhi supervise "check_deadlines --every 300" "kpi_schedule --every 300" >/dev/null & scheduler=$$!; \
+	$(DEMO_ENV) $(BIN)/gongzhi supervise "check_deadlines --every 300" "kpi_schedule --every 300" "registry_sweep --every 3600" >/dev/null & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)
