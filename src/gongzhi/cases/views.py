@@ -443,6 +443,15 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
                 % {"status": now.get_status_display(), "action": transition.label},
             )
         else:
+            if not _may(request.user, case, "view"):
+                # The action took the case out of the actor's view (a handler's return): saved, and the case page
+                # would be a 404 — back to the to-do, saying where the case went.
+                messages.success(
+                    request,
+                    _("Done: %(action)s. Case %(number)s is no longer on your list.")
+                    % {"action": transition.label, "number": case.number},
+                )
+                return redirect("cases-todo")
             messages.success(request, _("Done: %(action)s.") % {"action": transition.label})
             return HttpResponseRedirect(_safe_next(request, reverse("cases-detail", args=[case.pk])))
     if action not in {t.action for t in workflow.allowed_actions(request.user, case)}:

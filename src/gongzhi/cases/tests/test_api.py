@@ -132,3 +132,27 @@ def test_case_lists_show_what_the_case_page_shows_in_a_fixed_number_of_queries( 
     second = api.get("/api/v1/cases/todo?page_size=5&page=2").json()["items"]
     first = api.get("/api/v1/cases/todo?page_size=10").json()["items"]
     assert [c["id"] for c in second] == [c["id"] for c in first[5:10]]
+
+
+def test_a_handlers_return_answers_200_with_what_they_may_still_see(tree, api, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    """A department handler who returns a case loses sight of it: the return is saved, and the answer is the case's
+    number, status and a message — not a 404 (which would make the client think nothing happened)."""
+    from gongzhi.cases import workflow
+    from gongzhi.cases.models import Case
+
+    case = new_case(staff, tree.grids[0])
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    api.as_user(handler)
+    response = api.post(f"/api/v1/cases/{case.pk}/actions/return", {"note": "不属于物业管理范围"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["id"] == case.pk and body["number"] == case.number and body["status"] == "returned"
+    assert body["visible"] is False and case.number in body["message"] and body["status_label"] == "已退回"
+    assert "title" not in body and "reporter_name" not in body  # nothing the handler may no longer read
+    assert Case.objects.get(pk=case.pk).status == "returned"
+    # Out of sight now: a second try is a 404, as for any case out of scope.
+    assert api.post(f"/api/v1/cases/{case.pk}/actions/return", {"note": "再退"}).status_code == 404
+    # An action that keeps the case in view still answers with the whole case.
+    api.as_user(staff)
+    response = api.post(f"/api/v1/cases/{case.pk}/actions/dispatch", {"handler_body_id": property_company.pk})
+    assert response.status_code == 200 and response.json()["allowed_actions"] is not None

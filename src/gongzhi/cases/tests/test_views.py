@@ -543,3 +543,15 @@ def test_postpone_merge_and_call_back_forms_carry_their_fields(client, tree, wor
     assert response.status_code == 302
     done.refresh_from_db()
     assert (done.status, done.rating, done.resolved) == ("followed_up", "basically_satisfied", True)
+
+
+def test_a_handlers_return_goes_back_to_their_to_do_not_a_404(client, tree, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    case = new_case(staff, tree.grids[0])
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    client.force_login(handler)
+    response = client.post(reverse("cases-act", args=[case.pk, "return"]), {"return-note": "不属于物业管理范围"})
+    assert response.status_code == 302 and response["Location"] == reverse("cases-todo")
+    case.refresh_from_db()
+    assert case.status == "returned"
+    page = html_of(client.get(response["Location"]))
+    assert case.number in page and "已不在您的列表中" in page
