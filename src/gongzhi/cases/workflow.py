@@ -90,7 +90,11 @@ def _on_dispatch(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> No
     case.dispatcher = actor
     case.accepted_at = case.accepted_at or now
     case.dispatched_at = now
-    deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
+    if case.status == S.RETURNED and case.due_at is not None:
+        # Dispatched again after a return: still the clock the first dispatch started; a return buys no time.
+        deadlines.keep_clock(case)
+    else:
+        deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
 
 
 def _on_acknowledge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
@@ -102,19 +106,20 @@ def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
     case.return_count += 1
     case.handler_body = None
     case.handler_node = None
-    deadlines.start_clock(case, Step.DISPATCH, now)
+    # "Not ours" does not move the clock the case is on, nor clear "overdue": the case is still not taken on.
+    deadlines.keep_clock(case)
 
 
 def _on_postpone(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     until = p.get("until")
     case.postponed_until = until
     case.postpone_count += 1
-    deadlines.stop_clock(case)
+    deadlines.pause_clock(case)
 
 
 def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     case.postponed_until = None
-    deadlines.start_clock(case, Step.DISPOSE, now)
+    deadlines.start_clock(case, Step.DISPOSE, now, step_done=False)
 
 
 def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
