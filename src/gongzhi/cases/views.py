@@ -72,6 +72,7 @@ EVENT_LABELS: dict[str, Any] = {
     "note": pgettext_lazy("event", "Note"),
     "attach": pgettext_lazy("event", "Photos added"),
     "hand_over": pgettext_lazy("event", "Handed over"),
+    "phone_handoff": pgettext_lazy("event", "Handed over by phone"),
     "rate": pgettext_lazy("event", "Rated by the reporter"),
 }
 # Where a service's field lands on a page's form.
@@ -176,8 +177,14 @@ def _handler_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     then the communities, villages and grids."""
     groups: dict[str, list[tuple[str, str]]] = {}
     labels = dict(BodyKind.choices)
-    for body in territory.body_list(user=user).exclude(kind=BodyKind.SUBDISTRICT_OFFICE)[:500]:
-        groups.setdefault(body.kind, []).append((f"body:{body.pk}", body.name))
+    bodies = list(territory.body_list(user=user).exclude(kind=BodyKind.SUBDISTRICT_OFFICE)[:500])
+    # A body nobody acts for is marked: dispatching there needs a phone hand-off (workflow refuses it otherwise).
+    acting = workflow.bodies_with_actors([b.pk for b in bodies])
+    for body in bodies:
+        name = body.name if body.pk in acting else _("%(name)s (nobody acts for it here: phone them)") % {
+            "name": body.name
+        }
+        groups.setdefault(body.kind, []).append((f"body:{body.pk}", name))
     order = [
         BodyKind.PROPERTY_COMPANY, BodyKind.DEPARTMENT, BodyKind.COURT, BodyKind.OWNERS_COMMITTEE,
         BodyKind.RESIDENTS_COMMITTEE, BodyKind.VILLAGE_COMMITTEE, BodyKind.ECONOMIC_COOPERATIVE,
