@@ -1,6 +1,11 @@
-from django.contrib import admin
+import itertools
+from typing import Any
 
-from gongzhi.cases.models import CalendarDay, Case, Category, DeadlineRule
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases.models import CalendarDay, Case, Category, DeadlineRule, WorkSchedule, WorkSession
 
 
 @admin.register(Category)
@@ -18,8 +23,42 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ("date", "is_workday", "name")
-    list_filter = ("is_workday",)
+    list_display = ("date", "is_workday", "name", "subdistrict")
+    list_filter = ("is_workday", "subdistrict")
+
+
+class WorkSessionFormSet(forms.BaseInlineFormSet):
+    """The sessions of one day must not overlap (a lunch break lies between two of them)."""
+
+    def clean(self) -> None:
+        super().clean()
+        spans: list[tuple[Any, Any]] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or not data.get("start") or not data.get("end"):
+                continue
+            if data["end"] <= data["start"]:
+                form.add_error("end", _("A session ends after it starts."))
+                continue
+            spans.append((data["start"], data["end"]))
+        spans.sort()
+        for (_s1, end1), (start2, _e2) in itertools.pairwise(spans):
+            if start2 < end1:
+                raise forms.ValidationError(_("The sessions of a day must not overlap."))
+
+
+class WorkSessionInline(admin.TabularInline):
+    model = WorkSession
+    formset = WorkSessionFormSet
+    extra = 2
+
+
+@admin.register(WorkSchedule)
+class WorkScheduleAdmin(admin.ModelAdmin):
+    """A subdistrict's working hours (without a schedule: 08:30–17:30). Holidays and make-up days: work calendar."""
+
+    list_display = ("subdistrict", "__str__")
+    inlines = [WorkSessionInline]
 
 
 @admin.register(Case)

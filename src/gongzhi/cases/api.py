@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -14,6 +15,7 @@ from gongzhi.cases.schemas import (
     CaseDetailOut,
     CaseFilters,
     CaseIn,
+    CaseLeftOut,
     CaseOut,
     CategoryConfirmIn,
     CategoryOut,
@@ -121,10 +123,18 @@ def case_timeline(request: ApiRequest, case_id: int) -> Any:
     return selectors.timeline(user=request.auth, case=case)
 
 
-@router.post("/{case_id}/actions/{action}", response=CaseDetailOut, summary="Take a workflow action")
+@router.post(
+    "/{case_id}/actions/{action}", response=CaseDetailOut | CaseLeftOut, summary="Take a workflow action"
+)
 def case_action(request: ApiRequest, case_id: int, action: str, payload: ActionIn) -> Any:
+    """The case as it is after the action. An action can take the case out of the actor's view (a department
+    handler who returns it): the action is saved and the answer is the little they may still know — number, status
+    and a message (``visible: false``) — not a 404.
+
+    Dispatching to a body nobody can act for (no active user holds a role for it that acts on cases) is refused with
+    a 400 naming ``phone_handoff_note``: say whom you phoned there, and the hand-off goes on the timeline."""
     data = payload.dict(exclude={"note", "public"})
-    workflow.perform(
+    case = workflow.perform(
         actor=request.auth,
         case_id=case_id,
         action=action,
@@ -132,7 +142,24 @@ def case_action(request: ApiRequest, case_id: int, action: str, payload: ActionI
         public=payload.public,
         payload={k: v for k, v in data.items() if v is not None},
     )
-    return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+    try:
+        return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
+    except NotFound:
+        return _left(case)
+
+
+def _left(case: Any) -> dict[str, Any]:
+    """What an actor who lost sight of a case by their own action may still know of it."""
+    label = str(case.get_status_display())
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "status": case.status,
+        "status_label": label,
+        "visible": False,
+        "message": _("Case %(number)s is now “%(status)s” and no longer on your list.")
+        % {"number": case.number, "status": label},
+    }
 
 
 @router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")

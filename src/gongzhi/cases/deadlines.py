@@ -44,11 +44,24 @@ def limit_for(case: Case, step: str) -> tuple[int, str]:
     return DEFAULT_LIMITS[case.urgency][step]
 
 
-def start_clock(case: Case, step: str, now: datetime, calendar: WorkCalendar | None = None) -> None:
+def calendar_for(case: Case, calendar: WorkCalendar | None = None) -> WorkCalendar:
+    """The work calendar of the case's subdistrict (its sessions, holidays and make-up days), unless given."""
+    if calendar is not None:
+        return calendar
+    return WorkCalendar.for_code(case.place_code or case.node.code)
+
+
+def start_clock(
+    case: Case, step: str, now: datetime, calendar: WorkCalendar | None = None, *, step_done: bool = True
+) -> None:
+    """The clock of ``step`` starts now. ``step_done``: the step the case was late in is done (dispatched,
+    acknowledged, reported done …), so "overdue" ends with it; a new clock that does not finish the late work (a
+    resumed postponement) leaves an overdue case overdue — and counted — until that work is done."""
     amount, unit = limit_for(case, step)
     case.due_step = step
-    case.due_at = (calendar or WorkCalendar.load()).add(now, amount, unit)
-    case.is_overdue = False
+    case.due_at = calendar_for(case, calendar).add(now, amount, unit)
+    if step_done:
+        case.is_overdue = False
 
 
 def settle(case: Case, now: datetime) -> None:
@@ -62,13 +75,21 @@ def settle(case: Case, now: datetime) -> None:
 
 
 def stop_clock(case: Case) -> None:
+    """The case is over (closed, merged, cancelled, rejected): no clock, nothing pending."""
     case.due_step = ""
     case.due_at = None
     case.is_overdue = False
 
 
+def pause_clock(case: Case) -> None:
+    """An approved postponement: no clock until it resumes; a case that was already overdue stays overdue."""
+    case.due_step = ""
+    case.due_at = None
+
+
 def keep_clock(case: Case) -> None:
-    """The step's clock runs on (e.g. starting work after acknowledging: disposal is still what is timed)."""
+    """The step's clock runs on (e.g. starting work after acknowledging: disposal is still what is timed; a return
+    and the dispatch after it: the case is still waiting to be taken on, and the clock it is on does not move)."""
 
 
 def mark_overdue(*, now: datetime) -> list[int]:

@@ -274,6 +274,15 @@ class ActionForm(forms.Form):
     """The small form behind one workflow button. Only the fields the action needs are kept."""
 
     handler = forms.ChoiceField(label=_("Dispatch to"))
+    phone_handoff_note = forms.CharField(
+        label=_("Phone hand-off"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Only for a body nobody acts for in Gongzhi (marked in the list): whom you phoned there, and when. "
+            "It goes on the timeline."
+        ),
+    )
     into_case = forms.ChoiceField(label=_("The case it duplicates"), widget=forms.RadioSelect)
     rating = forms.ChoiceField(label=_("Rating"), choices=Rating.choices, widget=forms.RadioSelect)
     resolved = forms.BooleanField(label=_("The problem is solved"), required=False, initial=True)
@@ -285,7 +294,7 @@ class ActionForm(forms.Form):
     internal = forms.BooleanField(label=_("Internal only (not shown to the reporter)"), required=False)
 
     FIELDS_BY_ACTION = {
-        "dispatch": ("handler",),
+        "dispatch": ("handler", "phone_handoff_note"),
         "merge": ("into_case",),
         "follow_up": ("rating", "resolved", "responded"),
         "postpone": ("until",),
@@ -338,6 +347,8 @@ class ActionForm(forms.Form):
             out["handler_body_id"] = int(handler[5:])
         elif handler.startswith("node:"):
             out["handler_node_id"] = int(handler[5:])
+        if (d.get("phone_handoff_note") or "").strip():
+            out["phone_handoff_note"] = d["phone_handoff_note"].strip()
         if d.get("into_case"):
             out["into_case_id"] = int(d["into_case"])
         if "rating" in self.fields:

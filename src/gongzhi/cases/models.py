@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.choices import Channel, ClosedKind, DeadlineUnit, Rating, Status, Step, Tier, Urgency
@@ -75,11 +75,23 @@ class DeadlineRule(TimeStampedModel):
 
 
 class CalendarDay(TimeStampedModel):
-    """An exception to the Monday–Friday week: a holiday (not worked) or a make-up working day (调休)."""
+    """An exception to the Monday–Friday week: a holiday (not worked) or a make-up working day (调休). Without a
+    subdistrict it holds everywhere (the national calendar); with one, only there, and it wins over the national
+    row of the same date."""
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(_("date"))
     is_workday = models.BooleanField(_("working day"), default=False)
     name = models.CharField(_("name"), max_length=60, blank=True)
+    subdistrict = models.ForeignKey(
+        "territory.Node",
+        verbose_name=_("subdistrict"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": "subdistrict"},
+        help_text=_("Empty: every subdistrict (national holidays and make-up days)."),
+    )
 
     scope_rule = ScopeRule(everyone=True)
 
@@ -87,9 +99,58 @@ class CalendarDay(TimeStampedModel):
         verbose_name = _("calendar day")
         verbose_name_plural = _("work calendar")
         ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date"], condition=Q(subdistrict__isnull=True), name="calendar_day_national"
+            ),
+            models.UniqueConstraint(fields=["subdistrict", "date"], name="calendar_day_local"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class WorkSchedule(TimeStampedModel):
+    """A subdistrict's working hours: the sessions of each working day (e.g. 09:00–12:00 and 13:30–17:30). Deadlines
+    in working hours and days of the subdistrict's cases run on them (``cases.calendar``). A subdistrict without a
+    schedule, or with one without sessions, works 08:30–17:30."""
+
+    subdistrict = models.OneToOneField(
+        "territory.Node",
+        verbose_name=_("subdistrict"),
+        on_delete=models.CASCADE,
+        related_name="work_schedule",
+        limit_choices_to={"kind": "subdistrict"},
+    )
+
+    scope_rule = ScopeRule(node="subdistrict")
+
+    class Meta:
+        verbose_name = _("work schedule")
+        verbose_name_plural = _("work schedules")
+
+    def __str__(self) -> str:
+        sessions = ", ".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in self.sessions.all())
+        return f"{self.subdistrict} {sessions}"
+
+
+class WorkSession(models.Model):
+    """One session of a working day (from ``start`` to ``end``, the same day)."""
+
+    schedule = models.ForeignKey(WorkSchedule, on_delete=models.CASCADE, related_name="sessions")
+    start = models.TimeField(_("starts at"))
+    end = models.TimeField(_("ends at"))
+
+    scope_rule = ScopeRule(node="schedule__subdistrict")
+
+    class Meta:
+        verbose_name = _("working session")
+        verbose_name_plural = _("working sessions")
+        ordering = ["schedule", "start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="work_session_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
 
 
 class Case(TimeStampedModel):

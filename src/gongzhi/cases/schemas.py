@@ -105,6 +105,18 @@ class CategoryConfirmIn(Schema):
     note: str = ""
 
 
+class CaseLeftOut(Schema):
+    """The answer to an action after which the actor no longer sees the case (a handler who returned it): the action
+    was saved; here is what they may still know of it."""
+
+    id: int
+    number: str
+    status: str
+    status_label: str
+    visible: bool = False
+    message: str
+
+
 class CaseIn(Schema):
     channel: str
     title: str
@@ -158,6 +170,7 @@ class ActionIn(Schema):
     responded: bool | None = None
     until: datetime | None = None
     special: bool = False
+    phone_handoff_note: str | None = None
 
 
 class EventOut(Schema):

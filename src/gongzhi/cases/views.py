@@ -74,6 +74,7 @@ EVENT_LABELS: dict[str, Any] = {
     "attach": pgettext_lazy("event", "Photos added"),
     "hand_over": pgettext_lazy("event", "Handed over"),
     "categorise": pgettext_lazy("event", "Category set"),
+    "phone_handoff": pgettext_lazy("event", "Handed over by phone"),
     "rate": pgettext_lazy("event", "Rated by the reporter"),
 }
 # Where a service's field lands on a page's form.
@@ -160,8 +161,14 @@ def _handler_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     then the communities, villages and grids."""
     groups: dict[str, list[tuple[str, str]]] = {}
     labels = dict(BodyKind.choices)
-    for body in territory.body_list(user=user).exclude(kind=BodyKind.SUBDISTRICT_OFFICE)[:500]:
-        groups.setdefault(body.kind, []).append((f"body:{body.pk}", body.name))
+    bodies = list(territory.body_list(user=user).exclude(kind=BodyKind.SUBDISTRICT_OFFICE)[:500])
+    # A body nobody acts for is marked: dispatching there needs a phone hand-off (workflow refuses it otherwise).
+    acting = workflow.bodies_with_actors([b.pk for b in bodies])
+    for body in bodies:
+        name = body.name if body.pk in acting else _("%(name)s (nobody acts for it here: phone them)") % {
+            "name": body.name
+        }
+        groups.setdefault(body.kind, []).append((f"body:{body.pk}", name))
     order = [
         BodyKind.PROPERTY_COMPANY, BodyKind.DEPARTMENT, BodyKind.COURT, BodyKind.OWNERS_COMMITTEE,
         BodyKind.RESIDENTS_COMMITTEE, BodyKind.VILLAGE_COMMITTEE, BodyKind.ECONOMIC_COOPERATIVE,
@@ -431,6 +438,15 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
                 % {"status": now.get_status_display(), "action": transition.label},
             )
         else:
+            if not _may(request.user, case, "view"):
+                # The action took the case out of the actor's view (a handler's return): saved, and the case page
+                # would be a 404 — back to the to-do, saying where the case went.
+                messages.success(
+                    request,
+                    _("Done: %(action)s. Case %(number)s is no longer on your list.")
+                    % {"action": transition.label, "number": case.number},
+                )
+                return redirect("cases-todo")
             messages.success(request, _("Done: %(action)s.") % {"action": transition.label})
             return HttpResponseRedirect(_safe_next(request, reverse("cases-detail", args=[case.pk])))
     if action not in {t.action for t in workflow.allowed_actions(request.user, case)}:

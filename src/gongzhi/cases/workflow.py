@@ -13,16 +13,18 @@ in progress/disposed → verifying → closed → followed up) and 12345 受理�
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Role
+from gongzhi.accounts.policy import allowed_actions as allowed_actions_of
 from gongzhi.cases import deadlines
 from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Step, Tier
 from gongzhi.cases.models import Case, CaseEvent
@@ -85,12 +87,52 @@ def _on_dispatch(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> No
         )
     case.handler_body = territory.body_get(user=actor, body_id=body_id) if body_id else None
     case.handler_node = territory.node_get(user=actor, node_id=node_id) if node_id else None
+    handoff = str(p.get("phone_handoff_note") or "").strip()
+    if case.handler_body is not None and not handoff and not bodies_with_actors([case.handler_body.pk]):
+        # Nobody could acknowledge it: the case would be stuck. Refused unless the dispatcher phoned them.
+        raise ValidationFailed(
+            gettext(
+                "Nobody can act for %(body)s in Gongzhi (no active user with a role for it): dispatched there, "
+                "the case would wait for nobody. Phone them and say whom you phoned, or dispatch elsewhere."
+            )
+            % {"body": case.handler_body.name},
+            [
+                ErrorDetail(
+                    field="phone_handoff_note",
+                    message=gettext("whom at %(body)s you phoned, and when") % {"body": case.handler_body.name},
+                )
+            ],
+        )
     if case.handler_body is not None and case.handler_body.kind in ("department", "court"):
         case.tier = max(case.tier, Tier.DEPARTMENT)
     case.dispatcher = actor
     case.accepted_at = case.accepted_at or now
     case.dispatched_at = now
-    deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
+    if case.status == S.RETURNED and case.due_at is not None:
+        # Dispatched again after a return: still the clock the first dispatch started; a return buys no time.
+        deadlines.keep_clock(case)
+    else:
+        deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
+
+
+def acting_roles() -> frozenset[str]:
+    """The roles whose holders can take a dispatched case on: handlers that may change cases."""
+    return frozenset(role for role in HANDLERS if "change" in allowed_actions_of(role, "cases.case"))
+
+
+def bodies_with_actors(body_ids: Iterable[int]) -> set[int]:
+    """Which of these bodies have someone who can act on a case dispatched to them: an active user with an active
+    role assignment for the body in one of :func:`acting_roles`. (A check of the organisation, not a read for the
+    dispatcher: it is not scoped.)"""
+    from gongzhi.accounts.models import RoleAssignment
+
+    ids = [i for i in body_ids if i]
+    if not ids:
+        return set()
+    rows = RoleAssignment.objects.filter(
+        body_id__in=ids, is_active=True, user__is_active=True, role__in=sorted(acting_roles())
+    )
+    return set(rows.values_list("body_id", flat=True).distinct())
 
 
 def _on_acknowledge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
@@ -102,19 +144,20 @@ def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
     case.return_count += 1
     case.handler_body = None
     case.handler_node = None
-    deadlines.start_clock(case, Step.DISPATCH, now)
+    # "Not ours" does not move the clock the case is on, nor clear "overdue": the case is still not taken on.
+    deadlines.keep_clock(case)
 
 
 def _on_postpone(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     until = p.get("until")
     case.postponed_until = until
     case.postpone_count += 1
-    deadlines.stop_clock(case)
+    deadlines.pause_clock(case)
 
 
 def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     case.postponed_until = None
-    deadlines.start_clock(case, Step.DISPOSE, now)
+    deadlines.start_clock(case, Step.DISPOSE, now, step_done=False)
 
 
 def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
@@ -448,8 +491,27 @@ def _apply(
         to_status=case.status,
         note=note,
         public=t.public if public is None else public,
-        data={k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | type(None))},
+        data={
+            k: v
+            for k, v in payload.items()
+            if isinstance(v, str | int | float | bool | type(None)) and k != "phone_handoff_note"
+        },
     )
+    handoff = str(payload.get("phone_handoff_note") or "").strip() if t.action == "dispatch" else ""
+    if handoff:
+        # The dispatcher phoned the body (nobody acts for it in Gongzhi): who was phoned goes on the timeline.
+        CaseEvent.objects.create(
+            case=case,
+            at=now,
+            actor=actor,
+            actor_label=actor_label or (str(actor) if actor else SYSTEM),
+            action="phone_handoff",
+            from_status=case.status,
+            to_status=case.status,
+            note=handoff,
+            public=False,
+            data={"handler_body": case.handler_body_id},
+        )
     after = {
         "status": case.status,
         "tier": case.tier,
@@ -457,6 +519,8 @@ def _apply(
         "handler_body": case.handler_body_id,
         "handler_node": case.handler_node_id,
     }
+    if handoff:
+        after["phone_handoff_note"] = handoff
     audit.record(
         actor=actor,
         action=f"cases.{t.action}",

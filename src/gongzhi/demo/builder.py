@@ -639,12 +639,25 @@ def create_people(ctx: BuildContext) -> int:
         officer = staff.person(f"pol{community.node.code}")
         for grid in community.grids:
             staff.assign(officer, Role.GRID_WORKER, node=grid.node, post=Post.POLICE)
+    # Property staff also act for their company (a department handler of the body): a case dispatched to a property
+    # company is acknowledged by someone. So are the co-operatives' (the 渔业合作社 of the 村居融洽 overlap).
     for compound, grids in ctx.compounds.items():
         if f"property:{compound}" in ctx.bodies:
             assert grids[0].node is not None
-            manager = staff.person(f"pm{grids[0].node.code}")
+            username = "property" if main and compound == names.DEMO_PROPERTY_COMPOUND else f"pm{grids[0].node.code}"
+            manager = staff.person(username)
             for grid in grids:
                 staff.assign(manager, Role.GRID_WORKER, node=grid.node, post=Post.PROPERTY)
+            staff.assign(manager, Role.DEPARTMENT_HANDLER, body=ctx.bodies[f"property:{compound}"])
+    wide = ctx.community(names.COMMUNITY_WIDE_PROPERTY[1])
+    assert wide.node is not None
+    staff.assign(staff.person(f"pw{wide.node.code}"), Role.DEPARTMENT_HANDLER, body=ctx.bodies["property:wide"])
+    for community in ctx.communities:
+        assert community.node is not None
+        if f"coop:{community.name}" in ctx.bodies:
+            fishery = main and community.name == names.OVERLAP_VILLAGE
+            username = "fishery" if fishery else f"co{community.node.code}"
+            staff.assign(staff.person(username), Role.DEPARTMENT_HANDLER, body=ctx.bodies[f"coop:{community.name}"])
     for grid in ctx.grids:
         assert grid.node is not None
         if rng.random() < VOLUNTEER_SHARE:

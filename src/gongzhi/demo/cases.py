@@ -460,7 +460,7 @@ def load_world(ctx: BuildContext) -> World:
         ctx=ctx,
         now=now,
         start=start,
-        calendar=WorkCalendar.load(),
+        calendar=WorkCalendar.load(code=ctx.subdistrict.code),
         categories=categories,
         limits=limits,
         people=_load_people(ctx),

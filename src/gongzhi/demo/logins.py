@@ -28,6 +28,8 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("buildinghead", Role.BUILDING_HEAD, "府东小区1号楼（楼长）"),
     DemoLogin("mediator", Role.MEDIATOR, "道义街道 · 老娘舅调解队"),
     DemoLogin("police", Role.DEPARTMENT_HANDLER, "沈北新区公安分局道义派出所"),
+    DemoLogin("property", Role.DEPARTMENT_HANDLER, "沈阳万和物业管理有限公司（府东小区物业）"),
+    DemoLogin("fishery", Role.DEPARTMENT_HANDLER, "大干渔业经济合作社（大干村居融合网格）"),
     DemoLogin("cobuild", Role.CO_BUILDING_UNIT, "沈阳西大商业管理有限公司（共建单位）"),
     DemoLogin("resident", Role.RESIDENT, "居民（府东小区）"),
 ]

@@ -171,6 +171,7 @@ PROPERTY_COMPANIES = (
     ("辽宁华府物业服务有限公司", "道义小区"),
     ("沈阳蒲河湾物业管理有限公司", "蒲河小区"),
 )
+DEMO_PROPERTY_COMPOUND = "府东小区"  # its property company's staff log in as ``property``
 COMMUNITY_WIDE_PROPERTY = ("沈北城建物业服务有限公司", "正良社区")
 
 # Departments stand on the subdistrict; the court sits above it (no home node).

@@ -17,7 +17,16 @@ def private_files(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def property_company(tree):  # type: ignore[no-untyped-def]
-    return Body.objects.create(name="府东物业公司", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])
+    """A property company with someone on duty for it (cases can be dispatched to it: someone can act)."""
+    company = Body.objects.create(name="府东物业公司", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])
+    user_with_role(Role.DEPARTMENT_HANDLER, body=company)
+    return company
+
+
+@pytest.fixture
+def nobodys_company(tree):  # type: ignore[no-untyped-def]
+    """A property company nobody acts for in Gongzhi."""
+    return Body.objects.create(name="道义物业公司", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])
 
 
 @pytest.fixture

@@ -54,7 +54,19 @@ def payload_for(action: str, *, handler_body: Any = None, other_case: Any = None
     return {}
 
 
+def ensure_someone_acts_for(body: Any) -> None:
+    """A case can be dispatched to a body only when someone can act for it (``workflow.bodies_with_actors``): give a
+    body that has nobody a department handler."""
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.tests.factories import user_with_role
+
+    if body is not None and not workflow.bodies_with_actors([body.pk]):
+        user_with_role(Role.DEPARTMENT_HANDLER, body=body)
+
+
 def walk(actor: Any, case: Case, status: str, *, handler_body: Any, other_case: Any = None) -> Case:
+    if "dispatch" in PATHS[status]:
+        ensure_someone_acts_for(handler_body)
     for action in PATHS[status]:
         workflow.perform(
             actor=actor,

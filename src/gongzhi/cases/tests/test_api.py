@@ -132,3 +132,84 @@ def test_case_lists_show_what_the_case_page_shows_in_a_fixed_number_of_queries( 
     second = api.get("/api/v1/cases/todo?page_size=5&page=2").json()["items"]
     first = api.get("/api/v1/cases/todo?page_size=10").json()["items"]
     assert [c["id"] for c in second] == [c["id"] for c in first[5:10]]
+
+
+def test_a_handlers_return_answers_200_with_what_they_may_still_see(tree, api, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    """A department handler who returns a case loses sight of it: the return is saved, and the answer is the case's
+    number, status and a message — not a 404 (which would make the client think nothing happened)."""
+    from gongzhi.cases import workflow
+    from gongzhi.cases.models import Case
+
+    case = new_case(staff, tree.grids[0])
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    api.as_user(handler)
+    response = api.post(f"/api/v1/cases/{case.pk}/actions/return", {"note": "不属于物业管理范围"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["id"] == case.pk and body["number"] == case.number and body["status"] == "returned"
+    assert body["visible"] is False and case.number in body["message"] and body["status_label"] == "已退回"
+    assert "title" not in body and "reporter_name" not in body  # nothing the handler may no longer read
+    assert Case.objects.get(pk=case.pk).status == "returned"
+    # Out of sight now: a second try is a 404, as for any case out of scope.
+    assert api.post(f"/api/v1/cases/{case.pk}/actions/return", {"note": "再退"}).status_code == 404
+    # An action that keeps the case in view still answers with the whole case.
+    api.as_user(staff)
+    response = api.post(f"/api/v1/cases/{case.pk}/actions/dispatch", {"handler_body_id": property_company.pk})
+    assert response.status_code == 200 and response.json()["allowed_actions"] is not None
+
+
+def test_dispatch_to_a_body_nobody_acts_for_needs_a_phone_hand_off(tree, api, staff, nobodys_company):  # type: ignore[no-untyped-def]
+    """Nobody could acknowledge it: refused (400, naming ``phone_handoff_note``), unless the dispatcher says whom
+    they phoned — which goes on the timeline."""
+    from gongzhi.cases.models import Case
+    from gongzhi.core.models import AuditLog
+
+    case = new_case(staff, tree.grids[0])
+    api.as_user(staff)
+    url = f"/api/v1/cases/{case.pk}/actions/dispatch"
+    response = api.post(url, {"handler_body_id": nobodys_company.pk})
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed" and nobodys_company.name in error["message"]
+    assert "无人处理" in error["message"]  # translated (the API speaks the request's language)
+    assert [d["field"] for d in error["details"]] == ["phone_handoff_note"]
+    assert Case.objects.get(pk=case.pk).status == "reported" and case.events.count() == 1
+    # A blank note is no confirmation.
+    assert api.post(url, {"handler_body_id": nobodys_company.pk, "phone_handoff_note": "  "}).status_code == 400
+    response = api.post(url, {"handler_body_id": nobodys_company.pk, "phone_handoff_note": "电话告知王经理 11:05"})
+    assert response.status_code == 200 and response.json()["status"] == "dispatched"
+    timeline = api.get(f"/api/v1/cases/{case.pk}/timeline").json()
+    assert [(e["action"], e["note"], e["public"]) for e in timeline[1:]] == [
+        ("dispatch", "", True),
+        ("phone_handoff", "电话告知王经理 11:05", False),
+    ]
+    audit = AuditLog.objects.get(action="cases.dispatch", object_id=str(case.pk))
+    assert audit.after["phone_handoff_note"] == "电话告知王经理 11:05"
+
+
+@pytest.mark.parametrize(
+    ("role", "user_active", "assignment_active", "can_act"),
+    [
+        (Role.DEPARTMENT_HANDLER, True, True, True),
+        (Role.DEPARTMENT_HANDLER, False, True, False),  # the only user is deactivated
+        (Role.DEPARTMENT_HANDLER, True, False, False),  # the role was taken away
+        (Role.CO_BUILDING_UNIT, True, True, False),  # may read cases, not act on them
+    ],
+)
+def test_who_counts_as_someone_who_can_act(tree, staff, nobodys_company, role, user_active, assignment_active, can_act):  # type: ignore[no-untyped-def]
+    from gongzhi.cases import workflow
+    from gongzhi.core.errors import ValidationFailed
+
+    person = user_with_role(role, body=nobodys_company)
+    person.is_active = user_active
+    person.save()
+    person.role_assignments.update(is_active=assignment_active)
+    assert workflow.bodies_with_actors([nobodys_company.pk]) == ({nobodys_company.pk} if can_act else set())
+    case = new_case(staff, tree.grids[0])
+    payload = {"handler_body_id": nobodys_company.pk}
+    if can_act:
+        workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload=payload)
+    else:
+        with pytest.raises(ValidationFailed) as info:
+            workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload=payload)
+        assert info.value.details[0].field == "phone_handoff_note"

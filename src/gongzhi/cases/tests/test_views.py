@@ -546,3 +546,42 @@ def test_postpone_merge_and_call_back_forms_carry_their_fields(client, tree, wor
     assert response.status_code == 302
     done.refresh_from_db()
     assert (done.status, done.rating, done.resolved) == ("followed_up", "basically_satisfied", True)
+
+
+def test_a_handlers_return_goes_back_to_their_to_do_not_a_404(client, tree, staff, handler, property_company):  # type: ignore[no-untyped-def]
+    case = new_case(staff, tree.grids[0])
+    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
+    client.force_login(handler)
+    response = client.post(reverse("cases-act", args=[case.pk, "return"]), {"return-note": "不属于物业管理范围"})
+    assert response.status_code == 302 and response["Location"] == reverse("cases-todo")
+    case.refresh_from_db()
+    assert case.status == "returned"
+    page = html_of(client.get(response["Location"]))
+    assert case.number in page and "已不在您的列表中" in page
+
+
+def test_the_dispatch_form_warns_of_a_body_nobody_acts_for_and_takes_a_phone_hand_off(
+    client, tree, staff, property_company, nobodys_company
+):  # type: ignore[no-untyped-def]
+    case = new_case(staff, tree.grids[0])
+    client.force_login(staff)
+    page = html_of(client.get(reverse("cases-detail", args=[case.pk])))
+    assert "道义物业公司（平台上无人接单：需电话交接）" in page
+    assert "府东物业公司</option>" in page  # someone acts for it: no warning
+    assert 'name="dispatch-phone_handoff_note"' in page
+    url = reverse("cases-act", args=[case.pk, "dispatch"])
+    response = client.post(url, {"dispatch-handler": f"body:{nobodys_company.pk}"})
+    assert response.status_code == 400
+    page = html_of(response)
+    assert 'data-field="phone_handoff_note"' in page and "没有可以接单的人" in page
+    case.refresh_from_db()
+    assert case.status == "reported"
+    response = client.post(
+        url, {"dispatch-handler": f"body:{nobodys_company.pk}", "dispatch-phone_handoff_note": "电话告知李主任"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "dispatched" and case.handler_body == nobodys_company
+    event = CaseEvent.objects.get(case=case, action="phone_handoff")
+    assert event.note == "电话告知李主任" and event.actor == staff and not event.public
+    assert "电话交接" in html_of(client.get(reverse("cases-detail", args=[case.pk])))

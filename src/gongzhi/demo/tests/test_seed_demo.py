@@ -262,7 +262,8 @@ def test_grid_staffing_and_people(seeded: str) -> None:
     assert roles.filter(role=Role.BUILDING_HEAD).count() == 2169
     assert roles.filter(role=Role.SUBDISTRICT_OPERATOR).exists() and roles.filter(role=Role.MEDIATOR).exists()
     handlers = roles.filter(role=Role.DEPARTMENT_HANDLER).select_related("body")
-    assert handlers.exists() and all(r.body.kind in (BodyKind.DEPARTMENT, BodyKind.COURT) for r in handlers)
+    acting_kinds = (BodyKind.DEPARTMENT, BodyKind.COURT, BodyKind.PROPERTY_COMPANY, BodyKind.ECONOMIC_COOPERATIVE)
+    assert handlers.exists() and all(r.body.kind in acting_kinds for r in handlers)
     assert roles.filter(role=Role.CO_BUILDING_UNIT, body__isnull=False).count() == 10
     assert roles.filter(role=Role.RESIDENT, node__isnull=True).count() >= 5
     # Chinese display names, 11-digit mobile numbers, ASCII user names, one shared password hash.
@@ -271,6 +272,24 @@ def test_grid_staffing_and_people(seeded: str) -> None:
     assert all(2 <= len(d) <= 3 and not d.isascii() for _, d, *_ in users)
     assert all(len(p) == 11 and p[:2] in ("13", "15", "18") for _, _, p, _ in users)
     assert len({h for *_, h in users}) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_body_a_case_goes_to_has_someone_to_act(seeded: str) -> None:
+    """Property companies, co-operatives (the 渔业合作社 of the overlap too), departments and the court: a case
+    dispatched to any of them can be acknowledged, so the demo's dispatch never needs a phone hand-off there."""
+    from gongzhi.cases.workflow import bodies_with_actors
+    from gongzhi.territory.models import Body
+
+    kinds = (BodyKind.PROPERTY_COMPANY, BodyKind.ECONOMIC_COOPERATIVE, BodyKind.DEPARTMENT, BodyKind.COURT)
+    bodies = dict(Body.objects.filter(kind__in=kinds).values_list("id", "name"))
+    assert len(bodies) > 10 and any("渔业" in name for name in bodies.values())
+    assert {bodies[i] for i in set(bodies) - bodies_with_actors(bodies)} == set()
+    assert RoleAssignment.objects.get(user__username="property", role=Role.DEPARTMENT_HANDLER).body.kind == (
+        BodyKind.PROPERTY_COMPANY
+    )
+    assert RoleAssignment.objects.get(user__username="fishery").body.name == "大干渔业经济合作社"
 
 
 @pytest.mark.slow
