@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Post, Role
@@ -218,10 +219,15 @@ class RoleAssignment(TimeStampedModel):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once.
+
+    ``password_mark`` ties it to the password its user had when it was issued (an HMAC of the password hash, never
+    the hash itself): once the password changes — on any path, a service, the admin or ``set_password`` anywhere —
+    the marks differ and the token no longer authenticates (as Django does for sessions)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    password_mark = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -238,3 +244,11 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def mark_of(user: User) -> str:
+        """The mark of the user's current password (see the class)."""
+        return salted_hmac("gongzhi.accounts.ApiToken", user.password, algorithm="sha256").hexdigest()
+
+    def is_live_for(self, user: User) -> bool:
+        return constant_time_compare(self.password_mark, self.mark_of(user))
