@@ -524,7 +524,7 @@ def _case_in(state: str, ground: Ground, admin: User, body_role: bool):  # type:
     """A case placed on the ground, walked by an administrator to ``state``; dispatched to the ground's body for a
     body role, to the ground's place for the others."""
     from gongzhi.cases import workflow
-    from gongzhi.cases.tests.factories import PATHS, new_case
+    from gongzhi.cases.tests.factories import PATHS
 
     case = _placed_case(ground)
     target = {"handler_body_id": ground.body.pk} if body_role else {"handler_node_id": ground.node.pk}

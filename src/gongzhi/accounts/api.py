@@ -10,8 +10,8 @@ from gongzhi.accounts.schemas import (
     RevealIn,
     RevealOut,
     RevokedOut,
-    TokenInfoOut,
     TokenIn,
+    TokenInfoOut,
     TokenOut,
     UserOut,
     assignment_out,
@@ -90,7 +90,9 @@ def token_revoke(request: ApiRequest, token_id: int):  # type: ignore[no-untyped
 
 
 @router.delete(
-    "/users/{user_id}/tokens", response=RevokedOut, summary="Revoke every API token of a user: oneself or, as an administrator, anyone (audited)"
+    "/users/{user_id}/tokens",
+    response=RevokedOut,
+    summary="Revoke every API token of a user: oneself or, as an administrator, anyone (audited)",
 )
 def user_tokens_revoke(request: ApiRequest, user_id: int) -> RevokedOut:
     return RevokedOut(revoked=services.revoke_user_tokens(actor=request.auth, user_id=user_id))
