@@ -299,8 +299,11 @@ def _ground(role: str, tree: Tree) -> Ground:
         return Ground(tree.grids[0], None)
     if role == Role.BUILDING_HEAD:
         return Ground(tree.buildings[0], None)
-    if role == Role.MEDIATOR:
-        return Ground(tree.communities[0], None)
+    if role == Role.MEDIATOR:  # as in the demo: the subdistrict's places, for the mediation team
+        team = Body.objects.create(
+            name=f"老娘舅调解队{tree.subdistrict.code}", kind=BodyKind.SOCIAL_ORGANISATION, node=tree.subdistrict
+        )
+        return Ground(tree.subdistrict, team)
     if role == Role.DEPARTMENT_HANDLER:
         co_cover(tree.grids[0], tree.department)
         return Ground(tree.grids[0], tree.department)
@@ -408,3 +411,178 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         assert other_tree.grids[0].code not in body, url
         assert stranger.username not in body and "13900000002" not in body, url
         assert "13900000001" not in body, url  # own phone is masked too, unless revealed
+
+
+# --- cases: what each role reaches, and which workflow actions it may take ------------------------------------------
+# From the README's table of roles ("Demo log-ins"): the place roles reach every case on their ground; the mediator,
+# the department handler and the co-building unit only the cases passed to their body (dispatched to it), however
+# wide the ground their place or body covers; a resident only their own.
+
+# role → (sees a case on its ground that was not passed to it, sees a case passed to its body elsewhere)
+CASE_REACH = {
+    Role.ADMIN: (True, True),
+    Role.SUBDISTRICT_OPERATOR: (True, True),
+    Role.COMMUNITY_STAFF: (True, True),  # its committee's cases too
+    Role.GRID_LEADER: (True, None),  # None: the role acts for no body
+    Role.GRID_WORKER: (True, None),
+    Role.BUILDING_HEAD: (True, None),
+    Role.MEDIATOR: (False, True),
+    Role.DEPARTMENT_HANDLER: (False, True),
+    Role.CO_BUILDING_UNIT: (False, True),
+    Role.RESIDENT: (False, None),
+}
+
+
+def _placed_case(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.cases.tests.factories import new_case
+
+    node = ground.node if ground.node.kind != NodeKind.SUBDISTRICT else None
+    node = node or Node.objects.filter(kind=NodeKind.GRID, code__startswith=ground.node.code).order_by("-code")[0]
+    return new_case(None, node, channel="resident", reporter_phone="13500000000")
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_case_reach(role, tree, other_tree):  # type: ignore[no-untyped-def]
+    """A case on the role's ground that nobody passed to it, and one elsewhere in the subdistrict passed to its
+    body: seen (view, and change where the role may change cases) exactly as the README says."""
+    from gongzhi.cases.models import Attachment, Case, CaseEvent
+    from gongzhi.cases.tests.factories import new_case
+
+    ground = _ground(role, tree)
+    user = _holder(role, ground)
+    placed = _placed_case(ground)
+    on_placed, on_passed = CASE_REACH[role]
+    assert Case.objects.restrict(user, "view").filter(pk=placed.pk).exists() == on_placed
+    assert CaseEvent.objects.restrict(user, "view").filter(case=placed).exists() == on_placed
+    may_change = role == Role.ADMIN or "change" in POLICY[role].get("cases.case", ())
+    assert Case.objects.restrict(user, "change").filter(pk=placed.pk).exists() == (on_placed and may_change)
+    if on_passed is not None:
+        elsewhere = tree.grids[-1] if ground.node.code != tree.grids[-1].code[:12] else tree.grids[0]
+        passed = new_case(None, elsewhere, channel="resident", reporter_phone="13500000001")
+        Case.objects.filter(pk=passed.pk).update(handler_body=ground.body, status="dispatched")
+        photo = Attachment.objects.create(case=passed, file="cases/x.jpg", name="x.jpg", content_type="image/jpeg",
+                                          size=1)
+        assert Case.objects.restrict(user, "view").filter(pk=passed.pk).exists() == on_passed
+        assert Attachment.objects.restrict(user, "view").filter(pk=photo.pk).exists() == on_passed
+        assert Case.objects.restrict(user, "change").filter(pk=passed.pk).exists() == (on_passed and may_change)
+    # The same cases in another subdistrict: never (admins excepted).
+    other = _placed_case(_ground(role, other_tree))
+    assert Case.objects.restrict(user, "view").filter(pk=other.pk).exists() == (role == Role.ADMIN)
+
+
+def test_a_reported_case_stays_visible_to_its_reporter(tree):  # type: ignore[no-untyped-def]
+    """A mediator reports a dispute from a meeting on its ground (the place is not passed to it): it follows it."""
+    from gongzhi.cases.models import Case
+    from gongzhi.cases.tests.factories import new_case
+
+    ground = _ground(Role.MEDIATOR, tree)
+    mediator = _holder(Role.MEDIATOR, ground)
+    case = new_case(mediator, tree.grids[0], channel="meeting")
+    assert Case.objects.restrict(mediator, "view").filter(pk=case.pk).exists()
+    assert not Case.objects.restrict(mediator, "change").filter(pk=case.pk).exists()
+
+
+ALL_ACTIONS = frozenset(
+    {"accept", "reject", "fix_on_spot", "dispatch", "acknowledge", "return", "start", "postpone", "resume", "dispose",
+     "verify", "close", "rework", "follow_up", "merge", "cancel", "escalate"}
+)  # fmt: skip
+HANDLING = frozenset({"acknowledge", "return", "start", "resume", "dispose", "escalate"})
+# Which workflow actions each role may take on a case on its ground (for the place roles: placed there and
+# dispatched to its place; for the body roles: dispatched to its body). Written out from the README, not read
+# from the transition table, so that a change of either shows here.
+ROLE_ACTIONS = {
+    Role.ADMIN: ALL_ACTIONS,
+    Role.SUBDISTRICT_OPERATOR: ALL_ACTIONS - {"fix_on_spot"},
+    Role.COMMUNITY_STAFF: ALL_ACTIONS - {"fix_on_spot"},
+    Role.GRID_LEADER: ALL_ACTIONS,
+    Role.GRID_WORKER: ALL_ACTIONS - {"reject", "dispatch", "postpone", "cancel"},
+    Role.BUILDING_HEAD: frozenset(),  # reports and follows, does not work cases
+    Role.MEDIATOR: HANDLING,  # runs what is passed to the team; verifying and closing is the desk's
+    Role.DEPARTMENT_HANDLER: HANDLING,
+    Role.CO_BUILDING_UNIT: frozenset(),  # read-only
+    Role.RESIDENT: frozenset(),
+}
+# The state each action is tried from: after dispatch where the action allows it (so that the body roles have
+# the case passed to them), else a new report.
+STATE_ORDER = ("dispatched", "acknowledged", "in_progress", "postponed", "disposed", "verifying", "rework", "closed",
+               "reported", "accepted")  # fmt: skip
+
+
+def _action_ground(role: str, tree: Tree) -> Ground:
+    """As :func:`_ground`, except that the department handler acts for a partner below the department tier (a
+    property company co-covering the grid), so that it can still escalate."""
+    if role == Role.DEPARTMENT_HANDLER:
+        company = Body.objects.create(
+            name=f"物业公司{tree.subdistrict.code}", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0]
+        )
+        co_cover(tree.grids[0], company)
+        return Ground(tree.grids[0], company)
+    return _ground(role, tree)
+
+
+def _case_in(state: str, ground: Ground, admin: User, body_role: bool):  # type: ignore[no-untyped-def]
+    """A case placed on the ground, walked by an administrator to ``state``; dispatched to the ground's body for a
+    body role, to the ground's place for the others."""
+    from gongzhi.cases import workflow
+    from gongzhi.cases.tests.factories import PATHS
+
+    case = _placed_case(ground)
+    target = {"handler_body_id": ground.body.pk} if body_role else {"handler_node_id": ground.node.pk}
+    for action in PATHS[state]:
+        payload: dict = target if action == "dispatch" else {"rating": "satisfied"} if action == "follow_up" else {}
+        workflow.perform(actor=admin, case_id=case.pk, action=action, note="测试", payload=payload)
+    case.refresh_from_db()
+    assert case.status == state
+    return case
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_workflow_actions_matrix(role, tree, other_tree):  # type: ignore[no-untyped-def]
+    """Every workflow action, tried by every role: on a case on its ground exactly the README's actions are offered
+    (``allowed_actions``) and succeed (``perform``); the others are refused. On another subdistrict's case in the
+    same state — and, for a body's role, on a case on its ground not passed to its body — nothing is offered and
+    every attempt is "not found"."""
+    from gongzhi.cases import workflow
+    from gongzhi.core.errors import Forbidden, NotFound
+
+    admin = user_with_role(Role.ADMIN)
+    body_role = role in (Role.MEDIATOR, Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT)
+    ground, far = _action_ground(role, tree), _action_ground(role, other_tree)
+    user = _holder(role, ground)
+    assert set(workflow.TRANSITIONS) == ALL_ACTIONS
+    done, offered = set(), set()
+    far_cases: dict[str, object] = {}
+    unpassed: dict[str, object] = {}
+    for action, transition in workflow.TRANSITIONS.items():
+        state = next(s for s in STATE_ORDER if s in transition.sources)
+        case = _case_in(state, ground, admin, body_role)
+        offered |= {t.action for t in workflow.allowed_actions(user, case)} & {action}
+        payload: dict = {}
+        if action == "dispatch":
+            payload = {"handler_node_id": ground.node.pk}
+        elif action == "follow_up":
+            payload = {"rating": "satisfied"}
+        elif action == "merge":
+            payload = {"into_case_id": _case_in(state, ground, admin, body_role).pk}
+        try:
+            workflow.perform(actor=user, case_id=case.pk, action=action, note="测试", payload=payload)
+        except (Forbidden, NotFound):
+            case.refresh_from_db()
+            assert case.status == state, f"{role} {action}: refused but changed"
+        else:
+            done.add(action)
+        if body_role:  # the same case on its ground, dispatched to the place instead of its body: not its case
+            if state not in unpassed:
+                unpassed[state] = _case_in(state, ground, admin, False)
+            assert workflow.allowed_actions(user, unpassed[state]) == [], f"{role} offered {action}, not passed"
+            with pytest.raises(NotFound):
+                workflow.perform(actor=user, case_id=unpassed[state].pk, action=action, note="测试", payload=payload)
+        if role != Role.ADMIN:
+            if state not in far_cases:
+                far_cases[state] = _case_in(state, far, admin, body_role)
+            elsewhere = far_cases[state]
+            assert workflow.allowed_actions(user, elsewhere) == [], f"{role} offered {action} out of scope"
+            with pytest.raises(NotFound):
+                workflow.perform(actor=user, case_id=elsewhere.pk, action=action, note="测试", payload=payload)
+    assert done == ROLE_ACTIONS[role], f"{role} could take {sorted(done)}"
+    assert offered == ROLE_ACTIONS[role], f"{role} was offered {sorted(offered)}"

@@ -9,7 +9,9 @@ from gongzhi.accounts.schemas import (
     GrantIn,
     RevealIn,
     RevealOut,
+    RevokedOut,
     TokenIn,
+    TokenInfoOut,
     TokenOut,
     UserOut,
     assignment_out,
@@ -67,6 +69,33 @@ def grant(request: ApiRequest, user_id: int, payload: GrantIn):  # type: ignore[
 def revoke(request: ApiRequest, assignment_id: int):  # type: ignore[no-untyped-def]
     services.revoke_role(actor=request.auth, assignment_id=assignment_id)
     return Status(204, None)
+
+
+@router.get("/tokens", response=list[TokenInfoOut], summary="My live API tokens (an administrator: anyone's)")
+def tokens(request: ApiRequest, user_id: int | None = None) -> list[TokenInfoOut]:
+    current = getattr(request.auth, "gz_token_id", None)
+    return [
+        TokenInfoOut(
+            id=t.pk, created_at=t.created_at, expires_at=t.expires_at, last_used_at=t.last_used_at,
+            current=t.pk == current,
+        )
+        for t in selectors.token_list(user=request.auth, owner_id=user_id)
+    ]
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my API tokens (audited)")
+def token_revoke(request: ApiRequest, token_id: int):  # type: ignore[no-untyped-def]
+    services.revoke_token(actor=request.auth, token_id=token_id)
+    return Status(204, None)
+
+
+@router.delete(
+    "/users/{user_id}/tokens",
+    response=RevokedOut,
+    summary="Revoke every API token of a user: oneself or, as an administrator, anyone (audited)",
+)
+def user_tokens_revoke(request: ApiRequest, user_id: int) -> RevokedOut:
+    return RevokedOut(revoked=services.revoke_user_tokens(actor=request.auth, user_id=user_id))
 
 
 @router.get("/staff", response=list[AssignmentOut], summary="Who is posted on a place (grid: 1+3+N)")

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Post, Role
-from gongzhi.accounts.policy import allowed_actions
+from gongzhi.accounts.policy import allowed_actions, passed_only
 from gongzhi.core.models import TimeStampedModel
-from gongzhi.core.scope import NOTHING, Scope, ScopedQuerySet, ScopeRule
+from gongzhi.core.scope import NOTHING, Scope, ScopedQuerySet, ScopeRule, minimal_prefixes
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,41 @@ class UserScopeRule(ScopeRule):
         return RoleAssignment.objects.filter(is_active=True, user_id=obj.pk).filter(
             RoleAssignment.scope_rule.q(scope)
         ).exists()
+
+
+def bodies_attached_to(prefixes: tuple[str, ...]) -> models.QuerySet[Any]:
+    """The ids of the bodies attached to the ground under these codes: placed there (their home ground), leading a
+    place there, or co-covering one (a department without a home ground counts once it leads or co-covers a place)."""
+    from gongzhi.territory.models import Body, CoJurisdiction, Node
+
+    home, led, covered = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
+    for prefix in prefixes:
+        home |= Q(node__code__startswith=prefix)
+        led |= Q(code__startswith=prefix)
+        covered |= Q(node__code__startswith=prefix)
+    leads = Node.objects.filter(lead_body=OuterRef("pk")).filter(led)
+    covers = CoJurisdiction.objects.filter(body=OuterRef("pk")).filter(covered)
+    return Body.objects.filter(home | Exists(leads) | Exists(covers)).values("pk")
+
+
+class AssignmentScopeRule(ScopeRule):
+    """A role assignment is in scope on its place, for one's own bodies (the plain rule), and — so that whoever
+    grants roles on a ground sees everyone working there — when it is held for a body attached to one's ground
+    (:func:`bodies_attached_to`), e.g. the police station's handlers for the subdistrict's operator."""
+
+    def q(self, scope: Scope) -> Q:
+        q = super().q(scope)
+        if scope.everything or not scope.prefixes:
+            return q
+        return q | Q(body__in=bodies_attached_to(minimal_prefixes(scope.prefixes)))
+
+    def admits(self, scope: Scope, obj: models.Model) -> bool:
+        if super().admits(scope, obj):
+            return True
+        body_id = getattr(obj, "body_id", None)
+        if body_id is None or not scope.prefixes:
+            return False
+        return bodies_attached_to(minimal_prefixes(scope.prefixes)).filter(pk=body_id).exists()
 
 
 class User(AbstractUser):
@@ -123,7 +159,10 @@ class User(AbstractUser):
             if grant.scope.everything:
                 return grant.scope
             if action in allowed_actions(grant.role, model_label):
-                result = result | grant.scope
+                if passed_only(grant.role, model_label, action):  # only what is passed to the body
+                    result = result | Scope(bodies=grant.scope.bodies)
+                else:
+                    result = result | grant.scope
         if action == "view":  # one's own rows (own user record, own reports) where a model names an owner
             result = result | Scope(user_id=self.pk)
         return result
@@ -159,7 +198,7 @@ class RoleAssignment(TimeStampedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
-    scope_rule = ScopeRule(node="node", body="body")
+    scope_rule = AssignmentScopeRule(node="node", body="body")
 
     class Meta:
         verbose_name = _("role assignment")
@@ -180,10 +219,15 @@ class RoleAssignment(TimeStampedModel):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token itself is shown once.
+
+    ``password_mark`` ties it to the password its user had when it was issued (an HMAC of the password hash, never
+    the hash itself): once the password changes — on any path, a service, the admin or ``set_password`` anywhere —
+    the marks differ and the token no longer authenticates (as Django does for sessions)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    password_mark = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -200,3 +244,11 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def mark_of(user: User) -> str:
+        """The mark of the user's current password (see the class)."""
+        return salted_hmac("gongzhi.accounts.ApiToken", user.password, algorithm="sha256").hexdigest()
+
+    def is_live_for(self, user: User) -> bool:
+        return constant_time_compare(self.password_mark, self.mark_of(user))

@@ -2,6 +2,10 @@
 
 Every model label not listed here is out of reach for that role. Admins may do everything everywhere.
 A user may always *view* their own user record.
+
+Roles that work *for a body* rather than *on a place* (mediator, department handler, co-building unit) reach only
+the cases passed to their body (:data:`PASSED_ONLY`): a case dispatched to the mediation team, the police station,
+the unit. The ground their place or body covers still gives them its places to read, never its cases.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.body": VIEW,
         "territory.partyorg": VIEW,
     },
-    Role.MEDIATOR: {
+    Role.MEDIATOR: {  # the subdistrict's places read-only, and the cases passed to its team (PASSED_ONLY)
         **CASE_REFERENCE,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
@@ -151,7 +155,6 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.node": VIEW,
         "territory.body": VIEW,
         "territory.partyorg": VIEW,
-        "accounts.user": VIEW,
     },
     Role.DEPARTMENT_HANDLER: {
         **CASE_REFERENCE,
@@ -174,5 +177,16 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
+# The case models whose rows a body's role reaches only through its body: the case dispatched to it (its handler
+# body), that case's timeline and photos. Reporting a new case ("add") stays possible on the role's ground.
+CASE_MODELS = frozenset({"cases.case", "cases.caseevent", "cases.attachment"})
+PASSED_ONLY = frozenset({Role.MEDIATOR, Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT})
+
+
 def allowed_actions(role: str, model_label: str) -> frozenset[str]:
     return POLICY.get(role, {}).get(model_label, frozenset())
+
+
+def passed_only(role: str, model_label: str, action: str) -> bool:
+    """Does this role reach rows of this model only through its bodies (the cases passed to them)?"""
+    return role in PASSED_ONLY and model_label in CASE_MODELS and action != "add"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from ninja import Schema
 
 from gongzhi.core.privacy import mask_phone
@@ -14,6 +16,20 @@ class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"
     expires_at: str
+
+
+class TokenInfoOut(Schema):
+    """A live API token, never the token itself (only its hash is kept)."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    current: bool  # the token this request came with
+
+
+class RevokedOut(Schema):
+    revoked: int
 
 
 class AssignmentOut(Schema):

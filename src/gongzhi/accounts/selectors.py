@@ -7,8 +7,9 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from gongzhi.accounts.choices import GRID_CORE_POSTS, Post, Role
-from gongzhi.accounts.models import RoleAssignment, User
+from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import Forbidden
 
 
 def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
@@ -40,6 +41,22 @@ def user_get(*, user: Any, user_id: int) -> User:
 
 def may_reveal(*, user: Any, target: User) -> bool:
     return User.objects.restrict(user, "reveal").filter(pk=target.pk).exists()
+
+
+def token_list(*, user: Any, owner_id: int | None = None) -> list[ApiToken]:
+    """The live API tokens of ``owner_id`` (default: oneself; another user's for administrators only), newest
+    first. Expired ones and those issued before the owner's last password change are left out: they no longer
+    authenticate."""
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    owner = user
+    if owner_id is not None and owner_id != user.pk:
+        owner = get_in_scope(User, user, owner_id)
+        if not (user.is_superuser or user.has_role(Role.ADMIN)):
+            raise Forbidden(gettext("Only an administrator may see or revoke another user's API tokens."))
+    rows = ApiToken.objects.filter(user_id=owner.pk, expires_at__gt=timezone.now()).order_by("-created_at", "-id")
+    return [t for t in rows if t.is_live_for(owner)]
 
 
 def staff_on(*, user: Any, node_id: int) -> list[RoleAssignment]:

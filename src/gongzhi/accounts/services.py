@@ -11,12 +11,14 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 
 REVEALABLE_USER_FIELDS = ("phone",)
 
@@ -35,6 +37,7 @@ def issue_token(*, request: HttpRequest, username: str, password: str) -> tuple[
         token = ApiToken.objects.create(
             user=user,
             key_hash=ApiToken.hash(key),
+            password_mark=ApiToken.mark_of(user),
             expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
         )
         audit.record(actor=user, action="auth.token_issued", obj=user, object_repr=user.username)
@@ -48,7 +51,7 @@ def user_for_token(*, key: str) -> User | None:
     now = timezone.now()
     users, tokens = User._meta.db_table, ApiToken._meta.db_table
     sql = (
-        f"SELECT u.*, t.id AS gz_token_id,"
+        f"SELECT u.*, t.id AS gz_token_id, t.password_mark AS gz_token_mark,"
         f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS gz_token_stale"
         f" FROM {users} u JOIN {tokens} t ON t.user_id = u.id"
         f" WHERE t.key_hash = %s AND t.expires_at > %s AND u.is_active"
@@ -57,9 +60,67 @@ def user_for_token(*, key: str) -> User | None:
     if not rows:
         return None
     user = rows[0]
+    if not constant_time_compare(user.gz_token_mark, ApiToken.mark_of(user)):  # type: ignore[attr-defined]
+        # The password changed since the token was issued: the token is over (and gone from the user's list).
+        ApiToken.objects.filter(pk=user.gz_token_id).delete()  # type: ignore[attr-defined]
+        return None
     if user.gz_token_stale:  # type: ignore[attr-defined]
         ApiToken.objects.filter(pk=user.gz_token_id).update(last_used_at=now)  # type: ignore[attr-defined]
     return user
+
+
+def is_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or user.has_role(Role.ADMIN)
+
+
+def _token_target(actor: Any, user_id: int) -> User:
+    """The user whose tokens ``actor`` may list or revoke: oneself, or anyone (in scope) for an administrator."""
+    target = get_in_scope(User, actor, user_id)
+    if target.pk != actor.pk and not is_admin(actor):
+        raise Forbidden(gettext("Only an administrator may see or revoke another user's API tokens."))
+    return target
+
+
+def end_tokens(*, actor: Any, user: User, reason: str) -> int:
+    """End every API token of ``user`` (a password change, a deactivation, "log out everywhere"); audited with the
+    reason and how many ended. Runs in the caller's transaction, or its own."""
+    with transaction.atomic():
+        ids = list(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+        if ids:
+            ApiToken.objects.filter(pk__in=ids).delete()
+            audit.record(
+                actor=actor,
+                action="auth.tokens_revoked",
+                obj=user,
+                object_repr=user.username,
+                node_code=_home_code(user),
+                after={"tokens": ids, "reason": reason},
+            )
+    return len(ids)
+
+
+def revoke_token(*, actor: Any, token_id: int) -> None:
+    """Revoke one API token: one's own, or anyone's for an administrator (others: not found). Audited."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+        if token is None or (token.user_id != actor.pk and not is_admin(actor)):
+            raise NotFound(gettext("No API token with id %(id)s.") % {"id": token_id})
+        owner = token.user
+        token.delete()
+        audit.record(
+            actor=actor,
+            action="auth.token_revoked",
+            obj=owner,
+            object_repr=owner.username,
+            node_code=_home_code(owner),
+            after={"tokens": [token_id], "reason": "revoked"},
+        )
+
+
+def revoke_user_tokens(*, actor: Any, user_id: int) -> int:
+    """Revoke every API token of a user: oneself ("log out everywhere") or, for an administrator, anyone."""
+    target = _token_target(actor, user_id)
+    return end_tokens(actor=actor, user=target, reason="revoked")
 
 
 def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:

@@ -1,4 +1,5 @@
-"""Pages of the accounts app: log-in, "my scope" (home), the staff of a place and revealing a phone number.
+"""Pages of the accounts app: log-in, "my scope" (home, with my API tokens to revoke), the staff of a place and
+revealing a phone number.
 
 Reads go through the selectors (scope applied there), writes through the services; a ``NotFound`` or
 ``Forbidden`` raised by either becomes the 404 / 403 page (see ``gongzhi.core.middleware``).
@@ -12,7 +13,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -89,7 +91,18 @@ def home(request: HttpRequest) -> HttpResponse:
             # Only communities (or only villages): no "villages: 0".
             rows = [r for r in rows if r["count"] or r["kind"] not in (NodeKind.COMMUNITY, NodeKind.VILLAGE)]
         places.append({"node": node, "counts": rows})
-    return render(request, "accounts/home.html", {"assignments": assignments, "places": places})
+    tokens = selectors.token_list(user=request.user)
+    return render(
+        request, "accounts/home.html", {"assignments": assignments, "places": places, "tokens": tokens}
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of my API tokens (audited by the service), back to my page."""
+    services.revoke_token(actor=request.user, token_id=token_id)
+    return redirect(f"{reverse('home')}#my-tokens")
 
 
 def _staff_row(user: Any, row: RoleAssignment) -> dict[str, Any]:

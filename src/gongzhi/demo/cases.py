@@ -191,8 +191,10 @@ KINDS: tuple[Kind, ...] = (
          done=("楼道杂物已清理", "已督促住户自行清理楼道")),
     Kind("0702", 5, ("{p}电动车进楼充电", "{p}电动车停放在楼道内充电"), fix=0.5, prop=0.4, dept="fire", dept_p=0.03,
          season=WARM, done=("已劝导住户将电动车移至集中充电点",)),
-    Kind("0703", 6, ("{p}邻里漏水纠纷", "{p}邻里噪音纠纷", "{p}邻里占用公共区域纠纷"), fix=0.15, dept="police",
-         dept_p=0.05, hard=0.25, done=("经调解双方达成一致", "已组织双方面对面调解并签订协议")),
+    # Neighbour disputes: a third are passed to the subdistrict's mediation team (老娘舅调解队), whose mediators act
+    # on them like a department's handlers.
+    Kind("0703", 6, ("{p}邻里漏水纠纷", "{p}邻里噪音纠纷", "{p}邻里占用公共区域纠纷"), fix=0.15, dept="mediators",
+         dept_p=0.35, hard=0.25, done=("经调解双方达成一致", "已组织双方面对面调解并签订协议")),
     Kind("0704", 4, ("{p}物业服务不到位", "{p}物业不及时维修公共设施", "{p}楼道照明损坏未修"), on_grid=0.3, prop=0.8,
          hard=0.15, done=("物业已整改到位", "已督促物业完成维修")),
     Kind("0705", 4, ("{p}暖气不热", "{p}停水", "{p}楼道灯不亮", "{p}自来水水压低"), on_grid=0.1, prop=0.4,
@@ -478,6 +480,7 @@ def load_world(ctx: BuildContext) -> World:
 
 def _load_people(ctx: BuildContext) -> People:
     department_ids = [ctx.bodies[key].pk for key, _ in names.DEPARTMENTS if key in ctx.bodies]
+    department_ids += [ctx.bodies["mediators"].pk] if "mediators" in ctx.bodies else []
     rows = (
         RoleAssignment.objects.filter(Q(node__code__startswith=ctx.code) | Q(body_id__in=department_ids))
         .order_by("id")
@@ -505,7 +508,7 @@ def _load_people(ctx: BuildContext) -> People:
             people.heads.setdefault(node_id, person)
         elif role == Role.SUBDISTRICT_OPERATOR:
             people.operators.append(person)
-        elif role == Role.DEPARTMENT_HANDLER and body_id:
+        elif role in (Role.DEPARTMENT_HANDLER, Role.MEDIATOR) and body_id:  # mediators act for their team
             people.handlers.setdefault(body_id, []).append(person)
     if ctx.is_main:
         resident = User.objects.filter(username="resident").values_list("pk", "display_name", "phone").first()

@@ -33,7 +33,6 @@ from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors, services
 from gongzhi.registry.choices import ExportKind, PopulationType, Sex, TagKind
 from gongzhi.registry.models import ExportJob, OrgContact, PartyMember, Person, Residence
-from gongzhi.territory.models import Body
 
 MAX_EXPORT_ROWS = 200_000
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job with a download link, not the web request
@@ -288,11 +287,20 @@ def export_organisations(
     within_id: int | None = None,
 ) -> XlsxFile:
     """Organisations of :func:`selectors.organisation_list` (sheet 1) and their contacts (sheet 2). Phones are
-    revealed only where the user holds *reveal* on the body (its contact phone) or on the contact."""
+    revealed only where the single reveal would show them (:func:`selectors.may_on_body`): the *reveal* right on
+    the body (its contact phone) or on its contacts, for one's own body or one placed in one's ground."""
     filters = {"kind": kind, "q": q, "within_id": within_id}
     bodies = list(selectors.organisation_list(user=user, kind=kind, q=q, within_id=within_id))
     _check_size(len(bodies))
-    clear_bodies = _revealable(user, Body, [b.pk for b in bodies]) if reveal else set()
+    # One rule with the single reveal (``services.reveal_contact_phone``): the reveal right on the organisation's own
+    # rows — one's own body or one placed in one's ground — not ``restrict``, which also shows bodies above one's
+    # ground and those without a place (to look at, not to reveal).
+    clear_bodies = (
+        {b.pk for b in bodies if selectors.may_on_body(user, "territory.body", "reveal", b)} if reveal else set()
+    )
+    contact_bodies = (
+        {b.pk for b in bodies if selectors.may_on_body(user, "registry.orgcontact", "reveal", b)} if reveal else set()
+    )
     rows = [
         [
             body.name,
@@ -311,7 +319,7 @@ def export_organisations(
         .select_related("body")
         .order_by("body__kind", "body__name", "-is_primary", "name")
     )
-    clear_contacts = _revealable(user, OrgContact, [c.pk for c in contacts]) if reveal else set()
+    clear_contacts = {c.pk for c in contacts if c.body_id in contact_bodies}
     contact_rows = [
         [
             c.body.name,

@@ -246,6 +246,17 @@ def organisation_list(
     return qs.order_by("kind", "name")
 
 
+def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
+    """Does ``actor`` hold ``action`` on rows of ``label`` that belong to ``body``: their own body, or a body placed
+    in their ground (not above it, nor without a place: those are context to look at, not to edit or reveal).
+    The one rule for an organisation's rows: its contacts' single reveal and a revealing export both ask it."""
+    scope = actor.scope_for(label, action)
+    if scope.everything or body.pk in scope.bodies:
+        return True
+    node = body.node if body.node_id else None
+    return node is not None and scope.covers(node.code, node.lead_body_id)
+
+
 def organisation_get(*, user: Any, body_id: int, action: str = "view") -> Body:
     body = get_in_scope(Body, user, body_id, action, queryset=Body.objects.select_related("node"))
     if body.kind not in ORGANISATION_KINDS:

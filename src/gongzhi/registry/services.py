@@ -24,7 +24,7 @@ from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
-from gongzhi.registry import idcard
+from gongzhi.registry import idcard, selectors
 from gongzhi.registry.choices import JobState, PartyMemberType, PopulationType, Sex, TagKind
 from gongzhi.registry.models import (
     CoBuildingAgreement,
@@ -518,14 +518,7 @@ def _body_code(body: Body) -> str:
     return body.node.code if body.node_id and body.node else ""
 
 
-def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
-    """Does ``actor`` hold ``action`` on rows of ``label`` that belong to ``body``: their own body, or a body placed
-    in their ground (not above it: ancestors are context to look at, not to edit)."""
-    scope = actor.scope_for(label, action)
-    if scope.everything or body.pk in scope.bodies:
-        return True
-    node = body.node if body.node_id else None
-    return node is not None and scope.covers(node.code, node.lead_body_id)
+may_on_body = selectors.may_on_body  # the one rule for acting on (and revealing) an organisation's rows
 
 
 def _organisation(actor: Any, body_id: int, *, for_update: bool = False) -> Body:

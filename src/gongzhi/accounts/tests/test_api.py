@@ -176,10 +176,12 @@ def test_a_token_stops_working_when_it_expires_or_its_user_is_deactivated(tree, 
     me = client.get("/api/v1/accounts/me", headers=auth)
     assert me.status_code == 200 and [r["role"] for r in me.json()["roles"]] == [Role.GRID_WORKER]
     user.is_active = False
-    user.save(update_fields=["is_active"])
+    user.save(update_fields=["is_active"])  # however it is switched off (the admin also ends its tokens)
     assert client.get("/api/v1/accounts/me", headers=auth).status_code == 401
     user.is_active = True
     user.save(update_fields=["is_active"])
+    key = _token(client, user.username, PASSWORD).json()["token"]
+    auth = {"Authorization": f"Bearer {key}"}
     assert client.get("/api/v1/accounts/me", headers=auth).status_code == 200
     ApiToken.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.get("/api/v1/accounts/me", headers=auth)
@@ -220,3 +222,43 @@ def test_scope_reads_only_active_role_assignments(tree):  # type: ignore[no-unty
     assert fresh.roles() == {Role.GRID_WORKER}
     scope = fresh.scope_for("cases.case", "change")
     assert scope.prefixes == frozenset({tree.grids[0].code})
+
+
+def test_the_operator_sees_every_user_of_the_subdistricts_bodies(tree, other_tree, api):  # type: ignore[no-untyped-def]
+    """Department handlers act for a body, not on a place: the operator who grants roles still lists them — the
+    handlers of every body placed in the subdistrict, leading or co-covering a place there (a department without a
+    home ground included); not those of a body attached nowhere, nor another subdistrict's."""
+    from gongzhi.territory.choices import BodyKind
+    from gongzhi.territory.models import Body
+    from gongzhi.territory.tests.factories import co_cover
+
+    police = user_with_role(Role.DEPARTMENT_HANDLER, body=tree.department)  # placed on the subdistrict
+    company = Body.objects.create(name="府东物业", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])
+    property_staff = user_with_role(Role.DEPARTMENT_HANDLER, body=company)
+    urban = Body.objects.create(name="城管执法中队", kind=BodyKind.DEPARTMENT)  # no home ground …
+    co_cover(tree.grids[1], urban)  # … but it co-covers a grid of the subdistrict
+    urban_staff = user_with_role(Role.DEPARTMENT_HANDLER, body=urban)
+    court = Body.objects.create(name="巡回审判庭", kind=BodyKind.COURT)  # attached to no place
+    judge = user_with_role(Role.DEPARTMENT_HANDLER, body=court)
+    elsewhere = user_with_role(Role.DEPARTMENT_HANDLER, body=other_tree.department)
+    unit = Body.objects.create(name="共建单位", kind=BodyKind.CO_BUILDING_UNIT, node=tree.subdistrict)
+    unit_user = user_with_role(Role.CO_BUILDING_UNIT, body=unit)
+
+    api.as_user(user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict))
+    listed = {u["username"] for u in api.get("/api/v1/accounts/users?role=department_handler").json()["items"]}
+    assert listed == {police.username, property_staff.username, urban_staff.username}
+    assert judge.username not in listed and elsewhere.username not in listed
+    everyone = {u["username"] for u in api.get("/api/v1/accounts/users?page_size=100").json()["items"]}
+    assert unit_user.username in everyone
+    assert api.get(f"/api/v1/accounts/users/{police.pk}").status_code == 200
+    assert api.get(f"/api/v1/accounts/users/{elsewhere.pk}").status_code == 404
+    # The operator can hand such a user another role, as the README says it does.
+    response = api.post(f"/api/v1/accounts/users/{urban_staff.pk}/roles",
+                        {"role": Role.GRID_WORKER, "node_id": tree.grids[1].pk, "post": "police"})
+    assert response.status_code == 201, response.content
+
+    # Community staff see the partners placed in or covering their community (the urban team co-covers one of its
+    # grids), not the departments placed on the subdistrict.
+    api.as_user(user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0]))
+    listed = {u["username"] for u in api.get("/api/v1/accounts/users?role=department_handler").json()["items"]}
+    assert listed == {property_staff.username, urban_staff.username}

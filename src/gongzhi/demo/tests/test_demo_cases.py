@@ -332,6 +332,13 @@ def test_demo_logins_have_work(ctx: BuildContext) -> None:
     station = Body.objects.get(name="沈北新区公安分局道义派出所")
     waiting = Case.objects.restrict(police, "change").filter(status=Status.DISPATCHED, handler_body=station)
     assert waiting.count() >= 2
+    # The mediator: the disputes passed to its team, nothing else of the subdistrict's cases.
+    mediator = User.objects.get(username="mediator")
+    team = ctx.bodies["mediators"]
+    seen = Case.objects.restrict(mediator, "view")
+    assert seen.filter(handler_body=team, category__code="0703").count() >= 20
+    assert not seen.exclude(handler_body=team).exclude(reporter_user=mediator).exists()
+    assert CaseEvent.objects.filter(case__handler_body=team, action="dispose", actor__role_assignments__body=team).exists()
     resident = User.objects.get(username="resident")
     assert Case.objects.filter(reporter_user=resident).exists()
     assert selectors.intake_queue(user=User.objects.get(username="operator")).exists()

@@ -180,3 +180,28 @@ def test_export_api_sends_a_file(tree, people, staff, api):  # type: ignore[no-u
         response = api.get(url)
         assert response.status_code == 200 and response["Content-Type"] == exports.CONTENT_TYPE, url
     assert api.get(f"/api/v1/people/export.xlsx?within_id={people[3].household_id}").status_code == 404
+
+
+def test_organisations_export_reveals_exactly_what_the_single_reveal_shows(tree, staff, api):  # type: ignore[no-untyped-def]
+    """Community staff see the organisations placed above their ground (the subdistrict's) and those without a
+    place, but may reveal only the contacts of their own ground: the export with reveal=true and the single
+    reveal give the same answer for every contact."""
+    own = Body.objects.create(name="府东小学", kind=BodyKind.SCHOOL, node=tree.communities[0])
+    above = Body.objects.create(name="街道卫生中心", kind=BodyKind.HOSPITAL, node=tree.subdistrict)
+    nowhere = Body.objects.create(name="区属企业", kind=BodyKind.ENTERPRISE)
+    phones = {own: "13900000001", above: "13900000002", nowhere: "13900000003"}
+    contacts = {b: OrgContact.objects.create(body=b, name=f"{b.name}联系人", phone=p) for b, p in phones.items()}
+    api.as_user(staff)
+
+    response = api.get("/api/v1/organisations/export.xlsx?reveal=true")
+    assert response.status_code == 200
+    exported = {row[0]: row[3] for row in sheet_rows(response.content, 1)[1:]}
+    assert set(exported) == {b.name for b in phones}, "all three are listed (to look at)"
+    for body, contact in contacts.items():
+        single = api.post(f"/api/v1/organisations/{body.pk}/contacts/{contact.pk}/reveal")
+        if body is own:
+            assert single.status_code == 200 and exported[body.name] == phones[body] == single.json()["value"]
+        else:
+            assert single.status_code == 403, body.name
+            assert exported[body.name] == mask_phone(phones[body]), f"{body.name} unmasked by the export"
+    assert AuditLog.objects.get(action="privacy.export_reveal").after["revealed"] == 1
