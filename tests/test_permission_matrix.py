@@ -527,7 +527,13 @@ def _case_in(state: str, ground: Ground, admin: User, body_role: bool):  # type:
     from gongzhi.cases.tests.factories import PATHS
 
     case = _placed_case(ground)
-    target = {"handler_body_id": ground.body.pk} if body_role else {"handler_node_id": ground.node.pk}
+    # A body may have nobody who acts for it on the platform here (the other subdistrict's, a co-building unit that
+    # only reads): the administrator records the phone hand-off, as the dispatch check asks.
+    target = (
+        {"handler_body_id": ground.body.pk, "phone_handoff_note": "电话告知值班人员"}
+        if body_role
+        else {"handler_node_id": ground.node.pk}
+    )
     for action in PATHS[state]:
         payload: dict = target if action == "dispatch" else {"rating": "satisfied"} if action == "follow_up" else {}
         workflow.perform(actor=admin, case_id=case.pk, action=action, note="测试", payload=payload)
