@@ -5,8 +5,8 @@ the rows the user may ``view`` / ``add`` / ``change`` / ``delete`` / ``reveal``.
 to the territory with a :class:`ScopeRule` (class attribute ``scope_rule``):
 
 * ``node``: the path to a territory node (``""`` for a node itself, ``"node"`` for a foreign key). The row is in
-  scope when that node lies in one of the user's subtrees (hierarchical code prefix) or is led by one of the
-  user's bodies.
+  scope when that node lies in one of the user's subtrees (hierarchical code prefix, matched as an index range by
+  :func:`code_prefix_q`) or is led by one of the user's bodies.
 * ``code``: the path to a plain territory-code field (for rows that keep only a code, like the audit log).
 * ``body``: the path to an organisation (``"pk"`` for a body itself); in scope when it is one of the user's bodies.
 * ``owner``: the path to a user; a user always sees rows they own.

@@ -333,7 +333,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
         code = str(props.get("code", "")).strip()
         name = str(props.get("name", "")).strip()
         label = f"{where} ({code or 'no code'})"
-        if not re.fullmatch(rf"\d{{{grid_len}}}", code):
+        if not re.fullmatch(rf"[0-9]{{{grid_len}}}", code):
             details.append(
                 ErrorDetail(
                     field=f"{where}.properties.code", row=row, message=f"{label}: a grid code has {grid_len} digits"

@@ -183,3 +183,26 @@ def test_scoped_case_lists_use_the_place_code_indexes(grid_worker) -> None:  # t
         plan = _plan(Case.objects.restrict(grid_worker, "view").values("pk"))
         assert "case_place_code_status" in plan and "case_handler_code_status" in plan, plan
         assert "Seq Scan on cases_case" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_place_codes_are_ascii_digits() -> None:
+    """The ranges rely on codes of ASCII digits: a code of other digits (Python's ``\\d`` takes "٣") is refused."""
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.tests.factories import user_with_role
+    from gongzhi.core.errors import ValidationFailed
+    from gongzhi.territory import services
+    from gongzhi.territory.tests.factories import build_tree
+
+    tree = build_tree()
+    admin = user_with_role(Role.ADMIN)
+    community = tree.communities[0]
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_node(
+            actor=admin, parent_id=community.pk, kind=NodeKind.GRID, name="网格", code=community.code + "٠٠٩"
+        )
+    assert refused.value.details[0].field == "code"
+    grid = services.create_node(
+        actor=admin, parent_id=community.pk, kind=NodeKind.GRID, name="网格", code=community.code + "009"
+    )
+    assert grid.code == community.code + "009"
