@@ -14,6 +14,11 @@ environment (``GONGZHI_DEMO=1``). Steps, each timed:
    plus a bare ``/bench/ping`` JSON view, the baseline), concurrent keep-alive clients in threads: case intake
    (``POST /api/v1/cases`` as the ``gridworker``), the to-do list and the case page, and the peak memory (VmHWM)
    of the workers.
+5. ``registry_lists``: the registry topped up to ``--people`` (180,000) residents spread over the households
+   (``ensure_people``, with the demo's row writer), then through HTTP as the ``gridworker``: the people list and the
+   household list (``GET /api/v1/people``, ``/api/v1/households``: random pages of 50 with the count), with the
+   database's plan of each scoped list (``EXPLAIN QUERY PLAN`` / ``EXPLAIN``) and any full scan of the people or
+   place tables in it.
 
 Writes ``bench/results.json`` (every figure: value, unit, baseline, ratio, target, pass) and ``bench/summary.md``
 and prints the summary. Every request loop is bounded in time and count and talks only to 127.0.0.1.
