@@ -14,6 +14,11 @@ environment (``GONGZHI_DEMO=1``). Steps, each timed:
    plus a bare ``/bench/ping`` JSON view, the baseline), concurrent keep-alive clients in threads: case intake
    (``POST /api/v1/cases`` as the ``gridworker``), the to-do list and the case page, and the peak memory (VmHWM)
    of the workers.
+5. ``registry_lists``: the registry topped up to ``--people`` (180,000) residents spread over the households
+   (``ensure_people``, with the demo's row writer), then through HTTP as the ``gridworker``: the people list and the
+   household list (``GET /api/v1/people``, ``/api/v1/households``: random pages of 50 with the count), with the
+   database's plan of each scoped list (``EXPLAIN QUERY PLAN`` / ``EXPLAIN``) and any full scan of the people or
+   place tables in it.
 
 Writes ``bench/results.json`` (every figure: value, unit, baseline, ratio, target, pass) and ``bench/summary.md``
 and prints the summary. Every request loop is bounded in time and count and talks only to 127.0.0.1.
@@ -997,6 +1002,200 @@ def bench_http(args: argparse.Namespace, res: Results) -> None:
     )
 
 
+# --- the grid worker's registry lists (people, households) ----------------------------------------------------------
+
+# The people the registry lists are measured over: the demo's ~120,000 residents topped up to this (issue 14, 22:
+# "a grid of 1,308 people among 180,000").
+PEOPLE_TARGET = 180_000
+# Bench residents get ID numbers of a region no demo resident has (Hong Kong, 810000): a birth date and a running
+# number make each unique, also across top-ups.
+BENCH_ID_REGION = "810000"
+
+
+def ensure_people(target: int, *, seed: float) -> dict[str, Any]:
+    """Top the registry up to ``target`` active people: residents spread at random over every household (each with an
+    open residence, as the registry keeps them), written with the demo's fast row writer
+    (``demo.registry.insert_rows``: one COPY on PostgreSQL, prepared ``executemany`` on SQLite). A household keeps
+    ~3 people on average at 120,000 and ~4.5 at 180,000. Returns what it did."""
+    from datetime import date
+
+    from django.db import connection, transaction
+
+    from gongzhi.demo import names
+    from gongzhi.demo.registry import insert_rows, reserve_ids
+    from gongzhi.registry.choices import PopulationType, Sex
+    from gongzhi.registry.idcard import check_char
+    from gongzhi.registry.models import Person, Residence
+    from gongzhi.territory.choices import NodeKind
+    from gongzhi.territory.models import Node
+
+    present = Person.objects.filter(is_active=True).count()
+    missing = target - present
+    out: dict[str, Any] = {"people_before": present, "people_added": max(0, missing)}
+    if missing <= 0:
+        return out
+    t0 = time.perf_counter()
+    rng = random.Random(f"bench-people:{seed}:{present}")
+    households = list(Node.objects.filter(kind=NodeKind.HOUSEHOLD).values_list("pk", flat=True))
+    already = Person.objects.filter(id_number__startswith=BENCH_ID_REGION).count()
+    types = [PopulationType.REGISTERED, PopulationType.RESIDENT, PopulationType.TEMPORARY, PopulationType.FLOATING]
+    day = connection.ops.adapt_datefield_value
+    first_day = date(1940, 1, 1)
+    rows = []
+    for i in range(already, already + missing):
+        birth = first_day + timedelta(days=(i // 1000) % 29_000)
+        serial = i % 1000  # the running number of the day; odd for men, even for women (GB 11643)
+        sex = Sex.MALE if serial % 2 else Sex.FEMALE
+        first17 = f"{BENCH_ID_REGION}{birth:%Y%m%d}{serial:03d}"
+        rows.append(
+            (
+                names.person_name(rng),
+                first17 + check_char(first17),
+                names.mobile_number(rng),
+                sex,
+                birth,
+                rng.choices(types, weights=(4, 1, 4, 1))[0],
+                rng.choice(households),
+            )
+        )
+    with transaction.atomic():
+        people = [(pk, *row) for pk, row in zip(reserve_ids(Person, len(rows)), rows, strict=True)]
+        fields = ["id", "name", "id_number", "phone", "sex", "birth_date", "population_type", "household"]
+        insert_rows(
+            Person,
+            [*fields, "room", "is_active"],
+            ((pk, n, idn, ph, sx, day(b), pt, hh, "", True) for pk, n, idn, ph, sx, b, pt, hh in people),
+        )
+        insert_rows(
+            Residence,
+            ["person", "household", "moved_in", "moved_out", "note"],
+            ((p[0], p[7], day(max(p[5], date(2015, 1, 1))), None, "") for p in people),
+        )
+    if connection.vendor == "postgresql":
+        # As autovacuum would after a load this size: the planner's row counts of the registry.
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {Person._meta.db_table}")
+            cur.execute(f"ANALYZE {Residence._meta.db_table}")
+    out["people_generate_s"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def query_plan(qs: Any) -> list[str]:
+    """The database's plan for a queryset: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL."""
+    from django.db import connection
+
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return [str(row[-1]) for row in cur.fetchall()]
+        cur.execute(f"EXPLAIN {sql}", params)
+        return [str(row[0]) for row in cur.fetchall()]
+
+
+def full_scans(plan: list[str], tables: tuple[str, ...]) -> list[str]:
+    """The steps of a plan that read a whole table of ``tables`` (SQLite ``SCAN t``, PostgreSQL ``Seq Scan on t``)."""
+    found = []
+    for line in plan:
+        step = line.strip().lstrip("->").strip()
+        for table in tables:
+            if step.startswith((f"SCAN {table}", f"Seq Scan on {table}", f"Parallel Seq Scan on {table}")):
+                found.append(step)
+    return found
+
+
+def bench_registry_lists(args: argparse.Namespace, res: Results) -> None:
+    """The grid worker's people list and household list (``GET /api/v1/people``, ``GET /api/v1/households``, pages
+    of 50 with their count) over HTTP, like the to-do list, after topping the registry up to ``--people``."""
+    from django.db import connection
+
+    from gongzhi.registry import selectors as registry
+    from gongzhi.registry.models import Person
+    from gongzhi.territory.models import Node
+
+    made = ensure_people(args.people, seed=args.seed)
+    res.setup["people"] = {k: v for k, v in made.items() if not k.endswith("_s")}
+    if "people_generate_s" in made:
+        res.setup["people_generate_s"] = made["people_generate_s"]
+        say(f"registry: {made['people_added']:,} people added in {made['people_generate_s']} s")
+    worker = _user("gridworker")
+    people_qs = registry.person_list(user=worker)
+    households_qs = registry.household_list(user=worker)
+    in_grid, households_in_grid = people_qs.count(), households_qs.count()
+    total_people = Person.objects.filter(is_active=True).count()
+    say(f"registry: the grid worker sees {in_grid:,} of {total_people:,} people, {households_in_grid:,} households")
+    tables = (Person._meta.db_table, Node._meta.db_table)
+    plans = {
+        "people": query_plan(people_qs.order_by().values("pk")),
+        "people_page": query_plan(people_qs[:50]),
+        "households": query_plan(households_qs[:50]),
+    }
+    scans = {name: full_scans(plan, tables) for name, plan in plans.items()}
+    # In process, for the record: the selectors' count and first page without HTTP.
+    count_s = _timed(people_qs.count, 15)
+    page_s = _timed(lambda: list(people_qs[:50]), 15)
+    people_pages = max(1, -(-in_grid // 50))
+    household_pages = max(1, -(-households_in_grid // 50))
+
+    server = Server(args.workers)
+    try:
+        server.wait_ready()
+        status, body = request(server.port, "POST", "/api/v1/auth/token",
+                               {"username": "gridworker", "password": PASSWORD})  # fmt: skip
+        if status != 200:
+            raise RuntimeError(f"token: {status} {body[:300]!r}")
+        token = json.loads(body)["token"]
+
+        def people(rng: random.Random) -> tuple[str, str, Any]:
+            return "GET", f"/api/v1/people?page={rng.randint(1, people_pages)}", None
+
+        def households(rng: random.Random) -> tuple[str, str, Any]:
+            return "GET", f"/api/v1/households?page={rng.randint(1, household_pages)}", None
+
+        load(server.port, people, clients=args.clients, duration=3, max_requests=40, token=token)
+        load(server.port, households, clients=args.clients, duration=3, max_requests=40, token=token)
+        d, cap = args.duration, args.max_requests
+        people1 = load(server.port, people, clients=1, duration=d, max_requests=args.page_requests, token=token)
+        people_c = load(server.port, people, clients=args.clients, duration=d, max_requests=cap, token=token)
+        house1 = load(server.port, households, clients=1, duration=d, max_requests=args.page_requests, token=token)
+        house_c = load(server.port, households, clients=args.clients, duration=d, max_requests=cap, token=token)
+    finally:
+        server.stop()
+
+    for name, one, many, what, plan in (
+        ("grid_people_list", people1, people_c, "GET /api/v1/people?page=N (50 rows with the count)", "people"),
+        ("grid_household_list", house1, house_c, "GET /api/v1/households?page=N (50 rows with member counts and "
+         "the count)", "households"),
+    ):  # fmt: skip
+        res.add(
+            name,
+            value=one["p99_ms"],
+            unit="ms (p99)",
+            target="p99 < 50 ms",
+            passed=one["p99_ms"] < 50,
+            p50_ms=one["p50_ms"],
+            requests=one["ok"],
+            errors=one["errors"] + many["errors"],
+            first_errors=one["first_errors"] or many["first_errors"],
+            concurrent_per_s=round(many["per_s"], 1),
+            concurrent_p50_ms=many["p50_ms"],
+            concurrent_p99_ms=many["p99_ms"],
+            clients=args.clients,
+            people=total_people,
+            people_in_grid=in_grid,
+            households_in_grid=households_in_grid,
+            database=connection.vendor,
+            plan=plans[plan],
+            full_table_scans=scans[plan] + (scans["people_page"] if plan == "people" else []),
+            in_process_count_p50_ms=ms(statistics.median(count_s)) if plan == "people" else None,
+            in_process_page_p50_ms=ms(statistics.median(page_s)) if plan == "people" else None,
+            note=f"{what}, a random page of the gridworker's list, as the gridworker (bearer token); value = one "
+            f"client after another; concurrent_* = {args.clients} clients against {args.workers} workers; plan = "
+            "the database's plan of the scoped list (EXPLAIN QUERY PLAN / EXPLAIN): full_table_scans lists any "
+            "step reading all of registry_person or territory_node",
+        )
+
+
 # --- report --------------------------------------------------------------------------------------------------------
 
 
@@ -1020,7 +1219,7 @@ def summary_md(res: Results) -> str:
         value = f"{f['value']:,} {f['unit']}"
         if "p99_ms" in d and f["name"] == "intake":
             value += f" (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms)"
-        if f["name"] in ("todo_list", "case_page"):
+        if f["name"] in ("todo_list", "case_page", "grid_people_list", "grid_household_list"):
             value = f"p99 {f['value']} ms, p50 {d['p50_ms']} ms; {d['clients']} clients: "
             value += f"p99 {d['concurrent_p99_ms']} ms"
         if f["name"] == "kpi_year_grid_x_month":
@@ -1053,7 +1252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--registry-rows", type=int, default=None, help="default: scale × 15,000, at most 150,000 (a 大走访)"
     )
-    parser.add_argument("--only", default="kpis,geo,hotline,registry,http", help="comma-separated subset")
+    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists", help="comma-separated subset")
+    parser.add_argument("--people", type=int, default=PEOPLE_TARGET, help="registry people for registry_lists")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for results.json and summary.md")
     args = parser.parse_args(argv)
 
@@ -1077,6 +1277,7 @@ def main(argv: list[str] | None = None) -> int:
         "hotline": bench_hotline,
         "registry": bench_registry,
         "http": bench_http,
+        "registry_lists": bench_registry_lists,
     }
     for name in args.only.split(","):
         say(f"--- {name}")

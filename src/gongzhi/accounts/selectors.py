@@ -10,6 +10,7 @@ from gongzhi.accounts.choices import GRID_CORE_POSTS, Post, Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Forbidden
+from gongzhi.core.scope import code_prefix_q
 
 
 def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
@@ -84,7 +85,7 @@ def grid_workers_under(*, code: str) -> dict[str, int]:
     """
     rows = (
         RoleAssignment.objects.filter(
-            role=Role.GRID_WORKER, is_active=True, user__is_active=True, node__code__startswith=code
+            code_prefix_q("node__code", code), role=Role.GRID_WORKER, is_active=True, user__is_active=True
         )
         .order_by("node__code", "id")
         .values_list("node__code", "user_id")

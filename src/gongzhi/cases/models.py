@@ -302,12 +302,10 @@ class Case(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "due_at"], name="case_status_due"),
             models.Index(fields=["node", "status"], name="case_node_status"),
-            models.Index(
-                fields=["place_code", "status"], name="case_place_status", opclasses=["varchar_pattern_ops"] * 2
-            ),
-            models.Index(
-                fields=["handler_code", "status"], name="case_handler_status", opclasses=["varchar_pattern_ops"] * 2
-            ),
+            # Plain b-tree indexes: a subtree is a range of codes (core.scope.code_prefix_q), served by them on
+            # SQLite and PostgreSQL alike.
+            models.Index(fields=["place_code", "status"], name="case_place_code_status"),
+            models.Index(fields=["handler_code", "status"], name="case_handler_code_status"),
             models.Index(fields=["category", "status"], name="case_category_status"),
             models.Index(fields=["updated_at"], name="case_updated"),
         ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from gongzhi.cases.choices import OPEN_STATUSES, Status
 from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
 from gongzhi.core.access import get_in_scope
+from gongzhi.core.scope import code_prefix_q
 
 
 def active_categories() -> QuerySet[Category]:
@@ -59,7 +60,7 @@ def case_list(
         from gongzhi.territory import selectors as territory
 
         node = territory.node_get(user=user, node_id=node_id)
-        qs = qs.filter(node__code__startswith=node.code)
+        qs = qs.filter(code_prefix_q("node__code", node.code))
     if body_id:
         qs = qs.filter(Q(owner_body_id=body_id) | Q(handler_body_id=body_id))
     if overdue is not None:

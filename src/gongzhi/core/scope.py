@@ -5,8 +5,8 @@ the rows the user may ``view`` / ``add`` / ``change`` / ``delete`` / ``reveal``.
 to the territory with a :class:`ScopeRule` (class attribute ``scope_rule``):
 
 * ``node``: the path to a territory node (``""`` for a node itself, ``"node"`` for a foreign key). The row is in
-  scope when that node lies in one of the user's subtrees (hierarchical code prefix) or is led by one of the
-  user's bodies.
+  scope when that node lies in one of the user's subtrees (hierarchical code prefix, matched as an index range by
+  :func:`code_prefix_q`) or is led by one of the user's bodies.
 * ``code``: the path to a plain territory-code field (for rows that keep only a code, like the audit log).
 * ``body``: the path to an organisation (``"pk"`` for a body itself); in scope when it is one of the user's bodies.
 * ``owner``: the path to a user; a user always sees rows they own.
@@ -25,6 +25,7 @@ accounts app from its role policy), so this module depends on no app.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -39,11 +40,38 @@ ACTIONS = ("view", "add", "change", "delete", "reveal")
 
 # Territory codes grow by level: subdistrict 9, community/village 12, grid 15, building 19, household 23 digits.
 CODE_LEVELS = (9, 12, 15, 19, 23)
+_DIGITS = re.compile(r"[0-9]*")
 
 
 def ancestor_codes(code: str) -> list[str]:
     """The codes of the ancestors of a territory code, root first (not including itself)."""
     return [code[:length] for length in CODE_LEVELS if length < len(code)]
+
+
+def code_successor(prefix: str) -> str | None:
+    """The least digit string above every code that starts with ``prefix`` (a string of ASCII digits): the last
+    digit that is not 9 raised by one, the 9s after it dropped ("210113006001" → "210113006002", "2101139" → "210114").
+    None when ``prefix`` is all 9s (nothing above it then). For codes of digits, ``code.startswith(prefix)`` is then
+    exactly ``prefix <= code < code_successor(prefix)`` in any collation (digits sort as digits in every one)."""
+    kept = prefix.rstrip("9")
+    if not kept:
+        return None
+    return kept[:-1] + chr(ord(kept[-1]) + 1)
+
+
+def code_prefix_q(path: str, prefix: str) -> Q:
+    """Rows whose territory code at ``path`` starts with ``prefix``, as an index range: ``path >= prefix AND
+    path < successor``. A subtree is a code prefix, but ``LIKE 'prefix%'`` is served by no index on SQLite (its LIKE
+    ignores case, so the planner leaves the code indexes alone: a grid worker's list read every person of the
+    subdistrict) and on PostgreSQL only by a ``varchar_pattern_ops`` index; a range is served by the plain index on
+    both, and estimated from the column's statistics. Territory codes are ASCII digits (``territory.services``
+    refuses anything else); a prefix that is not digits falls back to ``startswith``."""
+    if not _DIGITS.fullmatch(prefix):
+        return Q(**{f"{path}__startswith": prefix})
+    upper = code_successor(prefix)
+    if upper is None:
+        return Q(**{f"{path}__gte": prefix})
+    return Q(**{f"{path}__gte": prefix, f"{path}__lt": upper})
 
 
 def minimal_prefixes(codes: set[str] | frozenset[str]) -> tuple[str, ...]:
@@ -125,7 +153,7 @@ class ScopeRule:
             code_paths.append(self.code)
         for path in code_paths:
             for prefix in prefixes:
-                q |= Q(**{f"{path}__startswith": prefix})
+                q |= code_prefix_q(path, prefix)
             if self.ancestors and prefixes:
                 ancestry = sorted({a for prefix in prefixes for a in ancestor_codes(prefix)})
                 if ancestry:

@@ -24,7 +24,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case, Category
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
-from gongzhi.core.scope import CODE_LEVELS
+from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.models import (
@@ -172,7 +172,7 @@ def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
         reported_at__lt=local_midnight(query.end + timedelta(days=1)),
     )
     if not query.anywhere:
-        qs = qs.filter(node__code__startswith=query.place.code)
+        qs = qs.filter(code_prefix_q("node__code", query.place.code))
     if query.category_id:
         qs = qs.filter(_category_q(query.category_id))
     if query.channel:
@@ -186,7 +186,7 @@ def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
 
 def _rollup_of(*, user: Any, query: KpiQuery) -> QuerySet[CaseRollup]:
     qs = CaseRollup.objects.restrict(user, "view").filter(
-        place_code__startswith=query.place.code, day__gte=query.start, day__lte=query.end
+        code_prefix_q("place_code", query.place.code), day__gte=query.start, day__lte=query.end
     )
     if query.category_id:
         qs = qs.filter(Q(category_id=query.category_id) | Q(major_category_id=query.category_id))
@@ -274,12 +274,14 @@ def _month_parts(*, user: Any, query: KpiQuery, by: str | None, months: list[dat
     """The month rows of these whole months under the query's place, and the breakdown key to sum them by."""
     if _by_class_rows(query, by):
         rows = MonthClassRollup.objects.restrict(user, "view").filter(
-            place_code__startswith=query.place.code, month__in=months
+            code_prefix_q("place_code", query.place.code), month__in=months
         )
         if query.channel:
             rows = rows.filter(channel=query.channel)
         return rows, F("major_category_id") if by == "major" else F("channel")
-    rows = MonthRollup.objects.restrict(user, "view").filter(place_code__startswith=query.place.code, month__in=months)
+    rows = MonthRollup.objects.restrict(user, "view").filter(
+        code_prefix_q("place_code", query.place.code), month__in=months
+    )
     return rows, None if by is None else _month_key(by)
 
 

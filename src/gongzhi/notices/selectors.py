@@ -17,7 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce, Substr
 
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.scope import CODE_LEVELS
+from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry.models import Person
 from gongzhi.territory import selectors as territory
@@ -70,7 +70,7 @@ def notice_list(
         qs = qs.filter(Q(title__icontains=q) | Q(body__icontains=q))
     if area_id is not None:
         area = get_in_scope(Node, user, area_id)
-        qs = qs.filter(area__code__startswith=area.code)
+        qs = qs.filter(code_prefix_q("area__code", area.code))
     if since is not None:
         qs = qs.filter(published_at__date__gte=since)
     return _with_counts(qs, user).order_by("-published_at", "-id")
@@ -202,7 +202,7 @@ def unread_list(*, user: Any, notice: Notice, within_code: str | None = None) ->
     """The households on the user's ground that have not read the notice yet, in address (code) order."""
     qs = NoticeDelivery.objects.restrict(user, "view").filter(notice=notice, read_at__isnull=True)
     if within_code:
-        qs = qs.filter(household__code__startswith=within_code)
+        qs = qs.filter(code_prefix_q("household__code", within_code))
     return _with_household(qs, user).order_by("household__code", "id")
 
 

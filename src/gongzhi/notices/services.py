@@ -26,7 +26,7 @@ from django.utils import timezone
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
-from gongzhi.core.scope import CODE_LEVELS, ancestor_codes
+from gongzhi.core.scope import CODE_LEVELS, ancestor_codes, code_prefix_q
 from gongzhi.notices import selectors
 from gongzhi.notices.choices import ReadVia
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
@@ -191,9 +191,9 @@ def deliver_notice(
     equivalents = _equivalents(fp, now, joins)
     already: dict[int, int] = {}  # household id → the notice it already has
     if equivalents:
-        rows = NoticeDelivery.objects.filter(notice__in=equivalents, household__code__startswith=area.code).values_list(
-            "household_id", "notice_id"
-        )
+        rows = NoticeDelivery.objects.filter(
+            code_prefix_q("household__code", area.code), notice__in=equivalents
+        ).values_list("household_id", "notice_id")
         already = {hid: nid for hid, nid in rows if hid in targets}
     overlap_by_notice: dict[int, int] = {}
     for nid in already.values():

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce, Length
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import NotFound
-from gongzhi.core.scope import minimal_prefixes
+from gongzhi.core.scope import code_prefix_q, minimal_prefixes
 from gongzhi.registry.models import (
     CoBuildingAgreement,
     ExportJob,
@@ -70,7 +70,7 @@ def person_list(
         qs = qs.filter(household_id=household_id)
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(household__code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("household__code", root.code))
     if population_type:
         qs = qs.filter(population_type=population_type)
     if tag:
@@ -157,7 +157,7 @@ def household_list(
     )
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("code", root.code))
     if building_id is not None:
         qs = qs.filter(parent_id=building_id)
     if q:
@@ -210,7 +210,7 @@ def party_member_list(
         qs = qs.filter(reported_in=reported_in)
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(person__household__code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("person__household__code", root.code))
     if q:
         qs = qs.filter(Q(person__name__icontains=q) | Q(branch__name__icontains=q) | Q(work_unit__name__icontains=q))
     return qs.order_by("person__name", "person_id")
@@ -240,7 +240,7 @@ def organisation_list(
         qs = qs.filter(kind=kind)
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(node__code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("node__code", root.code))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q))
     return qs.order_by("kind", "name")
@@ -292,7 +292,7 @@ def agreement_list(
         qs = qs.filter(partner_id=partner_id)
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(partner__code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("partner__code", root.code))
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs.order_by("-starts", "id")
@@ -377,7 +377,7 @@ def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = N
 
     today = timezone.localdate()
     people = Person.objects.restrict(user, "view").filter(
-        is_active=True, household__code__startswith=area_code, household__kind=NodeKind.HOUSEHOLD
+        code_prefix_q("household__code", area_code), is_active=True, household__kind=NodeKind.HOUSEHOLD
     )
     if tags:
         people = people.filter(
@@ -400,12 +400,12 @@ def household_past_residents(*, user: Any, household: Node, limit: int = 200) ->
 def completeness(*, user: Any, area_code: str) -> dict[str, int]:
     """How complete the registry is under a place (docs/kpis.md): active residents the user sees, those with both
     an ID number and a phone; households under the place and those with at least one active resident."""
-    people = Person.objects.restrict(user, "view").filter(is_active=True, household__code__startswith=area_code)
+    people = Person.objects.restrict(user, "view").filter(code_prefix_q("household__code", area_code), is_active=True)
     counts = people.aggregate(
         residents=Count("id"),
         complete=Count("id", filter=Q(id_number__isnull=False) & ~Q(id_number="") & ~Q(phone="")),
     )
-    households = Node.objects.restrict(user, "view").filter(code__startswith=area_code, kind=NodeKind.HOUSEHOLD)
+    households = Node.objects.restrict(user, "view").filter(code_prefix_q("code", area_code), kind=NodeKind.HOUSEHOLD)
     occupied = people.filter(household__kind=NodeKind.HOUSEHOLD).values("household_id").distinct().count()
     return {
         "residents": counts["residents"],

@@ -52,7 +52,7 @@ class Node(TimeStampedModel):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=16, choices=NodeKind.choices, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=NodeKind.choices)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -69,6 +69,9 @@ class Node(TimeStampedModel):
         verbose_name = _("place")
         verbose_name_plural = _("places")
         ordering = ["code"]
+        # A kind in a subtree ("the households under this grid", in code order) is one range of this index; on its
+        # own, ``kind`` would pick every household of the subdistrict (SQLite has no statistics to know better).
+        indexes = [models.Index(fields=["kind", "code"], name="node_kind_code")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NodeKind.values), name="node_kind_valid"),
             models.CheckConstraint(

@@ -15,7 +15,7 @@ from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
-from gongzhi.core.scope import ancestor_codes, scope_of
+from gongzhi.core.scope import ancestor_codes, code_prefix_q, scope_of
 from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
@@ -50,7 +50,7 @@ def node_list(
         qs = qs.filter(parent_id=parent_id)
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("code", root.code))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q) | Q(address__icontains=q))
     return qs.order_by("code")
@@ -80,7 +80,7 @@ def node_ancestors(*, node: Node) -> list[Node]:
 def children_counts(*, user: Any, node: Node) -> dict[str, int]:
     rows = (
         Node.objects.restrict(user, "view")
-        .filter(code__startswith=node.code)
+        .filter(code_prefix_q("code", node.code))
         .exclude(pk=node.pk)
         .values("kind")
         .annotate(n=Count("id"))

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.scope import code_prefix_q
 from gongzhi.territory import geo
 from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node
@@ -42,7 +43,7 @@ def _boundaries_changed(node_ids: list[int]) -> None:
 def next_child_code(parent: Node, kind: str) -> str:
     length = CODE_LENGTH[NodeKind(kind)]
     width = length - len(parent.code)
-    latest = Node.objects.filter(parent=parent, code__startswith=parent.code).aggregate(m=Max("code"))["m"]
+    latest = Node.objects.filter(code_prefix_q("code", parent.code), parent=parent).aggregate(m=Max("code"))["m"]
     seq = int(latest[len(parent.code) :]) + 1 if latest else 1
     if seq >= 10**width:
         raise Conflict(f"{parent.name} has no free child code left ({width} digits).")
@@ -82,7 +83,7 @@ def create_node(
         details.append(ErrorDetail(field="name", message="a name is required"))
     if code is not None and kind in NodeKind.values:
         expected = CODE_LENGTH[NodeKind(kind)]
-        if not re.fullmatch(r"\d+", code) or len(code) != expected or not code.startswith(parent.code):
+        if not re.fullmatch(r"[0-9]+", code) or len(code) != expected or not code.startswith(parent.code):
             details.append(
                 ErrorDetail(field="code", message=f"a {kind} code has {expected} digits and starts with {parent.code}")
             )
@@ -179,10 +180,10 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
         return 0
     places = Node.objects.filter(pk=node.pk)
     if cascade:
-        places = Node.objects.filter(code__startswith=node.code, lead_body=old)
+        places = Node.objects.filter(code_prefix_q("code", node.code), lead_body=old)
     changed = places.update(lead_body=body)
     # A body cannot be both lead and co-body of the same place.
-    CoJurisdiction.objects.filter(node__code__startswith=node.code, body=body).delete()
+    CoJurisdiction.objects.filter(code_prefix_q("node__code", node.code), body=body).delete()
     audit.record(
         actor=actor,
         action="territory.lead_body_changed",
@@ -332,7 +333,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
         code = str(props.get("code", "")).strip()
         name = str(props.get("name", "")).strip()
         label = f"{where} ({code or 'no code'})"
-        if not re.fullmatch(rf"\d{{{grid_len}}}", code):
+        if not re.fullmatch(rf"[0-9]{{{grid_len}}}", code):
             details.append(
                 ErrorDetail(
                     field=f"{where}.properties.code", row=row, message=f"{label}: a grid code has {grid_len} digits"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.scope import code_prefix_q
 from gongzhi.registry import selectors as registry
 from gongzhi.registry.models import Person
 from gongzhi.territory import selectors as territory
@@ -109,7 +110,7 @@ def campaign_targets(
     if uncovered:
         qs = qs.filter(covered_at__isnull=True)
     if within_code:
-        qs = qs.filter(household__code__startswith=within_code)
+        qs = qs.filter(code_prefix_q("household__code", within_code))
     return qs.order_by("household__code")
 
 
@@ -186,7 +187,7 @@ def my_households(
     qs = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).select_related("parent")
     if within_id is not None:
         root = get_in_scope(Node, user, within_id)
-        qs = qs.filter(code__startswith=root.code)
+        qs = qs.filter(code_prefix_q("code", root.code))
     if todo_campaign_id is not None:
         campaign = campaign_get(user=user, campaign_id=todo_campaign_id)
         qs = qs.filter(campaign_targets__campaign=campaign, campaign_targets__covered_at__isnull=True)

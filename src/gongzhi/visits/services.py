@@ -18,6 +18,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.scope import code_prefix_q
 from gongzhi.registry import selectors as registry
 from gongzhi.registry import services as registry_services
 from gongzhi.registry.models import Person
@@ -108,7 +109,7 @@ def create_campaign(
 def _cover_from_past_visits(campaign: Campaign) -> None:
     start = datetime.datetime.combine(campaign.starts, datetime.time.min, tzinfo=timezone.get_current_timezone())
     visits = Visit.objects.filter(
-        household__code__startswith=campaign.area.code, outcome__in=COVERING_OUTCOMES, visited_at__gte=start
+        code_prefix_q("household__code", campaign.area.code), outcome__in=COVERING_OUTCOMES, visited_at__gte=start
     ).order_by("household_id", "visited_at")
     first: dict[int, datetime.datetime] = {}
     for household_id, at in visits.values_list("household_id", "visited_at"):
@@ -128,7 +129,7 @@ def assign_targets(*, actor: Any, campaign_id: int, assignee_id: int, within_id:
     if not assignee.is_active:
         raise ValidationFailed("The worker is not active.", [ErrorDetail(field="assignee_id", message="inactive")])
     targets = CampaignTarget.objects.restrict(actor, "change").filter(
-        campaign=campaign, household__code__startswith=within.code
+        code_prefix_q("household__code", within.code), campaign=campaign
     )
     count = targets.update(assignee=assignee)
     audit.record(
