@@ -1252,7 +1252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--registry-rows", type=int, default=None, help="default: scale × 15,000, at most 150,000 (a 大走访)"
     )
-    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists", help="comma-separated subset")
+    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists", help="comma-separated")
     parser.add_argument("--people", type=int, default=PEOPLE_TARGET, help="registry people for registry_lists")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for results.json and summary.md")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.policy import allowed_actions, passed_only
 from gongzhi.core.models import TimeStampedModel
-from gongzhi.core.scope import NOTHING, Scope, ScopedQuerySet, ScopeRule, minimal_prefixes
+from gongzhi.core.scope import NOTHING, Scope, ScopedQuerySet, ScopeRule, code_prefix_q, minimal_prefixes
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ def bodies_attached_to(prefixes: tuple[str, ...]) -> models.QuerySet[Any]:
 
     home, led, covered = Q(pk__in=[]), Q(pk__in=[]), Q(pk__in=[])
     for prefix in prefixes:
-        home |= Q(node__code__startswith=prefix)
-        led |= Q(code__startswith=prefix)
-        covered |= Q(node__code__startswith=prefix)
+        home |= code_prefix_q("node__code", prefix)
+        led |= code_prefix_q("code", prefix)
+        covered |= code_prefix_q("node__code", prefix)
     leads = Node.objects.filter(lead_body=OuterRef("pk")).filter(led)
     covers = CoJurisdiction.objects.filter(body=OuterRef("pk")).filter(covered)
     return Body.objects.filter(home | Exists(leads) | Exists(covers)).values("pk")
