@@ -3,6 +3,7 @@
 
 Views hold no business logic. Reads go through ``cases.selectors`` (and the territory and accounts selectors),
 writes through ``cases.services`` and ``cases.workflow.perform`` — the only writer of a case's status. A refusal
+from gongzhi.core.messages import fmt
 from a service (``ValidationFailed``, ``Conflict``) is shown in the page next to the field it names; ``NotFound``
 (out of scope) and ``Forbidden`` propagate to the error middleware (404 / 403 pages).
 
@@ -271,7 +272,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
     channels = _channels_for(request.user)
     if not channels:
-        raise Forbidden("Your role does not take cases in.")
+        raise Forbidden(_("Your role does not take cases in."))
     categories = list(selectors.active_categories())
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, categories=categories, channels=channels)
@@ -396,7 +397,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     transition = workflow.TRANSITIONS.get(action)
     if transition is None:
-        raise NotFound(f"No action {action!r}.")
+        raise NotFound(fmt(_("No action %(action)s."), action=repr(action)))
     if request.method == "GET":
         form = _action_form(request.user, case, transition)
         return render(
@@ -643,7 +644,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
         job_id = request.GET.get("job", "")
         if job_id:
             if not job_id.isdigit():
-                raise NotFound("No such import.")
+                raise NotFound(_("No such import."))
             job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))

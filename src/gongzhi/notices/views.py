@@ -128,7 +128,7 @@ def _sent_message(result: services.SendResult) -> str:
 def notice_new(request: HttpRequest) -> HttpResponse:
     """发通知: title, text, where to (a community or grid in scope), optionally only a tag group."""
     if not selectors.may_send(user=request.user):
-        raise Forbidden("You may not send notices.")
+        raise Forbidden(_("You may not send notices."))
     kwargs = {"area_choices": _area_choices(request.user), "body_choices": _body_choices(request.user)}
     status = 200
     if request.method == "POST":
@@ -202,7 +202,7 @@ def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """A grid worker confirms a household has read the notice. HTMX: the row comes back updated."""
     form = ConfirmForm(request.POST)
     if not form.is_valid():
-        raise ValidationFailed("Confirm reading in person or by phone.")
+        raise ValidationFailed(_("Confirm reading in person or by phone."))
     delivery = services.confirm_read(actor=request.user, delivery_id=delivery_id, via=form.cleaned_data["via"])
     if is_htmx(request):
         row = selectors.delivery_get(user=request.user, delivery_id=delivery.pk)

@@ -6,6 +6,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -58,7 +60,7 @@ def parse_id_number(value: str, field: str = "id_number") -> IdCard:
     """A valid ID number's parts; :class:`ValidationFailed` with field errors otherwise."""
     errors = id_number_errors(value)
     if errors:
-        raise ValidationFailed("The ID number is not valid.", [ErrorDetail(field=field, message=m) for m in errors])
+        raise ValidationFailed(_("The ID number is not valid."), [ErrorDetail(field=field, message=m) for m in errors])
     return card_of(value)
 
 

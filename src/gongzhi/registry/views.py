@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import exports, imports, selectors, services
@@ -684,7 +685,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         area = request.GET.get("area") or ""
         result = exports.export_households(user=user, within_id=int(area) if area.isdigit() else None)
     else:
-        raise NotFound(f"No export of {kind}.")
+        raise NotFound(fmt(_("No export of %(kind)s."), kind=kind))
     if isinstance(result, ExportJob):
         return redirect("registry-export-job", job_id=result.pk)
     return _xlsx_response(result.file_name, result.data)
@@ -957,7 +958,7 @@ def import_bad_rows(request: HttpRequest, run_id: int) -> HttpResponse:
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An empty workbook with the usual headers of an import (required ones marked with *)."""
     if kind not in ImportKind.values:
-        raise NotFound(f"No import of {kind}.")
+        raise NotFound(fmt(_("No import of %(kind)s."), kind=kind))
     required = imports.REQUIRED[kind]
     headers = [f"{names[0]}*" if field in required else names[0] for field, names in imports.HEADERS[kind].items()]
     data = tabular.write_xlsx([(str(ImportKind(kind).label), headers, [])])

@@ -11,6 +11,7 @@ from typing import Any
 import shapely
 from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
@@ -136,11 +137,11 @@ class Location:
 def _check_point(*, lat: float, lng: float) -> None:
     details = []
     if not -90 <= lat <= 90:
-        details.append(ErrorDetail(field="lat", message="latitude must be between -90 and 90"))
+        details.append(ErrorDetail(field="lat", message=_("latitude must be between -90 and 90")))
     if not -180 <= lng <= 180:
-        details.append(ErrorDetail(field="lng", message="longitude must be between -180 and 180"))
+        details.append(ErrorDetail(field="lng", message=_("longitude must be between -180 and 180")))
     if details:
-        raise ValidationFailed("The point is not a valid WGS-84 position.", details)
+        raise ValidationFailed(_("The point is not a valid WGS-84 position."), details)
 
 
 def _grid_rows(*, lat: float, lng: float, query: Callable[[int], list[Node]]) -> tuple[int | None, list[Node]]:

@@ -59,7 +59,7 @@ def _holds(user: Any, label: str, action: str) -> bool:
 
 def _require(user: Any, label: str, action: str = "view") -> None:
     if not _holds(user, label, action):
-        raise Forbidden("Your role does not work with household visits.")
+        raise Forbidden(_("Your role does not work with household visits."))
 
 
 def _int(value: str | None) -> int | None:
@@ -261,7 +261,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     areas = selectors.campaign_areas(user=user)
     if not areas:
-        raise Forbidden("You may not run a visit campaign.")
+        raise Forbidden(_("You may not run a visit campaign."))
     status = 200
     if request.method == "POST":
         form = CampaignForm(request.POST, areas=areas)
