@@ -375,7 +375,7 @@ class _Importer:
             if ticket:
                 first = self.seen.get(ticket)
                 if first is not None:
-                    message = f"ticket {ticket} repeats row {first}"
+                    message = fmt(gettext_lazy("ticket %(ticket)s repeats row %(row)s"), ticket=ticket, row=first)
                     problems.append((number, [ErrorDetail(field="ticket", message=message)]))
                     continue
                 self.seen[ticket] = number

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 # A message is a lazy translation (``gettext_lazy``, ``core.messages.fmt``) shown in the language of the page or the
 # API request; ``as_dict`` renders it.
 Text = str | Promise
+NOT_FOUND = _("Not found.")
+MAY_NOT = _("You may not do this.")
 
 
 @dataclass
@@ -62,14 +64,14 @@ class ValidationFailed(DomainError):
 
 
 class NotFound(DomainError):
-    def __init__(self, message: Text = _("Not found.")) -> None:
+    def __init__(self, message: Text = NOT_FOUND) -> None:
         super().__init__(message=message, code="not_found", status=404)
 
 
 class Forbidden(DomainError):
     """In scope (the user may see the object) but not allowed to do this to it."""
 
-    def __init__(self, message: Text = _("You may not do this.")) -> None:
+    def __init__(self, message: Text = MAY_NOT) -> None:
         super().__init__(message=message, code="forbidden", status=403)
 
 

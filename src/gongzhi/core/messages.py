@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 
 from gongzhi.core.errors import Text
 
@@ -35,3 +36,9 @@ def join(values: Any, separator: str = ", ") -> Text:
     items = list(values)
     result: Text = lazy(lambda: separator.join(str(v) for v in items), str)()
     return result
+
+
+def stored(message: str) -> str:
+    """A message kept on a job's row (an import's or an export's): it was rendered in the language active when it was
+    stored, or it is a msgid stored as a code (``gettext_noop``, e.g. "the worker died"); shown translated."""
+    return gettext(message) if message else message

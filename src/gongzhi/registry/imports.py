@@ -436,7 +436,7 @@ class _Row:
     def text(self, name: str) -> str:
         return tabular.text(self.values.get(name))
 
-    def fail(self, name: str | None, message: str) -> None:
+    def fail(self, name: str | None, message: Text) -> None:
         self.errors.append(ErrorDetail(field=name, row=self.number, message=message))
 
 

@@ -383,7 +383,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
             )
         geom, errs = geo.parse_geometry(feat.get("geometry"), f"{where}.geometry", row)
         for err in errs:
-            err.message = f"{label}: {err.message}"
+            err.message = fmt(gettext_lazy("%(label)s: %(message)s"), label=label, message=err.message)
         details.extend(errs)
         if geom is not None:
             features.append(_Feature(row, code, name, parent, geom, feat["geometry"]))
