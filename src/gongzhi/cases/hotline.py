@@ -147,7 +147,7 @@ class ImportResult:
     error_rows: int = 0
 
     def error_dicts(self) -> list[dict[str, Any]]:
-        return [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors]
+        return [{"row": e.row, "field": e.field, "message": str(e.message)} for e in self.errors]
 
 
 HotlineResult = ImportResult
@@ -248,7 +248,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         partial: ImportResult = last.get("result") or ImportResult()
         details = exc.details if isinstance(exc, ValidationFailed) else []
         if isinstance(exc, DomainError):
-            message = exc.message
+            message = str(exc.message)
         else:
             log.exception("12345 import job %s failed", job_id)
             message = UNEXPECTED_STOP
@@ -259,7 +259,8 @@ def run_job(*, job_id: int) -> dict[str, Any]:
             created=partial.created_count,
             skipped=partial.skipped_count,
             error_rows=partial.error_rows,
-            errors=[{"row": d.row, "field": d.field, "message": d.message} for d in details] + partial.error_dicts(),
+            errors=[{"row": d.row, "field": d.field, "message": str(d.message)} for d in details]
+            + partial.error_dicts(),
             message=message,
         )
         if isinstance(exc, DomainError):

@@ -74,7 +74,10 @@ def place(
     if fallback is None:
         fallback = territory.default_desk(user=actor)
     if fallback is None:
-        raise ValidationFailed(gettext_lazy("No subdistrict is set up yet."), [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))])
+        raise ValidationFailed(
+            gettext_lazy("No subdistrict is set up yet."),
+            [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))],
+        )
     return Placement(fallback, True, "desk")
 
 
@@ -131,7 +134,11 @@ def report_case(
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner."""
     details: list[ErrorDetail] = []
     if channel not in Channel.values:
-        details.append(ErrorDetail(field="channel", message=fmt(gettext_lazy("one of %(values)s"), values=', '.join(Channel.values))))
+        details.append(
+            ErrorDetail(
+                field="channel", message=fmt(gettext_lazy("one of %(values)s"), values=", ".join(Channel.values))
+            )
+        )
     if not title.strip():
         details.append(ErrorDetail(field="title", message=gettext_lazy("say what the problem is")))
     category = _active_category(category_id)

@@ -174,7 +174,9 @@ def _on_merge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
             [
                 ErrorDetail(
                     field="into_case_id",
-                    message=fmt(_("%(number)s is %(status)s"), number=target.number, status=target.status),
+                    message=fmt(
+                        _("%(number)s is %(status)s"), number=target.number, status=target.get_status_display()
+                    ),
                 )
             ],
         )
@@ -392,10 +394,10 @@ def perform(
             allowed = [t.action for t in allowed_actions(actor, case)] if actor is not None else []
             raise Conflict(
                 fmt(
-                    _("Case %(number)s is %(get_status_display)s; “%(transition_label)s” is not possible now."),
+                    _("Case %(number)s is %(status)s; “%(action)s” is not possible now."),
                     number=case.number,
-                    get_status_display=case.get_status_display(),
-                    transition_label=transition.label,
+                    status=case.get_status_display(),
+                    action=transition.label,
                 ),
                 [
                     ErrorDetail(
@@ -411,7 +413,7 @@ def perform(
         if transition.note_required and not note.strip():
             raise ValidationFailed(
                 _("A note is required for this action."),
-                [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.action))],
+                [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.label))],
             )
         return _apply(case, transition, actor, note, payload, now, public)
 
@@ -423,9 +425,9 @@ def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, n
         if locked.status not in RESIDENT_RATING.sources:
             raise Conflict(
                 fmt(
-                    _("Case %(number)s can be rated once it is closed; it is %(get_status_display)s."),
+                    _("Case %(number)s can be rated once it is closed; it is %(status)s."),
                     number=locked.number,
-                    get_status_display=locked.get_status_display(),
+                    status=locked.get_status_display(),
                 )
             )
         payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}
@@ -439,13 +441,13 @@ def _check_actor(actor: Any, case: Case, transition: Transition) -> None:
     if Role.ADMIN in roles:
         return
     if not roles & transition.roles:
-        raise Forbidden(fmt(_("Your role may not “%(transition_label)s”."), transition_label=transition.label))
+        raise Forbidden(fmt(_("Your role may not “%(action)s”."), action=transition.label))
     if transition.handler_only and not is_handler(actor, case):
         raise Forbidden(
             fmt(
-                _("Only the handler of %(number)s may “%(transition_label)s”."),
+                _("Only the handler of %(number)s may “%(action)s”."),
                 number=case.number,
-                transition_label=transition.label,
+                action=transition.label,
             )
         )
 

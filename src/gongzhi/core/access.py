@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import Forbidden, NotFound
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import action_word, fmt
 
 M = TypeVar("M", bound=models.Model)
 
@@ -24,7 +24,9 @@ def get_in_scope(model: type[M], user: Any, pk: Any, action: str = "view", query
     if action != "view" and not model._default_manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
         raise Forbidden(
             fmt(
-                _("You may not %(action)s this %(verbose_name)s."), action=action, verbose_name=model._meta.verbose_name
+                _("You may not %(action)s this %(verbose_name)s."),
+                action=action_word(action),
+                verbose_name=model._meta.verbose_name,
             )
         )
     return obj

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import Text
 
@@ -26,7 +27,7 @@ _lazy_interpolate = lazy(_interpolate, str)
 
 
 def fmt(message: Text, /, **params: Any) -> Text:
-    """``message % params``, evaluated when the message is shown (a lazy message and lazy values are translated then)."""
+    """``message % params``, evaluated when shown (a lazy message and lazy values are translated then)."""
     result: Text = _lazy_interpolate(message, params)
     return result
 
@@ -42,3 +43,17 @@ def stored(message: str) -> str:
     """A message kept on a job's row (an import's or an export's): it was rendered in the language active when it was
     stored, or it is a msgid stored as a code (``gettext_noop``, e.g. "the worker died"); shown translated."""
     return gettext(message) if message else message
+
+
+ACTIONS = {
+    "view": _("view"),
+    "add": _("add"),
+    "change": _("change"),
+    "delete": _("delete"),
+    "reveal": _("reveal"),
+}
+
+
+def action_word(action: str) -> Text:
+    """A policy action (``view add change delete reveal``) as a word of the message it goes into."""
+    return ACTIONS.get(action, action)

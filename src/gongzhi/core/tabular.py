@@ -64,9 +64,16 @@ def check_size(size: int, limit: int = MAX_FILE_BYTES) -> None:
     if size > limit:
         raise ValidationFailed(
             gettext_lazy("The file is too large."),
-            [ErrorDetail(field="file", message=fmt(
-                        gettext_lazy("%(kb)s KB is over the %(mb)s MB limit"), kb=size // 1024, mb=limit // (1024 * 1024)
-                    ),)],
+            [
+                ErrorDetail(
+                    field="file",
+                    message=fmt(
+                        gettext_lazy("%(kb)s KB is over the %(mb)s MB limit"),
+                        kb=size // 1024,
+                        mb=limit // (1024 * 1024),
+                    ),
+                )
+            ],
         )
 
 
@@ -166,7 +173,9 @@ def open_table(file_name: str, source: Source, *, header: bool = True) -> Table:
             [ErrorDetail(field="file", message=gettext_lazy("save the sheet as .xlsx or .csv and import that"))],
         )
     elif name.endswith((".xlsx", ".xlsm")):
-        raise ValidationFailed(gettext_lazy("The file is not a valid XLSX workbook."), [ErrorDetail(field="file", message=name)])
+        raise ValidationFailed(
+            gettext_lazy("The file is not a valid XLSX workbook."), [ErrorDetail(field="file", message=name)]
+        )
     else:
         table = _open_csv(stream)
     if header:
@@ -195,7 +204,8 @@ def check_xlsx_archive(stream: IO[bytes]) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ValidationFailed(
-            gettext_lazy("The file is not a valid XLSX workbook."), [ErrorDetail(field="file", message=str(exc) or "unreadable")]
+            gettext_lazy("The file is not a valid XLSX workbook."),
+            [ErrorDetail(field="file", message=str(exc) or "unreadable")],
         ) from None
     finally:
         stream.seek(0)

@@ -75,8 +75,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         except NotFound:
             raise
         except DomainError as exc:
-            details = "; ".join(d.message for d in exc.details)
-            messages.error(request, f"{_(exc.message)} {details}".strip())
+            details = "; ".join(str(d.message) for d in exc.details)
+            messages.error(request, f"{exc.message} {details}".strip())
         else:
             messages.success(
                 request,

@@ -325,7 +325,7 @@ def _grouped(*, user: Any, query: KpiQuery, by: str | None, source: str | None =
     if by is not None and by not in DIMENSIONS:
         raise ValidationFailed(
             _("Unknown breakdown."),
-            [ErrorDetail(field="by", message=fmt(_("one of %(dimensions)s"), dimensions=", ".join(DIMENSIONS)))],
+            [ErrorDetail(field="by", message=fmt(_("one of %(values)s"), values=", ".join(DIMENSIONS)))],
         )
     rollup = uses_rollup(user=user, query=query, by=by) if source is None else source == "rollup"
     out: dict[Any, dict[str, float]] = {}
@@ -490,7 +490,7 @@ def drill(*, user: Any, query: KpiQuery, kpi: str, part: str | None = None) -> Q
     if kpi not in measures.KPIS:
         raise ValidationFailed(
             _("Unknown figure."),
-            [ErrorDetail(field="kpi", message=fmt(_("one of %(kpis)s"), kpis=", ".join(measures.KPIS)))],
+            [ErrorDetail(field="kpi", message=fmt(_("one of %(values)s"), values=", ".join(measures.KPIS)))],
         )
     k = measures.KPIS[kpi]
     part = part or measures.bad_part(k)

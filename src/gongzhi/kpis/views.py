@@ -380,7 +380,7 @@ def drill(request: HttpRequest) -> HttpResponse:
     if kpi_key not in measures.KPIS:
         raise ValidationFailed(
             _("Unknown figure."),
-            [ErrorDetail(field="kpi", message=fmt(_("one of %(kpis)s"), kpis=", ".join(measures.KPIS)))],
+            [ErrorDetail(field="kpi", message=fmt(_("one of %(values)s"), values=", ".join(measures.KPIS)))],
         )
     kpi = measures.KPIS[kpi_key]
     part = request.GET.get("part") or measures.bad_part(kpi)

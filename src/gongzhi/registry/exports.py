@@ -361,7 +361,7 @@ def request_export(*, user: Any, kind: str, reveal: bool = False, **filters: Any
             _("Unknown kind of export."),
             [
                 ErrorDetail(
-                    field="kind", message=fmt(_("expected one of %(exporters)s"), exporters=", ".join(EXPORTERS))
+                    field="kind", message=fmt(_("expected one of %(values)s"), values=", ".join(EXPORTERS))
                 )
             ],
         )
@@ -388,7 +388,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         services.record_export_heartbeat(job_id=job_id)
         stored = uploads.store(services.EXPORT_FILES, result.data, ".xlsx")
     except DomainError as exc:
-        services.finish_export_job(job_id=job_id, failed=True, message=exc.message)
+        services.finish_export_job(job_id=job_id, failed=True, message=str(exc.message))
         return {"job": job_id, "ran": True, "state": "failed"}
     except Exception:
         log.exception("registry export %s failed", job_id)

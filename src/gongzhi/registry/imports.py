@@ -217,7 +217,12 @@ def check_actor(actor: Any) -> None:
 def _check_kind(kind: str) -> None:
     if kind not in ImportKind.values:
         raise ValidationFailed(
-            gettext_lazy("Unknown kind of import."), [ErrorDetail(field="kind", message=fmt(gettext_lazy("expected one of %(values)s"), values=", ".join(ImportKind)))]
+            gettext_lazy("Unknown kind of import."),
+            [
+                ErrorDetail(
+                    field="kind", message=fmt(gettext_lazy("expected one of %(values)s"), values=", ".join(ImportKind))
+                )
+            ],
         )
 
 
@@ -333,7 +338,7 @@ def run_job(*, run_id: int) -> dict[str, Any]:
         run = _execute(run, table)
     except Exception as exc:
         if isinstance(exc, DomainError):
-            message = exc.message
+            message = str(exc.message)
             errors = [d.as_dict() for d in exc.details]
         else:
             log.exception("registry import %s failed", run_id)
@@ -368,7 +373,8 @@ class _Table:
         ]
         if not rows:
             raise ValidationFailed(
-                gettext_lazy("The file has no rows under the header."), [ErrorDetail(field="file", row=2, message=gettext_lazy("no data rows"))]
+                gettext_lazy("The file has no rows under the header."),
+                [ErrorDetail(field="file", row=2, message=gettext_lazy("no data rows"))],
             )
         return cls(header, rows)
 
@@ -450,7 +456,10 @@ def _mark_duplicates(rows: list[_Row], importer: _Importer) -> None:
             continue
         numbers = ", ".join(str(r.number) for r in group)
         for row in group:
-            row.fail(importer.key_field, fmt(gettext_lazy("%(what)s is on rows %(rows)s"), what=importer.key_label, rows=numbers))
+            row.fail(
+                importer.key_field,
+                fmt(gettext_lazy("%(what)s is on rows %(rows)s"), what=importer.key_label, rows=numbers),
+            )
 
 
 def _may_write_in_background() -> bool:
@@ -545,7 +554,7 @@ def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
     rows = []
     for row in bad:
         cells = [*row.cells[:width], *([None] * (width - len(row.cells)))]
-        reasons = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in row.errors)
+        reasons = "; ".join(f"{d.field}: {d.message}" if d.field else str(d.message) for d in row.errors)
         rows.append([*cells, reasons])
     return tabular.write_xlsx([("bad rows", [*header, ERROR_HEADER], rows)])
 
@@ -807,9 +816,19 @@ class _Residents(_Importer):
             household = self.buildings.household(building, room)
             place = household or building
             if not self.person_add.covers(place.code, place.lead_body_id):
-                row.fail("building", fmt(gettext_lazy("%(place)s is out of your scope for registering people"), place=place.name))
+                row.fail(
+                    "building",
+                    fmt(gettext_lazy("%(place)s is out of your scope for registering people"), place=place.name),
+                )
             elif household is None and not self.node_add.covers(building.code, building.lead_body_id):
-                row.fail("room", fmt(gettext_lazy("%(building)s has no household “%(room)s” and you may not add households"), building=building.name, room=room))
+                row.fail(
+                    "room",
+                    fmt(
+                        gettext_lazy("%(building)s has no household “%(room)s” and you may not add households"),
+                        building=building.name,
+                        room=room,
+                    ),
+                )
         person = self.people.get(card.number) if card is not None else None
         residence = None
         if person is not None:
@@ -849,7 +868,10 @@ class _Residents(_Importer):
             if other:
                 label = other.group("label").strip()
                 if len(label) > 60:
-                    row.fail("tags", fmt(gettext_lazy("the label “%(value)s” is longer than 60 characters"), value=f"{label[:20]}…"))
+                    row.fail(
+                        "tags",
+                        fmt(gettext_lazy("the label “%(value)s” is longer than 60 characters"), value=f"{label[:20]}…"),
+                    )
                 else:
                     out.append((TagKind.OTHER, label))
                 continue
@@ -1020,7 +1042,9 @@ class _ByName:
         if not hits:
             row.fail(name, fmt(gettext_lazy("no %(what)s “%(value)s” in your scope"), what=what, value=raw))
         elif len(hits) > 1:
-            row.fail(name, fmt(gettext_lazy("%(n)s %(what)ss are called “%(value)s”"), n=len(hits), what=what, value=raw))
+            row.fail(
+                name, fmt(gettext_lazy("%(n)s %(what)ss are called “%(value)s”"), n=len(hits), what=what, value=raw)
+            )
         else:
             return hits[0]
         return None

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import action_word, fmt
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import idcard
@@ -63,7 +63,12 @@ def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
     node = get_in_scope(Node, actor, household_id)
     if node.kind != NodeKind.HOUSEHOLD:
         raise ValidationFailed(
-            _("People live in households."), [ErrorDetail(field=field, message=fmt(_("%(node)s is a %(kind)s"), node=node.name, kind=node.kind))]
+            _("People live in households."),
+            [
+                ErrorDetail(
+                    field=field, message=fmt(_("%(node)s is a %(kind)s"), node=node.name, kind=node.get_kind_display())
+                )
+            ],
         )
     if not reaches(actor, label, "add", node):
         raise Forbidden(_("You may not register people in this household."))
@@ -76,7 +81,11 @@ def check_tag_kinds(tags: list[str] | None, details: list[ErrorDetail]) -> list[
     clean = [t for t in (tags or []) if t]
     for i, tag in enumerate(clean):
         if tag not in TagKind.values:
-            details.append(ErrorDetail(field=f"tags[{i}]", message=fmt(_("expected one of %(values)s"), values=', '.join(TagKind.values))))
+            details.append(
+                ErrorDetail(
+                    field=f"tags[{i}]", message=fmt(_("expected one of %(values)s"), values=", ".join(TagKind.values))
+                )
+            )
     return sorted(set(clean))
 
 
@@ -122,12 +131,17 @@ def _check_person_fields(
     if phone and not _PHONE.fullmatch(phone.strip()):
         details.append(ErrorDetail(field="phone", message=_("a phone number is digits (and + - spaces)")))
     if sex and sex not in Sex.values:
-        details.append(ErrorDetail(field="sex", message=fmt(_("expected one of %(values)s"), values=', '.join(Sex.values))))
+        details.append(
+            ErrorDetail(field="sex", message=fmt(_("expected one of %(values)s"), values=", ".join(Sex.values)))
+        )
     if birth_date and birth_date > _today():
         details.append(ErrorDetail(field="birth_date", message=_("is in the future")))
     if population_type is not None and population_type not in PopulationType.values:
         details.append(
-            ErrorDetail(field="population_type", message=fmt(_("expected one of %(values)s"), values=', '.join(PopulationType.values)))
+            ErrorDetail(
+                field="population_type",
+                message=fmt(_("expected one of %(values)s"), values=", ".join(PopulationType.values)),
+            )
         )
     return card
 
@@ -149,7 +163,9 @@ def create_person(
     """Register a person, placing them in a household (an open residence starts on ``moved_in``, default today)."""
     household = _household(actor, household_id, "registry.person", "household_id") if household_id else None
     if household is None and not actor.scope_for("registry.person", "add").everything:
-        raise ValidationFailed(_("A person needs a household."), [ErrorDetail(field="household_id", message=_("required"))])
+        raise ValidationFailed(
+            _("A person needs a household."), [ErrorDetail(field="household_id", message=_("required"))]
+        )
     details: list[ErrorDetail] = []
     card = _check_person_fields(
         details=details,
@@ -187,7 +203,8 @@ def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            _("These fields cannot be changed here."), [ErrorDetail(field=f, message=_("not changeable")) for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     person = get_in_scope(
         Person, actor, person_id, "change", queryset=Person.objects.select_for_update().select_related("household")
@@ -248,7 +265,12 @@ def move_person(
         if day < current.moved_in:
             raise ValidationFailed(
                 _("A move cannot predate the current residence."),
-                [ErrorDetail(field="moved_on", message=fmt(_("on or after %(moved_in)s"), moved_in=current.moved_in.isoformat()))],
+                [
+                    ErrorDetail(
+                        field="moved_on",
+                        message=fmt(_("on or after %(moved_in)s"), moved_in=current.moved_in.isoformat()),
+                    )
+                ],
             )
         current.moved_out = day
         current.save(update_fields=["moved_out", "updated_at"])
@@ -282,7 +304,9 @@ def tag_person(
     person = get_in_scope(Person, actor, person_id, "change", queryset=Person.objects.select_related("household"))
     details: list[ErrorDetail] = []
     if tag not in TagKind.values:
-        details.append(ErrorDetail(field="tag", message=fmt(_("expected one of %(values)s"), values=', '.join(TagKind.values))))
+        details.append(
+            ErrorDetail(field="tag", message=fmt(_("expected one of %(values)s"), values=", ".join(TagKind.values)))
+        )
     if tag == TagKind.OTHER and not label.strip():
         details.append(ErrorDetail(field="label", message=_("an 'other' tag needs a label")))
     start = since or _today()
@@ -314,7 +338,9 @@ def untag_person(*, actor: Any, tag_id: int, until: datetime.date | None = None)
     if row.until is not None:
         raise Conflict(_("The tag has already ended."))
     if end < row.since:
-        raise ValidationFailed(_("The tag cannot end before it began."), [ErrorDetail(field="until", message=_("too early"))])
+        raise ValidationFailed(
+            _("The tag cannot end before it began."), [ErrorDetail(field="until", message=_("too early"))]
+        )
     row.until = end
     row.save(update_fields=["until", "updated_at"])
     audit.record(
@@ -332,7 +358,15 @@ def reveal_person_field(*, actor: Any, person_id: int, field: str) -> str:
     if field not in REVEALABLE_PERSON_FIELDS:
         raise ValidationFailed(
             _("This field cannot be revealed."),
-            [ErrorDetail(field="field", message=fmt(_("expected one of %(revealable_person_fields)s"), revealable_person_fields=', '.join(REVEALABLE_PERSON_FIELDS)))],
+            [
+                ErrorDetail(
+                    field="field",
+                    message=fmt(
+                        _("expected one of %(values)s"),
+                        values=", ".join(REVEALABLE_PERSON_FIELDS),
+                    ),
+                )
+            ],
         )
     person = get_in_scope(Person, actor, person_id, "reveal", queryset=Person.objects.select_related("household"))
     with transaction.atomic():
@@ -357,7 +391,7 @@ def _person_for_membership(actor: Any, person_id: int, action: str) -> Person:
         person.household is not None and scope.covers(person.household.code, person.household.lead_body_id)
     )
     if not allowed:
-        raise Forbidden(fmt(_("You may not %(action)s party memberships here."), action=action))
+        raise Forbidden(fmt(_("You may not %(action)s party memberships here."), action=action_word(action)))
     return person
 
 
@@ -368,11 +402,21 @@ def _membership_refs(
     if branch_id is not None:
         branch = PartyOrg.objects.restrict(actor, "view").filter(pk=branch_id).first()
         if branch is None:
-            details.append(ErrorDetail(field="branch_id", message=fmt(_("no party organisation with id %(branch_id)s"), branch_id=branch_id)))
+            details.append(
+                ErrorDetail(
+                    field="branch_id",
+                    message=fmt(_("no party organisation with id %(branch_id)s"), branch_id=branch_id),
+                )
+            )
     if work_unit_id is not None:
         work_unit = Body.objects.restrict(actor, "view").filter(pk=work_unit_id).first()
         if work_unit is None:
-            details.append(ErrorDetail(field="work_unit_id", message=fmt(_("no organisation with id %(work_unit_id)s"), work_unit_id=work_unit_id)))
+            details.append(
+                ErrorDetail(
+                    field="work_unit_id",
+                    message=fmt(_("no organisation with id %(work_unit_id)s"), work_unit_id=work_unit_id),
+                )
+            )
     return branch, work_unit
 
 
@@ -380,7 +424,12 @@ def _check_membership(
     details: list[ErrorDetail], member_type: str, reported_in: bool, reported_in_on: datetime.date | None
 ) -> None:
     if member_type not in PartyMemberType.values:
-        details.append(ErrorDetail(field="member_type", message=fmt(_("expected one of %(values)s"), values=', '.join(PartyMemberType.values))))
+        details.append(
+            ErrorDetail(
+                field="member_type",
+                message=fmt(_("expected one of %(values)s"), values=", ".join(PartyMemberType.values)),
+            )
+        )
     if reported_in_on is not None and not reported_in:
         details.append(ErrorDetail(field="reported_in_on", message=_("a report-in date needs reported_in")))
     if reported_in_on is not None and reported_in_on > _today():
@@ -441,7 +490,8 @@ def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> Pa
     unknown = set(changes) - PARTY_CHANGEABLE
     if unknown:
         raise ValidationFailed(
-            _("These fields cannot be changed here."), [ErrorDetail(field=f, message=_("not changeable")) for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     row = _membership(actor, person_id, "change")
     before = _party_snapshot(row)
@@ -564,7 +614,7 @@ def create_organisation(
             ErrorDetail(
                 field="kind",
                 message=fmt(
-                    _("expected one of %(organisation_kinds)s"), organisation_kinds=", ".join(ORGANISATION_KINDS)
+                    _("expected one of %(values)s"), values=", ".join(ORGANISATION_KINDS)
                 ),
             )
         )
@@ -605,11 +655,13 @@ def update_organisation(*, actor: Any, body_id: int, **changes: Any) -> Body:
     if name is not None:
         if not name.strip():
             details.append(ErrorDetail(field="name", message=_("a name is required")))
-        elif Body.objects.filter(kind=body.kind, name=name.strip()).exclude(pk=body.pk).exists():
+        elif Body.objects.filter(kind=body.get_kind_display(), name=name.strip()).exclude(pk=body.pk).exists():
             details.append(
                 ErrorDetail(
                     field="name",
-                    message=fmt(_("a %(kind)s named %(name)s exists"), kind=body.kind, name=repr(name.strip())),
+                    message=fmt(
+                        _("a %(kind)s named %(name)s exists"), kind=body.get_kind_display(), name=repr(name.strip())
+                    ),
                 )
             )
     _check_phone(details, "contact_phone", changes.get("contact_phone"))
@@ -707,7 +759,7 @@ def _contact(actor: Any, contact_id: int, action: str, body_id: int | None = Non
     if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
         raise NotFound(fmt(_("No organisation contact with id %(contact_id)s."), contact_id=contact_id))
     if not may_on_body(actor, "registry.orgcontact", action, row.body):
-        raise Forbidden(fmt(_("You may not %(action)s this contact."), action=action))
+        raise Forbidden(fmt(_("You may not %(action)s this contact."), action=action_word(action)))
     return row
 
 
@@ -808,13 +860,17 @@ def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
             [
                 ErrorDetail(
                     field="partner_id",
-                    message=fmt(_("%(partner)s is a %(kind)s"), partner=partner.name, kind=partner.kind),
+                    message=fmt(_("%(partner)s is a %(kind)s"), partner=partner.name, kind=partner.get_kind_display()),
                 )
             ],
         )
     if not reaches(actor, "registry.cobuildingagreement", action, partner):
         raise Forbidden(
-            fmt(_("You may not %(action)s agreements for %(partner)s."), action=action, partner=partner.name)
+            fmt(
+                _("You may not %(action)s agreements for %(partner)s."),
+                action=action_word(action),
+                partner=partner.name,
+            )
         )
     return partner
 
@@ -880,7 +936,7 @@ def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) 
     if unit_id is not None and row.unit_id != unit_id:
         raise NotFound(fmt(_("No co-building agreement with id %(agreement_id)s."), agreement_id=agreement_id))
     if not reaches(actor, "registry.cobuildingagreement", action, row.partner):
-        raise Forbidden(fmt(_("You may not %(action)s this agreement."), action=action))
+        raise Forbidden(fmt(_("You may not %(action)s this agreement."), action=action_word(action)))
     return row
 
 

@@ -95,7 +95,7 @@ def locate(request: ApiRequest, lat: float, lng: float) -> Any:
         "community": result.community,
         "fallback": result.fallback,
         "in_scope": result.in_scope,
-        "message": result.message,
+        "message": str(result.message),
     }
 
 

@@ -193,7 +193,7 @@ def locate(*, user: Any, lat: float, lng: float) -> Location:
     if grid is None:
         fallback = _fallback_desk(lat=lat, lng=lng)
         return Location(
-            None, None, fallback, False, "The point lies outside every grid; the subdistrict desk takes it."
+            None, None, fallback, False, _("The point lies outside every grid; the subdistrict desk takes it.")
         )
     return Location(
         grid, grid.parent, None, _sees(user, grid), f"{grid.parent.name if grid.parent else ''} {grid.name}".strip()

@@ -47,7 +47,13 @@ def next_child_code(parent: Node, kind: str) -> str:
     latest = Node.objects.filter(parent=parent, code__startswith=parent.code).aggregate(m=Max("code"))["m"]
     seq = int(latest[len(parent.code) :]) + 1 if latest else 1
     if seq >= 10**width:
-        raise Conflict(fmt(gettext_lazy("%(parent)s has no free child code left (%(width)s digits)."), parent=parent.name, width=width))
+        raise Conflict(
+            fmt(
+                gettext_lazy("%(parent)s has no free child code left (%(width)s digits)."),
+                parent=parent.name,
+                width=width,
+            )
+        )
     return f"{parent.code}{seq:0{width}d}"
 
 
@@ -79,14 +85,32 @@ def create_node(
     details: list[ErrorDetail] = []
     if kind not in CHILD_KINDS[NodeKind(parent.kind)]:
         allowed = ", ".join(CHILD_KINDS[NodeKind(parent.kind)]) or "nothing"
-        details.append(ErrorDetail(field="kind", message=fmt(gettext_lazy("a %(kind)s can hold %(allowed)s, not %(kind2)s"), kind=parent.kind, allowed=allowed, kind2=repr(kind))))
+        details.append(
+            ErrorDetail(
+                field="kind",
+                message=fmt(
+                    gettext_lazy("a %(kind)s can hold %(allowed)s, not %(kind2)s"),
+                    kind=parent.kind,
+                    allowed=allowed,
+                    kind2=repr(kind),
+                ),
+            )
+        )
     if not name.strip():
         details.append(ErrorDetail(field="name", message=gettext_lazy("a name is required")))
     if code is not None and kind in NodeKind.values:
         expected = CODE_LENGTH[NodeKind(kind)]
         if not re.fullmatch(r"\d+", code) or len(code) != expected or not code.startswith(parent.code):
             details.append(
-                ErrorDetail(field="code", message=fmt(gettext_lazy("a %(kind)s code has %(expected)s digits and starts with %(parent_code)s"), kind=kind, expected=expected, parent_code=parent.code))
+                ErrorDetail(
+                    field="code",
+                    message=fmt(
+                        gettext_lazy("a %(kind)s code has %(expected)s digits and starts with %(parent_code)s"),
+                        kind=kind,
+                        expected=expected,
+                        parent_code=parent.code,
+                    ),
+                )
             )
         elif Node.objects.filter(code=code).exists():
             details.append(ErrorDetail(field="code", message=fmt(gettext_lazy("code %(code)s is taken"), code=code)))
@@ -136,7 +160,8 @@ def update_node(
     if name is not None:
         if not name.strip():
             raise ValidationFailed(
-                gettext_lazy("The place cannot be renamed."), [ErrorDetail(field="name", message=gettext_lazy("a name is required"))]
+                gettext_lazy("The place cannot be renamed."),
+                [ErrorDetail(field="name", message=gettext_lazy("a name is required"))],
             )
         node.name = name.strip()
     if address is not None:
@@ -174,7 +199,15 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
     if body.kind not in LEADING_BODY_KINDS:
         raise ValidationFailed(
             gettext_lazy("This body cannot lead a place."),
-            [ErrorDetail(field="body_id", message=fmt(gettext_lazy("a %(get_kind_display)s cannot be a lead body"), get_kind_display=body.get_kind_display()))],
+            [
+                ErrorDetail(
+                    field="body_id",
+                    message=fmt(
+                        gettext_lazy("a %(kind)s cannot be a lead body"),
+                        kind=body.get_kind_display(),
+                    ),
+                )
+            ],
         )
     old = node.lead_body
     if old.pk == body.pk:
@@ -205,7 +238,12 @@ def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> Co
     if node.lead_body_id == body.pk:
         raise ValidationFailed(
             gettext_lazy("A body cannot co-cover the place it leads."),
-            [ErrorDetail(field="body_id", message=fmt(gettext_lazy("%(body)s already leads %(node)s"), body=body.name, node=node.name))],
+            [
+                ErrorDetail(
+                    field="body_id",
+                    message=fmt(gettext_lazy("%(body)s already leads %(node)s"), body=body.name, node=node.name),
+                )
+            ],
         )
     if CoJurisdiction.objects.filter(node=node, body=body).exists():
         raise Conflict(fmt(gettext_lazy("%(body)s already co-covers %(node)s."), body=body.name, node=node.name))
@@ -227,7 +265,10 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
         raise Forbidden(gettext_lazy("You may not remove co-bodies here."))
     row = CoJurisdiction.objects.filter(node=node, body_id=body_id).first()
     if row is None:
-        raise ValidationFailed(gettext_lazy("Not a co-body of this place."), [ErrorDetail(field="body_id", message=gettext_lazy("not a co-body"))])
+        raise ValidationFailed(
+            gettext_lazy("Not a co-body of this place."),
+            [ErrorDetail(field="body_id", message=gettext_lazy("not a co-body"))],
+        )
     audit.record(
         actor=actor,
         action="territory.co_body_removed",
@@ -251,7 +292,9 @@ def create_body(
 ) -> Body:
     details: list[ErrorDetail] = []
     if kind not in BodyKind.values:
-        details.append(ErrorDetail(field="kind", message=fmt(gettext_lazy("%(kind)s is not a kind of body"), kind=repr(kind))))
+        details.append(
+            ErrorDetail(field="kind", message=fmt(gettext_lazy("%(kind)s is not a kind of body"), kind=repr(kind)))
+        )
     if not name.strip():
         details.append(ErrorDetail(field="name", message=gettext_lazy("a name is required")))
     elif Body.objects.filter(kind=kind, name=name.strip()).exists():

@@ -83,7 +83,7 @@ def coverage(*, user: Any, campaign: Campaign, by: str = "grid") -> list[Coverag
     if by not in LEVELS:
         raise ValidationFailed(
             _("Coverage is counted per community, grid or building."),
-            [ErrorDetail(field="by", message=fmt(_("expected one of %(levels)s"), levels=', '.join(LEVELS)))],
+            [ErrorDetail(field="by", message=fmt(_("expected one of %(values)s"), values=', '.join(LEVELS)))],
         )
     length = LEVELS[by]
     rows = list(
