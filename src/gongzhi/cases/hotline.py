@@ -46,7 +46,7 @@ import numpy as np
 import shapely
 from django.db import connection, connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from shapely.geometry import shape
 
 from gongzhi.accounts.choices import Role
@@ -71,7 +71,7 @@ WRITERS = 2  # batches written at once on PostgreSQL (background threads, each w
 JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
 JOB_DEAD_AFTER = services.HOTLINE_JOB_DEAD_AFTER  # a running job without a heartbeat for this long lost its worker
 
-UNEXPECTED_STOP = (
+UNEXPECTED_STOP = gettext_noop(
     "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
 )
 
@@ -577,8 +577,8 @@ class _Parser:
                     ErrorDetail(
                         field="urgency",
                         message=fmt(
-                            gettext_lazy("“%(urgency_text)s” is not 紧急/A, 一般/B or 不急/C"),
-                            urgency_text=urgency_text,
+                            gettext_lazy("“%(value)s” is not 紧急/A, 一般/B or 不急/C"),
+                            value=urgency_text,
                         ),
                     )
                 )
@@ -590,7 +590,7 @@ class _Parser:
             details.append(
                 ErrorDetail(
                     field="reporter_phone",
-                    message=fmt(gettext_lazy("“%(phone_text)s” is not digits only"), phone_text=phone_text),
+                    message=fmt(gettext_lazy("“%(value)s” is not digits only"), value=phone_text),
                 )
             )
 
@@ -615,7 +615,7 @@ class _Parser:
                     ErrorDetail(
                         field=name,
                         message=fmt(
-                            gettext_lazy("longer than %(max_lengths)s characters"), max_lengths=MAX_LENGTHS[name]
+                            gettext_lazy("longer than %(n)s characters"), n=MAX_LENGTHS[name]
                         ),
                     )
                 )

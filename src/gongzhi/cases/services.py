@@ -238,7 +238,7 @@ def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
         errors.append(
             ErrorDetail(
                 field=where,
-                message=fmt(gettext_lazy("%(f)s: %(value)s KB is over the 10 MB limit"), f=f.name, value=size // 1024),
+                message=fmt(gettext_lazy("%(file)s: %(kb)s KB is over the 10 MB limit"), file=f.name, kb=size // 1024),
             )
         )
     ctype = (f.content_type or "").lower()

@@ -1220,7 +1220,7 @@ class _Organisations(_Importer):
             row.fail(
                 "kind",
                 fmt(
-                    gettext_lazy("“%(text)s” bodies are set up with the territory, not imported"), text=row.text("kind")
+                    gettext_lazy("“%(value)s” bodies are set up with the territory, not imported"), value=row.text("kind")
                 ),
             )
             kind = None

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
 from gongzhi.core.scope import ancestor_codes, scope_of
 from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
@@ -131,7 +131,7 @@ class Location:
     community: Node | None
     fallback: Node | None
     in_scope: bool
-    message: str
+    message: Text
 
 
 def _check_point(*, lat: float, lng: float) -> None:
