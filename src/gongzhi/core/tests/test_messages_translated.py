@@ -95,11 +95,11 @@ def test_a_message_is_rendered_in_the_language_it_is_shown_in() -> None:
 
     with translation.override("en"):
         error = ValidationFailed(
-            _("The file has too many rows."),
+            _("Not found."),
             [ErrorDetail(field="file", message=fmt(_("longer than %(n)s characters"), n=60))],
         )
     with translation.override("zh-hans"):
-        assert error.as_dict()["error"]["message"] == "文件行数过多。"
+        assert error.as_dict()["error"]["message"] == "未找到。"
         assert "60" in error.as_dict()["error"]["details"][0]["message"]
         assert "characters" not in error.as_dict()["error"]["details"][0]["message"]
     with translation.override("en"):
