@@ -656,11 +656,14 @@ class _Buildings:
             return None
         hits = self.index.get(tabular.fold(raw), [])
         if len(hits) > 1:
-            row.fail(name, fmt(
+            row.fail(
+                name,
+                fmt(
                     gettext_lazy("%(n)s buildings in your scope are called “%(value)s”: use the building code"),
                     n=len(hits),
                     value=raw,
-                ),)
+                ),
+            )
             return None
         if not hits:
             if tabular.fold(raw) in self.elsewhere:
@@ -837,10 +840,13 @@ class _Residents(_Importer):
             if person.pk not in self.changeable:
                 row.fail("id_number", gettext_lazy("this person is registered out of your scope"))
             elif moving and residence is not None and moved_in is not None and moved_in < residence.moved_in:
-                row.fail("moved_in", fmt(
+                row.fail(
+                    "moved_in",
+                    fmt(
                         gettext_lazy("a move cannot predate the current residence (%(date)s)"),
                         date=residence.moved_in.isoformat(),
-                    ),)
+                    ),
+                )
         if row.errors or card is None or building is None:
             return
         row.plan = _PersonPlan(
@@ -1220,7 +1226,8 @@ class _Organisations(_Importer):
             row.fail(
                 "kind",
                 fmt(
-                    gettext_lazy("“%(value)s” bodies are set up with the territory, not imported"), value=row.text("kind")
+                    gettext_lazy("“%(value)s” bodies are set up with the territory, not imported"),
+                    value=row.text("kind"),
                 ),
             )
             kind = None

@@ -26,7 +26,9 @@ def zh(msgid: str, **params: object) -> str:
     return text % params if params else text
 
 
-def test_a_refused_action_on_the_page_and_in_the_api(client, api, tree, admin, worker, staff, handler, property_company):  # type: ignore[no-untyped-def]
+def test_a_refused_action_on_the_page_and_in_the_api(
+    client, api, tree, admin, worker, staff, handler, property_company
+):  # type: ignore[no-untyped-def]
     case = new_case(worker, tree.buildings[0])
     workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
     client.force_login(handler)

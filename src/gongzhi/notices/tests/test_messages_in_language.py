@@ -19,7 +19,9 @@ def zh(msgid: str) -> str:
 def test_a_refused_notice_on_the_page_and_in_the_api(client, api, ground, staff):  # type: ignore[no-untyped-def]
     grid = ground.tree.grids[0].pk
     client.force_login(staff)
-    response = client.post(reverse("notices-new"), {"title": "通知", "body": "内容", "area": grid, "tags": ["disabled"]})
+    response = client.post(
+        reverse("notices-new"), {"title": "通知", "body": "内容", "area": grid, "tags": ["disabled"]}
+    )
     page = response.content.decode()
     assert response.status_code == 400 and zh(NOBODY) in page and "No household" not in page
     assert zh("no households to deliver to") in page
