@@ -15,7 +15,7 @@ from shapely.geometry import shape
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.territory import geo
 from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
@@ -24,7 +24,7 @@ from gongzhi.territory.models import Body, CoJurisdiction, Node
 NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "floors", "centroid_lat", "centroid_lng"]
 
 
-def _require(actor: Any, action: str, node: Node, message: str) -> None:
+def _require(actor: Any, action: str, node: Node, message: Text) -> None:
     if not Node.objects.restrict(actor, action).filter(pk=node.pk).exists():
         raise Forbidden(message)
 
@@ -81,7 +81,7 @@ def create_node(
     floors: int | None = None,
 ) -> Node:
     parent = get_in_scope(Node, actor, parent_id)
-    _require(actor, "add", parent, "You may not add places here.")
+    _require(actor, "add", parent, gettext_lazy("You may not add places here."))
     details: list[ErrorDetail] = []
     if kind not in CHILD_KINDS[NodeKind(parent.kind)]:
         allowed = ", ".join(CHILD_KINDS[NodeKind(parent.kind)]) or "nothing"
@@ -499,7 +499,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                             )
                         ],
                     )
-                _require(actor, "change", node, f"You may not change grid {f.code}.")
+                _require(actor, "change", node, fmt(gettext_lazy("You may not change grid %(code)s."), code=f.code))
                 before = audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"])
                 node.name, node.boundary, node.centroid_lat, node.centroid_lng = f.name, f.geometry, lat, lng
                 node.save()
@@ -514,7 +514,12 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                 result.updated.append(f.code)
                 changed.append(node.pk)
             else:
-                _require(actor, "add", f.parent, f"You may not add grids to {f.parent.name}.")
+                _require(
+                    actor,
+                    "add",
+                    f.parent,
+                    fmt(gettext_lazy("You may not add grids to %(place)s."), place=f.parent.name),
+                )
                 node = Node.objects.create(
                     code=f.code,
                     name=f.name,

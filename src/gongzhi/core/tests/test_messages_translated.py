@@ -54,6 +54,12 @@ def untranslated_messages() -> list[str]:
         if "/tests/" in relative or "/migrations/" in relative:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        # Functions of the module that take a ``message`` parameter (``_require(actor, action, node, message)``).
+        takes_message = {
+            node.name: [a.arg for a in node.args.args].index("message")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and "message" in [a.arg for a in node.args.args]
+        }
         constants = {
             target.id: node.value
             for node in tree.body
@@ -70,6 +76,8 @@ def untranslated_messages() -> list[str]:
                 message = _message_arg(node, 0)
             elif name == "fail" and isinstance(func, ast.Attribute):
                 message = _message_arg(node, 1)
+            elif isinstance(func, ast.Name) and name in takes_message:
+                message = _message_arg(node, takes_message[name])
             else:
                 continue
             where = f"{relative}:{node.lineno}"
