@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():  # type: ignore[no-untyped-def]
+    """Code called directly by a test (a service, a selector) speaks English, the language its messages are written
+    in, so that tests can read them; a request still gets its own language from ``LocaleMiddleware`` (Chinese by
+    default, English with ``Accept-Language: en``), and keeps it on the thread after it until the test ends."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 
 REVEALABLE_USER_FIELDS = ("phone",)
 
@@ -28,10 +30,10 @@ def issue_token(*, request: HttpRequest, username: str, password: str) -> tuple[
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         raise DomainError(
-            message="Too many failed log-ins for this account; try again later.", code="locked_out", status=429
+            message=_("Too many failed log-ins for this account; try again later."), code="locked_out", status=429
         )
     if user is None or not user.is_active:
-        raise DomainError(message="Wrong username or password.", code="bad_credentials", status=401)
+        raise DomainError(message=_("Wrong username or password."), code="bad_credentials", status=401)
     key = secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -127,8 +129,16 @@ def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:
     """Show one piece of a person's personal data unmasked. Allowed only in scope; always audited."""
     if field not in REVEALABLE_USER_FIELDS:
         raise ValidationFailed(
-            "This field cannot be revealed.",
-            [ErrorDetail(field="field", message=f"expected one of {', '.join(REVEALABLE_USER_FIELDS)}")],
+            _("This field cannot be revealed."),
+            [
+                ErrorDetail(
+                    field="field",
+                    message=fmt(
+                        _("expected one of %(revealable_user_fields)s"),
+                        revealable_user_fields=", ".join(REVEALABLE_USER_FIELDS),
+                    ),
+                )
+            ],
         )
     target = get_in_scope(User, actor, user_id, "reveal")
     with transaction.atomic():
@@ -154,21 +164,25 @@ def grant_role(
     from gongzhi.territory import selectors as territory_selectors
 
     if role not in Role.values:
-        raise ValidationFailed("Unknown role.", [ErrorDetail(field="role", message=f"{role!r} is not a role")])
+        raise ValidationFailed(
+            _("Unknown role."), [ErrorDetail(field="role", message=fmt(_("%(role)s is not a role"), role=repr(role)))]
+        )
     if post and post not in Post.values:
-        raise ValidationFailed("Unknown post.", [ErrorDetail(field="post", message=f"{post!r} is not a post")])
+        raise ValidationFailed(
+            _("Unknown post."), [ErrorDetail(field="post", message=fmt(_("%(post)s is not a post"), post=repr(post)))]
+        )
     if role not in (Role.ADMIN, Role.RESIDENT) and node_id is None and body_id is None:
         raise ValidationFailed(
-            "A role needs a place or a body.", [ErrorDetail(field="node_id", message="give node_id or body_id")]
+            _("A role needs a place or a body."), [ErrorDetail(field="node_id", message=_("give node_id or body_id"))]
         )
     if role == Role.ADMIN and not getattr(actor, "is_superuser", False) and Role.ADMIN not in actor.roles():
-        raise Forbidden("Only an administrator may make another administrator.")
+        raise Forbidden(_("Only an administrator may make another administrator."))
     target = get_in_scope(User, actor, user_id, "view")
     node = territory_selectors.node_get(user=actor, node_id=node_id) if node_id is not None else None
     body = territory_selectors.body_get(user=actor, body_id=body_id) if body_id is not None else None
     probe = RoleAssignment(user=target, role=role, node=node, body=body)
     if not _may_assign(actor, probe):
-        raise Forbidden("You may not hand out roles on this place.")
+        raise Forbidden(_("You may not hand out roles on this place."))
     with transaction.atomic():
         assignment = RoleAssignment.objects.create(user=target, role=role, node=node, body=body, post=post)
         audit.record(

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -235,12 +235,12 @@ def public_report(request: ApiRequest, payload: PublicCaseIn):  # type: ignore[n
 def _tracked(request: ApiRequest, code: str, number: str, phone: str) -> Any:
     if not code.strip() and not number.strip():
         raise ValidationFailed(
-            "Give the tracking code, or the case number and phone.",
-            [ErrorDetail(field="code", message="the tracking code, or number and phone")],
+            _("Give the tracking code, or the case number and phone."),
+            [ErrorDetail(field="code", message=_("the tracking code, or number and phone"))],
         )
     case = tracking.find(request, code=code, number=number, phone=phone)
     if case is None:
-        raise NotFound("No case with this tracking code (or number and phone).")
+        raise NotFound(_("No case with this tracking code (or number and phone)."))
     return case
 
 

@@ -14,62 +14,10 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from gongzhi.cases.choices import Channel, Rating, Status, Urgency
 
 PHONE_VALIDATOR = RegexValidator(r"^\d{5,20}$", _("Enter the phone number in digits only (5 to 20 digits)."))
-
-# Messages that services and the workflow raise in English; listed here so that makemessages picks them up and the
-# pages can show them translated (``gettext(detail.message)``). Messages built with names or numbers stay English.
-SERVICE_MESSAGES = (
-    gettext_noop("The case cannot be taken in."),
-    gettext_noop("say what the problem is"),
-    gettext_noop("a phone number is needed to follow the case"),
-    gettext_noop("digits only"),
-    gettext_noop("A note is required for this action."),
-    gettext_noop("A rating is required."),
-    gettext_noop("Dispatch to whom?"),
-    gettext_noop("give handler_body_id or handler_node_id"),
-    gettext_noop("Merge into which case?"),
-    gettext_noop("another open case's id"),
-    gettext_noop("Merge into an open case."),
-    gettext_noop("The attachments were not accepted."),
-    gettext_noop("too many attachments on this case"),
-    gettext_noop("no file"),
-    gettext_noop("Say why the case is handed over."),
-    gettext_noop("required"),
-    gettext_noop("The note is empty."),
-    gettext_noop("The new owner must be able to act on this case."),
-    gettext_noop("The point is not a valid WGS-84 position."),
-    gettext_noop("latitude must be between -90 and 90"),
-    gettext_noop("longitude must be between -180 and 180"),
-    gettext_noop("No subdistrict is set up yet."),
-    gettext_noop("The file is empty."),
-    gettext_noop("the first row must be the header"),
-    gettext_noop("The file is too large."),
-    gettext_noop("Old Excel files (.xls) are not read."),
-    gettext_noop("save the sheet as .xlsx or .csv and import that"),
-    gettext_noop("The file's text encoding is not recognised."),
-    gettext_noop("save it as CSV in UTF-8 or GBK, or as XLSX"),
-    gettext_noop("The column mapping is not valid JSON."),
-    gettext_noop("The column mapping must be a JSON object."),
-    gettext_noop("The column mapping does not fit the file. Nothing was imported."),
-    gettext_noop("The file has too many rows."),
-    gettext_noop("the hotline ticket number is missing"),
-    gettext_noop("the title is missing"),
-    gettext_noop("the time is missing"),
-    gettext_noop("the category is missing"),
-    gettext_noop("Only the subdistrict desk may import 12345 hotline tickets."),
-    gettext_noop("Log in to import the hotline."),
-    gettext_noop("the row cannot be stored: it contains a NUL character"),
-    gettext_noop("no territory"),
-    gettext_noop(
-        "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
-    ),
-    gettext_noop("You may see this case but not act on it."),
-)
-
 
 def set_choices(form: forms.Form, name: str, choices: Sequence[Any]) -> None:
     field = form.fields[name]

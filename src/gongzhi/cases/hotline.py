@@ -46,6 +46,7 @@ import numpy as np
 import shapely
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 from shapely.geometry import shape
 
 from gongzhi.accounts.choices import Role
@@ -55,6 +56,7 @@ from gongzhi.cases.models import Category, HotlineImport
 from gongzhi.core import tabular
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.territory import geo
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
@@ -69,7 +71,7 @@ WRITERS = 2  # batches written at once on PostgreSQL (background threads, each w
 JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
 JOB_DEAD_AFTER = services.HOTLINE_JOB_DEAD_AFTER  # a running job without a heartbeat for this long lost its worker
 
-UNEXPECTED_STOP = (
+UNEXPECTED_STOP = gettext_noop(
     "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
 )
 
@@ -145,7 +147,7 @@ class ImportResult:
     error_rows: int = 0
 
     def error_dicts(self) -> list[dict[str, Any]]:
-        return [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors]
+        return [{"row": e.row, "field": e.field, "message": str(e.message)} for e in self.errors]
 
 
 HotlineResult = ImportResult
@@ -157,9 +159,9 @@ HotlineResult = ImportResult
 def check_actor(actor: Any) -> None:
     """Only the subdistrict desk (operators) and administrators import the hotline."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
-        raise Forbidden("Log in to import the hotline.")
+        raise Forbidden(gettext_lazy("Log in to import the hotline."))
     if not actor.has_role(Role.ADMIN, Role.SUBDISTRICT_OPERATOR):
-        raise Forbidden("Only the subdistrict desk may import 12345 hotline tickets.")
+        raise Forbidden(gettext_lazy("Only the subdistrict desk may import 12345 hotline tickets."))
 
 
 parse_mapping = tabular.parse_mapping  # the ``mapping`` form field: a JSON object of our fields to the headers
@@ -246,7 +248,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         partial: ImportResult = last.get("result") or ImportResult()
         details = exc.details if isinstance(exc, ValidationFailed) else []
         if isinstance(exc, DomainError):
-            message = exc.message
+            message = str(exc.message)
         else:
             log.exception("12345 import job %s failed", job_id)
             message = UNEXPECTED_STOP
@@ -257,7 +259,8 @@ def run_job(*, job_id: int) -> dict[str, Any]:
             created=partial.created_count,
             skipped=partial.skipped_count,
             error_rows=partial.error_rows,
-            errors=[{"row": d.row, "field": d.field, "message": d.message} for d in details] + partial.error_dicts(),
+            errors=[{"row": d.row, "field": d.field, "message": str(d.message)} for d in details]
+            + partial.error_dicts(),
             message=message,
         )
         if isinstance(exc, DomainError):
@@ -373,7 +376,7 @@ class _Importer:
             if ticket:
                 first = self.seen.get(ticket)
                 if first is not None:
-                    message = f"ticket {ticket} repeats row {first}"
+                    message = fmt(gettext_lazy("ticket %(ticket)s repeats row %(row)s"), ticket=ticket, row=first)
                     problems.append((number, [ErrorDetail(field="ticket", message=message)]))
                     continue
                 self.seen[ticket] = number
@@ -555,9 +558,9 @@ class _Parser:
 
         details: list[ErrorDetail] = []
         if not ticket:
-            details.append(ErrorDetail(field="ticket", message="the hotline ticket number is missing"))
+            details.append(ErrorDetail(field="ticket", message=gettext_lazy("the hotline ticket number is missing")))
         if not title:
-            details.append(ErrorDetail(field="title", message="the title is missing"))
+            details.append(ErrorDetail(field="title", message=gettext_lazy("the title is missing")))
         reported_at, problem = self._time(_cell(cells, index["reported_at"]))
         if problem:
             details.append(ErrorDetail(field="reported_at", message=problem))
@@ -571,14 +574,25 @@ class _Parser:
             urgency = URGENCY_WORDS.get(urgency_text.upper())
             if urgency is None:
                 details.append(
-                    ErrorDetail(field="urgency", message=f"“{urgency_text}” is not 紧急/A, 一般/B or 不急/C")
+                    ErrorDetail(
+                        field="urgency",
+                        message=fmt(
+                            gettext_lazy("“%(value)s” is not 紧急/A, 一般/B or 不急/C"),
+                            value=urgency_text,
+                        ),
+                    )
                 )
 
         phone = phone_text if phone_text.isdigit() or not phone_text else PHONE_SEPARATORS.sub("", phone_text)
         if phone.startswith("+"):
             phone = phone[1:]
         if phone and not phone.isdigit():
-            details.append(ErrorDetail(field="reporter_phone", message=f"“{phone_text}” is not digits only"))
+            details.append(
+                ErrorDetail(
+                    field="reporter_phone",
+                    message=fmt(gettext_lazy("“%(value)s” is not digits only"), value=phone_text),
+                )
+            )
 
         lat, lat_problem = _coordinate(_cell(cells, index["lat"]), -90, 90)
         lng, lng_problem = _coordinate(_cell(cells, index["lng"]), -180, 180)
@@ -590,21 +604,34 @@ class _Parser:
             if lat == 0 and lng == 0:  # exports write 0/0 for "no position"
                 lat = lng = None
             elif (lat is None) != (lng is None):
-                details.append(ErrorDetail(field="lat" if lat is None else "lng", message="give both 经度 and 纬度"))
+                details.append(
+                    ErrorDetail(field="lat" if lat is None else "lng", message=gettext_lazy("give both 经度 and 纬度"))
+                )
 
         sized = (("ticket", ticket), ("address", address), ("reporter_name", reporter_name), ("reporter_phone", phone))
         for name, value in sized:
             if len(value) > MAX_LENGTHS[name]:
-                details.append(ErrorDetail(field=name, message=f"longer than {MAX_LENGTHS[name]} characters"))
+                details.append(
+                    ErrorDetail(
+                        field=name,
+                        message=fmt(
+                            gettext_lazy("longer than %(n)s characters"), n=MAX_LENGTHS[name]
+                        ),
+                    )
+                )
 
         if details:
             return None, details
         assert category is not None and reported_at is not None
         # What report_case itself refuses, beyond the checks above.
         if len(title) > MAX_TITLE:
-            return None, [ErrorDetail(field="title", message=f"at most {MAX_TITLE} characters")]
+            return None, [
+                ErrorDetail(
+                    field="title", message=fmt(gettext_lazy("at most %(max_title)s characters"), max_title=MAX_TITLE)
+                )
+            ]
         if "\x00" in f"{ticket}{title}{description}{address}{reporter_name}":
-            return None, [ErrorDetail(message="the row cannot be stored: it contains a NUL character")]
+            return None, [ErrorDetail(message=gettext_lazy("the row cannot be stored: it contains a NUL character"))]
         return services.HotlineCase(
             row=number,
             ticket=ticket,
@@ -806,7 +833,7 @@ class _Placer:
                 continue
             desk = int(fallback[i]) if fallback[i] >= 0 else self._default_desk()
             if desk is None:
-                problems[i] = [ErrorDetail(field="node_id", message="no territory")]
+                problems[i] = [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))]
                 continue
             node_ids[i], how[i] = desk, "desk"
         self._load_nodes({int(x) for x in node_ids if x >= 0})

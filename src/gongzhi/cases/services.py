@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db import utils as db_utils
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from gongzhi.cases import tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
@@ -25,6 +25,7 @@ from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, HotlineI
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.models import AuditLog
 from gongzhi.territory import selectors as territory
 
@@ -73,7 +74,10 @@ def place(
     if fallback is None:
         fallback = territory.default_desk(user=actor)
     if fallback is None:
-        raise ValidationFailed("No subdistrict is set up yet.", [ErrorDetail(field="node_id", message="no territory")])
+        raise ValidationFailed(
+            gettext_lazy("No subdistrict is set up yet."),
+            [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))],
+        )
     return Placement(fallback, True, "desk")
 
 
@@ -130,26 +134,42 @@ def report_case(
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner."""
     details: list[ErrorDetail] = []
     if channel not in Channel.values:
-        details.append(ErrorDetail(field="channel", message=f"one of {', '.join(Channel.values)}"))
+        details.append(
+            ErrorDetail(
+                field="channel", message=fmt(gettext_lazy("one of %(values)s"), values=", ".join(Channel.values))
+            )
+        )
     if not title.strip():
-        details.append(ErrorDetail(field="title", message="say what the problem is"))
+        details.append(ErrorDetail(field="title", message=gettext_lazy("say what the problem is")))
     category = _active_category(category_id)
     if category is None:
-        details.append(ErrorDetail(field="category_id", message=f"no active category {category_id}"))
+        details.append(
+            ErrorDetail(
+                field="category_id",
+                message=fmt(gettext_lazy("no active category %(category_id)s"), category_id=category_id),
+            )
+        )
     if urgency is not None and urgency not in Urgency.values:
-        details.append(ErrorDetail(field="urgency", message="A, B or C"))
+        details.append(ErrorDetail(field="urgency", message=gettext_lazy("A, B or C")))
     for name, value, limit in (("title", title, 200), ("address", address, 200), ("reporter_name", reporter_name, 60),
                                ("reporter_phone", reporter_phone, 20)):
         if len(value or "") > limit:
-            details.append(ErrorDetail(field=name, message=f"at most {limit} characters"))
+            details.append(
+                ErrorDetail(field=name, message=fmt(gettext_lazy("at most %(limit)s characters"), limit=limit))
+            )
     if reporter_phone and not reporter_phone.strip().isdigit():
-        details.append(ErrorDetail(field="reporter_phone", message="digits only"))
+        details.append(ErrorDetail(field="reporter_phone", message=gettext_lazy("digits only")))
     for i, f in enumerate(files or []):
         details.extend(check_attachment(f, f"files[{i}]"))
     if len(files or []) > MAX_ATTACHMENTS:
-        details.append(ErrorDetail(field="files", message=f"at most {MAX_ATTACHMENTS} photos"))
+        details.append(
+            ErrorDetail(
+                field="files",
+                message=fmt(gettext_lazy("at most %(max_attachments)s photos"), max_attachments=MAX_ATTACHMENTS),
+            )
+        )
     if details:
-        raise ValidationFailed("The case cannot be taken in.", details)
+        raise ValidationFailed(gettext_lazy("The case cannot be taken in."), details)
     assert category is not None
     placement = place(lat=lat, lng=lng, address=address, node_id=node_id, actor=actor)
     now = timezone.now()
@@ -215,7 +235,12 @@ def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
     errors = []
     size = f.size or 0
     if size > MAX_ATTACHMENT_BYTES:
-        errors.append(ErrorDetail(field=where, message=f"{f.name}: {size // 1024} KB is over the 10 MB limit"))
+        errors.append(
+            ErrorDetail(
+                field=where,
+                message=fmt(gettext_lazy("%(file)s: %(kb)s KB is over the 10 MB limit"), file=f.name, kb=size // 1024),
+            )
+        )
     ctype = (f.content_type or "").lower()
     if ctype == "image/heif":
         ctype = "image/heic"
@@ -223,14 +248,24 @@ def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
     if signatures is None:
         errors.append(
             ErrorDetail(
-                field=where, message=f"{f.name}: {ctype or 'unknown type'} is not a photo (jpeg, png, webp or heic)"
+                field=where,
+                message=fmt(
+                    gettext_lazy("%(f)s: %(value)s is not a photo (jpeg, png, webp or heic)"),
+                    f=f.name,
+                    value=ctype or "unknown type",
+                ),
             )
         )
         return errors
     head = f.read(32)
     f.seek(0)
     if not any(sig in head[:16] for sig in signatures):
-        errors.append(ErrorDetail(field=where, message=f"{f.name}: the content is not a {ctype} image"))
+        errors.append(
+            ErrorDetail(
+                field=where,
+                message=fmt(gettext_lazy("%(f)s: the content is not a %(ctype)s image"), f=f.name, ctype=ctype),
+            )
+        )
     return errors
 
 
@@ -251,11 +286,11 @@ def add_attachments(*, actor: Any, case_id: int, files: list[UploadedFile], note
     case = get_in_scope(Case, actor, case_id, "change")
     details = [e for i, f in enumerate(files) for e in check_attachment(f, f"files[{i}]")]
     if not files:
-        details.append(ErrorDetail(field="files", message="no file"))
+        details.append(ErrorDetail(field="files", message=gettext_lazy("no file")))
     if case.attachments.count() + len(files) > MAX_ATTACHMENTS * 3:
-        details.append(ErrorDetail(field="files", message="too many attachments on this case"))
+        details.append(ErrorDetail(field="files", message=gettext_lazy("too many attachments on this case")))
     if details:
-        raise ValidationFailed("The attachments were not accepted.", details)
+        raise ValidationFailed(gettext_lazy("The attachments were not accepted."), details)
     event = CaseEvent.objects.create(
         case=case,
         at=timezone.now(),
@@ -285,10 +320,13 @@ def hand_over(*, actor: Any, case_id: int, to_user_id: int, note: str) -> Case:
 
     case = get_in_scope(Case, actor, case_id, "change")
     if not note.strip():
-        raise ValidationFailed("Say why the case is handed over.", [ErrorDetail(field="note", message="required")])
+        raise ValidationFailed(
+            gettext_lazy("Say why the case is handed over."),
+            [ErrorDetail(field="note", message=gettext_lazy("required"))],
+        )
     target = User.objects.filter(pk=to_user_id, is_active=True).first()
     if target is None or not Case.objects.restrict(target, "change").filter(pk=case.pk).exists():
-        raise Forbidden("The new owner must be able to act on this case.")
+        raise Forbidden(gettext_lazy("The new owner must be able to act on this case."))
     before = {"owner_user": case.owner_user_id}
     case.owner_user = target
     case.save(update_fields=["owner_user", "updated_at"])
@@ -320,7 +358,9 @@ def hand_over(*, actor: Any, case_id: int, to_user_id: int, note: str) -> Case:
 def add_note(*, actor: Any, case_id: int, note: str, public: bool = False) -> CaseEvent:
     case = get_in_scope(Case, actor, case_id, "change")
     if not note.strip():
-        raise ValidationFailed("The note is empty.", [ErrorDetail(field="note", message="required")])
+        raise ValidationFailed(
+            gettext_lazy("The note is empty."), [ErrorDetail(field="note", message=gettext_lazy("required"))]
+        )
     event = CaseEvent.objects.create(
         case=case,
         at=timezone.now(),
@@ -382,8 +422,9 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
     """The reporter's phone unmasked: only in scope with the reveal right, always audited."""
     case = get_in_scope(Case, actor, case_id, "reveal")
     with transaction.atomic():
-        audit.record(actor=actor, action="privacy.reveal", obj=case, node_code=case.node.code,
-                     note="field=reporter_phone")
+        audit.record(
+            actor=actor, action="privacy.reveal", obj=case, node_code=case.node.code, note="field=reporter_phone"
+        )
     return case.reporter_phone
 
 

@@ -7,9 +7,12 @@ reason) or automatically when a deadline is missed.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.cases.choices import Tier
 from gongzhi.cases.models import Case
 from gongzhi.core.errors import Conflict
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import ancestor_codes
 from gongzhi.territory.choices import NodeKind
 
@@ -41,7 +44,7 @@ def escalate(case: Case, *, automatic: bool) -> None:
     from gongzhi.territory.models import Node
 
     if case.tier >= Tier.DEPARTMENT:
-        raise Conflict(f"Case {case.number} is already at the top tier.")
+        raise Conflict(fmt(_("Case %(number)s is already at the top tier."), number=case.number))
     case.tier = case.tier + 1
     code = owner_node_code(case, case.tier)
     owner = Node.objects.select_related("lead_body").get(code=code).lead_body

@@ -3,6 +3,7 @@
 
 Views hold no business logic. Reads go through ``cases.selectors`` (and the territory and accounts selectors),
 writes through ``cases.services`` and ``cases.workflow.perform`` — the only writer of a case's status. A refusal
+from gongzhi.core.messages import fmt
 from a service (``ValidationFailed``, ``Conflict``) is shown in the page next to the field it names; ``NotFound``
 (out of scope) and ``Forbidden`` propagate to the error middleware (404 / 403 pages).
 
@@ -12,7 +13,6 @@ database (``core.throttle``), in the same counters as the public API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -49,7 +49,9 @@ from gongzhi.cases.forms import (
 from gongzhi.cases.models import Attachment, Case, HotlineImport
 from gongzhi.core import throttle
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.forms import add_service_errors
+from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.pagination import SortKeyPaginator, page_of
 from gongzhi.core.privacy import mask_phone
@@ -107,27 +109,6 @@ SESSION_REPORTED = "gongzhi_cases_reported"
 def _throttled(request: HttpRequest, what: str) -> bool:
     """The resident's POSTs count per client address in the same shared counters as the public API."""
     return not throttle.hit_request(request, f"public_{what}")
-
-
-def translated(message: str) -> str:
-    """A service message in the page's language when it is a known one (see ``forms.SERVICE_MESSAGES``)."""
-    return _(message) if message else message
-
-
-def add_service_errors(form: Form, exc: DomainError, field_map: Mapping[str, str | None] | None = None) -> None:
-    """Put a service's refusal on the form: its message on top, each detail next to the field it names (mapped
-    through ``field_map``; ``files[2]`` → ``files``), or on top when the form has no such field."""
-    field_map = field_map or {}
-    if exc.message:
-        form.add_error(None, translated(exc.message))
-    for detail in exc.details:
-        name = detail.field or ""
-        base = name.split("[", 1)[0].split(".", 1)[0]
-        target = field_map.get(name, field_map.get(base, base))
-        message = translated(detail.message)
-        if detail.row is not None:
-            message = _("Row %(row)s: %(message)s") % {"row": detail.row, "message": message}
-        form.add_error(target if target and target in form.fields else None, message)
 
 
 def _may(user: Any, case: Case, action: str) -> bool:
@@ -278,7 +259,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
     channels = _channels_for(request.user)
     if not channels:
-        raise Forbidden("Your role does not take cases in.")
+        raise Forbidden(_("Your role does not take cases in."))
     categories = list(selectors.active_categories())
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, categories=categories, channels=channels)
@@ -403,7 +384,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     transition = workflow.TRANSITIONS.get(action)
     if transition is None:
-        raise NotFound(f"No action {action!r}.")
+        raise NotFound(fmt(_("No action %(action)s."), action=repr(action)))
     if request.method == "GET":
         form = _action_form(request.user, case, transition)
         return render(
@@ -508,7 +489,7 @@ def hand_over(request: HttpRequest, case_id: int) -> HttpResponse:
         except ValidationFailed as exc:
             add_service_errors(form, exc, {"to_user_id": "to_user"})
         except Forbidden as exc:
-            form.add_error("to_user", translated(exc.message))
+            form.add_error("to_user", str(exc.message))
         else:
             messages.success(request, _("The case was handed over."))
             return redirect("cases-detail", case_id=case.pk)
@@ -659,7 +640,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
         job_id = request.GET.get("job", "")
         if job_id:
             if not job_id.isdigit():
-                raise NotFound("No such import.")
+                raise NotFound(_("No such import."))
             job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
@@ -708,7 +689,7 @@ def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
         {
             "row": row,
             "problems": [
-                {"field": d.field or "", "column": _column_of(d.field), "message": translated(d.message)}
+                {"field": d.field or "", "column": _column_of(d.field), "message": stored(str(d.message))}
                 for d in details
             ],
         }

@@ -31,6 +31,7 @@ from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import scope_of
 
 S = Status
@@ -82,8 +83,8 @@ def _on_dispatch(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> No
     body_id, node_id = p.get("handler_body_id"), p.get("handler_node_id")
     if not body_id and not node_id:
         raise ValidationFailed(
-            "Dispatch to whom?",
-            [ErrorDetail(field="handler_body_id", message="give handler_body_id or handler_node_id")],
+            _("Dispatch to whom?"),
+            [ErrorDetail(field="handler_body_id", message=_("give handler_body_id or handler_node_id"))],
         )
     case.handler_body = territory.body_get(user=actor, body_id=body_id) if body_id else None
     case.handler_node = territory.node_get(user=actor, node_id=node_id) if node_id else None
@@ -192,7 +193,8 @@ def _on_follow_up(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> N
     rating = p.get("rating")
     if rating not in Rating.values:
         raise ValidationFailed(
-            "A rating is required.", [ErrorDetail(field="rating", message=f"one of {', '.join(Rating.values)}")]
+            _("A rating is required."),
+            [ErrorDetail(field="rating", message=fmt(_("one of %(values)s"), values=", ".join(Rating.values)))],
         )
     case.rating = rating
     case.resolved = bool(p.get("resolved", rating != Rating.DISSATISFIED))
@@ -204,15 +206,22 @@ def _on_merge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     target_id = p.get("into_case_id")
     if not target_id or int(target_id) == case.pk:
         raise ValidationFailed(
-            "Merge into which case?", [ErrorDetail(field="into_case_id", message="another open case's id")]
+            _("Merge into which case?"), [ErrorDetail(field="into_case_id", message=_("another open case's id"))]
         )
     target = get_in_scope(Case, actor, target_id)
     while target.merged_into_id:  # follow chains: always merge into the surviving work item
         target = Case.objects.get(pk=target.merged_into_id)
     if target.status not in OPEN_STATUSES or target.pk == case.pk:
         raise ValidationFailed(
-            "Merge into an open case.",
-            [ErrorDetail(field="into_case_id", message=f"{target.number} is {target.status}")],
+            _("Merge into an open case."),
+            [
+                ErrorDetail(
+                    field="into_case_id",
+                    message=fmt(
+                        _("%(number)s is %(status)s"), number=target.number, status=target.get_status_display()
+                    ),
+                )
+            ],
         )
     case.merged_into = target
     deadlines.stop_clock(case)
@@ -401,8 +410,17 @@ def perform(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValidationFailed(
-            "Unknown action.",
-            [ErrorDetail(field="action", message=f"{action!r}; expected one of {', '.join(TRANSITIONS)}")],
+            _("Unknown action."),
+            [
+                ErrorDetail(
+                    field="action",
+                    message=fmt(
+                        _("%(action)s; expected one of %(transitions)s"),
+                        action=repr(action),
+                        transitions=", ".join(TRANSITIONS),
+                    ),
+                )
+            ],
         )
     payload = payload or {}
     now = now or timezone.now()
@@ -412,23 +430,33 @@ def perform(
         case = Case.objects.select_for_update(of=("self",)).select_related("node", "handler_node").get(pk=case_id)
         if actor is None:
             if action != "escalate":
-                raise Forbidden("Only escalation happens automatically.")
+                raise Forbidden(_("Only escalation happens automatically."))
         else:
             _check_actor(actor, case, transition)
         if case.status not in transition.sources:
             allowed = [t.action for t in allowed_actions(actor, case)] if actor is not None else []
             raise Conflict(
-                f"Case {case.number} is {case.get_status_display()}; “{transition.label}” is not possible now.",
+                fmt(
+                    _("Case %(number)s is %(status)s; “%(action)s” is not possible now."),
+                    number=case.number,
+                    status=case.get_status_display(),
+                    action=transition.label,
+                ),
                 [
                     ErrorDetail(
-                        field="action", message=f"current state: {case.status}; allowed: {', '.join(allowed) or 'none'}"
+                        field="action",
+                        message=fmt(
+                            _("current state: %(status)s; allowed: %(value)s"),
+                            status=case.status,
+                            value=", ".join(allowed) or "none",
+                        ),
                     )
                 ],
             )
         if transition.note_required and not note.strip():
             raise ValidationFailed(
-                "A note is required for this action.",
-                [ErrorDetail(field="note", message=f"say why ({transition.action})")],
+                _("A note is required for this action."),
+                [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.label))],
             )
         return _apply(case, transition, actor, note, payload, now, public)
 
@@ -438,21 +466,33 @@ def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, n
     with transaction.atomic():
         locked = Case.objects.select_for_update(of=("self",)).select_related("node").get(pk=case.pk)
         if locked.status not in RESIDENT_RATING.sources:
-            raise Conflict(f"Case {locked.number} can be rated once it is closed; it is {locked.get_status_display()}.")
+            raise Conflict(
+                fmt(
+                    _("Case %(number)s can be rated once it is closed; it is %(status)s."),
+                    number=locked.number,
+                    status=locked.get_status_display(),
+                )
+            )
         payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}
         return _apply(locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter")
 
 
 def _check_actor(actor: Any, case: Case, transition: Transition) -> None:
     if not Case.objects.restrict(actor, "change").filter(pk=case.pk).exists():
-        raise Forbidden("You may see this case but not act on it.")
+        raise Forbidden(_("You may see this case but not act on it."))
     roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
     if Role.ADMIN in roles:
         return
     if not roles & transition.roles:
-        raise Forbidden(f"Your role may not “{transition.label}”.")
+        raise Forbidden(fmt(_("Your role may not “%(action)s”."), action=transition.label))
     if transition.handler_only and not is_handler(actor, case):
-        raise Forbidden(f"Only the handler of {case.number} may “{transition.label}”.")
+        raise Forbidden(
+            fmt(
+                _("Only the handler of %(number)s may “%(action)s”."),
+                number=case.number,
+                action=transition.label,
+            )
+        )
 
 
 def _apply(
@@ -556,10 +596,27 @@ def replay_history(case: Case, steps: list[tuple[str, datetime, str, str]]) -> l
     for action, at, label, note in steps:
         t = TRANSITIONS.get(action)
         if t is None or case.status not in t.sources:
-            raise Conflict(f"History of {case.number}: “{action}” is not possible from {case.status}.")
+            raise Conflict(
+                fmt(
+                    _("History of %(number)s: “%(action)s” is not possible from %(status)s."),
+                    number=case.number,
+                    action=action,
+                    status=case.status,
+                )
+            )
         before = case.status
         if t.target is not None:
             case.status = t.target
-        events.append(CaseEvent(case=case, at=at, actor_label=label, action=action, from_status=before,
-                                to_status=case.status, note=note, public=t.public))
+        events.append(
+            CaseEvent(
+                case=case,
+                at=at,
+                actor_label=label,
+                action=action,
+                from_status=before,
+                to_status=case.status,
+                note=note,
+                public=t.public,
+            )
+        )
     return events

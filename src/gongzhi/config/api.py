@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -54,12 +55,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
         details.append(ErrorDetail(message=str(err.get("msg", "invalid")), field=".".join(loc) or None))
-    return _error(request, 400, "validation_failed", "The request is not valid.", details)
+    return _error(request, 400, "validation_failed", _("The request is not valid."), details)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", "Log in, or send a bearer token from POST /api/v1/auth/token.")
+    return _error(request, 401, "unauthenticated", _("Log in, or send a bearer token from POST /api/v1/auth/token."))
 
 
 @api.exception_handler(HttpError)
@@ -69,12 +70,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found.")
+    return _error(request, 404, "not_found", _("Not found."))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, "forbidden", str(exc) or "You may not do this.")
+    return _error(request, 403, "forbidden", str(exc) or _("You may not do this."))
 
 
 api.add_router("/auth", auth_router)

@@ -1,14 +1,18 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.config.api import api
 from gongzhi.core.errors import NotFound
+from gongzhi.core.messages import fmt
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """An API path that names no endpoint: the API's error shape, not the site's HTML 404 page."""
-    error = NotFound(f"No API endpoint {request.method} {request.path}; see /api/v1/docs.")
+    error = NotFound(
+        fmt(_("No API endpoint %(method)s %(path)s; see /api/v1/docs."), method=request.method, path=request.path)
+    )
     return JsonResponse(error.as_dict(), status=404)
 
 

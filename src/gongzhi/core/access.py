@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.messages import action_word, fmt
 
 M = TypeVar("M", bound=models.Model)
 
@@ -16,9 +18,17 @@ def get_in_scope(model: type[M], user: Any, pk: Any, action: str = "view", query
     try:
         obj = base.restrict(user, "view").get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
-        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.") from None
+        raise NotFound(
+            fmt(_("No %(verbose_name)s with id %(pk)s."), verbose_name=model._meta.verbose_name, pk=pk)
+        ) from None
     if action != "view" and not model._default_manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
-        raise Forbidden(f"You may not {action} this {model._meta.verbose_name}.")
+        raise Forbidden(
+            fmt(
+                _("You may not %(action)s this %(verbose_name)s."),
+                action=action_word(action),
+                verbose_name=model._meta.verbose_name,
+            )
+        )
     return obj
 
 

@@ -25,8 +25,10 @@ from typing import IO, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
+from gongzhi.core.messages import fmt
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -61,8 +63,17 @@ def check_size(size: int, limit: int = MAX_FILE_BYTES) -> None:
     """Refuse a file over ``limit`` bytes before reading it."""
     if size > limit:
         raise ValidationFailed(
-            "The file is too large.",
-            [ErrorDetail(field="file", message=f"{size // 1024} KB is over the {limit // (1024 * 1024)} MB limit")],
+            gettext_lazy("The file is too large."),
+            [
+                ErrorDetail(
+                    field="file",
+                    message=fmt(
+                        gettext_lazy("%(kb)s KB is over the %(mb)s MB limit"),
+                        kb=size // 1024,
+                        mb=limit // (1024 * 1024),
+                    ),
+                )
+            ],
         )
 
 
@@ -74,12 +85,12 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
         value = json.loads(text)
     except ValueError as exc:
         raise ValidationFailed(
-            "The column mapping is not valid JSON.", [ErrorDetail(field="mapping", message=str(exc))]
+            gettext_lazy("The column mapping is not valid JSON."), [ErrorDetail(field="mapping", message=str(exc))]
         ) from None
     if not isinstance(value, dict):
         raise ValidationFailed(
-            "The column mapping must be a JSON object.",
-            [ErrorDetail(field="mapping", message='e.g. {"ticket": "工单号", "title": "事项"}')],
+            gettext_lazy("The column mapping must be a JSON object."),
+            [ErrorDetail(field="mapping", message=gettext_lazy('e.g. {"ticket": "工单号", "title": "事项"}'))],
         )
     return value
 
@@ -158,11 +169,13 @@ def open_table(file_name: str, source: Source, *, header: bool = True) -> Table:
         table = _open_xlsx(stream)
     elif name.endswith(".xls") or magic == _XLS_MAGIC:
         raise ValidationFailed(
-            "Old Excel files (.xls) are not read.",
-            [ErrorDetail(field="file", message="save the sheet as .xlsx or .csv and import that")],
+            gettext_lazy("Old Excel files (.xls) are not read."),
+            [ErrorDetail(field="file", message=gettext_lazy("save the sheet as .xlsx or .csv and import that"))],
         )
     elif name.endswith((".xlsx", ".xlsm")):
-        raise ValidationFailed("The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=name)])
+        raise ValidationFailed(
+            gettext_lazy("The file is not a valid XLSX workbook."), [ErrorDetail(field="file", message=name)]
+        )
     else:
         table = _open_csv(stream)
     if header:
@@ -191,7 +204,8 @@ def check_xlsx_archive(stream: IO[bytes]) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ValidationFailed(
-            "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
+            gettext_lazy("The file is not a valid XLSX workbook."),
+            [ErrorDetail(field="file", message=str(exc) or "unreadable")],
         ) from None
     finally:
         stream.seek(0)
@@ -250,7 +264,8 @@ def _open_xlsx(stream: IO[bytes]) -> Table:
         sheet = workbook.active or workbook.worksheets[0]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
         raise ValidationFailed(
-            "The file is not a valid XLSX workbook.", [ErrorDetail(field="file", message=str(exc) or "unreadable")]
+            gettext_lazy("The file is not a valid XLSX workbook."),
+            [ErrorDetail(field="file", message=str(exc) or "unreadable")],
         ) from None
     try:
         _check_dimension(sheet)
@@ -306,8 +321,8 @@ def _csv_encoding(stream: IO[bytes]) -> str:
             continue
         return encoding
     raise ValidationFailed(
-        "The file's text encoding is not recognised.",
-        [ErrorDetail(field="file", message="save it as CSV in UTF-8 or GBK, or as XLSX")],
+        gettext_lazy("The file's text encoding is not recognised."),
+        [ErrorDetail(field="file", message=gettext_lazy("save it as CSV in UTF-8 or GBK, or as XLSX"))],
     )
 
 
@@ -330,7 +345,8 @@ def _open_csv(stream: IO[bytes]) -> Table:
                 yield row
         except csv.Error as exc:
             raise ValidationFailed(
-                "The CSV file cannot be read.", [ErrorDetail(field="file", row=count + 1, message=str(exc))]
+                gettext_lazy("The CSV file cannot be read."),
+                [ErrorDetail(field="file", row=count + 1, message=str(exc))],
             ) from None
 
     def progress() -> float | None:
@@ -357,8 +373,8 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise ValidationFailed(
-        "The file's text encoding is not recognised.",
-        [ErrorDetail(field="file", message="save it as CSV in UTF-8 or GBK, or as XLSX")],
+        gettext_lazy("The file's text encoding is not recognised."),
+        [ErrorDetail(field="file", message=gettext_lazy("save it as CSV in UTF-8 or GBK, or as XLSX"))],
     )
 
 
@@ -366,7 +382,8 @@ def header_of(rows: list[list[Any]]) -> list[str]:
     """The header row as text; ``ValidationFailed`` when the file is empty."""
     if not rows or not any(text(v) for v in rows[0]):
         raise ValidationFailed(
-            "The file is empty.", [ErrorDetail(field="file", row=1, message="the first row must be the header")]
+            gettext_lazy("The file is empty."),
+            [ErrorDetail(field="file", row=1, message=gettext_lazy("the first row must be the header"))],
         )
     return [text(v) for v in rows[0]]
 
@@ -390,8 +407,17 @@ def data_rows(rows: list[list[Any]], max_rows: int | None = None) -> list[tuple[
     body = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if has_text(cells)]
     if max_rows is not None and len(body) > max_rows:
         raise ValidationFailed(
-            "The file has too many rows.",
-            [ErrorDetail(field="file", message=f"{len(body)} rows; import at most {max_rows} at a time")],
+            gettext_lazy("The file has too many rows."),
+            [
+                ErrorDetail(
+                    field="file",
+                    message=fmt(
+                        gettext_lazy("%(n)s rows; import at most %(max)s at a time"),
+                        n=len(body),
+                        max=max_rows,
+                    ),
+                )
+            ],
         )
     return body
 
@@ -425,10 +451,15 @@ def resolve_columns(
     for key, value in mapping.items():
         if key not in default_headers:
             details.append(
-                ErrorDetail(field=f"mapping.{key}", message=f"unknown field; the fields are {', '.join(fields)}")
+                ErrorDetail(
+                    field=f"mapping.{key}",
+                    message=fmt(gettext_lazy("unknown field; the fields are %(fields)s"), fields=", ".join(fields)),
+                )
             )
         elif value is not None and not isinstance(value, str):
-            details.append(ErrorDetail(field=f"mapping.{key}", message="the column header must be a string"))
+            details.append(
+                ErrorDetail(field=f"mapping.{key}", message=gettext_lazy("the column header must be a string"))
+            )
     columns: dict[str, int] = {}
     for name in fields:
         if name in mapping:
@@ -437,7 +468,12 @@ def resolve_columns(
                 continue  # mapped to nothing: the column is not used
             index = positions.get(norm_header(wanted))
             if index is None:
-                details.append(ErrorDetail(field=f"mapping.{name}", message=f"the file has no column “{wanted}”"))
+                details.append(
+                    ErrorDetail(
+                        field=f"mapping.{name}",
+                        message=fmt(gettext_lazy("the file has no column “%(column)s”"), column=wanted),
+                    )
+                )
             else:
                 columns[name] = index
             continue
@@ -449,13 +485,26 @@ def resolve_columns(
     for name in required:
         if name not in columns and not any(d.field == f"mapping.{name}" for d in details):
             expected = " / ".join(default_headers[name]) or name
-            details.append(ErrorDetail(field=name, message=f"no column for {name}: expected “{expected}”, or map it"))
+            details.append(
+                ErrorDetail(
+                    field=name,
+                    message=fmt(
+                        gettext_lazy("no column for %(field)s: expected “%(expected)s”, or map it"),
+                        field=name,
+
+                        expected=expected,
+                    ),
+                )
+            )
     if details:
         missing = [d.field for d in details if d.field in required]
         message = (
-            f"The file lacks required columns: {', '.join(str(m) for m in missing)}. Nothing was imported."
+            fmt(
+                gettext_lazy("The file lacks required columns: %(columns)s. Nothing was imported."),
+                columns=", ".join(str(m) for m in missing),
+            )
             if missing
-            else "The column mapping does not fit the file. Nothing was imported."
+            else gettext_lazy("The column mapping does not fit the file. Nothing was imported.")
         )
         raise ValidationFailed(message, details)
     return columns
@@ -490,7 +539,7 @@ def split_words(value: Any) -> list[str]:
     return [w.strip() for w in re.split(r"[,，、;；/／|｜\n]+", text(value)) if w.strip()]
 
 
-def parse_date(value: Any) -> tuple[date | None, str]:
+def parse_date(value: Any) -> tuple[date | None, Text]:
     """A date from a cell: a date/datetime (XLSX), an Excel serial number, or text such as 2026-03-01, 2026/3/1,
     2026.3.1, 2026年3月1日, 20260301. Returns (date, problem); an empty cell is (None, "")."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -507,15 +556,15 @@ def parse_date(value: Any) -> tuple[date | None, str]:
             return (parsed.date() if isinstance(parsed, datetime) else None), ""
         value = text(value)
     raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
-    for fmt in DATE_FORMATS:
+    for pattern in DATE_FORMATS:
         try:
-            return datetime.strptime(raw, fmt).date(), ""
+            return datetime.strptime(raw, pattern).date(), ""
         except ValueError:
             continue
     try:
         return datetime.fromisoformat(raw).date(), ""
     except ValueError:
-        return None, f"“{text(value)}” is not a date (e.g. 2026-03-01)"
+        return None, fmt(gettext_lazy("“%(value)s” is not a date (e.g. 2026-03-01)"), value=text(value))
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongzhi.core.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.kpis import measures, selectors, services
 from gongzhi.kpis import reports as monthly
@@ -42,13 +43,13 @@ def _place(request: HttpRequest, raw: str | None) -> Node:
     if raw in (None, ""):
         place = selectors.default_place(user=request.user)
         if place is None:
-            raise NotFound("You have no place whose figures you may see.")
+            raise NotFound(_("You have no place whose figures you may see."))
         return place
     try:
         node_id = int(str(raw))
     except ValueError:
         raise ValidationFailed(
-            "Bad place.", [ErrorDetail(field="place", message=f"{raw!r}: expected a place id")]
+            _("Bad place."), [ErrorDetail(field="place", message=fmt(_("%(raw)s: expected a place id"), raw=repr(raw)))]
         ) from None
     return selectors.place_get(user=request.user, node_id=node_id)
 
@@ -74,8 +75,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         except NotFound:
             raise
         except DomainError as exc:
-            details = "; ".join(d.message for d in exc.details)
-            messages.error(request, f"{_(exc.message)} {details}".strip())
+            details = "; ".join(str(d.message) for d in exc.details)
+            messages.error(request, f"{exc.message} {details}".strip())
         else:
             messages.success(
                 request,

@@ -13,8 +13,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import NOTHING, Scope
 from gongzhi.core.tabular import write_xlsx
 from gongzhi.kpis import measures
@@ -63,7 +65,8 @@ def parse_month(value: Any, *, field_name: str = "month") -> date:
         return date(int(year), int(month), 1)
     except ValueError:
         raise ValidationFailed(
-            "Bad month.", [ErrorDetail(field=field_name, message=f"{raw!r}: expected a month as YYYY-MM")]
+            _("Bad month."),
+            [ErrorDetail(field=field_name, message=fmt(_("%(raw)s: expected a month as YYYY-MM"), raw=repr(raw)))],
         ) from None
 
 

@@ -24,6 +24,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case, Category
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
@@ -113,7 +114,7 @@ def place_get(*, user: Any, node_id: int) -> Node:
     """A place whose figures the user may read: one they see in full (404 otherwise, like any other object)."""
     node = Node.objects.select_related("lead_body", "parent").filter(pk=node_id).first()
     if node is None or not reaches(user, "cases.case", "view", node):
-        raise NotFound("No such place.")
+        raise NotFound(_("No such place."))
     return node
 
 
@@ -130,7 +131,8 @@ def parse_period(start: str | date | None, end: str | date | None, *, today: dat
             return date.fromisoformat(str(value))
         except ValueError:
             raise ValidationFailed(
-                "Bad date.", [ErrorDetail(field=name, message=f"{value!r}: expected YYYY-MM-DD")]
+                _("Bad date."),
+                [ErrorDetail(field=name, message=fmt(_("%(value)s: expected YYYY-MM-DD"), value=repr(value)))],
             ) from None
 
     s, e = _d(start, "start"), _d(end, "end")
@@ -138,7 +140,7 @@ def parse_period(start: str | date | None, end: str | date | None, *, today: dat
     s = s or date(e.year - 1, e.month, 1) + timedelta(days=31)
     s = s.replace(day=1) if start in (None, "") else s
     if s > e:
-        raise ValidationFailed("The period ends before it starts.", [ErrorDetail(field="end", message=str(e))])
+        raise ValidationFailed(_("The period ends before it starts."), [ErrorDetail(field="end", message=str(e))])
     return s, e
 
 
@@ -324,7 +326,8 @@ def _grouped(*, user: Any, query: KpiQuery, by: str | None, source: str | None =
     """Counts per key (``None`` key when not broken down)."""
     if by is not None and by not in DIMENSIONS:
         raise ValidationFailed(
-            "Unknown breakdown.", [ErrorDetail(field="by", message=f"one of {', '.join(DIMENSIONS)}")]
+            _("Unknown breakdown."),
+            [ErrorDetail(field="by", message=fmt(_("one of %(values)s"), values=", ".join(DIMENSIONS)))],
         )
     rollup = uses_rollup(user=user, query=query, by=by) if source is None else source == "rollup"
     out: dict[Any, dict[str, float]] = {}
@@ -488,12 +491,13 @@ def drill(*, user: Any, query: KpiQuery, kpi: str, part: str | None = None) -> Q
     """The cases behind one KPI value: its numerator, denominator or the gap (by default the ones pulling it down)."""
     if kpi not in measures.KPIS:
         raise ValidationFailed(
-            "Unknown figure.", [ErrorDetail(field="kpi", message=f"one of {', '.join(measures.KPIS)}")]
+            _("Unknown figure."),
+            [ErrorDetail(field="kpi", message=fmt(_("one of %(values)s"), values=", ".join(measures.KPIS)))],
         )
     k = measures.KPIS[kpi]
     part = part or measures.bad_part(k)
     if part not in ("num", "den", "gap") or (part == "gap" and k.denominator is None):
-        raise ValidationFailed("Unknown part.", [ErrorDetail(field="part", message="num, den or gap")])
+        raise ValidationFailed(_("Unknown part."), [ErrorDetail(field="part", message=_("num, den or gap"))])
     return (
         cases_of(user=user, query=query)
         .filter(measures.drill_q(k, part))
@@ -591,18 +595,20 @@ def query_from_params(*, user: Any, params: Any) -> KpiQuery:
             return int(raw)
         except (TypeError, ValueError):
             raise ValidationFailed(
-                f"Bad value for {name}.", [ErrorDetail(field=name, message=f"{raw!r}: expected a number")]
+                fmt(_("Bad value for %(name)s."), name=name),
+                [ErrorDetail(field=name, message=fmt(_("%(raw)s: expected a number"), raw=repr(raw)))],
             ) from None
 
     place_id = _int("place")
     place = place_get(user=user, node_id=place_id) if place_id else default_place(user=user)
     if place is None:
-        raise NotFound("You have no place whose figures you may see.")
+        raise NotFound(_("You have no place whose figures you may see."))
     start, end = parse_period(params.get("start"), params.get("end"))
     channel = params.get("channel") or None
     if channel is not None and channel not in Channel.values:
         raise ValidationFailed(
-            "Unknown channel.", [ErrorDetail(field="channel", message=f"one of {', '.join(Channel.values)}")]
+            _("Unknown channel."),
+            [ErrorDetail(field="channel", message=fmt(_("one of %(values)s"), values=", ".join(Channel.values)))],
         )
     return KpiQuery(
         place=place,
@@ -622,7 +628,10 @@ def _flag(raw: Any, name: str) -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise ValidationFailed(f"Bad value for {name}.", [ErrorDetail(field=name, message=f"{raw!r}: expected 1 or 0")])
+    raise ValidationFailed(
+        fmt(_("Bad value for %(name)s."), name=name),
+        [ErrorDetail(field=name, message=fmt(_("%(raw)s: expected 1 or 0"), raw=repr(raw)))],
+    )
 
 
 def query_params(query: KpiQuery) -> dict[str, str]:

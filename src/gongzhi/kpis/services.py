@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.models import Case
 from gongzhi.core.scope import ancestor_codes
@@ -250,9 +251,9 @@ def generate_monthly_report(*, actor: Any, node: Any, month: date) -> MonthlyRep
 
     if actor is not None:
         if not (reaches(actor, "kpis.monthlyreport", "view", node) or reaches(actor, "cases.case", "view", node)):
-            raise NotFound("No such place.")
+            raise NotFound(_("No such place."))
         if not reaches(actor, "kpis.monthlyreport", "add", node):
-            raise Forbidden("You may not generate reports for this place.")
+            raise Forbidden(_("You may not generate reports for this place."))
     first = month.replace(day=1)
     report = reports.month_report(user=reports.SYSTEM, place=node, month=first)
     data = reports.month_report_xlsx(report)

@@ -26,6 +26,7 @@ from gongzhi.accounts import selectors as accounts
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.choices import Channel
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.kpis import measures, selectors
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery, Row
@@ -378,7 +379,8 @@ def drill(request: HttpRequest) -> HttpResponse:
     kpi_key = request.GET.get("kpi") or ""
     if kpi_key not in measures.KPIS:
         raise ValidationFailed(
-            "Unknown figure.", [ErrorDetail(field="kpi", message=f"one of {', '.join(measures.KPIS)}")]
+            _("Unknown figure."),
+            [ErrorDetail(field="kpi", message=fmt(_("one of %(values)s"), values=", ".join(measures.KPIS)))],
         )
     kpi = measures.KPIS[kpi_key]
     part = request.GET.get("part") or measures.bad_part(kpi)

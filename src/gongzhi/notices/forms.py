@@ -6,28 +6,10 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from gongzhi.notices.choices import ReadVia
 from gongzhi.notices.services import BODY_MAX, TITLE_MAX
 from gongzhi.registry.choices import TagKind
-
-# The services' messages, so that the pages can show them translated (see views.translated).
-SERVICE_MESSAGES = (
-    gettext_noop("You may not send notices."),
-    gettext_noop("You may not send notices to this place."),
-    gettext_noop("The notice to join was not found."),
-    gettext_noop("no such notice"),
-    gettext_noop("a title is required"),
-    gettext_noop("the text is required"),
-    gettext_noop("not a body you act for"),
-    gettext_noop("say which body you send for"),
-    gettext_noop("The notice cannot be sent."),
-    gettext_noop("No household matches: nobody lives there yet, or nobody carries these tags."),
-    gettext_noop("no households to deliver to"),
-    gettext_noop("No notice for this link."),
-    gettext_noop("Confirm reading in person or by phone."),
-)
 
 
 class NoticeForm(forms.Form):

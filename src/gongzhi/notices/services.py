@@ -22,10 +22,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import CODE_LEVELS, ancestor_codes, code_prefix_q
 from gongzhi.notices import selectors
 from gongzhi.notices.choices import ReadVia
@@ -80,7 +82,7 @@ def _sender_body(actor: Any, area: Node, sender_body_id: int | None, details: li
     if sender_body_id is not None:
         body = Body.objects.filter(pk=sender_body_id).first()
         if body is None or not (scope.everything or body.pk in scope.bodies):
-            details.append(ErrorDetail(field="sender_body_id", message="not a body you act for"))
+            details.append(ErrorDetail(field="sender_body_id", message=_("not a body you act for")))
             return None
         return body
     if len(scope.bodies) == 1:
@@ -90,7 +92,7 @@ def _sender_body(actor: Any, area: Node, sender_body_id: int | None, details: li
         for _code, lead_body_id in sorted(chain, key=lambda row: len(row[0]), reverse=True):
             if lead_body_id in scope.bodies:
                 return Body.objects.filter(pk=lead_body_id).first()
-        details.append(ErrorDetail(field="sender_body_id", message="say which body you send for"))
+        details.append(ErrorDetail(field="sender_body_id", message=_("say which body you send for")))
         return None
     posts = sorted((p for p in scope.prefixes if area.code.startswith(p)), key=len, reverse=True)
     if posts:
@@ -148,17 +150,18 @@ def deliver_notice(
     """Send a notice to every household under ``area`` (with ``tags``: only households with an active resident
     carrying one of them today), once per household — see the module's docstring. Returns what happened."""
     if actor.scope_for("notices.notice", "add").is_empty:
-        raise Forbidden("You may not send notices.")
+        raise Forbidden(_("You may not send notices."))
     area = get_in_scope(Node, actor, area_id)
     if not actor.scope_for("notices.notice", "add").covers(area.code, area.lead_body_id):
-        raise Forbidden("You may not send notices to this place.")
+        raise Forbidden(_("You may not send notices to this place."))
     joins = None
     if joins_notice_id is not None:
         try:
             joins = selectors.notice_get(user=actor, notice_id=joins_notice_id)
         except NotFound:
             raise ValidationFailed(
-                "The notice to join was not found.", [ErrorDetail(field="joins_notice_id", message="no such notice")]
+                _("The notice to join was not found."),
+                [ErrorDetail(field="joins_notice_id", message=_("no such notice"))],
             ) from None
         title = title.strip() or joins.title
         body = body.strip() or joins.body
@@ -167,24 +170,26 @@ def deliver_notice(
     title = (title or "").strip()
     body = (body or "").strip()
     if not title:
-        details.append(ErrorDetail(field="title", message="a title is required"))
+        details.append(ErrorDetail(field="title", message=_("a title is required")))
     elif len(title) > TITLE_MAX:
-        details.append(ErrorDetail(field="title", message=f"at most {TITLE_MAX} characters"))
+        details.append(
+            ErrorDetail(field="title", message=fmt(_("at most %(title_max)s characters"), title_max=TITLE_MAX))
+        )
     if not body:
-        details.append(ErrorDetail(field="body", message="the text is required"))
+        details.append(ErrorDetail(field="body", message=_("the text is required")))
     elif len(body) > BODY_MAX:
-        details.append(ErrorDetail(field="body", message=f"at most {BODY_MAX} characters"))
+        details.append(ErrorDetail(field="body", message=fmt(_("at most %(body_max)s characters"), body_max=BODY_MAX)))
     clean_tags = registry_services.check_tag_kinds(tags, details)
     sender_body = _sender_body(actor, area, sender_body_id, details)
     if details:
-        raise ValidationFailed("The notice cannot be sent.", details)
+        raise ValidationFailed(_("The notice cannot be sent."), details)
 
     _lock_ground(area)
     targets = set(registry.occupied_households(user=actor, area_code=area.code, tags=clean_tags))
     if not targets:
         raise ValidationFailed(
-            "No household matches: nobody lives there yet, or nobody carries these tags.",
-            [ErrorDetail(field="tags" if clean_tags else "area_id", message="no households to deliver to")],
+            _("No household matches: nobody lives there yet, or nobody carries these tags."),
+            [ErrorDetail(field="tags" if clean_tags else "area_id", message=_("no households to deliver to"))],
         )
     now = _now()
     fp = joins.fingerprint if joins is not None else fingerprint(title, body)
@@ -298,7 +303,7 @@ def send_notice(
 def mark_read(*, token: str, via: str = ReadVia.LINK) -> NoticeDelivery:
     """A resident opened their read link (no account). Idempotent: the first read time is kept."""
     if via not in ReadVia.values:
-        raise ValidationFailed("Unknown way of reading.", [ErrorDetail(field="via", message="not a known way")])
+        raise ValidationFailed(_("Unknown way of reading."), [ErrorDetail(field="via", message=_("not a known way"))])
     delivery = (
         NoticeDelivery.objects.select_for_update()
         .select_related("household", "notice")
@@ -306,7 +311,7 @@ def mark_read(*, token: str, via: str = ReadVia.LINK) -> NoticeDelivery:
         .first()
     )
     if delivery is None:
-        raise NotFound("No notice for this link.")
+        raise NotFound(_("No notice for this link."))
     if delivery.read_at is None:
         delivery.read_at = _now()
         delivery.read_via = via
@@ -327,8 +332,15 @@ def confirm_read(*, actor: Any, delivery_id: int, via: str = ReadVia.IN_PERSON) 
     delivery in scope. Idempotent: a delivery already read keeps its first read time and way."""
     if via not in (ReadVia.IN_PERSON, ReadVia.PHONE):
         raise ValidationFailed(
-            "Confirm reading in person or by phone.",
-            [ErrorDetail(field="via", message=f"expected {ReadVia.IN_PERSON} or {ReadVia.PHONE}")],
+            _("Confirm reading in person or by phone."),
+            [
+                ErrorDetail(
+                    field="via",
+                    message=fmt(
+                        _("expected %(in_person)s or %(phone)s"), in_person=ReadVia.IN_PERSON, phone=ReadVia.PHONE
+                    ),
+                )
+            ],
         )
     delivery = get_in_scope(
         NoticeDelivery,

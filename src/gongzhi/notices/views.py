@@ -13,14 +13,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.errors import Forbidden, NotFound, ValidationFailed
+from gongzhi.core.forms import add_service_errors
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_phone
 from gongzhi.notices import selectors, services
@@ -33,20 +33,6 @@ from gongzhi.territory.choices import NodeKind
 LIST_PAGE_SIZE = 25
 UNREAD_PAGE_SIZE = 30
 SEND_FIELDS = {"area_id": "area", "sender_body_id": "sender_body", "joins_notice_id": None}
-
-
-def translated(message: str) -> str:
-    return _(message) if message else message
-
-
-def add_service_errors(form: Form, exc: DomainError) -> None:
-    if exc.message:
-        form.add_error(None, translated(exc.message))
-    for detail in exc.details:
-        name = detail.field or ""
-        base = name.split("[", 1)[0]
-        target = SEND_FIELDS.get(name, SEND_FIELDS.get(base, base))
-        form.add_error(target if target and target in form.fields else None, translated(detail.message))
 
 
 def _tag_labels(tags: list[str]) -> list[str]:
@@ -128,7 +114,7 @@ def _sent_message(result: services.SendResult) -> str:
 def notice_new(request: HttpRequest) -> HttpResponse:
     """发通知: title, text, where to (a community or grid in scope), optionally only a tag group."""
     if not selectors.may_send(user=request.user):
-        raise Forbidden("You may not send notices.")
+        raise Forbidden(_("You may not send notices."))
     kwargs = {"area_choices": _area_choices(request.user), "body_choices": _body_choices(request.user)}
     status = 200
     if request.method == "POST":
@@ -137,7 +123,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             try:
                 result = services.deliver_notice(actor=request.user, **form.service_kwargs())
             except (ValidationFailed, Forbidden, NotFound) as exc:
-                add_service_errors(form, exc)
+                add_service_errors(form, exc, SEND_FIELDS)
             else:
                 messages.success(request, _sent_message(result))
                 return redirect("notices-detail", notice_id=result.notice.pk)
@@ -202,7 +188,7 @@ def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """A grid worker confirms a household has read the notice. HTMX: the row comes back updated."""
     form = ConfirmForm(request.POST)
     if not form.is_valid():
-        raise ValidationFailed("Confirm reading in person or by phone.")
+        raise ValidationFailed(_("Confirm reading in person or by phone."))
     delivery = services.confirm_read(actor=request.user, delivery_id=delivery_id, via=form.cleaned_data["via"])
     if is_htmx(request):
         row = selectors.delivery_get(user=request.user, delivery_id=delivery.pk)

@@ -25,10 +25,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit, tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors, services
 from gongzhi.registry.choices import ExportKind, PopulationType, Sex, TagKind
@@ -99,8 +101,17 @@ def _stamp() -> str:
 def _check_size(count: int) -> None:
     if count > MAX_EXPORT_ROWS:
         raise ValidationFailed(
-            "The list is too long to export.",
-            [ErrorDetail(field="filters", message=f"{count} rows; narrow the filters to at most {MAX_EXPORT_ROWS}")],
+            _("The list is too long to export."),
+            [
+                ErrorDetail(
+                    field="filters",
+                    message=fmt(
+                        _("%(count)s rows; narrow the filters to at most %(max_export_rows)s"),
+                        count=count,
+                        max_export_rows=MAX_EXPORT_ROWS,
+                    ),
+                )
+            ],
         )
 
 
@@ -355,7 +366,12 @@ def request_export(*, user: Any, kind: str, reveal: bool = False, **filters: Any
     when it is done."""
     if kind not in EXPORTERS:
         raise ValidationFailed(
-            "Unknown kind of export.", [ErrorDetail(field="kind", message=f"expected one of {', '.join(EXPORTERS)}")]
+            _("Unknown kind of export."),
+            [
+                ErrorDetail(
+                    field="kind", message=fmt(_("expected one of %(values)s"), values=", ".join(EXPORTERS))
+                )
+            ],
         )
     count = LISTS[kind](user=user, **filters).count()
     if count <= SYNC_MAX_ROWS:
@@ -380,7 +396,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         services.record_export_heartbeat(job_id=job_id)
         stored = uploads.store(services.EXPORT_FILES, result.data, ".xlsx")
     except DomainError as exc:
-        services.finish_export_job(job_id=job_id, failed=True, message=exc.message)
+        services.finish_export_job(job_id=job_id, failed=True, message=str(exc.message))
         return {"job": job_id, "ran": True, "state": "failed"}
     except Exception:
         log.exception("registry export %s failed", job_id)

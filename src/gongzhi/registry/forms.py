@@ -12,87 +12,11 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from gongzhi.registry.choices import ImportKind, PartyMemberType, PopulationType, TagKind
 
 YES_NO_ANY = [("", _("Any")), ("1", _("Yes")), ("0", _("No"))]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-# Messages that the registry's services, imports and the ID-card check raise in English; listed here so that
-# makemessages picks them up and the pages show them translated (``gettext(detail.message)``). Messages built with
-# names or numbers are matched by pattern in ``views.translated``.
-SERVICE_MESSAGES = (
-    gettext_noop("People live in households."),
-    gettext_noop("You may not register people in this household."),
-    gettext_noop("A person needs a household."),
-    gettext_noop("required"),
-    gettext_noop("a name is required"),
-    gettext_noop("This ID number is already registered."),
-    gettext_noop("already registered"),
-    gettext_noop("a phone number is digits (and + - spaces)"),
-    gettext_noop("does not match the ID number"),
-    gettext_noop("is in the future"),
-    gettext_noop("The person cannot be registered."),
-    gettext_noop("The person cannot be changed."),
-    gettext_noop("The person already lives there."),
-    gettext_noop("same household"),
-    gettext_noop("an 'other' tag needs a label"),
-    gettext_noop("is before since"),
-    gettext_noop("The tag cannot be added."),
-    gettext_noop("The person already carries this tag."),
-    gettext_noop("already open"),
-    gettext_noop("The tag has already ended."),
-    gettext_noop("The tag cannot end before it began."),
-    gettext_noop("too early"),
-    gettext_noop("This field cannot be revealed."),
-    gettext_noop("The ID number is not valid."),
-    gettext_noop("an ID number is 17 digits followed by a digit or X"),
-    gettext_noop("the check character does not match (GB 11643 checksum)"),
-    # Reading spreadsheets (core.tabular).
-    gettext_noop("The file is empty."),
-    gettext_noop("the first row must be the header"),
-    gettext_noop("The file is too large."),
-    gettext_noop("Old Excel files (.xls) are not read."),
-    gettext_noop("save the sheet as .xlsx or .csv and import that"),
-    gettext_noop("The file is not a valid XLSX workbook."),
-    gettext_noop("The file's text encoding is not recognised."),
-    gettext_noop("save it as CSV in UTF-8 or GBK, or as XLSX"),
-    gettext_noop("The CSV file cannot be read."),
-    gettext_noop("The column mapping is not valid JSON."),
-    gettext_noop("The column mapping must be a JSON object."),
-    gettext_noop("The column mapping does not fit the file. Nothing was imported."),
-    gettext_noop("The file has too many rows."),
-    gettext_noop("the column header must be a string"),
-    # Importing (registry.imports).
-    gettext_noop("Unknown kind of import."),
-    gettext_noop("The file has no rows under the header."),
-    gettext_noop("no data rows"),
-    gettext_noop("Log in to import into the registry."),
-    gettext_noop("You may not import into the registry."),
-    gettext_noop("an ID number is required"),
-    gettext_noop("the ID number was stored as a number and lost digits: format the column as text"),
-    gettext_noop("a building is required (its code, name or address)"),
-    gettext_noop("a room (household) is required"),
-    gettext_noop("this person is registered out of your scope"),
-    gettext_noop("a report-in date for a member who has not reported in"),
-    gettext_noop("no one with this ID number is in the registry: import them as residents first"),
-    gettext_noop("the place where the organisation sits is required"),
-    # Organisations, contacts and agreements (registry.services).
-    gettext_noop("not an e-mail address"),
-    gettext_noop("The contact cannot be added."),
-    gettext_noop("The contact cannot be changed."),
-    gettext_noop("a title is required"),
-    gettext_noop("is before the start"),
-    gettext_noop("The agreement cannot be recorded."),
-    gettext_noop("The agreement cannot be changed."),
-    gettext_noop("The agreement has already ended."),
-    gettext_noop("An agreement cannot end before it starts."),
-    gettext_noop("A co-building agreement is signed by a community, village or the subdistrict."),
-    gettext_noop("a list of texts"),
-    gettext_noop("no such party organisation"),
-)
-
 
 def set_choices(form: forms.Form, name: str, choices: Sequence[Any]) -> None:
     field = form.fields[name]

@@ -6,7 +6,10 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
+from gongzhi.core.messages import fmt
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -34,23 +37,23 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[total % 11]
 
 
-def id_number_errors(value: str, today: datetime.date | None = None) -> list[str]:
+def id_number_errors(value: str, today: datetime.date | None = None) -> list[Text]:
     """What is wrong with ``value`` (empty when it is a valid ID number)."""
     number = normalise(value)
     if len(number) != 18:
-        return [f"an ID number has 18 characters, not {len(number)}"]
+        return [fmt(_("an ID number has 18 characters, not %(n)s"), n=len(number))]
     if not _SHAPE.fullmatch(number):
-        return ["an ID number is 17 digits followed by a digit or X"]
-    errors: list[str] = []
+        return [_("an ID number is 17 digits followed by a digit or X")]
+    errors: list[Text] = []
     try:
         born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        errors.append(f"the birth date {number[6:14]} is not a real date")
+        errors.append(fmt(_("the birth date %(value)s is not a real date"), value=number[6:14]))
     else:
         if born < EARLIEST_BIRTH or born > (today or datetime.date.today()):
-            errors.append(f"the birth date {born.isoformat()} is out of range")
+            errors.append(fmt(_("the birth date %(value)s is out of range"), value=born.isoformat()))
     if check_char(number[:17]) != number[17]:
-        errors.append("the check character does not match (GB 11643 checksum)")
+        errors.append(_("the check character does not match (GB 11643 checksum)"))
     return errors
 
 
@@ -58,7 +61,7 @@ def parse_id_number(value: str, field: str = "id_number") -> IdCard:
     """A valid ID number's parts; :class:`ValidationFailed` with field errors otherwise."""
     errors = id_number_errors(value)
     if errors:
-        raise ValidationFailed("The ID number is not valid.", [ErrorDetail(field=field, message=m) for m in errors])
+        raise ValidationFailed(_("The ID number is not valid."), [ErrorDetail(field=field, message=m) for m in errors])
     return card_of(value)
 
 

@@ -57,10 +57,11 @@ from typing import Any
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gongzhi.core import tabular, uploads
-from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, Text, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.privacy import mask_id_number
 from gongzhi.registry import idcard, services
 from gongzhi.registry.choices import ImportKind, PartyMemberType, PopulationType, Sex, TagKind
@@ -198,7 +199,7 @@ NO_WORDS = {tabular.fold(w) for w in ("否", "未报到", "未", "n", "no", "fal
 SEX_HINT = "男/女"
 POPULATION_HINT = "户籍/常住/暂住/流动"
 MEMBER_HINT = "社区/在职/离退休/两新/流动"
-TAG_HINT = "独居老人/老人/儿童/残疾人/困难群众, or 其他:<label>"
+TAG_HINT = gettext_lazy("独居老人/老人/儿童/残疾人/困难群众, or 其他:<label>")
 ORGANISATION_HINT = "企业/学校/医院/共建单位/社会组织/物业公司/业委会"
 
 
@@ -208,15 +209,20 @@ ORGANISATION_HINT = "企业/学校/医院/共建单位/社会组织/物业公司
 def check_actor(actor: Any) -> None:
     """Importing needs the *add* right on import runs (community staff, subdistrict operators, administrators)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
-        raise Forbidden("Log in to import into the registry.")
+        raise Forbidden(gettext_lazy("Log in to import into the registry."))
     if actor.scope_for("registry.importrun", "add").is_empty:
-        raise Forbidden("You may not import into the registry.")
+        raise Forbidden(gettext_lazy("You may not import into the registry."))
 
 
 def _check_kind(kind: str) -> None:
     if kind not in ImportKind.values:
         raise ValidationFailed(
-            "Unknown kind of import.", [ErrorDetail(field="kind", message=f"expected one of {', '.join(ImportKind)}")]
+            gettext_lazy("Unknown kind of import."),
+            [
+                ErrorDetail(
+                    field="kind", message=fmt(gettext_lazy("expected one of %(values)s"), values=", ".join(ImportKind))
+                )
+            ],
         )
 
 
@@ -332,7 +338,7 @@ def run_job(*, run_id: int) -> dict[str, Any]:
         run = _execute(run, table)
     except Exception as exc:
         if isinstance(exc, DomainError):
-            message = exc.message
+            message = str(exc.message)
             errors = [d.as_dict() for d in exc.details]
         else:
             log.exception("registry import %s failed", run_id)
@@ -367,7 +373,8 @@ class _Table:
         ]
         if not rows:
             raise ValidationFailed(
-                "The file has no rows under the header.", [ErrorDetail(field="file", row=2, message="no data rows")]
+                gettext_lazy("The file has no rows under the header."),
+                [ErrorDetail(field="file", row=2, message=gettext_lazy("no data rows"))],
             )
         return cls(header, rows)
 
@@ -435,7 +442,7 @@ class _Row:
     def text(self, name: str) -> str:
         return tabular.text(self.values.get(name))
 
-    def fail(self, name: str | None, message: str) -> None:
+    def fail(self, name: str | None, message: Text) -> None:
         self.errors.append(ErrorDetail(field=name, row=self.number, message=message))
 
 
@@ -449,7 +456,10 @@ def _mark_duplicates(rows: list[_Row], importer: _Importer) -> None:
             continue
         numbers = ", ".join(str(r.number) for r in group)
         for row in group:
-            row.fail(importer.key_field, f"{importer.key_label} is on rows {numbers}")
+            row.fail(
+                importer.key_field,
+                fmt(gettext_lazy("%(what)s is on rows %(rows)s"), what=importer.key_label, rows=numbers),
+            )
 
 
 def _may_write_in_background() -> bool:
@@ -533,7 +543,7 @@ def _apply_rows(importer: _Importer, chunk: list[_Row], counts: Counter[str]) ->
                     row.fail(detail.field, detail.message)
             except (IntegrityError, DataError) as exc:
                 importer.row_done(ok=False)
-                row.fail(None, f"the row cannot be stored: {exc}")
+                row.fail(None, fmt(gettext_lazy("the row cannot be stored: %(reason)s"), reason=exc))
             else:
                 importer.row_done(ok=True)
                 counts[outcome] += 1
@@ -544,7 +554,7 @@ def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
     rows = []
     for row in bad:
         cells = [*row.cells[:width], *([None] * (width - len(row.cells)))]
-        reasons = "; ".join(f"{d.field}: {d.message}" if d.field else d.message for d in row.errors)
+        reasons = "; ".join(f"{d.field}: {d.message}" if d.field else str(d.message) for d in row.errors)
         rows.append([*cells, reasons])
     return tabular.write_xlsx([("bad rows", [*header, ERROR_HEADER], rows)])
 
@@ -581,13 +591,14 @@ def _id_number(row: _Row) -> tuple[str, str]:
     return number, ""
 
 
-def _word(row: _Row, name: str, words: dict[str, str], hint: str) -> str | None:
+def _word(row: _Row, name: str, words: dict[str, str], hint: Text) -> str | None:
+
     raw = row.text(name)
     if not raw:
         return None
     code = words.get(tabular.fold(raw))
     if code is None:
-        row.fail(name, f"“{raw}” is not one of {hint}")
+        row.fail(name, fmt(gettext_lazy("“%(value)s” is not one of %(hint)s"), value=raw, hint=hint))
     return code
 
 
@@ -596,14 +607,14 @@ def _date(row: _Row, name: str) -> Any:
     if problem:
         row.fail(name, problem)
     elif value is not None and value > timezone.localdate():
-        row.fail(name, f"{value.isoformat()} is in the future")
+        row.fail(name, fmt(gettext_lazy("%(date)s is in the future"), date=value.isoformat()))
         return None
     return value
 
 
 def _length(row: _Row, name: str, value: str, limit: int) -> None:
     if len(value) > limit:
-        row.fail(name, f"longer than {limit} characters")
+        row.fail(name, fmt(gettext_lazy("longer than %(n)s characters"), n=limit))
 
 
 class _Buildings:
@@ -641,17 +652,24 @@ class _Buildings:
     def find(self, row: _Row, name: str = "building") -> Node | None:
         raw = row.text(name)
         if not raw:
-            row.fail(name, "a building is required (its code, name or address)")
+            row.fail(name, gettext_lazy("a building is required (its code, name or address)"))
             return None
         hits = self.index.get(tabular.fold(raw), [])
         if len(hits) > 1:
-            row.fail(name, f"{len(hits)} buildings in your scope are called “{raw}”: use the building code")
+            row.fail(
+                name,
+                fmt(
+                    gettext_lazy("%(n)s buildings in your scope are called “%(value)s”: use the building code"),
+                    n=len(hits),
+                    value=raw,
+                ),
+            )
             return None
         if not hits:
             if tabular.fold(raw) in self.elsewhere:
-                row.fail(name, f"building “{raw}” is out of your scope")
+                row.fail(name, fmt(gettext_lazy("building “%(value)s” is out of your scope"), value=raw))
             else:
-                row.fail(name, f"no building “{raw}” (by code, name or address)")
+                row.fail(name, fmt(gettext_lazy("no building “%(value)s” (by code, name or address)"), value=raw))
             return None
         return hits[0]
 
@@ -664,7 +682,7 @@ class _Buildings:
 
 class _Importer:
     key_field = ""
-    key_label = ""
+    key_label: Text = ""
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
@@ -733,7 +751,7 @@ class _PersonPlan:
 
 class _Residents(_Importer):
     key_field = "id_number"
-    key_label = "the same ID number"
+    key_label: Text = gettext_lazy("the same ID number")
 
     def __init__(self, actor: Any) -> None:
         super().__init__(actor)
@@ -796,23 +814,39 @@ class _Residents(_Importer):
         building = self.buildings.find(row)
         household = None
         if not room:
-            row.fail("room", "a room (household) is required")
+            row.fail("room", gettext_lazy("a room (household) is required"))
         elif building is not None:
             household = self.buildings.household(building, room)
             place = household or building
             if not self.person_add.covers(place.code, place.lead_body_id):
-                row.fail("building", f"{place.name} is out of your scope for registering people")
+                row.fail(
+                    "building",
+                    fmt(gettext_lazy("%(place)s is out of your scope for registering people"), place=place.name),
+                )
             elif household is None and not self.node_add.covers(building.code, building.lead_body_id):
-                row.fail("room", f"{building.name} has no household “{room}” and you may not add households")
+                row.fail(
+                    "room",
+                    fmt(
+                        gettext_lazy("%(building)s has no household “%(room)s” and you may not add households"),
+                        building=building.name,
+                        room=room,
+                    ),
+                )
         person = self.people.get(card.number) if card is not None else None
         residence = None
         if person is not None:
             residence = self.residences.get(person.pk)
             moving = household is None or person.household_id != household.pk
             if person.pk not in self.changeable:
-                row.fail("id_number", "this person is registered out of your scope")
+                row.fail("id_number", gettext_lazy("this person is registered out of your scope"))
             elif moving and residence is not None and moved_in is not None and moved_in < residence.moved_in:
-                row.fail("moved_in", f"a move cannot predate the current residence ({residence.moved_in.isoformat()})")
+                row.fail(
+                    "moved_in",
+                    fmt(
+                        gettext_lazy("a move cannot predate the current residence (%(date)s)"),
+                        date=residence.moved_in.isoformat(),
+                    ),
+                )
         if row.errors or card is None or building is None:
             return
         row.plan = _PersonPlan(
@@ -840,13 +874,16 @@ class _Residents(_Importer):
             if other:
                 label = other.group("label").strip()
                 if len(label) > 60:
-                    row.fail("tags", f"the label “{label[:20]}…” is longer than 60 characters")
+                    row.fail(
+                        "tags",
+                        fmt(gettext_lazy("the label “%(value)s” is longer than 60 characters"), value=f"{label[:20]}…"),
+                    )
                 else:
                     out.append((TagKind.OTHER, label))
                 continue
             code = TAG_WORDS.get(tabular.fold(word))
             if code is None or code == TagKind.OTHER:
-                row.fail("tags", f"“{word}” is not one of {TAG_HINT}")
+                row.fail("tags", fmt(gettext_lazy("“%(value)s” is not one of %(hint)s"), value=word, hint=TAG_HINT))
             else:
                 out.append((code, ""))
         return list(dict.fromkeys(out))
@@ -925,7 +962,7 @@ class _HouseholdPlan:
 
 class _Households(_Importer):
     key_field = "room"
-    key_label = "the same household"
+    key_label: Text = gettext_lazy("the same household")
 
     def __init__(self, actor: Any) -> None:
         super().__init__(actor)
@@ -943,20 +980,32 @@ class _Households(_Importer):
         _length(row, "head_name", head, 60)
         building = self.buildings.find(row)
         if not room:
-            row.fail("room", "a room (household) is required")
+            row.fail("room", gettext_lazy("a room (household) is required"))
         if building is None or not room:
             return
         row.key = (building.pk, _room_key(room))
         household = self.buildings.household(building, room)
         if household is None and not self.node_add.covers(building.code, building.lead_body_id):
-            row.fail("building", f"you may not add households to {building.name} (out of your scope)")
+            row.fail(
+                "building",
+                fmt(
+                    gettext_lazy("you may not add households to %(building)s (out of your scope)"),
+                    building=building.name,
+                ),
+            )
         elif (
             household is not None
             and address
             and household.address != address
             and not self.node_change.covers(household.code, household.lead_body_id)
         ):
-            row.fail("address", f"you may not change {building.name} {household.name} (out of your scope)")
+            row.fail(
+                "address",
+                fmt(
+                    gettext_lazy("you may not change %(household)s (out of your scope)"),
+                    household=f"{building.name} {household.name}",
+                ),
+            )
         if not row.errors:
             row.plan = _HouseholdPlan(building, room, household, address)
 
@@ -991,15 +1040,17 @@ class _ByName:
                     seen.add(obj.pk)
                     self.index[tabular.fold(obj.name)].append(obj)
 
-    def find(self, row: _Row, name: str, what: str) -> Any:
+    def find(self, row: _Row, name: str, what: Text) -> Any:
         raw = row.text(name)
         if not raw:
             return None
         hits = self.index.get(tabular.fold(raw), [])
         if not hits:
-            row.fail(name, f"no {what} “{raw}” in your scope")
+            row.fail(name, fmt(gettext_lazy("no %(what)s “%(value)s” in your scope"), what=what, value=raw))
         elif len(hits) > 1:
-            row.fail(name, f"{len(hits)} {what}s are called “{raw}”")
+            row.fail(
+                name, fmt(gettext_lazy("%(n)s %(what)ss are called “%(value)s”"), n=len(hits), what=what, value=raw)
+            )
         else:
             return hits[0]
         return None
@@ -1007,7 +1058,7 @@ class _ByName:
 
 class _PartyMembers(_Importer):
     key_field = "id_number"
-    key_label = "the same ID number"
+    key_label: Text = gettext_lazy("the same ID number")
 
     def __init__(self, actor: Any) -> None:
         super().__init__(actor)
@@ -1048,9 +1099,11 @@ class _PartyMembers(_Importer):
             number = ""
         member_type = _word(row, "member_type", MEMBER_WORDS, MEMBER_HINT)
         if member_type is None and not row.text("member_type"):
-            row.fail("member_type", f"a member type is required ({MEMBER_HINT})")
-        branch = self.branches.find(row, "branch", "party organisation")
-        work_unit = self.units.find(row, "work_unit", "organisation")
+            row.fail(
+                "member_type", fmt(gettext_lazy("a member type is required (%(hint)s)"), hint=MEMBER_HINT)
+            )
+        branch = self.branches.find(row, "branch", gettext_lazy("party organisation"))
+        work_unit = self.units.find(row, "work_unit", gettext_lazy("organisation"))
         reported_in: bool | None = None
         flag = tabular.fold(row.values.get("reported_in"))
         if flag in YES_WORDS:
@@ -1058,24 +1111,30 @@ class _PartyMembers(_Importer):
         elif flag in NO_WORDS:
             reported_in = False
         elif flag:
-            row.fail("reported_in", f"“{row.text('reported_in')}” is not 是 or 否")
+            row.fail("reported_in", fmt(gettext_lazy("“%(value)s” is not 是 or 否"), value=row.text("reported_in")))
         reported_in_on = _date(row, "reported_in_on")
         if reported_in is False and reported_in_on is not None:
-            row.fail("reported_in_on", "a report-in date for a member who has not reported in")
+            row.fail("reported_in_on", gettext_lazy("a report-in date for a member who has not reported in"))
         if not number:
             return
         row.key = number
         person = self.people.get(number)
         if person is None:
-            row.fail("id_number", "no one with this ID number is in the registry: import them as residents first")
+            row.fail(
+                "id_number",
+                gettext_lazy("no one with this ID number is in the registry: import them as residents first"),
+            )
             return
         membership = self.memberships.get(person.pk)
         if not self._covers(person, self.add if membership is None else self.change):
-            row.fail("id_number", "this person is registered out of your scope")
+            row.fail("id_number", gettext_lazy("this person is registered out of your scope"))
             return
         name = row.text("name")
         if name and tabular.fold(name) != tabular.fold(person.name):
-            row.fail("name", f"does not match the registered name of {mask_id_number(number)}")
+            row.fail(
+                "name",
+                fmt(gettext_lazy("does not match the registered name of %(masked)s"), masked=mask_id_number(number)),
+            )
         if not row.errors and member_type is not None:
             row.plan = _PartyPlan(person, membership, member_type, branch, work_unit, reported_in, reported_in_on)
 
@@ -1100,7 +1159,7 @@ class _OrganisationPlan:
 
 class _Organisations(_Importer):
     key_field = "name"
-    key_label = "the same organisation"
+    key_label: Text = gettext_lazy("the same organisation")
 
     def __init__(self, actor: Any) -> None:
         super().__init__(actor)
@@ -1135,12 +1194,19 @@ class _Organisations(_Importer):
             return None
         hits = self.places.get(tabular.fold(raw), [])
         if len(hits) > 1:
-            row.fail("place", f"{len(hits)} places in your scope are called “{raw}”: use the place code")
-        elif not hits:
-            where = (
-                "is out of your scope" if tabular.fold(raw) in self.elsewhere else "is not a known place (code or name)"
+            row.fail(
+                "place",
+                fmt(
+                    gettext_lazy("%(n)s places in your scope are called “%(value)s”: use the place code"),
+                    n=len(hits),
+                    value=raw,
+                ),
             )
-            row.fail("place", f"“{raw}” {where}")
+        elif not hits:
+            if tabular.fold(raw) in self.elsewhere:
+                row.fail("place", fmt(gettext_lazy("“%(value)s” is out of your scope"), value=raw))
+            else:
+                row.fail("place", fmt(gettext_lazy("“%(value)s” is not a known place (code or name)"), value=raw))
         else:
             return hits[0]
         return None
@@ -1148,13 +1214,22 @@ class _Organisations(_Importer):
     def check(self, row: _Row) -> None:
         name = re.sub(r"\s+", " ", row.text("name"))
         if not name:
-            row.fail("name", "a name is required")
+            row.fail("name", gettext_lazy("a name is required"))
         _length(row, "name", name, 120)
         kind = _word(row, "kind", BODY_KIND_WORDS, ORGANISATION_HINT)
         if kind is None and not row.text("kind"):
-            row.fail("kind", f"a kind is required ({ORGANISATION_HINT})")
+            row.fail(
+                "kind",
+                fmt(gettext_lazy("a kind is required (%(hint)s)"), hint=ORGANISATION_HINT),
+            )
         elif kind is not None and kind not in ORGANISATION_KINDS:
-            row.fail("kind", f"“{row.text('kind')}” bodies are set up with the territory, not imported")
+            row.fail(
+                "kind",
+                fmt(
+                    gettext_lazy("“%(value)s” bodies are set up with the territory, not imported"),
+                    value=row.text("kind"),
+                ),
+            )
             kind = None
         node = self._place(row)
         contact_name, contact_phone = row.text("contact_name"), row.text("contact_phone")
@@ -1171,15 +1246,15 @@ class _Organisations(_Importer):
         body = self.bodies.get(row.key)
         if body is None:
             if node is None and not row.text("place") and not self.body_add.everything:
-                row.fail("place", "the place where the organisation sits is required")
+                row.fail("place", gettext_lazy("the place where the organisation sits is required"))
             elif node is not None and not (self.body_add.everything or self.body_add.covers(node.code)):
-                row.fail("place", f"you may not add organisations to {node.name}")
+                row.fail("place", fmt(gettext_lazy("you may not add organisations to %(place)s"), place=node.name))
         else:
             wanted = {"contact_name": contact_name, "contact_phone": contact_phone, "description": description}
             changes = node is not None and body.node_id != node.pk
             changes = changes or any(value and getattr(body, key) != value for key, value in wanted.items())
             if changes and not services.may_on_body(self.actor, "territory.body", "change", body):
-                row.fail("name", f"{name} is out of your scope: it cannot be changed")
+                row.fail("name", fmt(gettext_lazy("%(name)s is out of your scope: it cannot be changed"), name=name))
         if not row.errors:
             row.plan = _OrganisationPlan(
                 body,

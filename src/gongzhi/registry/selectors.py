@@ -19,9 +19,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Length
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import NotFound
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import code_prefix_q, minimal_prefixes
 from gongzhi.registry.models import (
     CoBuildingAgreement,
@@ -93,7 +95,7 @@ def person_get(*, user: Any, person_id: int, action: str = "view") -> Person:
 def household_get(*, user: Any, household_id: int) -> Node:
     node = get_in_scope(Node, user, household_id)
     if node.kind != NodeKind.HOUSEHOLD:
-        raise NotFound(f"No household with id {household_id}.")
+        raise NotFound(fmt(_("No household with id %(household_id)s."), household_id=household_id))
     return node
 
 
@@ -260,7 +262,7 @@ def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
 def organisation_get(*, user: Any, body_id: int, action: str = "view") -> Body:
     body = get_in_scope(Body, user, body_id, action, queryset=Body.objects.select_related("node"))
     if body.kind not in ORGANISATION_KINDS:
-        raise NotFound(f"No organisation with id {body_id}.")
+        raise NotFound(fmt(_("No organisation with id %(body_id)s."), body_id=body_id))
     return body
 
 
@@ -272,7 +274,7 @@ def contact_list(*, user: Any, body_id: int) -> QuerySet[OrgContact]:
 def contact_get(*, user: Any, contact_id: int, body_id: int | None = None) -> OrgContact:
     row = get_in_scope(OrgContact, user, contact_id, queryset=OrgContact.objects.select_related("body"))
     if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
-        raise NotFound(f"No organisation contact with id {contact_id}.")
+        raise NotFound(fmt(_("No organisation contact with id %(contact_id)s."), contact_id=contact_id))
     return row
 
 
@@ -302,7 +304,7 @@ def agreement_get(*, user: Any, agreement_id: int, unit_id: int | None = None) -
     queryset = CoBuildingAgreement.objects.select_related("unit", "partner", "party_org")
     row = get_in_scope(CoBuildingAgreement, user, agreement_id, queryset=queryset)
     if unit_id is not None and row.unit_id != unit_id:
-        raise NotFound(f"No co-building agreement with id {agreement_id}.")
+        raise NotFound(fmt(_("No co-building agreement with id %(agreement_id)s."), agreement_id=agreement_id))
     return row
 
 
@@ -333,7 +335,7 @@ def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
     out of scope."""
     run = get_in_scope(ImportRun, user, run_id)
     if run.bad_rows is None or run.actor_id != getattr(user, "pk", None):
-        raise NotFound(f"Import {run_id} has no bad-rows file.")
+        raise NotFound(fmt(_("Import %(run_id)s has no bad-rows file."), run_id=run_id))
     stem = re.sub(r"\.(xlsx|xlsm|csv|txt)$", "", run.file_name or run.kind, flags=re.IGNORECASE)
     return f"{stem}-bad-rows.xlsx", bytes(run.bad_rows)
 
@@ -351,7 +353,7 @@ def export_job_get(*, user: Any, job_id: int) -> ExportJob:
     """One of the user's own exports (``NotFound`` for anyone else's)."""
     job = get_in_scope(ExportJob, user, job_id)
     if job.actor_id != getattr(user, "pk", None):
-        raise NotFound(f"No export {job_id}.")
+        raise NotFound(fmt(_("No export %(job_id)s."), job_id=job_id))
     return job
 
 
@@ -362,11 +364,11 @@ def export_job_file(*, user: Any, job_id: int) -> tuple[str, bytes]:
 
     job = export_job_get(user=user, job_id=job_id)
     if not job.file:
-        raise NotFound(f"Export {job_id} has no file (not ready, failed or deleted).")
+        raise NotFound(fmt(_("Export %(job_id)s has no file (not ready, failed or deleted)."), job_id=job_id))
     try:
         return job.file_name or f"export-{job_id}.xlsx", uploads.read(job.file)
     except (OSError, ValueError):
-        raise NotFound(f"Export {job_id} has no file (not ready, failed or deleted).") from None
+        raise NotFound(fmt(_("Export %(job_id)s has no file (not ready, failed or deleted)."), job_id=job_id)) from None
 
 
 def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = None) -> dict[int, str]:

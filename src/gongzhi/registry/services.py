@@ -17,11 +17,13 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.messages import action_word, fmt
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import idcard, selectors
@@ -61,10 +63,15 @@ def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
     node = get_in_scope(Node, actor, household_id)
     if node.kind != NodeKind.HOUSEHOLD:
         raise ValidationFailed(
-            "People live in households.", [ErrorDetail(field=field, message=f"{node.name} is a {node.kind}")]
+            _("People live in households."),
+            [
+                ErrorDetail(
+                    field=field, message=fmt(_("%(node)s is a %(kind)s"), node=node.name, kind=node.get_kind_display())
+                )
+            ],
         )
     if not reaches(actor, label, "add", node):
-        raise Forbidden("You may not register people in this household.")
+        raise Forbidden(_("You may not register people in this household."))
     return node
 
 
@@ -74,7 +81,11 @@ def check_tag_kinds(tags: list[str] | None, details: list[ErrorDetail]) -> list[
     clean = [t for t in (tags or []) if t]
     for i, tag in enumerate(clean):
         if tag not in TagKind.values:
-            details.append(ErrorDetail(field=f"tags[{i}]", message=f"expected one of {', '.join(TagKind.values)}"))
+            details.append(
+                ErrorDetail(
+                    field=f"tags[{i}]", message=fmt(_("expected one of %(values)s"), values=", ".join(TagKind.values))
+                )
+            )
     return sorted(set(clean))
 
 
@@ -98,7 +109,7 @@ def _check_person_fields(
 
     ``check_taken=False`` skips the "already registered" query (the import looks people up in bulk itself)."""
     if name is not None and not name.strip():
-        details.append(ErrorDetail(field="name", message="a name is required"))
+        details.append(ErrorDetail(field="name", message=_("a name is required")))
     card = None
     if id_number:
         errors = idcard.id_number_errors(id_number)
@@ -106,26 +117,31 @@ def _check_person_fields(
         if not errors:
             card = idcard.card_of(id_number)  # valid: its parts, without checking it again
             if sex and sex != card.sex:
-                details.append(ErrorDetail(field="sex", message="does not match the ID number"))
+                details.append(ErrorDetail(field="sex", message=_("does not match the ID number")))
             if birth_date and birth_date != card.birth_date:
-                details.append(ErrorDetail(field="birth_date", message="does not match the ID number"))
+                details.append(ErrorDetail(field="birth_date", message=_("does not match the ID number")))
             taken = Person.objects.filter(id_number=card.number) if check_taken else None
             if taken is not None and exclude_pk is not None:
                 taken = taken.exclude(pk=exclude_pk)
             if taken is not None and taken.exists():
                 raise Conflict(
-                    "This ID number is already registered.",
-                    [ErrorDetail(field="id_number", message="already registered")],
+                    _("This ID number is already registered."),
+                    [ErrorDetail(field="id_number", message=_("already registered"))],
                 )
     if phone and not _PHONE.fullmatch(phone.strip()):
-        details.append(ErrorDetail(field="phone", message="a phone number is digits (and + - spaces)"))
+        details.append(ErrorDetail(field="phone", message=_("a phone number is digits (and + - spaces)")))
     if sex and sex not in Sex.values:
-        details.append(ErrorDetail(field="sex", message=f"expected one of {', '.join(Sex.values)}"))
+        details.append(
+            ErrorDetail(field="sex", message=fmt(_("expected one of %(values)s"), values=", ".join(Sex.values)))
+        )
     if birth_date and birth_date > _today():
-        details.append(ErrorDetail(field="birth_date", message="is in the future"))
+        details.append(ErrorDetail(field="birth_date", message=_("is in the future")))
     if population_type is not None and population_type not in PopulationType.values:
         details.append(
-            ErrorDetail(field="population_type", message=f"expected one of {', '.join(PopulationType.values)}")
+            ErrorDetail(
+                field="population_type",
+                message=fmt(_("expected one of %(values)s"), values=", ".join(PopulationType.values)),
+            )
         )
     return card
 
@@ -147,7 +163,9 @@ def create_person(
     """Register a person, placing them in a household (an open residence starts on ``moved_in``, default today)."""
     household = _household(actor, household_id, "registry.person", "household_id") if household_id else None
     if household is None and not actor.scope_for("registry.person", "add").everything:
-        raise ValidationFailed("A person needs a household.", [ErrorDetail(field="household_id", message="required")])
+        raise ValidationFailed(
+            _("A person needs a household."), [ErrorDetail(field="household_id", message=_("required"))]
+        )
     details: list[ErrorDetail] = []
     card = _check_person_fields(
         details=details,
@@ -159,7 +177,7 @@ def create_person(
         population_type=population_type,
     )
     if details:
-        raise ValidationFailed("The person cannot be registered.", details)
+        raise ValidationFailed(_("The person cannot be registered."), details)
     person = Person.objects.create(
         name=name.strip(),
         id_number=card.number if card else None,
@@ -185,7 +203,8 @@ def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     person = get_in_scope(
         Person, actor, person_id, "change", queryset=Person.objects.select_for_update().select_related("household")
@@ -203,7 +222,7 @@ def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
         exclude_pk=person.pk,
     )
     if details:
-        raise ValidationFailed("The person cannot be changed.", details)
+        raise ValidationFailed(_("The person cannot be changed."), details)
     for key, value in changes.items():
         if key == "id_number":
             value = card.number if card else None
@@ -239,14 +258,19 @@ def move_person(
     day = moved_on or _today()
     if person.household_id == target.pk:
         raise ValidationFailed(
-            "The person already lives there.", [ErrorDetail(field="household_id", message="same household")]
+            _("The person already lives there."), [ErrorDetail(field="household_id", message=_("same household"))]
         )
     current = Residence.objects.select_for_update().filter(person=person, moved_out__isnull=True).first()
     if current is not None:
         if day < current.moved_in:
             raise ValidationFailed(
-                "A move cannot predate the current residence.",
-                [ErrorDetail(field="moved_on", message=f"on or after {current.moved_in.isoformat()}")],
+                _("A move cannot predate the current residence."),
+                [
+                    ErrorDetail(
+                        field="moved_on",
+                        message=fmt(_("on or after %(moved_in)s"), moved_in=current.moved_in.isoformat()),
+                    )
+                ],
             )
         current.moved_out = day
         current.save(update_fields=["moved_out", "updated_at"])
@@ -280,17 +304,19 @@ def tag_person(
     person = get_in_scope(Person, actor, person_id, "change", queryset=Person.objects.select_related("household"))
     details: list[ErrorDetail] = []
     if tag not in TagKind.values:
-        details.append(ErrorDetail(field="tag", message=f"expected one of {', '.join(TagKind.values)}"))
+        details.append(
+            ErrorDetail(field="tag", message=fmt(_("expected one of %(values)s"), values=", ".join(TagKind.values)))
+        )
     if tag == TagKind.OTHER and not label.strip():
-        details.append(ErrorDetail(field="label", message="an 'other' tag needs a label"))
+        details.append(ErrorDetail(field="label", message=_("an 'other' tag needs a label")))
     start = since or _today()
     if until is not None and until < start:
-        details.append(ErrorDetail(field="until", message="is before since"))
+        details.append(ErrorDetail(field="until", message=_("is before since")))
     if details:
-        raise ValidationFailed("The tag cannot be added.", details)
+        raise ValidationFailed(_("The tag cannot be added."), details)
     open_same = PersonTag.objects.filter(person=person, tag=tag, label=label.strip(), until__isnull=True)
     if until is None and open_same.exists():
-        raise Conflict("The person already carries this tag.", [ErrorDetail(field="tag", message="already open")])
+        raise Conflict(_("The person already carries this tag."), [ErrorDetail(field="tag", message=_("already open"))])
     row = PersonTag.objects.create(person=person, tag=tag, label=label.strip(), since=start, until=until)
     audit.record(
         actor=actor,
@@ -310,9 +336,11 @@ def untag_person(*, actor: Any, tag_id: int, until: datetime.date | None = None)
     )
     end = until or _today()
     if row.until is not None:
-        raise Conflict("The tag has already ended.")
+        raise Conflict(_("The tag has already ended."))
     if end < row.since:
-        raise ValidationFailed("The tag cannot end before it began.", [ErrorDetail(field="until", message="too early")])
+        raise ValidationFailed(
+            _("The tag cannot end before it began."), [ErrorDetail(field="until", message=_("too early"))]
+        )
     row.until = end
     row.save(update_fields=["until", "updated_at"])
     audit.record(
@@ -329,8 +357,16 @@ def reveal_person_field(*, actor: Any, person_id: int, field: str) -> str:
     """Show a person's ID number or phone unmasked. Allowed only in scope with the reveal right; always audited."""
     if field not in REVEALABLE_PERSON_FIELDS:
         raise ValidationFailed(
-            "This field cannot be revealed.",
-            [ErrorDetail(field="field", message=f"expected one of {', '.join(REVEALABLE_PERSON_FIELDS)}")],
+            _("This field cannot be revealed."),
+            [
+                ErrorDetail(
+                    field="field",
+                    message=fmt(
+                        _("expected one of %(values)s"),
+                        values=", ".join(REVEALABLE_PERSON_FIELDS),
+                    ),
+                )
+            ],
         )
     person = get_in_scope(Person, actor, person_id, "reveal", queryset=Person.objects.select_related("household"))
     with transaction.atomic():
@@ -355,7 +391,7 @@ def _person_for_membership(actor: Any, person_id: int, action: str) -> Person:
         person.household is not None and scope.covers(person.household.code, person.household.lead_body_id)
     )
     if not allowed:
-        raise Forbidden(f"You may not {action} party memberships here.")
+        raise Forbidden(fmt(_("You may not %(action)s party memberships here."), action=action_word(action)))
     return person
 
 
@@ -366,11 +402,21 @@ def _membership_refs(
     if branch_id is not None:
         branch = PartyOrg.objects.restrict(actor, "view").filter(pk=branch_id).first()
         if branch is None:
-            details.append(ErrorDetail(field="branch_id", message=f"no party organisation with id {branch_id}"))
+            details.append(
+                ErrorDetail(
+                    field="branch_id",
+                    message=fmt(_("no party organisation with id %(branch_id)s"), branch_id=branch_id),
+                )
+            )
     if work_unit_id is not None:
         work_unit = Body.objects.restrict(actor, "view").filter(pk=work_unit_id).first()
         if work_unit is None:
-            details.append(ErrorDetail(field="work_unit_id", message=f"no organisation with id {work_unit_id}"))
+            details.append(
+                ErrorDetail(
+                    field="work_unit_id",
+                    message=fmt(_("no organisation with id %(work_unit_id)s"), work_unit_id=work_unit_id),
+                )
+            )
     return branch, work_unit
 
 
@@ -378,11 +424,16 @@ def _check_membership(
     details: list[ErrorDetail], member_type: str, reported_in: bool, reported_in_on: datetime.date | None
 ) -> None:
     if member_type not in PartyMemberType.values:
-        details.append(ErrorDetail(field="member_type", message=f"expected one of {', '.join(PartyMemberType.values)}"))
+        details.append(
+            ErrorDetail(
+                field="member_type",
+                message=fmt(_("expected one of %(values)s"), values=", ".join(PartyMemberType.values)),
+            )
+        )
     if reported_in_on is not None and not reported_in:
-        details.append(ErrorDetail(field="reported_in_on", message="a report-in date needs reported_in"))
+        details.append(ErrorDetail(field="reported_in_on", message=_("a report-in date needs reported_in")))
     if reported_in_on is not None and reported_in_on > _today():
-        details.append(ErrorDetail(field="reported_in_on", message="is in the future"))
+        details.append(ErrorDetail(field="reported_in_on", message=_("is in the future")))
 
 
 @transaction.atomic
@@ -399,12 +450,12 @@ def set_party_membership(
     """Record that a person is a party member (type, branch, work unit; 双报到 with its date)."""
     person = _person_for_membership(actor, person_id, "add")
     if PartyMember.objects.filter(person=person).exists():
-        raise Conflict("The person is already a party member.", [ErrorDetail(field="person", message="a member")])
+        raise Conflict(_("The person is already a party member."), [ErrorDetail(field="person", message=_("a member"))])
     details: list[ErrorDetail] = []
     _check_membership(details, member_type, reported_in, reported_in_on)
     branch, work_unit = _membership_refs(actor, details, branch_id, work_unit_id)
     if details:
-        raise ValidationFailed("The party membership cannot be recorded.", details)
+        raise ValidationFailed(_("The party membership cannot be recorded."), details)
     row = PartyMember.objects.create(
         person=person,
         member_type=member_type,
@@ -427,7 +478,7 @@ def _membership(actor: Any, person_id: int, action: str) -> PartyMember:
     person = _person_for_membership(actor, person_id, action)
     row = PartyMember.objects.select_for_update().filter(person=person).first()
     if row is None:
-        raise NotFound(f"Person {person_id} is not a party member.")
+        raise NotFound(fmt(_("Person %(person_id)s is not a party member."), person_id=person_id))
     row.person = person
     return row
 
@@ -439,7 +490,8 @@ def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> Pa
     unknown = set(changes) - PARTY_CHANGEABLE
     if unknown:
         raise ValidationFailed(
-            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     row = _membership(actor, person_id, "change")
     before = _party_snapshot(row)
@@ -452,7 +504,7 @@ def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> Pa
     _check_membership(details, member_type, reported_in, reported_in_on)
     branch, work_unit = _membership_refs(actor, details, changes.get("branch_id"), changes.get("work_unit_id"))
     if details:
-        raise ValidationFailed("The party membership cannot be changed.", details)
+        raise ValidationFailed(_("The party membership cannot be changed."), details)
     row.member_type, row.reported_in, row.reported_in_on = member_type, reported_in, reported_in_on
     if "branch_id" in changes:
         row.branch = branch
@@ -527,13 +579,13 @@ def _organisation(actor: Any, body_id: int, *, for_update: bool = False) -> Body
         queryset = queryset.select_for_update(of=("self",))  # node is nullable: lock the body only
     body = get_in_scope(Body, actor, body_id, queryset=queryset)
     if body.kind not in ORGANISATION_KINDS:
-        raise NotFound(f"No organisation with id {body_id}.")
+        raise NotFound(fmt(_("No organisation with id %(body_id)s."), body_id=body_id))
     return body
 
 
 def _check_phone(details: list[ErrorDetail], field: str, phone: str | None) -> None:
     if phone and not _PHONE.fullmatch(phone.strip()):
-        details.append(ErrorDetail(field=field, message="a phone number is digits (and + - spaces)"))
+        details.append(ErrorDetail(field=field, message=_("a phone number is digits (and + - spaces)")))
 
 
 @transaction.atomic
@@ -551,10 +603,17 @@ def create_organisation(
     Created by ``territory.services.create_body`` (its rules: unique kind + name, the *add* right on the place)."""
     details: list[ErrorDetail] = []
     if kind not in ORGANISATION_KINDS:
-        details.append(ErrorDetail(field="kind", message=f"expected one of {', '.join(ORGANISATION_KINDS)}"))
+        details.append(
+            ErrorDetail(
+                field="kind",
+                message=fmt(
+                    _("expected one of %(values)s"), values=", ".join(ORGANISATION_KINDS)
+                ),
+            )
+        )
     _check_phone(details, "contact_phone", contact_phone)
     if details:
-        raise ValidationFailed("The organisation cannot be created.", details)
+        raise ValidationFailed(_("The organisation cannot be created."), details)
     return territory_services.create_body(
         actor=actor,
         name=name,
@@ -577,28 +636,36 @@ def update_organisation(*, actor: Any, body_id: int, **changes: Any) -> Body:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     body = _organisation(actor, body_id, for_update=True)
     if not may_on_body(actor, "territory.body", "change", body):
-        raise Forbidden("You may not change this organisation.")
+        raise Forbidden(_("You may not change this organisation."))
     before = _body_snapshot(body)
     details: list[ErrorDetail] = []
     name = changes.get("name")
     if name is not None:
         if not name.strip():
-            details.append(ErrorDetail(field="name", message="a name is required"))
-        elif Body.objects.filter(kind=body.kind, name=name.strip()).exclude(pk=body.pk).exists():
-            details.append(ErrorDetail(field="name", message=f"a {body.kind} named {name.strip()!r} exists"))
+            details.append(ErrorDetail(field="name", message=_("a name is required")))
+        elif Body.objects.filter(kind=body.get_kind_display(), name=name.strip()).exclude(pk=body.pk).exists():
+            details.append(
+                ErrorDetail(
+                    field="name",
+                    message=fmt(
+                        _("a %(kind)s named %(name)s exists"), kind=body.get_kind_display(), name=repr(name.strip())
+                    ),
+                )
+            )
     _check_phone(details, "contact_phone", changes.get("contact_phone"))
     node = body.node
     if "node_id" in changes:
         node = get_in_scope(Node, actor, changes["node_id"]) if changes["node_id"] is not None else None
         scope = actor.scope_for("territory.body", "change")
         if not (scope.everything or (node is not None and scope.covers(node.code, node.lead_body_id))):
-            raise Forbidden("You may not place organisations there.")
+            raise Forbidden(_("You may not place organisations there."))
     if details:
-        raise ValidationFailed("The organisation cannot be changed.", details)
+        raise ValidationFailed(_("The organisation cannot be changed."), details)
     if name is not None:
         body.name = name.strip()
     for key in ("contact_name", "contact_phone"):
@@ -631,13 +698,13 @@ def _contact_snapshot(row: OrgContact) -> dict[str, Any]:
 
 def _check_contact(details: list[ErrorDetail], name: str | None, phone: str | None, email: str | None) -> None:
     if name is not None and not name.strip():
-        details.append(ErrorDetail(field="name", message="a name is required"))
+        details.append(ErrorDetail(field="name", message=_("a name is required")))
     _check_phone(details, "phone", phone)
     if email:
         try:
             validate_email(email.strip())
         except DjangoValidationError:
-            details.append(ErrorDetail(field="email", message="not an e-mail address"))
+            details.append(ErrorDetail(field="email", message=_("not an e-mail address")))
 
 
 def _only_primary(row: OrgContact) -> None:
@@ -659,11 +726,11 @@ def add_contact(
     """A contact person of an organisation; a primary contact replaces the previous primary one."""
     body = _organisation(actor, body_id)
     if not may_on_body(actor, "registry.orgcontact", "add", body):
-        raise Forbidden("You may not add contacts to this organisation.")
+        raise Forbidden(_("You may not add contacts to this organisation."))
     details: list[ErrorDetail] = []
     _check_contact(details, name, phone, email)
     if details:
-        raise ValidationFailed("The contact cannot be added.", details)
+        raise ValidationFailed(_("The contact cannot be added."), details)
     row = OrgContact.objects.create(
         body=body,
         name=name.strip(),
@@ -683,9 +750,9 @@ def _contact(actor: Any, contact_id: int, action: str, body_id: int | None = Non
     queryset = OrgContact.objects.select_related("body__node")
     row = get_in_scope(OrgContact, actor, contact_id, queryset=queryset)
     if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
-        raise NotFound(f"No organisation contact with id {contact_id}.")
+        raise NotFound(fmt(_("No organisation contact with id %(contact_id)s."), contact_id=contact_id))
     if not may_on_body(actor, "registry.orgcontact", action, row.body):
-        raise Forbidden(f"You may not {action} this contact.")
+        raise Forbidden(fmt(_("You may not %(action)s this contact."), action=action_word(action)))
     return row
 
 
@@ -696,14 +763,15 @@ def update_contact(*, actor: Any, contact_id: int, body_id: int | None = None, *
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     row = _contact(actor, contact_id, "change", body_id)
     before = _contact_snapshot(row)
     details: list[ErrorDetail] = []
     _check_contact(details, changes.get("name"), changes.get("phone"), changes.get("email"))
     if details:
-        raise ValidationFailed("The contact cannot be changed.", details)
+        raise ValidationFailed(_("The contact cannot be changed."), details)
     for key, value in changes.items():
         if value is None:
             continue
@@ -752,14 +820,19 @@ def _commitments(details: list[ErrorDetail], items: Any) -> list[str]:
     if items is None:
         return []
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        details.append(ErrorDetail(field="commitments", message="a list of texts"))
+        details.append(ErrorDetail(field="commitments", message=_("a list of texts")))
         return []
     kept = [i.strip() for i in items if i.strip()]
     if len(kept) > MAX_COMMITMENTS:
-        details.append(ErrorDetail(field="commitments", message=f"at most {MAX_COMMITMENTS} items"))
+        details.append(
+            ErrorDetail(
+                field="commitments",
+                message=fmt(_("at most %(max_commitments)s items"), max_commitments=MAX_COMMITMENTS),
+            )
+        )
     for index, item in enumerate(kept):
         if len(item) > 500:
-            details.append(ErrorDetail(field=f"commitments[{index}]", message="longer than 500 characters"))
+            details.append(ErrorDetail(field=f"commitments[{index}]", message=_("longer than 500 characters")))
     return kept
 
 
@@ -767,20 +840,31 @@ def _check_agreement_dates(
     details: list[ErrorDetail], signed_on: datetime.date, starts: datetime.date, ends: datetime.date | None
 ) -> None:
     if ends is not None and ends < starts:
-        details.append(ErrorDetail(field="ends", message="is before the start"))
+        details.append(ErrorDetail(field="ends", message=_("is before the start")))
     if signed_on > _today():
-        details.append(ErrorDetail(field="signed_on", message="is in the future"))
+        details.append(ErrorDetail(field="signed_on", message=_("is in the future")))
 
 
 def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
     partner = get_in_scope(Node, actor, partner_id)
     if partner.kind not in AGREEMENT_PARTNER_KINDS:
         raise ValidationFailed(
-            "A co-building agreement is signed by a community, village or the subdistrict.",
-            [ErrorDetail(field="partner_id", message=f"{partner.name} is a {partner.kind}")],
+            _("A co-building agreement is signed by a community, village or the subdistrict."),
+            [
+                ErrorDetail(
+                    field="partner_id",
+                    message=fmt(_("%(partner)s is a %(kind)s"), partner=partner.name, kind=partner.get_kind_display()),
+                )
+            ],
         )
     if not reaches(actor, "registry.cobuildingagreement", action, partner):
-        raise Forbidden(f"You may not {action} agreements for {partner.name}.")
+        raise Forbidden(
+            fmt(
+                _("You may not %(action)s agreements for %(partner)s."),
+                action=action_word(action),
+                partner=partner.name,
+            )
+        )
     return partner
 
 
@@ -803,16 +887,21 @@ def create_agreement(
     partner = _agreement_partner(actor, partner_id, "add")
     details: list[ErrorDetail] = []
     if not title.strip():
-        details.append(ErrorDetail(field="title", message="a title is required"))
+        details.append(ErrorDetail(field="title", message=_("a title is required")))
     _check_agreement_dates(details, signed_on, starts, ends)
     items = _commitments(details, commitments)
     party_org = None
     if party_org_id is not None:
         party_org = PartyOrg.objects.restrict(actor, "view").filter(pk=party_org_id).first()
         if party_org is None:
-            details.append(ErrorDetail(field="party_org_id", message=f"no party organisation with id {party_org_id}"))
+            details.append(
+                ErrorDetail(
+                    field="party_org_id",
+                    message=fmt(_("no party organisation with id %(party_org_id)s"), party_org_id=party_org_id),
+                )
+            )
     if details:
-        raise ValidationFailed("The agreement cannot be recorded.", details)
+        raise ValidationFailed(_("The agreement cannot be recorded."), details)
     row = CoBuildingAgreement.objects.create(
         unit=unit,
         partner=partner,
@@ -838,9 +927,9 @@ def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) 
     queryset = CoBuildingAgreement.objects.select_for_update().select_related("partner", "unit")
     row = get_in_scope(CoBuildingAgreement, actor, agreement_id, queryset=queryset)
     if unit_id is not None and row.unit_id != unit_id:
-        raise NotFound(f"No co-building agreement with id {agreement_id}.")
+        raise NotFound(fmt(_("No co-building agreement with id %(agreement_id)s."), agreement_id=agreement_id))
     if not reaches(actor, "registry.cobuildingagreement", action, row.partner):
-        raise Forbidden(f"You may not {action} this agreement.")
+        raise Forbidden(fmt(_("You may not %(action)s this agreement."), action=action_word(action)))
     return row
 
 
@@ -853,14 +942,15 @@ def update_agreement(
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            "These fields cannot be changed here.", [ErrorDetail(field=f, message="not changeable") for f in unknown]
+            _("These fields cannot be changed here."),
+            [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
     row = _agreement(actor, agreement_id, "change", unit_id)
     before = _agreement_snapshot(row)
     details: list[ErrorDetail] = []
     title = changes.get("title")
     if title is not None and not title.strip():
-        details.append(ErrorDetail(field="title", message="a title is required"))
+        details.append(ErrorDetail(field="title", message=_("a title is required")))
     signed_on = changes.get("signed_on") or row.signed_on
     starts = changes.get("starts") or row.starts
     ends = changes.get("ends", row.ends)
@@ -871,10 +961,10 @@ def update_agreement(
         if changes["party_org_id"] is not None:
             party_org = PartyOrg.objects.restrict(actor, "view").filter(pk=changes["party_org_id"]).first()
             if party_org is None:
-                details.append(ErrorDetail(field="party_org_id", message="no such party organisation"))
+                details.append(ErrorDetail(field="party_org_id", message=_("no such party organisation")))
         row.party_org = party_org
     if details:
-        raise ValidationFailed("The agreement cannot be changed.", details)
+        raise ValidationFailed(_("The agreement cannot be changed."), details)
     if title is not None:
         row.title = title.strip()
     row.signed_on, row.starts, row.ends = signed_on, starts, ends
@@ -901,12 +991,12 @@ def end_agreement(
     """End an agreement on ``ends`` (default today); it stays on record, inactive."""
     row = _agreement(actor, agreement_id, "change", unit_id)
     if not row.is_active:
-        raise Conflict("The agreement has already ended.")
+        raise Conflict(_("The agreement has already ended."))
     day = ends or _today()
     if day < row.starts:
         raise ValidationFailed(
-            "An agreement cannot end before it starts.",
-            [ErrorDetail(field="ends", message=f"on or after {row.starts.isoformat()}")],
+            _("An agreement cannot end before it starts."),
+            [ErrorDetail(field="ends", message=fmt(_("on or after %(starts)s"), starts=row.starts.isoformat()))],
         )
     before = _agreement_snapshot(row)
     row.ends, row.is_active = day, False
@@ -964,7 +1054,7 @@ def import_person(
     today); tags are added when missing and never ended by an import; an existing person is marked active."""
     household = row.household
     if not reaches(actor, "registry.person", "add", household):
-        raise Forbidden("The household is outside your area.")
+        raise Forbidden(_("The household is outside your area."))
     card = idcard.parse_id_number(row.id_number)
     today = _today()
     if person is None:
@@ -1003,8 +1093,13 @@ def import_person(
         if open_residence is not None:
             if day < open_residence.moved_in:
                 raise ValidationFailed(
-                    "A move cannot predate the current residence.",
-                    [ErrorDetail(field="moved_in", message=f"on or after {open_residence.moved_in.isoformat()}")],
+                    _("A move cannot predate the current residence."),
+                    [
+                        ErrorDetail(
+                            field="moved_in",
+                            message=fmt(_("on or after %(moved_in)s"), moved_in=open_residence.moved_in.isoformat()),
+                        )
+                    ],
                 )
             open_residence.moved_out = day
             open_residence.save(update_fields=["moved_out", "updated_at"])
@@ -1212,7 +1307,7 @@ def import_party_member(
     household = person.household
     scope = actor.scope_for("registry.partymember", "add" if membership is None else "change")
     if not (scope.everything or (household is not None and scope.covers(household.code, household.lead_body_id))):
-        raise Forbidden("The person is outside your area.")
+        raise Forbidden(_("The person is outside your area."))
     if reported_in_on is not None:
         reported_in = True
     if membership is None:

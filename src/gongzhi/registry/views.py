@@ -13,23 +13,23 @@ error middleware (404 / 403 pages).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.forms import add_service_errors
+from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import exports, imports, selectors, services
@@ -54,165 +54,6 @@ PAGE_SIZE = 25
 AREA_KINDS = [NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
 PARTNER_KINDS = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE]
 AGREEMENT_FIELDS = {"partner_id": "partner", "party_org_id": "party_org", "commitments": "commitments"}
-
-# Service and import messages that carry a number, a name or a cell's value: (pattern, msgid with named placeholders).
-# The groups named ``what`` and ``hint`` are translated too. The first pattern that matches wins.
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), msgid)
-    for p, msgid in (
-        # ID numbers (registry.idcard) and the services.
-        (
-            r"^an ID number has 18 characters, not (?P<n>\d+)$",
-            gettext_noop("an ID number has 18 characters, not %(n)s"),
-        ),
-        (
-            r"^the birth date (?P<value>\S+) is not a real date$",
-            gettext_noop("the birth date %(value)s is not a real date"),
-        ),
-        (r"^the birth date (?P<value>\S+) is out of range$", gettext_noop("the birth date %(value)s is out of range")),
-        (r"^expected one of (?P<values>.+)$", gettext_noop("expected one of %(values)s")),
-        # Reading the file and fitting its columns (core.tabular).
-        (r"^(?P<kb>\d+) KB is over the (?P<mb>\d+) MB limit$", gettext_noop("%(kb)s KB is over the %(mb)s MB limit")),
-        (
-            r"^(?P<n>\d+) rows; import at most (?P<max>\d+) at a time$",
-            gettext_noop("%(n)s rows; import at most %(max)s at a time"),
-        ),
-        (r"^unknown field; the fields are (?P<fields>.+)$", gettext_noop("unknown field; the fields are %(fields)s")),
-        (r"^the file has no column “(?P<column>.*)”$", gettext_noop("the file has no column “%(column)s”")),
-        (
-            r"^no column for (?P<field>\S+): expected “(?P<expected>.*)”, or map it$",
-            gettext_noop("no column for %(field)s: expected “%(expected)s”, or map it"),
-        ),
-        (
-            r"^The file lacks required columns: (?P<columns>.+)\. Nothing was imported\.$",
-            gettext_noop("The file lacks required columns: %(columns)s. Nothing was imported."),
-        ),
-        (
-            r"^“(?P<value>.*)” is not a date \(e\.g\. 2026-03-01\)$",
-            gettext_noop("“%(value)s” is not a date (e.g. 2026-03-01)"),
-        ),
-        # The rows of an import (registry.imports).
-        (r"^(?P<what>the same [a-zA-Z ]+) is on rows (?P<rows>.+)$", gettext_noop("%(what)s is on rows %(rows)s")),
-        (r"^“(?P<value>.*)” is not one of (?P<hint>.+)$", gettext_noop("“%(value)s” is not one of %(hint)s")),
-        (r"^“(?P<value>.*)” is not 是 or 否$", gettext_noop("“%(value)s” is not 是 or 否")),
-        (r"^(?P<date>\d{4}-\d\d-\d\d) is in the future$", gettext_noop("%(date)s is in the future")),
-        (r"^longer than (?P<n>\d+) characters$", gettext_noop("longer than %(n)s characters")),
-        (
-            r"^(?P<n>\d+) buildings in your scope are called “(?P<value>.*)”: use the building code$",
-            gettext_noop("%(n)s buildings in your scope are called “%(value)s”: use the building code"),
-        ),
-        (r"^building “(?P<value>.*)” is out of your scope$", gettext_noop("building “%(value)s” is out of your scope")),
-        (
-            r"^no building “(?P<value>.*)” \(by code, name or address\)$",
-            gettext_noop("no building “%(value)s” (by code, name or address)"),
-        ),
-        (
-            r"^(?P<place>.+) is out of your scope for registering people$",
-            gettext_noop("%(place)s is out of your scope for registering people"),
-        ),
-        (
-            r"^(?P<building>.+) has no household “(?P<room>.*)” and you may not add households$",
-            gettext_noop("%(building)s has no household “%(room)s” and you may not add households"),
-        ),
-        (
-            r"^a move cannot predate the current residence \((?P<date>[^)]+)\)$",
-            gettext_noop("a move cannot predate the current residence (%(date)s)"),
-        ),
-        (
-            r"^the label “(?P<value>.*)” is longer than 60 characters$",
-            gettext_noop("the label “%(value)s” is longer than 60 characters"),
-        ),
-        (
-            r"^you may not add households to (?P<building>.+) \(out of your scope\)$",
-            gettext_noop("you may not add households to %(building)s (out of your scope)"),
-        ),
-        (
-            r"^you may not change (?P<household>.+) \(out of your scope\)$",
-            gettext_noop("you may not change %(household)s (out of your scope)"),
-        ),
-        (
-            r"^no (?P<what>[a-z ]+) “(?P<value>.*)” in your scope$",
-            gettext_noop("no %(what)s “%(value)s” in your scope"),
-        ),
-        (
-            r"^(?P<n>\d+) places in your scope are called “(?P<value>.*)”: use the place code$",
-            gettext_noop("%(n)s places in your scope are called “%(value)s”: use the place code"),
-        ),
-        (
-            r"^(?P<n>\d+) (?P<what>[a-z ]+)s are called “(?P<value>.*)”$",
-            gettext_noop("%(n)s %(what)ss are called “%(value)s”"),
-        ),
-        (r"^a member type is required \((?P<hint>.+)\)$", gettext_noop("a member type is required (%(hint)s)")),
-        (r"^a kind is required \((?P<hint>.+)\)$", gettext_noop("a kind is required (%(hint)s)")),
-        (
-            r"^does not match the registered name of (?P<masked>\S+)$",
-            gettext_noop("does not match the registered name of %(masked)s"),
-        ),
-        (r"^“(?P<value>.*)” is out of your scope$", gettext_noop("“%(value)s” is out of your scope")),
-        (
-            r"^“(?P<value>.*)” is not a known place \(code or name\)$",
-            gettext_noop("“%(value)s” is not a known place (code or name)"),
-        ),
-        (
-            r"^“(?P<value>.*)” bodies are set up with the territory, not imported$",
-            gettext_noop("“%(value)s” bodies are set up with the territory, not imported"),
-        ),
-        (
-            r"^you may not add organisations to (?P<place>.+)$",
-            gettext_noop("you may not add organisations to %(place)s"),
-        ),
-        (
-            r"^(?P<name>.+) is out of your scope: it cannot be changed$",
-            gettext_noop("%(name)s is out of your scope: it cannot be changed"),
-        ),
-        (r"^the row cannot be stored: (?P<reason>.+)$", gettext_noop("the row cannot be stored: %(reason)s")),
-    )
-]
-TRANSLATED_GROUPS = ("what", "hint")
-# Words that the patterns' ``what`` and ``hint`` groups carry.
-PATTERN_WORDS = (
-    gettext_noop("the same ID number"),
-    gettext_noop("the same household"),
-    gettext_noop("the same organisation"),
-    gettext_noop("party organisation"),
-    gettext_noop("organisation"),
-    gettext_noop("独居老人/老人/儿童/残疾人/困难群众, or 其他:<label>"),
-)
-
-
-# --- helpers ------------------------------------------------------------------------------------------------------
-
-
-def translated(message: str) -> str:
-    """A service message in the page's language when it is a known one (see ``forms.SERVICE_MESSAGES`` and
-    :data:`PATTERNS`)."""
-    if not message:
-        return message
-    for pattern, msgid in PATTERNS:
-        match = pattern.match(message)
-        if match:
-            values = match.groupdict()
-            for name in TRANSLATED_GROUPS:
-                if values.get(name):
-                    values[name] = _(values[name])
-            return _(msgid) % values
-    return _(message)
-
-
-def add_service_errors(form: Form, exc: DomainError, field_map: Mapping[str, str | None] | None = None) -> None:
-    """Put a service's refusal on the form: its message on top, each detail next to the field it names."""
-    field_map = field_map or {}
-    if exc.message:
-        form.add_error(None, translated(exc.message))
-    for detail in exc.details:
-        name = detail.field or ""
-        base = name.split("[", 1)[0].split(".", 1)[0]
-        target = field_map.get(name, field_map.get(base, base))
-        message = translated(detail.message)
-        if detail.row is not None:
-            message = _("Row %(row)s: %(message)s") % {"row": detail.row, "message": message}
-        form.add_error(target if target and target in form.fields else None, message)
-
 
 def _paginate(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
@@ -684,7 +525,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         area = request.GET.get("area") or ""
         result = exports.export_households(user=user, within_id=int(area) if area.isdigit() else None)
     else:
-        raise NotFound(f"No export of {kind}.")
+        raise NotFound(fmt(_("No export of %(kind)s."), kind=kind))
     if isinstance(result, ExportJob):
         return redirect("registry-export-job", job_id=result.pk)
     return _xlsx_response(result.file_name, result.data)
@@ -697,7 +538,7 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.is_active:
         services.expire_dead_jobs(job_id=job.pk)
         job = selectors.export_job_get(user=request.user, job_id=job_id)
-    context = {"job": job, "message": translated(job.message)}
+    context = {"job": job, "message": stored(job.message)}
     if is_htmx(request):
         return render(request, "registry/_export_job.html", context)
     return render(request, "registry/export_job.html", context)
@@ -917,7 +758,7 @@ def _report_rows(run: ImportRun) -> list[dict[str, Any]]:
             {
                 "field": field,
                 "label": FIELD_LABELS.get(field.split(".", 1)[-1], field),
-                "message": translated(str(error.get("message") or "")),
+                "message": stored(str(error.get("message") or "")),
             }
         )
     return [{"row": row, "problems": problems} for row, problems in sorted(rows.items())]
@@ -936,7 +777,7 @@ def import_result(request: HttpRequest, run_id: int) -> HttpResponse:
         "has_bad_file": run.bad_rows is not None and run.actor_id == request.user.pk,
         "may_import": _may_import(request.user),
         "percent": round((run.progress or 0) * 100),
-        "message": translated(run.message),
+        "message": stored(run.message),
     }
     if is_htmx(request):  # the page polls a running job; once it ended, the whole page is loaded again
         response = render(request, "registry/_import_job.html", context)
@@ -957,7 +798,7 @@ def import_bad_rows(request: HttpRequest, run_id: int) -> HttpResponse:
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An empty workbook with the usual headers of an import (required ones marked with *)."""
     if kind not in ImportKind.values:
-        raise NotFound(f"No import of {kind}.")
+        raise NotFound(fmt(_("No import of %(kind)s."), kind=kind))
     required = imports.REQUIRED[kind]
     headers = [f"{names[0]}*" if field in required else names[0] for field, names in imports.HEADERS[kind].items()]
     data = tabular.write_xlsx([(str(ImportKind(kind).label), headers, [])])

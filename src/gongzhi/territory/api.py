@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -94,7 +95,7 @@ def locate(request: ApiRequest, lat: float, lng: float) -> Any:
         "community": result.community,
         "fallback": result.fallback,
         "in_scope": result.in_scope,
-        "message": result.message,
+        "message": str(result.message),
     }
 
 
@@ -120,7 +121,7 @@ def _read_geojson(request: ApiRequest, file: UploadedFile | None) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise ValidationFailed(
-            "The file is not valid JSON.", [ErrorDetail(field="file", row=line, message=str(exc))]
+            _("The file is not valid JSON."), [ErrorDetail(field="file", row=line, message=str(exc))]
         ) from None
 
 

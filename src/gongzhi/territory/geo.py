@@ -15,11 +15,13 @@ import shapely
 from django.db import connection
 from django.db.models import CharField
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from gongzhi.core.errors import ErrorDetail
+from gongzhi.core.messages import fmt
 from gongzhi.territory.choices import NodeKind
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
@@ -39,31 +41,41 @@ def parse_geometry(geometry: Any, where: str, row: int | None = None) -> tuple[B
     """Turn a GeoJSON geometry into a valid shapely polygon, or say precisely why not."""
     errors: list[ErrorDetail] = []
     if not isinstance(geometry, dict):
-        return None, [ErrorDetail(field=where, row=row, message="geometry is missing or is not an object")]
+        return None, [ErrorDetail(field=where, row=row, message=_("geometry is missing or is not an object"))]
     gtype = geometry.get("type")
     if gtype not in POLYGON_TYPES:
         return None, [
-            ErrorDetail(field=f"{where}.type", row=row, message=f"expected Polygon or MultiPolygon, got {gtype!r}")
+            ErrorDetail(
+                field=f"{where}.type",
+                row=row,
+                message=fmt(_("expected Polygon or MultiPolygon, got %(gtype)s"), gtype=repr(gtype)),
+            )
         ]
     try:
         geom = shape(geometry)
     except Exception as exc:  # shapely raises several types for bad coordinate arrays
-        return None, [ErrorDetail(field=f"{where}.coordinates", row=row, message=f"coordinates are malformed: {exc}")]
+        return None, [
+            ErrorDetail(
+                field=f"{where}.coordinates", row=row, message=fmt(_("coordinates are malformed: %(exc)s"), exc=exc)
+            )
+        ]
     if geom.is_empty:
-        return None, [ErrorDetail(field=f"{where}.coordinates", row=row, message="the polygon is empty")]
+        return None, [ErrorDetail(field=f"{where}.coordinates", row=row, message=_("the polygon is empty"))]
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         errors.append(
             ErrorDetail(
                 field=f"{where}.coordinates",
                 row=row,
-                message="coordinates must be [longitude, latitude] in degrees (WGS-84)",
+                message=_("coordinates must be [longitude, latitude] in degrees (WGS-84)"),
             )
         )
     if not geom.is_valid:
-        errors.append(ErrorDetail(field=where, row=row, message=f"invalid polygon: {explain_validity(geom)}"))
+        errors.append(
+            ErrorDetail(field=where, row=row, message=fmt(_("invalid polygon: %(geom)s"), geom=explain_validity(geom)))
+        )
     elif geom.area <= 0:
-        errors.append(ErrorDetail(field=where, row=row, message="the polygon has no area"))
+        errors.append(ErrorDetail(field=where, row=row, message=_("the polygon has no area")))
     return (None if errors else geom), errors
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import shapely
 from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
 from gongzhi.core.scope import ancestor_codes, code_prefix_q, scope_of
 from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
@@ -130,17 +131,17 @@ class Location:
     community: Node | None
     fallback: Node | None
     in_scope: bool
-    message: str
+    message: Text
 
 
 def _check_point(*, lat: float, lng: float) -> None:
     details = []
     if not -90 <= lat <= 90:
-        details.append(ErrorDetail(field="lat", message="latitude must be between -90 and 90"))
+        details.append(ErrorDetail(field="lat", message=_("latitude must be between -90 and 90")))
     if not -180 <= lng <= 180:
-        details.append(ErrorDetail(field="lng", message="longitude must be between -180 and 180"))
+        details.append(ErrorDetail(field="lng", message=_("longitude must be between -180 and 180")))
     if details:
-        raise ValidationFailed("The point is not a valid WGS-84 position.", details)
+        raise ValidationFailed(_("The point is not a valid WGS-84 position."), details)
 
 
 def _grid_rows(*, lat: float, lng: float, query: Callable[[int], list[Node]]) -> tuple[int | None, list[Node]]:
@@ -192,7 +193,7 @@ def locate(*, user: Any, lat: float, lng: float) -> Location:
     if grid is None:
         fallback = _fallback_desk(lat=lat, lng=lng)
         return Location(
-            None, None, fallback, False, "The point lies outside every grid; the subdistrict desk takes it."
+            None, None, fallback, False, _("The point lies outside every grid; the subdistrict desk takes it.")
         )
     return Location(
         grid, grid.parent, None, _sees(user, grid), f"{grid.parent.name if grid.parent else ''} {grid.name}".strip()

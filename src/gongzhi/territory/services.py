@@ -10,11 +10,13 @@ import shapely
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from shapely.geometry import shape
 
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import code_prefix_q
 from gongzhi.territory import geo
 from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
@@ -23,7 +25,7 @@ from gongzhi.territory.models import Body, CoJurisdiction, Node
 NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "floors", "centroid_lat", "centroid_lng"]
 
 
-def _require(actor: Any, action: str, node: Node, message: str) -> None:
+def _require(actor: Any, action: str, node: Node, message: Text) -> None:
     if not Node.objects.restrict(actor, action).filter(pk=node.pk).exists():
         raise Forbidden(message)
 
@@ -46,7 +48,13 @@ def next_child_code(parent: Node, kind: str) -> str:
     latest = Node.objects.filter(code_prefix_q("code", parent.code), parent=parent).aggregate(m=Max("code"))["m"]
     seq = int(latest[len(parent.code) :]) + 1 if latest else 1
     if seq >= 10**width:
-        raise Conflict(f"{parent.name} has no free child code left ({width} digits).")
+        raise Conflict(
+            fmt(
+                gettext_lazy("%(parent)s has no free child code left (%(width)s digits)."),
+                parent=parent.name,
+                width=width,
+            )
+        )
     return f"{parent.code}{seq:0{width}d}"
 
 
@@ -74,26 +82,44 @@ def create_node(
     floors: int | None = None,
 ) -> Node:
     parent = get_in_scope(Node, actor, parent_id)
-    _require(actor, "add", parent, "You may not add places here.")
+    _require(actor, "add", parent, gettext_lazy("You may not add places here."))
     details: list[ErrorDetail] = []
     if kind not in CHILD_KINDS[NodeKind(parent.kind)]:
         allowed = ", ".join(CHILD_KINDS[NodeKind(parent.kind)]) or "nothing"
-        details.append(ErrorDetail(field="kind", message=f"a {parent.kind} can hold {allowed}, not {kind!r}"))
+        details.append(
+            ErrorDetail(
+                field="kind",
+                message=fmt(
+                    gettext_lazy("a %(kind)s can hold %(allowed)s, not %(kind2)s"),
+                    kind=parent.kind,
+                    allowed=allowed,
+                    kind2=repr(kind),
+                ),
+            )
+        )
     if not name.strip():
-        details.append(ErrorDetail(field="name", message="a name is required"))
+        details.append(ErrorDetail(field="name", message=gettext_lazy("a name is required")))
     if code is not None and kind in NodeKind.values:
         expected = CODE_LENGTH[NodeKind(kind)]
         if not re.fullmatch(r"[0-9]+", code) or len(code) != expected or not code.startswith(parent.code):
             details.append(
-                ErrorDetail(field="code", message=f"a {kind} code has {expected} digits and starts with {parent.code}")
+                ErrorDetail(
+                    field="code",
+                    message=fmt(
+                        gettext_lazy("a %(kind)s code has %(expected)s digits and starts with %(parent_code)s"),
+                        kind=kind,
+                        expected=expected,
+                        parent_code=parent.code,
+                    ),
+                )
             )
         elif Node.objects.filter(code=code).exists():
-            details.append(ErrorDetail(field="code", message=f"code {code} is taken"))
+            details.append(ErrorDetail(field="code", message=fmt(gettext_lazy("code %(code)s is taken"), code=code)))
     if boundary is not None:
         _, errs = geo.parse_geometry(boundary, "boundary")
         details.extend(errs)
     if details:
-        raise ValidationFailed("The place cannot be created.", details)
+        raise ValidationFailed(gettext_lazy("The place cannot be created."), details)
     lead = Body.objects.get(pk=lead_body_id) if lead_body_id else parent.lead_body
     lat, lng = _centroid(boundary)
     node = Node.objects.create(
@@ -135,7 +161,8 @@ def update_node(
     if name is not None:
         if not name.strip():
             raise ValidationFailed(
-                "The place cannot be renamed.", [ErrorDetail(field="name", message="a name is required")]
+                gettext_lazy("The place cannot be renamed."),
+                [ErrorDetail(field="name", message=gettext_lazy("a name is required"))],
             )
         node.name = name.strip()
     if address is not None:
@@ -145,7 +172,7 @@ def update_node(
     if boundary is not None:
         _, errs = geo.parse_geometry(boundary, "boundary")
         if errs:
-            raise ValidationFailed("The boundary is not valid.", errs)
+            raise ValidationFailed(gettext_lazy("The boundary is not valid."), errs)
         node.boundary = boundary
         node.centroid_lat, node.centroid_lng = _centroid(boundary)
         _boundaries_changed([node.pk])
@@ -172,8 +199,16 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
     body = get_in_scope(Body, actor, body_id)
     if body.kind not in LEADING_BODY_KINDS:
         raise ValidationFailed(
-            "This body cannot lead a place.",
-            [ErrorDetail(field="body_id", message=f"a {body.get_kind_display()} cannot be a lead body")],
+            gettext_lazy("This body cannot lead a place."),
+            [
+                ErrorDetail(
+                    field="body_id",
+                    message=fmt(
+                        gettext_lazy("a %(kind)s cannot be a lead body"),
+                        kind=body.get_kind_display(),
+                    ),
+                )
+            ],
         )
     old = node.lead_body
     if old.pk == body.pk:
@@ -199,15 +234,20 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
 def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> CoJurisdiction:
     node = get_in_scope(Node, actor, node_id)
     if not reaches(actor, "territory.cojurisdiction", "add", node):
-        raise Forbidden("You may not add co-bodies here.")
+        raise Forbidden(gettext_lazy("You may not add co-bodies here."))
     body = get_in_scope(Body, actor, body_id)
     if node.lead_body_id == body.pk:
         raise ValidationFailed(
-            "A body cannot co-cover the place it leads.",
-            [ErrorDetail(field="body_id", message=f"{body.name} already leads {node.name}")],
+            gettext_lazy("A body cannot co-cover the place it leads."),
+            [
+                ErrorDetail(
+                    field="body_id",
+                    message=fmt(gettext_lazy("%(body)s already leads %(node)s"), body=body.name, node=node.name),
+                )
+            ],
         )
     if CoJurisdiction.objects.filter(node=node, body=body).exists():
-        raise Conflict(f"{body.name} already co-covers {node.name}.")
+        raise Conflict(fmt(gettext_lazy("%(body)s already co-covers %(node)s."), body=body.name, node=node.name))
     row = CoJurisdiction.objects.create(node=node, body=body, note=note)
     audit.record(
         actor=actor,
@@ -223,10 +263,13 @@ def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> Co
 def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
     node = get_in_scope(Node, actor, node_id)
     if not reaches(actor, "territory.cojurisdiction", "delete", node):
-        raise Forbidden("You may not remove co-bodies here.")
+        raise Forbidden(gettext_lazy("You may not remove co-bodies here."))
     row = CoJurisdiction.objects.filter(node=node, body_id=body_id).first()
     if row is None:
-        raise ValidationFailed("Not a co-body of this place.", [ErrorDetail(field="body_id", message="not a co-body")])
+        raise ValidationFailed(
+            gettext_lazy("Not a co-body of this place."),
+            [ErrorDetail(field="body_id", message=gettext_lazy("not a co-body"))],
+        )
     audit.record(
         actor=actor,
         action="territory.co_body_removed",
@@ -250,18 +293,25 @@ def create_body(
 ) -> Body:
     details: list[ErrorDetail] = []
     if kind not in BodyKind.values:
-        details.append(ErrorDetail(field="kind", message=f"{kind!r} is not a kind of body"))
+        details.append(
+            ErrorDetail(field="kind", message=fmt(gettext_lazy("%(kind)s is not a kind of body"), kind=repr(kind)))
+        )
     if not name.strip():
-        details.append(ErrorDetail(field="name", message="a name is required"))
+        details.append(ErrorDetail(field="name", message=gettext_lazy("a name is required")))
     elif Body.objects.filter(kind=kind, name=name.strip()).exists():
-        details.append(ErrorDetail(field="name", message=f"a {kind} named {name.strip()!r} exists"))
+        details.append(
+            ErrorDetail(
+                field="name",
+                message=fmt(gettext_lazy("a %(kind)s named %(name)s exists"), kind=kind, name=repr(name.strip())),
+            )
+        )
     if details:
-        raise ValidationFailed("The body cannot be created.", details)
+        raise ValidationFailed(gettext_lazy("The body cannot be created."), details)
     node = get_in_scope(Node, actor, node_id) if node_id is not None else None
     scope = actor.scope_for("territory.body", "add")
     allowed = scope.everything or (node is not None and scope.covers(node.code))
     if not allowed:
-        raise Forbidden("You may not add bodies here.")
+        raise Forbidden(gettext_lazy("You may not add bodies here."))
     body = Body.objects.create(
         name=name.strip(),
         kind=kind,
@@ -311,14 +361,14 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
     details: list[ErrorDetail] = []
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValidationFailed(
-            "The file is not a GeoJSON FeatureCollection.",
-            [ErrorDetail(field="type", message='expected "FeatureCollection"')],
+            gettext_lazy("The file is not a GeoJSON FeatureCollection."),
+            [ErrorDetail(field="type", message=gettext_lazy('expected "FeatureCollection"'))],
         )
     raw = data.get("features")
     if not isinstance(raw, list) or not raw:
         raise ValidationFailed(
-            "The FeatureCollection has no features.",
-            [ErrorDetail(field="features", message="expected a non-empty list")],
+            gettext_lazy("The FeatureCollection has no features."),
+            [ErrorDetail(field="features", message=gettext_lazy("expected a non-empty list"))],
         )
     grid_len = CODE_LENGTH[NodeKind.GRID]
     parents = {n.code: n for n in Node.objects.filter(kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE])}
@@ -327,7 +377,7 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
     for i, feat in enumerate(raw):
         row, where = i + 1, f"features[{i}]"
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            details.append(ErrorDetail(field=where, row=row, message="not a GeoJSON Feature"))
+            details.append(ErrorDetail(field=where, row=row, message=gettext_lazy("not a GeoJSON Feature")))
             continue
         props = feat.get("properties") or {}
         code = str(props.get("code", "")).strip()
@@ -336,21 +386,31 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
         if not re.fullmatch(rf"[0-9]{{{grid_len}}}", code):
             details.append(
                 ErrorDetail(
-                    field=f"{where}.properties.code", row=row, message=f"{label}: a grid code has {grid_len} digits"
+                    field=f"{where}.properties.code",
+                    row=row,
+                    message=fmt(
+                        gettext_lazy("%(label)s: a grid code has %(grid_len)s digits"), label=label, grid_len=grid_len
+                    ),
                 )
             )
             continue
         if code in seen:
             details.append(
                 ErrorDetail(
-                    field=f"{where}.properties.code", row=row, message=f"{label}: code repeats feature {seen[code]}"
+                    field=f"{where}.properties.code",
+                    row=row,
+                    message=fmt(gettext_lazy("%(label)s: code repeats feature %(seen)s"), label=label, seen=seen[code]),
                 )
             )
             continue
         seen[code] = row
         if not name:
             details.append(
-                ErrorDetail(field=f"{where}.properties.name", row=row, message=f"{label}: a name is required")
+                ErrorDetail(
+                    field=f"{where}.properties.name",
+                    row=row,
+                    message=fmt(gettext_lazy("%(label)s: a name is required"), label=label),
+                )
             )
         parent = parents.get(code[: CODE_LENGTH[NodeKind.COMMUNITY]])
         if parent is None:
@@ -358,12 +418,16 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                 ErrorDetail(
                     field=f"{where}.properties.code",
                     row=row,
-                    message=f"{label}: no community or village has code {code[:12]}",
+                    message=fmt(
+                        gettext_lazy("%(label)s: no community or village has code %(code)s"),
+                        label=label,
+                        code=code[:12],
+                    ),
                 )
             )
         geom, errs = geo.parse_geometry(feat.get("geometry"), f"{where}.geometry", row)
         for err in errs:
-            err.message = f"{label}: {err.message}"
+            err.message = fmt(gettext_lazy("%(label)s: %(message)s"), label=label, message=err.message)
         details.extend(errs)
         if geom is not None:
             features.append(_Feature(row, code, name, parent, geom, feat["geometry"]))
@@ -374,7 +438,12 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
             ErrorDetail(
                 field=f"features[{b.row - 1}].geometry",
                 row=b.row,
-                message=f"grid {b.code} overlaps grid {a.code} (feature {a.row})",
+                message=fmt(
+                    gettext_lazy("grid %(b_code)s overlaps grid %(a_code)s (feature %(row)s)"),
+                    b_code=b.code,
+                    a_code=a.code,
+                    row=a.row,
+                ),
             )
         )
     # Overlaps with stored grids that the file does not replace.
@@ -395,11 +464,17 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                         ErrorDetail(
                             field=f"features[{f.row - 1}].geometry",
                             row=f.row,
-                            message=f"grid {f.code} overlaps stored grid {stored[k][0]}",
+                            message=fmt(
+                                gettext_lazy("grid %(f_code)s overlaps stored grid %(stored)s"),
+                                f_code=f.code,
+                                stored=stored[k][0],
+                            ),
                         )
                     )
     if details:
-        raise ValidationFailed(f"Nothing was imported: {len(details)} problem(s) in the file.", details)
+        raise ValidationFailed(
+            fmt(gettext_lazy("Nothing was imported: %(n)s problem(s) in the file."), n=len(details)), details
+        )
 
     result = ImportResult()
     changed: list[int] = []
@@ -412,16 +487,20 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
             if node is not None:
                 if node.kind != NodeKind.GRID:
                     raise ValidationFailed(
-                        "Nothing was imported.",
+                        gettext_lazy("Nothing was imported."),
                         [
                             ErrorDetail(
                                 field=f"features[{f.row - 1}].properties.code",
                                 row=f.row,
-                                message=f"code {f.code} belongs to a {node.kind}, not a grid",
+                                message=fmt(
+                                    gettext_lazy("code %(f_code)s belongs to a %(kind)s, not a grid"),
+                                    f_code=f.code,
+                                    kind=node.kind,
+                                ),
                             )
                         ],
                     )
-                _require(actor, "change", node, f"You may not change grid {f.code}.")
+                _require(actor, "change", node, fmt(gettext_lazy("You may not change grid %(code)s."), code=f.code))
                 before = audit.snapshot(node, [*NODE_AUDIT_FIELDS, "boundary"])
                 node.name, node.boundary, node.centroid_lat, node.centroid_lng = f.name, f.geometry, lat, lng
                 node.save()
@@ -436,7 +515,12 @@ def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
                 result.updated.append(f.code)
                 changed.append(node.pk)
             else:
-                _require(actor, "add", f.parent, f"You may not add grids to {f.parent.name}.")
+                _require(
+                    actor,
+                    "add",
+                    f.parent,
+                    fmt(gettext_lazy("You may not add grids to %(place)s."), place=f.parent.name),
+                )
                 node = Node.objects.create(
                     code=f.code,
                     name=f.name,

@@ -12,41 +12,11 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.cases.forms import CategoryMixin, set_choices
 from gongzhi.registry.choices import TagKind
 from gongzhi.visits.choices import Outcome
-
-# Messages the visit services raise in English; listed so that makemessages picks them up and the pages show them
-# translated. Messages built with names stay English.
-SERVICE_MESSAGES = (
-    gettext_noop("The visit cannot be recorded."),
-    gettext_noop("say what the household needs to raise a case"),
-    gettext_noop("choose a category for the case"),
-    gettext_noop("does not live in this household"),
-    gettext_noop("is in the future"),
-    gettext_noop("between -90 and 90"),
-    gettext_noop("between -180 and 180"),
-    gettext_noop("You may not record visits here."),
-    gettext_noop("The campaign cannot be created."),
-    gettext_noop("a name is required"),
-    gettext_noop("at most 120 characters"),
-    gettext_noop("is before starts"),
-    gettext_noop("a campaign covers a grid, community or subdistrict"),
-    gettext_noop("No household matches: nobody lives there yet, or nobody carries these tags."),
-    gettext_noop("no target households"),
-    gettext_noop("You may not run a visit campaign here."),
-    gettext_noop("The campaign is already closed."),
-    gettext_noop("The care plan cannot be created."),
-    gettext_noop("the person has no household to visit"),
-    gettext_noop("between 1 and 366"),
-    gettext_noop("at most 60 characters"),
-    gettext_noop("The person already has an active care plan."),
-    gettext_noop("already planned"),
-    gettext_noop("You may not plan care visits here."),
-    gettext_noop("The care plan has already ended."),
-)
 
 # Big buttons on the phone, in the order a worker meets them at the door.
 OUTCOME_ORDER = (Outcome.MET, Outcome.NOT_HOME, Outcome.REFUSED, Outcome.MOVED_AWAY)

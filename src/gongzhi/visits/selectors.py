@@ -14,9 +14,11 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import code_prefix_q
 from gongzhi.registry import selectors as registry
 from gongzhi.registry.models import Person
@@ -81,8 +83,8 @@ def coverage(*, user: Any, campaign: Campaign, by: str = "grid") -> list[Coverag
     """Coverage per community, grid or building of the targets the user may see, ordered by code."""
     if by not in LEVELS:
         raise ValidationFailed(
-            "Coverage is counted per community, grid or building.",
-            [ErrorDetail(field="by", message=f"expected one of {', '.join(LEVELS)}")],
+            _("Coverage is counted per community, grid or building."),
+            [ErrorDetail(field="by", message=fmt(_("expected one of %(values)s"), values=', '.join(LEVELS)))],
         )
     length = LEVELS[by]
     rows = list(
@@ -206,7 +208,7 @@ def my_households(
 def household_get(*, user: Any, household_id: int) -> Node:
     node = get_in_scope(Node, user, household_id, queryset=Node.objects.select_related("parent", "parent__parent"))
     if node.kind != NodeKind.HOUSEHOLD:
-        raise NotFound(f"No household with id {household_id}.")
+        raise NotFound(fmt(_("No household with id %(household_id)s."), household_id=household_id))
     return node
 
 

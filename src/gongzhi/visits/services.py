@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import selectors as accounts
 from gongzhi.cases import services as cases
@@ -18,6 +19,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import code_prefix_q
 from gongzhi.registry import selectors as registry
 from gongzhi.registry import services as registry_services
@@ -58,24 +60,24 @@ def create_campaign(
     Each target is assigned to the grid worker of its grid; grids without one stay unassigned (and are listed)."""
     area = get_in_scope(Node, actor, area_id)
     if not reaches(actor, "visits.campaign", "add", area):
-        raise Forbidden("You may not run a visit campaign here.")
+        raise Forbidden(_("You may not run a visit campaign here."))
     details: list[ErrorDetail] = []
     if not name.strip():
-        details.append(ErrorDetail(field="name", message="a name is required"))
+        details.append(ErrorDetail(field="name", message=_("a name is required")))
     elif len(name.strip()) > 120:
-        details.append(ErrorDetail(field="name", message="at most 120 characters"))
+        details.append(ErrorDetail(field="name", message=_("at most 120 characters")))
     if ends < starts:
-        details.append(ErrorDetail(field="ends", message="is before starts"))
+        details.append(ErrorDetail(field="ends", message=_("is before starts")))
     if area.kind == NodeKind.HOUSEHOLD:
-        details.append(ErrorDetail(field="area_id", message="a campaign covers a grid, community or subdistrict"))
+        details.append(ErrorDetail(field="area_id", message=_("a campaign covers a grid, community or subdistrict")))
     clean_tags = registry_services.check_tag_kinds(tags, details)
     if details:
-        raise ValidationFailed("The campaign cannot be created.", details)
+        raise ValidationFailed(_("The campaign cannot be created."), details)
     households = sorted(registry.occupied_households(user=actor, area_code=area.code, tags=clean_tags).items())
     if not households:
         raise ValidationFailed(
-            "No household matches: nobody lives there yet, or nobody carries these tags.",
-            [ErrorDetail(field="tags" if clean_tags else "area_id", message="no target households")],
+            _("No household matches: nobody lives there yet, or nobody carries these tags."),
+            [ErrorDetail(field="tags" if clean_tags else "area_id", message=_("no target households"))],
         )
     campaign = Campaign.objects.create(
         name=name.strip(),
@@ -127,7 +129,9 @@ def assign_targets(*, actor: Any, campaign_id: int, assignee_id: int, within_id:
     within = get_in_scope(Node, actor, within_id)
     assignee = accounts.user_get(user=actor, user_id=assignee_id)
     if not assignee.is_active:
-        raise ValidationFailed("The worker is not active.", [ErrorDetail(field="assignee_id", message="inactive")])
+        raise ValidationFailed(
+            _("The worker is not active."), [ErrorDetail(field="assignee_id", message=_("inactive"))]
+        )
     targets = CampaignTarget.objects.restrict(actor, "change").filter(
         code_prefix_q("household__code", within.code), campaign=campaign
     )
@@ -148,7 +152,7 @@ def close_campaign(*, actor: Any, campaign_id: int) -> Campaign:
         Campaign, actor, campaign_id, "change", queryset=Campaign.objects.select_for_update().select_related("area")
     )
     if campaign.closed_at is not None:
-        raise Conflict("The campaign is already closed.")
+        raise Conflict(_("The campaign is already closed."))
     before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
     campaign.closed_at = _now()
     campaign.save(update_fields=["closed_at", "updated_at"])
@@ -201,41 +205,49 @@ def record_visit(
     household = get_in_scope(Node, actor, household_id, queryset=Node.objects.select_related("parent"))
     details: list[ErrorDetail] = []
     if household.kind != NodeKind.HOUSEHOLD:
-        details.append(ErrorDetail(field="household_id", message=f"{household.name} is not a household"))
+        details.append(
+            ErrorDetail(
+                field="household_id", message=fmt(_("%(household)s is not a household"), household=household.name)
+            )
+        )
     elif not reaches(actor, "visits.visit", "add", household):
-        raise Forbidden("You may not record visits here.")
+        raise Forbidden(_("You may not record visits here."))
     if outcome not in Outcome.values:
-        details.append(ErrorDetail(field="outcome", message=f"expected one of {', '.join(Outcome.values)}"))
+        details.append(
+            ErrorDetail(field="outcome", message=fmt(_("expected one of %(values)s"), values=", ".join(Outcome.values)))
+        )
     at = visited_at or _now()
     if at > _now() + CLOCK_SKEW:
-        details.append(ErrorDetail(field="visited_at", message="is in the future"))
+        details.append(ErrorDetail(field="visited_at", message=_("is in the future")))
     day = timezone.localdate(at)
     person = None
     if person_id is not None:
         person = Person.objects.filter(pk=person_id, household_id=household.pk).first()
         if person is None:
-            details.append(ErrorDetail(field="person_id", message="does not live in this household"))
+            details.append(ErrorDetail(field="person_id", message=_("does not live in this household")))
     campaign = None
     if campaign_id is not None:
         campaign = get_in_scope(Campaign, actor, campaign_id)
         if not CampaignTarget.objects.filter(campaign=campaign, household=household).exists():
-            details.append(ErrorDetail(field="campaign_id", message="the household is not a target of this campaign"))
+            details.append(
+                ErrorDetail(field="campaign_id", message=_("the household is not a target of this campaign"))
+            )
     plan = None
     if care_plan_id is not None:
         plan = get_in_scope(CarePlan, actor, care_plan_id, queryset=CarePlan.objects.select_related("person"))
         if plan.person.household_id != household.pk:
-            details.append(ErrorDetail(field="care_plan_id", message="the person of this plan lives elsewhere"))
+            details.append(ErrorDetail(field="care_plan_id", message=_("the person of this plan lives elsewhere")))
     if raise_case:
         if not needs.strip():
-            details.append(ErrorDetail(field="needs", message="say what the household needs to raise a case"))
+            details.append(ErrorDetail(field="needs", message=_("say what the household needs to raise a case")))
         if category_id is None:
-            details.append(ErrorDetail(field="category_id", message="choose a category for the case"))
+            details.append(ErrorDetail(field="category_id", message=_("choose a category for the case")))
     if lat is not None and not -90 <= lat <= 90:
-        details.append(ErrorDetail(field="lat", message="between -90 and 90"))
+        details.append(ErrorDetail(field="lat", message=_("between -90 and 90")))
     if lng is not None and not -180 <= lng <= 180:
-        details.append(ErrorDetail(field="lng", message="between -180 and 180"))
+        details.append(ErrorDetail(field="lng", message=_("between -180 and 180")))
     if details:
-        raise ValidationFailed("The visit cannot be recorded.", details)
+        raise ValidationFailed(_("The visit cannot be recorded."), details)
 
     open_campaigns = _open_campaign_ids(household, day)
     if campaign is None and open_campaigns:
@@ -322,19 +334,20 @@ def create_care_plan(
     person = get_in_scope(Person, actor, person_id, queryset=Person.objects.select_related("household"))
     details: list[ErrorDetail] = []
     if person.household is None:
-        details.append(ErrorDetail(field="person_id", message="the person has no household to visit"))
+        details.append(ErrorDetail(field="person_id", message=_("the person has no household to visit")))
     elif not reaches(actor, "visits.careplan", "add", person.household):
-        raise Forbidden("You may not plan care visits here.")
+        raise Forbidden(_("You may not plan care visits here."))
     if not 1 <= every_days <= 366:
-        details.append(ErrorDetail(field="every_days", message="between 1 and 366"))
+        details.append(ErrorDetail(field="every_days", message=_("between 1 and 366")))
     if len(reason) > 60:
-        details.append(ErrorDetail(field="reason", message="at most 60 characters"))
+        details.append(ErrorDetail(field="reason", message=_("at most 60 characters")))
     if details:
-        raise ValidationFailed("The care plan cannot be created.", details)
+        raise ValidationFailed(_("The care plan cannot be created."), details)
     assert person.household is not None
     if CarePlan.objects.filter(person=person, is_active=True).exists():
         raise Conflict(
-            "The person already has an active care plan.", [ErrorDetail(field="person_id", message="already planned")]
+            _("The person already has an active care plan."),
+            [ErrorDetail(field="person_id", message=_("already planned"))],
         )
     if assignee_id is not None:
         assignee_id = accounts.user_get(user=actor, user_id=assignee_id).pk
@@ -366,7 +379,7 @@ def end_care_plan(*, actor: Any, care_plan_id: int) -> CarePlan:
         CarePlan, actor, care_plan_id, "change", queryset=CarePlan.objects.select_related("person__household")
     )
     if not plan.is_active:
-        raise Conflict("The care plan has already ended.")
+        raise Conflict(_("The care plan has already ended."))
     before = audit.snapshot(plan, CARE_FIELDS)
     plan.is_active = False
     plan.save(update_fields=["is_active", "updated_at"])

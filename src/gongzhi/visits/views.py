@@ -3,7 +3,7 @@ visit, turn a need into a case), and the desk's campaign coverage and care-visit
 
 Views hold no business logic: reads go through ``visits.selectors`` (and the registry's and cases' selectors),
 writes through ``visits.services``. A refusal from a service is shown next to the field it names
-(``cases.views.add_service_errors``); ``NotFound`` (out of scope) and ``Forbidden`` propagate to the error
+(``core.forms.add_service_errors``); ``NotFound`` (out of scope) and ``Forbidden`` propagate to the error
 middleware (404 / 403 pages). Personal data on these pages is masked (``core.privacy``); nothing here reveals it.
 """
 
@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.cases import selectors as cases_selectors
-from gongzhi.cases.views import CASE_STRINGS, add_service_errors, translated
+from gongzhi.cases.views import CASE_STRINGS
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.forms import add_service_errors
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors as registry
@@ -59,7 +60,7 @@ def _holds(user: Any, label: str, action: str) -> bool:
 
 def _require(user: Any, label: str, action: str = "view") -> None:
     if not _holds(user, label, action):
-        raise Forbidden("Your role does not work with household visits.")
+        raise Forbidden(_("Your role does not work with household visits."))
 
 
 def _int(value: str | None) -> int | None:
@@ -261,7 +262,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     areas = selectors.campaign_areas(user=user)
     if not areas:
-        raise Forbidden("You may not run a visit campaign.")
+        raise Forbidden(_("You may not run a visit campaign."))
     status = 200
     if request.method == "POST":
         form = CampaignForm(request.POST, areas=areas)
@@ -347,7 +348,7 @@ def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
     try:
         item = services.close_campaign(actor=request.user, campaign_id=campaign_id)
     except Conflict as exc:
-        messages.error(request, translated(exc.message))
+        messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The campaign “%(name)s” was closed.") % {"name": item.name})
     return redirect("visits-campaign", campaign_id=campaign_id)
@@ -469,7 +470,7 @@ def care_end(request: HttpRequest, care_plan_id: int) -> HttpResponse:
     try:
         plan = services.end_care_plan(actor=request.user, care_plan_id=care_plan_id)
     except Conflict as exc:
-        messages.error(request, translated(exc.message))
+        messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The care visits for %(name)s were ended.") % {"name": plan.person.name})
     target = reverse("visits-care")

@@ -35,7 +35,7 @@ def test_create_act_and_read_through_the_api(tree, api, property_company, settin
     response = api.client.post(f"/api/v1/cases/{case['id']}/attachments", {"files": [upload]}, headers=api.headers)
     assert response.status_code == 201, response.content
     # Illegal transition: 409 naming the state and what is allowed.
-    response = api.post(f"/api/v1/cases/{case['id']}/actions/close", {})
+    response = api.post(f"/api/v1/cases/{case['id']}/actions/close", {}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "conflict" and "current state: reported" in error["details"][0]["message"]

@@ -518,3 +518,40 @@ def test_import_result_is_scoped(client, tree, other_tree, staff):  # type: igno
     stranger = user_with_role(Role.COMMUNITY_STAFF, node=other_tree.communities[0], body=other_tree.committees[0])
     client.force_login(stranger)
     assert client.get(reverse("registry-import-result", args=[run.pk])).status_code == 404
+
+
+def test_refusals_reach_the_page_and_the_api_in_the_request_language(  # type: ignore[no-untyped-def]
+    client, api, tree, people, worker, staff
+):
+    """Issue 15: raised translatable at the source, no pattern matching back in the view."""
+    from django.utils import translation
+
+    def zh(msgid: str) -> str:
+        with translation.override("zh-hans"):
+            return translation.gettext(msgid)
+
+    mine = people[0]  # carries an open 独居老人 tag
+    client.force_login(worker)
+    page = html(client.post(reverse("registry-tag", args=[mine.pk]), {"tag-tag": TagKind.ELDERLY_ALONE}))
+    assert zh("already open") in page and "already open" not in page
+    api.as_user(worker)
+    url = f"/api/v1/people/{mine.pk}/tags"
+    error = api.post(url, {"tag": TagKind.ELDERLY_ALONE}).json()["error"]
+    assert error == {
+        "code": "conflict",
+        "message": "该人员已有此标签。",
+        "details": [{"field": "tag", "message": zh("already open")}],
+    }
+    english = api.post(url, {"tag": TagKind.ELDERLY_ALONE}, HTTP_ACCEPT_LANGUAGE="en").json()["error"]
+    assert english["message"] == "The person already carries this tag."
+    assert english["details"] == [{"field": "tag", "message": "already open"}]
+    # A row's message with a value in it (once matched back by a regular expression): Chinese on the report.
+    rows = resident_rows(tree)
+    rows.append(["无名", ID_D, "", "", "户籍", "不存在的楼", "101", ""])
+    client.force_login(staff)
+    response = client.post(
+        reverse("registry-import"),
+        {"kind": "residents", "file": xlsx_upload(rows), "all_or_nothing": "on", "step": "import"},
+    )
+    page = html(client.get(response["Location"]))
+    assert "找不到楼栋“不存在的楼”（按编号、名称或地址）" in page and "no building" not in page

@@ -168,6 +168,10 @@ def test_api_error_shape_for_a_bad_file(tree, operator, api):  # type: ignore[no
     api.as_user(operator)
     response = api.post("/api/v1/territory/boundaries/import", collection(feature("1", "x", BOWTIE)))
     assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["message"] == "features[0] (1)：网格编码为 15 位数字"
+    response = api.post(
+        "/api/v1/territory/boundaries/import", collection(feature("1", "x", BOWTIE)), HTTP_ACCEPT_LANGUAGE="en"
+    )
     error = response.json()["error"]
     assert error["code"] == "validation_failed"
     assert error["details"][0] == {"field": "features[0].properties.code", "row": 1,

@@ -37,7 +37,9 @@ def test_point_outside_every_grid_falls_back_to_the_subdistrict(tree, api):  # t
     body = response.json()
     assert body["grid"] is None and body["community"] is None
     assert body["fallback"]["code"] == tree.subdistrict.code
-    assert "outside every grid" in body["message"]
+    assert body["message"] == "该点不在任何网格内，由街道受理台接收。"
+    english = api.get("/api/v1/territory/locate?lat=41.95&lng=123.45", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "outside every grid" in english["message"]
 
 
 def test_out_of_scope_grid_is_flagged(tree, api):  # type: ignore[no-untyped-def]

@@ -79,6 +79,12 @@ def test_errors_have_the_one_shape_and_name_the_field(api, tree, people):  # typ
     response = api.post("/api/v1/visits", {"household_id": tree.households[0].pk, "outcome": "chatted"})
     assert response.status_code == 400
     assert response.json()["error"]["details"] == [
+        {"field": "outcome", "message": "应为以下之一：met, not_home, refused, moved_away"}
+    ]
+    response = api.post(
+        "/api/v1/visits", {"household_id": tree.households[0].pk, "outcome": "chatted"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.json()["error"]["details"] == [
         {"field": "outcome", "message": "expected one of met, not_home, refused, moved_away"}
     ]
     response = api.post("/api/v1/visits", {"household_id": tree.households[0].pk})
