@@ -7,6 +7,7 @@ from ninja import Schema
 
 from gongzhi.cases.choices import Status, Tier
 from gongzhi.core.privacy import mask_phone
+from gongzhi.core.schemas import Float, InputSchema, Int64
 
 # Labels by value, built once: a model's get_FOO_display() rebuilds its choices dict on every call, which shows on
 # a page of 50 cases. The labels stay lazy: str() gives them in the request's language.
@@ -97,27 +98,27 @@ class CaseDetailOut(CaseOut):
     allowed_actions: list[str]
 
 
-class CaseIn(Schema):
+class CaseIn(InputSchema):
     channel: str
     title: str
-    category_id: int
+    category_id: Int64
     description: str = ""
     urgency: str | None = None
-    lat: float | None = None
-    lng: float | None = None
+    lat: Float | None = None
+    lng: Float | None = None
     address: str = ""
-    node_id: int | None = None
+    node_id: Int64 | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
     fixed_on_spot_note: str = ""
 
 
-class PublicCaseIn(Schema):
+class PublicCaseIn(InputSchema):
     title: str
-    category_id: int
+    category_id: Int64
     description: str = ""
-    lat: float | None = None
-    lng: float | None = None
+    lat: Float | None = None
+    lng: Float | None = None
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str
@@ -135,12 +136,12 @@ class PublicCaseOut(Schema):
     timeline: list[EventOut]
 
 
-class ActionIn(Schema):
+class ActionIn(InputSchema):
     note: str = ""
     public: bool | None = None
-    handler_body_id: int | None = None
-    handler_node_id: int | None = None
-    into_case_id: int | None = None
+    handler_body_id: Int64 | None = None
+    handler_node_id: Int64 | None = None
+    into_case_id: Int64 | None = None
     rating: str | None = None
     resolved: bool | None = None
     responded: bool | None = None
@@ -181,12 +182,12 @@ class SimilarOut(Schema):
     score: float
 
 
-class HandoverIn(Schema):
-    to_user_id: int
+class HandoverIn(InputSchema):
+    to_user_id: Int64
     note: str
 
 
-class RateIn(Schema):
+class RateIn(InputSchema):
     number: str
     phone: str
     rating: str
@@ -194,11 +195,11 @@ class RateIn(Schema):
     note: str = ""
 
 
-class CaseFilters(Schema):
+class CaseFilters(InputSchema):
     status: list[str] | None = None
-    category_id: int | None = None
-    node_id: int | None = None
-    body_id: int | None = None
+    category_id: Int64 | None = None
+    node_id: Int64 | None = None
+    body_id: Int64 | None = None
     overdue: bool | None = None
     unplaced: bool | None = None
     channel: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -53,7 +54,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     details = []
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
-        details.append(ErrorDetail(message=str(err.get("msg", "invalid")), field=".".join(loc) or None))
+        ctx = err.get("ctx") or {}
+        field = ctx.get("field") if isinstance(ctx.get("field"), str) else ".".join(loc)
+        message = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":  # core.schemas.InputSchema: nothing unknown is ignored
+            message = gettext("unknown or read-only field: not accepted here")
+        details.append(ErrorDetail(message=message, field=field or None))
     return _error(request, 400, "validation_failed", "The request is not valid.", details)
 
 

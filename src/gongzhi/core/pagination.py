@@ -15,7 +15,14 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
-from ninja.pagination import PageNumberPagination
+from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
+
+from gongzhi.core.schemas import INT64_MAX
+
+# The highest page number a list accepts: beyond it (2**63 and the like) a request is a 400 naming ``page``, where the
+# offset it makes would overflow the database's LIMIT/OFFSET (a 500). Every offset under it fits in 64 bits.
+MAX_PAGE = 2**31 - 1
 
 
 def page_of(
@@ -46,6 +53,14 @@ def page_of(
     page = page.prefetch_related(*getattr(queryset, "_prefetch_related_lookups", ()))
     rows = {row.pk: row for row in page}
     return [rows[pk] for pk in ids if pk in rows], total
+
+
+class PageNumberPagination(NinjaPageNumberPagination):
+    """ninja's page-number pagination with the page number bounded (see ``MAX_PAGE``): every API list uses it."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=INT64_MAX)
 
 
 class DeferredJoinPagination(PageNumberPagination):

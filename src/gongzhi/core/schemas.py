@@ -1,0 +1,38 @@
+"""What every API input shares: unknown fields are refused, and numbers are bounded before they reach a database.
+
+* :class:`InputSchema` is the base of every request body and query schema: a field it does not know — a typo, a
+  read-only field such as ``id``, or ``lead_body_id`` on a PATCH that cannot change it — is a 400 naming that field,
+  never silently ignored.
+* :data:`Int64` is an integer a database can hold (a 64-bit signed integer): ``2**63`` in a path, a query or a body is
+  a 400 naming the parameter, not a 500 from SQLite's or PostgreSQL's driver. Booleans are not integers.
+* :data:`Float` is a finite number: ``inf``, ``nan`` and ``1e400`` (which parses as infinity) are refused, and so are
+  ``true``/``false`` (which pydantic would otherwise read as 1.0 and 0.0).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.utils.translation import gettext
+from ninja import Field, Schema
+from pydantic import BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_bool", str(gettext("a number is expected, not true or false")))
+    return value
+
+
+Int64 = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=INT64_MIN, le=INT64_MAX)]
+Float = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=False)]
+
+
+class InputSchema(Schema):
+    """The base of every input schema: extra (unknown or read-only) fields are a validation error."""
+
+    model_config = ConfigDict(extra="forbid")
