@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
@@ -21,7 +23,64 @@ from gongzhi.registry.api import households_router, organisations_router, people
 from gongzhi.territory.api import router as territory_router
 from gongzhi.visits.api import router as visits_router
 
-api = NinjaAPI(
+# Every error the API gives, in one shape (core.errors.DomainError.as_dict), documented on every operation.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "validation_failed, not_found, forbidden, conflict, …"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {
+                            "field": {"type": "string", "description": "The parameter or field (dotted path)."},
+                            "row": {"type": "integer", "description": "A file's row (imports)."},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+ERROR_RESPONSES: dict[int, str] = {
+    400: "Not valid: each detail names its field (unknown or read-only fields included).",
+    401: "Not logged in: no session and no valid bearer token.",
+    403: "In scope, but the caller's role may not do this.",
+    404: "No such object, or it lies outside the caller's scope.",
+    429: "Too many requests (anonymous endpoints and log-in failures are rate-limited).",
+    500: "An unexpected error (logged).",
+    503: "The database is busy (a lock outlived its timeout): try again after `Retry-After` seconds.",
+}
+
+
+class GongzhiAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """ninja's document, with the error shape as ``Error`` and the error responses on every operation
+        (401 only where the operation needs authentication, 429 only where it does not)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                authenticated = bool(operation.get("security"))
+                for status, description in ERROR_RESPONSES.items():
+                    if (status == 401 and not authenticated) or (status == 429 and authenticated):
+                        continue
+                    responses.setdefault(status, {"description": description, "content": content})
+        return schema
+
+
+api = GongzhiAPI(
     title="Gongzhi API",
     version="1",
     description=(

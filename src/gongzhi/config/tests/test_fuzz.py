@@ -1,0 +1,198 @@
+"""Schemathesis over the whole API: no request, however malformed, costs a 5xx, and every error is in the error shape.
+
+Every operation of the OpenAPI document is called as an administrator and as a grid worker, on the small test
+territory (``build_tree``) with residents, cases in several states, a visit campaign, a care plan and a notice. Each
+operation gets examples of three kinds: valid data (positive), invalid data (negative: wrong types, out-of-range
+numbers, missing or unknown fields …), and valid data with its path parameters set to objects that exist (so the
+calls reach the services instead of stopping at a 404). Every response is checked: status below 500, and every
+4xx in the JSON error shape ``{"error": {"code", "message", "details"}}``.
+
+``FUZZ_EXAMPLES`` (environment) sets the examples per operation, kind and user (default ``EXAMPLES``, sized so that
+the run takes about 3 minutes on the 2-core CI machine); the run is deterministic (derandomized) so a failure
+repeats. The failures of all operations are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any
+
+import pytest
+import schemathesis
+
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
+
+EXAMPLES = 8
+EXAMPLES_PER_KIND = int(os.environ.get("FUZZ_EXAMPLES", EXAMPLES))
+
+
+def _ground() -> dict[str, Any]:
+    """The factories' territory with something behind every kind of path parameter; returns the ids by name."""
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.accounts.tests.factories import user_with_role
+    from gongzhi.cases.tests.factories import category, new_case, walk
+    from gongzhi.notices import services as notices
+    from gongzhi.notices.models import NoticeDelivery
+    from gongzhi.notices.tests.conftest import build_ground
+    from gongzhi.registry import services as registry
+    from gongzhi.registry.models import Person, PersonTag
+    from gongzhi.territory.choices import BodyKind
+    from gongzhi.territory.models import Body
+    from gongzhi.territory.tests.factories import build_tree
+    from gongzhi.visits import services as visits
+
+    tree = build_tree()
+    ground = build_ground(tree)
+    admin = user_with_role(Role.ADMIN)
+    worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
+    company = Body.objects.create(name="物业公司", kind=BodyKind.PROPERTY_COMPANY, node=tree.communities[0])
+    user_with_role(Role.DEPARTMENT_HANDLER, body=company)
+    cases = [new_case(worker, tree.grids[0], title=f"积水{n}") for n in range(3)]
+    walk(admin, cases[1], "in_progress", handler_body=company)
+    walk(admin, cases[2], "closed", handler_body=company)
+    unit = Body.objects.create(name="共建单位", kind=BodyKind.CO_BUILDING_UNIT, node=tree.communities[0])
+    contact = registry.add_contact(actor=admin, body_id=unit.pk, name="联系人", phone="13800001111")
+    today = datetime.date.today()
+    agreement = registry.create_agreement(
+        actor=admin, unit_id=unit.pk, partner_id=tree.communities[0].pk, title="共建协议", signed_on=today, starts=today
+    )
+    person = Person.objects.filter(household=tree.households[0]).order_by("pk").first()
+    assert person is not None
+    registry.set_party_membership(actor=admin, person_id=person.pk, member_type="community")
+    tag = PersonTag.objects.filter(person__household__in=ground.all_households).order_by("pk").first()
+    assert tag is not None
+    campaign = visits.create_campaign(
+        actor=admin, name="大走访", area_id=tree.communities[0].pk, starts=today, ends=today + datetime.timedelta(30)
+    )
+    plan = visits.create_care_plan(actor=admin, person_id=person.pk, every_days=7)
+    visit = visits.record_visit(actor=worker, household_id=tree.households[0].pk, outcome="met")
+    sent = notices.deliver_notice(actor=admin, title="停水通知", body="明日停水", area_id=tree.communities[0].pk)
+    delivery = NoticeDelivery.objects.filter(notice=sent.notice, household=tree.households[0]).first()
+    assert delivery is not None
+    assignment = RoleAssignment.objects.filter(user=worker).first()
+    assert assignment is not None
+    return {
+        "users": {"admin": admin, "grid_worker": worker},
+        "ids": {
+            "node_id": tree.grids[0].pk,
+            "body_id": unit.pk,
+            "case_id": cases[0].pk,
+            "person_id": person.pk,
+            "household_id": tree.households[0].pk,
+            "user_id": worker.pk,
+            "assignment_id": assignment.pk,
+            "campaign_id": campaign.pk,
+            "care_plan_id": plan.pk,
+            "visit_id": visit.pk,
+            "notice_id": sent.notice.pk,
+            "delivery_id": delivery.pk,
+            "tag_id": tag.pk,
+            "contact_id": contact.pk,
+            "agreement_id": agreement.pk,
+            "action": "accept",
+        },
+        "category": category().pk,
+    }
+
+
+def _token(client: Any, user: Any) -> str:
+    from gongzhi.core.testing import PASSWORD
+
+    response = client.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": user.username, "password": PASSWORD}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return str(response.json()["token"])
+
+
+def _problem(response: Any) -> str | None:
+    """What is wrong with a response, or None."""
+    status = response.status_code
+    if status >= 500:
+        return f"{status}: {response.text[:300]}"
+    if status < 400:
+        return None
+    content_type = (response.headers.get("content-type") or [""])[0]  # lower-case keys, lists of values
+    if not content_type.startswith("application/json"):
+        return f"{status} is not JSON: {content_type} {response.text[:200]}"
+    try:
+        body = response.json()
+    except ValueError:
+        return f"{status}: the body is not JSON: {response.text[:200]}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if not (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), str)
+        and isinstance(error.get("message"), str)
+        and isinstance(error.get("details"), list)
+    ):
+        return f"{status} is not in the error shape: {response.text[:200]}"
+    return None
+
+
+def _run(operation: Any, mode: Any, headers: dict[str, str], path_parameters: dict[str, Any] | None) -> list[str]:
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    failures: list[str] = []
+    kwargs: dict[str, Any] = {"generation_mode": mode}
+    if path_parameters:
+        kwargs["path_parameters"] = path_parameters
+    strategy = operation.as_strategy(**kwargs)
+
+    @settings(
+        max_examples=EXAMPLES_PER_KIND,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: every failure is reported as found
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def call(case: Any) -> None:
+        response = case.call(headers=headers)
+        problem = _problem(response)
+        if problem is not None and len(failures) < 3:
+            failures.append(f"{case.method} {case.formatted_path} {case.query or ''} {str(case.body)[:200]}: {problem}")
+
+    call()
+    return failures
+
+
+@pytest.mark.slow
+def test_no_request_costs_a_server_error_and_every_error_has_the_shape(client, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+    from django.core.wsgi import get_wsgi_application
+    from schemathesis import GenerationMode
+
+    settings.AXES_ENABLED = False  # the fuzzer's wrong passwords must not lock the users out
+    ground = _ground()
+    app = get_wsgi_application()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 50
+    for name, user in ground["users"].items():
+        headers = {"Authorization": f"Bearer {_token(client, user)}"}
+        for operation in operations:
+            cache.clear()  # the anonymous endpoints' rate limits
+            path_names = [p.name for p in operation.path_parameters]
+            real = {n: ground["ids"][n] for n in path_names if n in ground["ids"]}
+            runs: list[tuple[Any, dict[str, Any] | None]] = [
+                (GenerationMode.POSITIVE, None),
+                (GenerationMode.NEGATIVE, None),
+            ]
+            if real:
+                runs.append((GenerationMode.POSITIVE, real))
+            for mode, path_parameters in runs:
+                try:
+                    found = _run(operation, mode, headers, path_parameters)
+                except Exception as exc:  # a strategy schemathesis cannot build, or a request it cannot send
+                    found = [f"{operation.label}: {type(exc).__name__}: {str(exc)[:300]}"]
+                failures += [f"[{name}, {mode.value}] {f}" for f in found]
+    assert not failures, "\n".join(failures)
