@@ -2,9 +2,9 @@
 
 Every operation of the OpenAPI document is called as an administrator and as a grid worker, on the small test
 territory (``build_tree``) with residents, cases in several states, a visit campaign, a care plan and a notice. Each
-operation gets examples of three kinds: valid data (positive), invalid data (negative: wrong types, out-of-range
-numbers, missing or unknown fields …), and valid data with its path parameters set to objects that exist (so the
-calls reach the services instead of stopping at a 404). Every response is checked: status below 500, and every
+operation gets examples of two kinds, valid data (positive) and invalid data (negative: wrong types, out-of-range
+numbers, missing or unknown fields …), about half of them with the ids they name (path, query, body) set to objects
+that exist, so that the calls reach the services instead of stopping at a 404. Every response is checked: status below 500, and every
 4xx in the JSON error shape ``{"error": {"code", "message", "details"}}``.
 
 ``FUZZ_EXAMPLES`` (environment) sets the examples per operation, kind and user (default ``EXAMPLES``, sized so that
@@ -24,25 +24,28 @@ import schemathesis
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
-EXAMPLES = 8
+EXAMPLES = 15
 EXAMPLES_PER_KIND = int(os.environ.get("FUZZ_EXAMPLES", EXAMPLES))
 
 
 def _ground() -> dict[str, Any]:
     """The factories' territory with something behind every kind of path parameter; returns the ids by name."""
     from gongzhi.accounts.choices import Role
-    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.accounts.models import RoleAssignment, User
     from gongzhi.accounts.tests.factories import user_with_role
+    from gongzhi.cases.models import Category
     from gongzhi.cases.tests.factories import category, new_case, walk
+    from gongzhi.cases.workflow import TRANSITIONS
     from gongzhi.notices import services as notices
-    from gongzhi.notices.models import NoticeDelivery
+    from gongzhi.notices.models import Notice, NoticeDelivery
     from gongzhi.notices.tests.conftest import build_ground
     from gongzhi.registry import services as registry
-    from gongzhi.registry.models import Person, PersonTag
+    from gongzhi.registry.models import CoBuildingAgreement, OrgContact, Person, PersonTag
     from gongzhi.territory.choices import BodyKind
-    from gongzhi.territory.models import Body
+    from gongzhi.territory.models import Body, Node, PartyOrg
     from gongzhi.territory.tests.factories import build_tree
     from gongzhi.visits import services as visits
+    from gongzhi.visits.models import Campaign, CarePlan, Visit
 
     tree = build_tree()
     ground = build_ground(tree)
@@ -73,30 +76,59 @@ def _ground() -> dict[str, Any]:
     sent = notices.deliver_notice(actor=admin, title="停水通知", body="明日停水", area_id=tree.communities[0].pk)
     delivery = NoticeDelivery.objects.filter(notice=sent.notice, household=tree.households[0]).first()
     assert delivery is not None
-    assignment = RoleAssignment.objects.filter(user=worker).first()
-    assert assignment is not None
-    return {
-        "users": {"admin": admin, "grid_worker": worker},
-        "ids": {
-            "node_id": tree.grids[0].pk,
-            "body_id": unit.pk,
-            "case_id": cases[0].pk,
-            "person_id": person.pk,
-            "household_id": tree.households[0].pk,
-            "user_id": worker.pk,
-            "assignment_id": assignment.pk,
-            "campaign_id": campaign.pk,
-            "care_plan_id": plan.pk,
-            "visit_id": visit.pk,
-            "notice_id": sent.notice.pk,
-            "delivery_id": delivery.pk,
-            "tag_id": tag.pk,
-            "contact_id": contact.pk,
-            "agreement_id": agreement.pk,
-            "action": "accept",
-        },
-        "category": category().pk,
+    assert visit and plan and campaign and contact and agreement and delivery  # behind the pools below
+
+    def ids(model: Any) -> list[int]:
+        return list(model.objects.order_by("pk").values_list("pk", flat=True)[:20])
+
+    pools = {
+        "node": ids(Node),
+        "body": ids(Body),
+        "party_org": ids(PartyOrg),
+        "category": [*ids(Category)[:5], category().pk],
+        "user": ids(User),
+        "assignment": ids(RoleAssignment),
+        "person": ids(Person),
+        "tag": ids(PersonTag),
+        "case": [c.pk for c in cases],
+        "campaign": ids(Campaign),
+        "care_plan": ids(CarePlan),
+        "visit": ids(Visit),
+        "notice": ids(Notice),
+        "delivery": ids(NoticeDelivery),
+        "contact": ids(OrgContact),
+        "agreement": ids(CoBuildingAgreement),
+        "action": sorted(TRANSITIONS),
     }
+    return {"users": {"admin": admin, "grid_worker": worker}, "pools": pools}
+
+
+# Which objects a parameter or field names (path, query and body alike).
+POOL_OF = {
+    **dict.fromkeys(
+        ("node_id", "parent_id", "within_id", "area_id", "handler_node_id", "place", "place_id", "building_id",
+         "household_id", "partner_id"),
+        "node",
+    ),
+    **dict.fromkeys(
+        ("body_id", "lead_body_id", "handler_body_id", "sender_body_id", "work_unit_id", "body"), "body"
+    ),
+    **dict.fromkeys(("branch_id", "party_org_id"), "party_org"),
+    **dict.fromkeys(("category_id", "category"), "category"),
+    **dict.fromkeys(("user_id", "to_user_id", "assignee_id", "worker"), "user"),
+    **dict.fromkeys(("case_id", "into_case_id"), "case"),
+    **dict.fromkeys(("notice_id", "joins_notice_id"), "notice"),
+    "assignment_id": "assignment",
+    "person_id": "person",
+    "tag_id": "tag",
+    "campaign_id": "campaign",
+    "care_plan_id": "care_plan",
+    "visit_id": "visit",
+    "delivery_id": "delivery",
+    "contact_id": "contact",
+    "agreement_id": "agreement",
+    "action": "action",
+}
 
 
 def _token(client: Any, user: Any) -> str:
@@ -136,14 +168,30 @@ def _problem(response: Any) -> str | None:
     return None
 
 
-def _run(operation: Any, mode: Any, headers: dict[str, str], path_parameters: dict[str, Any] | None) -> list[str]:
+def _with_real_ids(case: Any, pools: dict[str, list[Any]]) -> Any:
+    """A strategy: the generated case as it is, or with the ids it names (path, query, body) swapped for ids of
+    objects that exist, so that the call reaches the services instead of stopping at a 404."""
+    from hypothesis import strategies as st
+
+    containers = [c for c in (case.path_parameters, case.query, case.body) if isinstance(c, dict)]
+    slots = [(c, key) for c in containers for key in c if key in POOL_OF]
+    if not slots:
+        return st.just(case)
+
+    def swap(values: list[Any]) -> Any:
+        for (container, key), value in zip(slots, values, strict=True):
+            container[key] = value
+        return case
+
+    real = st.tuples(*(st.sampled_from(pools[POOL_OF[key]]) for _, key in slots)).map(lambda v: swap(list(v)))
+    return st.one_of(real, st.just(case))
+
+
+def _run(operation: Any, mode: Any, headers: dict[str, str], pools: dict[str, list[Any]]) -> list[str]:
     from hypothesis import HealthCheck, Phase, given, settings
 
     failures: list[str] = []
-    kwargs: dict[str, Any] = {"generation_mode": mode}
-    if path_parameters:
-        kwargs["path_parameters"] = path_parameters
-    strategy = operation.as_strategy(**kwargs)
+    strategy = operation.as_strategy(generation_mode=mode).flatmap(lambda case: _with_real_ids(case, pools))
 
     @settings(
         max_examples=EXAMPLES_PER_KIND,
@@ -181,17 +229,9 @@ def test_no_request_costs_a_server_error_and_every_error_has_the_shape(client, s
         headers = {"Authorization": f"Bearer {_token(client, user)}"}
         for operation in operations:
             cache.clear()  # the anonymous endpoints' rate limits
-            path_names = [p.name for p in operation.path_parameters]
-            real = {n: ground["ids"][n] for n in path_names if n in ground["ids"]}
-            runs: list[tuple[Any, dict[str, Any] | None]] = [
-                (GenerationMode.POSITIVE, None),
-                (GenerationMode.NEGATIVE, None),
-            ]
-            if real:
-                runs.append((GenerationMode.POSITIVE, real))
-            for mode, path_parameters in runs:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 try:
-                    found = _run(operation, mode, headers, path_parameters)
+                    found = _run(operation, mode, headers, ground["pools"])
                 except Exception as exc:  # a strategy schemathesis cannot build, or a request it cannot send
                     found = [f"{operation.label}: {type(exc).__name__}: {str(exc)[:300]}"]
                 failures += [f"[{name}, {mode.value}] {f}" for f in found]

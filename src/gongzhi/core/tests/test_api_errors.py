@@ -234,7 +234,7 @@ def write_lock_held_elsewhere(table: str) -> Iterator[None]:
     try:
         if connection.vendor == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(f"UPDATE {table} SET name = name")  # noqa: S608 - a fixed table name
+            cursor.execute(f"UPDATE {table} SET name = name")
         else:
             cursor.execute("BEGIN")
             cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
