@@ -67,16 +67,20 @@ class GongzhiAPI(NinjaAPI):
         """ninja's document, with the error shape as ``Error`` and the error responses on every operation
         (401 only where the operation needs authentication, 429 only where it does not)."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        shared = components.setdefault("responses", {})
+        for status, description in ERROR_RESPONSES.items():
+            shared[f"Error{status}"] = {"description": description, "content": content}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 authenticated = bool(operation.get("security"))
-                for status, description in ERROR_RESPONSES.items():
+                for status in ERROR_RESPONSES:
                     if (status == 401 and not authenticated) or (status == 429 and authenticated):
                         continue
-                    responses.setdefault(status, {"description": description, "content": content})
+                    responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
         return schema
 
 

@@ -211,7 +211,9 @@ def test_the_openapi_document_declares_the_error_responses() -> None:
     assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
     patch = schema["paths"]["/api/v1/territory/nodes/{node_id}"]["patch"]["responses"]
     for status in (400, 401, 403, 404, 500, 503):
-        assert patch[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        shared = schema["components"]["responses"][f"Error{status}"]
+        assert patch[status] == {"$ref": f"#/components/responses/Error{status}"}
+        assert shared["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     public = schema["paths"]["/api/v1/cases/public/report"]["post"]["responses"]
     assert 401 not in public and 429 in public and 400 in public
 
