@@ -15,7 +15,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
-from ninja import Field, Schema
+from ninja import Field
 from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
 
 from gongzhi.core.schemas import INT64_MAX
@@ -58,7 +58,7 @@ def page_of(
 class PageNumberPagination(NinjaPageNumberPagination):
     """ninja's page-number pagination with the page number bounded (see ``MAX_PAGE``): every API list uses it."""
 
-    class Input(Schema):
+    class Input(NinjaPageNumberPagination.Input):
         page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int | None = Field(None, ge=1, le=INT64_MAX)
 
@@ -69,7 +69,7 @@ class DeferredJoinPagination(PageNumberPagination):
         super().__init__(**kwargs)
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: PageNumberPagination.Input, request: HttpRequest, **params: Any
+        self, queryset: QuerySet[Any], pagination: NinjaPageNumberPagination.Input, request: HttpRequest, **params: Any
     ) -> Any:
         page_size = self._get_page_size(pagination.page_size)
         items, count = page_of(queryset, (pagination.page - 1) * page_size, page_size, only=self.only)
