@@ -107,7 +107,14 @@ def create_node(
         details.append(floors_error)
     if details:
         raise ValidationFailed("The place cannot be created.", details)
-    lead = Body.objects.get(pk=lead_body_id) if lead_body_id else parent.lead_body
+    lead = parent.lead_body
+    if lead_body_id is not None:  # a body the actor sees (else 404, as everywhere), and one that can lead a place
+        lead = get_in_scope(Body, actor, lead_body_id)
+        if lead.kind not in LEADING_BODY_KINDS:
+            raise ValidationFailed(
+                "The place cannot be created.",
+                [ErrorDetail(field="lead_body_id", message=f"a {lead.get_kind_display()} cannot be a lead body")],
+            )
     lat, lng = _centroid(boundary)
     node = Node.objects.create(
         code=code or next_child_code(parent, kind),

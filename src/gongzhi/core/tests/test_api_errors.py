@@ -129,6 +129,14 @@ def test_the_service_refuses_a_floor_count_the_column_cannot_hold(tree):  # type
     assert caught.value.details[0].field == "floors"
 
 
+def test_a_new_place_with_a_lead_body_that_does_not_exist_is_a_404_not_a_500(admin_api, tree):  # type: ignore[no-untyped-def]
+    payload = {"parent_id": tree.grids[0].pk, "kind": "building", "name": "2号楼"}
+    assert_error(admin_api.post("/api/v1/territory/nodes", {**payload, "lead_body_id": 999_999}), 404)
+    assert_error(admin_api.post("/api/v1/territory/nodes", {**payload, "lead_body_id": tree.department.pk}), 400, "lead_body_id")
+    created = admin_api.post("/api/v1/territory/nodes", {**payload, "lead_body_id": tree.committees[1].pk})
+    assert created.status_code == 201 and created.json()["lead_body"]["id"] == tree.committees[1].pk
+
+
 # --- unknown fields ------------------------------------------------------------------------------------------------
 
 
