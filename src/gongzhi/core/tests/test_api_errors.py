@@ -298,3 +298,17 @@ def test_only_lock_errors_count_as_busy() -> None:
     assert database_busy(OperationalError("database table is locked"))
     assert not database_busy(OperationalError("no such table: x"))
     assert not database_busy(RuntimeError("database is locked"))
+
+
+# --- found by the fuzz run -----------------------------------------------------------------------------------------
+
+
+def test_an_administrator_edits_and_moves_a_person(admin_api, tree):  # type: ignore[no-untyped-def]
+    """PostgreSQL refused to lock a person read with its (nullable) household joined: an admin's edit was a 500."""
+    person = _a_person(tree)
+    response = admin_api.patch(f"/api/v1/people/{person.pk}", {"room": "102"})
+    assert response.status_code == 200, response.content
+    response = admin_api.post(f"/api/v1/people/{person.pk}/move", {"household_id": tree.households[1].pk})
+    assert response.status_code == 200, response.content
+    person.refresh_from_db()
+    assert person.household_id == tree.households[1].pk and person.room == "102"
