@@ -33,7 +33,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext
 
-from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.schemas import contains_nul, nul_message
 
 logger = logging.getLogger("django.request")
 
@@ -84,6 +85,17 @@ def api_exception_response(request: HttpRequest, exc: Exception) -> HttpResponse
         "Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500, "request": request}
     )
     return api_error(500, "internal_error", gettext("The server could not finish this request. It has been logged."))
+
+
+def api_query_with_nul(request: HttpRequest) -> HttpResponse | None:
+    """A 400 naming the query parameters that hold a NUL character (PostgreSQL cannot compare or store one)."""
+    fields = sorted({key for key, values in request.GET.lists() if contains_nul(key) or contains_nul(values)})
+    if not fields:
+        return None
+    error = ValidationFailed(
+        gettext("The request is not valid."), [ErrorDetail(field=f, message=nul_message()) for f in fields]
+    )
+    return JsonResponse(error.as_dict(), status=400)
 
 
 # The code of an error response that came without the error shape, by status.
@@ -139,9 +151,12 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         if is_api(request):
-            return api_error_shape(request, response)
+            refused = api_query_with_nul(request)
+            if refused is not None:
+                return refused
+            return api_error_shape(request, self.get_response(request))
+        response = self.get_response(request)
         if is_htmx(request) and response.status_code == 302:
             login_url = resolve_url(settings.LOGIN_URL)
             location = response.get("Location", "")

@@ -5,6 +5,8 @@
   never silently ignored.
 * :data:`Int64` is an integer a database can hold (a 64-bit signed integer): ``2**63`` in a path, a query or a body is
   a 400 naming the parameter, not a 500 from SQLite's or PostgreSQL's driver. Booleans are not integers.
+* Text with a NUL character (``\\x00``), which PostgreSQL cannot store, is a 400 naming the field (bodies here; query
+  parameters in ``core.middleware``).
 * :data:`Float` is a finite number: ``inf``, ``nan`` and ``1e400`` (which parses as infinity) are refused, and so are
   ``true``/``false`` (which pydantic would otherwise read as 1.0 and 0.0).
 """
@@ -15,7 +17,7 @@ from typing import Annotated, Any
 
 from django.utils.translation import gettext
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 INT64_MIN = -(2**63)
@@ -32,7 +34,31 @@ Int64 = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=INT64_MIN, le=INT6
 Float = Annotated[float, BeforeValidator(_not_a_bool), Field(allow_inf_nan=False)]
 
 
+def contains_nul(value: Any) -> bool:
+    """Whether a value (a string, or a list or dict holding strings) contains a NUL character, which PostgreSQL
+    cannot store in text or JSON (its driver raises: a 500)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def nul_message() -> str:
+    return str(gettext("text may not contain NUL (\\x00) characters"))
+
+
 class InputSchema(Schema):
-    """The base of every input schema: extra (unknown or read-only) fields are a validation error."""
+    """The base of every input schema: extra (unknown or read-only) fields are a validation error, and so is text
+    with a NUL character."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise PydanticCustomError("nul_character", nul_message())
+        return value

@@ -312,3 +312,19 @@ def test_an_administrator_edits_and_moves_a_person(admin_api, tree):  # type: ig
     assert response.status_code == 200, response.content
     person.refresh_from_db()
     assert person.household_id == tree.households[1].pk and person.room == "102"
+
+
+def test_text_with_a_nul_character_is_a_400_naming_the_field(admin_api, tree):  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot store or compare text holding NUL: a campaign named "a\\x00b" was a 500 there."""
+    area = tree.communities[0].pk
+    campaign = {"name": "大走访\x00", "area_id": area, "starts": "2026-12-01", "ends": "2026-12-31"}
+    assert_error(admin_api.post("/api/v1/visits/campaigns", campaign), 400, "name")
+    campaign = {**campaign, "name": "大走访", "tags": ["elderly", "x\x00"]}
+    assert_error(admin_api.post("/api/v1/visits/campaigns", campaign), 400, "tags")
+    node = tree.grids[0].pk
+    assert_error(admin_api.patch(f"/api/v1/territory/nodes/{node}", {"boundary": {"type\x00": 1}}), 400, "boundary")
+    assert_error(admin_api.get("/api/v1/people?q=%E5%BC%A0%00"), 400, "q")
+    assert_error(admin_api.get("/api/v1/cases/public/track?number=1&phone=%00"), 400, "phone")
+    _a_person(tree)  # somebody to visit
+    created = admin_api.post("/api/v1/visits/campaigns", {**campaign, "tags": []})
+    assert created.status_code == 201, created.content
