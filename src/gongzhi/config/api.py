@@ -123,7 +123,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         if err.get("type") == "extra_forbidden":  # core.schemas.InputSchema: nothing unknown is ignored
             message = gettext("unknown or read-only field: not accepted here")
         details.append(ErrorDetail(message=message, field=field or None))
-    return _error(request, 400, "validation_failed", "The request is not valid.", details)
+    return _error(request, 400, "validation_failed", gettext("The request is not valid."), details)
 
 
 @api.exception_handler(AuthenticationError)
