@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ninja import Schema
 
 from gongzhi.cases.choices import Status, Tier
 from gongzhi.core.privacy import mask_phone
-from gongzhi.core.schemas import Float, InputSchema, Int64
+from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
 # Labels by value, built once: a model's get_FOO_display() rebuilds its choices dict on every call, which shows on
 # a page of 50 cases. The labels stay lazy: str() gives them in the request's language.
@@ -145,7 +145,7 @@ class ActionIn(InputSchema):
     rating: str | None = None
     resolved: bool | None = None
     responded: bool | None = None
-    until: datetime | None = None
+    until: DateTime | None = None
     special: bool = False
 
 
@@ -203,8 +203,8 @@ class CaseFilters(InputSchema):
     overdue: bool | None = None
     unplaced: bool | None = None
     channel: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Date | None = None
+    date_to: Date | None = None
     text: str | None = None
     open_only: bool = False
 

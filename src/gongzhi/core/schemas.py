@@ -5,6 +5,7 @@
   never silently ignored.
 * :data:`Int64` is an integer a database can hold (a 64-bit signed integer): ``2**63`` in a path, a query or a body is
   a 400 naming the parameter, not a 500 from SQLite's or PostgreSQL's driver. Booleans are not integers.
+* :data:`Date` and :data:`DateTime` lie between 1900-01-01 and 2100-12-31.
 * Text with a NUL character (``\\x00``), which PostgreSQL cannot store, is a 400 naming the field (bodies here; query
   parameters in ``core.middleware``).
 * :data:`Float` is a finite number: ``inf``, ``nan`` and ``1e400`` (which parses as infinity) are refused, and so are
@@ -13,11 +14,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any
 
 from django.utils.translation import gettext
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 INT64_MIN = -(2**63)
@@ -48,6 +50,27 @@ def contains_nul(value: Any) -> bool:
 
 def nul_message() -> str:
     return str(gettext("text may not contain NUL (\\x00) characters"))
+
+
+# The days an input date may fall on. Dates at the calendar's ends (0001-01-01, 9999-12-31) overflow the date
+# arithmetic behind them (a deadline, a period's end, a local midnight): a 500 before these bounds.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2100, 12, 31)
+
+
+def _within_calendar(value: Any) -> Any:
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            str(gettext("a date from %(first)s to %(last)s"))
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return value
+
+
+Date = Annotated[datetime.date, AfterValidator(_within_calendar)]
+DateTime = Annotated[datetime.datetime, AfterValidator(_within_calendar)]
 
 
 class InputSchema(Schema):

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from gongzhi.core.privacy import mask_id_number, mask_phone
-from gongzhi.core.schemas import InputSchema, Int64
+from gongzhi.core.schemas import Date, InputSchema, Int64
 from gongzhi.registry.selectors import household_address
 
 
@@ -116,10 +116,10 @@ class PersonIn(InputSchema):
     id_number: str | None = None
     phone: str = ""
     sex: str = ""
-    birth_date: datetime.date | None = None
+    birth_date: Date | None = None
     population_type: str = "registered"
     room: str = ""
-    moved_in: datetime.date | None = None
+    moved_in: Date | None = None
 
 
 class PersonPatch(InputSchema):
@@ -127,7 +127,7 @@ class PersonPatch(InputSchema):
     id_number: str | None = None
     phone: str | None = None
     sex: str | None = None
-    birth_date: datetime.date | None = None
+    birth_date: Date | None = None
     population_type: str | None = None
     room: str | None = None
     is_active: bool | None = None
@@ -135,7 +135,7 @@ class PersonPatch(InputSchema):
 
 class MoveIn(InputSchema):
     household_id: Int64
-    moved_on: datetime.date | None = None
+    moved_on: Date | None = None
     note: str = ""
 
 
@@ -149,12 +149,12 @@ class PersonRevealIn(InputSchema):
 class TagIn(InputSchema):
     tag: str = Field(..., description="elderly_alone, elderly, child, disabled, hardship or other")
     label: str = Field("", description="What an 'other' tag means (required for other).")
-    since: datetime.date | None = Field(None, description="Default: today.")
-    until: datetime.date | None = None
+    since: Date | None = Field(None, description="Default: today.")
+    until: Date | None = None
 
 
 class TagEndIn(InputSchema):
-    until: datetime.date | None = Field(None, description="Default: today.")
+    until: Date | None = Field(None, description="Default: today.")
 
 
 # --- party members --------------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class PartyMembershipIn(InputSchema):
     branch_id: Int64 | None = None
     work_unit_id: Int64 | None = None
     reported_in: bool = False
-    reported_in_on: datetime.date | None = None
+    reported_in_on: Date | None = None
 
 
 class PartyMembershipPatch(InputSchema):
@@ -173,7 +173,7 @@ class PartyMembershipPatch(InputSchema):
     branch_id: Int64 | None = None
     work_unit_id: Int64 | None = None
     reported_in: bool | None = None
-    reported_in_on: datetime.date | None = None
+    reported_in_on: Date | None = None
 
 
 class PartyMemberListOut(PartyMemberOut):
@@ -391,22 +391,22 @@ class AgreementOut(Schema):
 class AgreementIn(InputSchema):
     partner_id: Int64 = Field(..., description="The community, village or subdistrict that signs.")
     title: str
-    signed_on: datetime.date
-    starts: datetime.date
-    ends: datetime.date | None = None
+    signed_on: Date
+    starts: Date
+    ends: Date | None = None
     party_org_id: Int64 | None = None
     commitments: list[str] = Field(default_factory=list, description="What each party commits to, one per item.")
 
 
 class AgreementPatch(InputSchema):
     title: str | None = None
-    signed_on: datetime.date | None = None
-    starts: datetime.date | None = None
-    ends: datetime.date | None = None
+    signed_on: Date | None = None
+    starts: Date | None = None
+    ends: Date | None = None
     party_org_id: Int64 | None = None
     commitments: list[str] | None = None
 
 
 class AgreementEndIn(InputSchema):
-    ends: datetime.date | None = Field(None, description="Default: today.")
+    ends: Date | None = Field(None, description="Default: today.")
     note: str = ""

@@ -7,14 +7,14 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from gongzhi.core.schemas import Float, InputSchema, Int64
+from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
 
 class CampaignIn(InputSchema):
     name: str = Field(..., max_length=120)
     area_id: Int64
-    starts: datetime.date
-    ends: datetime.date
+    starts: Date
+    ends: Date
     tags: list[str] = Field(default_factory=list, description="Key-service-target tags; empty: every household")
     description: str = ""
 
@@ -86,7 +86,7 @@ class TargetOut(Schema):
 class VisitIn(InputSchema):
     household_id: Int64
     outcome: str = Field(..., description="met | not_home | refused | moved_away")
-    visited_at: datetime.datetime | None = None
+    visited_at: DateTime | None = None
     notes: str = ""
     needs: str = ""
     campaign_id: Int64 | None = None
@@ -141,7 +141,7 @@ class VisitOut(Schema):
 class CarePlanIn(InputSchema):
     person_id: Int64
     every_days: Int64 = Field(7, ge=1, le=366)
-    starts: datetime.date | None = None
+    starts: Date | None = None
     assignee_id: Int64 | None = None
     reason: str = Field("", max_length=60)
 

@@ -328,3 +328,18 @@ def test_text_with_a_nul_character_is_a_400_naming_the_field(admin_api, tree):  
     _a_person(tree)  # somebody to visit
     created = admin_api.post("/api/v1/visits/campaigns", {**campaign, "tags": []})
     assert created.status_code == 201, created.content
+
+
+def test_dates_at_the_calendars_ends_are_a_400_naming_the_field(admin_api, tree):  # type: ignore[no-untyped-def]
+    """A campaign from 0001-01-01 was a 500 (its date arithmetic overflowed): every input date is bounded."""
+    _a_person(tree)
+    campaign = {"name": "大走访", "area_id": tree.communities[0].pk, "starts": "0001-01-01", "ends": "0001-01-01"}
+    error = assert_error(admin_api.post("/api/v1/visits/campaigns", campaign), 400)
+    assert {d["field"] for d in error["details"]} == {"starts", "ends"}
+    campaign = {**campaign, "starts": "2026-12-01", "ends": "9999-12-31"}
+    assert_error(admin_api.post("/api/v1/visits/campaigns", campaign), 400, "ends")
+    assert_error(admin_api.get("/api/v1/cases?date_from=0001-01-01"), 400, "date_from")
+    person = _a_person(tree)
+    assert_error(admin_api.patch(f"/api/v1/people/{person.pk}", {"birth_date": "9999-12-31"}), 400, "birth_date")
+    visit = {"household_id": tree.households[0].pk, "outcome": "met", "visited_at": "0001-01-01T00:00:00"}
+    assert_error(admin_api.post("/api/v1/visits", visit), 400, "visited_at")
