@@ -1,7 +1,5 @@
-from __future__ import annotations
-
-from ninja import Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Router, Status
+from ninja.pagination import paginate
 
 from gongzhi.accounts import selectors, services
 from gongzhi.accounts.schemas import (
@@ -19,6 +17,8 @@ from gongzhi.accounts.schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Int64
 
 auth_router = Router(tags=["auth"])
 router = Router(tags=["accounts"])
@@ -37,23 +37,23 @@ def me(request: ApiRequest) -> UserOut:
 
 @router.get("/users", response=list[UserOut], summary="Users in scope (phones masked)")
 @paginate(PageNumberPagination)
-def users(request: ApiRequest, q: str | None = None, role: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+def users(request: ApiRequest, q: str | None = None, role: str | None = None, node_id: Int64 | None = None):  # type: ignore[no-untyped-def]
     return [user_out(u) for u in selectors.user_list(user=request.auth, q=q, role=role, node_id=node_id)]
 
 
 @router.get("/users/{user_id}", response=UserOut)
-def user_detail(request: ApiRequest, user_id: int) -> UserOut:
+def user_detail(request: ApiRequest, user_id: Int64) -> UserOut:
     return user_out(selectors.user_get(user=request.auth, user_id=user_id))
 
 
 @router.post("/users/{user_id}/reveal", response=RevealOut, summary="Reveal a masked field (audited)")
-def reveal(request: ApiRequest, user_id: int, payload: RevealIn) -> RevealOut:
+def reveal(request: ApiRequest, user_id: Int64, payload: RevealIn) -> RevealOut:
     value = services.reveal_user_field(actor=request.auth, user_id=user_id, field=payload.field)
     return RevealOut(field=payload.field, value=value)
 
 
 @router.post("/users/{user_id}/roles", response={201: AssignmentOut}, summary="Grant a role on a place or body")
-def grant(request: ApiRequest, user_id: int, payload: GrantIn):  # type: ignore[no-untyped-def]
+def grant(request: ApiRequest, user_id: Int64, payload: GrantIn):  # type: ignore[no-untyped-def]
     row = services.grant_role(
         actor=request.auth,
         user_id=user_id,
@@ -66,7 +66,7 @@ def grant(request: ApiRequest, user_id: int, payload: GrantIn):  # type: ignore[
 
 
 @router.delete("/roles/{assignment_id}", response={204: None}, summary="Revoke a role")
-def revoke(request: ApiRequest, assignment_id: int):  # type: ignore[no-untyped-def]
+def revoke(request: ApiRequest, assignment_id: Int64):  # type: ignore[no-untyped-def]
     services.revoke_role(actor=request.auth, assignment_id=assignment_id)
     return Status(204, None)
 
@@ -99,7 +99,7 @@ def user_tokens_revoke(request: ApiRequest, user_id: int) -> RevokedOut:
 
 
 @router.get("/staff", response=list[AssignmentOut], summary="Who is posted on a place (grid: 1+3+N)")
-def staff(request: ApiRequest, node_id: int = Query(...)) -> list[AssignmentOut]:  # type: ignore[assignment]
+def staff(request: ApiRequest, node_id: Int64) -> list[AssignmentOut]:
     from gongzhi.territory import selectors as territory_selectors
 
     try:

@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Schema
 
 from gongzhi.core.privacy import mask_phone
+from gongzhi.core.schemas import InputSchema, Int64
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     username: str
     password: str
 
@@ -52,7 +53,7 @@ class UserOut(Schema):
     roles: list[AssignmentOut]
 
 
-class RevealIn(Schema):
+class RevealIn(InputSchema):
     field: str = "phone"
 
 
@@ -61,10 +62,10 @@ class RevealOut(Schema):
     value: str
 
 
-class GrantIn(Schema):
+class GrantIn(InputSchema):
     role: str
-    node_id: int | None = None
-    body_id: int | None = None
+    node_id: Int64 | None = None
+    body_id: Int64 | None = None
     post: str = ""
 
 

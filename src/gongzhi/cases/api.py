@@ -32,6 +32,7 @@ from gongzhi.cases.schemas import (
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import DeferredJoinPagination
+from gongzhi.core.schemas import Float, Int64
 from gongzhi.core.throttle import SharedRateThrottle
 
 router = Router(tags=["cases"])
@@ -77,11 +78,11 @@ def todo(request: ApiRequest):  # type: ignore[no-untyped-def]
 @router.get("/similar", response=list[SimilarOut], summary="Open cases like a new report (duplicate check)")
 def similar(
     request: ApiRequest,
-    category_id: int,
-    lat: float | None = None,
-    lng: float | None = None,
+    category_id: Int64,
+    lat: Float | None = None,
+    lng: Float | None = None,
     text: str = "",
-    node_id: int | None = None,
+    node_id: Int64 | None = None,
 ) -> Any:
     pairs = selectors.similar_open_cases(
         user=request.auth, category_id=category_id, lat=lat, lng=lng, text=text, node_id=node_id
@@ -106,19 +107,19 @@ def hotline_import(request: ApiRequest, file: File[UploadedFile], mapping: Form[
 
 
 @router.get("/hotline/imports/{job_id}", response=HotlineJobOut, summary="A background 12345 import: progress, outcome")
-def hotline_job(request: ApiRequest, job_id: int) -> Any:
+def hotline_job(request: ApiRequest, job_id: Int64) -> Any:
     """A job whose worker died (no heartbeat for 5 minutes) is ``failed`` with a ``message`` saying so; importing the
     same file again is safe (tickets already in are skipped)."""
     return hotline.job_for(user=request.auth, job_id=job_id)
 
 
 @router.get("/{case_id}", response=CaseDetailOut)
-def case_detail(request: ApiRequest, case_id: int) -> Any:
+def case_detail(request: ApiRequest, case_id: Int64) -> Any:
     return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
 
 
 @router.get("/{case_id}/timeline", response=list[EventOut], summary="The case's timeline")
-def case_timeline(request: ApiRequest, case_id: int) -> Any:
+def case_timeline(request: ApiRequest, case_id: Int64) -> Any:
     case = selectors.case_get(user=request.auth, case_id=case_id)
     return selectors.timeline(user=request.auth, case=case)
 
@@ -126,7 +127,7 @@ def case_timeline(request: ApiRequest, case_id: int) -> Any:
 @router.post(
     "/{case_id}/actions/{action}", response=CaseDetailOut | CaseLeftOut, summary="Take a workflow action"
 )
-def case_action(request: ApiRequest, case_id: int, action: str, payload: ActionIn) -> Any:
+def case_action(request: ApiRequest, case_id: Int64, action: str, payload: ActionIn) -> Any:
     """The case as it is after the action. An action can take the case out of the actor's view (a department
     handler who returns it): the action is saved and the answer is the little they may still know — number, status
     and a message (``visible: false``) — not a 404.
@@ -163,12 +164,12 @@ def _left(case: Any) -> dict[str, Any]:
 
 
 @router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")
-def case_attach(request: ApiRequest, case_id: int, files: File[list[UploadedFile]], note: str = ""):  # type: ignore[no-untyped-def]
+def case_attach(request: ApiRequest, case_id: Int64, files: File[list[UploadedFile]], note: str = ""):  # type: ignore[no-untyped-def]
     return Status(201, services.add_attachments(actor=request.auth, case_id=case_id, files=list(files), note=note))
 
 
 @router.post("/{case_id}/handover", response=CaseDetailOut, summary="Hand the case to another person (首问负责)")
-def case_handover(request: ApiRequest, case_id: int, payload: HandoverIn) -> Any:
+def case_handover(request: ApiRequest, case_id: Int64, payload: HandoverIn) -> Any:
     services.hand_over(actor=request.auth, case_id=case_id, to_user_id=payload.to_user_id, note=payload.note)
     return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
 
@@ -176,7 +177,7 @@ def case_handover(request: ApiRequest, case_id: int, payload: HandoverIn) -> Any
 @router.post(
     "/{case_id}/category", response=CaseDetailOut, summary="Set the category (a 12345 ticket's category to confirm)"
 )
-def case_category(request: ApiRequest, case_id: int, payload: CategoryConfirmIn) -> Any:
+def case_category(request: ApiRequest, case_id: Int64, payload: CategoryConfirmIn) -> Any:
     """The desk sets the category of a case — above all of a 12345 ticket whose category matched none of ours
     (``category_unconfirmed``: list them with ``?category_unconfirmed=true``); the flag is cleared."""
     services.confirm_category(actor=request.auth, case_id=case_id, category_id=payload.category_id, note=payload.note)
@@ -184,12 +185,12 @@ def case_category(request: ApiRequest, case_id: int, payload: CategoryConfirmIn)
 
 
 @router.post("/{case_id}/reveal", response=RevealOut, summary="Reveal the reporter's phone (audited)")
-def case_reveal(request: ApiRequest, case_id: int) -> Any:
+def case_reveal(request: ApiRequest, case_id: Int64) -> Any:
     return {"field": "reporter_phone", "value": services.reveal_reporter_phone(actor=request.auth, case_id=case_id)}
 
 
 @router.get("/{case_id}/similar", response=list[SimilarOut], summary="Possible duplicates of this case")
-def case_similar(request: ApiRequest, case_id: int) -> Any:
+def case_similar(request: ApiRequest, case_id: Int64) -> Any:
     case = selectors.case_get(user=request.auth, case_id=case_id)
     pairs = selectors.similar_open_cases(
         user=request.auth,

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
 
 from gongzhi.cases.choices import Status, Tier
 from gongzhi.core.privacy import mask_phone
+from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
 # Labels by value, built once: a model's get_FOO_display() rebuilds its choices dict on every call, which shows on
 # a page of 50 cases. The labels stay lazy: str() gives them in the request's language.
@@ -100,8 +101,8 @@ class CaseDetailOut(CaseOut):
     allowed_actions: list[str]
 
 
-class CategoryConfirmIn(Schema):
-    category_id: int
+class CategoryConfirmIn(InputSchema):
+    category_id: Int64
     note: str = ""
 
 
@@ -117,27 +118,27 @@ class CaseLeftOut(Schema):
     message: str
 
 
-class CaseIn(Schema):
+class CaseIn(InputSchema):
     channel: str
     title: str
-    category_id: int
+    category_id: Int64
     description: str = ""
     urgency: str | None = None
-    lat: float | None = None
-    lng: float | None = None
+    lat: Float | None = None
+    lng: Float | None = None
     address: str = ""
-    node_id: int | None = None
+    node_id: Int64 | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
     fixed_on_spot_note: str = ""
 
 
-class PublicCaseIn(Schema):
+class PublicCaseIn(InputSchema):
     title: str
-    category_id: int
+    category_id: Int64
     description: str = ""
-    lat: float | None = None
-    lng: float | None = None
+    lat: Float | None = None
+    lng: Float | None = None
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
@@ -159,16 +160,16 @@ class PublicReportOut(PublicCaseOut):
     tracking_code: str = Field(description="The secret that follows the case (GET /public/track?code=…); shown once.")
 
 
-class ActionIn(Schema):
+class ActionIn(InputSchema):
     note: str = ""
     public: bool | None = None
-    handler_body_id: int | None = None
-    handler_node_id: int | None = None
-    into_case_id: int | None = None
+    handler_body_id: Int64 | None = None
+    handler_node_id: Int64 | None = None
+    into_case_id: Int64 | None = None
     rating: str | None = None
     resolved: bool | None = None
     responded: bool | None = None
-    until: datetime | None = None
+    until: DateTime | None = None
     special: bool = False
     phone_handoff_note: str | None = None
 
@@ -206,12 +207,12 @@ class SimilarOut(Schema):
     score: float
 
 
-class HandoverIn(Schema):
-    to_user_id: int
+class HandoverIn(InputSchema):
+    to_user_id: Int64
     note: str
 
 
-class RateIn(Schema):
+class RateIn(InputSchema):
     code: str = Field("", description="The tracking code (or give number and phone).")
     number: str = ""
     phone: str = Field("", description="Optional with a tracking code; if given, it must be the reporter's.")
@@ -220,16 +221,16 @@ class RateIn(Schema):
     note: str = ""
 
 
-class CaseFilters(Schema):
+class CaseFilters(InputSchema):
     status: list[str] | None = None
-    category_id: int | None = None
-    node_id: int | None = None
-    body_id: int | None = None
+    category_id: Int64 | None = None
+    node_id: Int64 | None = None
+    body_id: Int64 | None = None
     overdue: bool | None = None
     unplaced: bool | None = None
     channel: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Date | None = None
+    date_to: Date | None = None
     text: str | None = None
     open_only: bool = False
     category_unconfirmed: bool | None = None

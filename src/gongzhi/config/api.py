@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -21,7 +23,68 @@ from gongzhi.registry.api import households_router, organisations_router, people
 from gongzhi.territory.api import router as territory_router
 from gongzhi.visits.api import router as visits_router
 
-api = NinjaAPI(
+# Every error the API gives, in one shape (core.errors.DomainError.as_dict), documented on every operation.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "validation_failed, not_found, forbidden, conflict, …"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {
+                            "field": {"type": "string", "description": "The parameter or field (dotted path)."},
+                            "row": {"type": "integer", "description": "A file's row (imports)."},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+ERROR_RESPONSES: dict[int, str] = {
+    400: "Not valid: each detail names its field (unknown or read-only fields included).",
+    401: "Not logged in: no session and no valid bearer token.",
+    403: "In scope, but the caller's role may not do this.",
+    404: "No such object, or it lies outside the caller's scope.",
+    429: "Too many requests (anonymous endpoints and log-in failures are rate-limited).",
+    500: "An unexpected error (logged).",
+    503: "The database is busy (a lock outlived its timeout): try again after `Retry-After` seconds.",
+}
+
+
+class GongzhiAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """ninja's document, with the error shape as ``Error`` and the error responses on every operation
+        (401 only where the operation needs authentication, 429 only where it does not)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        shared = components.setdefault("responses", {})
+        for status, description in ERROR_RESPONSES.items():
+            shared[f"Error{status}"] = {"description": description, "content": content}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                authenticated = bool(operation.get("security"))
+                for status in ERROR_RESPONSES:
+                    if (status == 401 and not authenticated) or (status == 429 and authenticated):
+                        continue
+                    responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
+        return schema
+
+
+api = GongzhiAPI(
     title="Gongzhi API",
     version="1",
     description=(
@@ -54,13 +117,19 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     details = []
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
-        details.append(ErrorDetail(message=str(err.get("msg", "invalid")), field=".".join(loc) or None))
-    return _error(request, 400, "validation_failed", _("The request is not valid."), details)
+        ctx = err.get("ctx") or {}
+        field = ctx.get("field") if isinstance(ctx.get("field"), str) else ".".join(loc)
+        message = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":  # core.schemas.InputSchema: nothing unknown is ignored
+            message = gettext("unknown or read-only field: not accepted here")
+        details.append(ErrorDetail(message=message, field=field or None))
+    return _error(request, 400, "validation_failed", gettext("The request is not valid."), details)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", _("Log in, or send a bearer token from POST /api/v1/auth/token."))
+    message = gettext("Log in, or send a bearer token from POST /api/v1/auth/token.")
+    return _error(request, 401, "unauthenticated", message)
 
 
 @api.exception_handler(HttpError)
@@ -70,12 +139,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", _("Not found."))
+    return _error(request, 404, "not_found", gettext("Not found."))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, "forbidden", str(exc) or _("You may not do this."))
+    return _error(request, 403, "forbidden", str(exc) or gettext("You may not do this."))
 
 
 api.add_router("/auth", auth_router)

@@ -1,12 +1,11 @@
-from __future__ import annotations
-
 from datetime import datetime
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core import selectors
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
 
 router = Router(tags=["audit"])
 

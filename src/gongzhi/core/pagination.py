@@ -15,7 +15,14 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
-from ninja.pagination import PageNumberPagination
+from ninja import Field
+from ninja.pagination import PageNumberPagination as NinjaPageNumberPagination
+
+from gongzhi.core.schemas import INT64_MAX
+
+# The highest page number a list accepts: beyond it (2**63 and the like) a request is a 400 naming ``page``, where the
+# offset it makes would overflow the database's LIMIT/OFFSET (a 500). Every offset under it fits in 64 bits.
+MAX_PAGE = 2**31 - 1
 
 
 def page_of(
@@ -48,13 +55,21 @@ def page_of(
     return [rows[pk] for pk in ids if pk in rows], total
 
 
+class PageNumberPagination(NinjaPageNumberPagination):
+    """ninja's page-number pagination with the page number bounded (see ``MAX_PAGE``): every API list uses it."""
+
+    class Input(NinjaPageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=INT64_MAX)
+
+
 class DeferredJoinPagination(PageNumberPagination):
     def __init__(self, *, only: Sequence[str] = (), **kwargs: Any) -> None:
         self.only = tuple(only)
         super().__init__(**kwargs)
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: PageNumberPagination.Input, request: HttpRequest, **params: Any
+        self, queryset: QuerySet[Any], pagination: NinjaPageNumberPagination.Input, request: HttpRequest, **params: Any
     ) -> Any:
         page_size = self._get_page_size(pagination.page_size)
         items, count = page_of(queryset, (pagination.page - 1) * page_size, page_size, only=self.only)

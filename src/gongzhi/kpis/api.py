@@ -5,9 +5,11 @@ from typing import Any
 
 from django.http import FileResponse
 from ninja import Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Int64
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.kpis import measures, reports, selectors, services
 from gongzhi.kpis.measures import Figures
@@ -105,7 +107,7 @@ def cases(request: ApiRequest, filters: Query[DrillParams]):  # type: ignore[no-
 
 @router.get("/reports", response=list[MonthlyReportOut], summary="Stored monthly reports in scope, newest first")
 @paginate(PageNumberPagination)
-def report_list(request: ApiRequest, place_id: int | None = None):  # type: ignore[no-untyped-def]
+def report_list(request: ApiRequest, place_id: Int64 | None = None):  # type: ignore[no-untyped-def]
     node = selectors.place_get(user=request.auth, node_id=place_id) if place_id else None
     return selectors.report_list(user=request.auth, node=node)
 
@@ -120,5 +122,5 @@ def report_create(request: ApiRequest, payload: MonthlyReportIn):  # type: ignor
 
 
 @router.get("/reports/{report_id}/download", summary="A stored monthly report (XLSX)", openapi_extra=XLSX_RESPONSE)
-def report_download(request: ApiRequest, report_id: int) -> FileResponse:
+def report_download(request: ApiRequest, report_id: Int64) -> FileResponse:
     return reports.stored_file_response(selectors.report_get(user=request.auth, report_id=report_id))

@@ -10,6 +10,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from gongzhi.core.schemas import InputSchema, Int64
+
 
 class KpiDefinitionOut(Schema):
     key: str
@@ -20,16 +22,16 @@ class KpiDefinitionOut(Schema):
     unit: str = Field(..., description="rate (a fraction 0–1), count or hours.")
 
 
-class KpiParams(Schema):
+class KpiParams(InputSchema):
     """Which cases a figure is about (as on the dashboard)."""
 
-    place: int | None = Field(None, description="Territory node id (default: the caller's topmost place).")
+    place: Int64 | None = Field(None, description="Territory node id (default: the caller's topmost place).")
     start: str | None = Field(None, description="First day of intake, YYYY-MM-DD (default: twelve months ago).")
     end: str | None = Field(None, description="Last day of intake, YYYY-MM-DD (default: today).")
-    category: int | None = Field(None, description="A minor category, or a major class with all its minor ones.")
+    category: Int64 | None = Field(None, description="A minor category, or a major class with all its minor ones.")
     channel: str | None = None
-    body: int | None = Field(None, description="Handling body (department).")
-    worker: int | None = Field(None, description="The user who reported the cases done.")
+    body: Int64 | None = Field(None, description="Handling body (department).")
+    worker: Int64 | None = Field(None, description="The user who reported the cases done.")
     anywhere: bool | None = Field(
         None, description="Every case the caller sees, not only under the place (a worker's own figures)."
     )
@@ -134,6 +136,6 @@ class MonthlyReportOut(Schema):
         return f"/api/v1/kpis/reports/{obj.pk}/download"
 
 
-class MonthlyReportIn(Schema):
-    place_id: int
+class MonthlyReportIn(InputSchema):
+    place_id: Int64
     month: str = Field(..., description="YYYY-MM", examples=["2026-03"])

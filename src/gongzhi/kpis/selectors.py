@@ -25,6 +25,7 @@ from gongzhi.cases.models import Case, Category
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
+from gongzhi.core.schemas import INT64_MAX, INT64_MIN
 from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
@@ -118,22 +119,46 @@ def place_get(*, user: Any, node_id: int) -> Node:
     return node
 
 
+# The days a period may span. Dates at the calendar's ends (0001-01-01, 9999-12-31) cannot be turned into local
+# datetimes and back (the offset overflows Python's dates), and no case is that old or that far ahead.
+FIRST_DAY = date(1990, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
 def parse_period(start: str | date | None, end: str | date | None, *, today: date | None = None) -> tuple[date, date]:
-    """Start and end of a period; defaults to the last twelve months up to today."""
+    """Start and end of a period; defaults to the last twelve months up to today. Both lie within
+    ``FIRST_DAY`` … ``LAST_DAY`` (else ``ValidationFailed`` naming the parameter)."""
     today = today or timezone.localdate()
 
     def _d(value: Any, name: str) -> date | None:
         if value in (None, ""):
             return None
         if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationFailed(
+                    _("Bad date."),
+                    [ErrorDetail(field=name, message=fmt(_("%(value)s: expected YYYY-MM-DD"), value=repr(value)))],
+                ) from None
+        if not FIRST_DAY <= day <= LAST_DAY:
             raise ValidationFailed(
                 _("Bad date."),
-                [ErrorDetail(field=name, message=fmt(_("%(value)s: expected YYYY-MM-DD"), value=repr(value)))],
-            ) from None
+                [
+                    ErrorDetail(
+                        field=name,
+                        message=fmt(
+                            _("%(day)s: a day from %(first)s to %(last)s"),
+                            day=day.isoformat(),
+                            first=FIRST_DAY.isoformat(),
+                            last=LAST_DAY.isoformat(),
+                        ),
+                    )
+                ],
+            )
+        return day
 
     s, e = _d(start, "start"), _d(end, "end")
     e = e or today
@@ -592,12 +617,18 @@ def query_from_params(*, user: Any, params: Any) -> KpiQuery:
         if raw in (None, ""):
             return None
         try:
-            return int(raw)
+            value = int(raw)
         except (TypeError, ValueError):
             raise ValidationFailed(
                 fmt(_("Bad value for %(name)s."), name=name),
                 [ErrorDetail(field=name, message=fmt(_("%(raw)s: expected a number"), raw=repr(raw)))],
             ) from None
+        if not INT64_MIN <= value <= INT64_MAX:  # beyond what a database column holds: a 500 from the driver
+            raise ValidationFailed(
+                fmt(_("Bad value for %(name)s."), name=name),
+                [ErrorDetail(field=name, message=_("the number is too large"))],
+            )
+        return value
 
     place_id = _int("place")
     place = place_get(user=user, node_id=place_id) if place_id else default_place(user=user)

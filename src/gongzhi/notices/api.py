@@ -1,14 +1,14 @@
 """Notices API: send (once per household), read statistics on the caller's ground, who has not read, and a grid
 worker's confirmation of reading. Residents read through their link's page (``/notices/r/<token>/``), not here."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Int64
 from gongzhi.notices import selectors, services
 from gongzhi.notices.schemas import ConfirmIn, DeliveryOut, NoticeDetailOut, NoticeIn, NoticeOut, SendOut
 
@@ -25,7 +25,7 @@ def _detail(user: Any, notice_id: int) -> Any:
 
 @router.get("", response=list[NoticeOut], summary="Notices in scope, newest first, with read counts on my ground")
 @paginate(PageNumberPagination)
-def notice_list(request: ApiRequest, q: str | None = None, area_id: int | None = None):  # type: ignore[no-untyped-def]
+def notice_list(request: ApiRequest, q: str | None = None, area_id: Int64 | None = None):  # type: ignore[no-untyped-def]
     return selectors.notice_list(user=request.auth, q=q, area_id=area_id)
 
 
@@ -61,7 +61,7 @@ def notice_send(request: ApiRequest, payload: NoticeIn) -> Status[dict[str, Any]
 )
 @paginate(PageNumberPagination)
 def my_deliveries(  # type: ignore[no-untyped-def]
-    request: ApiRequest, notice_id: int | None = None, unread: bool = True
+    request: ApiRequest, notice_id: Int64 | None = None, unread: bool = True
 ):
     return selectors.worker_deliveries(user=request.auth, notice_id=notice_id, unread_only=unread)
 
@@ -71,13 +71,13 @@ def my_deliveries(  # type: ignore[no-untyped-def]
     response=DeliveryOut,
     summary="Confirm that a household has read the notice (in person or by phone)",
 )
-def delivery_confirm(request: ApiRequest, delivery_id: int, payload: ConfirmIn) -> Any:
+def delivery_confirm(request: ApiRequest, delivery_id: Int64, payload: ConfirmIn) -> Any:
     services.confirm_read(actor=request.auth, delivery_id=delivery_id, via=payload.via)
     return selectors.delivery_get(user=request.auth, delivery_id=delivery_id)
 
 
 @router.get("/{notice_id}", response=NoticeDetailOut, summary="A notice with its senders and read statistics")
-def notice_detail(request: ApiRequest, notice_id: int) -> Any:
+def notice_detail(request: ApiRequest, notice_id: Int64) -> Any:
     return _detail(request.auth, notice_id)
 
 
@@ -88,7 +88,7 @@ def notice_detail(request: ApiRequest, notice_id: int) -> Any:
 )
 @paginate(PageNumberPagination)
 def notice_unread(  # type: ignore[no-untyped-def]
-    request: ApiRequest, notice_id: int, within: str | None = None
+    request: ApiRequest, notice_id: Int64, within: str | None = None
 ):
     notice = selectors.notice_get(user=request.auth, notice_id=notice_id)
     return selectors.unread_list(user=request.auth, notice=notice, within_code=within)

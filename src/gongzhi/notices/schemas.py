@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from gongzhi.core.privacy import mask_phone
+from gongzhi.core.schemas import InputSchema, Int64
 from gongzhi.notices.selectors import percent
 
 
@@ -98,13 +99,13 @@ class NoticeDetailOut(NoticeOut):
         return list(getattr(obj, "sender_rows", []))
 
 
-class NoticeIn(Schema):
+class NoticeIn(InputSchema):
     title: str = Field(..., max_length=200)
     body: str
-    area_id: int
+    area_id: Int64
     tags: list[str] = Field(default_factory=list, description="Key service targets; empty: every household.")
-    sender_body_id: int | None = None
-    joins_notice_id: int | None = Field(None, description="Join this notice as a co-sender (else found by its text).")
+    sender_body_id: Int64 | None = None
+    joins_notice_id: Int64 | None = Field(None, description="Join this notice as a co-sender (else found by its text).")
 
 
 class SendOut(Schema):
@@ -161,5 +162,5 @@ class DeliveryOut(Schema):
         return mask_phone(getattr(obj, "contact_phone_raw", "") or "")
 
 
-class ConfirmIn(Schema):
+class ConfirmIn(InputSchema):
     via: str = Field("in_person", description="in_person or phone")

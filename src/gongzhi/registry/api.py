@@ -2,18 +2,18 @@
 (with contacts and co-building agreements). Everything is limited to the caller's scope (out of scope: 404);
 ID numbers and phones are masked, revealing one is its own audited call."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.accounts.schemas import RevealOut
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Int64
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.registry import exports, imports, selectors, services
 from gongzhi.registry.choices import ExportKind
@@ -110,7 +110,7 @@ def import_list(request: ApiRequest, kind: str | None = None):  # type: ignore[n
 
 
 @people_router.get("/imports/{run_id}", response=ImportRunOut, summary="One import: its progress or its report")
-def import_detail(request: ApiRequest, run_id: int) -> Any:
+def import_detail(request: ApiRequest, run_id: Int64) -> Any:
     run = selectors.import_run_get(user=request.auth, run_id=run_id)
     if run.is_active:  # a job whose worker died is failed now, with its reason
         services.expire_dead_jobs(run_id=run.pk)
@@ -121,7 +121,7 @@ def import_detail(request: ApiRequest, run_id: int) -> Any:
 @people_router.get(
     "/imports/{run_id}/bad-rows.xlsx", summary="The bad rows of an import as XLSX", openapi_extra=XLSX_RESPONSE
 )
-def import_bad_rows(request: ApiRequest, run_id: int) -> HttpResponse:
+def import_bad_rows(request: ApiRequest, run_id: Int64) -> HttpResponse:
     name, data = selectors.import_run_bad_rows(user=request.auth, run_id=run_id)
     return _xlsx(name, data)
 
@@ -152,8 +152,8 @@ def _export_answer(request: ApiRequest, result: exports.XlsxFile | ExportJob) ->
 def people_export(
     request: ApiRequest,
     q: str | None = None,
-    household_id: int | None = None,
-    within_id: int | None = None,
+    household_id: Int64 | None = None,
+    within_id: Int64 | None = None,
     population_type: str | None = None,
     tag: str | None = None,
     include_inactive: bool = False,
@@ -206,9 +206,9 @@ def export_file(request: ApiRequest, job_id: int) -> HttpResponse:
 def party_members(  # type: ignore[no-untyped-def]
     request: ApiRequest,
     member_type: str | None = None,
-    branch_id: int | None = None,
+    branch_id: Int64 | None = None,
     reported_in: bool | None = None,
-    within_id: int | None = None,
+    within_id: Int64 | None = None,
     q: str | None = None,
 ):
     return selectors.party_member_list(
@@ -230,9 +230,9 @@ def party_members(  # type: ignore[no-untyped-def]
 def party_members_export(
     request: ApiRequest,
     member_type: str | None = None,
-    branch_id: int | None = None,
+    branch_id: Int64 | None = None,
     reported_in: bool | None = None,
-    within_id: int | None = None,
+    within_id: Int64 | None = None,
     q: str | None = None,
     reveal: bool = False,
 ) -> Any:
@@ -254,7 +254,7 @@ def party_members_export(
 
 
 @people_router.post("/tags/{tag_id}/end", response=PersonTagOut, summary="End a key-service tag (history kept)")
-def tag_end(request: ApiRequest, tag_id: int, payload: TagEndIn) -> Any:
+def tag_end(request: ApiRequest, tag_id: Int64, payload: TagEndIn) -> Any:
     return services.untag_person(actor=request.auth, tag_id=tag_id, until=payload.until)
 
 
@@ -266,8 +266,8 @@ def tag_end(request: ApiRequest, tag_id: int, payload: TagEndIn) -> Any:
 def people(  # type: ignore[no-untyped-def]
     request: ApiRequest,
     q: str | None = None,
-    household_id: int | None = None,
-    within_id: int | None = None,
+    household_id: Int64 | None = None,
+    within_id: Int64 | None = None,
     population_type: str | None = None,
     tag: str | None = None,
 ):
@@ -292,35 +292,35 @@ def person_create(request: ApiRequest, payload: PersonIn):  # type: ignore[no-un
 
 
 @people_router.get("/{person_id}", response=PersonDetailOut)
-def person_detail(request: ApiRequest, person_id: int) -> Any:
+def person_detail(request: ApiRequest, person_id: Int64) -> Any:
     return _detail(request.auth, person_id)
 
 
 @people_router.patch("/{person_id}", response=PersonDetailOut)
-def person_update(request: ApiRequest, person_id: int, payload: PersonPatch) -> Any:
+def person_update(request: ApiRequest, person_id: Int64, payload: PersonPatch) -> Any:
     services.update_person(actor=request.auth, person_id=person_id, **payload.dict(exclude_unset=True))
     return _detail(request.auth, person_id)
 
 
 @people_router.post("/{person_id}/move", response=PersonOut, summary="Move to another household (history kept)")
-def person_move(request: ApiRequest, person_id: int, payload: MoveIn) -> Any:
+def person_move(request: ApiRequest, person_id: Int64, payload: MoveIn) -> Any:
     person = services.move_person(actor=request.auth, person_id=person_id, **payload.dict())
     return selectors.person_list(user=request.auth, include_inactive=True).filter(pk=person.pk).first() or person
 
 
 @people_router.post("/{person_id}/reveal", response=RevealOut, summary="Reveal an ID number or phone (audited)")
-def person_reveal(request: ApiRequest, person_id: int, payload: PersonRevealIn) -> RevealOut:
+def person_reveal(request: ApiRequest, person_id: Int64, payload: PersonRevealIn) -> RevealOut:
     value = services.reveal_person_field(actor=request.auth, person_id=person_id, field=payload.field)
     return RevealOut(field=payload.field, value=value)
 
 
 @people_router.get("/{person_id}/tags", response=list[PersonTagOut], summary="A person's key-service tags")
-def person_tags(request: ApiRequest, person_id: int, include_ended: bool = True) -> Any:
+def person_tags(request: ApiRequest, person_id: Int64, include_ended: bool = True) -> Any:
     return list(selectors.tag_list(user=request.auth, person_id=person_id, include_ended=include_ended))
 
 
 @people_router.post("/{person_id}/tags", response={201: PersonTagOut}, summary="Tag a key service target")
-def person_tag(request: ApiRequest, person_id: int, payload: TagIn):  # type: ignore[no-untyped-def]
+def person_tag(request: ApiRequest, person_id: Int64, payload: TagIn):  # type: ignore[no-untyped-def]
     return Status(201, services.tag_person(actor=request.auth, person_id=person_id, **payload.dict()))
 
 
@@ -331,7 +331,7 @@ def _membership(user: Any, person_id: int) -> Any:
 @people_router.post(
     "/{person_id}/party-membership", response={201: PartyMemberOut}, summary="Record a party membership"
 )
-def membership_create(request: ApiRequest, person_id: int, payload: PartyMembershipIn):  # type: ignore[no-untyped-def]
+def membership_create(request: ApiRequest, person_id: Int64, payload: PartyMembershipIn):  # type: ignore[no-untyped-def]
     services.set_party_membership(actor=request.auth, person_id=person_id, **payload.dict())
     return Status(201, _membership(request.auth, person_id))
 
@@ -341,13 +341,13 @@ def membership_create(request: ApiRequest, person_id: int, payload: PartyMembers
     response=PartyMemberOut,
     summary="Change a party membership (双报到: reported_in and reported_in_on)",
 )
-def membership_update(request: ApiRequest, person_id: int, payload: PartyMembershipPatch) -> Any:
+def membership_update(request: ApiRequest, person_id: Int64, payload: PartyMembershipPatch) -> Any:
     services.update_party_membership(actor=request.auth, person_id=person_id, **payload.dict(exclude_unset=True))
     return _membership(request.auth, person_id)
 
 
 @people_router.delete("/{person_id}/party-membership", response={204: None}, summary="Remove a party membership")
-def membership_delete(request: ApiRequest, person_id: int):  # type: ignore[no-untyped-def]
+def membership_delete(request: ApiRequest, person_id: Int64):  # type: ignore[no-untyped-def]
     services.remove_party_membership(actor=request.auth, person_id=person_id)
     return Status(204, None)
 
@@ -358,26 +358,26 @@ def membership_delete(request: ApiRequest, person_id: int):  # type: ignore[no-u
 @households_router.get("", response=list[HouseholdOut], summary="Households in scope with how many live there")
 @paginate(PageNumberPagination)
 def households(  # type: ignore[no-untyped-def]
-    request: ApiRequest, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+    request: ApiRequest, within_id: Int64 | None = None, building_id: Int64 | None = None, q: str | None = None
 ):
     return selectors.household_list(user=request.auth, within_id=within_id, building_id=building_id, q=q)
 
 
 @households_router.get("/export.xlsx", summary="Export households (no personal data)", openapi_extra=XLSX_RESPONSE)
 def households_export(
-    request: ApiRequest, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+    request: ApiRequest, within_id: Int64 | None = None, building_id: Int64 | None = None, q: str | None = None
 ) -> HttpResponse:
     result = exports.export_households(user=request.auth, within_id=within_id, building_id=building_id, q=q)
     return _xlsx(result.file_name, result.data)
 
 
 @households_router.get("/{household_id}", response=HouseholdDetailOut, summary="A household and who lives there")
-def household_detail(request: ApiRequest, household_id: int) -> Any:
+def household_detail(request: ApiRequest, household_id: Int64) -> Any:
     return selectors.household_detail(user=request.auth, household_id=household_id)
 
 
 @households_router.get("/{household_id}/members", response=list[PersonOut], summary="Who lives in a household")
-def household_members(request: ApiRequest, household_id: int) -> Any:
+def household_members(request: ApiRequest, household_id: Int64) -> Any:
     return list(selectors.household_members(user=request.auth, household_id=household_id))
 
 
@@ -387,7 +387,7 @@ def household_members(request: ApiRequest, household_id: int) -> Any:
 @organisations_router.get("", response=list[OrganisationOut], summary="Organisations in scope")
 @paginate(PageNumberPagination)
 def organisations(  # type: ignore[no-untyped-def]
-    request: ApiRequest, kind: str | None = None, q: str | None = None, within_id: int | None = None
+    request: ApiRequest, kind: str | None = None, q: str | None = None, within_id: Int64 | None = None
 ):
     return selectors.organisation_list(user=request.auth, kind=kind, q=q, within_id=within_id)
 
@@ -405,7 +405,7 @@ def organisations_export(
     request: ApiRequest,
     kind: str | None = None,
     q: str | None = None,
-    within_id: int | None = None,
+    within_id: Int64 | None = None,
     reveal: bool = False,
 ) -> HttpResponse:
     result = exports.export_organisations(user=request.auth, reveal=reveal, kind=kind, q=q, within_id=within_id)
@@ -413,35 +413,35 @@ def organisations_export(
 
 
 @organisations_router.get("/{body_id}", response=OrganisationOut)
-def organisation_detail(request: ApiRequest, body_id: int) -> Any:
+def organisation_detail(request: ApiRequest, body_id: Int64) -> Any:
     return selectors.organisation_get(user=request.auth, body_id=body_id)
 
 
 @organisations_router.patch("/{body_id}", response=OrganisationOut)
-def organisation_update(request: ApiRequest, body_id: int, payload: OrganisationPatch) -> Any:
+def organisation_update(request: ApiRequest, body_id: Int64, payload: OrganisationPatch) -> Any:
     services.update_organisation(actor=request.auth, body_id=body_id, **payload.dict(exclude_unset=True))
     return selectors.organisation_get(user=request.auth, body_id=body_id)
 
 
 @organisations_router.get("/{body_id}/contacts", response=list[ContactOut], summary="Contacts (phones masked)")
-def contacts(request: ApiRequest, body_id: int) -> Any:
+def contacts(request: ApiRequest, body_id: Int64) -> Any:
     return list(selectors.contact_list(user=request.auth, body_id=body_id))
 
 
 @organisations_router.post("/{body_id}/contacts", response={201: ContactOut}, summary="Add a contact")
-def contact_create(request: ApiRequest, body_id: int, payload: ContactIn):  # type: ignore[no-untyped-def]
+def contact_create(request: ApiRequest, body_id: Int64, payload: ContactIn):  # type: ignore[no-untyped-def]
     return Status(201, services.add_contact(actor=request.auth, body_id=body_id, **payload.dict()))
 
 
 @organisations_router.patch("/{body_id}/contacts/{contact_id}", response=ContactOut)
-def contact_update(request: ApiRequest, body_id: int, contact_id: int, payload: ContactPatch) -> Any:
+def contact_update(request: ApiRequest, body_id: Int64, contact_id: Int64, payload: ContactPatch) -> Any:
     return services.update_contact(
         actor=request.auth, contact_id=contact_id, body_id=body_id, **payload.dict(exclude_unset=True)
     )
 
 
 @organisations_router.delete("/{body_id}/contacts/{contact_id}", response={204: None})
-def contact_delete(request: ApiRequest, body_id: int, contact_id: int):  # type: ignore[no-untyped-def]
+def contact_delete(request: ApiRequest, body_id: Int64, contact_id: Int64):  # type: ignore[no-untyped-def]
     services.remove_contact(actor=request.auth, contact_id=contact_id, body_id=body_id)
     return Status(204, None)
 
@@ -449,7 +449,7 @@ def contact_delete(request: ApiRequest, body_id: int, contact_id: int):  # type:
 @organisations_router.post(
     "/{body_id}/contacts/{contact_id}/reveal", response=RevealOut, summary="Reveal a contact's phone (audited)"
 )
-def contact_reveal(request: ApiRequest, body_id: int, contact_id: int) -> RevealOut:
+def contact_reveal(request: ApiRequest, body_id: Int64, contact_id: Int64) -> RevealOut:
     value = services.reveal_contact_phone(actor=request.auth, contact_id=contact_id, body_id=body_id)
     return RevealOut(field="phone", value=value)
 
@@ -457,23 +457,23 @@ def contact_reveal(request: ApiRequest, body_id: int, contact_id: int) -> Reveal
 @organisations_router.get(
     "/{body_id}/agreements", response=list[AgreementOut], summary="Co-building agreements (共建协议)"
 )
-def agreements(request: ApiRequest, body_id: int, active: bool | None = None) -> Any:
+def agreements(request: ApiRequest, body_id: Int64, active: bool | None = None) -> Any:
     return list(selectors.agreement_list(user=request.auth, unit_id=body_id, active=active))
 
 
 @organisations_router.post("/{body_id}/agreements", response={201: AgreementOut}, summary="Record an agreement")
-def agreement_create(request: ApiRequest, body_id: int, payload: AgreementIn):  # type: ignore[no-untyped-def]
+def agreement_create(request: ApiRequest, body_id: Int64, payload: AgreementIn):  # type: ignore[no-untyped-def]
     row = services.create_agreement(actor=request.auth, unit_id=body_id, **payload.dict())
     return Status(201, selectors.agreement_get(user=request.auth, agreement_id=row.pk))
 
 
 @organisations_router.get("/{body_id}/agreements/{agreement_id}", response=AgreementOut)
-def agreement_detail(request: ApiRequest, body_id: int, agreement_id: int) -> Any:
+def agreement_detail(request: ApiRequest, body_id: Int64, agreement_id: Int64) -> Any:
     return selectors.agreement_get(user=request.auth, agreement_id=agreement_id, unit_id=body_id)
 
 
 @organisations_router.patch("/{body_id}/agreements/{agreement_id}", response=AgreementOut)
-def agreement_update(request: ApiRequest, body_id: int, agreement_id: int, payload: AgreementPatch) -> Any:
+def agreement_update(request: ApiRequest, body_id: Int64, agreement_id: Int64, payload: AgreementPatch) -> Any:
     services.update_agreement(
         actor=request.auth, agreement_id=agreement_id, unit_id=body_id, **payload.dict(exclude_unset=True)
     )
@@ -483,7 +483,7 @@ def agreement_update(request: ApiRequest, body_id: int, agreement_id: int, paylo
 @organisations_router.post(
     "/{body_id}/agreements/{agreement_id}/end", response=AgreementOut, summary="End an agreement (kept on record)"
 )
-def agreement_end(request: ApiRequest, body_id: int, agreement_id: int, payload: AgreementEndIn) -> Any:
+def agreement_end(request: ApiRequest, body_id: Int64, agreement_id: Int64, payload: AgreementEndIn) -> Any:
     services.end_agreement(
         actor=request.auth, agreement_id=agreement_id, unit_id=body_id, ends=payload.ends, note=payload.note
     )

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from gongzhi.core.privacy import mask_id_number, mask_phone
+from gongzhi.core.schemas import Date, InputSchema, Int64
 from gongzhi.registry.selectors import household_address
 
 
@@ -109,70 +110,70 @@ class PersonDetailOut(PersonOut):
         return getattr(obj, "party_membership", None)
 
 
-class PersonIn(Schema):
+class PersonIn(InputSchema):
     name: str
-    household_id: int | None = None
+    household_id: Int64 | None = None
     id_number: str | None = None
     phone: str = ""
     sex: str = ""
-    birth_date: datetime.date | None = None
+    birth_date: Date | None = None
     population_type: str = "registered"
     room: str = ""
-    moved_in: datetime.date | None = None
+    moved_in: Date | None = None
 
 
-class PersonPatch(Schema):
+class PersonPatch(InputSchema):
     name: str | None = None
     id_number: str | None = None
     phone: str | None = None
     sex: str | None = None
-    birth_date: datetime.date | None = None
+    birth_date: Date | None = None
     population_type: str | None = None
     room: str | None = None
     is_active: bool | None = None
 
 
-class MoveIn(Schema):
-    household_id: int
-    moved_on: datetime.date | None = None
+class MoveIn(InputSchema):
+    household_id: Int64
+    moved_on: Date | None = None
     note: str = ""
 
 
-class PersonRevealIn(Schema):
+class PersonRevealIn(InputSchema):
     field: str = Field(..., description="id_number or phone")
 
 
 # --- tags -----------------------------------------------------------------------------------------------------------
 
 
-class TagIn(Schema):
+class TagIn(InputSchema):
     tag: str = Field(..., description="elderly_alone, elderly, child, disabled, hardship or other")
     label: str = Field("", description="What an 'other' tag means (required for other).")
-    since: datetime.date | None = Field(None, description="Default: today.")
-    until: datetime.date | None = None
+    since: Date | None = Field(None, description="Default: today.")
+    until: Date | None = None
 
 
-class TagEndIn(Schema):
-    until: datetime.date | None = Field(None, description="Default: today.")
+class TagEndIn(InputSchema):
+    until: Date | None = Field(None, description="Default: today.")
 
 
 # --- party members --------------------------------------------------------------------------------------------------
 
 
-class PartyMembershipIn(Schema):
+class PartyMembershipIn(InputSchema):
     member_type: str = Field(..., description="community, on_duty, retired, two_new or mobile")
-    branch_id: int | None = None
-    work_unit_id: int | None = None
+    branch_id: Int64 | None = None
+    work_unit_id: Int64 | None = None
     reported_in: bool = False
-    reported_in_on: datetime.date | None = None
+    reported_in_on: Date | None = None
 
 
-class PartyMembershipPatch(Schema):
+class PartyMembershipPatch(InputSchema):
     member_type: str | None = None
-    branch_id: int | None = None
-    work_unit_id: int | None = None
+    branch_id: Int64 | None = None
+    work_unit_id: Int64 | None = None
     reported_in: bool | None = None
-    reported_in_on: datetime.date | None = None
+    reported_in_on: Date | None = None
 
 
 class PartyMemberListOut(PartyMemberOut):
@@ -370,18 +371,18 @@ class OrganisationOut(Schema):
         return mask_phone(obj.contact_phone)
 
 
-class OrganisationIn(Schema):
+class OrganisationIn(InputSchema):
     name: str
     kind: str = Field(..., description="co_building_unit, enterprise, school, hospital, social_organisation, …")
-    node_id: int | None = Field(None, description="Where it sits (required unless you are an administrator).")
+    node_id: Int64 | None = Field(None, description="Where it sits (required unless you are an administrator).")
     contact_name: str = ""
     contact_phone: str = ""
     description: str = ""
 
 
-class OrganisationPatch(Schema):
+class OrganisationPatch(InputSchema):
     name: str | None = None
-    node_id: int | None = None
+    node_id: Int64 | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
     description: str | None = None
@@ -402,7 +403,7 @@ class ContactOut(Schema):
         return mask_phone(obj.phone)
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     name: str
     title: str = ""
     phone: str = ""
@@ -410,7 +411,7 @@ class ContactIn(Schema):
     is_primary: bool = False
 
 
-class ContactPatch(Schema):
+class ContactPatch(InputSchema):
     name: str | None = None
     title: str | None = None
     phone: str | None = None
@@ -446,25 +447,25 @@ class AgreementOut(Schema):
         return obj.party_org.name if obj.party_org_id and obj.party_org else None
 
 
-class AgreementIn(Schema):
-    partner_id: int = Field(..., description="The community, village or subdistrict that signs.")
+class AgreementIn(InputSchema):
+    partner_id: Int64 = Field(..., description="The community, village or subdistrict that signs.")
     title: str
-    signed_on: datetime.date
-    starts: datetime.date
-    ends: datetime.date | None = None
-    party_org_id: int | None = None
+    signed_on: Date
+    starts: Date
+    ends: Date | None = None
+    party_org_id: Int64 | None = None
     commitments: list[str] = Field(default_factory=list, description="What each party commits to, one per item.")
 
 
-class AgreementPatch(Schema):
+class AgreementPatch(InputSchema):
     title: str | None = None
-    signed_on: datetime.date | None = None
-    starts: datetime.date | None = None
-    ends: datetime.date | None = None
-    party_org_id: int | None = None
+    signed_on: Date | None = None
+    starts: Date | None = None
+    ends: Date | None = None
+    party_org_id: Int64 | None = None
     commitments: list[str] | None = None
 
 
-class AgreementEndIn(Schema):
-    ends: datetime.date | None = Field(None, description="Default: today.")
+class AgreementEndIn(InputSchema):
+    ends: Date | None = Field(None, description="Default: today.")
     note: str = ""

@@ -196,6 +196,12 @@ def create_person(
     return person
 
 
+def _person_for_update() -> Any:
+    """People locked for a change. ``of=("self",)``: the household is a nullable join, and PostgreSQL cannot lock the
+    nullable side of an outer join (an administrator's unfiltered read joined it so: a 500)."""
+    return Person.objects.select_for_update(of=("self",)).select_related("household")
+
+
 @transaction.atomic
 def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
     """Change a person's own data. Moving house is :func:`move_person`, which keeps the history."""
@@ -206,9 +212,7 @@ def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
             _("These fields cannot be changed here."),
             [ErrorDetail(field=f, message=_("not changeable")) for f in unknown],
         )
-    person = get_in_scope(
-        Person, actor, person_id, "change", queryset=Person.objects.select_for_update().select_related("household")
-    )
+    person = get_in_scope(Person, actor, person_id, "change", queryset=_person_for_update())
     before = _snapshot(person)
     details: list[ErrorDetail] = []
     card = _check_person_fields(
@@ -251,9 +255,7 @@ def move_person(
     *, actor: Any, person_id: int, household_id: int, moved_on: datetime.date | None = None, note: str = ""
 ) -> Person:
     """Move a person to another household: close the open residence, open a new one, keep the history."""
-    person = get_in_scope(
-        Person, actor, person_id, "change", queryset=Person.objects.select_for_update().select_related("household")
-    )
+    person = get_in_scope(Person, actor, person_id, "change", queryset=_person_for_update())
     target = _household(actor, household_id, "registry.residence", "household_id")
     day = moved_on or _today()
     if person.household_id == target.pk:

@@ -1,14 +1,15 @@
-from __future__ import annotations
-
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Float, Int64
 from gongzhi.territory import selectors, services
 from gongzhi.territory.schemas import (
     BodyIn,
@@ -32,8 +33,8 @@ router = Router(tags=["territory"])
 def nodes(  # type: ignore[no-untyped-def]
     request: ApiRequest,
     kind: str | None = None,
-    parent_id: int | None = None,
-    within_id: int | None = None,
+    parent_id: Int64 | None = None,
+    within_id: Int64 | None = None,
     q: str | None = None,
 ):
     return selectors.node_list(user=request.auth, kind=kind, parent_id=parent_id, within_id=within_id, q=q)
@@ -53,7 +54,7 @@ def _detail(user: Any, node: Any) -> Any:
 
 
 @router.get("/nodes/{node_id}", response=NodeDetailOut)
-def node_detail(request: ApiRequest, node_id: int) -> Any:
+def node_detail(request: ApiRequest, node_id: Int64) -> Any:
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
@@ -63,30 +64,30 @@ def node_create(request: ApiRequest, payload: NodeIn):  # type: ignore[no-untype
 
 
 @router.patch("/nodes/{node_id}", response=NodeOut)
-def node_update(request: ApiRequest, node_id: int, payload: NodePatch) -> Any:
+def node_update(request: ApiRequest, node_id: Int64, payload: NodePatch) -> Any:
     return services.update_node(actor=request.auth, node_id=node_id, **payload.dict(exclude_unset=True))
 
 
 @router.post("/nodes/{node_id}/lead-body", response=NodeDetailOut, summary="Hand a place to another lead body")
-def node_lead_body(request: ApiRequest, node_id: int, payload: LeadBodyIn) -> Any:
+def node_lead_body(request: ApiRequest, node_id: Int64, payload: LeadBodyIn) -> Any:
     services.set_lead_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, cascade=payload.cascade)
     return _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id))
 
 
 @router.post("/nodes/{node_id}/co-bodies", response={201: NodeDetailOut}, summary="Add a co-body (overlap)")
-def node_add_co_body(request: ApiRequest, node_id: int, payload: CoBodyIn):  # type: ignore[no-untyped-def]
+def node_add_co_body(request: ApiRequest, node_id: Int64, payload: CoBodyIn):  # type: ignore[no-untyped-def]
     services.add_co_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, note=payload.note)
     return Status(201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id)))
 
 
 @router.delete("/nodes/{node_id}/co-bodies/{body_id}", response={204: None})
-def node_remove_co_body(request: ApiRequest, node_id: int, body_id: int):  # type: ignore[no-untyped-def]
+def node_remove_co_body(request: ApiRequest, node_id: Int64, body_id: Int64):  # type: ignore[no-untyped-def]
     services.remove_co_body(actor=request.auth, node_id=node_id, body_id=body_id)
     return Status(204, None)
 
 
 @router.get("/locate", response=LocateOut, summary="The grid (and community) a point lies in")
-def locate(request: ApiRequest, lat: float, lng: float) -> Any:
+def locate(request: ApiRequest, lat: Float, lng: Float) -> Any:
     result = selectors.locate(user=request.auth, lat=lat, lng=lng)
     return {
         "lat": lat,
@@ -100,7 +101,7 @@ def locate(request: ApiRequest, lat: float, lng: float) -> Any:
 
 
 @router.get("/boundaries", summary="Boundaries as a GeoJSON FeatureCollection (grids by default)")
-def boundaries_export(request: ApiRequest, kind: str = "grid", within_id: int | None = None) -> dict[str, Any]:
+def boundaries_export(request: ApiRequest, kind: str = "grid", within_id: Int64 | None = None) -> dict[str, Any]:
     return selectors.boundaries_geojson(user=request.auth, kind=kind, within_id=within_id)
 
 
@@ -115,6 +116,11 @@ def _read_geojson(request: ApiRequest, file: UploadedFile | None) -> Any:
     import json
 
     upload = file or request.FILES.get("file")
+    if upload is None and request.content_type == "multipart/form-data":  # a form without the file: no body left
+        raise ValidationFailed(
+            gettext("Send the GeoJSON as the form's file, or as the request body."),
+            [ErrorDetail(field="file", message=gettext("a file is required"))],
+        )
     raw = upload.read() if upload is not None else request.body
     try:
         return json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
@@ -132,7 +138,7 @@ def bodies(request: ApiRequest, kind: str | None = None, q: str | None = None): 
 
 
 @router.get("/bodies/{body_id}", response=BodyOut)
-def body_detail(request: ApiRequest, body_id: int) -> Any:
+def body_detail(request: ApiRequest, body_id: Int64) -> Any:
     return selectors.body_get(user=request.auth, body_id=body_id)
 
 
@@ -143,5 +149,5 @@ def body_create(request: ApiRequest, payload: BodyIn):  # type: ignore[no-untype
 
 @router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")
 @paginate(PageNumberPagination)
-def party_orgs(request: ApiRequest, kind: str | None = None, node_id: int | None = None):  # type: ignore[no-untyped-def]
+def party_orgs(request: ApiRequest, kind: str | None = None, node_id: Int64 | None = None):  # type: ignore[no-untyped-def]
     return selectors.party_org_list(user=request.auth, kind=kind, node_id=node_id)

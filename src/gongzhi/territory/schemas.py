@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from django.utils.translation import gettext
 from ninja import Field, Schema
+from pydantic import field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from gongzhi.core.privacy import mask_phone
+from gongzhi.core.schemas import InputSchema, Int64
+
+# A building's floor count (the column is a positive small integer): a negative or absurd count is a 400.
+Floors = Annotated[int, Field(ge=0, le=300, description="Floors above ground, 0–300.")]  # = services.MAX_FLOORS
 
 
 class BodyRef(Schema):
@@ -39,31 +46,59 @@ class NodeDetailOut(NodeOut):
     boundary: dict[str, Any] | None
 
 
-class NodeIn(Schema):
-    parent_id: int
+class NodeIn(InputSchema):
+    parent_id: Int64
     kind: str
     name: str
     code: str | None = None
-    lead_body_id: int | None = None
+    lead_body_id: Int64 | None = None
     boundary: dict[str, Any] | None = None
     address: str = ""
-    floors: int | None = None
+    floors: Floors | None = None
 
 
-class NodePatch(Schema):
+class NodePatch(InputSchema):
+    """What a PATCH may change. The lead body is not here: a place always has exactly one, handed over with
+    ``POST /nodes/{id}/lead-body`` (and audited there); sending ``lead_body_id`` is a 400 that says so."""
+
     name: str | None = None
     address: str | None = None
-    floors: int | None = None
+    floors: Floors | None = None
     boundary: dict[str, Any] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _lead_body_is_not_patched(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("lead_body_id", "lead_body"):
+                if key in data:
+                    raise PydanticCustomError("lead_body", str(_lead_body_message(data[key])), {"field": key})
+        return data
 
-class LeadBodyIn(Schema):
-    body_id: int
+
+def _lead_body_message(value: Any) -> str:
+    if value is None:
+        return gettext(
+            "A place always has exactly one responsible body: its lead body cannot be removed. Hand the place to "
+            "another body with POST /api/v1/territory/nodes/{id}/lead-body."
+        )
+    return gettext("The lead body is changed with POST /api/v1/territory/nodes/{id}/lead-body, not by PATCH.")
+
+
+class LeadBodyIn(InputSchema):
+    body_id: Int64 = Field(..., description="The body that answers for the place from now on (never null).")
     cascade: bool = True
 
+    @field_validator("body_id", mode="before")
+    @classmethod
+    def _body_required(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("lead_body", str(_lead_body_message(None)))
+        return value
 
-class CoBodyIn(Schema):
-    body_id: int
+
+class CoBodyIn(InputSchema):
+    body_id: Int64
     note: str = ""
 
 
@@ -90,10 +125,10 @@ class BodyOut(Schema):
         return mask_phone(obj.contact_phone)
 
 
-class BodyIn(Schema):
+class BodyIn(InputSchema):
     name: str
     kind: str
-    node_id: int | None = None
+    node_id: Int64 | None = None
     contact_name: str = ""
     contact_phone: str = ""
     description: str = ""

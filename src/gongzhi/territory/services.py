@@ -10,7 +10,7 @@ import shapely
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from shapely.geometry import shape
 
 from gongzhi.core import audit
@@ -23,6 +23,16 @@ from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KIN
 from gongzhi.territory.models import Body, CoJurisdiction, Node
 
 NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "floors", "centroid_lat", "centroid_lng"]
+
+
+# A building's floor count: the column holds 0–32767; a count outside this is a mistake, refused by name.
+MAX_FLOORS = 300
+
+
+def _floors_error(floors: int | None) -> ErrorDetail | None:
+    if floors is None or 0 <= floors <= MAX_FLOORS:
+        return None
+    return ErrorDetail(field="floors", message=fmt(gettext_lazy("a floor count from 0 to %(max)d"), max=MAX_FLOORS))
 
 
 def _require(actor: Any, action: str, node: Node, message: Text) -> None:
@@ -118,9 +128,24 @@ def create_node(
     if boundary is not None:
         _, errs = geo.parse_geometry(boundary, "boundary")
         details.extend(errs)
+    floors_error = _floors_error(floors)
+    if floors_error is not None:
+        details.append(floors_error)
     if details:
         raise ValidationFailed(gettext_lazy("The place cannot be created."), details)
-    lead = Body.objects.get(pk=lead_body_id) if lead_body_id else parent.lead_body
+    lead = parent.lead_body
+    if lead_body_id is not None:  # a body the actor sees (else 404, as everywhere), and one that can lead a place
+        lead = get_in_scope(Body, actor, lead_body_id)
+        if lead.kind not in LEADING_BODY_KINDS:
+            raise ValidationFailed(
+                gettext_lazy("The place cannot be created."),
+                [
+                    ErrorDetail(
+                        field="lead_body_id",
+                        message=fmt(gettext_lazy("a %(kind)s cannot be a lead body"), kind=lead.get_kind_display()),
+                    )
+                ],
+            )
     lat, lng = _centroid(boundary)
     node = Node.objects.create(
         code=code or next_child_code(parent, kind),
@@ -168,6 +193,9 @@ def update_node(
     if address is not None:
         node.address = address
     if floors is not None:
+        floors_error = _floors_error(floors)
+        if floors_error is not None:
+            raise ValidationFailed(gettext("The place cannot be changed."), [floors_error])
         node.floors = floors
     if boundary is not None:
         _, errs = geo.parse_geometry(boundary, "boundary")

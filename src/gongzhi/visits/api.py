@@ -1,13 +1,13 @@
 """/api/v1/visits: campaigns with live coverage, visit records (need → case in one step), care plans."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.schemas import Int64
 from gongzhi.visits import selectors, services
 from gongzhi.visits.schemas import (
     AssignIn,
@@ -45,7 +45,7 @@ def campaign_create(request: ApiRequest, payload: CampaignIn):  # type: ignore[n
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignDetailOut)
-def campaign_detail(request: ApiRequest, campaign_id: int) -> Any:
+def campaign_detail(request: ApiRequest, campaign_id: Int64) -> Any:
     return _campaign_detail(request.auth, campaign_id)
 
 
@@ -54,7 +54,7 @@ def campaign_detail(request: ApiRequest, campaign_id: int) -> Any:
     response=list[CoverageOut],
     summary="Live coverage per community, grid or building (of the targets you may see)",
 )
-def campaign_coverage(request: ApiRequest, campaign_id: int, by: str = "grid") -> Any:
+def campaign_coverage(request: ApiRequest, campaign_id: Int64, by: str = "grid") -> Any:
     campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     return selectors.coverage(user=request.auth, campaign=campaign, by=by)
 
@@ -62,20 +62,20 @@ def campaign_coverage(request: ApiRequest, campaign_id: int, by: str = "grid") -
 @router.get("/campaigns/{campaign_id}/targets", response=list[TargetOut])
 @paginate(PageNumberPagination)
 def campaign_targets(  # type: ignore[no-untyped-def]
-    request: ApiRequest, campaign_id: int, mine: bool = False, uncovered: bool = False
+    request: ApiRequest, campaign_id: Int64, mine: bool = False, uncovered: bool = False
 ):
     campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     return selectors.campaign_targets(user=request.auth, campaign=campaign, mine=mine, uncovered=uncovered)
 
 
 @router.post("/campaigns/{campaign_id}/assign", response=AssignOut, summary="Give a grid's targets to a worker")
-def campaign_assign(request: ApiRequest, campaign_id: int, payload: AssignIn) -> Any:
+def campaign_assign(request: ApiRequest, campaign_id: Int64, payload: AssignIn) -> Any:
     count = services.assign_targets(actor=request.auth, campaign_id=campaign_id, **payload.dict())
     return {"assigned": count}
 
 
 @router.post("/campaigns/{campaign_id}/close", response=CampaignDetailOut)
-def campaign_close(request: ApiRequest, campaign_id: int) -> Any:
+def campaign_close(request: ApiRequest, campaign_id: Int64) -> Any:
     services.close_campaign(actor=request.auth, campaign_id=campaign_id)
     return _campaign_detail(request.auth, campaign_id)
 
@@ -93,7 +93,7 @@ def care_plan_create(request: ApiRequest, payload: CarePlanIn):  # type: ignore[
 
 
 @router.post("/care-plans/{care_plan_id}/end", response=CarePlanOut)
-def care_plan_end(request: ApiRequest, care_plan_id: int) -> Any:
+def care_plan_end(request: ApiRequest, care_plan_id: Int64) -> Any:
     services.end_care_plan(actor=request.auth, care_plan_id=care_plan_id)
     return selectors.care_plan_get(user=request.auth, care_plan_id=care_plan_id)
 
@@ -102,8 +102,8 @@ def care_plan_end(request: ApiRequest, care_plan_id: int) -> Any:
 @paginate(PageNumberPagination)
 def visits(  # type: ignore[no-untyped-def]
     request: ApiRequest,
-    household_id: int | None = None,
-    campaign_id: int | None = None,
+    household_id: Int64 | None = None,
+    campaign_id: Int64 | None = None,
     with_case: bool | None = None,
 ):
     return selectors.visit_list(
@@ -118,5 +118,5 @@ def visit_create(request: ApiRequest, payload: VisitIn):  # type: ignore[no-unty
 
 
 @router.get("/{visit_id}", response=VisitOut)
-def visit_detail(request: ApiRequest, visit_id: int) -> Any:
+def visit_detail(request: ApiRequest, visit_id: Int64) -> Any:
     return selectors.visit_get(user=request.auth, visit_id=visit_id)

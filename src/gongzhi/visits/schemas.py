@@ -7,12 +7,14 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
-class CampaignIn(Schema):
+
+class CampaignIn(InputSchema):
     name: str = Field(..., max_length=120)
-    area_id: int
-    starts: datetime.date
-    ends: datetime.date
+    area_id: Int64
+    starts: Date
+    ends: Date
     tags: list[str] = Field(default_factory=list, description="Key-service-target tags; empty: every household")
     description: str = ""
 
@@ -51,9 +53,9 @@ class CampaignDetailOut(CampaignOut):
     total: CoverageOut
 
 
-class AssignIn(Schema):
-    assignee_id: int
-    within_id: int = Field(..., description="A grid or building: its targets go to the assignee")
+class AssignIn(InputSchema):
+    assignee_id: Int64
+    within_id: Int64 = Field(..., description="A grid or building: its targets go to the assignee")
 
 
 class AssignOut(Schema):
@@ -81,21 +83,21 @@ class TargetOut(Schema):
         return str(obj.assignee) if obj.assignee_id else None
 
 
-class VisitIn(Schema):
-    household_id: int
+class VisitIn(InputSchema):
+    household_id: Int64
     outcome: str = Field(..., description="met | not_home | refused | moved_away")
-    visited_at: datetime.datetime | None = None
+    visited_at: DateTime | None = None
     notes: str = ""
     needs: str = ""
-    campaign_id: int | None = None
-    care_plan_id: int | None = None
-    person_id: int | None = None
+    campaign_id: Int64 | None = None
+    care_plan_id: Int64 | None = None
+    person_id: Int64 | None = None
     raise_case: bool = Field(False, description="Turn the needs found into a case (channel 'visit') in one step")
-    category_id: int | None = None
+    category_id: Int64 | None = None
     case_title: str = ""
     urgency: str | None = None
-    lat: float | None = None
-    lng: float | None = None
+    lat: Float | None = None
+    lng: Float | None = None
 
 
 class VisitOut(Schema):
@@ -136,11 +138,11 @@ class VisitOut(Schema):
         return str(obj.case.number) if obj.case_id and obj.case else None
 
 
-class CarePlanIn(Schema):
-    person_id: int
-    every_days: int = Field(7, ge=1, le=366)
-    starts: datetime.date | None = None
-    assignee_id: int | None = None
+class CarePlanIn(InputSchema):
+    person_id: Int64
+    every_days: Int64 = Field(7, ge=1, le=366)
+    starts: Date | None = None
+    assignee_id: Int64 | None = None
     reason: str = Field("", max_length=60)
 
 
