@@ -55,7 +55,7 @@ class WorkCalendar:
         self.day_hours = sum(_seconds(end) - _seconds(start) for start, end in self.sessions) / 3600
 
     @classmethod
-    def load(cls, around: Iterable[date] = (), *, code: str = "") -> WorkCalendar:
+    def load(cls, *, code: str = "") -> WorkCalendar:
         """The calendar of the subdistrict whose territory code starts ``code`` (any code below it will do); without
         a code, the national holidays and 08:30–17:30."""
         from gongzhi.cases.models import CalendarDay, WorkSession
@@ -132,7 +132,3 @@ class WorkCalendar:
             total += (min(session_end, end) - moment).total_seconds()
             moment, session_end = self._session_at(session_end)
         return total / 3600
-
-
-def add_working_time(start: datetime, amount: float, unit: str, calendar: WorkCalendar | None = None) -> datetime:
-    return (calendar or WorkCalendar.load()).add(start, amount, unit)

@@ -148,9 +148,6 @@ class ImportResult:
         return [{"row": e.row, "field": e.field, "message": e.message} for e in self.errors]
 
 
-HotlineResult = ImportResult
-
-
 # --- entry points ----------------------------------------------------------------------------------------------------
 
 
