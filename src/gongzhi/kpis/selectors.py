@@ -37,7 +37,7 @@ from gongzhi.kpis.models import (
     MonthRollup,
     RollupState,
 )
-from gongzhi.kpis.services import local_midnight
+from gongzhi.kpis.periods import local_midnight, month_period
 from gongzhi.territory.models import Node
 
 # Breakdown dimensions. "major" is the major class (大类) of the category.
@@ -140,12 +140,6 @@ def parse_period(start: str | date | None, end: str | date | None, *, today: dat
     if s > e:
         raise ValidationFailed("The period ends before it starts.", [ErrorDetail(field="end", message=str(e))])
     return s, e
-
-
-def month_period(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return first, nxt - timedelta(days=1)
 
 
 # --- which source -----------------------------------------------------------------------------------------------

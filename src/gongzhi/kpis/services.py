@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from gongzhi.cases.models import Case
 from gongzhi.core.scope import ancestor_codes
-from gongzhi.kpis import measures
+from gongzhi.kpis import measures, periods
 from gongzhi.kpis.models import (
     COMMUNITY_CODE_LENGTH,
     GRID_CODE_LENGTH,
@@ -29,25 +29,11 @@ from gongzhi.kpis.models import (
     MonthRollup,
     RollupState,
 )
+from gongzhi.kpis.periods import day_ranges, local_midnight, month_period, next_month
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
 INSERT_BATCH = 2000
-
-
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Sorted days → runs of consecutive days as (first, last)."""
-    runs: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if runs and runs[-1][1] + timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 def _reported_on(days: Iterable[date]) -> Q:
@@ -118,8 +104,7 @@ def _insert_month(month: date) -> int:
 
 def _sum_days_into(table: Any, month: date, keys: dict[str, str]) -> int:
     """``INSERT … SELECT`` into a month table the month's daily rows summed per key (column → SQL expression)."""
-    first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    first, last = month_period(month)
     names = measures.measure_names()
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cur:
@@ -173,8 +158,9 @@ def _rebuild_month(month: date) -> None:
     MonthClassRollup.objects.filter(month=month).delete()
     _insert_month(month)
     CycleHistogram.objects.filter(month=month).delete()
-    last = (month + timedelta(days=32)).replace(day=1)
-    cases = Case.objects.filter(reported_at__gte=local_midnight(month), reported_at__lt=local_midnight(last))
+    cases = Case.objects.filter(
+        reported_at__gte=local_midnight(month), reported_at__lt=local_midnight(next_month(month))
+    )
     CycleHistogram.objects.bulk_create(
         [
             CycleHistogram(month=month, place_code=code, counts={str(k): v for k, v in sorted(hist.items())})
@@ -288,7 +274,7 @@ def generate_month_reports(*, month: date | None = None) -> dict[str, Any]:
     Each place is its own transaction; a failure is reported and does not stop the others."""
     from gongzhi.kpis import reports
 
-    first = (month or reports.last_month()).replace(day=1)
+    first = (month or periods.last_month()).replace(day=1)
     done: list[str] = []
     failed: dict[str, str] = {}
     for node in reports.report_places():

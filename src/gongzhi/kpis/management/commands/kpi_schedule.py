@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from gongzhi.kpis import reports, selectors
+from gongzhi.kpis import periods, reports, selectors
 from gongzhi.kpis.tasks import monthly_reports, refresh_rollups
 from gongzhi.territory.choices import NodeKind
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         while True:
             result = refresh_rollups.enqueue()
             self.stdout.write(f"enqueued refresh_rollups {result.id}")
-            month = reports.last_month()
+            month = periods.last_month()
             if month not in enqueued_months and missing_reports(month):
                 result = monthly_reports.enqueue(month=month.isoformat())
                 enqueued_months.add(month)
