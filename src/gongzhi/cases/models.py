@@ -141,6 +141,7 @@ class WorkSession(models.Model):
     start = models.TimeField(_("starts at"))
     end = models.TimeField(_("ends at"))
 
+    objects = ScopedManager()
     scope_rule = ScopeRule(node="schedule__subdistrict")
 
     class Meta:
