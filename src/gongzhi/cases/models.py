@@ -92,6 +92,11 @@ class CalendarDay(TimeStampedModel):
         limit_choices_to={"kind": "subdistrict"},
         help_text=_("Empty: every subdistrict (national holidays and make-up days)."),
     )
+    statutory = models.BooleanField(
+        _("statutory"),
+        default=False,
+        help_text=_("Loaded from the State Council's calendar (gongzhi load_holidays); the next load overwrites it."),
+    )
 
     scope_rule = ScopeRule(everyone=True)
 
