@@ -169,14 +169,17 @@ def test_default_month_is_last_month(tree, month_cases):  # type: ignore[no-unty
 def test_schedule_enqueues_the_refresh_and_missing_reports_once(tree, month_cases, monkeypatch):  # type: ignore[no-untyped-def]
     from django.core.management import call_command
 
+    from gongzhi.kpis import schedule
+
     monkeypatch.setattr(periods, "last_month", lambda today=None: MONTH)
+    monkeypatch.setattr(schedule, "_enqueued_months", set())
     out = io.StringIO()
-    call_command("kpi_schedule", "--once", stdout=out)
-    assert "enqueued refresh_rollups" in out.getvalue() and "enqueued monthly_reports 2026-10" in out.getvalue()
+    call_command("kpi_schedule", stdout=out)
+    assert "refresh_rollups enqueued" in out.getvalue() and "monthly_reports enqueued 2026-10" in out.getvalue()
     assert MonthlyReport.objects.filter(month=MONTH).count() == 3  # the immediate backend ran it
     out = io.StringIO()
-    call_command("kpi_schedule", "--once", stdout=out)
-    assert "monthly_reports" not in out.getvalue()
+    call_command("kpi_schedule", stdout=out)
+    assert "monthly_reports nothing missing" in out.getvalue()
 
 
 def test_month_page_renders(client, tree, month_cases):  # type: ignore[no-untyped-def]
