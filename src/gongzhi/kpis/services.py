@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from gongzhi.cases.models import Case
 from gongzhi.core.scope import ancestor_codes
-from gongzhi.kpis import measures, periods
+from gongzhi.kpis import measures, periods, sql
 from gongzhi.kpis.models import (
     COMMUNITY_CODE_LENGTH,
     GRID_CODE_LENGTH,
@@ -72,22 +72,9 @@ def _seconds(column: str) -> str:
 
 def _insert_days(cases: Any) -> int:
     """Write the rollup rows of these cases in the database itself (no row passes through Python)."""
-    sql, params = _grouped_cases(cases).query.sql_with_params()
-    keys = {"day": "r_day", "place_code": "r_place", "category_id": "r_category",
-            "major_category_id": "r_major", "channel": "r_channel"}  # fmt: skip
-    columns = [*keys, *measures.measure_names()]
-    select = [f"r.{_q(alias)}" for alias in keys.values()]
-    for name in measures.measure_names():
-        if name.endswith("_sum"):
-            select.append(_seconds(f"r.{_q(name)}"))
-        else:
-            select.append(f"COALESCE(r.{_q(name)}, 0)")
+    grouped, params = _grouped_cases(cases).query.sql_with_params()
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {_q(CaseRollup._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "
-            f"SELECT {', '.join(select)} FROM ({sql}) r",
-            params,
-        )
+        cur.execute(sql.insert_days(_q, CaseRollup._meta.db_table, grouped, _seconds), params)
         return max(cur.rowcount, 0)
 
 
@@ -105,15 +92,10 @@ def _insert_month(month: date) -> int:
 def _sum_days_into(table: Any, month: date, keys: dict[str, str]) -> int:
     """``INSERT … SELECT`` into a month table the month's daily rows summed per key (column → SQL expression)."""
     first, last = month_period(month)
-    names = measures.measure_names()
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {_q(table._meta.db_table)} ({_q('month')}, {', '.join(_q(k) for k in keys)}, "
-            f"{', '.join(_q(n) for n in names)}) "
-            f"SELECT %s, {', '.join(keys.values())}, {', '.join(f'SUM({_q(n)})' for n in names)} "
-            f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
-            f"GROUP BY {', '.join(keys.values())}",
+            sql.sum_days_into(_q, table._meta.db_table, CaseRollup._meta.db_table, keys),
             [adapt(first), adapt(first), adapt(last)],
         )
         return max(cur.rowcount, 0)
