@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from gongzhi.cases import calendar, services, tasks
+from gongzhi.cases import calendar, holidays, tasks
 from gongzhi.core.scheduler import Job
 
 
@@ -17,7 +17,7 @@ def load_holidays() -> dict[int, dict[str, int]]:
     """This year's and next year's statutory calendar, as soon as the installed chinese-calendar has it."""
     this = timezone.localdate().year
     known = calendar.statutory_years()
-    return {y: services.load_national_holidays(actor=None, year=y) for y in (this, this + 1) if y in known}
+    return {y: holidays.load_national_holidays(actor=None, year=y) for y in (this, this + 1) if y in known}
 
 
 JOBS = [

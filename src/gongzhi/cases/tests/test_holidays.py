@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from gongzhi.cases import calendar, services
+from gongzhi.cases import calendar, holidays
 from gongzhi.cases.calendar import WorkCalendar
 from gongzhi.cases.choices import DeadlineUnit
 from gongzhi.cases.models import CalendarDay
@@ -32,7 +32,7 @@ def test_statutory_days_of_2025() -> None:
 
 
 def test_loading_a_year_fills_the_national_calendar_and_the_deadlines_follow() -> None:
-    counts = services.load_national_holidays(actor=None, year=2025)
+    counts = holidays.load_national_holidays(actor=None, year=2025)
     assert counts["created"] == len(calendar.statutory_days(2025)) and counts["deleted"] == 0
     assert not CalendarDay.objects.filter(subdistrict__isnull=False).exists()
     national = WorkCalendar.load()
@@ -43,7 +43,7 @@ def test_loading_a_year_fills_the_national_calendar_and_the_deadlines_follow() -
     assert WorkCalendar().add(start, 1, DeadlineUnit.WORKING_DAYS).date() == date(2025, 10, 1)  # without it
     assert AuditLog.objects.filter(action="cases.holidays_loaded").count() == 1
     # Idempotent: nothing changes, nothing is audited.
-    again = services.load_national_holidays(actor=None, year=2025)
+    again = holidays.load_national_holidays(actor=None, year=2025)
     assert again["created"] == again["updated"] == again["deleted"] == 0
     assert AuditLog.objects.filter(action="cases.holidays_loaded").count() == 1
 
@@ -53,7 +53,7 @@ def test_local_days_and_hand_typed_national_days_stay(tree) -> None:  # type: ig
     CalendarDay.objects.create(date=date(2025, 12, 31), is_workday=False, name="本地假日")  # national, by hand
     CalendarDay.objects.create(date=date(2025, 10, 1), is_workday=True, name="错的")  # wrong: the package fixes it
     CalendarDay.objects.create(date=date(2025, 3, 3), is_workday=False, name="撤销", statutory=True)  # withdrawn
-    counts = services.load_national_holidays(actor=None, year=2025)
+    counts = holidays.load_national_holidays(actor=None, year=2025)
     assert counts["updated"] == 1 and counts["deleted"] == 1
     assert CalendarDay.objects.get(date=date(2025, 10, 1), subdistrict=None).name == "国庆节"
     assert CalendarDay.objects.filter(date=date(2025, 12, 31), subdistrict=None, statutory=False).exists()
@@ -65,7 +65,7 @@ def test_local_days_and_hand_typed_national_days_stay(tree) -> None:  # type: ig
 
 def test_a_year_the_package_does_not_know_is_refused() -> None:
     with pytest.raises(ValidationFailed) as exc:
-        services.load_national_holidays(actor=None, year=1999)
+        holidays.load_national_holidays(actor=None, year=1999)
     assert exc.value.details[0].field == "year"
     with pytest.raises(CommandError):
         call_command("load_holidays", "--year", "1999", stdout=io.StringIO())

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from gongzhi.cases import calendar, services
+from gongzhi.cases import calendar, holidays
 from gongzhi.core.errors import ValidationFailed
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             years = [y for y in (this, this + 1) if y in calendar.statutory_years()]
         for year in years:
             try:
-                counts = services.load_national_holidays(actor=None, year=year)
+                counts = holidays.load_national_holidays(actor=None, year=year)
             except ValidationFailed as exc:
                 raise CommandError(str(exc.message)) from None
             self.stdout.write(f"{year}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from gongzhi.cases import calendar
-from gongzhi.cases import services as cases
+from gongzhi.cases import calendar, holidays
 from gongzhi.core.audit import record
 from gongzhi.demo import builder, names
 from gongzhi.demo.logins import logins_table
@@ -96,7 +95,7 @@ class Command(BaseCommand):
         this = timezone.localdate().year
         for year in (this - 1, this):
             if year in calendar.statutory_years():
-                counts = cases.load_national_holidays(actor=None, year=year)
+                counts = holidays.load_national_holidays(actor=None, year=year)
                 self.say(f"Holidays {year}: {counts['created']} new, {counts['updated']} changed")
 
     def _rollup(self) -> None:
