@@ -113,11 +113,12 @@ seed: migrate
 	$(DEMO_ENV) $(BIN)/gongzhi seed_demo
 
 # gunicorn in the foreground; next to it the background-task worker (gongzhi task_worker: django-tasks-db's worker,
-# surviving database errors, with a heartbeat the pages read) and the schedulers that enqueue the deadline check and
-# the KPI refresh every 5 minutes, each under `gongzhi supervise`, which starts again whatever exits. Ctrl-C stops all.
+# surviving database errors, with a heartbeat the pages read) and the one scheduler of periodic work (gongzhi scheduler:
+# deadline check and KPI refresh every 5 minutes, monthly reports, registry sweep, holidays; `gongzhi scheduler --list`),
+# each under `gongzhi supervise`, which starts again whatever exits. Ctrl-C stops all.
 define serve_with_worker
 	$(DEMO_ENV) $(BIN)/gongzhi supervise "task_worker --queue-name '*' --interval 2" & worker=$$!; \
-	$(DEMO_ENV) $(BIN)/gongzhi supervise "check_deadlines --every 300" "kpi_schedule --every 300" "registry_sweep --every 3600" >/dev/null & scheduler=$$!; \
+	$(DEMO_ENV) $(BIN)/gongzhi supervise "scheduler" >/dev/null & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)

@@ -212,6 +212,29 @@ def _hotline_import_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _notification_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("cases.Notification").objects.create(
+        case=_case_on(ground), user=_user_on(ground), topic=f"t{next(_seq)}", message="x"
+    )
+
+
+def _schedule_on(ground: Ground):  # type: ignore[no-untyped-def]
+    subdistrict = Node.objects.get(code=ground.node.code[:9])
+    return _model("cases.WorkSchedule").objects.get_or_create(subdistrict=subdistrict)[0]
+
+
+def _session_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    return _model("cases.WorkSession").objects.create(
+        schedule=_schedule_on(ground), start=datetime.time(9), end=datetime.time(12)
+    )
+
+
+def _export_job_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("registry.ExportJob").objects.create(kind="people", actor=_user_on(ground))
+
+
 def _masked(raw: str) -> str:
     """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
     return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
@@ -280,6 +303,10 @@ MODELS = [
     MatrixModel(_model("kpis.CycleHistogram"), make=_histogram_on),
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),
+    MatrixModel(_model("cases.Notification"), make=_notification_on),
+    MatrixModel(_model("cases.WorkSchedule"), make=_schedule_on),
+    MatrixModel(_model("cases.WorkSession"), make=_session_on),
+    MatrixModel(_model("registry.ExportJob"), make=_export_job_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
@@ -287,6 +314,70 @@ MODELS = [
         ),
     ),
 ]
+
+
+# Models that are not in MODELS, each with the reason. A new model joins MODELS or this list, never neither
+# (test_every_model_is_in_the_matrix_or_exempt).
+REFERENCE = "reference data (ScopeRule everyone): whoever holds the right sees every row; test_reference_data"
+EXEMPT = {
+    "cases.category": REFERENCE,
+    "cases.deadlinerule": REFERENCE,
+    "cases.calendarday": REFERENCE,
+    "kpis.rollupstate": REFERENCE,
+    "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
+    "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
+    "accounts.apitoken": "a user's tokens: read and revoked only through their owner (accounts.services), never listed by place",
+}
+
+
+def _gongzhi_models() -> list[type]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if m.__module__.startswith("gongzhi.")]
+
+
+def test_every_model_is_in_the_matrix_or_exempt() -> None:
+    in_matrix = [e.model._meta.label_lower for e in MODELS]
+    assert len(in_matrix) == len(set(in_matrix)), "a model is listed twice"
+    labels = {m._meta.label_lower for m in _gongzhi_models()}
+    missing = sorted(labels - set(in_matrix) - set(EXEMPT))
+    assert not missing, f"add these models to MODELS (or to EXEMPT, with the reason): {missing}"
+    assert not set(in_matrix) & set(EXEMPT), "a model is both in the matrix and exempt"
+    assert not set(EXEMPT) - labels, "EXEMPT names a model that does not exist"
+    assert all(reason.strip() for reason in EXEMPT.values())
+
+
+def test_every_scope_rule_has_a_scoped_manager() -> None:
+    """A model with a rule but a plain manager has no restrict(): its selectors could not start from it."""
+    plain = [
+        m._meta.label_lower
+        for m in _gongzhi_models()
+        if getattr(m, "scope_rule", None) is not None and not hasattr(m._default_manager, "restrict")
+    ]
+    assert not plain, f"give these models objects = ScopedManager(): {plain}"
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
+    """Reference rows are everyone's: a role with the right on some ground sees all of them, a role without it none.
+    A resident holds no place, so restrict() gives them none (the report form lists the categories unscoped)."""
+    import datetime
+
+    user = _holder(role, _ground(role, tree))
+    rows = {
+        "cases.category": lambda: _model("cases.Category").objects.create(name=f"类{next(_seq)}", code=f"X{next(_seq)}"),
+        "cases.calendarday": lambda: _model("cases.CalendarDay").objects.create(
+            date=datetime.date(2030, 1, 1) + datetime.timedelta(days=next(_seq)), subdistrict=other_tree.subdistrict
+        ),
+        "kpis.rollupstate": lambda: _model("kpis.RollupState").objects.get_or_create(pk=1)[0],
+    }
+    for label, make in rows.items():
+        obj = make()
+        model = type(obj)
+        assert model.scope_rule.everyone, label
+        for action in ACTIONS:
+            seen = model._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
+            assert seen == (_allowed(role, model, action) and role != Role.RESIDENT), f"{role} {action} {label}"
 
 
 def _ground(role: str, tree: Tree) -> Ground:

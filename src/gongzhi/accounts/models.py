@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts import sql
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.policy import allowed_actions, passed_only
 from gongzhi.core.models import TimeStampedModel
@@ -113,12 +114,7 @@ class User(AbstractUser):
         # Raw SQL: the ORM would compile this join anew on every request (about 1 ms of a small machine's CPU).
         nodes = RoleAssignment._meta.get_field("node").related_model._meta.db_table  # type: ignore[union-attr]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT a.role, a.node_id, a.body_id, n.code FROM {RoleAssignment._meta.db_table} a"
-                f" LEFT JOIN {nodes} n ON n.id = a.node_id"
-                " WHERE a.user_id = %s AND a.is_active ORDER BY a.id",
-                [self.pk],
-            )
+            cursor.execute(sql.grants(RoleAssignment._meta.db_table, nodes), [self.pk])
             rows = cursor.fetchall()
         body_ids = {body_id for _, _, body_id, _ in rows if body_id}
         co_codes: dict[int, set[str]] = {}

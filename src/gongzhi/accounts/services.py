@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts import sql
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core import audit
@@ -52,13 +53,8 @@ def user_for_token(*, key: str) -> User | None:
     to be written again (it is kept to the nearest five minutes, not written on every call)."""
     now = timezone.now()
     users, tokens = User._meta.db_table, ApiToken._meta.db_table
-    sql = (
-        f"SELECT u.*, t.id AS gz_token_id, t.password_mark AS gz_token_mark,"
-        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS gz_token_stale"
-        f" FROM {users} u JOIN {tokens} t ON t.user_id = u.id"
-        f" WHERE t.key_hash = %s AND t.expires_at > %s AND u.is_active"
-    )
-    rows = list(User.objects.raw(sql, [now - timedelta(minutes=5), ApiToken.hash(key), now]))
+    params = [now - timedelta(minutes=5), ApiToken.hash(key), now]
+    rows = list(User.objects.raw(sql.token_user(users, tokens), params))
     if not rows:
         return None
     user = rows[0]

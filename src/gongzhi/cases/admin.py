@@ -23,8 +23,12 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ("date", "is_workday", "name", "subdistrict")
-    list_filter = ("is_workday", "subdistrict")
+    """National rows come from chinese-calendar (``gongzhi load_holidays``, marked statutory); a subdistrict's own
+    days (and a national day the package does not know yet) are typed here. A local row wins over the national."""
+
+    list_display = ("date", "is_workday", "name", "subdistrict", "statutory")
+    list_filter = ("statutory", "is_workday", "subdistrict")
+    readonly_fields = ("statutory",)
 
 
 class WorkSessionFormSet(forms.BaseInlineFormSet):

@@ -8,6 +8,10 @@ holiday, on Tuesday at 12:00 (1 h on Friday, 3 h on Tuesday). Only time inside a
 stops the clock. 2 working days from Friday 10:00 fall due on Tuesday 10:00. A start outside working time counts
 from the next working moment.
 
+The national rows are the State Council's holidays and make-up working days, read from the ``chinese-calendar``
+package (:func:`statutory_days`; ``gongzhi load_holidays --year N`` stores them, the scheduler keeps the next
+year's in once the package has it); a subdistrict's own rows (local days) are typed in the admin.
+
 One calendar is two small queries (``WorkCalendar.for_code``): the workflow loads the one of the case's subdistrict
 for each clock it starts; a bulk writer loads one per subdistrict and passes it on.
 """
@@ -29,6 +33,51 @@ DAY_HOURS = (datetime.combine(date.min, DAY_END) - datetime.combine(date.min, DA
 SUBDISTRICT_CODE_LENGTH = 9
 # A calendar with no working time ahead (every day a holiday) would never reach a deadline: give up after this.
 MAX_DAYS_AHEAD = 3660
+
+
+# chinese-calendar names the holidays in English; the calendar shows them as the State Council's notice does.
+HOLIDAY_NAMES = {
+    "new_years_day": "元旦",
+    "spring_festival": "春节",
+    "tomb_sweeping_day": "清明节",
+    "labour_day": "劳动节",
+    "dragon_boat_festival": "端午节",
+    "national_day": "国庆节",
+    "mid_autumn_festival": "中秋节",
+    "anti_fascist_70th_day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+class NoStatutoryCalendar(LookupError):
+    """The installed chinese-calendar has no data for the year (a new year's is published each November)."""
+
+
+def statutory_years() -> range:
+    """The years the installed chinese-calendar knows."""
+    import chinese_calendar
+
+    years = {d.year for d in chinese_calendar.holidays}
+    return range(min(years), max(years) + 1)
+
+
+def statutory_days(year: int) -> dict[date, tuple[bool, str]]:
+    """The national exceptions to the Monday–Friday week of ``year``: holidays on weekdays (``False``) and make-up
+    working days on weekends (``True``, 调休), each with its holiday's Chinese name. Weekend days inside a holiday
+    are weekends anyway and are left out."""
+    import chinese_calendar
+
+    if year not in statutory_years():
+        raise NoStatutoryCalendar(year)
+    by_name = {h.value: h.name for h in chinese_calendar.Holiday}
+    out: dict[date, tuple[bool, str]] = {}
+    for day, holiday in chinese_calendar.holidays.items():
+        if day.year == year and day.weekday() < 5:
+            out[day] = (False, HOLIDAY_NAMES.get(by_name.get(holiday, ""), holiday))
+    for day, holiday in chinese_calendar.workdays.items():
+        if day.year == year and day.weekday() >= 5:
+            name = HOLIDAY_NAMES.get(by_name.get(holiday, ""), holiday)
+            out[day] = (True, f"{name}调休上班")
+    return dict(sorted(out.items()))
 
 
 def _merged(sessions: Iterable[tuple[time, time]]) -> tuple[tuple[time, time], ...]:
@@ -55,7 +104,7 @@ class WorkCalendar:
         self.day_hours = sum(_seconds(end) - _seconds(start) for start, end in self.sessions) / 3600
 
     @classmethod
-    def load(cls, around: Iterable[date] = (), *, code: str = "") -> WorkCalendar:
+    def load(cls, *, code: str = "") -> WorkCalendar:
         """The calendar of the subdistrict whose territory code starts ``code`` (any code below it will do); without
         a code, the national holidays and 08:30–17:30."""
         from gongzhi.cases.models import CalendarDay, WorkSession
@@ -132,7 +181,3 @@ class WorkCalendar:
             total += (min(session_end, end) - moment).total_seconds()
             moment, session_end = self._session_at(session_end)
         return total / 3600
-
-
-def add_working_time(start: datetime, amount: float, unit: str, calendar: WorkCalendar | None = None) -> datetime:
-    return (calendar or WorkCalendar.load()).add(start, amount, unit)

@@ -8,7 +8,6 @@ clock ran out as overdue and escalates them (``tasks.check_deadlines``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -107,7 +106,3 @@ def mark_overdue(*, now: datetime) -> list[int]:
             )
             Case.objects.filter(pk__in=ids, due_step=Step.DISPOSE).update(disposal_late=True)
     return ids
-
-
-def overdue_summary(cases: Any) -> dict[str, int]:
-    return {"overdue": cases.filter(is_overdue=True).count()}

@@ -150,9 +150,6 @@ class ImportResult:
         return [{"row": e.row, "field": e.field, "message": str(e.message)} for e in self.errors]
 
 
-HotlineResult = ImportResult
-
-
 # --- entry points ----------------------------------------------------------------------------------------------------
 
 

@@ -92,6 +92,11 @@ class CalendarDay(TimeStampedModel):
         limit_choices_to={"kind": "subdistrict"},
         help_text=_("Empty: every subdistrict (national holidays and make-up days)."),
     )
+    statutory = models.BooleanField(
+        _("statutory"),
+        default=False,
+        help_text=_("Loaded from the State Council's calendar (gongzhi load_holidays); the next load overwrites it."),
+    )
 
     scope_rule = ScopeRule(everyone=True)
 
@@ -141,6 +146,7 @@ class WorkSession(models.Model):
     start = models.TimeField(_("starts at"))
     end = models.TimeField(_("ends at"))
 
+    objects = ScopedManager()
     scope_rule = ScopeRule(node="schedule__subdistrict")
 
     class Meta:

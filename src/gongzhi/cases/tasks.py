@@ -1,7 +1,7 @@
 """Background work (the Tasks API of the django-tasks backport; database backend outside tests).
 
-``check_deadlines`` marks cases whose clock ran out as overdue and escalates each once. Run it every few minutes:
-``gongzhi check_deadlines`` enqueues it (cron), and ``gongzhi db_worker`` executes the queue.
+``check_deadlines`` marks cases whose clock ran out as overdue and escalates each once. ``gongzhi scheduler``
+enqueues it every five minutes (``gongzhi check_deadlines`` once, by hand), and ``gongzhi task_worker`` runs the queue.
 
 ``import_hotline`` imports a 12345 file too big for a web request (queued by ``hotline.import_upload``).
 """

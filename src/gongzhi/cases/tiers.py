@@ -40,7 +40,7 @@ def owner_node_code(case: Case, tier: int) -> str:
     return fitting[-1] if fitting else candidates[0]
 
 
-def escalate(case: Case, *, automatic: bool) -> None:
+def escalate(case: Case) -> None:
     from gongzhi.territory.models import Node
 
     if case.tier >= Tier.DEPARTMENT:

@@ -30,7 +30,7 @@ from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Ste
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import scope_of
 
@@ -63,10 +63,6 @@ class Transition:
     note_required: bool = False
     public: bool = True
     effect: Callable[[Case, Any, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
-
-
-class WorkflowError(DomainError):
-    pass
 
 
 # --- effects: what a transition changes besides the status --------------------------------------------------------
@@ -238,7 +234,7 @@ def _on_reject(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
 def _on_escalate(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     from gongzhi.cases import tiers
 
-    tiers.escalate(case, automatic=actor is None)
+    tiers.escalate(case)
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -577,7 +573,7 @@ def _apply(
     return case
 
 
-def create_status(*, fixed_on_spot: bool = False) -> str:
+def create_status() -> str:
     """The status a new case is born with (intake writes it through here, not by itself)."""
     return Status.REPORTED
 

@@ -3,7 +3,7 @@
 The permission matrix places every role somewhere in a territory, makes for each scoped model one object on
 that role's ground and one on another subdistrict's ground, and asserts for every action that
 ``restrict(user, action)`` admits the first exactly when the role policy allows the action, and never the second.
-Apps register their models with :func:`register_matrix_model`; a test module runs :func:`matrix_cases`.
+``tests/test_permission_matrix.py`` lists the models (a :class:`MatrixModel` each) and runs it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from typing import Any
 
 from django.db import models
 from django.test import Client
-
-from gongzhi.core.scope import ACTIONS
 
 PASSWORD = "Correct-Horse-42"  # every test user's password (accounts.tests.factories uses it)
 
@@ -72,14 +70,3 @@ class MatrixModel:
     detail_url: Callable[[models.Model], str] | None = None
     personal: Callable[[models.Model], list[str]] | None = None  # raw personal values that must never leak
 
-
-MATRIX: list[MatrixModel] = []
-
-
-def register_matrix_model(entry: MatrixModel) -> MatrixModel:
-    MATRIX.append(entry)
-    return entry
-
-
-def matrix_actions() -> tuple[str, ...]:
-    return ACTIONS

@@ -21,6 +21,7 @@ from django.db import connection
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
+from gongzhi.core import sql
 from gongzhi.core.http import client_ip
 from gongzhi.core.models import RateCount
 
@@ -55,7 +56,7 @@ def _table() -> str:
 def _estimate(key: str, rate: Rate, at: float, current: int) -> float:
     slot = int(at // rate.period)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count FROM {_table()} WHERE ident = %s AND slot = %s", [key, slot - 1])
+        cursor.execute(sql.count_in_slot(_table()), [key, slot - 1])
         row = cursor.fetchone()
     previous = row[0] if row else 0
     return current + previous * (1 - (at % rate.period) / rate.period)
@@ -67,14 +68,10 @@ def add(scope: str, ident: str, rate: Rate) -> float:
     slot = int(at // rate.period)
     table = _table()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (ident, slot, count, expires) VALUES (%s, %s, 1, %s) "
-            f"ON CONFLICT (ident, slot) DO UPDATE SET count = {table}.count + 1 RETURNING count",
-            [key, slot, (slot + 2) * rate.period],
-        )
+        cursor.execute(sql.add_one(table), [key, slot, (slot + 2) * rate.period])
         current = cursor.fetchone()[0]
         if current == 1 and random.random() < CLEANUP_CHANCE:
-            cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [int(at)])
+            cursor.execute(sql.delete_expired(table), [int(at)])
     return _estimate(key, rate, at, current)
 
 
@@ -82,7 +79,7 @@ def count(scope: str, ident: str, rate: Rate) -> float:
     """The events in the window, without adding one."""
     key, at = _ident(scope, ident), now()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count FROM {_table()} WHERE ident = %s AND slot = %s", [key, int(at // rate.period)])
+        cursor.execute(sql.count_in_slot(_table()), [key, int(at // rate.period)])
         row = cursor.fetchone()
     return _estimate(key, rate, at, row[0] if row else 0)
 

@@ -62,7 +62,7 @@ from gongzhi.territory.choices import BodyKind, NodeKind
 from gongzhi.territory.models import Body, Node
 
 if TYPE_CHECKING:
-    from gongzhi.demo.builder import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
+    from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 
 BATCH_SIZE = 2000
 CASES_PER_YEAR = 10_400  # reports planned per copy; duplicates of open problems come on top (≈ 3%)

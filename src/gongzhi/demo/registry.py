@@ -66,7 +66,7 @@ from gongzhi.visits.choices import Outcome
 from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
 
 if TYPE_CHECKING:
-    from gongzhi.demo.builder import BuildContext, GridInfo, Out
+    from gongzhi.demo.context import BuildContext, GridInfo, Out
 
 SEED_TAG = "gongzhi-demo-registry"
 BATCH_SIZE = 2000

@@ -4,7 +4,7 @@ month (tables and charts), its XLSX generated on the fly, and a stored report's 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,12 +21,14 @@ from django.views.decorators.http import require_http_methods
 from gongzhi.core.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
-from gongzhi.kpis import measures, selectors, services
+from gongzhi.kpis import measures, periods, selectors, services
 from gongzhi.kpis import reports as monthly
 from gongzhi.kpis.views import fmt_value
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
-from gongzhi.territory.models import Node
+
+if TYPE_CHECKING:
+    from gongzhi.territory.models import Node
 
 # The counts shown in every breakdown table (monthly.BREAKDOWN_COUNTS).
 COUNT_LABELS = {
@@ -55,7 +57,7 @@ def _place(request: HttpRequest, raw: str | None) -> Node:
 
 
 def _month(raw: str | None) -> date:
-    return monthly.last_month() if raw in (None, "") else monthly.parse_month(raw)
+    return periods.last_month() if raw in (None, "") else monthly.parse_month(raw)
 
 
 def _report_places(user: Any) -> list[Node]:
@@ -88,7 +90,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "kpis/reports.html",
-        {"page": page, "places": places, "default_month": f"{monthly.last_month():%Y-%m}"},
+        {"page": page, "places": places, "default_month": f"{periods.last_month():%Y-%m}"},
     )
 
 
@@ -158,7 +160,7 @@ def month(request: HttpRequest) -> HttpResponse:
     first = _month(request.GET.get("month"))
     report = monthly.month_report(user=request.user, place=place, month=first)
     params = urlencode({"place": place.pk, "month": f"{first:%Y-%m}"})
-    previous = monthly.previous_month(first)
+    previous = periods.previous_month(first)
     choices = _report_places(request.user)
     context = {
         "report": report,

@@ -21,6 +21,7 @@ from gongzhi.core.scope import NOTHING, Scope
 from gongzhi.core.tabular import write_xlsx
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
+from gongzhi.kpis.periods import month_period, previous_month
 
 # --- the system principal -----------------------------------------------------------------------------------------
 
@@ -68,15 +69,6 @@ def parse_month(value: Any, *, field_name: str = "month") -> date:
             _("Bad month."),
             [ErrorDetail(field=field_name, message=fmt(_("%(raw)s: expected a month as YYYY-MM"), raw=repr(raw)))],
         ) from None
-
-
-def last_month(today: date | None = None) -> date:
-    """The first day of the month before ``today``'s (local date)."""
-    return previous_month(today or timezone.localdate())
-
-
-def previous_month(month: date) -> date:
-    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def download_name(place: Any, month: date) -> str:
@@ -176,9 +168,9 @@ def month_report(*, user: Any, place: Any, month: date) -> MonthReport:
     from gongzhi.kpis import selectors
 
     first = month.replace(day=1)
-    start, end = selectors.month_period(first)
+    start, end = month_period(first)
     query = selectors.KpiQuery(place=place, start=start, end=end)
-    prev_start, prev_end = selectors.month_period(previous_month(first))
+    prev_start, prev_end = month_period(previous_month(first))
     total = selectors.total(user=user, query=query)
     dimension = child_dimension(place)
     places = selectors.breakdown(user=user, query=query, by=dimension) if dimension else []

@@ -27,7 +27,7 @@ from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.schemas import INT64_MAX, INT64_MIN
 from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
-from gongzhi.kpis import measures
+from gongzhi.kpis import measures, sql
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.models import (
     COMMUNITY_CODE_LENGTH,
@@ -39,7 +39,7 @@ from gongzhi.kpis.models import (
     MonthRollup,
     RollupState,
 )
-from gongzhi.kpis.services import local_midnight
+from gongzhi.kpis.periods import local_midnight, month_period
 from gongzhi.territory.models import Node
 
 # Breakdown dimensions. "major" is the major class (大类) of the category.
@@ -167,12 +167,6 @@ def parse_period(start: str | date | None, end: str | date | None, *, today: dat
     if s > e:
         raise ValidationFailed(_("The period ends before it starts."), [ErrorDetail(field="end", message=str(e))])
     return s, e
-
-
-def month_period(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return first, nxt - timedelta(days=1)
 
 
 # --- which source -----------------------------------------------------------------------------------------------
@@ -322,8 +316,7 @@ def _sum_into(out: dict[Any, dict[str, float]], key: Any, counts: dict[str, floa
 
 @functools.cache
 def _sums_sql() -> str:
-    q = connection.ops.quote_name
-    return ", ".join(f"SUM(r.{q(name)})" for name in measures.measure_names())
+    return sql.sums(connection.ops.quote_name)
 
 
 def _summed(rows: QuerySet[Any], key: Any) -> list[tuple[Any, dict[str, float]]]:
@@ -333,11 +326,11 @@ def _summed(rows: QuerySet[Any], key: Any) -> list[tuple[Any, dict[str, float]]]
     read value by value, cost more than the database's work (a dashboard pass runs fifteen breakdowns)."""
     names = measures.measure_names()
     inner = rows.annotate(k=Value(None, output_field=CharField()) if key is None else key).values("k", *names)
-    sql, params = inner.order_by().query.sql_with_params()
+    inner_sql, params = inner.order_by().query.sql_with_params()
     with connection.cursor() as cur:
         # One total (a row of zeros, NULL sums, even over no rows) or one row per key.
         group = "" if key is None else " GROUP BY r.k"
-        cur.execute(f"SELECT {'NULL' if key is None else 'r.k'}, {_sums_sql()} FROM ({sql}) r{group}", params)
+        cur.execute(f"SELECT {'NULL' if key is None else 'r.k'}, {_sums_sql()} FROM ({inner_sql}) r{group}", params)
         columns = ["k", *names]
         fetched = cur.fetchall()
     out = []

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.models import Case
 from gongzhi.core.scope import ancestor_codes
-from gongzhi.kpis import measures
+from gongzhi.kpis import measures, periods, sql
 from gongzhi.kpis.models import (
     COMMUNITY_CODE_LENGTH,
     GRID_CODE_LENGTH,
@@ -30,25 +30,11 @@ from gongzhi.kpis.models import (
     MonthRollup,
     RollupState,
 )
+from gongzhi.kpis.periods import day_ranges, local_midnight, month_period, next_month
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
 INSERT_BATCH = 2000
-
-
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Sorted days → runs of consecutive days as (first, last)."""
-    runs: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if runs and runs[-1][1] + timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
 
 
 def _reported_on(days: Iterable[date]) -> Q:
@@ -87,22 +73,9 @@ def _seconds(column: str) -> str:
 
 def _insert_days(cases: Any) -> int:
     """Write the rollup rows of these cases in the database itself (no row passes through Python)."""
-    sql, params = _grouped_cases(cases).query.sql_with_params()
-    keys = {"day": "r_day", "place_code": "r_place", "category_id": "r_category",
-            "major_category_id": "r_major", "channel": "r_channel"}  # fmt: skip
-    columns = [*keys, *measures.measure_names()]
-    select = [f"r.{_q(alias)}" for alias in keys.values()]
-    for name in measures.measure_names():
-        if name.endswith("_sum"):
-            select.append(_seconds(f"r.{_q(name)}"))
-        else:
-            select.append(f"COALESCE(r.{_q(name)}, 0)")
+    grouped, params = _grouped_cases(cases).query.sql_with_params()
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {_q(CaseRollup._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "
-            f"SELECT {', '.join(select)} FROM ({sql}) r",
-            params,
-        )
+        cur.execute(sql.insert_days(_q, CaseRollup._meta.db_table, grouped, _seconds), params)
         return max(cur.rowcount, 0)
 
 
@@ -119,17 +92,11 @@ def _insert_month(month: date) -> int:
 
 def _sum_days_into(table: Any, month: date, keys: dict[str, str]) -> int:
     """``INSERT … SELECT`` into a month table the month's daily rows summed per key (column → SQL expression)."""
-    first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    names = measures.measure_names()
+    first, last = month_period(month)
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {_q(table._meta.db_table)} ({_q('month')}, {', '.join(_q(k) for k in keys)}, "
-            f"{', '.join(_q(n) for n in names)}) "
-            f"SELECT %s, {', '.join(keys.values())}, {', '.join(f'SUM({_q(n)})' for n in names)} "
-            f"FROM {_q(CaseRollup._meta.db_table)} WHERE {_q('day')} >= %s AND {_q('day')} <= %s "
-            f"GROUP BY {', '.join(keys.values())}",
+            sql.sum_days_into(_q, table._meta.db_table, CaseRollup._meta.db_table, keys),
             [adapt(first), adapt(first), adapt(last)],
         )
         return max(cur.rowcount, 0)
@@ -174,8 +141,9 @@ def _rebuild_month(month: date) -> None:
     MonthClassRollup.objects.filter(month=month).delete()
     _insert_month(month)
     CycleHistogram.objects.filter(month=month).delete()
-    last = (month + timedelta(days=32)).replace(day=1)
-    cases = Case.objects.filter(reported_at__gte=local_midnight(month), reported_at__lt=local_midnight(last))
+    cases = Case.objects.filter(
+        reported_at__gte=local_midnight(month), reported_at__lt=local_midnight(next_month(month))
+    )
     CycleHistogram.objects.bulk_create(
         [
             CycleHistogram(month=month, place_code=code, counts={str(k): v for k, v in sorted(hist.items())})
@@ -289,7 +257,7 @@ def generate_month_reports(*, month: date | None = None) -> dict[str, Any]:
     Each place is its own transaction; a failure is reported and does not stop the others."""
     from gongzhi.kpis import reports
 
-    first = (month or reports.last_month()).replace(day=1)
+    first = (month or periods.last_month()).replace(day=1)
     done: list[str] = []
     failed: dict[str, str] = {}
     for node in reports.report_places():

@@ -1,6 +1,6 @@
 """Background work of the kpis app (the Tasks API of the django-tasks backport).
 
-* ``refresh_rollups``: bring the daily rollup up to date (every five minutes, ``gongzhi kpi_schedule``).
+* ``refresh_rollups``: bring the daily rollup up to date (every five minutes, ``gongzhi scheduler``).
 * ``monthly_reports``: generate last month's report for the subdistrict and every community (on the 1st).
 """
 

@@ -27,7 +27,7 @@ from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.choices import Channel
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
-from gongzhi.kpis import measures, selectors
+from gongzhi.kpis import measures, periods, selectors
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery, Row
 from gongzhi.territory import selectors as territory
@@ -181,7 +181,7 @@ def _place_options(user: Any, query: KpiQuery) -> list[dict[str, Any]]:
 
 def _quick_periods(query: KpiQuery, today: date) -> list[dict[str, str]]:
     last_month_end = today.replace(day=1) - timedelta(days=1)
-    first, last = selectors.month_period(last_month_end)
+    first, last = periods.month_period(last_month_end)
     return [
         {"id": "period-12m", "label": _("Last 12 months"), "qs": _params(query, start=None, end=None)},
         {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, Vali
 from gongzhi.core.messages import action_word, fmt
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
-from gongzhi.registry import idcard, selectors
+from gongzhi.registry import idcard, selectors, sql
 from gongzhi.registry.choices import JobState, PartyMemberType, PopulationType, Sex, TagKind
 from gongzhi.registry.models import (
     CoBuildingAgreement,
@@ -1128,11 +1128,11 @@ def import_person(
     return UPDATED
 
 
-def _insert_copy(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _insert_copy(model: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: ``rows`` into ``model``'s table with one ``COPY`` (psycopg's ``write_row``)."""
     qn = connection.ops.quote_name
-    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as wrapper, wrapper.cursor.copy(sql) as copy:
+    statement = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as wrapper, wrapper.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -1143,12 +1143,6 @@ def _reserve_ids(model: Any, n: int) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, n]
         )
         return sorted(row[0] for row in cursor.fetchall())
-
-
-PERSON_COPY_COLUMNS = [
-    "id", "created_at", "updated_at", "name", "id_number", "phone", "sex", "birth_date", "population_type",
-    "household_id", "room", "is_active",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -1185,7 +1179,7 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
         ids = _reserve_ids(Person, len(rows))
         _insert_copy(
             Person,
-            PERSON_COPY_COLUMNS,
+            sql.PERSON_COPY_COLUMNS,
             [
                 (
                     pk,
@@ -1240,18 +1234,18 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
     if connection.vendor == "postgresql":
         _insert_copy(
             Residence,
-            ["created_at", "updated_at", "person_id", "household_id", "moved_in", "note"],
+            sql.RESIDENCE_COPY_COLUMNS,
             [(now, now, pid, hid, day, "") for pid, hid, day in residences],
         )
         if tags:
             _insert_copy(
                 PersonTag,
-                ["created_at", "updated_at", "person_id", "tag", "label", "since"],
+                sql.TAG_COPY_COLUMNS,
                 [(now, now, pid, str(t), lb, today) for pid, t, lb in tags],
             )
         _insert_copy(
             AuditLog,
-            ["at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "after", "note"],
+            sql.AUDIT_COPY_COLUMNS,
             [(*a[:7], json.dumps(a[7], ensure_ascii=False), "") for a in audits],  # text into jsonb
         )
     else:

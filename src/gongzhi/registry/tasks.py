@@ -2,7 +2,8 @@
 
 ``import_registry`` runs an import too big for a web request (queued by ``imports.submit``); ``export_registry``
 makes a large export (queued by ``exports.request_export``); ``sweep_registry_jobs`` marks jobs whose worker died as
-failed and purges expired bad-rows and export files (``gongzhi registry_sweep`` enqueues or runs it).
+failed and purges expired bad-rows and export files (``gongzhi registry_sweep`` runs one round, ``gongzhi scheduler``
+every hour).
 """
 
 from __future__ import annotations

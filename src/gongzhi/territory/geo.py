@@ -203,14 +203,10 @@ def key_sql() -> tuple[str, list[Any]]:
     """One text value that changes whenever a grid boundary is added, removed or saved: the number of grids with
     a boundary and the latest ``updated_at`` among them. Plain SQL that PostgreSQL and SQLite both run, so the key
     reads the same whether it is queried alone or beside a row (and costs the ORM nothing to compile)."""
+    from gongzhi.territory import sql
     from gongzhi.territory.models import Node
 
-    q = connection.ops.quote_name
-    return (
-        f"SELECT CAST(COUNT(*) AS TEXT) || ' ' || COALESCE(CAST(MAX({q('updated_at')}) AS TEXT), '') "
-        f"FROM {q(Node._meta.db_table)} WHERE {q('kind')} = %s AND {q('boundary')} IS NOT NULL",
-        [str(NodeKind.GRID)],
-    )
+    return sql.grid_key(connection.ops.quote_name, Node._meta.db_table), [str(NodeKind.GRID)]
 
 
 def grid_key() -> str:

@@ -10,7 +10,7 @@ middleware (404 / 403 pages). Personal data on these pages is masked (``core.pri
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,10 +33,12 @@ from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors as registry
 from gongzhi.registry.choices import TagKind
 from gongzhi.territory.choices import NodeKind
-from gongzhi.territory.models import Node
 from gongzhi.visits import selectors, services
 from gongzhi.visits.forms import CampaignForm, CarePlanForm, VisitForm
 from gongzhi.visits.models import Campaign, CarePlan
+
+if TYPE_CHECKING:
+    from gongzhi.territory.models import Node
 
 HOUSEHOLD_PAGE_SIZE = 30
 VISIT_PAGE_SIZE = 20

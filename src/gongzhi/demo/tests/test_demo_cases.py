@@ -22,7 +22,7 @@ from gongzhi.cases import selectors, tracking, workflow
 from gongzhi.cases.choices import FINAL_STATUSES, OPEN_STATUSES, Channel, Rating, Status, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.demo import builder, cases, names
-from gongzhi.demo.builder import BuildContext
+from gongzhi.demo.context import BuildContext
 from gongzhi.territory.choices import BodyKind, NodeKind
 from gongzhi.territory.models import Body, Node
 

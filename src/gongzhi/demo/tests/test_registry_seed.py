@@ -21,7 +21,7 @@ from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import builder, names, registry
-from gongzhi.demo.builder import BuildContext
+from gongzhi.demo.context import BuildContext
 from gongzhi.registry.choices import PartyMemberType, PopulationType, TagKind
 from gongzhi.registry.idcard import id_number_errors, parse_id_number
 from gongzhi.registry.models import CoBuildingAgreement, OrgContact, PartyMember, Person, PersonTag, Residence

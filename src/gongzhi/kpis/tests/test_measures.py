@@ -8,7 +8,7 @@ from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases.choices import ClosedKind, Tier
 from gongzhi.cases.tests.factories import new_case
-from gongzhi.kpis import measures, selectors, services
+from gongzhi.kpis import measures, periods, selectors, services
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery
 from gongzhi.kpis.tests.scenario import DAY, act, at, build
@@ -201,7 +201,7 @@ def test_cycle_buckets_are_hours_under_a_week_and_days_beyond(tree) -> None:  # 
         Case.objects.filter(pk=case.pk).update(closed_at=case.reported_at + timedelta(hours=hours))
     services.refresh_rollup(full=True)
     for source in ("raw", "rollup"):
-        q = query(tree).with_(start=DAY.replace(day=1), end=selectors.month_period(DAY)[1])
+        q = query(tree).with_(start=DAY.replace(day=1), end=periods.month_period(DAY)[1])
         assert selectors.cycle_histogram(user=s.operator, query=q, source=source) == {7: 1, 192: 1, 0: 1}
         assert selectors.median_cycle_hours(user=s.operator, query=q, source=source) == 7
 

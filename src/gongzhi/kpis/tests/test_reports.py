@@ -16,7 +16,7 @@ from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases.tests.factories import new_case, walk
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.models import AuditLog
-from gongzhi.kpis import reports, selectors, services
+from gongzhi.kpis import periods, reports, selectors, services
 from gongzhi.kpis.models import MonthlyReport
 from gongzhi.kpis.reports import SYSTEM
 from gongzhi.kpis.selectors import KpiQuery
@@ -163,20 +163,23 @@ def test_the_monthly_task_reports_on_the_subdistrict_and_each_community(tree, mo
 
 def test_default_month_is_last_month(tree, month_cases):  # type: ignore[no-untyped-def]
     result = services.generate_month_reports()
-    assert result["month"] == f"{reports.last_month():%Y-%m}"
+    assert result["month"] == f"{periods.last_month():%Y-%m}"
 
 
 def test_schedule_enqueues_the_refresh_and_missing_reports_once(tree, month_cases, monkeypatch):  # type: ignore[no-untyped-def]
     from django.core.management import call_command
 
-    monkeypatch.setattr(reports, "last_month", lambda today=None: MONTH)
+    from gongzhi.kpis import schedule
+
+    monkeypatch.setattr(periods, "last_month", lambda today=None: MONTH)
+    monkeypatch.setattr(schedule, "_enqueued_months", set())
     out = io.StringIO()
-    call_command("kpi_schedule", "--once", stdout=out)
-    assert "enqueued refresh_rollups" in out.getvalue() and "enqueued monthly_reports 2026-10" in out.getvalue()
+    call_command("kpi_schedule", stdout=out)
+    assert "refresh_rollups enqueued" in out.getvalue() and "monthly_reports enqueued 2026-10" in out.getvalue()
     assert MonthlyReport.objects.filter(month=MONTH).count() == 3  # the immediate backend ran it
     out = io.StringIO()
-    call_command("kpi_schedule", "--once", stdout=out)
-    assert "monthly_reports" not in out.getvalue()
+    call_command("kpi_schedule", stdout=out)
+    assert "monthly_reports nothing missing" in out.getvalue()
 
 
 def test_month_page_renders(client, tree, month_cases):  # type: ignore[no-untyped-def]

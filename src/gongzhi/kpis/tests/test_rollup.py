@@ -14,7 +14,7 @@ from gongzhi.cases import workflow
 from gongzhi.cases.models import Case, Category
 from gongzhi.cases.tasks import run_deadline_check
 from gongzhi.cases.tests.factories import category, new_case
-from gongzhi.kpis import selectors, services
+from gongzhi.kpis import periods, selectors, services
 from gongzhi.kpis.models import CaseRollup, MonthClassRollup, MonthRollup
 from gongzhi.kpis.selectors import KpiQuery
 from gongzhi.kpis.tests.scenario import at
@@ -49,12 +49,12 @@ def assert_rollup_equals_raw(user, q: KpiQuery) -> None:  # type: ignore[no-unty
     the month rows and histograms), partial months (daily rows) and both."""
     for period in (
         (q.start, q.end),
-        (q.start.replace(day=1), selectors.month_period(q.end)[1]),  # whole months only
-        (q.start.replace(day=15), selectors.month_period(q.end)[1]),  # a partial month, then whole ones
+        (q.start.replace(day=1), periods.month_period(q.end)[1]),  # whole months only
+        (q.start.replace(day=15), periods.month_period(q.end)[1]),  # a partial month, then whole ones
         (q.start.replace(day=1), q.end),  # whole months, then a partial one
     ):
         _assert_equal(user, q.with_(start=period[0], end=period[1]))
-    assert selectors.split_months(q.start.replace(day=1), selectors.month_period(q.end)[1])[1] == []
+    assert selectors.split_months(q.start.replace(day=1), periods.month_period(q.end)[1])[1] == []
 
 
 def _assert_equal(user, q: KpiQuery) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """``gongzhi supervise "CMD …" ["CMD …" …]``: run gongzhi commands as child processes and start again any that exits.
 
-``make demo``/``make serve`` run the background-task worker and the schedulers under it, so that a worker that dies
+``make demo``/``make serve`` run the background-task worker and the scheduler under it, so that a worker that dies
 (whatever the cause) is back within seconds instead of leaving notifications, imports and reports queued until
 someone notices. A child that exits is started again after a pause that doubles while it keeps dying quickly
 (``--delay`` up to ``--max-delay``) and starts over once it ran for a minute. SIGINT/SIGTERM stop the children

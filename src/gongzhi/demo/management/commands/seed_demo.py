@@ -7,7 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
+from gongzhi.cases import calendar, holidays
 from gongzhi.core.audit import record
 from gongzhi.demo import builder, names
 from gongzhi.demo.logins import logins_table
@@ -61,6 +63,7 @@ class Command(BaseCommand):
                     f"Demo log-in names already taken: {', '.join(taken)}. Remove those users or run with --reset."
                 )
 
+        self._holidays()
         password_hash = builder.demo_password_hash()
         totals: dict[str, int] = {}
         first = None
@@ -86,6 +89,14 @@ class Command(BaseCommand):
         summary = ", ".join(f"{key} {value:,}" for key, value in totals.items())
         self.stdout.write(self.style.SUCCESS(f"Built {len(todo)} subdistrict(s) in {elapsed:.1f}s: {summary}"))
         self.stdout.write(self.style.SUCCESS(logins_table()))
+
+    def _holidays(self) -> None:
+        """The demo year's deadlines run on the real statutory calendar (chinese-calendar): load it first."""
+        this = timezone.localdate().year
+        for year in (this - 1, this):
+            if year in calendar.statutory_years():
+                counts = holidays.load_national_holidays(actor=None, year=year)
+                self.say(f"Holidays {year}: {counts['created']} new, {counts['updated']} changed")
 
     def _rollup(self) -> None:
         """The dashboard reads the daily rollup: build it over the whole year of demo cases."""
