@@ -17,6 +17,7 @@ from gongzhi.cases.api import public_router as cases_public_router
 from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
+from gongzhi.core.schemas import validation_message
 from gongzhi.kpis.api import router as kpis_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
@@ -119,10 +120,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "form", "payload")]
         ctx = err.get("ctx") or {}
         field = ctx.get("field") if isinstance(ctx.get("field"), str) else ".".join(loc)
-        message = str(err.get("msg", "invalid"))
-        if err.get("type") == "extra_forbidden":  # core.schemas.InputSchema: nothing unknown is ignored
-            message = gettext("unknown or read-only field: not accepted here")
-        details.append(ErrorDetail(message=message, field=field or None))
+        # In the request's language (core.schemas.validation_message); an unknown or read-only field is refused by
+        # core.schemas.InputSchema ("extra_forbidden"), never ignored.
+        details.append(ErrorDetail(message=validation_message(err), field=field or None))
     return _error(request, 400, "validation_failed", gettext("The request is not valid."), details)
 
 

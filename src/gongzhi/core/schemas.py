@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
@@ -85,3 +85,54 @@ class InputSchema(Schema):
         if contains_nul(value):
             raise PydanticCustomError("nul_character", nul_message())
         return value
+
+
+# --- Validation messages in the request's language --------------------------------------------------------------
+# pydantic words its errors in English; the API's error details name the field and say what is wrong in the user's
+# language. Types not listed keep pydantic's text (our own PydanticCustomErrors are translated where raised).
+_VALIDATION_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("this field is required"),
+    "extra_forbidden": gettext_lazy("unknown or read-only field: not accepted here"),
+    "int_parsing": gettext_lazy("expected a whole number"),
+    "int_type": gettext_lazy("expected a whole number"),
+    "int_from_float": gettext_lazy("expected a whole number"),
+    "float_parsing": gettext_lazy("expected a number"),
+    "float_type": gettext_lazy("expected a number"),
+    "finite_number": gettext_lazy("expected a finite number"),
+    "bool_parsing": gettext_lazy("expected true or false"),
+    "bool_type": gettext_lazy("expected true or false"),
+    "string_type": gettext_lazy("expected text"),
+    "string_too_long": gettext_lazy("at most %(max_length)s characters"),
+    "string_too_short": gettext_lazy("at least %(min_length)s characters"),
+    "less_than_equal": gettext_lazy("at most %(le)s"),
+    "greater_than_equal": gettext_lazy("at least %(ge)s"),
+    "less_than": gettext_lazy("less than %(lt)s"),
+    "greater_than": gettext_lazy("more than %(gt)s"),
+    "date_parsing": gettext_lazy("expected a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": gettext_lazy("expected a date (YYYY-MM-DD)"),
+    "date_type": gettext_lazy("expected a date (YYYY-MM-DD)"),
+    "datetime_parsing": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
+    "datetime_from_date_parsing": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
+    "datetime_type": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
+    "list_type": gettext_lazy("expected a list"),
+    "dict_type": gettext_lazy("expected an object"),
+    "model_type": gettext_lazy("expected an object"),
+    "model_attributes_type": gettext_lazy("expected an object"),
+    "json_invalid": gettext_lazy("the body is not valid JSON"),
+    "enum": gettext_lazy("expected one of: %(expected)s"),
+    "literal_error": gettext_lazy("expected one of: %(expected)s"),
+}
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """What is wrong with one field, from a pydantic error, in the active language."""
+    template = _VALIDATION_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        message = str(error.get("msg", "")) or str(gettext("not valid"))
+        return message.removeprefix("Value error, ")
+    ctx = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    text = str(template)
+    try:
+        return text % ctx if "%(" in text else text
+    except (KeyError, ValueError):
+        return str(error.get("msg", text))

@@ -343,3 +343,17 @@ def test_dates_at_the_calendars_ends_are_a_400_naming_the_field(admin_api, tree)
     assert_error(admin_api.patch(f"/api/v1/people/{person.pk}", {"birth_date": "9999-12-31"}), 400, "birth_date")
     visit = {"household_id": tree.households[0].pk, "outcome": "met", "visited_at": "0001-01-01T00:00:00"}
     assert_error(admin_api.post("/api/v1/visits", visit), 400, "visited_at")
+
+
+def test_validation_details_are_in_the_requests_language(admin_api):  # type: ignore[no-untyped-def]
+    """pydantic's English texts do not reach a Chinese user: each detail says what is wrong in the request's
+    language, naming the field."""
+    url = f"/api/v1/cases?page={2**40}"
+    chinese = assert_error(admin_api.get(url), 400, "page")
+    assert [d["message"] for d in chinese["details"]] == ["不能大于 2147483647"]
+    english = assert_error(admin_api.get(url, HTTP_ACCEPT_LANGUAGE="en"), 400, "page")
+    assert [d["message"] for d in english["details"]] == ["at most 2147483647"]
+    lat = assert_error(admin_api.get("/api/v1/territory/locate?lat=inf&lng=123.4"), 400, "lat")
+    assert lat["details"][0]["message"] == "应为有限的数字"
+    missing = assert_error(admin_api.get("/api/v1/territory/locate?lat=41.9"), 400, "lng")
+    assert missing["details"][0]["message"] == "此项必填"
