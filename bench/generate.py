@@ -121,7 +121,7 @@ WITH r AS MATERIALIZED (
 )
 INSERT INTO cases_case (
     number, title, description, category_id, urgency, channel, status, tier, node_id, place_code, handler_code,
-    unplaced, lat, lng, address,
+    unplaced, category_unconfirmed, category_text, lat, lng, address,
     owner_body_id, owner_user_id, handler_body_id, handler_node_id, dispatcher_id, reporter_user_id, reporter_name,
     reporter_phone, tracking_code, hotline_ticket, merged_into_id, due_step, due_at, is_overdue, overdue_count,
     postponed_until, rework_count, return_count, escalation_count, fixed_on_spot, disposal_late, postpone_count,
@@ -140,6 +140,8 @@ SELECT
     place_code,
     CASE WHEN is_dispatched THEN grid_code ELSE '' END,
     false,
+    false,
+    '',
     lat,
     lng,
     '',

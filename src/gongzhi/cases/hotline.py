@@ -16,13 +16,13 @@ The import is set-based, so that a city's year (a million rows) goes in within m
    :data:`BATCH_ROWS` rows; nothing holds the whole file;
 2. per batch, the tickets already in the database are looked up in one query; each row is parsed (the usual time
    formats on a fast path, each distinct category text matched once);
-3. the batch is placed at once as ``services.place`` places one case: the points through the grid index
-   (``GridIndex.locate_many``) and the grid's buildings, points outside every grid to the subdistrict that covers
-   them, otherwise the address against the buildings, otherwise the importer's desk;
+3. the batch is placed at once by ``territory.selectors.place_many`` (the rule that places one case too): the
+   points through the grid index (``GridIndex.locate_many``) and the grid's buildings, points outside every grid to
+   the subdistrict that covers them, otherwise the address against the buildings, otherwise the importer's desk;
 4. the scope check runs once per distinct place (``core.access.reaches``);
-5. ``services.report_hotline_cases`` writes the batch in one transaction — each row is a case, its first timeline
-   event and its ``cases.reported`` audit record, exactly as ``services.report_case`` writes them (a test compares
-   the two) — with one ``COPY`` per table on PostgreSQL.
+5. ``cases.intake.report_many`` writes the batch in one transaction — each row is a case, its first timeline
+   event and its ``cases.reported`` audit record, built as ``report_case`` builds them (a test compares the two) —
+   with one ``COPY`` per table on PostgreSQL.
 
 Each batch commits on its own: a long import never holds a long transaction, and the ticket number makes an
 interrupted import safe to run again. Files of more than :data:`SYNC_MAX_ROWS` rows are not imported inside the web
@@ -42,23 +42,17 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import IO, Any
 
-import numpy as np
-import shapely
 from django.db import connection, connections, transaction
 from django.utils import timezone
-from shapely.geometry import shape
 
 from gongzhi.accounts.choices import Role
-from gongzhi.cases import services
+from gongzhi.cases import intake, services
 from gongzhi.cases.choices import Urgency
 from gongzhi.cases.models import Category, HotlineImport
 from gongzhi.core import tabular
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, ValidationFailed
-from gongzhi.territory import geo
 from gongzhi.territory import selectors as territory
-from gongzhi.territory.choices import NodeKind
-from gongzhi.territory.models import Node
 
 MAX_FILE_BYTES = 300 * 1024 * 1024  # a million rows of a 12345 export are about 200 MB of CSV
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job, not the web request
@@ -125,10 +119,7 @@ CATEGORY_SEPARATORS = re.compile(r"\s*[/／\\|｜>＞→\-－—–]+\s*")
 PHONE_SEPARATORS = re.compile(r"[\s\-－—()（）]")
 FALLBACK_CATEGORY = "其他"
 
-# Placement, as ``services.place`` does it through the territory selectors (a test compares the two).
-BUILDING_REACH_M = 80.0  # the nearest building of the grid within this distance is the case's place
-_M_PER_DEG_LAT = 111_000
-_COS_LAT = 0.745
+BUILDING_REACH_M = territory.BUILDING_REACH_M  # the nearest building of the grid within this distance is the place
 
 
 @dataclass
@@ -345,7 +336,7 @@ class _Prepared:
     """A batch read, parsed, placed and checked: the cases to write and what became of the other rows."""
 
     rows: int
-    cases: list[services.HotlineCase]
+    cases: list[intake.NewCase]
     problems: list[tuple[int, list[ErrorDetail]]]
     skipped: list[tuple[int, str]]
 
@@ -378,9 +369,9 @@ class _Importer:
                     continue
                 self.seen[ticket] = number
             pending.append((number, cells, ticket))
-        existing = services.existing_hotline_tickets([t for _, _, t in pending if t])
+        existing = intake.existing_hotline_tickets([t for _, _, t in pending if t])
 
-        parsed: list[services.HotlineCase] = []
+        parsed: list[intake.NewCase] = []
         for number, cells, ticket in pending:
             if ticket and ticket in existing:
                 skipped.append((number, ticket))
@@ -392,7 +383,7 @@ class _Importer:
                 assert case is not None
                 parsed.append(case)
 
-        placed: list[services.HotlineCase] = []
+        placed: list[intake.NewCase] = []
         for case, details in zip(parsed, self.placer.place(parsed), strict=True):
             if details:
                 problems.append((case.row, details))
@@ -400,7 +391,7 @@ class _Importer:
                 placed.append(case)
         return _Prepared(len(batch), placed, problems, skipped)
 
-    def record(self, prepared: _Prepared, written: services.HotlineWritten) -> None:
+    def record(self, prepared: _Prepared, written: intake.Written) -> None:
         """Fold a written batch into the result (batches are recorded in file order)."""
         result = self.result
         result.rows += prepared.rows
@@ -430,7 +421,7 @@ def _may_write_in_background() -> bool:
 
 
 class _Writers:
-    """Writes prepared batches through ``services.report_hotline_cases``: here and now (``threads`` 0), or in
+    """Writes prepared batches through ``intake.report_many``: here and now (``threads`` 0), or in
     background threads (each its own database connection and transaction) while the next batch is read and
     placed — PostgreSQL then works on one batch while Python prepares the next, and with two threads on two
     batches at once. Results come back in file order; at most ``threads`` batches are in flight."""
@@ -439,11 +430,11 @@ class _Writers:
         self.actor = actor
         self.threads = threads
         self.inbox: queue.Queue[tuple[int, _Prepared] | None] = queue.Queue()
-        self.outbox: queue.Queue[tuple[int, services.HotlineWritten | BaseException]] = queue.Queue()
+        self.outbox: queue.Queue[tuple[int, intake.Written | BaseException]] = queue.Queue()
         self.workers: list[threading.Thread] = []
         self.sent = 0
         self.waiting: dict[int, _Prepared] = {}
-        self.finished: dict[int, services.HotlineWritten | BaseException] = {}
+        self.finished: dict[int, intake.Written | BaseException] = {}
         self.next = 0
 
     def __enter__(self) -> _Writers:
@@ -464,7 +455,7 @@ class _Writers:
             while (item := self.inbox.get()) is not None:
                 number, prepared = item
                 try:
-                    written: services.HotlineWritten | BaseException = services.report_hotline_cases(
+                    written: intake.Written | BaseException = intake.report_many(
                         actor=self.actor, cases=prepared.cases
                     )
                 except BaseException as exc:  # handed to the reading thread, which raises it
@@ -473,10 +464,10 @@ class _Writers:
         finally:
             connections.close_all()  # this thread's own connection
 
-    def write(self, prepared: _Prepared) -> list[tuple[_Prepared, services.HotlineWritten]]:
+    def write(self, prepared: _Prepared) -> list[tuple[_Prepared, intake.Written]]:
         """Write a batch; returns the batches finished by now, in order."""
         if not self.threads:
-            return [(prepared, services.report_hotline_cases(actor=self.actor, cases=prepared.cases))]
+            return [(prepared, intake.report_many(actor=self.actor, cases=prepared.cases))]
         self.waiting[self.sent] = prepared
         self.inbox.put((self.sent, prepared))
         self.sent += 1
@@ -485,13 +476,13 @@ class _Writers:
             out.extend(self._collect(block=True))
         return out
 
-    def drain(self) -> list[tuple[_Prepared, services.HotlineWritten]]:
+    def drain(self) -> list[tuple[_Prepared, intake.Written]]:
         out = []
         while self.next < self.sent:
             out.extend(self._collect(block=True))
         return out
 
-    def _collect(self, *, block: bool) -> list[tuple[_Prepared, services.HotlineWritten]]:
+    def _collect(self, *, block: bool) -> list[tuple[_Prepared, intake.Written]]:
         number, written = self.outbox.get(block=block)
         self.finished[number] = written
         out = []
@@ -527,7 +518,7 @@ _TEXT_FIELDS = ("title", "category", "category_major", "urgency", "reporter_phon
 
 
 class _Parser:
-    """A row of the file → the arguments of ``report_case`` (as a ``services.HotlineCase``), or the row's problems
+    """A row of the file → the arguments of ``report_case`` (as a ``intake.NewCase``), or the row's problems
     (each with our field name). The checks are the ones the importer always made, plus ``report_case``'s own."""
 
     def __init__(self, columns: dict[str, int], categories: _Categories, now: datetime) -> None:
@@ -540,7 +531,7 @@ class _Parser:
 
     def parse(
         self, number: int, cells: list[Any], ticket: str
-    ) -> tuple[services.HotlineCase | None, list[ErrorDetail]]:
+    ) -> tuple[intake.NewCase | None, list[ErrorDetail]]:
         # The text cells in one pass (this runs a million times for a city's year).
         width = len(cells)
         texts: list[str] = []
@@ -605,7 +596,7 @@ class _Parser:
             return None, [ErrorDetail(field="title", message=f"at most {MAX_TITLE} characters")]
         if "\x00" in f"{ticket}{title}{description}{address}{reporter_name}":
             return None, [ErrorDetail(message="the row cannot be stored: it contains a NUL character")]
-        return services.HotlineCase(
+        return intake.NewCase(
             row=number,
             ticket=ticket,
             title=title,
@@ -762,59 +753,26 @@ class _Categories:
 
 
 class _Placer:
-    """Where each case of a batch lands, decided for the whole batch as ``services.place`` decides it for one case
-    (point → grid → the grid's nearest building within reach; a point outside every grid → the subdistrict that
-    covers it; else the address → a building; else the desk, flagged), then the scope check once per place."""
+    """Where each case of a batch lands, decided for the whole batch by ``territory.selectors.Placer`` (the one
+    placement rule, ``place_many``; what it reads is kept from batch to batch), then the scope check once per
+    place."""
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
-        self.nodes: dict[int, services.PlaceRef] = {}
+        self.placer = territory.Placer(actor)
         self.allowed: dict[int, bool] = {}
-        self.buildings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # grid → ids, lats, lngs
-        self._roots: list[tuple[int, Any, float, float]] | None = None
-        self._desk: list[int | None] = []
-        self._exact: dict[str, int] | None = None
-        self._names: dict[str, int] = {}
-        self._by_address: dict[str, int | None] = {}
 
-    def place(self, cases: list[services.HotlineCase]) -> list[list[ErrorDetail]]:
+    def place(self, cases: list[intake.NewCase]) -> list[list[ErrorDetail]]:
         """Sets each case's ``node``, ``unplaced`` and ``placed_by``; returns each case's problems (none, or: no
         territory at all; the place is outside the actor's area)."""
-        n = len(cases)
-        node_ids = np.full(n, -1, dtype=np.int64)
-        fallback = np.full(n, -1, dtype=np.int64)
-        how = [""] * n
-        with_point = np.array([i for i, c in enumerate(cases) if c.lat is not None and c.lng is not None], dtype=int)
-        if len(with_point):
-            lats = np.array([cases[i].lat for i in with_point], dtype=float)
-            lngs = np.array([cases[i].lng for i in with_point], dtype=float)
-            grids = geo.grid_index().locate_many(lats=lats, lngs=lngs)
-            inside = grids >= 0
-            if inside.any():
-                node_ids[with_point[inside]] = self._nearest_buildings(grids[inside], lats[inside], lngs[inside])
-                for i in with_point[inside]:
-                    how[i] = "gps"
-            if (~inside).any():
-                fallback[with_point[~inside]] = self._fallback_desks(lats[~inside], lngs[~inside])
-        problems: list[list[ErrorDetail]] = [[] for _ in range(n)]
-        for i, case in enumerate(cases):
-            if how[i]:
-                continue
-            building = self._building_by_address(case.address) if case.address.strip() else None
-            if building is not None:
-                node_ids[i], how[i] = building, "address"
-                continue
-            desk = int(fallback[i]) if fallback[i] >= 0 else self._default_desk()
-            if desk is None:
+        spots = self.placer.place_many([territory.PlacePoint(c.lat, c.lng, c.address) for c in cases])
+        problems: list[list[ErrorDetail]] = [[] for _ in cases]
+        for i, (case, spot) in enumerate(zip(cases, spots, strict=True)):
+            node = spot.node
+            if node is None:
                 problems[i] = [ErrorDetail(field="node_id", message="no territory")]
                 continue
-            node_ids[i], how[i] = desk, "desk"
-        self._load_nodes({int(x) for x in node_ids if x >= 0})
-        for i, case in enumerate(cases):
-            if problems[i]:
-                continue
-            node = self.nodes[int(node_ids[i])]
-            case.node, case.unplaced, case.placed_by = node, how[i] == "desk", how[i]
+            case.node, case.unplaced, case.placed_by = node, spot.unplaced, spot.how
             allowed = self.allowed.get(node.pk)
             if allowed is None:
                 allowed = self.allowed[node.pk] = reaches(self.actor, "cases.case", "add", node)
@@ -822,113 +780,6 @@ class _Placer:
                 outside = f"the case would land on {node.name}, outside your area"
                 problems[i] = [ErrorDetail(field="address", message=outside)]
         return problems
-
-    def _load_nodes(self, ids: set[int]) -> None:
-        missing = sorted(ids - self.nodes.keys())
-        for start in range(0, len(missing), 2000):
-            rows = Node.objects.filter(pk__in=missing[start : start + 2000]).values_list(
-                "pk", "code", "name", "kind", "lead_body_id"
-            )
-            for row in rows:
-                self.nodes[row[0]] = services.PlaceRef(*row)
-
-    def _nearest_buildings(self, grids: np.ndarray, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-        """For points in grids: the grid's building nearest to each point within reach (ties: the lowest code),
-        else the grid itself (``territory.selectors.nearest_building`` for many points)."""
-        out = grids.copy()
-        wanted = {int(g) for g in np.unique(grids)} - self.buildings.keys()
-        if wanted:
-            found: dict[int, list[tuple[int, float, float]]] = {g: [] for g in wanted}
-            rows = (
-                Node.objects.filter(parent_id__in=sorted(wanted), kind=NodeKind.BUILDING, centroid_lat__isnull=False)
-                .exclude(centroid_lng__isnull=True)
-                .order_by("code")
-                .values_list("pk", "parent_id", "centroid_lat", "centroid_lng")
-            )
-            for pk, parent_id, lat, lng in rows:
-                found[parent_id].append((pk, lat, lng))
-            for g, items in found.items():
-                self.buildings[g] = (
-                    np.array([b[0] for b in items], dtype=np.int64),
-                    np.array([b[1] for b in items], dtype=float),
-                    np.array([b[2] for b in items], dtype=float),
-                )
-        keys, inverse = np.unique(grids, return_inverse=True)
-        for k, grid in enumerate(keys):
-            ids, b_lat, b_lng = self.buildings[int(grid)]
-            if not len(ids):
-                continue
-            at = np.flatnonzero(inverse == k)
-            dy = (b_lat[None, :] - lats[at, None]) * _M_PER_DEG_LAT
-            dx = (b_lng[None, :] - lngs[at, None]) * _M_PER_DEG_LAT * _COS_LAT
-            d = (dx * dx + dy * dy) ** 0.5
-            d[d > BUILDING_REACH_M] = np.inf
-            best = np.argmin(d, axis=1)  # the first of equals: code order
-            near = np.isfinite(d[np.arange(len(at)), best])
-            out[at[near]] = ids[best[near]]
-        return out
-
-    def _fallback_desks(self, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-        """For points outside every grid: the subdistrict whose boundary covers the point (lowest code first), else
-        the one whose centre is nearest (the territory's ``_fallback_desk`` for many points); -1 if none exists."""
-        if self._roots is None:
-            self._roots = [
-                (pk, shape(boundary) if boundary else None, c_lat or 0, c_lng or 0)
-                for pk, boundary, c_lat, c_lng in Node.objects.filter(kind=NodeKind.SUBDISTRICT)
-                .order_by("code")
-                .values_list("pk", "boundary", "centroid_lat", "centroid_lng")
-            ]
-        out = np.full(len(lats), -1, dtype=np.int64)
-        if not self._roots:
-            return out
-        points = shapely.points(lngs, lats)
-        for pk, geom, _, _ in self._roots:
-            todo = np.flatnonzero(out < 0)
-            if not len(todo):
-                break
-            if geom is not None:
-                out[todo[shapely.covers(geom, points[todo])]] = pk
-        rest = np.flatnonzero(out < 0)
-        if len(rest):
-            d = np.stack([(c_lat - lats[rest]) ** 2 + (c_lng - lngs[rest]) ** 2 for _, _, c_lat, c_lng in self._roots])
-            ids = np.array([r[0] for r in self._roots], dtype=np.int64)
-            out[rest] = ids[np.argmin(d, axis=0)]
-        return out
-
-    def _building_by_address(self, address: str) -> int | None:
-        """``territory.selectors.building_by_address`` for many addresses: the buildings the actor sees are read
-        once; a building named (or addressed) exactly so, else the longest building name the address begins with
-        (at least 3 characters); ties go to the lowest code."""
-        text = address.strip()
-        if text in self._by_address:
-            return self._by_address[text]
-        if self._exact is None:
-            self._exact = {}
-            candidates = Node.objects.filter(kind=NodeKind.BUILDING)
-            visible = Node.objects.restrict(self.actor, "view")
-            if visible.exists():
-                candidates = candidates.filter(pk__in=visible.filter(kind=NodeKind.BUILDING))
-            for pk, name, addr in candidates.order_by("code").values_list("pk", "name", "address"):
-                self._exact.setdefault(name, pk)
-                if addr:
-                    self._exact.setdefault(addr, pk)
-                self._names.setdefault(name, pk)
-        hit = self._exact.get(text)
-        if hit is None:
-            for end in range(len(text), 2, -1):
-                hit = self._names.get(text[:end])
-                if hit is not None:
-                    break
-        if len(self._by_address) > 100_000:
-            self._by_address.clear()
-        self._by_address[text] = hit
-        return hit
-
-    def _default_desk(self) -> int | None:
-        if not self._desk:
-            desk = territory.default_desk(user=self.actor)
-            self._desk.append(desk.pk if desk is not None else None)
-        return self._desk[0]
 
 
 # --- bookkeeping -----------------------------------------------------------------------------------------------------
