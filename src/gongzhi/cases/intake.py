@@ -452,14 +452,13 @@ def _copy_cases(rows: list[dict[str, Any]], now: datetime) -> None:
     filled = list(rows[0])
     rest = [f for f in Case._meta.concrete_fields if f.attname not in filled]
     tail = tuple(now if f.attname in ("created_at", "updated_at") else f.get_default() for f in rest)
-    column_of = {f.attname: str(f.column) for f in Case._meta.concrete_fields}
-    columns = [column_of[name] for name in filled] + [str(f.column) for f in rest]
+    columns = bulk.columns_of(Case, filled) + [str(f.column) for f in rest]
     bulk.copy_rows(Case, columns, (tuple(row.values()) + tail for row in rows))
 
 
 def _copy_events(rows: list[dict[str, Any]]) -> None:
     dumps = json.dumps
-    columns = [str(CaseEvent._meta.get_field(name).column) for name in rows[0]]
+    columns = bulk.columns_of(CaseEvent, rows[0])
     bulk.copy_rows(
         CaseEvent, columns, ((*list(row.values())[:-1], dumps(row["data"])) for row in rows)
     )  # ``data``, the last value: JSON text

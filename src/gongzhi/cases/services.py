@@ -164,9 +164,8 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
     """The reporter's phone unmasked: only in scope with the reveal right, always audited."""
     case = get_in_scope(Case, actor, case_id, "reveal")
     with transaction.atomic():
-        audit.record(
-            actor=actor, action="privacy.reveal", obj=case, node_code=case.node.code, note="field=reporter_phone"
-        )
+        audit.record(actor=actor, action="privacy.reveal", obj=case, node_code=case.node.code,
+                     note="field=reporter_phone")
     return case.reporter_phone
 
 

@@ -98,7 +98,7 @@ def record_many(*, actor: Any, entries: Iterable[Entry], at: datetime | None = N
                     None if e.after is None else dumps(e.after), e.note,
                 )  # fmt: skip
 
-        return bulk.copy_rows(AuditLog, [str(AuditLog._meta.get_field(c).column) for c in _AUDIT_COLUMNS], rows())
+        return bulk.copy_rows(AuditLog, bulk.columns_of(AuditLog, _AUDIT_COLUMNS), rows())
     objs = [
         AuditLog(
             at=at,

@@ -32,6 +32,12 @@ def reserve_ids(model: type[Model], n: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + n))
 
 
+def columns_of(model: type[Model], names: Iterable[str]) -> list[str]:
+    """The database columns of ``model``'s fields named so (by attribute name: ``actor_id``, not ``actor``)."""
+    column_of = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    return [column_of[name] for name in names]
+
+
 def copy_rows(model: type[Model] | str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """PostgreSQL only: ``rows`` (values in the order of ``columns``, database column names) into ``model``'s table
     (or the table of that name) with one ``COPY … FROM STDIN``; psycopg's ``write_row`` adapts each value (``None``

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from gongzhi.core import audit
+from gongzhi.core import audit, bulk
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.models import AuditLog
@@ -1031,23 +1031,6 @@ def import_person(
     return UPDATED
 
 
-def _insert_copy(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL: ``rows`` into ``model``'s table with one ``COPY`` (psycopg's ``write_row``)."""
-    qn = connection.ops.quote_name
-    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as wrapper, wrapper.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _reserve_ids(model: Any, n: int) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, n]
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
-
 PERSON_COPY_COLUMNS = [
     "id", "created_at", "updated_at", "name", "id_number", "phone", "sex", "birth_date", "population_type",
     "household_id", "room", "is_active",
@@ -1085,8 +1068,8 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
     label = Person._meta.label_lower
     registered = PopulationType.REGISTERED
     if connection.vendor == "postgresql":
-        ids = _reserve_ids(Person, len(rows))
-        _insert_copy(
+        ids = bulk.reserve_ids(Person, len(rows))
+        bulk.copy_rows(
             Person,
             PERSON_COPY_COLUMNS,
             [
@@ -1141,18 +1124,18 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
         }
         audits.append((now, actor_id, "registry.person_created", label, str(pk), r.name[:200], r.household.code, after))
     if connection.vendor == "postgresql":
-        _insert_copy(
+        bulk.copy_rows(
             Residence,
             ["created_at", "updated_at", "person_id", "household_id", "moved_in", "note"],
             [(now, now, pid, hid, day, "") for pid, hid, day in residences],
         )
         if tags:
-            _insert_copy(
+            bulk.copy_rows(
                 PersonTag,
                 ["created_at", "updated_at", "person_id", "tag", "label", "since"],
                 [(now, now, pid, str(t), lb, today) for pid, t, lb in tags],
             )
-        _insert_copy(
+        bulk.copy_rows(
             AuditLog,
             ["at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "after", "note"],
             [(*a[:7], json.dumps(a[7], ensure_ascii=False), "") for a in audits],  # text into jsonb

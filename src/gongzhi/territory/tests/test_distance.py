@@ -51,7 +51,9 @@ def test_arrays_broadcast_like_single_points():
     lats = np.array([41.90, 41.905, 18.25])
     lngs = np.array([123.40, 123.41, 109.5])
     many = geo.metres_between(41.9041, 123.4041, lats, lngs)
-    assert many.tolist() == pytest.approx([geo.metres_between(41.9041, 123.4041, a, b) for a, b in zip(lats, lngs)])
+    assert many.tolist() == pytest.approx(
+        [geo.metres_between(41.9041, 123.4041, a, b) for a, b in zip(lats, lngs, strict=True)]
+    )
 
 
 def test_the_box_holds_every_point_within_reach():
