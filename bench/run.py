@@ -500,7 +500,8 @@ def bench_hotline(args: argparse.Namespace, res: Results) -> None:
         if connection.vendor == "postgresql" and created:
             like = f"BH{tag}%"
             case_columns = [f.column for f in Case._meta.concrete_fields if f.attname != "id"]
-            select = ", ".join(f"'R' || {c}" if c in HOTLINE_UNIQUE else c for c in case_columns)
+            # The unique columns changed in their first character (same length: a tracking code fills its column).
+            select = ", ".join(f"'R' || substr({c}, 2)" if c in HOTLINE_UNIQUE else c for c in case_columns)
             mine = f"SELECT id FROM {Case._meta.db_table} WHERE hotline_ticket LIKE '{like}'"
             event_columns = [f.column for f in CaseEvent._meta.concrete_fields if f.attname != "id"]
             audit_columns = [f.column for f in AuditLog._meta.concrete_fields if f.attname != "id"]

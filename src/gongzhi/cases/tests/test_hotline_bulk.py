@@ -171,7 +171,7 @@ def test_unplaceable_rows_wait_on_the_desk_flagged(tree, operator):  # type: ign
 
 
 def test_batches_keep_row_numbers_repeats_and_order(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 2)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 2)
     rows = [
         row("B-1"),  # row 2
         row("B-2", time="昨天"),  # row 3: bad time
@@ -279,8 +279,8 @@ def _big_file(n: int, start: int = 0) -> bytes:
 
 @pytest.fixture
 def small_sync(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hotline, "SYNC_MAX_ROWS", 5)
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 4)
+    monkeypatch.setattr(hotline.jobs, "SYNC_MAX_ROWS", 5)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 4)
 
 
 def test_a_big_file_becomes_a_job_that_ends_done(  # type: ignore[no-untyped-def]
@@ -428,7 +428,7 @@ def test_two_imports_of_one_file_at_once_write_each_ticket_once(tree, operator, 
 
     from gongzhi.accounts.models import User
 
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 5)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 5)
     rows = [row(f"W-{i:03d}", lng="123.404", lat="41.904") for i in range(40)]
     rows[7] = row("W-bad", time="不是时间")  # row 9
     data = csv_bytes(rows)
