@@ -45,6 +45,10 @@ ALLOWED_IMAGE_TYPES = {
 }
 
 
+# How long a new case's texts may be (the columns' sizes), for one case and for a 12345 file's rows alike.
+FIELD_LIMITS = {"title": 200, "address": 200, "reporter_name": 60, "reporter_phone": 20, "hotline_ticket": 40}
+
+
 @dataclass
 class Placement:
     node: Any
@@ -134,12 +138,14 @@ def report_case(
         details.append(ErrorDetail(field="category_id", message=f"no active category {category_id}"))
     if urgency is not None and urgency not in Urgency.values:
         details.append(ErrorDetail(field="urgency", message="A, B or C"))
-    for name, value, limit in (
-        ("title", title, 200),
-        ("address", address, 200),
-        ("reporter_name", reporter_name, 60),
-        ("reporter_phone", reporter_phone, 20),
+    for name, value in (
+        ("title", title),
+        ("address", address),
+        ("reporter_name", reporter_name),
+        ("reporter_phone", reporter_phone),
+        ("hotline_ticket", hotline_ticket),
     ):
+        limit = FIELD_LIMITS[name]
         if len(value or "") > limit:
             details.append(ErrorDetail(field=name, message=f"at most {limit} characters"))
     if reporter_phone and not reporter_phone.strip().isdigit():

@@ -37,8 +37,11 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
 }
 FIELDS = tuple(DEFAULT_HEADERS)
 REQUIRED = ("ticket", "title", "reported_at")
-MAX_LENGTHS = {"ticket": 40, "address": 200, "reporter_name": 60, "reporter_phone": 20}
-MAX_TITLE = 200  # report_case's limit
+MAX_LENGTHS = {  # intake's limits (the ticket is the case's hotline_ticket)
+    "ticket": intake.FIELD_LIMITS["hotline_ticket"],
+    **{name: intake.FIELD_LIMITS[name] for name in ("address", "reporter_name", "reporter_phone")},
+}
+MAX_TITLE = intake.FIELD_LIMITS["title"]  # report_case's limit
 
 URGENCY_WORDS = {
     "A": Urgency.A, "紧急": Urgency.A, "特急": Urgency.A, "加急": Urgency.A, "急": Urgency.A,
