@@ -463,11 +463,19 @@ def _copy_cases(rows: list[dict[str, Any]], now: datetime) -> None:
 
 
 def _copy_events(rows: list[dict[str, Any]]) -> None:
-    dumps = json.dumps
+    """The first events with one ``COPY``; ``data`` (the last value) as JSON text, written once per distinct value
+    (a batch has a handful: the channel and how each case was placed)."""
+    texts: dict[tuple[Any, ...], str] = {}
+
+    def data(value: dict[str, Any]) -> str:
+        key = tuple(value.items())
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = json.dumps(value)
+        return text
+
     columns = bulk.columns_of(CaseEvent, rows[0])
-    bulk.copy_rows(
-        CaseEvent, columns, ((*list(row.values())[:-1], dumps(row["data"])) for row in rows)
-    )  # ``data``, the last value: JSON text
+    bulk.copy_rows(CaseEvent, columns, ((*list(row.values())[:-1], data(row["data"])) for row in rows))
 
 
 _codes_lock = threading.Lock()
