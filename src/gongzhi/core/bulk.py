@@ -46,9 +46,29 @@ def copy_rows(model: type[Model] | str, columns: Sequence[str], rows: Iterable[S
     table = model if isinstance(model, str) else model._meta.db_table
     qn = connection.ops.quote_name
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    types = None if isinstance(model, str) else _column_types(model, columns)
     n = 0
     with connection.wrap_database_errors, connection.cursor() as wrapper, wrapper.cursor.copy(sql) as copy:
+        if types is not None:
+            copy.set_types(types)  # each column's dumper chosen once, not looked up for every value
         for row in rows:
             copy.write_row(row)
             n += 1
     return n
+
+
+def _column_types(model: type[Model], columns: Sequence[str]) -> list[str] | None:
+    """The PostgreSQL type of each column, as ``set_types`` takes it (``varchar(200)`` → ``varchar``); JSON columns
+    as ``text``, since their values come as JSON text. ``None`` when a column is not a plain field of the model."""
+    by_column = {str(f.column): f for f in model._meta.concrete_fields}
+    types = []
+    for column in columns:
+        field = by_column.get(column)
+        db_type = field.rel_db_type(connection) if field is not None and field.is_relation else None
+        if field is not None and db_type is None:
+            db_type = field.db_type(connection)
+        if not db_type:
+            return None
+        name = db_type.split("(")[0].strip().lower()
+        types.append("text" if name in ("json", "jsonb") else name)
+    return types
