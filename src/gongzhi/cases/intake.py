@@ -453,10 +453,13 @@ def _write_many(actor: Any, cases: Sequence[NewCase], used_codes: list[str]) -> 
 
 def _copy_cases(rows: list[dict[str, Any]], now: datetime) -> None:
     """The case rows with one ``COPY``: the columns :func:`_case_values` fills, then every other one at its default
-    (what ``create`` would store; ``created_at``/``updated_at`` now). A new field without a default would be NULL
-    here and fail loudly, never silently differ."""
+    (what ``create`` would store; ``created_at``/``updated_at`` now; NULL by leaving the column out). A new field
+    without a default would be NULL here and fail loudly, never silently differ."""
     filled = list(rows[0])
-    rest = [f for f in Case._meta.concrete_fields if f.attname not in filled]
+    # A nullable column whose default is none is left out: PostgreSQL stores NULL there itself (fewer values a row).
+    rest = [
+        f for f in Case._meta.concrete_fields if f.attname not in filled and not (f.null and f.get_default() is None)
+    ]
     tail = tuple(now if f.attname in ("created_at", "updated_at") else f.get_default() for f in rest)
     columns = bulk.columns_of(Case, filled) + [str(f.column) for f in rest]
     bulk.copy_rows(Case, columns, (tuple(row.values()) + tail for row in rows))
