@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -15,6 +14,7 @@ from gongzhi.cases.choices import OPEN_STATUSES, Status
 from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import code_prefix_q
+from gongzhi.territory import geo
 
 
 def active_categories() -> QuerySet[Category]:
@@ -135,12 +135,6 @@ def public_case(*, code: str = "", number: str = "", phone: str = "", full_lengt
     return None
 
 
-def _distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    dy = (lat2 - lat1) * 111_000
-    dx = (lng2 - lng1) * 111_000 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dx, dy)
-
-
 def similar_open_cases(
     *,
     user: Any,
@@ -167,8 +161,7 @@ def similar_open_cases(
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     if lat is not None and lng is not None:
-        dlat = radius_m / 111_000
-        dlng = radius_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+        dlat, dlng = geo.degree_box(lat=lat, within_m=radius_m)
         qs = qs.filter(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))
     elif node_id is not None:
         qs = qs.filter(node_id=node_id)
@@ -177,7 +170,7 @@ def similar_open_cases(
     scored = []
     for c in qs[:200]:
         if lat is not None and lng is not None and c.lat is not None and c.lng is not None:
-            d = _distance_m(lat, lng, c.lat, c.lng)
+            d = geo.metres_between(lat, lng, c.lat, c.lng)
             if d > radius_m:
                 continue
             near = 1 - d / radius_m

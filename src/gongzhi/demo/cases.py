@@ -56,6 +56,7 @@ from gongzhi.cases.choices import (
 )
 from gongzhi.cases.deadlines import DEFAULT_LIMITS
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, DeadlineRule, Notification
+from gongzhi.core import bulk
 from gongzhi.demo import names
 from gongzhi.demo.tiling import points_inside
 from gongzhi.territory.choices import BodyKind, NodeKind
@@ -1683,24 +1684,14 @@ class CaseIds:
         return next(self.pool)
 
     def _reserve(self, n: int) -> list[int]:
-        table = Case._meta.db_table
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
-                )
-                return [row[0] for row in cursor.fetchall()]
-            if self.next_sqlite is None:
-                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-                highest = cursor.fetchone()[0]
-                if connection.vendor == "sqlite":
-                    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-                    row = cursor.fetchone()
-                    highest = max(highest, row[0] if row else 0)
-                self.next_sqlite = highest + 1
-            first = self.next_sqlite
-            self.next_sqlite += n
-            return list(range(first, first + n))
+        if connection.vendor == "postgresql" or self.next_sqlite is None:
+            ids = bulk.reserve_ids(Case, n)
+            if connection.vendor != "postgresql":  # the rows go in later: count on from here
+                self.next_sqlite = ids[-1] + 1
+            return ids
+        first = self.next_sqlite
+        self.next_sqlite += n
+        return list(range(first, first + n))
 
 
 def _taken(field_name: str, values: list[str]) -> set[str]:

@@ -55,6 +55,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.cases.models import Category
+from gongzhi.core import bulk
 from gongzhi.demo import names
 from gongzhi.registry.choices import PartyMemberType, PopulationType, Sex, TagKind
 from gongzhi.registry.idcard import check_char
@@ -267,26 +268,10 @@ def _bulk(model: type, objs: list) -> list:  # type: ignore[type-arg]
 # ``bulk_create`` prepares every value of every model instance (and SQLite takes 999 parameters a statement): for
 # 120,000 people and their residences that is most of the build. These rows are plain tuples written with one
 # prepared ``executemany`` per table; the primary keys the later rows point at are reserved first, as
-# ``cases.CaseIds`` does for cases.
+# ``cases.CaseIds`` does for cases (both through ``core.bulk.reserve_ids``).
 
 
-def reserve_ids(model: type[Model], n: int) -> list[int]:
-    """``n`` primary keys for new rows of ``model``: from its sequence on PostgreSQL; elsewhere the next ids after
-    the highest ever used (the build's transaction holds SQLite's write lock, so nobody inserts meanwhile)."""
-    if n <= 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        highest = cursor.fetchone()[0]
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            highest = max(highest, row[0] if row else 0)
-    return list(range(highest + 1, highest + 1 + n))
+reserve_ids = bulk.reserve_ids  # the one id reservation (``core.bulk``), named here for the build and the benchmark
 
 
 def insert_rows(model: type[Model], fields: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
@@ -305,12 +290,7 @@ def insert_rows(model: type[Model], fields: list[str], rows: Iterable[tuple[Any,
     )
     total = 0
     if connection.vendor == "postgresql":  # COPY: a statement per row costs a round trip even when pipelined
-        copy_sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row + extra)
-                total += 1
-        return total
+        return bulk.copy_rows(model, columns, (row + extra for row in rows))
     with connection.cursor() as cursor:
         batch: list[tuple[Any, ...]] = []
         for row in rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from gongzhi.core import audit
+from gongzhi.core import audit, bulk
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.messages import action_word, fmt
@@ -1128,21 +1128,10 @@ def import_person(
     return UPDATED
 
 
-def _insert_copy(model: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL: ``rows`` into ``model``'s table with one ``COPY`` (psycopg's ``write_row``)."""
-    qn = connection.ops.quote_name
-    statement = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as wrapper, wrapper.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _reserve_ids(model: Any, n: int) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, n]
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+PERSON_COPY_COLUMNS = [
+    "id", "created_at", "updated_at", "name", "id_number", "phone", "sex", "birth_date", "population_type",
+    "household_id", "room", "is_active",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -1176,8 +1165,8 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
     label = Person._meta.label_lower
     registered = PopulationType.REGISTERED
     if connection.vendor == "postgresql":
-        ids = _reserve_ids(Person, len(rows))
-        _insert_copy(
+        ids = bulk.reserve_ids(Person, len(rows))
+        bulk.copy_rows(
             Person,
             sql.PERSON_COPY_COLUMNS,
             [
@@ -1232,18 +1221,18 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
         }
         audits.append((now, actor_id, "registry.person_created", label, str(pk), r.name[:200], r.household.code, after))
     if connection.vendor == "postgresql":
-        _insert_copy(
+        bulk.copy_rows(
             Residence,
             sql.RESIDENCE_COPY_COLUMNS,
             [(now, now, pid, hid, day, "") for pid, hid, day in residences],
         )
         if tags:
-            _insert_copy(
+            bulk.copy_rows(
                 PersonTag,
                 sql.TAG_COPY_COLUMNS,
                 [(now, now, pid, str(t), lb, today) for pid, t, lb in tags],
             )
-        _insert_copy(
+        bulk.copy_rows(
             AuditLog,
             sql.AUDIT_COPY_COLUMNS,
             [(*a[:7], json.dumps(a[7], ensure_ascii=False), "") for a in audits],  # text into jsonb

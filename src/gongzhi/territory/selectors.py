@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import shapely
 from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet
@@ -21,11 +22,8 @@ from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
 
-# A building "at" a reported point: the nearest one of the grid within this many metres.
+# A building "at" a reported point: the nearest one of the grid within this many metres (``geo.metres_between``).
 BUILDING_REACH_M = 80.0
-_M_PER_DEG_LAT = 111_000
-_COS_LAT = 0.745  # cos(41.9°): metres per degree of longitude at the demo's latitude, as a fraction of a degree of
-# latitude (the distances compared are short, so one factor serves)
 
 
 def co_jurisdiction_codes(body_ids: set[int]) -> dict[int, set[str]]:
@@ -260,6 +258,8 @@ def _place_sql() -> tuple[str, list[Any]]:
 
 
 def _fallback_desk(*, lat: float, lng: float) -> Node | None:
+    """The subdistrict whose boundary covers a point outside every grid (lowest code first), else the one whose
+    centre is nearest (most installations have exactly one)."""
     roots = list(Node.objects.filter(kind=NodeKind.SUBDISTRICT).select_related("lead_body").order_by("code"))
     point = shapely.Point(lng, lat)
     for root in roots:
@@ -267,8 +267,7 @@ def _fallback_desk(*, lat: float, lng: float) -> Node | None:
             return root
     if not roots:
         return None
-    # Nearest subdistrict by its centroid (most installations have exactly one).
-    return min(roots, key=lambda r: ((r.centroid_lat or 0) - lat) ** 2 + ((r.centroid_lng or 0) - lng) ** 2)
+    return min(roots, key=lambda r: geo.metres_between(lat, lng, r.centroid_lat or 0.0, r.centroid_lng or 0.0))
 
 
 def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int | None = None) -> dict[str, Any]:
@@ -298,8 +297,7 @@ def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int |
 def _near_box(*, lat: float, lng: float, within_m: float) -> dict[str, tuple[float, float]]:
     """Filters for the centroids within a box around a point that holds every one ``_nearest`` may accept (with a
     margin, so that rounding in SQL never drops one the distance below keeps)."""
-    dlat = within_m / _M_PER_DEG_LAT * 1.001 + 1e-9
-    dlng = within_m / (_M_PER_DEG_LAT * _COS_LAT) * 1.001 + 1e-9
+    dlat, dlng = geo.degree_box(lat=lat, within_m=within_m)
     return {"centroid_lat__range": (lat - dlat, lat + dlat), "centroid_lng__range": (lng - dlng, lng + dlng)}
 
 
@@ -309,9 +307,7 @@ def _nearest(candidates: Iterable[Node], *, lat: float, lng: float, within_m: fl
     for b in candidates:
         if b.centroid_lat is None or b.centroid_lng is None:
             continue
-        dy = (b.centroid_lat - lat) * _M_PER_DEG_LAT
-        dx = (b.centroid_lng - lng) * _M_PER_DEG_LAT * _COS_LAT
-        d = (dx * dx + dy * dy) ** 0.5
+        d = geo.metres_between(lat, lng, b.centroid_lat, b.centroid_lng)
         if d <= within_m and (best is None or d < best[0]):
             best = (d, b)
     return best[1] if best else None
@@ -337,7 +333,7 @@ def building_by_address(*, address: str, user: Any = None) -> Node | None:
     exact = candidates.filter(Q(name=text) | Q(address=text)).first()
     if exact is not None:
         return exact
-    for b in candidates.filter(Q(name__in=[text[:i] for i in range(len(text), 2, -1)])).order_by("-name")[:1]:
+    for b in candidates.filter(Q(name__in=[text[:i] for i in range(len(text), 2, -1)])).order_by("-name", "code")[:1]:
         return b
     return None
 
@@ -361,3 +357,227 @@ def places_for(*, user: Any, label: str, action: str, kinds: Iterable[str], limi
         return []
     nodes = node_list(user=user).filter(kind__in=list(kinds))[:limit]
     return [node for node in nodes if scope.covers(node.code, node.lead_body_id)]
+
+
+# --- placement: where a reported problem lands ---------------------------------------------------------------------
+
+
+class PlaceRef(NamedTuple):
+    """A place as a case written in bulk needs it (``pk``, ``code``, ``kind``, ``lead_body_id``; ``name`` for
+    messages): what :class:`Placer` answers instead of a whole ``Node``."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    lead_body_id: int
+
+
+class PlacePoint(NamedTuple):
+    """What a report says about where it is: a WGS-84 point (both or neither) and a free-text address."""
+
+    lat: float | None
+    lng: float | None
+    address: str = ""
+
+
+@dataclass(slots=True)
+class Placed:
+    """Where a point landed: ``node`` (a ``Node`` or a :class:`PlaceRef`; ``None`` only when no subdistrict exists
+    at all), ``unplaced`` (held by the desk: flagged) and ``how`` (``gps``, ``address`` or ``desk``; ``""`` without
+    a territory)."""
+
+    node: Node | PlaceRef | None
+    unplaced: bool
+    how: str
+
+
+def place_many(points: Sequence[PlacePoint], *, user: Any = None) -> list[Placed]:
+    """Where each reported point lands — the one placement rule of the project, for one case or a 12345 file:
+
+    1. a point in a grid → the grid's building nearest to it within :data:`BUILDING_REACH_M` (ties: the lowest
+       code), else the grid itself;
+    2. else an address → the building named (or addressed) so, else the one whose name the address begins with
+       (the longest; among the buildings ``user`` sees, any for a resident without an account);
+    3. else the desk, flagged: the subdistrict covering a point outside every grid (else the nearest one), or the
+       user's own subdistrict (:func:`default_desk`).
+
+    One point (single intake) costs one query for the grid and its buildings near the point (plus one for an
+    address or the desk when needed) and answers ``Node`` rows; many points go through :class:`Placer` (the grid
+    index for all points at once, each grid's buildings read once) and answer :class:`PlaceRef` rows. Not scoped:
+    whether the user may act at the place is the caller's check."""
+    if len(points) == 1:
+        return [_place_one(points[0], user=user)]
+    return Placer(user).place_many(points)
+
+
+def _place_one(point: PlacePoint, *, user: Any) -> Placed:
+    fallback: Node | None = None
+    if point.lat is not None and point.lng is not None:
+        spot = place_of_point(lat=point.lat, lng=point.lng)  # grid + nearest building: one query
+        if spot.grid is not None:
+            return Placed(spot.building or spot.grid, False, "gps")
+        fallback = spot.fallback
+    if point.address.strip():
+        building = building_by_address(address=point.address, user=user)
+        if building is not None:
+            return Placed(building, False, "address")
+    if fallback is None:
+        fallback = default_desk(user=user)
+    return Placed(fallback, True, "desk") if fallback is not None else Placed(None, True, "")
+
+
+class Placer:
+    """:func:`place_many` for batch after batch of one import: what it read (each grid's buildings, the
+    subdistricts, the buildings by name and address, the places) is kept from one batch to the next."""
+
+    def __init__(self, user: Any = None) -> None:
+        self.user = user
+        self.nodes: dict[int, PlaceRef] = {}
+        self.buildings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # grid → ids, lats, lngs
+        self._roots: list[tuple[int, Any, float, float]] | None = None
+        self._desk: list[int | None] = []
+        self._exact: dict[str, int] | None = None
+        self._names: dict[str, int] = {}
+        self._by_address: dict[str, int | None] = {}
+
+    def place_many(self, points: Sequence[PlacePoint]) -> list[Placed]:
+        n = len(points)
+        node_ids = np.full(n, -1, dtype=np.int64)
+        fallback = np.full(n, -1, dtype=np.int64)
+        how = [""] * n
+        with_point = np.array([i for i, p in enumerate(points) if p.lat is not None and p.lng is not None], dtype=int)
+        if len(with_point):
+            lats = np.array([points[i].lat for i in with_point], dtype=float)
+            lngs = np.array([points[i].lng for i in with_point], dtype=float)
+            grids = geo.grid_index().locate_many(lats=lats, lngs=lngs)
+            inside = grids >= 0
+            if inside.any():
+                node_ids[with_point[inside]] = self._nearest_buildings(grids[inside], lats[inside], lngs[inside])
+                for i in with_point[inside]:
+                    how[i] = "gps"
+            if (~inside).any():
+                fallback[with_point[~inside]] = self._fallback_desks(lats[~inside], lngs[~inside])
+        for i, point in enumerate(points):
+            if how[i]:
+                continue
+            building = self._building_by_address(point.address) if point.address.strip() else None
+            if building is not None:
+                node_ids[i], how[i] = building, "address"
+                continue
+            desk = int(fallback[i]) if fallback[i] >= 0 else self._default_desk()
+            if desk is not None:
+                node_ids[i], how[i] = desk, "desk"
+        self._load_nodes({int(x) for x in node_ids if x >= 0})
+        return [
+            Placed(self.nodes[int(node_ids[i])], how[i] == "desk", how[i]) if how[i] else Placed(None, True, "")
+            for i in range(n)
+        ]
+
+    def _load_nodes(self, ids: set[int]) -> None:
+        missing = sorted(ids - self.nodes.keys())
+        for start in range(0, len(missing), 2000):
+            rows = Node.objects.filter(pk__in=missing[start : start + 2000]).values_list(
+                "pk", "code", "name", "kind", "lead_body_id"
+            )
+            for row in rows:
+                self.nodes[row[0]] = PlaceRef(*row)
+
+    def _nearest_buildings(self, grids: np.ndarray, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+        """For points in grids: the grid's building nearest to each point within reach (ties: the lowest code),
+        else the grid itself (:func:`nearest_building` for many points)."""
+        out = grids.copy()
+        wanted = {int(g) for g in np.unique(grids)} - self.buildings.keys()
+        if wanted:
+            found: dict[int, list[tuple[int, float, float]]] = {g: [] for g in wanted}
+            rows = (
+                Node.objects.filter(parent_id__in=sorted(wanted), kind=NodeKind.BUILDING, centroid_lat__isnull=False)
+                .exclude(centroid_lng__isnull=True)
+                .order_by("code")
+                .values_list("pk", "parent_id", "centroid_lat", "centroid_lng")
+            )
+            for pk, parent_id, lat, lng in rows:
+                found[parent_id].append((pk, lat, lng))
+            for g, items in found.items():
+                self.buildings[g] = (
+                    np.array([b[0] for b in items], dtype=np.int64),
+                    np.array([b[1] for b in items], dtype=float),
+                    np.array([b[2] for b in items], dtype=float),
+                )
+        keys, inverse = np.unique(grids, return_inverse=True)
+        for k, grid in enumerate(keys):
+            ids, b_lat, b_lng = self.buildings[int(grid)]
+            if not len(ids):
+                continue
+            at = np.flatnonzero(inverse == k)
+            d = geo.metres_between(lats[at, None], lngs[at, None], b_lat[None, :], b_lng[None, :])
+            d[d > BUILDING_REACH_M] = np.inf
+            best = np.argmin(d, axis=1)  # the first of equals: code order
+            near = np.isfinite(d[np.arange(len(at)), best])
+            out[at[near]] = ids[best[near]]
+        return out
+
+    def _fallback_desks(self, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+        """For points outside every grid: the subdistrict whose boundary covers the point (lowest code first), else
+        the one whose centre is nearest (:func:`_fallback_desk` for many points); -1 if none exists."""
+        if self._roots is None:
+            self._roots = [
+                (pk, shape(boundary) if boundary else None, c_lat or 0.0, c_lng or 0.0)
+                for pk, boundary, c_lat, c_lng in Node.objects.filter(kind=NodeKind.SUBDISTRICT)
+                .order_by("code")
+                .values_list("pk", "boundary", "centroid_lat", "centroid_lng")
+            ]
+        out = np.full(len(lats), -1, dtype=np.int64)
+        if not self._roots:
+            return out
+        points = shapely.points(lngs, lats)
+        for pk, geom, _code, _lead in self._roots:
+            todo = np.flatnonzero(out < 0)
+            if not len(todo):
+                break
+            if geom is not None:
+                out[todo[shapely.covers(geom, points[todo])]] = pk
+        rest = np.flatnonzero(out < 0)
+        if len(rest):
+            d = np.stack(
+                [geo.metres_between(lats[rest], lngs[rest], c_lat, c_lng) for _, _, c_lat, c_lng in self._roots]
+            )
+            ids = np.array([r[0] for r in self._roots], dtype=np.int64)
+            out[rest] = ids[np.argmin(d, axis=0)]
+        return out
+
+    def _building_by_address(self, address: str) -> int | None:
+        """:func:`building_by_address` for many addresses: the buildings the user sees are read once; a building
+        named (or addressed) exactly so, else the longest building name the address begins with (at least 3
+        characters); ties go to the lowest code."""
+        text = address.strip()
+        if text in self._by_address:
+            return self._by_address[text]
+        if self._exact is None:
+            self._exact = {}
+            candidates = Node.objects.filter(kind=NodeKind.BUILDING)
+            if self.user is not None:
+                visible = Node.objects.restrict(self.user, "view")
+                if visible.exists():
+                    candidates = candidates.filter(pk__in=visible.filter(kind=NodeKind.BUILDING))
+            for pk, name, addr in candidates.order_by("code").values_list("pk", "name", "address"):
+                self._exact.setdefault(name, pk)
+                if addr:
+                    self._exact.setdefault(addr, pk)
+                self._names.setdefault(name, pk)
+        hit = self._exact.get(text)
+        if hit is None:
+            for end in range(len(text), 2, -1):
+                hit = self._names.get(text[:end])
+                if hit is not None:
+                    break
+        if len(self._by_address) > 100_000:
+            self._by_address.clear()
+        self._by_address[text] = hit
+        return hit
+
+    def _default_desk(self) -> int | None:
+        if not self._desk:
+            desk = default_desk(user=self.user)
+            self._desk.append(desk.pk if desk is not None else None)
+        return self._desk[0]

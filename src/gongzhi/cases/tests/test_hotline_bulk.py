@@ -19,7 +19,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment
 from gongzhi.accounts.tests.factories import user_with_role
-from gongzhi.cases import hotline, selectors, services
+from gongzhi.cases import hotline, intake, selectors, services
 from gongzhi.cases.models import Case, CaseEvent, HotlineImport
 from gongzhi.cases.tests.factories import category
 from gongzhi.core import tabular
@@ -163,7 +163,7 @@ def test_unplaceable_rows_wait_on_the_desk_flagged(tree, operator):  # type: ign
     hotline.import_file(actor=operator, file_name="a.csv", data=csv_bytes([row("D-1", address="无名路1号")]))
     case = Case.objects.get(hotline_ticket="D-1")
     assert case.unplaced and case.node == tree.subdistrict and case.owner_body == tree.office
-    assert case.events.get().note == services.PLACED_ON_DESK_NOTE
+    assert case.events.get().note == intake.PLACED_ON_DESK_NOTE
     assert selectors.intake_queue(user=operator).first() == case
 
 
@@ -171,7 +171,7 @@ def test_unplaceable_rows_wait_on_the_desk_flagged(tree, operator):  # type: ign
 
 
 def test_batches_keep_row_numbers_repeats_and_order(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 2)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 2)
     rows = [
         row("B-1"),  # row 2
         row("B-2", time="昨天"),  # row 3: bad time
@@ -226,7 +226,7 @@ def test_a_ticket_taken_by_another_import_meanwhile_is_skipped(tree, operator, m
     earlier = services.report_case(
         actor=operator, channel="hotline", title="别处导入", category_id=category().pk, hotline_ticket="R-2"
     )
-    monkeypatch.setattr(services, "existing_hotline_tickets", lambda tickets: set())  # the check saw nothing yet
+    monkeypatch.setattr(intake, "existing_hotline_tickets", lambda tickets: set())  # the check saw nothing yet
 
     result = hotline.import_file(
         actor=operator, file_name="a.csv", data=csv_bytes([row("R-1"), row("R-2"), row("R-3")])
@@ -242,10 +242,10 @@ def test_a_ticket_taken_by_another_import_meanwhile_is_skipped(tree, operator, m
 def test_tracking_codes_are_fresh(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
     taken = services.report_case(actor=operator, channel="desk", title="已有", category_id=category().pk)
     draws = iter([taken.tracking_code, taken.tracking_code, "0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"])  # one in use, twice
-    monkeypatch.setattr(services.tracking, "new_code", lambda: next(draws))
-    codes = services._fresh_tracking_codes(2)
+    monkeypatch.setattr(intake.tracking, "new_code", lambda: next(draws))
+    codes = intake._fresh_tracking_codes(2)
     assert sorted(codes) == ["0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"]
-    services._release_tracking_codes(codes)
+    intake._release_tracking_codes(codes)
 
 
 # --- reading as a stream ---------------------------------------------------------------------------------------------
@@ -279,8 +279,8 @@ def _big_file(n: int, start: int = 0) -> bytes:
 
 @pytest.fixture
 def small_sync(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hotline, "SYNC_MAX_ROWS", 5)
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 4)
+    monkeypatch.setattr(hotline.jobs, "SYNC_MAX_ROWS", 5)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 4)
 
 
 def test_a_big_file_becomes_a_job_that_ends_done(  # type: ignore[no-untyped-def]
@@ -428,7 +428,7 @@ def test_two_imports_of_one_file_at_once_write_each_ticket_once(tree, operator, 
 
     from gongzhi.accounts.models import User
 
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 5)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 5)
     rows = [row(f"W-{i:03d}", lng="123.404", lat="41.904") for i in range(40)]
     rows[7] = row("W-bad", time="不是时间")  # row 9
     data = csv_bytes(rows)

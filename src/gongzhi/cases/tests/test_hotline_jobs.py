@@ -29,8 +29,8 @@ def operator(tree):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def small_sync(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hotline, "SYNC_MAX_ROWS", 5)
-    monkeypatch.setattr(hotline, "BATCH_ROWS", 4)
+    monkeypatch.setattr(hotline.jobs, "SYNC_MAX_ROWS", 5)
+    monkeypatch.setattr(hotline.writer, "BATCH_ROWS", 4)
 
 
 def test_an_upload_waiting_for_its_job_is_private_and_deleted_when_it_ends(  # type: ignore[no-untyped-def]

@@ -1,0 +1,126 @@
+"""The 12345 import's background jobs: an upload imported at once or stored and queued as a ``HotlineImport``, the
+job run by the background task ``tasks.import_hotline`` with its progress and heartbeat, and how it ended."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from itertools import islice
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_noop
+
+from gongzhi.cases import services
+from gongzhi.cases.hotline.reader import MAX_FILE_BYTES, parse_mapping, resolve_columns
+from gongzhi.cases.hotline.writer import ImportResult, _audit_code, _import, check_actor, import_file
+from gongzhi.cases.models import HotlineImport
+from gongzhi.core import tabular
+from gongzhi.core.errors import DomainError, ValidationFailed
+
+SYNC_MAX_ROWS = 5000  # more rows than this: a background job, not the web request
+JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
+JOB_DEAD_AFTER = services.HOTLINE_JOB_DEAD_AFTER  # a running job without a heartbeat for this long lost its worker
+
+
+UNEXPECTED_STOP = gettext_noop(
+    "The import stopped on an unexpected error; the rows before it are in, and importing the file again is safe."
+)
+
+log = logging.getLogger(__name__)
+
+
+def import_upload(*, actor: Any, upload: Any, mapping_json: str | None = None) -> ImportResult | HotlineImport:
+    """The way in for pages and the API: an uploaded file and the mapping as a JSON string.
+
+    The header is checked at once (a file that cannot be read, or whose columns do not fit, raises
+    ``ValidationFailed`` and nothing is stored). A file of up to :data:`SYNC_MAX_ROWS` rows is imported right away
+    and its :class:`ImportResult` returned; a bigger one is stored and queued, and its ``HotlineImport`` job
+    returned (the background task ``tasks.import_hotline`` runs it)."""
+    check_actor(actor)
+    mapping = parse_mapping(mapping_json)
+    tabular.check_size(upload.size or 0, MAX_FILE_BYTES)
+    file_name = upload.name or ""
+    stream = upload.file if hasattr(upload, "file") else upload
+    with tabular.open_table(file_name, stream) as table:
+        columns = resolve_columns(table.header, mapping)
+        head = list(islice(table.data_rows(), SYNC_MAX_ROWS + 1))
+        if len(head) <= SYNC_MAX_ROWS:
+            return _import(actor=actor, file_name=file_name, columns=columns, rows=head)
+    del head
+    job = services.create_hotline_import(
+        actor=actor, upload=upload, file_name=file_name, mapping=mapping, node_code=_audit_code(actor, set())
+    )
+    from gongzhi.cases.tasks import import_hotline
+
+    transaction.on_commit(lambda: import_hotline.enqueue(job_id=job.pk))
+    return job
+
+
+def run_job(*, job_id: int) -> dict[str, Any]:
+    """Run a queued ``HotlineImport`` (the background task's body): import the stored file, keep the job's progress
+    up to date after every batch, and record how it ended. A job runs once; running it again does nothing."""
+    job = services.start_hotline_import(job_id=job_id)
+    if job is None:
+        return {"job": job_id, "ran": False}
+    last: dict[str, Any] = {}
+
+    def progress(result: ImportResult, fraction: float | None) -> None:
+        last["result"] = result
+        services.record_hotline_progress(
+            job_id=job_id,
+            rows=result.rows,
+            created=result.created_count,
+            skipped=result.skipped_count,
+            error_rows=result.error_rows,
+            progress=fraction,
+        )
+
+    try:
+        with job.file.open("rb") as stored:
+            result = import_file(
+                actor=job.actor, file_name=job.file_name, data=stored, mapping=job.mapping, on_batch=progress
+            )
+    except Exception as exc:
+        partial: ImportResult = last.get("result") or ImportResult()
+        details = exc.details if isinstance(exc, ValidationFailed) else []
+        if isinstance(exc, DomainError):
+            message = str(exc.message)
+        else:
+            log.exception("12345 import job %s failed", job_id)
+            message = UNEXPECTED_STOP
+        services.finish_hotline_import(
+            job_id=job_id,
+            failed=True,
+            rows=partial.rows,
+            created=partial.created_count,
+            skipped=partial.skipped_count,
+            error_rows=partial.error_rows,
+            errors=[{"row": d.row, "field": d.field, "message": str(d.message)} for d in details]
+            + partial.error_dicts(),
+            message=message,
+        )
+        if isinstance(exc, DomainError):
+            return {"job": job_id, "ran": True, "state": "failed"}
+        raise
+    services.finish_hotline_import(
+        job_id=job_id,
+        failed=False,
+        rows=result.rows,
+        created=result.created_count,
+        skipped=result.skipped_count,
+        error_rows=result.error_rows,
+        errors=result.error_dicts(),
+    )
+    return {"job": job_id, "ran": True, "state": "done", "rows": result.rows, "created": result.created_count}
+
+
+def job_for(*, user: Any, job_id: int) -> HotlineImport:
+    """A job as its page and the API show it (``NotFound`` outside the user's scope): a running job whose worker
+    died is marked failed first (``services.fail_dead_hotline_imports``), so it never shows "running" forever."""
+    from gongzhi.cases import selectors
+
+    job = selectors.hotline_job(user=user, job_id=job_id)
+    if job.is_active and services.fail_dead_hotline_imports(job_id=job.pk):
+        job.refresh_from_db()
+    return job

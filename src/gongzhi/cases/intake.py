@@ -1,0 +1,562 @@
+"""How a case is born — the one way, for one case (``report_case``: a page, the API, a visit, the demo) or for many
+at once (``report_many``: a 12345 file through ``cases.hotline``).
+
+Either way a new case is the same three rows, built here once: the case (:func:`_case_values`), its first timeline
+event (:func:`_event_values`) and its ``cases.reported`` audit record (:func:`_reported_entry`); its place comes from
+``territory.selectors.place_many`` (:func:`place`), its id and number from the case table's sequence
+(``core.bulk.reserve_ids``), its tracking code from ``cases.tracking``. One case is written with the ORM in its own
+transaction; many with one ``COPY`` per table on PostgreSQL (``core.bulk.copy_rows``, ``core.audit.record_many``),
+``bulk_create`` elsewhere. A case's status here is only ever ``workflow.create_status()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db import utils as db_utils
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+
+from gongzhi.cases import tiers, tracking, workflow
+from gongzhi.cases.choices import Channel, Urgency
+from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
+from gongzhi.core import audit, bulk
+from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.messages import fmt
+from gongzhi.territory import selectors as territory
+from gongzhi.territory.models import Node
+from gongzhi.territory.selectors import PlacePoint
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 9
+ALLOWED_IMAGE_TYPES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+    "image/heic": (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypheis"),
+}
+
+
+# How long a new case's texts may be (the columns' sizes), for one case and for a 12345 file's rows alike.
+FIELD_LIMITS = {"title": 200, "address": 200, "reporter_name": 60, "reporter_phone": 20, "hotline_ticket": 40}
+
+
+@dataclass
+class Placement:
+    node: Any
+    unplaced: bool
+    how: str
+
+
+def place(
+    *, lat: float | None, lng: float | None, address: str = "", node_id: int | None = None, actor: Any = None
+) -> Placement:
+    """Resolve where a case is: a given place, else ``territory.selectors.place_many`` for its point and address
+    (GPS → grid → nearest building, else an address → building, else the subdistrict desk, flagged). Never fails
+    while a subdistrict exists."""
+    from gongzhi.territory.models import Node
+
+    if node_id is not None:
+        node = (
+            territory.node_get(user=actor, node_id=node_id)
+            if actor is not None
+            else Node.objects.select_related("lead_body").get(pk=node_id)
+        )
+        return Placement(node, False, "given")
+    placed = territory.place_many([PlacePoint(lat, lng, address)], user=actor)[0]
+    if placed.node is None:
+        raise ValidationFailed(
+            gettext_lazy("No subdistrict is set up yet."),
+            [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))],
+        )
+    return Placement(placed.node, placed.unplaced, placed.how)
+
+
+def _retry_tracking_code_clash(take_in: Callable[..., Case]) -> Callable[..., Case]:
+    """A new case's tracking code is random (``cases.tracking``: 80 bits, so a clash is all but impossible; the
+    8-hex-digit codes of before clashed once in ~4,000 draws at a million cases). Should a drawn code be taken, the
+    unique index refuses it, the intake's transaction (or its savepoint inside a caller's) rolls back, and the
+    intake runs again with a fresh draw; cheaper than a look-up before every insert."""
+
+    @functools.wraps(take_in)
+    def wrapper(**kwargs: Any) -> Case:
+        for attempt in range(3):
+            try:
+                return take_in(**kwargs)
+            except db_utils.IntegrityError as exc:
+                if attempt == 2 or "tracking_code" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
+
+
+def _active_category(category_id: int) -> Category | None:
+    """The active category of that id. Intake runs this for every case: a raw query skips the ORM's compilation of
+    the same statement each time (about 1 ms of a small machine's CPU)."""
+    if not 0 < category_id < 2**63:  # no row has it, and a database column could not even hold it
+        return None
+    table = Category._meta.db_table
+    rows = list(Category.objects.raw(f"SELECT * FROM {table} WHERE id = %s AND is_active", [category_id]))
+    return rows[0] if rows else None
+
+
+@_retry_tracking_code_clash
+@transaction.atomic
+def report_case(
+    *,
+    actor: Any,
+    channel: str,
+    title: str,
+    category_id: int,
+    description: str = "",
+    urgency: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    node_id: int | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    hotline_ticket: str | None = None,
+    reported_at: datetime | None = None,
+    fixed_on_spot_note: str = "",
+    files: list[UploadedFile] | None = None,
+) -> Case:
+    """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner."""
+    details: list[ErrorDetail] = []
+    if channel not in Channel.values:
+        details.append(
+            ErrorDetail(
+                field="channel", message=fmt(gettext_lazy("one of %(values)s"), values=", ".join(Channel.values))
+            )
+        )
+    if not title.strip():
+        details.append(ErrorDetail(field="title", message=gettext_lazy("say what the problem is")))
+    category = _active_category(category_id)
+    if category is None:
+        details.append(
+            ErrorDetail(
+                field="category_id",
+                message=fmt(gettext_lazy("no active category %(category_id)s"), category_id=category_id),
+            )
+        )
+    if urgency is not None and urgency not in Urgency.values:
+        details.append(ErrorDetail(field="urgency", message=gettext_lazy("A, B or C")))
+    for name, value in (
+        ("title", title),
+        ("address", address),
+        ("reporter_name", reporter_name),
+        ("reporter_phone", reporter_phone),
+        ("hotline_ticket", hotline_ticket),
+    ):
+        limit = FIELD_LIMITS[name]
+        if len(value or "") > limit:
+            details.append(
+                ErrorDetail(field=name, message=fmt(gettext_lazy("at most %(limit)s characters"), limit=limit))
+            )
+    if reporter_phone and not reporter_phone.strip().isdigit():
+        details.append(ErrorDetail(field="reporter_phone", message=gettext_lazy("digits only")))
+    for i, f in enumerate(files or []):
+        details.extend(check_attachment(f, f"files[{i}]"))
+    if len(files or []) > MAX_ATTACHMENTS:
+        details.append(
+            ErrorDetail(
+                field="files",
+                message=fmt(gettext_lazy("at most %(max_attachments)s photos"), max_attachments=MAX_ATTACHMENTS),
+            )
+        )
+    if details:
+        raise ValidationFailed(gettext_lazy("The case cannot be taken in."), details)
+    assert category is not None
+    placement = place(lat=lat, lng=lng, address=address, node_id=node_id, actor=actor)
+    now = timezone.now()
+    new = NewCase(
+        row=0,
+        ticket=hotline_ticket or "",
+        title=title,
+        description=description,
+        category_id=category.pk,
+        default_urgency=category.default_urgency,
+        urgency=urgency,
+        address=address,
+        lat=lat,
+        lng=lng,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        reported_at=reported_at or now,
+        node=placement.node,
+        unplaced=placement.unplaced,
+        placed_by=placement.how,
+        channel=channel,
+    )
+    actor_pk = actor.pk if getattr(actor, "pk", None) else None
+    # The number carries the primary key. On PostgreSQL the id is drawn from the table's sequence first, so the
+    # row goes in whole; elsewhere it is known only once the row is in, and one UPDATE writes the number (an UPDATE
+    # of an indexed column rewrites every index entry of the row: twice the insert's index work).
+    pk = bulk.reserve_ids(Case, 1)[0] if connection.vendor == "postgresql" else None
+    number = _case_number(timezone.localtime(new.reported_at), pk) if pk else f"TMP{secrets.token_hex(8)}"
+    case = Case(**_case_values(new, pk=pk, number=number, tracking_code=tracking.new_code(), actor_pk=actor_pk))
+    case.category = category  # the rows in hand, so that reading them back costs no query
+    case.node = placement.node
+    if isinstance(placement.node, Node):
+        case.owner_body = placement.node.lead_body
+    if actor_pk:
+        case.owner_user = case.reporter_user = actor
+    case.save(force_insert=True)
+    if pk is None:
+        case.number = _case_number(timezone.localtime(case.reported_at), case.pk)
+        Case.objects.filter(pk=case.pk).update(number=case.number)
+    event = CaseEvent.objects.create(**_event_values(new, case_id=case.pk, actor=actor, actor_pk=actor_pk))
+    for f in files or []:
+        _store_attachment(case, event, f, actor)
+    entry = _reported_entry(new, pk=case.pk, number=case.number)
+    audit.record(
+        actor=actor,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        object_repr=entry.object_repr,
+        node_code=entry.node_code,
+        after=entry.after,
+    )
+    if fixed_on_spot_note:
+        workflow.perform(actor=actor, case_id=case.pk, action="fix_on_spot", note=fixed_on_spot_note)
+        case.refresh_from_db()
+    return case
+
+
+def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
+    errors = []
+    size = f.size or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        errors.append(
+            ErrorDetail(
+                field=where,
+                message=fmt(gettext_lazy("%(file)s: %(kb)s KB is over the 10 MB limit"), file=f.name, kb=size // 1024),
+            )
+        )
+    ctype = (f.content_type or "").lower()
+    if ctype == "image/heif":
+        ctype = "image/heic"
+    signatures = ALLOWED_IMAGE_TYPES.get(ctype)
+    if signatures is None:
+        errors.append(
+            ErrorDetail(
+                field=where,
+                message=fmt(
+                    gettext_lazy("%(f)s: %(value)s is not a photo (jpeg, png, webp or heic)"),
+                    f=f.name,
+                    value=ctype or "unknown type",
+                ),
+            )
+        )
+        return errors
+    head = f.read(32)
+    f.seek(0)
+    if not any(sig in head[:16] for sig in signatures):
+        errors.append(
+            ErrorDetail(
+                field=where,
+                message=fmt(gettext_lazy("%(f)s: the content is not a %(ctype)s image"), f=f.name, ctype=ctype),
+            )
+        )
+    return errors
+
+
+def _store_attachment(case: Case, event: CaseEvent | None, f: UploadedFile, actor: Any) -> Attachment:
+    return Attachment.objects.create(
+        case=case,
+        event=event,
+        file=f,
+        name=(f.name or "photo")[:200],
+        content_type=f.content_type or "",
+        size=f.size or 0,
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+# --- the rows of a new case, built once ------------------------------------------------------------------------------
+
+PLACED_ON_DESK_NOTE = "Location matched no grid: held by the subdistrict desk."
+
+
+@dataclass(slots=True)
+class NewCase:
+    """A case to take in, validated and placed: the arguments ``report_case`` gets, plus the placement ``place``
+    found (``placed_by``: gps, address, desk or given). ``row``: its row in an imported file (0 for one case)."""
+
+    row: int
+    ticket: str
+    title: str
+    description: str
+    category_id: int
+    default_urgency: str
+    urgency: str | None
+    address: str
+    lat: float | None
+    lng: float | None
+    reporter_name: str
+    reporter_phone: str
+    reported_at: datetime
+    node: Any = None  # a territory ``Node`` or ``PlaceRef``
+    unplaced: bool = False
+    placed_by: str = ""
+    category_unconfirmed: bool = False  # the export's category matched none of ours: the desk sets it
+    category_text: str = ""  # that category, as the export gave it
+    channel: str = Channel.HOTLINE
+
+
+def _case_number(local_time: datetime, pk: int) -> str:
+    """A case number: the local date of the report and the id, ``YYYYMMDD`` + 7 digits."""
+    return f"{local_time.year:04d}{local_time.month:02d}{local_time.day:02d}{pk:07d}"
+
+
+def _case_values(
+    c: NewCase, *, pk: int | None, number: str, tracking_code: str, actor_pk: int | None
+) -> dict[str, Any]:
+    """The case row of a new case, by attribute name (every other column keeps its default)."""
+    node = c.node
+    return {
+        "id": pk,
+        "number": number,
+        "title": c.title.strip()[:200],
+        "description": c.description,
+        "category_id": c.category_id,
+        "urgency": c.urgency or c.default_urgency,
+        "channel": c.channel,
+        "status": workflow.create_status(),
+        "tier": tiers.initial_tier(node.kind),
+        "node_id": node.pk,
+        "place_code": node.code,
+        "unplaced": c.unplaced,
+        "lat": c.lat,
+        "lng": c.lng,
+        "address": c.address,
+        "owner_body_id": node.lead_body_id,
+        "owner_user_id": actor_pk,
+        "reporter_user_id": actor_pk,
+        "reporter_name": c.reporter_name,
+        "reporter_phone": c.reporter_phone.strip(),
+        "tracking_code": tracking_code,
+        "hotline_ticket": c.ticket or None,
+        "reported_at": c.reported_at,
+        "category_unconfirmed": c.category_unconfirmed,
+        "category_text": c.category_text,
+    }
+
+
+def _first_note(c: NewCase) -> str:
+    """The first timeline event's note: where the case is held, and a category to confirm."""
+    notes = [PLACED_ON_DESK_NOTE] if c.unplaced else []
+    if c.category_unconfirmed:
+        notes.append(
+            gettext("The 12345 category “%(category)s” matched none of ours: the desk sets the category.")
+            % {"category": c.category_text}
+        )
+    return " ".join(notes)
+
+
+def _event_values(c: NewCase, *, case_id: int, actor: Any, actor_pk: int | None) -> dict[str, Any]:
+    """The first timeline event of a new case ("report", to its first status)."""
+    return {
+        "case_id": case_id,
+        "at": c.reported_at,
+        "actor_id": actor_pk,
+        "actor_label": str(actor) if actor_pk else (c.reporter_name or "resident"),
+        "action": "report",
+        "from_status": "",
+        "to_status": workflow.create_status(),
+        "note": _first_note(c),
+        "public": True,
+        "data": {"channel": c.channel, "placed_by": c.placed_by},
+    }
+
+
+def _reported_entry(c: NewCase, *, pk: int, number: str) -> audit.Entry:
+    """The ``cases.reported`` audit record of a new case."""
+    return audit.Entry(
+        action="cases.reported",
+        object_type=Case._meta.label_lower,
+        object_id=pk,
+        object_repr=f"{number} {c.title.strip()[:200]}"[:200],  # str(case)
+        node_code=c.node.code,
+        after={"number": number, "node": c.node.pk, "unplaced": c.unplaced, "channel": c.channel},
+    )
+
+
+# --- many cases at once: a 12345 file -------------------------------------------------------------------------------
+#
+# ``cases.hotline`` parses, places and scope-checks a whole batch of rows, then hands them here. Each case is the
+# same three rows ``report_case`` writes (the builders above), only many at a time: PostgreSQL gets one ``COPY`` per
+# table, SQLite ``bulk_create``.
+
+
+@dataclass
+class Written:
+    created: list[tuple[int, str]] = field(default_factory=list)  # (row, case number), in row order
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, ticket): imported meanwhile by someone else
+
+
+def report_many(*, actor: Any, cases: Sequence[NewCase]) -> Written:
+    """Take a batch of cases in, all in one transaction: each becomes a case, its first timeline event and its
+    ``cases.reported`` audit record, exactly as :func:`report_case` writes them. The caller has validated and
+    placed the rows and checked the actor may add cases there (``cases.hotline``).
+
+    A batch that hits a unique ticket (another import took it in meanwhile) or, rarely, a tracking code that came
+    up twice is written again row by row, each in its own savepoint: a ticket taken meanwhile is reported skipped.
+    Safe to call from several threads at once (each with its own connection)."""
+    codes: list[str] = []
+    try:
+        return _report_many(actor, cases, codes)
+    finally:
+        _release_tracking_codes(codes)  # in the table now (its unique index guards them), or free again
+
+
+@transaction.atomic
+def _report_many(actor: Any, cases: Sequence[NewCase], codes: list[str]) -> Written:
+    if not cases:
+        return Written()
+    try:
+        with transaction.atomic():
+            return Written(created=_write_many(actor, cases, codes))
+    except IntegrityError:
+        pass
+    out = Written()
+    for item in cases:
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    out.created.extend(_write_many(actor, [item], codes))
+                break
+            except IntegrityError:
+                if Case.objects.filter(hotline_ticket=item.ticket).exists():
+                    out.skipped.append((item.row, item.ticket))
+                    break
+                if attempt == 2:  # not the ticket and not a fresh tracking code's bad luck: a real problem
+                    raise
+    return out
+
+
+def _write_many(actor: Any, cases: Sequence[NewCase], used_codes: list[str]) -> list[tuple[int, str]]:
+    actor_pk = actor.pk if getattr(actor, "pk", None) else None
+    now = timezone.now()
+    local = timezone.get_current_timezone()
+    codes = _fresh_tracking_codes(len(cases))
+    used_codes.extend(codes)
+    if connection.vendor == "postgresql":
+        ids = bulk.reserve_ids(Case, len(cases))
+        numbers = [_case_number(c.reported_at.astimezone(local), pk) for c, pk in zip(cases, ids, strict=True)]
+        rows = [
+            _case_values(c, pk=pk, number=number, tracking_code=code, actor_pk=actor_pk)
+            for c, pk, number, code in zip(cases, ids, numbers, codes, strict=True)
+        ]
+        _copy_cases(rows, now)
+        events = [
+            _event_values(c, case_id=pk, actor=actor, actor_pk=actor_pk) for c, pk in zip(cases, ids, strict=True)
+        ]
+        _copy_events(events)
+    else:
+        objs = [
+            Case(**_case_values(c, pk=None, number=f"TMP{secrets.token_hex(8)}", tracking_code=code, actor_pk=actor_pk))
+            for c, code in zip(cases, codes, strict=True)
+        ]
+        Case.objects.bulk_create(objs)
+        for obj in objs:
+            obj.number = _case_number(obj.reported_at.astimezone(local), obj.pk)
+        Case.objects.bulk_update(objs, ["number"], batch_size=500)
+        ids, numbers = [obj.pk for obj in objs], [obj.number for obj in objs]
+        CaseEvent.objects.bulk_create(
+            CaseEvent(**_event_values(c, case_id=pk, actor=actor, actor_pk=actor_pk))
+            for c, pk in zip(cases, ids, strict=True)
+        )
+    audit.record_many(
+        actor=actor,
+        entries=(_reported_entry(c, pk=pk, number=n) for c, pk, n in zip(cases, ids, numbers, strict=True)),
+        at=now,
+    )
+    return [(c.row, number) for c, number in zip(cases, numbers, strict=True)]
+
+
+def _copy_cases(rows: list[dict[str, Any]], now: datetime) -> None:
+    """The case rows with one ``COPY``: the columns :func:`_case_values` fills, then every other one at its default
+    (what ``create`` would store; ``created_at``/``updated_at`` now; NULL by leaving the column out). A new field
+    without a default would be NULL here and fail loudly, never silently differ."""
+    filled = list(rows[0])
+    # A nullable column whose default is none is left out: PostgreSQL stores NULL there itself (fewer values a row).
+    rest = [
+        f for f in Case._meta.concrete_fields if f.attname not in filled and not (f.null and f.get_default() is None)
+    ]
+    tail = tuple(now if f.attname in ("created_at", "updated_at") else f.get_default() for f in rest)
+    columns = bulk.columns_of(Case, filled) + [str(f.column) for f in rest]
+    bulk.copy_rows(Case, columns, (tuple(row.values()) + tail for row in rows))
+
+
+def _copy_events(rows: list[dict[str, Any]]) -> None:
+    """The first events with one ``COPY``; ``data`` (the last value) as JSON text, written once per distinct value
+    (a batch has a handful: the channel and how each case was placed)."""
+    texts: dict[tuple[Any, ...], str] = {}
+
+    def data(value: dict[str, Any]) -> str:
+        key = tuple(value.items())
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = json.dumps(value)
+        return text
+
+    columns = bulk.columns_of(CaseEvent, rows[0])
+    bulk.copy_rows(CaseEvent, columns, ((*list(row.values())[:-1], data(row["data"])) for row in rows))
+
+
+_codes_lock = threading.Lock()
+_codes_in_flight: set[str] = set()  # handed out to batches not committed yet (imports may write batches in parallel)
+
+
+def _fresh_tracking_codes(n: int) -> list[str]:
+    """``n`` tracking codes (as ``report_case`` makes them: ``tracking.new_code``) that no case has yet and no batch
+    being written in this process holds. Release them with :func:`_release_tracking_codes` once the batch is over."""
+    codes: list[str] = []
+    while len(codes) < n:
+        want = n - len(codes)
+        fresh = {tracking.new_code() for _ in range(want)}
+        fresh -= set(_existing_values("tracking_code", list(fresh)))
+        with _codes_lock:
+            fresh -= _codes_in_flight
+            _codes_in_flight.update(fresh)
+        codes.extend(fresh)
+    return codes
+
+
+def _release_tracking_codes(codes: Iterable[str]) -> None:
+    with _codes_lock:
+        _codes_in_flight.difference_update(codes)
+
+
+def existing_hotline_tickets(tickets: Sequence[str]) -> set[str]:
+    """Which of these 12345 tickets are already cases (one indexed query per 5,000)."""
+    return set(_existing_values("hotline_ticket", tickets))
+
+
+def _existing_values(column: str, values: Sequence[str]) -> list[str]:
+    """The values of a unique text column of cases that are taken. On PostgreSQL one array parameter per query
+    (``= ANY``), not thousands of placeholders."""
+    found: list[str] = []
+    for start in range(0, len(values), 5000):
+        chunk = list(values[start : start + 5000])
+        if not chunk:
+            continue
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {column} FROM {Case._meta.db_table} WHERE {column} = ANY(%s)", [chunk])
+                found.extend(row[0] for row in cursor.fetchall())
+        else:
+            found.extend(Case.objects.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
+    return found
