@@ -24,14 +24,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db import utils as db_utils
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
 
 from gongzhi.cases import tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, system_note
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.models import Node
 from gongzhi.territory.selectors import PlacePoint
@@ -286,7 +286,8 @@ def _store_attachment(case: Case, event: CaseEvent | None, f: UploadedFile, acto
 
 # --- the rows of a new case, built once ------------------------------------------------------------------------------
 
-PLACED_ON_DESK_NOTE = "Location matched no grid: held by the subdistrict desk."
+RESIDENT_LABEL = gettext_lazy("resident")  # who reported, on the timeline, when a resident gave no name
+PLACED_ON_DESK_NOTE = gettext_lazy("Location matched no grid: held by the subdistrict desk.")
 
 
 @dataclass(slots=True)
@@ -354,14 +355,16 @@ def _case_values(
     }
 
 
+UNCONFIRMED_CATEGORY_NOTE = gettext_lazy(
+    "The 12345 category “%(category)s” matched none of ours: the desk sets the category."
+)
+
+
 def _first_note(c: NewCase) -> str:
     """The first timeline event's note: where the case is held, and a category to confirm."""
-    notes = [PLACED_ON_DESK_NOTE] if c.unplaced else []
+    notes = [system_note(PLACED_ON_DESK_NOTE)] if c.unplaced else []
     if c.category_unconfirmed:
-        notes.append(
-            gettext("The 12345 category “%(category)s” matched none of ours: the desk sets the category.")
-            % {"category": c.category_text}
-        )
+        notes.append(system_note(UNCONFIRMED_CATEGORY_NOTE, category=c.category_text))
     return " ".join(notes)
 
 
@@ -371,7 +374,7 @@ def _event_values(c: NewCase, *, case_id: int, actor: Any, actor_pk: int | None)
         "case_id": case_id,
         "at": c.reported_at,
         "actor_id": actor_pk,
-        "actor_label": str(actor) if actor_pk else (c.reporter_name or "resident"),
+        "actor_label": str(actor) if actor_pk else (c.reporter_name or system_note(RESIDENT_LABEL)),
         "action": "report",
         "from_status": "",
         "to_status": workflow.create_status(),

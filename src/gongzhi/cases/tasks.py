@@ -12,12 +12,17 @@ import logging
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from gongzhi.cases import deadlines, hotline, workflow
 from gongzhi.core.errors import DomainError
+from gongzhi.core.messages import system_note
 
 log = logging.getLogger(__name__)
+
+
+AUTO_ESCALATION_NOTE = gettext_lazy("Deadline missed: escalated automatically.")
 
 
 def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -30,7 +35,7 @@ def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-d
                 actor=None,
                 case_id=case_id,
                 action="escalate",
-                note="Deadline missed: escalated automatically.",
+                note=system_note(AUTO_ESCALATION_NOTE),
                 now=now,
             )
             escalated += 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +45,15 @@ def stored(message: str) -> str:
     """A message kept on a job's row (an import's or an export's): it was rendered in the language active when it was
     stored, or it is a msgid stored as a code (``gettext_noop``, e.g. "the worker died"); shown translated."""
     return gettext(message) if message else message
+
+
+def system_note(message: Text, /, **params: Any) -> str:
+    """A note the system writes on a record that everyone reads later (a timeline's "escalated automatically", "held
+    by the desk"): rendered once, in the site's language (``LANGUAGE_CODE``), not in the language of whoever's
+    request or background job happened to write it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(message)
+        return text % params if params else text
 
 
 ACTIONS = {

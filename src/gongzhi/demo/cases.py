@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
-from gongzhi.cases import tiers, tracking, workflow
+from gongzhi.cases import tasks, tiers, tracking, workflow
 from gongzhi.cases.calendar import DAY_HOURS, WorkCalendar
 from gongzhi.cases.choices import (
     FINAL_STATUSES,
@@ -57,6 +57,7 @@ from gongzhi.cases.choices import (
 from gongzhi.cases.deadlines import DEFAULT_LIMITS
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, DeadlineRule, Notification
 from gongzhi.core import bulk
+from gongzhi.core.messages import system_note
 from gongzhi.demo import names
 from gongzhi.demo.tiling import points_inside
 from gongzhi.territory.choices import BodyKind, NodeKind
@@ -69,7 +70,7 @@ BATCH_SIZE = 2000
 CASES_PER_YEAR = 10_400  # reports planned per copy; duplicates of open problems come on top (≈ 3%)
 WINDOW_DAYS = 365
 DETECT = timedelta(minutes=5)  # the deadline task runs every few minutes
-AUTO_ESCALATION_NOTE = "Deadline missed: escalated automatically."  # as tasks.run_deadline_check writes it
+AUTO_ESCALATION_NOTE = system_note(tasks.AUTO_ESCALATION_NOTE)  # as tasks.run_deadline_check writes it
 SEED_TAG = "gongzhi-demo-cases"
 
 S = Status

@@ -186,6 +186,14 @@ def test_missed_deadline_escalates_automatically(tree, django_capture_on_commit_
     assert case.tier == Tier.COMMUNITY and case.owner_body == tree.committees[0] and case.escalation_count == 1
     event = case.events.latest("id")
     assert event.action == "escalate" and event.actor is None and event.actor_label == "system"
+    # Written in the site's language whoever runs the task (this test runs in English), and shown in Chinese.
+    assert event.note == "超过办理时限：已自动上报升级。"
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        html = render_to_string("cases/_timeline.html", {"timeline": [{"event": event, "label": "", "photos": []}]})
+    assert "系统（时限检查）" in html and "system" not in html
     # Flagged once: the next run does nothing more.
     assert run_deadline_check(at(2026, 11, 23, 11, 0)) == {"overdue": 0, "escalated": 0}
     # The next step's clock clears the flag but keeps the count (closing counts as overdue).

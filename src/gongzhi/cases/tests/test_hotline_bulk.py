@@ -163,7 +163,7 @@ def test_unplaceable_rows_wait_on_the_desk_flagged(tree, operator):  # type: ign
     hotline.import_file(actor=operator, file_name="a.csv", data=csv_bytes([row("D-1", address="无名路1号")]))
     case = Case.objects.get(hotline_ticket="D-1")
     assert case.unplaced and case.node == tree.subdistrict and case.owner_body == tree.office
-    assert case.events.get().note == intake.PLACED_ON_DESK_NOTE
+    assert case.events.get().note == "位置未匹配到任何网格：由街道受理台暂管。"  # the site's language
     assert selectors.intake_queue(user=operator).first() == case
 
 
