@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.choices import Channel, ClosedKind, DeadlineUnit, Rating, Status, Step, Tier, Urgency
+from gongzhi.core.choices import JobState
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopedManager, ScopeRule
 
@@ -425,11 +426,7 @@ class Notification(models.Model):
         return self.message
 
 
-class HotlineImportState(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+HotlineImportState = JobState  # a 12345 import job's state: the shared job states
 
 
 def private_storage() -> Any:

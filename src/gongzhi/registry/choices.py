@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.core.choices import JobState as JobState  # the shared job states (imports, exports)
+
 
 class Sex(models.TextChoices):
     MALE = "male", _("Male")
@@ -39,15 +41,6 @@ class ImportKind(models.TextChoices):
     HOUSEHOLDS = "households", _("Households")
     PARTY_MEMBERS = "party_members", _("Party members")
     ORGANISATIONS = "organisations", _("Organisations")
-
-
-class JobState(models.TextChoices):
-    """A background job's state (imports and large exports)."""
-
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
 
 
 class ExportKind(models.TextChoices):
