@@ -22,15 +22,15 @@ class PrivateStorage(FileSystemStorage):
         kwargs.setdefault("directory_permissions_mode", 0o700)
         super().__init__(**kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(private_root())
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return str(private_root().resolve())
 
-    @property  # type: ignore[override]
+    @property
     def base_url(self) -> None:  # type: ignore[override]
         return None
 
