@@ -18,6 +18,12 @@ class ApiRequest(HttpRequest):
     auth: _User  # the signed-in user, on every endpoint that requires one (the public endpoints never read it)
 
 
+class AuthedRequest(HttpRequest):
+    """A page's request behind ``login_required``: its user is signed in (never ``AnonymousUser``)."""
+
+    user: _User
+
+
 # --- The client's address -------------------------------------------------------------------------------------------
 
 

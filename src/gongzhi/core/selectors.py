@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 
-def audit_list(*, user: AbstractBaseUser | AnonymousUser | None, action: str | None = None, object_type: str | None = None) -> QuerySet[AuditLog]:
+def audit_list(
+    *, user: AbstractBaseUser | AnonymousUser | None, action: str | None = None, object_type: str | None = None
+) -> QuerySet[AuditLog]:
     qs = AuditLog.objects.restrict(user, "view")
     if action:
         qs = qs.filter(action=action)
