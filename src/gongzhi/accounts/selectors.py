@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import Prefetch, Q, QuerySet
 
 from gongzhi.accounts.choices import GRID_CORE_POSTS, Post, Role
@@ -14,16 +12,12 @@ from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 
 
 def _with_roles(qs: ScopedQuerySet[User]) -> ScopedQuerySet[User]:
-    # still users (with their active assignments attached), as the caller reads them
-    return cast(
-        ScopedQuerySet[User],
-        qs.prefetch_related(
-            Prefetch(
-                "role_assignments",
-                queryset=RoleAssignment.objects.filter(is_active=True).select_related("node", "body"),
-                to_attr="active_assignments",
-            )
-        ),
+    return qs.prefetch_related(
+        Prefetch(
+            "role_assignments",
+            queryset=RoleAssignment.objects.filter(is_active=True).select_related("node", "body"),
+            to_attr="active_assignments",
+        )
     )
 
 

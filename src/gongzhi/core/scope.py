@@ -231,7 +231,7 @@ class ScopeHolder(Protocol):
     def scope_for(self, model_label: str, action: str) -> Scope: ...
 
 
-_M = TypeVar("_M", bound=models.Model)
+_M = TypeVar("_M", bound=models.Model, covariant=True)  # as QuerySet's: an annotated queryset is still one of _M
 
 
 class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     BooleanField,
@@ -88,7 +88,7 @@ def person_list(
 def person_get(*, user: User, person_id: int, action: str = "view") -> Person:
     queryset = Person.objects.select_related(
         "household", "party_membership", "party_membership__branch", "party_membership__work_unit"
-    ).prefetch_related(  # type: ignore[type-var]  # django-stubs: Prefetches of two models in one call
+    ).prefetch_related(
         Prefetch("tags", queryset=PersonTag.objects.order_by("tag", "-since")),
         Prefetch("residences", queryset=Residence.objects.select_related("household").order_by("-moved_in", "-id")),
     )
@@ -317,8 +317,7 @@ def agreement_get(*, user: User, agreement_id: int, unit_id: int | None = None) 
 
 def _runs(qs: ScopedQuerySet[ImportRun]) -> ScopedQuerySet[ImportRun]:
     has = ExpressionWrapper(Q(bad_rows__isnull=False), output_field=BooleanField())
-    # still import runs (with has_bad_rows attached), as the callers read them
-    return cast(ScopedQuerySet[ImportRun], qs.select_related("actor").defer("bad_rows").annotate(has_bad_rows=has))
+    return qs.select_related("actor").defer("bad_rows").annotate(has_bad_rows=has)
 
 
 def import_run_list(*, user: User, kind: str | None = None) -> QuerySet[ImportRun]:
