@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,12 @@ from gongzhi.core.tabular import write_xlsx
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.periods import month_period, previous_month
+
+if TYPE_CHECKING:
+    from django.http import FileResponse
+
+    from gongzhi.accounts.models import User
+    from gongzhi.kpis.models import MonthlyReport
 
 # --- the system principal -----------------------------------------------------------------------------------------
 
@@ -49,6 +55,9 @@ class SystemPrincipal:
 
 
 SYSTEM = SystemPrincipal()
+
+# Who reads the figures: a signed-in user, or SYSTEM for the background work.
+Reader: TypeAlias = "User | SystemPrincipal"
 
 
 # --- months -------------------------------------------------------------------------------------------------------
@@ -163,7 +172,7 @@ def _all_days(rows: list[Any], start: date, end: date, query: Any) -> list[Any]:
     return out
 
 
-def month_report(*, user: Any, place: Any, month: date) -> MonthReport:
+def month_report(*, user: Reader, place: Any, month: date) -> MonthReport:
     """Everything the monthly report of ``place`` shows, read within ``user``'s scope."""
     from gongzhi.kpis import selectors
 
@@ -352,7 +361,7 @@ def report_places() -> list[Any]:
     )
 
 
-def stored_file_response(row: Any) -> Any:
+def stored_file_response(row: MonthlyReport) -> FileResponse:
     """The download of a stored monthly report (pages and API alike); 404 when its file is gone."""
     from django.http import FileResponse, Http404
 
