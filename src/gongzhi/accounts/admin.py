@@ -26,6 +26,7 @@ class RoleAssignmentInline(admin.TabularInline[RoleAssignment, User]):
 class UserAdmin(BaseUserAdmin[User]):
     list_display = ("username", "display_name", "is_active", "is_superuser")
     search_fields = ("username", "display_name")
+    # django-stubs types ModelAdmin.fieldsets as optional; UserAdmin's is always set
     fieldsets = (*BaseUserAdmin.fieldsets, ("Gongzhi", {"fields": ("display_name", "phone")}))  # type: ignore[misc]
     inlines = [RoleAssignmentInline]
     actions = ["revoke_api_tokens"]

@@ -31,7 +31,7 @@ class PrivateStorage(FileSystemStorage):
         return str(private_root().resolve())
 
     @property
-    def base_url(self) -> None:  # type: ignore[override]
+    def base_url(self) -> None:  # type: ignore[override]  # no URL at all (the storage's base_url is a str)
         return None
 
     def url(self, name: str | None) -> str:

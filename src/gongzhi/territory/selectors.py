@@ -223,7 +223,7 @@ def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M
         params = [*key_params, grid_id, grid_id, NodeKind.BUILDING.value, *near["centroid_lat__range"]]
         rows = list(Node.objects.raw(sql, [*params, *near["centroid_lng__range"]]))
         for row in rows:  # the lead body's id and name (the rest loads on demand), as a case's owner needs them
-            name = row.lead_body_name  # type: ignore[attr-defined]
+            name = row.lead_body_name  # type: ignore[attr-defined]  # a column of the raw query
             row.lead_body = Body.from_db(connection.alias, ["id", "name"], [row.lead_body_id, name])
         return rows
 
@@ -244,6 +244,7 @@ def _place_sql() -> tuple[str, list[Any]]:
     q = connection.ops.quote_name
 
     def column(model: type[Model], name: str, alias: str) -> str:
+        # a concrete field (the stubs' get_field also answers relations, which have no column)
         return f"{alias}.{q(str(model._meta.get_field(name).column))}"  # type: ignore[union-attr]
 
     def n(name: str) -> str:
