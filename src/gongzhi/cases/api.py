@@ -153,7 +153,7 @@ def case_action(request: ApiRequest, case_id: Int64, action: str, payload: Actio
         return _left(case)
 
 
-def _left(case: Any) -> dict[str, Any]:
+def _left(case: Case) -> dict[str, Any]:
     """What an actor who lost sight of a case by their own action may still know of it."""
     label = str(case.get_status_display())
     return {
@@ -214,7 +214,7 @@ def case_similar(request: ApiRequest, case_id: Int64) -> Any:
 public_router = Router(tags=["public"], auth=None)
 
 
-def _public(case: Any) -> dict[str, Any]:
+def _public(case: Case) -> dict[str, Any]:
     return {
         "number": case.number,
         "status": case.status,
@@ -222,7 +222,7 @@ def _public(case: Any) -> dict[str, Any]:
         "title": case.title,
         "category": str(case.category),
         "reported_at": case.reported_at,
-        "merged_into_number": case.merged_into.number if case.merged_into_id else None,
+        "merged_into_number": case.merged_into.number if case.merged_into is not None else None,
         "rating": case.rating,
         "timeline": selectors.timeline(user=None, case=case.merged_into or case, public_only=True),
     }

@@ -60,6 +60,8 @@ from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
 
 # Which sources a role takes cases in from, in the order offered (the first is the default).
@@ -199,7 +201,9 @@ def _people_choices(user: User, case: Case) -> list[tuple[str, str]]:
     return out
 
 
-def _action_form(user: User, case: Case, transition: Any, data: Any = None, files: Any = None) -> ActionForm:
+def _action_form(
+    user: User, case: Case, transition: workflow.Transition, data: Any = None, files: Any = None
+) -> ActionForm:
     kwargs: dict[str, Any] = {"transition": transition, "today": timezone.localdate()}
     if transition.action == "dispatch":
         kwargs["handler_choices"] = _handler_choices(user)
@@ -559,7 +563,7 @@ def _may_import(user: User) -> bool:
     return True
 
 
-def _with_actions(user: User, cases: Any) -> list[dict[str, Any]]:
+def _with_actions(user: User, cases: Iterable[Case]) -> list[dict[str, Any]]:
     return [{"case": c, "actions": {t.action for t in workflow.allowed_actions(user, c)}} for c in cases]
 
 

@@ -30,7 +30,7 @@ from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Ste
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import scope_of
 
@@ -58,7 +58,7 @@ SYSTEM = "system"  # the background deadline task
 @dataclass(frozen=True)
 class Transition:
     action: str
-    label: Any
+    label: Text
     sources: frozenset[str]
     target: str | None
     roles: frozenset[str]

@@ -213,7 +213,9 @@ def _follow_id(obj: Any, path: str) -> Any:
     return None if owner is None else getattr(owner, f"{last}_id")
 
 
-def scope_of(user: AbstractBaseUser | AnonymousUser | None, model: type[models.Model], action: str) -> Scope:
+def scope_of(
+    user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, model: type[models.Model], action: str
+) -> Scope:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -235,7 +237,9 @@ _M = TypeVar("_M", bound=models.Model, covariant=True)  # as QuerySet's: an anno
 
 
 class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
-    def restrict(self, user: AbstractBaseUser | AnonymousUser | None, action: str = "view") -> ScopedQuerySet[_M]:
+    def restrict(
+        self, user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, action: str = "view"
+    ) -> ScopedQuerySet[_M]:
         """Only the rows ``user`` may perform ``action`` on. Models without a rule are visible to nobody."""
         rule: ScopeRule | None = getattr(self.model, "scope_rule", None)
         scope = scope_of(user, self.model, action)
@@ -245,7 +249,9 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self.all()
         return self.filter(rule.q(scope))
 
-    def allows(self, user: AbstractBaseUser | AnonymousUser | None, action: str, obj: models.Model) -> bool:
+    def allows(
+        self, user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, action: str, obj: models.Model
+    ) -> bool:
         manager = cast("ScopedManager[_M]", self.model._default_manager)  # every scoped model's default manager
         return manager.restrict(user, action).filter(pk=obj.pk).exists()
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from gongzhi.accounts.models import User
     from gongzhi.kpis.models import MonthlyReport
+    from gongzhi.kpis.selectors import KpiQuery
+    from gongzhi.territory.models import Node
 
 # --- the system principal -----------------------------------------------------------------------------------------
 
@@ -80,12 +82,12 @@ def parse_month(value: Any, *, field_name: str = "month") -> date:
         ) from None
 
 
-def download_name(place: Any, month: date) -> str:
+def download_name(place: Node, month: date) -> str:
     """The file name a report is downloaded as, e.g. ``道义街道2026年03月工作月报.xlsx``."""
     return f"{place.name}{month.year}年{month.month:02d}月工作月报.xlsx"
 
 
-def child_dimension(place: Any) -> str | None:
+def child_dimension(place: Node) -> str | None:
     """The breakdown one level down: communities of a subdistrict, grids of a community (None below)."""
     from gongzhi.kpis import selectors
 
@@ -107,11 +109,11 @@ class TierRow:
 
 @dataclass
 class MonthReport:
-    place: Any
+    place: Node
     month: date  # the first day
     start: date
     end: date
-    query: Any  # selectors.KpiQuery
+    query: KpiQuery
     total: Figures
     previous: Figures
     place_dimension: str | None
@@ -172,7 +174,7 @@ def _all_days(rows: list[Any], start: date, end: date, query: Any) -> list[Any]:
     return out
 
 
-def month_report(*, user: Reader, place: Any, month: date) -> MonthReport:
+def month_report(*, user: Reader, place: Node, month: date) -> MonthReport:
     """Everything the monthly report of ``place`` shows, read within ``user``'s scope."""
     from gongzhi.kpis import selectors
 

@@ -34,6 +34,7 @@ from gongzhi.kpis.periods import day_ranges, local_midnight, month_period, next_
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
+    from gongzhi.territory.models import Node
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
@@ -202,12 +203,12 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
 # --- monthly reports ------------------------------------------------------------------------------------------------
 
 
-def _report_file_name(node: Any, month: date) -> str:
+def _report_file_name(node: Node, month: date) -> str:
     return f"kpi-{node.code}-{month:%Y-%m}.xlsx"
 
 
 @transaction.atomic
-def generate_monthly_report(*, actor: User | None, node: Any, month: date) -> MonthlyReport:
+def generate_monthly_report(*, actor: User | None, node: Node, month: date) -> MonthlyReport:
     """Generate (or regenerate) the monthly report of a place: the XLSX workbook of ``kpis.reports`` stored as the
     ``MonthlyReport`` of (month, place), replacing an earlier one. ``actor`` None is the monthly task.
 
