@@ -32,12 +32,14 @@ def token(request: ApiRequest, payload: TokenIn) -> TokenOut:
 
 @router.get("/me", response=UserOut, summary="The calling user and their roles")
 def me(request: ApiRequest) -> UserOut:
-    return user_out(selectors.user_get(user=request.auth, user_id=request.auth.pk))  # type: ignore[attr-defined]
+    return user_out(selectors.user_get(user=request.auth, user_id=request.auth.pk))
 
 
 @router.get("/users", response=list[UserOut], summary="Users in scope (phones masked)")
 @paginate(PageNumberPagination)
-def users(request: ApiRequest, q: str | None = None, role: str | None = None, node_id: Int64 | None = None):  # type: ignore[no-untyped-def]
+def users(
+    request: ApiRequest, q: str | None = None, role: str | None = None, node_id: Int64 | None = None
+) -> list[UserOut]:
     return [user_out(u) for u in selectors.user_list(user=request.auth, q=q, role=role, node_id=node_id)]
 
 
@@ -53,7 +55,7 @@ def reveal(request: ApiRequest, user_id: Int64, payload: RevealIn) -> RevealOut:
 
 
 @router.post("/users/{user_id}/roles", response={201: AssignmentOut}, summary="Grant a role on a place or body")
-def grant(request: ApiRequest, user_id: Int64, payload: GrantIn):  # type: ignore[no-untyped-def]
+def grant(request: ApiRequest, user_id: Int64, payload: GrantIn) -> Status[AssignmentOut]:
     row = services.grant_role(
         actor=request.auth,
         user_id=user_id,
@@ -66,7 +68,7 @@ def grant(request: ApiRequest, user_id: Int64, payload: GrantIn):  # type: ignor
 
 
 @router.delete("/roles/{assignment_id}", response={204: None}, summary="Revoke a role")
-def revoke(request: ApiRequest, assignment_id: Int64):  # type: ignore[no-untyped-def]
+def revoke(request: ApiRequest, assignment_id: Int64) -> Status[None]:
     services.revoke_role(actor=request.auth, assignment_id=assignment_id)
     return Status(204, None)
 
@@ -84,7 +86,7 @@ def tokens(request: ApiRequest, user_id: int | None = None) -> list[TokenInfoOut
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my API tokens (audited)")
-def token_revoke(request: ApiRequest, token_id: int):  # type: ignore[no-untyped-def]
+def token_revoke(request: ApiRequest, token_id: int) -> Status[None]:
     services.revoke_token(actor=request.auth, token_id=token_id)
     return Status(204, None)
 

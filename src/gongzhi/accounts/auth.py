@@ -3,7 +3,7 @@ log-in lock-out per client address (django-axes locks per username + address).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,9 +16,12 @@ from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError
 from gongzhi.core.http import client_ip
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+
 
 class BearerTokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = services.user_for_token(key=token)
         if user is not None:
             request.user = user
@@ -58,11 +61,12 @@ class AddressLockoutBackend:
 
     def authenticate(
         self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any
-    ) -> Any:
+    ) -> None:
         if request is None:
             return None
         rate = throttle.rate_of(FAILED_SCOPE)
         if throttle.count(FAILED_SCOPE, client_ip(request), rate) >= rate.limit:
+            # django-axes' flags, read off the request by its lockout handling (unknown to HttpRequest's type)
             request.axes_locked_out = True  # type: ignore[attr-defined]
             request.axes_credentials = {"username": username}  # type: ignore[attr-defined]
             request.gongzhi_address_locked_out = True  # type: ignore[attr-defined]

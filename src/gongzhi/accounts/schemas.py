@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ninja import Schema
 
 from gongzhi.core.privacy import mask_phone
 from gongzhi.core.schemas import InputSchema, Int64
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import RoleAssignment, User
 
 
 class TokenIn(InputSchema):
@@ -69,21 +73,21 @@ class GrantIn(InputSchema):
     post: str = ""
 
 
-def assignment_out(row) -> AssignmentOut:  # type: ignore[no-untyped-def]
+def assignment_out(row: RoleAssignment) -> AssignmentOut:
     return AssignmentOut(
         id=row.id,
         role=row.role,
         role_label=str(row.get_role_display()),
         post=row.post,
         node_id=row.node_id,
-        node_name=row.node.name if row.node_id else None,
-        node_code=row.node.code if row.node_id else None,
+        node_name=row.node.name if row.node is not None else None,
+        node_code=row.node.code if row.node is not None else None,
         body_id=row.body_id,
-        body_name=row.body.name if row.body_id else None,
+        body_name=row.body.name if row.body is not None else None,
     )
 
 
-def user_out(user) -> UserOut:  # type: ignore[no-untyped-def]
+def user_out(user: User) -> UserOut:
     rows = getattr(user, "active_assignments", None)
     if rows is None:
         rows = list(user.role_assignments.filter(is_active=True).select_related("node", "body"))

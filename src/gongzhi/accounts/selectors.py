@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, Q, QuerySet
 
 from gongzhi.accounts.choices import GRID_CORE_POSTS, Post, Role
 from gongzhi.accounts.models import ApiToken, RoleAssignment, User
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Forbidden
-from gongzhi.core.scope import code_prefix_q
+from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 
 
-def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
+def _with_roles(qs: ScopedQuerySet[User]) -> ScopedQuerySet[User]:
     return qs.prefetch_related(
         Prefetch(
             "role_assignments",
@@ -24,7 +22,7 @@ def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
 
 
 def user_list(
-    *, user: Any, q: str | None = None, role: str | None = None, node_id: int | None = None
+    *, user: User, q: str | None = None, role: str | None = None, node_id: int | None = None
 ) -> QuerySet[User]:
     qs = User.objects.restrict(user, "view").filter(is_active=True)
     if q:
@@ -36,15 +34,15 @@ def user_list(
     return _with_roles(qs.distinct().order_by("username"))
 
 
-def user_get(*, user: Any, user_id: int) -> User:
+def user_get(*, user: User, user_id: int) -> User:
     return get_in_scope(User, user, user_id, queryset=_with_roles(User.objects.all()))
 
 
-def may_reveal(*, user: Any, target: User) -> bool:
+def may_reveal(*, user: User, target: User) -> bool:
     return User.objects.restrict(user, "reveal").filter(pk=target.pk).exists()
 
 
-def token_list(*, user: Any, owner_id: int | None = None) -> list[ApiToken]:
+def token_list(*, user: User, owner_id: int | None = None) -> list[ApiToken]:
     """The live API tokens of ``owner_id`` (default: oneself; another user's for administrators only), newest
     first. Expired ones and those issued before the owner's last password change are left out: they no longer
     authenticate."""
@@ -60,19 +58,19 @@ def token_list(*, user: Any, owner_id: int | None = None) -> list[ApiToken]:
     return [t for t in rows if t.is_live_for(owner)]
 
 
-def staff_on(*, user: Any, node_id: int) -> list[RoleAssignment]:
+def staff_on(*, user: User, node_id: int) -> list[RoleAssignment]:
     """The people posted on a place (for a grid: the "1+3+N"), ordered leader, the three, then the rest."""
     rows = list(
         RoleAssignment.objects.restrict(user, "view")
         .filter(node_id=node_id, is_active=True)
         .select_related("user", "body")
     )
-    order = {post: i for i, post in enumerate(GRID_CORE_POSTS)}
+    order: dict[str, int] = {post: i for i, post in enumerate(GRID_CORE_POSTS)}
     rows.sort(key=lambda r: (order.get(Post(r.post) if r.post in Post.values else r.post, 99), r.user.username))
     return rows
 
 
-def my_assignments(*, user: Any) -> list[RoleAssignment]:
+def my_assignments(*, user: User) -> list[RoleAssignment]:
     return list(
         RoleAssignment.objects.filter(user_id=user.pk, is_active=True).select_related("node", "body").order_by("id")
     )

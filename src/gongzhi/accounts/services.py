@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -58,6 +57,7 @@ def user_for_token(*, key: str) -> User | None:
     if not rows:
         return None
     user = rows[0]
+    # gz_token_*: the raw query's extra columns, which the model's type cannot know of (hence the ignores)
     if not constant_time_compare(user.gz_token_mark, ApiToken.mark_of(user)):  # type: ignore[attr-defined]
         # The password changed since the token was issued: the token is over (and gone from the user's list).
         ApiToken.objects.filter(pk=user.gz_token_id).delete()  # type: ignore[attr-defined]
@@ -67,11 +67,11 @@ def user_for_token(*, key: str) -> User | None:
     return user
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: User) -> bool:
     return bool(getattr(user, "is_superuser", False)) or user.has_role(Role.ADMIN)
 
 
-def _token_target(actor: Any, user_id: int) -> User:
+def _token_target(actor: User, user_id: int) -> User:
     """The user whose tokens ``actor`` may list or revoke: oneself, or anyone (in scope) for an administrator."""
     target = get_in_scope(User, actor, user_id)
     if target.pk != actor.pk and not is_admin(actor):
@@ -79,7 +79,7 @@ def _token_target(actor: Any, user_id: int) -> User:
     return target
 
 
-def end_tokens(*, actor: Any, user: User, reason: str) -> int:
+def end_tokens(*, actor: User, user: User, reason: str) -> int:
     """End every API token of ``user`` (a password change, a deactivation, "log out everywhere"); audited with the
     reason and how many ended. Runs in the caller's transaction, or its own."""
     with transaction.atomic():
@@ -97,7 +97,7 @@ def end_tokens(*, actor: Any, user: User, reason: str) -> int:
     return len(ids)
 
 
-def revoke_token(*, actor: Any, token_id: int) -> None:
+def revoke_token(*, actor: User, token_id: int) -> None:
     """Revoke one API token: one's own, or anyone's for an administrator (others: not found). Audited."""
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
@@ -115,13 +115,13 @@ def revoke_token(*, actor: Any, token_id: int) -> None:
         )
 
 
-def revoke_user_tokens(*, actor: Any, user_id: int) -> int:
+def revoke_user_tokens(*, actor: User, user_id: int) -> int:
     """Revoke every API token of a user: oneself ("log out everywhere") or, for an administrator, anyone."""
     target = _token_target(actor, user_id)
     return end_tokens(actor=actor, user=target, reason="revoked")
 
 
-def reveal_user_field(*, actor: Any, user_id: int, field: str) -> str:
+def reveal_user_field(*, actor: User, user_id: int, field: str) -> str:
     """Show one piece of a person's personal data unmasked. Allowed only in scope; always audited."""
     if field not in REVEALABLE_USER_FIELDS:
         raise ValidationFailed(
@@ -155,7 +155,7 @@ def _home_code(user: User) -> str:
 
 
 def grant_role(
-    *, actor: Any, user_id: int, role: str, node_id: int | None = None, body_id: int | None = None, post: str = ""
+    *, actor: User, user_id: int, role: str, node_id: int | None = None, body_id: int | None = None, post: str = ""
 ) -> RoleAssignment:
     from gongzhi.territory import selectors as territory_selectors
 
@@ -192,7 +192,7 @@ def grant_role(
     return assignment
 
 
-def _may_assign(actor: Any, probe: RoleAssignment) -> bool:
+def _may_assign(actor: User, probe: RoleAssignment) -> bool:
     scope = actor.scope_for("accounts.roleassignment", "add")
     if scope.everything:
         return True
@@ -201,7 +201,7 @@ def _may_assign(actor: Any, probe: RoleAssignment) -> bool:
     return probe.body_id is not None and probe.body_id in scope.bodies
 
 
-def revoke_role(*, actor: Any, assignment_id: int) -> RoleAssignment:
+def revoke_role(*, actor: User, assignment_id: int) -> RoleAssignment:
     assignment = get_in_scope(RoleAssignment, actor, assignment_id, "delete")
     with transaction.atomic():
         before = audit.snapshot(assignment)

@@ -7,12 +7,12 @@ Reads go through the selectors (scope applied there), writes through the service
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +21,13 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts import selectors, services
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory_selectors
 from gongzhi.territory.choices import NodeKind
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 # django-axes' lockout messages (axes ships no Chinese); listed here so that makemessages picks them up and our
 # catalogue translates them.
@@ -68,7 +72,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """My roles and my places, with what lies under each place."""
     assignments = selectors.my_assignments(user=request.user)
     seen: set[int] = set()
@@ -99,13 +103,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
     """Revoke one of my API tokens (audited by the service), back to my page."""
     services.revoke_token(actor=request.user, token_id=token_id)
     return redirect(f"{reverse('home')}#my-tokens")
 
 
-def _staff_row(user: Any, row: RoleAssignment) -> dict[str, Any]:
+def _staff_row(user: User, row: RoleAssignment) -> dict[str, Any]:
     return {
         "assignment": row,
         "person": row.user,
@@ -122,7 +126,7 @@ def _effective_post(row: RoleAssignment) -> str:
 
 
 @login_required
-def staff(request: HttpRequest, node_id: int) -> HttpResponse:
+def staff(request: AuthedRequest, node_id: int) -> HttpResponse:
     """HTMX partial: who is posted on a place; for a grid grouped as "1+3+N". Phones masked."""
     node = territory_selectors.node_get(user=request.user, node_id=node_id)
     rows = selectors.staff_on(user=request.user, node_id=node.pk)
@@ -142,7 +146,7 @@ def staff(request: HttpRequest, node_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reveal_phone(request: HttpRequest, user_id: int) -> HttpResponse:
+def reveal_phone(request: AuthedRequest, user_id: int) -> HttpResponse:
     """HTMX partial: one person's phone number in clear. In scope with the right only; audited by the service."""
     value = services.reveal_user_field(actor=request.user, user_id=user_id, field="phone")
     return render(request, "accounts/_phone_revealed.html", {"phone": value, "user_id": user_id})

@@ -3,26 +3,27 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.models import CalendarDay, Case, Category, DeadlineRule, WorkSchedule, WorkSession
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = ("code", "name", "parent", "default_urgency", "is_active")
     list_filter = ("is_active", "default_urgency", "parent")
     search_fields = ("code", "name")
 
 
 @admin.register(DeadlineRule)
-class DeadlineRuleAdmin(admin.ModelAdmin):
+class DeadlineRuleAdmin(admin.ModelAdmin[DeadlineRule]):
     list_display = ("category", "urgency", "step", "amount", "unit")
     list_filter = ("urgency", "step", "unit")
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     """National rows come from chinese-calendar (``gongzhi load_holidays``, marked statutory); a subdistrict's own
     days (and a national day the package does not know yet) are typed here. A local row wins over the national."""
 
@@ -31,7 +32,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     readonly_fields = ("statutory",)
 
 
-class WorkSessionFormSet(forms.BaseInlineFormSet):
+class WorkSessionFormSet(forms.BaseInlineFormSet[WorkSession, WorkSchedule, Any]):
     """The sessions of one day must not overlap (a lunch break lies between two of them)."""
 
     def clean(self) -> None:
@@ -51,14 +52,14 @@ class WorkSessionFormSet(forms.BaseInlineFormSet):
                 raise forms.ValidationError(_("The sessions of a day must not overlap."))
 
 
-class WorkSessionInline(admin.TabularInline):
+class WorkSessionInline(admin.TabularInline[WorkSession, WorkSchedule]):
     model = WorkSession
     formset = WorkSessionFormSet
     extra = 2
 
 
 @admin.register(WorkSchedule)
-class WorkScheduleAdmin(admin.ModelAdmin):
+class WorkScheduleAdmin(admin.ModelAdmin[WorkSchedule]):
     """A subdistrict's working hours (without a schedule: 08:30–17:30). Holidays and make-up days: work calendar."""
 
     list_display = ("subdistrict", "__str__")
@@ -66,18 +67,18 @@ class WorkScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(admin.ModelAdmin[Case]):
     """Read-only: cases change only through the workflow (the pages and the API)."""
 
     list_display = ("number", "title", "status", "tier", "is_overdue", "reported_at")
     list_filter = ("status", "tier", "channel", "is_overdue")
     search_fields = ("number", "title")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False

@@ -1,5 +1,6 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -7,7 +8,7 @@ from ninja.pagination import paginate
 
 from gongzhi.accounts.schemas import RevealOut
 from gongzhi.cases import hotline, selectors, services, tracking, workflow
-from gongzhi.cases.models import HotlineImport
+from gongzhi.cases.models import Attachment, Case, HotlineImport
 from gongzhi.cases.schemas import (
     CASE_OUT_COLUMNS,
     ActionIn,
@@ -35,10 +36,13 @@ from gongzhi.core.pagination import DeferredJoinPagination
 from gongzhi.core.schemas import Float, Int64
 from gongzhi.core.throttle import SharedRateThrottle
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
 router = Router(tags=["cases"])
 
 
-def _detail(user: Any, case: Any) -> Any:
+def _detail(user: "User", case: Any) -> Any:
     case.allowed_actions = [t.action for t in workflow.allowed_actions(user, case)]
     return case
 
@@ -50,12 +54,12 @@ def categories(request: ApiRequest) -> Any:
 
 @router.get("", response=list[CaseOut], summary="Cases in scope, filtered")
 @paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS)
-def case_list(request: ApiRequest, filters: Query[CaseFilters]):  # type: ignore[no-untyped-def]
+def case_list(request: ApiRequest, filters: Query[CaseFilters]) -> QuerySet[Case]:
     return selectors.case_list(user=request.auth, **filters.dict())
 
 
 @router.post("", response={201: CaseDetailOut}, summary="Take a case in")
-def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untyped-def]
+def case_create(request: ApiRequest, payload: CaseIn) -> Status[Case]:
     case = services.report_case(actor=request.auth, **payload.dict())
     if case.reporter_user_id != request.auth.pk:  # pragma: no cover - a signed-in reporter always sees their case
         case = selectors.case_get(user=request.auth, case_id=case.pk)
@@ -71,7 +75,7 @@ def case_create(request: ApiRequest, payload: CaseIn):  # type: ignore[no-untype
     description="20 cases a page (a phone's list; `page_size` up to 500).",
 )
 @paginate(DeferredJoinPagination, only=CASE_OUT_COLUMNS, page_size=20)
-def todo(request: ApiRequest):  # type: ignore[no-untyped-def]
+def todo(request: ApiRequest) -> QuerySet[Case]:
     return selectors.todo(user=request.auth)
 
 
@@ -149,7 +153,7 @@ def case_action(request: ApiRequest, case_id: Int64, action: str, payload: Actio
         return _left(case)
 
 
-def _left(case: Any) -> dict[str, Any]:
+def _left(case: Case) -> dict[str, Any]:
     """What an actor who lost sight of a case by their own action may still know of it."""
     label = str(case.get_status_display())
     return {
@@ -164,7 +168,9 @@ def _left(case: Any) -> dict[str, Any]:
 
 
 @router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")
-def case_attach(request: ApiRequest, case_id: Int64, files: File[list[UploadedFile]], note: str = ""):  # type: ignore[no-untyped-def]
+def case_attach(
+    request: ApiRequest, case_id: Int64, files: File[list[UploadedFile]], note: str = ""
+) -> Status[list[Attachment]]:
     return Status(201, services.add_attachments(actor=request.auth, case_id=case_id, files=list(files), note=note))
 
 
@@ -208,7 +214,7 @@ def case_similar(request: ApiRequest, case_id: Int64) -> Any:
 public_router = Router(tags=["public"], auth=None)
 
 
-def _public(case: Any) -> dict[str, Any]:
+def _public(case: Case) -> dict[str, Any]:
     return {
         "number": case.number,
         "status": case.status,
@@ -216,7 +222,7 @@ def _public(case: Any) -> dict[str, Any]:
         "title": case.title,
         "category": str(case.category),
         "reported_at": case.reported_at,
-        "merged_into_number": case.merged_into.number if case.merged_into_id else None,
+        "merged_into_number": case.merged_into.number if case.merged_into is not None else None,
         "rating": case.rating,
         "timeline": selectors.timeline(user=None, case=case.merged_into or case, public_only=True),
     }
@@ -228,7 +234,7 @@ def _public(case: Any) -> dict[str, Any]:
     throttle=[SharedRateThrottle("public_report")],
     summary="A resident reports a problem (no account); the answer carries the tracking code",
 )
-def public_report(request: ApiRequest, payload: PublicCaseIn):  # type: ignore[no-untyped-def]
+def public_report(request: ApiRequest, payload: PublicCaseIn) -> Status[dict[str, Any]]:
     case = services.report_case(actor=None, channel="resident", **payload.dict())
     return Status(201, {**_public(case), "tracking_code": tracking.display(case.tracking_code)})
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.choices import Channel, Rating, Status, Urgency
+
+if TYPE_CHECKING:
+    from gongzhi.cases.workflow import Transition
 
 PHONE_VALIDATOR = RegexValidator(r"^\d{5,20}$", _("Enter the phone number in digits only (5 to 20 digits)."))
 
@@ -40,7 +43,7 @@ class PhotosField(forms.FileField):
         )
         super().__init__(**kwargs)
 
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         single = super().clean
         if isinstance(data, list | tuple):
             files = [single(item, initial) for item in data if item]
@@ -255,7 +258,7 @@ class ActionForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        transition: Any,
+        transition: Transition,
         handler_choices: Sequence[Any] = (),
         merge_choices: Sequence[tuple[str, str]] = (),
         today: date | None = None,

@@ -6,7 +6,7 @@ intake moves out of ``services.py``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext
@@ -16,8 +16,11 @@ from gongzhi.cases.models import CalendarDay
 from gongzhi.core import audit
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
-def load_national_holidays(*, actor: Any, year: int) -> dict[str, int]:
+
+def load_national_holidays(*, actor: User | None, year: int) -> dict[str, int]:
     """Store ``year``'s statutory holidays and make-up working days (from chinese-calendar) as the national
     ``CalendarDay`` rows: a statutory date overwrites the national row of that date, a statutory row the package no
     longer has is deleted; national rows typed by hand for other dates and every subdistrict's own rows stay.

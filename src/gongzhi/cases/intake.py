@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -35,6 +35,9 @@ from gongzhi.core.messages import fmt, system_note
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.models import Node
 from gongzhi.territory.selectors import PlacePoint
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 9
@@ -58,7 +61,7 @@ class Placement:
 
 
 def place(
-    *, lat: float | None, lng: float | None, address: str = "", node_id: int | None = None, actor: Any = None
+    *, lat: float | None, lng: float | None, address: str = "", node_id: int | None = None, actor: User | None = None
 ) -> Placement:
     """Resolve where a case is: a given place, else ``territory.selectors.place_many`` for its point and address
     (GPS → grid → nearest building, else an address → building, else the subdistrict desk, flagged). Never fails
@@ -114,7 +117,7 @@ def _active_category(category_id: int) -> Category | None:
 @transaction.atomic
 def report_case(
     *,
-    actor: Any,
+    actor: User,
     channel: str,
     title: str,
     category_id: int,
@@ -129,7 +132,7 @@ def report_case(
     hotline_ticket: str | None = None,
     reported_at: datetime | None = None,
     fixed_on_spot_note: str = "",
-    files: list[UploadedFile] | None = None,
+    files: list[UploadedFile[bytes]] | None = None,
 ) -> Case:
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner."""
     details: list[ErrorDetail] = []
@@ -234,7 +237,7 @@ def report_case(
     return case
 
 
-def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
+def check_attachment(f: UploadedFile[bytes], where: str) -> list[ErrorDetail]:
     errors = []
     size = f.size or 0
     if size > MAX_ATTACHMENT_BYTES:
@@ -272,7 +275,7 @@ def check_attachment(f: UploadedFile, where: str) -> list[ErrorDetail]:
     return errors
 
 
-def _store_attachment(case: Case, event: CaseEvent | None, f: UploadedFile, actor: Any) -> Attachment:
+def _store_attachment(case: Case, event: CaseEvent | None, f: UploadedFile[bytes], actor: User) -> Attachment:
     return Attachment.objects.create(
         case=case,
         event=event,
@@ -368,7 +371,7 @@ def _first_note(c: NewCase) -> str:
     return " ".join(notes)
 
 
-def _event_values(c: NewCase, *, case_id: int, actor: Any, actor_pk: int | None) -> dict[str, Any]:
+def _event_values(c: NewCase, *, case_id: int, actor: User, actor_pk: int | None) -> dict[str, Any]:
     """The first timeline event of a new case ("report", to its first status)."""
     return {
         "case_id": case_id,
@@ -409,7 +412,7 @@ class Written:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, ticket): imported meanwhile by someone else
 
 
-def report_many(*, actor: Any, cases: Sequence[NewCase]) -> Written:
+def report_many(*, actor: User, cases: Sequence[NewCase]) -> Written:
     """Take a batch of cases in, all in one transaction: each becomes a case, its first timeline event and its
     ``cases.reported`` audit record, exactly as :func:`report_case` writes them. The caller has validated and
     placed the rows and checked the actor may add cases there (``cases.hotline``).
@@ -425,7 +428,7 @@ def report_many(*, actor: Any, cases: Sequence[NewCase]) -> Written:
 
 
 @transaction.atomic
-def _report_many(actor: Any, cases: Sequence[NewCase], codes: list[str]) -> Written:
+def _report_many(actor: User, cases: Sequence[NewCase], codes: list[str]) -> Written:
     if not cases:
         return Written()
     try:
@@ -449,7 +452,7 @@ def _report_many(actor: Any, cases: Sequence[NewCase], codes: list[str]) -> Writ
     return out
 
 
-def _write_many(actor: Any, cases: Sequence[NewCase], used_codes: list[str]) -> list[tuple[int, str]]:
+def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) -> list[tuple[int, str]]:
     actor_pk = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
     local = timezone.get_current_timezone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
@@ -13,8 +13,11 @@ from django.utils import timezone
 from gongzhi.cases.choices import OPEN_STATUSES, Status
 from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.scope import code_prefix_q
+from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 from gongzhi.territory import geo
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 
 def active_categories() -> QuerySet[Category]:
@@ -22,7 +25,7 @@ def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent").order_by("code")
 
 
-def _base(user: Any, action: str = "view") -> QuerySet[Case]:
+def _base(user: User, action: str = "view") -> ScopedQuerySet[Case]:
     """Cases in scope with what a list shows joined (the major class of a category, ≤ 40 rows, comes by one
     prefetch: each join more costs the database milliseconds of planning on every page)."""
     return (
@@ -35,7 +38,7 @@ def _base(user: Any, action: str = "view") -> QuerySet[Case]:
 
 def case_list(
     *,
-    user: Any,
+    user: User,
     status: list[str] | None = None,
     category_id: int | None = None,
     node_id: int | None = None,
@@ -85,11 +88,11 @@ def case_list(
     return qs.order_by("-reported_at", "-id")
 
 
-def case_get(*, user: Any, case_id: int) -> Case:
+def case_get(*, user: User, case_id: int) -> Case:
     return get_in_scope(Case, user, case_id, queryset=_base(user).select_related("owner_user"))
 
 
-def todo(*, user: Any) -> QuerySet[Case]:
+def todo(*, user: User) -> QuerySet[Case]:
     """A grid worker's to-do: open cases they own or that sit on their ground; overdue first, then by due time."""
     qs = _base(user, "change").filter(status__in=OPEN_STATUSES)
     return qs.annotate(
@@ -97,7 +100,7 @@ def todo(*, user: Any) -> QuerySet[Case]:
     ).order_by("-is_overdue", "mine", "due_at", "-reported_at")
 
 
-def intake_queue(*, user: Any) -> QuerySet[Case]:
+def intake_queue(*, user: User) -> QuerySet[Case]:
     return (
         _base(user, "change")
         .filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
@@ -105,11 +108,11 @@ def intake_queue(*, user: Any) -> QuerySet[Case]:
     )
 
 
-def overdue_board(*, user: Any) -> QuerySet[Case]:
+def overdue_board(*, user: User) -> QuerySet[Case]:
     return _base(user).filter(status__in=OPEN_STATUSES, is_overdue=True).order_by("due_at")
 
 
-def timeline(*, user: Any | None, case: Case, public_only: bool = False) -> list[CaseEvent]:
+def timeline(*, user: User | None, case: Case, public_only: bool = False) -> list[CaseEvent]:
     events = CaseEvent.objects.filter(case=case).select_related("actor").prefetch_related("attachments")
     if public_only:
         events = events.filter(public=True)
@@ -137,7 +140,7 @@ def public_case(*, code: str = "", number: str = "", phone: str = "", full_lengt
 
 def similar_open_cases(
     *,
-    user: Any,
+    user: User,
     category_id: int,
     lat: float | None,
     lng: float | None,
@@ -184,12 +187,12 @@ def similar_open_cases(
     return scored[:limit]
 
 
-def hotline_job(*, user: Any, job_id: int) -> HotlineImport:
+def hotline_job(*, user: User, job_id: int) -> HotlineImport:
     """One 12345 import job in the user's scope (their own, or their area's); else ``NotFound``."""
     return get_in_scope(HotlineImport, user, job_id, queryset=HotlineImport.objects.select_related("actor"))
 
 
-def hotline_jobs(*, user: Any) -> QuerySet[HotlineImport]:
+def hotline_jobs(*, user: User) -> QuerySet[HotlineImport]:
     """The 12345 import jobs the user sees, newest first."""
     return HotlineImport.objects.restrict(user, "view").select_related("actor").order_by("-created_at", "-id")
 

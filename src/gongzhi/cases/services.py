@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -24,12 +24,15 @@ from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, ValidationFailed
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+
 # ``report_case`` and ``place`` live in ``cases.intake`` (with the bulk intake of a 12345 file); they are named here
 # too, as the cases app's services, for the pages, the API and the other apps.
 
 
 @transaction.atomic
-def add_attachments(*, actor: Any, case_id: int, files: list[UploadedFile], note: str = "") -> list[Attachment]:
+def add_attachments(*, actor: User, case_id: int, files: list[UploadedFile[bytes]], note: str = "") -> list[Attachment]:
     case = get_in_scope(Case, actor, case_id, "change")
     details = [e for i, f in enumerate(files) for e in check_attachment(f, f"files[{i}]")]
     if not files:
@@ -61,7 +64,7 @@ def add_attachments(*, actor: Any, case_id: int, files: list[UploadedFile], note
 
 
 @transaction.atomic
-def hand_over(*, actor: Any, case_id: int, to_user_id: int, note: str) -> Case:
+def hand_over(*, actor: User, case_id: int, to_user_id: int, note: str) -> Case:
     """首问负责: the responsible person changes only by a recorded handover."""
     from gongzhi.accounts.models import User
 
@@ -102,7 +105,7 @@ def hand_over(*, actor: Any, case_id: int, to_user_id: int, note: str) -> Case:
 
 
 @transaction.atomic
-def add_note(*, actor: Any, case_id: int, note: str, public: bool = False) -> CaseEvent:
+def add_note(*, actor: User, case_id: int, note: str, public: bool = False) -> CaseEvent:
     case = get_in_scope(Case, actor, case_id, "change")
     if not note.strip():
         raise ValidationFailed(
@@ -124,7 +127,7 @@ def add_note(*, actor: Any, case_id: int, note: str, public: bool = False) -> Ca
 
 
 @transaction.atomic
-def confirm_category(*, actor: Any, case_id: int, category_id: int, note: str = "") -> Case:
+def confirm_category(*, actor: User, case_id: int, category_id: int, note: str = "") -> Case:
     """The desk sets the category of a case (a 12345 ticket whose category matched none of ours waits for this,
     flagged ``category_unconfirmed``): any active category; the flag is cleared, the timeline and the audit log say
     from what to what. Needs the right to change the case."""
@@ -165,7 +168,7 @@ def confirm_category(*, actor: Any, case_id: int, category_id: int, note: str = 
     return case
 
 
-def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
+def reveal_reporter_phone(*, actor: User, case_id: int) -> str:
     """The reporter's phone unmasked: only in scope with the reveal right, always audited."""
     case = get_in_scope(Case, actor, case_id, "reveal")
     with transaction.atomic():
@@ -177,7 +180,7 @@ def reveal_reporter_phone(*, actor: Any, case_id: int) -> str:
 
 def record_hotline_import(
     *,
-    actor: Any,
+    actor: User,
     file_name: str,
     node_code: str,
     rows: int,
@@ -210,7 +213,7 @@ def record_hotline_import(
 
 @transaction.atomic
 def create_hotline_import(
-    *, actor: Any, upload: Any, file_name: str, mapping: dict[str, Any] | None, node_code: str
+    *, actor: User, upload: Any, file_name: str, mapping: dict[str, Any] | None, node_code: str
 ) -> HotlineImport:
     """Store an uploaded 12345 file for the background import and queue it (the caller enqueues the task after
     commit). The stored file is deleted when the job ends: it holds reporters' phone numbers."""

@@ -9,6 +9,7 @@ enqueues it every five minutes (``gongzhi check_deadlines`` once, by hand), and 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 AUTO_ESCALATION_NOTE = gettext_lazy("Deadline missed: escalated automatically.")
 
 
-def run_deadline_check(now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def run_deadline_check(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     ids = deadlines.mark_overdue(now=now)
     escalated = 0

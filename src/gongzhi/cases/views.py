@@ -13,7 +13,7 @@ database (``core.throttle``), in the same counters as the public API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,12 +51,18 @@ from gongzhi.core import throttle
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.pagination import SortKeyPaginator, page_of
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
 
 # Which sources a role takes cases in from, in the order offered (the first is the default).
 ROLE_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -111,7 +117,7 @@ def _throttled(request: HttpRequest, what: str) -> bool:
     return not throttle.hit_request(request, f"public_{what}")
 
 
-def _may(user: Any, case: Case, action: str) -> bool:
+def _may(user: User, case: Case, action: str) -> bool:
     """Does the user hold ``action`` (change, reveal) on this case in scope? (The buttons shown.)"""
     try:
         get_in_scope(Case, user, case.pk, action)
@@ -127,7 +133,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _channels_for(user: Any) -> list[str]:
+def _channels_for(user: User) -> list[str]:
     if user.is_superuser or user.has_role(Role.ADMIN):
         return list(ADMIN_CHANNELS)
     out: list[str] = []
@@ -137,7 +143,7 @@ def _channels_for(user: Any) -> list[str]:
     return out
 
 
-def _handler_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+def _handler_choices(user: User) -> list[tuple[str, list[tuple[str, str]]]]:
     """Who a case can be dispatched to: the bodies in the user's scope (property companies, departments, …) by kind,
     then the communities, villages and grids."""
     groups: dict[str, list[tuple[str, str]]] = {}
@@ -164,7 +170,7 @@ def _handler_choices(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
-def _similar_for(user: Any, case: Case) -> list[tuple[Case, float]]:
+def _similar_for(user: User, case: Case) -> list[tuple[Case, float]]:
     return selectors.similar_open_cases(
         user=user,
         category_id=case.category_id,
@@ -177,11 +183,11 @@ def _similar_for(user: Any, case: Case) -> list[tuple[Case, float]]:
     )
 
 
-def _merge_choices(user: Any, case: Case) -> list[tuple[str, str]]:
+def _merge_choices(user: User, case: Case) -> list[tuple[str, str]]:
     return [(str(c.pk), f"{c.number} · {c.title} · {c.get_status_display()}") for c, _score in _similar_for(user, case)]
 
 
-def _people_choices(user: Any, case: Case) -> list[tuple[str, str]]:
+def _people_choices(user: User, case: Case) -> list[tuple[str, str]]:
     """Who a case can be handed to: the people posted on its place and the places above it (its building, grid,
     community, subdistrict) that the user can see, nearest first. The service checks they may act on it."""
     out: list[tuple[str, str]] = []
@@ -195,7 +201,9 @@ def _people_choices(user: Any, case: Case) -> list[tuple[str, str]]:
     return out
 
 
-def _action_form(user: Any, case: Case, transition: Any, data: Any = None, files: Any = None) -> ActionForm:
+def _action_form(
+    user: User, case: Case, transition: workflow.Transition, data: Any = None, files: Any = None
+) -> ActionForm:
     kwargs: dict[str, Any] = {"transition": transition, "today": timezone.localdate()}
     if transition.action == "dispatch":
         kwargs["handler_choices"] = _handler_choices(user)
@@ -237,7 +245,7 @@ def _paginate(request: HttpRequest, rows: QuerySet[Any], size: int) -> Any:
 
 
 @login_required
-def todo(request: HttpRequest) -> HttpResponse:
+def todo(request: AuthedRequest) -> HttpResponse:
     """我的待办: open cases I own or that lie on my ground; overdue first, then by due time."""
     cases, _ = page_of(selectors.todo(user=request.user), 0, 100)
     return render(
@@ -255,7 +263,7 @@ def todo(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthedRequest) -> HttpResponse:
     """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
     channels = _channels_for(request.user)
     if not channels:
@@ -279,7 +287,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def similar(request: HttpRequest) -> HttpResponse:
+def similar(request: AuthedRequest) -> HttpResponse:
     """HTMX partial for the report form: open cases like the one being written (same category, near, recent)."""
     try:
         category_id = int(request.GET.get("category") or request.GET.get("major") or 0)
@@ -319,7 +327,7 @@ def _handler_label(case: Case) -> str:
 
 
 def _detail_context(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: Case,
     *,
     bound: dict[str, Form] | None = None,
@@ -366,19 +374,19 @@ def _detail_context(
 
 
 @login_required
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _rerender(request: HttpRequest, case_id: int, **kwargs: Any) -> HttpResponse:
+def _rerender(request: AuthedRequest, case_id: int, **kwargs: Any) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     return render(request, "cases/detail.html", _detail_context(request, case, **kwargs), status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     """One workflow action: GET gives its small form (HTMX, for the desk's quick dispatch); POST takes it through
     ``workflow.perform`` and goes back to the case page (or ``next``)."""
     case = selectors.case_get(user=request.user, case_id=case_id)
@@ -438,7 +446,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
+def add_note(request: AuthedRequest, case_id: int) -> HttpResponse:
     form = NoteForm(request.POST, prefix="note")
     if form.is_valid():
         try:
@@ -458,7 +466,7 @@ def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def attach(request: HttpRequest, case_id: int) -> HttpResponse:
+def attach(request: AuthedRequest, case_id: int) -> HttpResponse:
     form = AttachForm(request.POST, request.FILES, prefix="attach")
     if form.is_valid():
         try:
@@ -475,7 +483,7 @@ def attach(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def hand_over(request: HttpRequest, case_id: int) -> HttpResponse:
+def hand_over(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     form = HandOverForm(request.POST, prefix="handover", people=_people_choices(request.user, case))
     if form.is_valid():
@@ -498,7 +506,7 @@ def hand_over(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def confirm_category(request: HttpRequest, case_id: int) -> HttpResponse:
+def confirm_category(request: AuthedRequest, case_id: int) -> HttpResponse:
     """The desk sets the category of a 12345 ticket whose category matched none of ours."""
     case = selectors.case_get(user=request.user, case_id=case_id)
     form = CategoryConfirmForm(request.POST, prefix="category", categories=selectors.active_categories())
@@ -520,7 +528,7 @@ def confirm_category(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+def reveal(request: AuthedRequest, case_id: int) -> HttpResponse:
     """The reporter's phone in clear: the service checks the right and writes the audit record."""
     phone = services.reveal_reporter_phone(actor=request.user, case_id=case_id)
     if is_htmx(request):
@@ -530,7 +538,7 @@ def reveal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+def attachment(request: AuthedRequest, attachment_id: int) -> FileResponse:
     """A photo of a case, only for someone who sees the case (else 404, as if it did not exist)."""
     item = get_in_scope(Attachment, request.user, attachment_id)
     selectors.case_get(user=request.user, case_id=item.case_id)
@@ -547,7 +555,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
 # --- the desk -------------------------------------------------------------------------------------------------------
 
 
-def _may_import(user: Any) -> bool:
+def _may_import(user: User) -> bool:
     try:
         hotline.check_actor(user)
     except Forbidden:
@@ -555,12 +563,12 @@ def _may_import(user: Any) -> bool:
     return True
 
 
-def _with_actions(user: Any, cases: Any) -> list[dict[str, Any]]:
+def _with_actions(user: User, cases: Iterable[Case]) -> list[dict[str, Any]]:
     return [{"case": c, "actions": {t.action for t in workflow.allowed_actions(user, c)}} for c in cases]
 
 
 @login_required
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthedRequest) -> HttpResponse:
     """受理台: new, registered and returned cases; the ones whose place was not found first."""
     page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
     return render(
@@ -576,7 +584,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def overdue(request: HttpRequest) -> HttpResponse:
+def overdue(request: AuthedRequest) -> HttpResponse:
     """超期: open cases whose clock ran out, the longest overdue first."""
     page = _paginate(request, selectors.overdue_board(user=request.user), 50)
     return render(
@@ -587,7 +595,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedRequest) -> HttpResponse:
     """All cases in scope, filtered and paginated."""
     places = territory.node_list(user=request.user).filter(
         kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
@@ -609,7 +617,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def hotline_import(request: HttpRequest) -> HttpResponse:
+def hotline_import(request: AuthedRequest) -> HttpResponse:
     """12345 import: a CSV/XLSX export becomes cases. A small file is imported at once (created, skipped and the bad
     rows with their numbers); a big one becomes a background job, whose progress the page follows (``?job=<id>``,
     polled by HTMX until it is done)."""

@@ -167,7 +167,7 @@ class ResilientWorker(Worker):
         if self.running:
             time.sleep(self.pause)
 
-    def _next(self) -> tuple[bool, DBTaskResult | None]:
+    def _next(self) -> tuple[bool, DBTaskResult[Any, Any] | None]:
         """(looked, the claimed task or None); a locked database is "nothing found yet"."""
         _drop_connections(only_unusable=True)
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -183,7 +183,7 @@ class ResilientWorker(Worker):
 
     # --- one task -------------------------------------------------------------------------------------------------
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
+    def run_task(self, db_task_result: DBTaskResult[Any, Any]) -> None:
         """Run the task as django-tasks-db does, except: a transient database error in its body sends it back to the
         queue, and writing its result is retried patiently (kept for the loop to write again if it still fails)."""
         original_failed = db_task_result.set_failed
@@ -201,12 +201,12 @@ class ResilientWorker(Worker):
         def set_successful(value: Any) -> None:
             self._write(lambda: original_successful(value))
 
-        db_task_result.set_failed = set_failed  # type: ignore[method-assign]
-        db_task_result.set_successful = set_successful  # type: ignore[method-assign]
+        db_task_result.set_failed = set_failed
+        db_task_result.set_successful = set_successful
         super().run_task(db_task_result)
 
     @staticmethod
-    def _requeue(db_task_result: DBTaskResult) -> None:
+    def _requeue(db_task_result: DBTaskResult[Any, Any]) -> None:
         # A task result's state (django-tasks-db's column), not a case's: the workflow-only check looks for a
         # ``status=`` keyword, so the fields are passed as a mapping.
         fields = {"status": TaskResultStatus.READY, "started_at": None, "run_after": timezone.now() + RETRY_DELAY}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,9 +30,12 @@ from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Ste
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import scope_of
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 S = Status
 DESK = frozenset({Role.SUBDISTRICT_OPERATOR, Role.COMMUNITY_STAFF, Role.GRID_LEADER})
@@ -55,27 +58,28 @@ SYSTEM = "system"  # the background deadline task
 @dataclass(frozen=True)
 class Transition:
     action: str
-    label: Any
+    label: Text
     sources: frozenset[str]
     target: str | None
     roles: frozenset[str]
     handler_only: bool = False
     note_required: bool = False
     public: bool = True
-    effect: Callable[[Case, Any, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
+    effect: Callable[[Case, User | None, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
 
 
 # --- effects: what a transition changes besides the status --------------------------------------------------------
 
 
-def _on_accept(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_accept(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.accepted_at = now
     deadlines.start_clock(case, Step.DISPATCH, now)
 
 
-def _on_dispatch(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_dispatch(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     from gongzhi.territory import selectors as territory
 
+    assert actor is not None  # the system only escalates (perform)
     body_id, node_id = p.get("handler_body_id"), p.get("handler_node_id")
     if not body_id and not node_id:
         raise ValidationFailed(
@@ -132,12 +136,12 @@ def bodies_with_actors(body_ids: Iterable[int]) -> set[int]:
     return set(rows.values_list("body_id", flat=True).distinct())
 
 
-def _on_acknowledge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_acknowledge(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.acknowledged_at = now
     deadlines.start_clock(case, Step.DISPOSE, now)
 
 
-def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_return(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.return_count += 1
     case.handler_body = None
     case.handler_node = None
@@ -145,25 +149,25 @@ def _on_return(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None
     deadlines.keep_clock(case)
 
 
-def _on_postpone(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_postpone(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     until = p.get("until")
     case.postponed_until = until
     case.postpone_count += 1
     deadlines.pause_clock(case)
 
 
-def _on_resume(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_resume(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.postponed_until = None
     deadlines.start_clock(case, Step.DISPOSE, now, step_done=False)
 
 
-def _on_dispose(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_dispose(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.disposed_at = now
     case.disposed_by = actor
     deadlines.start_clock(case, Step.VERIFY, now)
 
 
-def _on_fix_on_spot(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_fix_on_spot(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.fixed_on_spot = True
     case.tier = min(case.tier, Tier.GRID)
     case.accepted_at = case.accepted_at or now
@@ -171,12 +175,12 @@ def _on_fix_on_spot(case: Case, actor: Any, p: dict[str, Any], now: datetime) ->
     _on_dispose(case, actor, p, now)
 
 
-def _on_rework(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_rework(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.rework_count += 1
     deadlines.start_clock(case, Step.DISPOSE, now)
 
 
-def _on_close(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_close(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     case.closed_at = now
     if p.get("special"):
         case.closed_kind = ClosedKind.SPECIAL
@@ -185,7 +189,7 @@ def _on_close(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     deadlines.stop_clock(case)
 
 
-def _on_follow_up(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_follow_up(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     rating = p.get("rating")
     if rating not in Rating.values:
         raise ValidationFailed(
@@ -198,7 +202,7 @@ def _on_follow_up(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> N
     case.rated_at = now
 
 
-def _on_merge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_merge(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     target_id = p.get("into_case_id")
     if not target_id or int(target_id) == case.pk:
         raise ValidationFailed(
@@ -223,15 +227,15 @@ def _on_merge(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
     deadlines.stop_clock(case)
 
 
-def _on_cancel(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_cancel(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     deadlines.stop_clock(case)
 
 
-def _on_reject(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_reject(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     deadlines.stop_clock(case)
 
 
-def _on_escalate(case: Case, actor: Any, p: dict[str, Any], now: datetime) -> None:
+def _on_escalate(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     from gongzhi.cases import tiers
 
     tiers.escalate(case)
@@ -361,7 +365,7 @@ TRANSITIONS: dict[str, Transition] = {
 RESIDENT_RATING = Transition("rate", _("Rate"), frozenset({S.CLOSED}), S.FOLLOWED_UP, frozenset(), effect=_on_follow_up)
 
 
-def is_handler(actor: Any, case: Case) -> bool:
+def is_handler(actor: User, case: Case) -> bool:
     """Is ``actor`` on the handling side: the handling body's people, or staff over the handling grid?"""
     scope = actor.scope_for("cases.case", "change")
     if scope.everything:
@@ -372,7 +376,7 @@ def is_handler(actor: Any, case: Case) -> bool:
     return target is not None and scope.covers(target.code)
 
 
-def allowed_actions(actor: Any, case: Case) -> list[Transition]:
+def allowed_actions(actor: User, case: Case) -> list[Transition]:
     """The transitions ``actor`` may take on ``case`` now (the buttons on the case page)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return []
@@ -394,7 +398,7 @@ def allowed_actions(actor: Any, case: Case) -> list[Transition]:
 
 def perform(
     *,
-    actor: Any,
+    actor: User | None,
     case_id: int,
     action: str,
     note: str = "",
@@ -473,7 +477,7 @@ def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, n
         return _apply(locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter")
 
 
-def _check_actor(actor: Any, case: Case, transition: Transition) -> None:
+def _check_actor(actor: User, case: Case, transition: Transition) -> None:
     if not Case.objects.restrict(actor, "change").filter(pk=case.pk).exists():
         raise Forbidden(_("You may see this case but not act on it."))
     roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
@@ -494,7 +498,7 @@ def _check_actor(actor: Any, case: Case, transition: Transition) -> None:
 def _apply(
     case: Case,
     t: Transition,
-    actor: Any,
+    actor: User | None,
     note: str,
     payload: dict[str, Any],
     now: datetime,

@@ -19,6 +19,7 @@ Environment:
 """
 
 import os
+from typing import Any
 
 
 def _int_env(name: str, default: int) -> int:
@@ -51,7 +52,7 @@ max_requests_jitter = 200
 preload_app = True
 
 
-def when_ready(server):  # type: ignore[no-untyped-def]
+def when_ready(server: Any) -> None:  # gunicorn's Arbiter (gunicorn ships no types)
     from gongzhi.config import settings as conf
     from gongzhi.config.warmup import warm_up
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.forms.models import model_to_dict
@@ -15,6 +15,10 @@ from django.utils import timezone
 
 from gongzhi.core import bulk
 from gongzhi.core.models import AuditLog
+
+if TYPE_CHECKING:
+    # django-stubs' placeholder for settings.AUTH_USER_MODEL (core knows no app, so not accounts' User by name)
+    from django.contrib.auth.models import _User
 
 
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
@@ -34,7 +38,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
 
 def record(
     *,
-    actor: Any,
+    actor: _User | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,
@@ -81,12 +85,12 @@ _AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "objec
                   "after", "note")  # fmt: skip
 
 
-def record_many(*, actor: Any, entries: Iterable[Entry], at: datetime | None = None) -> int:
+def record_many(*, actor: _User | None, entries: Iterable[Entry], at: datetime | None = None) -> int:
     """Write many audit records by one actor at once, each exactly as :func:`record` would write it (the same
     columns, ``object_repr`` cut at 200 characters, an actor without a primary key stored as none), in the caller's
     transaction: one ``COPY`` on PostgreSQL (``core.bulk``), ``bulk_create`` elsewhere. Returns how many."""
     at = at or timezone.now()
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    actor_id = actor.pk if actor is not None and actor.pk else None
     if connection.vendor == "postgresql":
         dumps = json.dumps
 

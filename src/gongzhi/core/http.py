@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
 
+if TYPE_CHECKING:
+    # django-stubs' placeholder for settings.AUTH_USER_MODEL (core knows no app, so not accounts' User by name)
+    from django.contrib.auth.models import _User
+
 
 class ApiRequest(HttpRequest):
-    auth: Any
+    auth: _User  # the signed-in user, on every endpoint that requires one (the public endpoints never read it)
+
+
+class AuthedRequest(HttpRequest):
+    """A page's request behind ``login_required``: its user is signed in (never ``AnonymousUser``)."""
+
+    user: _User
 
 
 # --- The client's address -------------------------------------------------------------------------------------------

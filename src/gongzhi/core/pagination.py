@@ -76,12 +76,12 @@ class DeferredJoinPagination(PageNumberPagination):
         return {self.items_attribute: items, "count": count}
 
 
-class SortKeyPaginator(Paginator):
+class SortKeyPaginator(Paginator[Any]):
     """Django's paginator for pages (HTML lists), with each page picked by :func:`page_of`."""
 
     object_list: QuerySet[Any]
 
-    def page(self, number: Any) -> Page:
+    def page(self, number: Any) -> Page[Any]:
         number = self.validate_number(number)
         rows, _ = page_of(self.object_list, (number - 1) * self.per_page, self.per_page)
         return Page(rows, number, self)

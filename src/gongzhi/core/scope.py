@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from django.db import models
 from django.db.models import Q
@@ -213,7 +213,9 @@ def _follow_id(obj: Any, path: str) -> Any:
     return None if owner is None else getattr(owner, f"{last}_id")
 
 
-def scope_of(user: AbstractBaseUser | AnonymousUser | None, model: type[models.Model], action: str) -> Scope:
+def scope_of(
+    user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, model: type[models.Model], action: str
+) -> Scope:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -225,11 +227,19 @@ def scope_of(user: AbstractBaseUser | AnonymousUser | None, model: type[models.M
     return result
 
 
-_M = TypeVar("_M", bound=models.Model)
+class ScopeHolder(Protocol):
+    """A user as core knows one: it has a scope per model and action (the accounts app's ``User``)."""
+
+    def scope_for(self, model_label: str, action: str) -> Scope: ...
+
+
+_M = TypeVar("_M", bound=models.Model, covariant=True)  # as QuerySet's: an annotated queryset is still one of _M
 
 
 class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
-    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet[_M]:
+    def restrict(
+        self, user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, action: str = "view"
+    ) -> ScopedQuerySet[_M]:
         """Only the rows ``user`` may perform ``action`` on. Models without a rule are visible to nobody."""
         rule: ScopeRule | None = getattr(self.model, "scope_rule", None)
         scope = scope_of(user, self.model, action)
@@ -239,9 +249,15 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
             return self.all()
         return self.filter(rule.q(scope))
 
-    def allows(self, user: Any, action: str, obj: models.Model) -> bool:
-        return self.model._default_manager.restrict(user, action).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+    def allows(
+        self, user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, action: str, obj: models.Model
+    ) -> bool:
+        manager = cast("ScopedManager[_M]", self.model._default_manager)  # every scoped model's default manager
+        return manager.restrict(user, action).filter(pk=obj.pk).exists()
 
 
-class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+_ScopedManagerBase = models.Manager.from_queryset(ScopedQuerySet)
+
+
+class ScopedManager(_ScopedManagerBase[_M]):
     """Default manager of every Gongzhi model: ``Model.objects.restrict(user, action)``."""

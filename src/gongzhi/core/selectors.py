@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from gongzhi.core.models import AuditLog
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
-def audit_list(*, user: Any, action: str | None = None, object_type: str | None = None) -> QuerySet[AuditLog]:
+
+def audit_list(
+    *, user: AbstractBaseUser | AnonymousUser | None, action: str | None = None, object_type: str | None = None
+) -> QuerySet[AuditLog]:
     qs = AuditLog.objects.restrict(user, "view")
     if action:
         qs = qs.filter(action=action)

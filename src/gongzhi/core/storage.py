@@ -22,16 +22,16 @@ class PrivateStorage(FileSystemStorage):
         kwargs.setdefault("directory_permissions_mode", 0o700)
         super().__init__(**kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(private_root())
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return str(private_root().resolve())
 
-    @property  # type: ignore[override]
-    def base_url(self) -> None:  # type: ignore[override]
+    @property
+    def base_url(self) -> None:  # type: ignore[override]  # no URL at all (the storage's base_url is a str)
         return None
 
     def url(self, name: str | None) -> str:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.test import Client
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
 
 PASSWORD = "Correct-Horse-42"  # every test user's password (accounts.tests.factories uses it)
 
@@ -24,7 +27,7 @@ class ApiClient:
         self.client = client
         self.headers: dict[str, str] = {}
 
-    def as_user(self, user: Any, password: str | None = None) -> ApiClient:
+    def as_user(self, user: AbstractUser, password: str | None = None) -> ApiClient:
         response = self.client.post(
             "/api/v1/auth/token",
             data=json.dumps({"username": user.username, "password": password or PASSWORD}),

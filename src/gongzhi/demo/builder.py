@@ -14,10 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from gongzhi.accounts.choices import Post, Role
@@ -63,8 +64,11 @@ def new_context(k: int, out: Out, password_hash: str) -> BuildContext:
     )
 
 
-def _bulk(model: type, objs: list) -> list:  # type: ignore[type-arg]
-    return model.objects.bulk_create(objs, batch_size=BATCH_SIZE)  # type: ignore[attr-defined,no-any-return]
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+
+def _bulk(model: type[_ModelT], objs: list[_ModelT]) -> list[_ModelT]:
+    return model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
 
 
 def _split(total: int, n: int, rng: random.Random, spread: float) -> list[int]:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Model, Q
@@ -67,6 +67,8 @@ from gongzhi.visits.choices import Outcome
 from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from gongzhi.demo.context import BuildContext, GridInfo, Out
 
 SEED_TAG = "gongzhi-demo-registry"
@@ -260,8 +262,11 @@ def _state(ctx: BuildContext) -> Registry:
     return state
 
 
-def _bulk(model: type, objs: list) -> list:  # type: ignore[type-arg]
-    return model.objects.bulk_create(objs, batch_size=BATCH_SIZE)  # type: ignore[attr-defined,no-any-return]
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+
+def _bulk(model: type[_ModelT], objs: list[_ModelT]) -> list[_ModelT]:
+    return model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
 
 
 # --- Writing many rows fast -------------------------------------------------------------------------------------
@@ -307,7 +312,7 @@ def insert_rows(model: type[Model], fields: list[str], rows: Iterable[tuple[Any,
 
 def _date_adapter() -> Callable[[date | None], Any]:
     """How dates go into a raw INSERT on this database (bind it once: each ``connection`` lookup costs)."""
-    return connection.ops.adapt_datefield_value  # type: ignore[no-any-return]
+    return connection.ops.adapt_datefield_value
 
 
 # --- Dates and ages ---------------------------------------------------------------------------------------------
@@ -600,7 +605,8 @@ def _taken_in_db(numbers: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(numbers), 500):
         chunk = numbers[i : i + 500]
-        found.update(Person.objects.filter(id_number__in=chunk).values_list("id_number", flat=True))
+        taken = Person.objects.filter(id_number__in=chunk).values_list("id_number", flat=True)
+        found.update(cast("QuerySet[Person, str]", taken))  # matched on a number: never None
     return found
 
 
@@ -1124,7 +1130,7 @@ def _campaign(
         description="走访辖区全部住户：核实人口信息，了解困难和诉求，宣传冬季供暖、防火和燃气安全。",
     )
     ctx.counts["visit campaigns"] += 1
-    targets = list(
+    targets: list[tuple[int, str, int | None]] = list(
         CampaignTarget.objects.filter(campaign=campaign)
         .order_by("household__code")
         .values_list("household_id", "household__code", "assignee_id")

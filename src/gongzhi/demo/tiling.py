@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import cast
 
 import shapely
 from shapely.geometry import Point, Polygon
@@ -132,4 +133,4 @@ def points_inside(polygon: Polygon, n: int, rng: random.Random, margin: float = 
 def area_km2(geom: BaseGeometry) -> float:
     """Approximate area in km² (equirectangular at the geometry's latitude; fine for a few km)."""
     lat = geom.centroid.y
-    return geom.area * 111.32 * math.cos(math.radians(lat)) * 110.95
+    return cast(float, geom.area) * 111.32 * math.cos(math.radians(lat)) * 110.95

@@ -3,6 +3,7 @@ figure, and the monthly reports. Everything is limited to the caller's scope (a 
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -13,6 +14,7 @@ from gongzhi.core.schemas import Int64
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.kpis import measures, reports, selectors, services
 from gongzhi.kpis.measures import Figures
+from gongzhi.kpis.models import MonthlyReport
 from gongzhi.kpis.schemas import (
     DrillParams,
     FiguresParams,
@@ -98,7 +100,7 @@ def figures(request: ApiRequest, filters: Query[FiguresParams]) -> Any:
     "/cases", response=list[KpiCaseOut], summary="The cases behind a figure (its numerator, denominator or gap)"
 )
 @paginate(PageNumberPagination)
-def cases(request: ApiRequest, filters: Query[DrillParams]):  # type: ignore[no-untyped-def]
+def cases(request: ApiRequest, filters: Query[DrillParams]) -> QuerySet[Any]:
     """``count`` equals the figure: ``part=num`` its numerator, ``den`` its denominator, ``gap`` the difference."""
     params = _params(filters)
     query = selectors.query_from_params(user=request.auth, params=params)
@@ -107,13 +109,13 @@ def cases(request: ApiRequest, filters: Query[DrillParams]):  # type: ignore[no-
 
 @router.get("/reports", response=list[MonthlyReportOut], summary="Stored monthly reports in scope, newest first")
 @paginate(PageNumberPagination)
-def report_list(request: ApiRequest, place_id: Int64 | None = None):  # type: ignore[no-untyped-def]
+def report_list(request: ApiRequest, place_id: Int64 | None = None) -> QuerySet[MonthlyReport]:
     node = selectors.place_get(user=request.auth, node_id=place_id) if place_id else None
     return selectors.report_list(user=request.auth, node=node)
 
 
 @router.post("/reports", response={201: MonthlyReportOut}, summary="Generate a month's report of a place now")
-def report_create(request: ApiRequest, payload: MonthlyReportIn):  # type: ignore[no-untyped-def]
+def report_create(request: ApiRequest, payload: MonthlyReportIn) -> Status[MonthlyReport]:
     """Replaces a stored report of the same place and month. Needs the right to add reports at the place."""
     month = reports.parse_month(payload.month)
     node = selectors.place_get(user=request.auth, node_id=payload.place_id)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongzhi.core.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.messages import fmt
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.kpis import measures, periods, selectors, services
@@ -28,6 +29,8 @@ from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
     from gongzhi.territory.models import Node
 
 # The counts shown in every breakdown table (monthly.BREAKDOWN_COUNTS).
@@ -41,7 +44,7 @@ COUNT_LABELS = {
 REPORT_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE)
 
 
-def _place(request: HttpRequest, raw: str | None) -> Node:
+def _place(request: AuthedRequest, raw: str | None) -> Node:
     if raw in (None, ""):
         place = selectors.default_place(user=request.user)
         if place is None:
@@ -60,14 +63,14 @@ def _month(raw: str | None) -> date:
     return periods.last_month() if raw in (None, "") else monthly.parse_month(raw)
 
 
-def _report_places(user: Any) -> list[Node]:
+def _report_places(user: User) -> list[Node]:
     """Where the user may generate reports (the form's choices)."""
     return territory.places_for(user=user, label="kpis.monthlyreport", action="add", kinds=REPORT_KINDS)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: AuthedRequest) -> HttpResponse:
     places = _report_places(request.user)
     if request.method == "POST":
         try:
@@ -155,7 +158,7 @@ def _tables(report: monthly.MonthReport) -> list[dict[str, Any]]:
 
 
 @login_required
-def month(request: HttpRequest) -> HttpResponse:
+def month(request: AuthedRequest) -> HttpResponse:
     place = _place(request, request.GET.get("place"))
     first = _month(request.GET.get("month"))
     report = monthly.month_report(user=request.user, place=place, month=first)
@@ -186,7 +189,7 @@ def month(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def month_xlsx(request: HttpRequest) -> HttpResponse:
+def month_xlsx(request: AuthedRequest) -> HttpResponse:
     place = _place(request, request.GET.get("place"))
     first = _month(request.GET.get("month"))
     report = monthly.month_report(user=request.user, place=place, month=first)
@@ -197,5 +200,5 @@ def month_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def download(request: HttpRequest, report_id: int) -> FileResponse:
+def download(request: AuthedRequest, report_id: int) -> FileResponse:
     return monthly.stored_file_response(selectors.report_get(user=request.user, report_id=report_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,14 @@ from gongzhi.core.tabular import write_xlsx
 from gongzhi.kpis import measures
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.periods import month_period, previous_month
+
+if TYPE_CHECKING:
+    from django.http import FileResponse
+
+    from gongzhi.accounts.models import User
+    from gongzhi.kpis.models import MonthlyReport
+    from gongzhi.kpis.selectors import KpiQuery
+    from gongzhi.territory.models import Node
 
 # --- the system principal -----------------------------------------------------------------------------------------
 
@@ -50,6 +58,9 @@ class SystemPrincipal:
 
 SYSTEM = SystemPrincipal()
 
+# Who reads the figures: a signed-in user, or SYSTEM for the background work.
+Reader: TypeAlias = "User | SystemPrincipal"
+
 
 # --- months -------------------------------------------------------------------------------------------------------
 
@@ -71,12 +82,12 @@ def parse_month(value: Any, *, field_name: str = "month") -> date:
         ) from None
 
 
-def download_name(place: Any, month: date) -> str:
+def download_name(place: Node, month: date) -> str:
     """The file name a report is downloaded as, e.g. ``道义街道2026年03月工作月报.xlsx``."""
     return f"{place.name}{month.year}年{month.month:02d}月工作月报.xlsx"
 
 
-def child_dimension(place: Any) -> str | None:
+def child_dimension(place: Node) -> str | None:
     """The breakdown one level down: communities of a subdistrict, grids of a community (None below)."""
     from gongzhi.kpis import selectors
 
@@ -98,11 +109,11 @@ class TierRow:
 
 @dataclass
 class MonthReport:
-    place: Any
+    place: Node
     month: date  # the first day
     start: date
     end: date
-    query: Any  # selectors.KpiQuery
+    query: KpiQuery
     total: Figures
     previous: Figures
     place_dimension: str | None
@@ -163,7 +174,7 @@ def _all_days(rows: list[Any], start: date, end: date, query: Any) -> list[Any]:
     return out
 
 
-def month_report(*, user: Any, place: Any, month: date) -> MonthReport:
+def month_report(*, user: Reader, place: Node, month: date) -> MonthReport:
     """Everything the monthly report of ``place`` shows, read within ``user``'s scope."""
     from gongzhi.kpis import selectors
 
@@ -352,7 +363,7 @@ def report_places() -> list[Any]:
     )
 
 
-def stored_file_response(row: Any) -> Any:
+def stored_file_response(row: MonthlyReport) -> FileResponse:
     """The download of a stored monthly report (pages and API alike); 404 when its file is gone."""
     from django.http import FileResponse, Http404
 

@@ -12,7 +12,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import CharField, Count, DateField, F, Q, QuerySet, Value
@@ -26,7 +26,7 @@ from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.schemas import INT64_MAX, INT64_MIN
-from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
+from gongzhi.core.scope import CODE_LEVELS, ScopedQuerySet, code_prefix_q
 from gongzhi.kpis import measures, sql
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.models import (
@@ -41,6 +41,10 @@ from gongzhi.kpis.models import (
 )
 from gongzhi.kpis.periods import local_midnight, month_period
 from gongzhi.territory.models import Node
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.kpis.reports import Reader
 
 # Breakdown dimensions. "major" is the major class (大类) of the category.
 TIME_DIMS = ("day", "week", "month", "year")
@@ -103,7 +107,7 @@ class Row:
     query: KpiQuery | None = None  # the query of this row alone (for drill-down links)
 
 
-def default_place(*, user: Any) -> Node | None:
+def default_place(*, user: User) -> Node | None:
     """The topmost place whose cases the user may see (the subdistrict for an operator)."""
     from gongzhi.territory import selectors as territory
 
@@ -111,7 +115,7 @@ def default_place(*, user: Any) -> Node | None:
     return roots[0] if roots else None
 
 
-def place_get(*, user: Any, node_id: int) -> Node:
+def place_get(*, user: User, node_id: int) -> Node:
     """A place whose figures the user may read: one they see in full (404 otherwise, like any other object)."""
     node = Node.objects.select_related("lead_body", "parent").filter(pk=node_id).first()
     if node is None or not reaches(user, "cases.case", "view", node):
@@ -172,7 +176,7 @@ def parse_period(start: str | date | None, end: str | date | None, *, today: dat
 # --- which source -----------------------------------------------------------------------------------------------
 
 
-def uses_rollup(*, user: Any, query: KpiQuery, by: str | None = None) -> bool:
+def uses_rollup(*, user: Reader, query: KpiQuery, by: str | None = None) -> bool:
     if by is not None and by not in ROLLUP_DIMS:
         return False
     if query.body_id or query.worker_id or query.anywhere or len(query.place.code) > GRID_CODE_LENGTH:
@@ -185,7 +189,7 @@ def _category_q(category_id: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}category_id": category_id}) | Q(**{f"{prefix}category__parent_id": category_id})
 
 
-def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
+def cases_of(*, user: Reader, query: KpiQuery) -> QuerySet[Case]:
     """The cohort of a query: the cases the user sees, reported in the period, under the place (anywhere, for an
     ``anywhere`` query)."""
     qs = Case.objects.restrict(user, "view").filter(
@@ -205,7 +209,7 @@ def cases_of(*, user: Any, query: KpiQuery) -> QuerySet[Case]:
     return qs
 
 
-def _rollup_of(*, user: Any, query: KpiQuery) -> QuerySet[CaseRollup]:
+def _rollup_of(*, user: Reader, query: KpiQuery) -> QuerySet[CaseRollup]:
     qs = CaseRollup.objects.restrict(user, "view").filter(
         code_prefix_q("place_code", query.place.code), day__gte=query.start, day__lte=query.end
     )
@@ -291,8 +295,9 @@ def _by_class_rows(query: KpiQuery, by: str | None) -> bool:
     return by in CLASS_DIMS and not query.category_id and len(query.place.code) <= COMMUNITY_CODE_LENGTH
 
 
-def _month_parts(*, user: Any, query: KpiQuery, by: str | None, months: list[date]) -> tuple[Any, Any]:
+def _month_parts(*, user: Reader, query: KpiQuery, by: str | None, months: list[date]) -> tuple[Any, Any]:
     """The month rows of these whole months under the query's place, and the breakdown key to sum them by."""
+    rows: ScopedQuerySet[MonthClassRollup | MonthRollup]
     if _by_class_rows(query, by):
         rows = MonthClassRollup.objects.restrict(user, "view").filter(
             code_prefix_q("place_code", query.place.code), month__in=months
@@ -340,7 +345,9 @@ def _summed(rows: QuerySet[Any], key: Any) -> list[tuple[Any, dict[str, float]]]
     return out
 
 
-def _grouped(*, user: Any, query: KpiQuery, by: str | None, source: str | None = None) -> dict[Any, dict[str, float]]:
+def _grouped(
+    *, user: Reader, query: KpiQuery, by: str | None, source: str | None = None
+) -> dict[Any, dict[str, float]]:
     """Counts per key (``None`` key when not broken down)."""
     if by is not None and by not in DIMENSIONS:
         raise ValidationFailed(
@@ -383,13 +390,13 @@ def _as_date(value: Any) -> Any:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
-def total(*, user: Any, query: KpiQuery, with_median: bool = True, source: str | None = None) -> Figures:
+def total(*, user: Reader, query: KpiQuery, with_median: bool = True, source: str | None = None) -> Figures:
     counts = _grouped(user=user, query=query, by=None, source=source)[None]
     median = median_cycle_hours(user=user, query=query, source=source) if with_median else None
     return Figures(counts, median_cycle_hours=median)
 
 
-def breakdown(*, user: Any, query: KpiQuery, by: str, source: str | None = None) -> list[Row]:
+def breakdown(*, user: Reader, query: KpiQuery, by: str, source: str | None = None) -> list[Row]:
     grouped = _grouped(user=user, query=query, by=by, source=source)
     keys = [k for k in grouped if k is not None]
     places = {n.code: n for n in Node.objects.filter(code__in=keys).only(*PLACE_FIELDS)} if by in PLACE_DIMS else {}
@@ -478,7 +485,7 @@ def _raw_histogram(cases: QuerySet[Case]) -> Counter[int]:
     return Counter({r["r_bucket"]: r["n"] for r in rows})
 
 
-def cycle_histogram(*, user: Any, query: KpiQuery, source: str | None = None) -> Counter[int]:
+def cycle_histogram(*, user: Reader, query: KpiQuery, source: str | None = None) -> Counter[int]:
     """Closed cases of the cohort per cycle-time bucket (``measures.cycle_bucket``). Whole months come from the
     stored histograms of the place when the rollup may be used; the rest from the cases."""
     rollup = (
@@ -499,13 +506,13 @@ def cycle_histogram(*, user: Any, query: KpiQuery, source: str | None = None) ->
     return out
 
 
-def median_cycle_hours(*, user: Any, query: KpiQuery, source: str | None = None) -> float | None:
+def median_cycle_hours(*, user: Reader, query: KpiQuery, source: str | None = None) -> float | None:
     """The median of intake → close over the cohort's closed cases, to the hour (to the day beyond a week): from
     the cycle-time histogram, so it needs no sort of the cases (``measures.histogram_median``)."""
     return measures.histogram_median(cycle_histogram(user=user, query=query, source=source))
 
 
-def drill(*, user: Any, query: KpiQuery, kpi: str, part: str | None = None) -> QuerySet[Case]:
+def drill(*, user: User, query: KpiQuery, kpi: str, part: str | None = None) -> QuerySet[Case]:
     """The cases behind one KPI value: its numerator, denominator or the gap (by default the ones pulling it down)."""
     if kpi not in measures.KPIS:
         raise ValidationFailed(
@@ -528,14 +535,14 @@ def rollup_state() -> RollupState | None:
     return RollupState.objects.filter(pk=1).first()
 
 
-def report_list(*, user: Any, node: Node | None = None) -> QuerySet[MonthlyReport]:
+def report_list(*, user: Reader, node: Node | None = None) -> QuerySet[MonthlyReport]:
     qs = MonthlyReport.objects.restrict(user, "view").select_related("node")
     if node is not None:
         qs = qs.filter(node=node)
     return qs
 
 
-def report_get(*, user: Any, report_id: int) -> MonthlyReport:
+def report_get(*, user: User, report_id: int) -> MonthlyReport:
     from gongzhi.core.access import get_in_scope
 
     return get_in_scope(MonthlyReport, user, report_id, queryset=MonthlyReport.objects.select_related("node"))
@@ -557,7 +564,7 @@ class VisitCoverage:
         return self.covered / self.targets if self.targets else None
 
 
-def visit_coverage(*, user: Any, place: Node) -> VisitCoverage | None:
+def visit_coverage(*, user: User, place: Node) -> VisitCoverage | None:
     """Coverage of the newest running visit campaign that touches the place (its targets under the place)."""
     from gongzhi.visits import selectors as visits
 
@@ -593,13 +600,13 @@ class Completeness:
         return self.occupied / self.households if self.households else None
 
 
-def registry_completeness(*, user: Any, place: Node) -> Completeness:
+def registry_completeness(*, user: User, place: Node) -> Completeness:
     from gongzhi.registry import selectors as registry
 
     return Completeness(**registry.completeness(user=user, area_code=place.code))
 
 
-def query_from_params(*, user: Any, params: Any) -> KpiQuery:
+def query_from_params(*, user: User, params: Any) -> KpiQuery:
     """A query from request parameters (pages and API alike): ``place`` (node id; default the user's topmost
     place), ``start`` / ``end`` (YYYY-MM-DD; default the last twelve months), ``category``, ``channel``, ``body``,
     ``worker``, ``anywhere`` (1: every case the user sees, not only under the place). Bad values raise
@@ -674,7 +681,7 @@ def query_params(query: KpiQuery) -> dict[str, str]:
     return out
 
 
-def worker_reported(*, user: Any, worker_id: int, start: date, end: date) -> QuerySet[Case]:
+def worker_reported(*, user: User, worker_id: int, start: date, end: date) -> QuerySet[Case]:
     """The cases a worker reported (patrol finds) in the period, within what ``user`` may see."""
     return Case.objects.restrict(user, "view").filter(
         reporter_user_id=worker_id,
@@ -683,7 +690,7 @@ def worker_reported(*, user: Any, worker_id: int, start: date, end: date) -> Que
     )
 
 
-def worker_reported_by_month(*, user: Any, worker_id: int, start: date, end: date) -> dict[str, int]:
+def worker_reported_by_month(*, user: User, worker_id: int, start: date, end: date) -> dict[str, int]:
     """How many cases a worker reported, per month ("YYYY-MM")."""
     rows = (
         worker_reported(user=user, worker_id=worker_id, start=start, end=end)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -31,6 +31,10 @@ from gongzhi.kpis.models import (
     RollupState,
 )
 from gongzhi.kpis.periods import day_ranges, local_midnight, month_period, next_month
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.territory.models import Node
 
 # Changes committed while a refresh ran may carry an updated_at just before its watermark: look back this far.
 LOOKBACK = timedelta(minutes=5)
@@ -76,7 +80,7 @@ def _insert_days(cases: Any) -> int:
     grouped, params = _grouped_cases(cases).query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(sql.insert_days(_q, CaseRollup._meta.db_table, grouped, _seconds), params)
-        return max(cur.rowcount, 0)
+        return cast(int, max(cur.rowcount, 0))  # DB-API: an int
 
 
 def _insert_month(month: date) -> int:
@@ -99,7 +103,7 @@ def _sum_days_into(table: Any, month: date, keys: dict[str, str]) -> int:
             sql.sum_days_into(_q, table._meta.db_table, CaseRollup._meta.db_table, keys),
             [adapt(first), adapt(first), adapt(last)],
         )
-        return max(cur.rowcount, 0)
+        return cast(int, max(cur.rowcount, 0))  # DB-API: an int
 
 
 def cycle_histograms(cases: Any) -> dict[str, Counter[int]]:
@@ -181,6 +185,7 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
             days = _all_days()
             state.rebuilt_at = now
         else:
+            assert state.refreshed_at is not None  # not a full refresh: refreshed before
             changed = (
                 Case.objects.filter(updated_at__gte=state.refreshed_at - LOOKBACK)
                 .annotate(r_day=TruncDate("reported_at"))
@@ -198,12 +203,12 @@ def refresh_rollup(*, full: bool = False, now: datetime | None = None) -> dict[s
 # --- monthly reports ------------------------------------------------------------------------------------------------
 
 
-def _report_file_name(node: Any, month: date) -> str:
+def _report_file_name(node: Node, month: date) -> str:
     return f"kpi-{node.code}-{month:%Y-%m}.xlsx"
 
 
 @transaction.atomic
-def generate_monthly_report(*, actor: Any, node: Any, month: date) -> MonthlyReport:
+def generate_monthly_report(*, actor: User | None, node: Node, month: date) -> MonthlyReport:
     """Generate (or regenerate) the monthly report of a place: the XLSX workbook of ``kpis.reports`` stored as the
     ``MonthlyReport`` of (month, place), replacing an earlier one. ``actor`` None is the monthly task.
 
@@ -227,7 +232,7 @@ def generate_monthly_report(*, actor: Any, node: Any, month: date) -> MonthlyRep
     data = reports.month_report_xlsx(report)
     row = MonthlyReport.objects.select_for_update().filter(month=first, node=node).first()
     before = None
-    old_name = ""
+    old_name: str | None = ""
     if row is None:
         row = MonthlyReport(month=first, node=node)
     else:

@@ -10,12 +10,12 @@ every value links to the cases that make it (``kpis-drill``).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,12 +26,16 @@ from gongzhi.accounts import selectors as accounts
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.choices import Channel
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.messages import fmt
 from gongzhi.kpis import measures, periods, selectors
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery, Row
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
 
 DRILL_PAGE_SIZE = 50
 RANK_KPIS = ("disposal", "ontime_disposal", "rework", "overdue_pending", "postponement")
@@ -135,7 +139,7 @@ def _kpi_meta() -> dict[str, Any]:
 # --- the query and its surroundings -------------------------------------------------------------------------------
 
 
-def _query(request: HttpRequest) -> KpiQuery:
+def _query(request: AuthedRequest) -> KpiQuery:
     return selectors.query_from_params(user=request.user, params=request.GET)
 
 
@@ -149,7 +153,7 @@ def _params(query: KpiQuery, **changes: Any) -> str:
     return urlencode(params)
 
 
-def _place_options(user: Any, query: KpiQuery) -> list[dict[str, Any]]:
+def _place_options(user: User, query: KpiQuery) -> list[dict[str, Any]]:
     """The user's own place, its communities and villages, and the grids of the chosen community."""
     root = selectors.default_place(user=user)
     options: list[Any] = []
@@ -212,7 +216,7 @@ def _rank_rows(rows: list[Row]) -> list[dict[str, Any]]:
     return out
 
 
-def _place_rows(user: Any, query: KpiQuery, level: str) -> list[Row]:
+def _place_rows(user: User, query: KpiQuery, level: str) -> list[Row]:
     """A place breakdown keeping only places of that level (cases held on the level above have a shorter code)."""
     length = selectors.PLACE_CODE_LENGTH[level]
     return [r for r in selectors.breakdown(user=user, query=query, by=level) if len(r.code) == length]
@@ -235,7 +239,7 @@ def _series(rows: list[Row], kpi: str) -> list[dict[str, Any]]:
     return out
 
 
-def _figures_data(user: Any, query: KpiQuery, totals: Figures) -> dict[str, Any]:
+def _figures_data(user: User, query: KpiQuery, totals: Figures) -> dict[str, Any]:
     """What the charts draw (dashboard and big screen alike)."""
     months = selectors.breakdown(user=user, query=query, by="month")
 
@@ -296,7 +300,7 @@ def _report_month_params(query: KpiQuery) -> str:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     """One screen of a place's figures for a period: cards, charts, rankings, the map, visits and the registry."""
     user = request.user
     query = _query(request)
@@ -349,7 +353,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/dashboard.html", context)
 
 
-def _map_features(user: Any, query: KpiQuery) -> dict[str, Any]:
+def _map_features(user: User, query: KpiQuery) -> dict[str, Any]:
     collection = territory.boundaries_geojson(user=user, kind=NodeKind.GRID, within_id=query.place.pk)
     by_code = {r.code: r for r in selectors.breakdown(user=user, query=query, by="grid")}
     base = selectors.query_params(query)
@@ -365,14 +369,14 @@ def _map_features(user: Any, query: KpiQuery) -> dict[str, Any]:
 
 
 @login_required
-def map_data(request: HttpRequest) -> JsonResponse:
+def map_data(request: AuthedRequest) -> JsonResponse:
     """The grids under the place as GeoJSON, each with its figures for the query (for the map's colours)."""
     query = _query(request)
     return JsonResponse(_map_features(request.user, query))
 
 
 @login_required
-def drill(request: HttpRequest) -> HttpResponse:
+def drill(request: AuthedRequest) -> HttpResponse:
     """The cases behind a figure: its numerator, denominator or gap, 50 a page; the count equals the figure."""
     user = request.user
     query = _query(request)
@@ -423,7 +427,7 @@ def drill(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/drill.html", context)
 
 
-def _worker_name(user: Any, worker_id: int | None) -> str:
+def _worker_name(user: User, worker_id: int | None) -> str:
     if not worker_id:
         return ""
     if worker_id == user.pk:
@@ -435,7 +439,7 @@ def _worker_name(user: Any, worker_id: int | None) -> str:
     return str(worker.get_full_name() or worker.get_username())
 
 
-def _body_name(user: Any, body_id: int | None) -> str:
+def _body_name(user: User, body_id: int | None) -> str:
     if not body_id:
         return ""
     try:
@@ -451,7 +455,7 @@ def _category_name(category_id: int | None) -> str:
     return str(found) if found is not None else f"#{category_id}"
 
 
-def _screen_payload(user: Any, query: KpiQuery) -> dict[str, Any]:
+def _screen_payload(user: User, query: KpiQuery) -> dict[str, Any]:
     totals = selectors.total(user=user, query=query, with_median=False)
     grids = _ranked(_place_rows(user, query, "grid"))
     scored = [r for r in grids if r.figures.score is not None]
@@ -476,7 +480,7 @@ def _screen_payload(user: Any, query: KpiQuery) -> dict[str, Any]:
 
 
 @login_required
-def screen(request: HttpRequest) -> HttpResponse:
+def screen(request: AuthedRequest) -> HttpResponse:
     """大屏: the figures full-screen on a dark background, refreshing itself every minute."""
     user = request.user
     query = _query(request)
@@ -491,16 +495,16 @@ def screen(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def screen_data(request: HttpRequest) -> JsonResponse:
+def screen_data(request: AuthedRequest) -> JsonResponse:
     """The big screen's figures as JSON (what screen.js fetches every minute)."""
     query = _query(request)
     return JsonResponse(_screen_payload(request.user, query))
 
 
 @login_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: AuthedRequest) -> HttpResponse:
     """My performance: the cases I disposed (rework, on-time disposal, satisfaction) and the cases I reported."""
-    user: Any = request.user
+    user: User = request.user
     start, end = selectors.parse_period(request.GET.get("start"), request.GET.get("end"))
     reported_by_month = selectors.worker_reported_by_month(user=user, worker_id=user.pk, start=start, end=end)
     place = selectors.default_place(user=user)

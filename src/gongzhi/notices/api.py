@@ -1,8 +1,9 @@
 """Notices API: send (once per household), read statistics on the caller's ground, who has not read, and a grid
 worker's confirmation of reading. Residents read through their link's page (``/notices/r/<token>/``), not here."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -10,12 +11,16 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.notices import selectors, services
+from gongzhi.notices.models import Notice, NoticeDelivery
 from gongzhi.notices.schemas import ConfirmIn, DeliveryOut, NoticeDetailOut, NoticeIn, NoticeOut, SendOut
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
 
 router = Router(tags=["notices"])
 
 
-def _detail(user: Any, notice_id: int) -> Any:
+def _detail(user: "User", notice_id: int) -> Any:
     """The notice with its senders and its read statistics on the user's ground, serialised by NoticeDetailOut."""
     notice: Any = selectors.notice_get(user=user, notice_id=notice_id)
     notice.sender_rows = selectors.notice_senders(notice=notice)
@@ -25,7 +30,7 @@ def _detail(user: Any, notice_id: int) -> Any:
 
 @router.get("", response=list[NoticeOut], summary="Notices in scope, newest first, with read counts on my ground")
 @paginate(PageNumberPagination)
-def notice_list(request: ApiRequest, q: str | None = None, area_id: Int64 | None = None):  # type: ignore[no-untyped-def]
+def notice_list(request: ApiRequest, q: str | None = None, area_id: Int64 | None = None) -> QuerySet[Notice]:
     return selectors.notice_list(user=request.auth, q=q, area_id=area_id)
 
 
@@ -60,9 +65,9 @@ def notice_send(request: ApiRequest, payload: NoticeIn) -> Status[dict[str, Any]
     summary="Deliveries I can confirm (a grid worker's households), unread by default",
 )
 @paginate(PageNumberPagination)
-def my_deliveries(  # type: ignore[no-untyped-def]
+def my_deliveries(
     request: ApiRequest, notice_id: Int64 | None = None, unread: bool = True
-):
+) -> QuerySet[NoticeDelivery]:
     return selectors.worker_deliveries(user=request.auth, notice_id=notice_id, unread_only=unread)
 
 
@@ -87,8 +92,8 @@ def notice_detail(request: ApiRequest, notice_id: Int64) -> Any:
     summary="Households on my ground that have not read the notice (phones masked)",
 )
 @paginate(PageNumberPagination)
-def notice_unread(  # type: ignore[no-untyped-def]
+def notice_unread(
     request: ApiRequest, notice_id: Int64, within: str | None = None
-):
+) -> QuerySet[NoticeDelivery]:
     notice = selectors.notice_get(user=request.auth, notice_id=notice_id)
     return selectors.unread_list(user=request.auth, notice=notice, within_code=within)

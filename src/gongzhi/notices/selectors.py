@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
 
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
+from gongzhi.core.scope import CODE_LEVELS, ScopedQuerySet, code_prefix_q
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry.models import Person
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Node
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 GRID_CODE = 15
 COMMUNITY_CODE = 12
@@ -33,19 +36,19 @@ SENDABLE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, No
 # --- who a notice reaches -------------------------------------------------------------------------------------------
 
 
-def sendable_areas(*, user: Any) -> list[Node]:
+def sendable_areas(*, user: User) -> list[Node]:
     """The subdistricts, communities, villages and grids the user may send a notice to, in tree order."""
     return territory.places_for(user=user, label="notices.notice", action="add", kinds=SENDABLE_KINDS)
 
 
-def may_send(*, user: Any) -> bool:
+def may_send(*, user: User) -> bool:
     return not user.scope_for("notices.notice", "add").is_empty
 
 
 # --- notices --------------------------------------------------------------------------------------------------------
 
 
-def _with_counts(qs: QuerySet[Notice], user: Any) -> QuerySet[Notice]:
+def _with_counts(qs: ScopedQuerySet[Notice], user: User) -> ScopedQuerySet[Notice]:
     """Annotate ``delivered_count`` and ``read_count``: the deliveries on the user's ground."""
     mine = NoticeDelivery.objects.restrict(user, "view").filter(notice=OuterRef("pk"))
     delivered = mine.order_by().values("notice").annotate(n=Count("id")).values("n")
@@ -58,7 +61,7 @@ def _with_counts(qs: QuerySet[Notice], user: Any) -> QuerySet[Notice]:
 
 def notice_list(
     *,
-    user: Any,
+    user: User,
     q: str | None = None,
     area_id: int | None = None,
     since: datetime.date | None = None,
@@ -76,7 +79,7 @@ def notice_list(
     return _with_counts(qs, user).order_by("-published_at", "-id")
 
 
-def notice_get(*, user: Any, notice_id: int, action: str = "view") -> Notice:
+def notice_get(*, user: User, notice_id: int, action: str = "view") -> Notice:
     queryset = _with_counts(Notice.objects.select_related("area", "sender_body", "sender"), user)
     return get_in_scope(Notice, user, notice_id, action, queryset=queryset)
 
@@ -134,7 +137,7 @@ def _names(codes: set[str]) -> dict[str, tuple[str, int]]:
     return {code: (name, pk) for code, name, pk in rows}
 
 
-def delivery_stats(*, user: Any, notice: Notice) -> NoticeStats:
+def delivery_stats(*, user: User, notice: Notice) -> NoticeStats:
     """Delivered, read, unread and % read of a notice on the user's ground, per grid and per community (by the
     households' code prefixes)."""
     rows = (
@@ -183,7 +186,7 @@ def _place_name(length: int) -> Subquery:
     return Subquery(Node.objects.filter(code=Substr(OuterRef("household__code"), 1, length)).values("name")[:1])
 
 
-def _with_household(qs: QuerySet[NoticeDelivery], user: Any) -> QuerySet[NoticeDelivery]:
+def _with_household(qs: ScopedQuerySet[NoticeDelivery], user: User) -> ScopedQuerySet[NoticeDelivery]:
     """Annotate each delivery with its grid and community names and one household member the user may see (name and
     the *raw* phone as ``contact_phone_raw``: mask it before showing it — ``core.privacy.mask_phone``)."""
     members = Person.objects.restrict(user, "view").filter(household=OuterRef("household"), is_active=True)
@@ -198,7 +201,7 @@ def _with_household(qs: QuerySet[NoticeDelivery], user: Any) -> QuerySet[NoticeD
     )
 
 
-def unread_list(*, user: Any, notice: Notice, within_code: str | None = None) -> QuerySet[NoticeDelivery]:
+def unread_list(*, user: User, notice: Notice, within_code: str | None = None) -> QuerySet[NoticeDelivery]:
     """The households on the user's ground that have not read the notice yet, in address (code) order."""
     qs = NoticeDelivery.objects.restrict(user, "view").filter(notice=notice, read_at__isnull=True)
     if within_code:
@@ -206,7 +209,9 @@ def unread_list(*, user: Any, notice: Notice, within_code: str | None = None) ->
     return _with_household(qs, user).order_by("household__code", "id")
 
 
-def worker_deliveries(*, user: Any, notice_id: int | None = None, unread_only: bool = True) -> QuerySet[NoticeDelivery]:
+def worker_deliveries(
+    *, user: User, notice_id: int | None = None, unread_only: bool = True
+) -> QuerySet[NoticeDelivery]:
     """Deliveries a grid worker (or anyone who may confirm reading) can act on: on their grid, unread first by
     default; newest notice first."""
     qs = NoticeDelivery.objects.restrict(user, "change")
@@ -217,14 +222,14 @@ def worker_deliveries(*, user: Any, notice_id: int | None = None, unread_only: b
     return _with_household(qs, user).order_by("-notice__published_at", "notice_id", "household__code", "id")
 
 
-def confirmable_ids(*, user: Any, delivery_ids: list[int]) -> set[int]:
+def confirmable_ids(*, user: User, delivery_ids: list[int]) -> set[int]:
     """Which of these deliveries the user may confirm as read (the buttons shown)."""
     if not delivery_ids:
         return set()
     return set(NoticeDelivery.objects.restrict(user, "change").filter(pk__in=delivery_ids).values_list("pk", flat=True))
 
 
-def delivery_get(*, user: Any, delivery_id: int, action: str = "view") -> NoticeDelivery:
+def delivery_get(*, user: User, delivery_id: int, action: str = "view") -> NoticeDelivery:
     queryset = _with_household(NoticeDelivery.objects.all(), user)
     return get_in_scope(NoticeDelivery, user, delivery_id, action, queryset=queryset)
 

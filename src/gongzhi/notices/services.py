@@ -18,7 +18,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +35,9 @@ from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry import selectors as registry
 from gongzhi.registry import services as registry_services
 from gongzhi.territory.models import Body, Node
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 DEDUP_DAYS = 30
 BATCH_SIZE = 1000
@@ -74,7 +77,7 @@ def _new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def _sender_body(actor: Any, area: Node, sender_body_id: int | None, details: list[ErrorDetail]) -> Body | None:
+def _sender_body(actor: User, area: Node, sender_body_id: int | None, details: list[ErrorDetail]) -> Body | None:
     """The body the actor sends for: the one named (it must be one of theirs); else their only body; else, of their
     bodies, the one that leads the place or the nearest place above it; with no body at all, the body that leads
     the place they are posted to (a community's staff act for its residents' committee)."""
@@ -139,7 +142,7 @@ def _who(sender: NoticeSender) -> str:
 @transaction.atomic
 def deliver_notice(
     *,
-    actor: Any,
+    actor: User,
     title: str,
     body: str,
     area_id: int,
@@ -279,7 +282,7 @@ def deliver_notice(
 
 def send_notice(
     *,
-    actor: Any,
+    actor: User,
     title: str,
     body: str,
     area_id: int,
@@ -327,7 +330,7 @@ def mark_read(*, token: str, via: str = ReadVia.LINK) -> NoticeDelivery:
 
 
 @transaction.atomic
-def confirm_read(*, actor: Any, delivery_id: int, via: str = ReadVia.IN_PERSON) -> NoticeDelivery:
+def confirm_read(*, actor: User, delivery_id: int, via: str = ReadVia.IN_PERSON) -> NoticeDelivery:
     """A grid worker confirms that a household has the notice (in person or by phone). Needs ``change`` on the
     delivery in scope. Idempotent: a delivery already read keeps its first read time and way."""
     if via not in (ReadVia.IN_PERSON, ReadVia.PHONE):

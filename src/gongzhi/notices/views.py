@@ -8,7 +8,7 @@ refusal (``ValidationFailed``) is shown on the form; ``NotFound`` / ``Forbidden`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core.errors import Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_phone
 from gongzhi.notices import selectors, services
@@ -29,6 +30,9 @@ from gongzhi.notices.models import NoticeDelivery
 from gongzhi.registry.choices import TagKind
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
 
 LIST_PAGE_SIZE = 25
 UNREAD_PAGE_SIZE = 30
@@ -44,7 +48,7 @@ def _tag_labels(tags: list[str]) -> list[str]:
 
 
 @login_required
-def notice_list(request: HttpRequest) -> HttpResponse:
+def notice_list(request: AuthedRequest) -> HttpResponse:
     """通知: notices sent to my ground (or above it), newest first, with how many of my households have read."""
     q = request.GET.get("q", "").strip()
     page = Paginator(selectors.notice_list(user=request.user, q=q or None), LIST_PAGE_SIZE).get_page(
@@ -72,7 +76,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 # --- sending ----------------------------------------------------------------------------------------------------------
 
 
-def _area_choices(user: Any) -> list[Any]:
+def _area_choices(user: User) -> list[Any]:
     """The places the user may send to, grouped by community (the subdistrict on its own)."""
     groups: list[Any] = []
     loose: list[tuple[int, str]] = []
@@ -92,7 +96,7 @@ def _area_choices(user: Any) -> list[Any]:
     return loose + groups
 
 
-def _body_choices(user: Any) -> list[tuple[int, str]]:
+def _body_choices(user: User) -> list[tuple[int, str]]:
     scope = user.scope_for("notices.notice", "add")
     if not scope.bodies:
         return []
@@ -111,7 +115,7 @@ def _sent_message(result: services.SendResult) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notice_new(request: HttpRequest) -> HttpResponse:
+def notice_new(request: AuthedRequest) -> HttpResponse:
     """发通知: title, text, where to (a community or grid in scope), optionally only a tag group."""
     if not selectors.may_send(user=request.user):
         raise Forbidden(_("You may not send notices."))
@@ -136,7 +140,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
 # --- the notice page --------------------------------------------------------------------------------------------------
 
 
-def _unread_rows(user: Any, deliveries: list[NoticeDelivery]) -> list[dict[str, Any]]:
+def _unread_rows(user: User, deliveries: list[NoticeDelivery]) -> list[dict[str, Any]]:
     may_confirm = selectors.confirmable_ids(user=user, delivery_ids=[d.pk for d in deliveries])
     return [_row(d, d.pk in may_confirm) for d in deliveries]
 
@@ -156,7 +160,7 @@ def _row(d: NoticeDelivery, may_confirm: bool) -> dict[str, Any]:
 
 
 @login_required
-def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice_detail(request: AuthedRequest, notice_id: int) -> HttpResponse:
     notice = selectors.notice_get(user=request.user, notice_id=notice_id)
     stats = selectors.delivery_stats(user=request.user, notice=notice)
     within = request.GET.get("within", "").strip()
@@ -184,7 +188,7 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def delivery_confirm(request: AuthedRequest, delivery_id: int) -> HttpResponse:
     """A grid worker confirms a household has read the notice. HTMX: the row comes back updated."""
     form = ConfirmForm(request.POST)
     if not form.is_valid():

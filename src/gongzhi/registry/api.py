@@ -2,8 +2,9 @@
 (with contacts and co-building agreements). Everything is limited to the caller's scope (out of scope: 404);
 ID numbers and phones are masked, revealing one is its own audited call."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from ninja import File, Form, Router, Status
@@ -17,7 +18,15 @@ from gongzhi.core.schemas import Int64
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
 from gongzhi.registry import exports, imports, selectors, services
 from gongzhi.registry.choices import ExportKind
-from gongzhi.registry.models import ExportJob
+from gongzhi.registry.models import (
+    CoBuildingAgreement,
+    ExportJob,
+    ImportRun,
+    OrgContact,
+    PartyMember,
+    Person,
+    PersonTag,
+)
 from gongzhi.registry.schemas import (
     AgreementEndIn,
     AgreementIn,
@@ -48,6 +57,9 @@ from gongzhi.registry.schemas import (
     TagIn,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
 people_router = Router(tags=["registry"])
 households_router = Router(tags=["registry"])
 organisations_router = Router(tags=["registry"])
@@ -77,14 +89,14 @@ def _xlsx(file_name: str, data: bytes) -> HttpResponse:
     response={201: ImportRunOut, 202: ImportRunOut},
     summary="Import residents, households, party members or organisations (XLSX/CSV)",
 )
-def import_create(  # type: ignore[no-untyped-def]
+def import_create(
     request: ApiRequest,
     file: File[UploadedFile],
     kind: Form[str],
     mapping: Form[str] = "",
     good_rows_only: Form[bool] = True,
     all_or_nothing: Form[bool] = False,
-):
+) -> Status[ImportRun]:
     """``kind``: residents, households, party_members or organisations. ``mapping``: an optional JSON object of our
     field names to the file's headers. By default the good rows go in and the bad ones come back (``errors``: row,
     field, reason; ``bad_rows_url``: an XLSX of them to fix and import again). With ``all_or_nothing`` (or
@@ -105,7 +117,7 @@ def import_create(  # type: ignore[no-untyped-def]
 
 @people_router.get("/imports", response=list[ImportRunOut], summary="Registry imports in scope, newest first")
 @paginate(PageNumberPagination)
-def import_list(request: ApiRequest, kind: str | None = None):  # type: ignore[no-untyped-def]
+def import_list(request: ApiRequest, kind: str | None = None) -> QuerySet[ImportRun]:
     return selectors.import_run_list(user=request.auth, kind=kind)
 
 
@@ -177,7 +189,7 @@ def people_export(
 
 @people_router.get("/exports", response=list[ExportJobOut], summary="My large exports, newest first")
 @paginate(PageNumberPagination)
-def export_list(request: ApiRequest):  # type: ignore[no-untyped-def]
+def export_list(request: ApiRequest) -> QuerySet[ExportJob]:
     return selectors.export_job_list(user=request.auth)
 
 
@@ -203,14 +215,14 @@ def export_file(request: ApiRequest, job_id: int) -> HttpResponse:
 
 @people_router.get("/party-members", response=list[PartyMemberListOut], summary="Party members in scope")
 @paginate(PageNumberPagination)
-def party_members(  # type: ignore[no-untyped-def]
+def party_members(
     request: ApiRequest,
     member_type: str | None = None,
     branch_id: Int64 | None = None,
     reported_in: bool | None = None,
     within_id: Int64 | None = None,
     q: str | None = None,
-):
+) -> QuerySet[PartyMember]:
     return selectors.party_member_list(
         user=request.auth,
         member_type=member_type,
@@ -263,14 +275,14 @@ def tag_end(request: ApiRequest, tag_id: Int64, payload: TagEndIn) -> Any:
 
 @people_router.get("", response=list[PersonOut], summary="Residents in scope (ID numbers and phones masked)")
 @paginate(PageNumberPagination)
-def people(  # type: ignore[no-untyped-def]
+def people(
     request: ApiRequest,
     q: str | None = None,
     household_id: Int64 | None = None,
     within_id: Int64 | None = None,
     population_type: str | None = None,
     tag: str | None = None,
-):
+) -> QuerySet[Person]:
     return selectors.person_list(
         user=request.auth,
         q=q,
@@ -281,12 +293,12 @@ def people(  # type: ignore[no-untyped-def]
     )
 
 
-def _detail(user: Any, person_id: int) -> Any:
+def _detail(user: "User", person_id: int) -> Any:
     return selectors.person_get(user=user, person_id=person_id)
 
 
 @people_router.post("", response={201: PersonDetailOut}, summary="Register a resident in a household")
-def person_create(request: ApiRequest, payload: PersonIn):  # type: ignore[no-untyped-def]
+def person_create(request: ApiRequest, payload: PersonIn) -> Status[Any]:
     person = services.create_person(actor=request.auth, **payload.dict())
     return Status(201, _detail(request.auth, person.pk))
 
@@ -320,18 +332,18 @@ def person_tags(request: ApiRequest, person_id: Int64, include_ended: bool = Tru
 
 
 @people_router.post("/{person_id}/tags", response={201: PersonTagOut}, summary="Tag a key service target")
-def person_tag(request: ApiRequest, person_id: Int64, payload: TagIn):  # type: ignore[no-untyped-def]
+def person_tag(request: ApiRequest, person_id: Int64, payload: TagIn) -> Status[PersonTag]:
     return Status(201, services.tag_person(actor=request.auth, person_id=person_id, **payload.dict()))
 
 
-def _membership(user: Any, person_id: int) -> Any:
+def _membership(user: "User", person_id: int) -> Any:
     return selectors.person_get(user=user, person_id=person_id).party_membership
 
 
 @people_router.post(
     "/{person_id}/party-membership", response={201: PartyMemberOut}, summary="Record a party membership"
 )
-def membership_create(request: ApiRequest, person_id: Int64, payload: PartyMembershipIn):  # type: ignore[no-untyped-def]
+def membership_create(request: ApiRequest, person_id: Int64, payload: PartyMembershipIn) -> Status[Any]:
     services.set_party_membership(actor=request.auth, person_id=person_id, **payload.dict())
     return Status(201, _membership(request.auth, person_id))
 
@@ -347,7 +359,7 @@ def membership_update(request: ApiRequest, person_id: Int64, payload: PartyMembe
 
 
 @people_router.delete("/{person_id}/party-membership", response={204: None}, summary="Remove a party membership")
-def membership_delete(request: ApiRequest, person_id: Int64):  # type: ignore[no-untyped-def]
+def membership_delete(request: ApiRequest, person_id: Int64) -> Status[None]:
     services.remove_party_membership(actor=request.auth, person_id=person_id)
     return Status(204, None)
 
@@ -357,9 +369,9 @@ def membership_delete(request: ApiRequest, person_id: Int64):  # type: ignore[no
 
 @households_router.get("", response=list[HouseholdOut], summary="Households in scope with how many live there")
 @paginate(PageNumberPagination)
-def households(  # type: ignore[no-untyped-def]
+def households(
     request: ApiRequest, within_id: Int64 | None = None, building_id: Int64 | None = None, q: str | None = None
-):
+) -> QuerySet[Any]:
     return selectors.household_list(user=request.auth, within_id=within_id, building_id=building_id, q=q)
 
 
@@ -386,14 +398,14 @@ def household_members(request: ApiRequest, household_id: Int64) -> Any:
 
 @organisations_router.get("", response=list[OrganisationOut], summary="Organisations in scope")
 @paginate(PageNumberPagination)
-def organisations(  # type: ignore[no-untyped-def]
+def organisations(
     request: ApiRequest, kind: str | None = None, q: str | None = None, within_id: Int64 | None = None
-):
+) -> QuerySet[Any]:
     return selectors.organisation_list(user=request.auth, kind=kind, q=q, within_id=within_id)
 
 
 @organisations_router.post("", response={201: OrganisationOut}, summary="Add an organisation")
-def organisation_create(request: ApiRequest, payload: OrganisationIn):  # type: ignore[no-untyped-def]
+def organisation_create(request: ApiRequest, payload: OrganisationIn) -> Status[Any]:
     body = services.create_organisation(actor=request.auth, **payload.dict())
     return Status(201, selectors.organisation_get(user=request.auth, body_id=body.pk))
 
@@ -429,7 +441,7 @@ def contacts(request: ApiRequest, body_id: Int64) -> Any:
 
 
 @organisations_router.post("/{body_id}/contacts", response={201: ContactOut}, summary="Add a contact")
-def contact_create(request: ApiRequest, body_id: Int64, payload: ContactIn):  # type: ignore[no-untyped-def]
+def contact_create(request: ApiRequest, body_id: Int64, payload: ContactIn) -> Status[OrgContact]:
     return Status(201, services.add_contact(actor=request.auth, body_id=body_id, **payload.dict()))
 
 
@@ -441,7 +453,7 @@ def contact_update(request: ApiRequest, body_id: Int64, contact_id: Int64, paylo
 
 
 @organisations_router.delete("/{body_id}/contacts/{contact_id}", response={204: None})
-def contact_delete(request: ApiRequest, body_id: Int64, contact_id: Int64):  # type: ignore[no-untyped-def]
+def contact_delete(request: ApiRequest, body_id: Int64, contact_id: Int64) -> Status[None]:
     services.remove_contact(actor=request.auth, contact_id=contact_id, body_id=body_id)
     return Status(204, None)
 
@@ -462,7 +474,7 @@ def agreements(request: ApiRequest, body_id: Int64, active: bool | None = None) 
 
 
 @organisations_router.post("/{body_id}/agreements", response={201: AgreementOut}, summary="Record an agreement")
-def agreement_create(request: ApiRequest, body_id: Int64, payload: AgreementIn):  # type: ignore[no-untyped-def]
+def agreement_create(request: ApiRequest, body_id: Int64, payload: AgreementIn) -> Status[CoBuildingAgreement]:
     row = services.create_agreement(actor=request.auth, unit_id=body_id, **payload.dict())
     return Status(201, selectors.agreement_get(user=request.auth, agreement_id=row.pk))
 

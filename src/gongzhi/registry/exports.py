@@ -20,7 +20,7 @@ import datetime
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -35,6 +35,9 @@ from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors, services
 from gongzhi.registry.choices import ExportKind, PopulationType, Sex, TagKind
 from gongzhi.registry.models import ExportJob, OrgContact, PartyMember, Person, Residence
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 MAX_EXPORT_ROWS = 200_000
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job with a download link, not the web request
@@ -115,7 +118,7 @@ def _check_size(count: int) -> None:
         )
 
 
-def _revealable(user: Any, model: Any, ids: list[int]) -> set[int]:
+def _revealable(user: User, model: Any, ids: list[int]) -> set[int]:
     out: set[int] = set()
     base = model.objects.restrict(user, "reveal")
     for start in range(0, len(ids), 500):
@@ -123,7 +126,7 @@ def _revealable(user: Any, model: Any, ids: list[int]) -> set[int]:
     return out
 
 
-def _audit_reveal(user: Any, listing: str, filters: dict[str, Any], rows: int, revealed: int, label: str) -> None:
+def _audit_reveal(user: User, listing: str, filters: dict[str, Any], rows: int, revealed: int, label: str) -> None:
     if not revealed:
         return
     shown = {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in filters.items() if v is not None}
@@ -151,7 +154,7 @@ def _phone(value: str | None, clear: bool) -> str:
 
 def export_people(
     *,
-    user: Any,
+    user: User,
     reveal: bool = False,
     q: str | None = None,
     household_id: int | None = None,
@@ -188,7 +191,7 @@ def export_people(
     for person in people:
         household = person.household
         building = household.parent if household is not None else None
-        residence = person.open_residences[0] if person.open_residences else None  # type: ignore[attr-defined]
+        residence = person.open_residences[0] if person.open_residences else None
         tags = [
             TAG_WORDS.get(t.tag) or f"其他:{t.label}" for t in person.tags.all() if t.until is None
         ]  # the import reads these words back
@@ -217,7 +220,7 @@ def export_people(
 
 
 def export_households(
-    *, user: Any, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+    *, user: User, within_id: int | None = None, building_id: int | None = None, q: str | None = None
 ) -> XlsxFile:
     """Households of :func:`selectors.household_list` with their addresses and how many people live there (no
     personal data)."""
@@ -233,7 +236,7 @@ def export_households(
                 building.name if building is not None else "",
                 node.name,
                 selectors.household_address(node),
-                node.member_count,  # type: ignore[attr-defined]
+                node.member_count,  # type: ignore[attr-defined]  # annotated by selectors.household_list
             ]
         )
     return XlsxFile(f"households-{_stamp()}.xlsx", tabular.write_xlsx([("户", HOUSEHOLD_HEADERS, rows)]), len(rows))
@@ -244,7 +247,7 @@ def export_households(
 
 def export_party_members(
     *,
-    user: Any,
+    user: User,
     reveal: bool = False,
     member_type: str | None = None,
     branch_id: int | None = None,
@@ -291,7 +294,7 @@ def export_party_members(
 
 def export_organisations(
     *,
-    user: Any,
+    user: User,
     reveal: bool = False,
     kind: str | None = None,
     q: str | None = None,
@@ -360,7 +363,7 @@ LISTS: dict[str, Callable[..., Any]] = {
 }
 
 
-def request_export(*, user: Any, kind: str, reveal: bool = False, **filters: Any) -> XlsxFile | ExportJob:
+def request_export(*, user: User, kind: str, reveal: bool = False, **filters: Any) -> XlsxFile | ExportJob:
     """An export of people or party members with the filters of its list: up to :data:`SYNC_MAX_ROWS` rows made
     here and now (an :class:`XlsxFile`), more as a queued :class:`ExportJob` whose file the requester downloads
     when it is done."""

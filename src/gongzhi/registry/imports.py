@@ -52,7 +52,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
@@ -69,6 +69,9 @@ from gongzhi.registry.models import ImportRun, PartyMember, Person, PersonTag, R
 from gongzhi.registry.selectors import ORGANISATION_KINDS, scope_root_code
 from gongzhi.territory.choices import BodyKind, NodeKind
 from gongzhi.territory.models import Body, Node, PartyOrg
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 MAX_FILE_BYTES = tabular.MAX_FILE_BYTES
 MAX_ROWS = 200_000
@@ -206,7 +209,7 @@ ORGANISATION_HINT = "企业/学校/医院/共建单位/社会组织/物业公司
 # --- entry points ----------------------------------------------------------------------------------------------------
 
 
-def check_actor(actor: Any) -> None:
+def check_actor(actor: User) -> None:
     """Importing needs the *add* right on import runs (community staff, subdistrict operators, administrators)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
         raise Forbidden(gettext_lazy("Log in to import into the registry."))
@@ -227,7 +230,7 @@ def _check_kind(kind: str) -> None:
 
 
 def import_upload(
-    *, actor: Any, kind: str, upload: Any, mapping_json: str | None = None, good_rows_only: bool = True
+    *, actor: User, kind: str, upload: Any, mapping_json: str | None = None, good_rows_only: bool = True
 ) -> ImportRun:
     """The API's and the pages' way in: an uploaded file, the mapping as a JSON string."""
     check_actor(actor)
@@ -246,7 +249,7 @@ def import_upload(
 
 def submit(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     file_name: str,
     data: bytes,
@@ -290,7 +293,7 @@ def submit(
 
 def run_import(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     file_name: str,
     data: bytes,
@@ -620,7 +623,7 @@ def _length(row: _Row, name: str, value: str, limit: int) -> None:
 class _Buildings:
     """Buildings by code, name or address: those the importer sees, and which of the others exist elsewhere."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         self.actor = actor
         self.index: dict[str, list[Node]] = defaultdict(list)
         self.elsewhere: set[str] = set()
@@ -684,7 +687,7 @@ class _Importer:
     key_field = ""
     key_label: Text = ""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         self.actor = actor
 
     def prepare(self, rows: list[_Row]) -> None:  # fetch what the rows refer to, in bulk
@@ -713,7 +716,7 @@ class _Importer:
 class _HouseholdMaker:
     """Household nodes created during an import, kept only once their row's savepoint has committed."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         self.actor = actor
         self.made: dict[tuple[int, str], Node] = {}
         self.pending: dict[tuple[int, str], Node] = {}
@@ -753,7 +756,7 @@ class _Residents(_Importer):
     key_field = "id_number"
     key_label: Text = gettext_lazy("the same ID number")
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         super().__init__(actor)
         self.buildings = _Buildings(actor)
         self.households = _HouseholdMaker(actor)
@@ -964,7 +967,7 @@ class _Households(_Importer):
     key_field = "room"
     key_label: Text = gettext_lazy("the same household")
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         super().__init__(actor)
         self.buildings = _Buildings(actor)
         self.node_add = actor.scope_for("territory.node", "add")
@@ -1060,7 +1063,7 @@ class _PartyMembers(_Importer):
     key_field = "id_number"
     key_label: Text = gettext_lazy("the same ID number")
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         super().__init__(actor)
         self.people: dict[str, Person] = {}
         self.memberships: dict[int, PartyMember] = {}
@@ -1161,7 +1164,7 @@ class _Organisations(_Importer):
     key_field = "name"
     key_label: Text = gettext_lazy("the same organisation")
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         super().__init__(actor)
         self.bodies: dict[tuple[str, str], Body] = {}
         self.places: dict[str, list[Node]] = defaultdict(list)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ninja import Field, Schema
 
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.core.schemas import Date, InputSchema, Int64
 from gongzhi.registry.selectors import household_address
+
+if TYPE_CHECKING:
+    from gongzhi.registry.models import PartyMember
+    from gongzhi.territory.models import Node
 
 
 class PersonTagOut(Schema):
@@ -197,8 +201,8 @@ class PartyMemberListOut(PartyMemberOut):
         return mask_phone(obj.person.phone)
 
     @staticmethod
-    def resolve_household_id(obj: Any) -> int | None:
-        return obj.person.household_id  # type: ignore[no-any-return]
+    def resolve_household_id(obj: PartyMember) -> int | None:
+        return obj.person.household_id
 
     @staticmethod
     def resolve_household_name(obj: Any) -> str | None:
@@ -218,8 +222,8 @@ class HouseholdOut(Schema):
     member_count: int
 
     @staticmethod
-    def resolve_building_id(obj: Any) -> int | None:
-        return obj.parent_id  # type: ignore[no-any-return]
+    def resolve_building_id(obj: Node) -> int | None:
+        return obj.parent_id
 
     @staticmethod
     def resolve_building_name(obj: Any) -> str | None:

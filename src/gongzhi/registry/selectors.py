@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     BooleanField,
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import NotFound
 from gongzhi.core.messages import fmt
-from gongzhi.core.scope import code_prefix_q, minimal_prefixes
+from gongzhi.core.scope import ScopedQuerySet, code_prefix_q, minimal_prefixes
 from gongzhi.registry.models import (
     CoBuildingAgreement,
     ExportJob,
@@ -37,6 +37,9 @@ from gongzhi.registry.models import (
 )
 from gongzhi.territory.choices import BodyKind, NodeKind
 from gongzhi.territory.models import Body, Node
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 # The kinds of bodies the registry keeps as organisations (人地事物组织: the "组织"), with contacts and agreements.
 # Bodies that lead places (committees, the subdistrict office) and departments/courts are set up with the territory.
@@ -53,7 +56,7 @@ ORGANISATION_KINDS: tuple[str, ...] = (
 
 def person_list(
     *,
-    user: Any,
+    user: User,
     q: str | None = None,
     household_id: int | None = None,
     within_id: int | None = None,
@@ -82,7 +85,7 @@ def person_list(
     return qs.order_by("name", "id")
 
 
-def person_get(*, user: Any, person_id: int, action: str = "view") -> Person:
+def person_get(*, user: User, person_id: int, action: str = "view") -> Person:
     queryset = Person.objects.select_related(
         "household", "party_membership", "party_membership__branch", "party_membership__work_unit"
     ).prefetch_related(
@@ -92,20 +95,20 @@ def person_get(*, user: Any, person_id: int, action: str = "view") -> Person:
     return get_in_scope(Person, user, person_id, action, queryset=queryset)
 
 
-def household_get(*, user: Any, household_id: int) -> Node:
+def household_get(*, user: User, household_id: int) -> Node:
     node = get_in_scope(Node, user, household_id)
     if node.kind != NodeKind.HOUSEHOLD:
         raise NotFound(fmt(_("No household with id %(household_id)s."), household_id=household_id))
     return node
 
 
-def household_members(*, user: Any, household_id: int) -> QuerySet[Person]:
+def household_members(*, user: User, household_id: int) -> QuerySet[Person]:
     """The people living in a household now (those the user may see)."""
     household = household_get(user=user, household_id=household_id)
     return person_list(user=user, household_id=household.pk)
 
 
-def scope_root_code(*, user: Any, label: str, action: str) -> str:
+def scope_root_code(*, user: User, label: str, action: str) -> str:
     """The user's broadest place for ``label``/``action``: the shortest of their scope's territory codes ("" for
     administrators; for a role held for a body only, the topmost place the body leads). Where an import run and an
     export's audit record are filed, so the staff of that place find them."""
@@ -123,7 +126,7 @@ def scope_root_code(*, user: Any, label: str, action: str) -> str:
 # --- tags -----------------------------------------------------------------------------------------------------------
 
 
-def tag_list(*, user: Any, person_id: int, include_ended: bool = True) -> QuerySet[PersonTag]:
+def tag_list(*, user: User, person_id: int, include_ended: bool = True) -> QuerySet[PersonTag]:
     """A person's key-service tags, open ones first, newest first."""
     person = get_in_scope(Person, user, person_id)
     qs = PersonTag.objects.restrict(user, "view").filter(person=person)
@@ -135,7 +138,7 @@ def tag_list(*, user: Any, person_id: int, include_ended: bool = True) -> QueryS
 # --- households -----------------------------------------------------------------------------------------------------
 
 
-def _member_count(user: Any) -> Any:
+def _member_count(user: User) -> Any:
     visible = (
         Person.objects.restrict(user, "view")
         .filter(household=OuterRef("pk"), is_active=True)
@@ -148,7 +151,7 @@ def _member_count(user: Any) -> Any:
 
 
 def household_list(
-    *, user: Any, within_id: int | None = None, building_id: int | None = None, q: str | None = None
+    *, user: User, within_id: int | None = None, building_id: int | None = None, q: str | None = None
 ) -> QuerySet[Node]:
     """Households in scope with ``member_count``: the active residents the user may see."""
     qs = (
@@ -169,9 +172,10 @@ def household_list(
     return qs.order_by("code")
 
 
-def household_detail(*, user: Any, household_id: int) -> Node:
+def household_detail(*, user: User, household_id: int) -> Node:
     """One household with ``member_count``, its building and ``members`` (the active residents the user may see)."""
     node = household_get(user=user, household_id=household_id)
+    # the page's extra attributes, which Node's type does not have (hence the ignores)
     node.member_list = list(person_list(user=user, household_id=node.pk))  # type: ignore[attr-defined]
     node.member_count = len(node.member_list)  # type: ignore[attr-defined]
     if node.parent_id:
@@ -193,7 +197,7 @@ def household_address(node: Node) -> str:
 
 def party_member_list(
     *,
-    user: Any,
+    user: User,
     member_type: str | None = None,
     branch_id: int | None = None,
     reported_in: bool | None = None,
@@ -223,7 +227,7 @@ def party_member_list(
 
 def organisation_list(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     q: str | None = None,
     within_id: int | None = None,
@@ -248,7 +252,7 @@ def organisation_list(
     return qs.order_by("kind", "name")
 
 
-def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
+def may_on_body(actor: User, label: str, action: str, body: Body) -> bool:
     """Does ``actor`` hold ``action`` on rows of ``label`` that belong to ``body``: their own body, or a body placed
     in their ground (not above it, nor without a place: those are context to look at, not to edit or reveal).
     The one rule for an organisation's rows: its contacts' single reveal and a revealing export both ask it."""
@@ -259,19 +263,19 @@ def may_on_body(actor: Any, label: str, action: str, body: Body) -> bool:
     return node is not None and scope.covers(node.code, node.lead_body_id)
 
 
-def organisation_get(*, user: Any, body_id: int, action: str = "view") -> Body:
+def organisation_get(*, user: User, body_id: int, action: str = "view") -> Body:
     body = get_in_scope(Body, user, body_id, action, queryset=Body.objects.select_related("node"))
     if body.kind not in ORGANISATION_KINDS:
         raise NotFound(fmt(_("No organisation with id %(body_id)s."), body_id=body_id))
     return body
 
 
-def contact_list(*, user: Any, body_id: int) -> QuerySet[OrgContact]:
+def contact_list(*, user: User, body_id: int) -> QuerySet[OrgContact]:
     body = organisation_get(user=user, body_id=body_id)
     return OrgContact.objects.restrict(user, "view").filter(body=body).order_by("-is_primary", "name", "id")
 
 
-def contact_get(*, user: Any, contact_id: int, body_id: int | None = None) -> OrgContact:
+def contact_get(*, user: User, contact_id: int, body_id: int | None = None) -> OrgContact:
     row = get_in_scope(OrgContact, user, contact_id, queryset=OrgContact.objects.select_related("body"))
     if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
         raise NotFound(fmt(_("No organisation contact with id %(contact_id)s."), contact_id=contact_id))
@@ -280,7 +284,7 @@ def contact_get(*, user: Any, contact_id: int, body_id: int | None = None) -> Or
 
 def agreement_list(
     *,
-    user: Any,
+    user: User,
     unit_id: int | None = None,
     partner_id: int | None = None,
     within_id: int | None = None,
@@ -300,7 +304,7 @@ def agreement_list(
     return qs.order_by("-starts", "id")
 
 
-def agreement_get(*, user: Any, agreement_id: int, unit_id: int | None = None) -> CoBuildingAgreement:
+def agreement_get(*, user: User, agreement_id: int, unit_id: int | None = None) -> CoBuildingAgreement:
     queryset = CoBuildingAgreement.objects.select_related("unit", "partner", "party_org")
     row = get_in_scope(CoBuildingAgreement, user, agreement_id, queryset=queryset)
     if unit_id is not None and row.unit_id != unit_id:
@@ -311,12 +315,12 @@ def agreement_get(*, user: Any, agreement_id: int, unit_id: int | None = None) -
 # --- imports --------------------------------------------------------------------------------------------------------
 
 
-def _runs(qs: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
+def _runs(qs: ScopedQuerySet[ImportRun]) -> ScopedQuerySet[ImportRun]:
     has = ExpressionWrapper(Q(bad_rows__isnull=False), output_field=BooleanField())
     return qs.select_related("actor").defer("bad_rows").annotate(has_bad_rows=has)
 
 
-def import_run_list(*, user: Any, kind: str | None = None) -> QuerySet[ImportRun]:
+def import_run_list(*, user: User, kind: str | None = None) -> QuerySet[ImportRun]:
     """Import runs the user may see: their own and those filed under their ground (``ImportRun.node_code``).
     The bad-rows file is deferred; ``has_bad_rows`` says whether there is one."""
     qs = _runs(ImportRun.objects.restrict(user, "view"))
@@ -325,11 +329,11 @@ def import_run_list(*, user: Any, kind: str | None = None) -> QuerySet[ImportRun
     return qs.order_by("-created_at", "-id")
 
 
-def import_run_get(*, user: Any, run_id: int) -> ImportRun:
+def import_run_get(*, user: User, run_id: int) -> ImportRun:
     return get_in_scope(ImportRun, user, run_id, queryset=_runs(ImportRun.objects.all()))
 
 
-def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
+def import_run_bad_rows(*, user: User, run_id: int) -> tuple[str, bytes]:
     """The bad rows of a run as (download name, XLSX bytes). They hold the file's own cells (full ID numbers), so
     only the importer gets them: ``NotFound`` for anyone else, when the run has none (or they were purged) or is
     out of scope."""
@@ -340,7 +344,7 @@ def import_run_bad_rows(*, user: Any, run_id: int) -> tuple[str, bytes]:
     return f"{stem}-bad-rows.xlsx", bytes(run.bad_rows)
 
 
-def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
+def export_job_list(*, user: User) -> QuerySet[ExportJob]:
     """The user's own large exports, newest first (nobody else's, not even an administrator's view)."""
     return (
         ExportJob.objects.restrict(user, "view")
@@ -349,7 +353,7 @@ def export_job_list(*, user: Any) -> QuerySet[ExportJob]:
     )
 
 
-def export_job_get(*, user: Any, job_id: int) -> ExportJob:
+def export_job_get(*, user: User, job_id: int) -> ExportJob:
     """One of the user's own exports (``NotFound`` for anyone else's)."""
     job = get_in_scope(ExportJob, user, job_id)
     if job.actor_id != getattr(user, "pk", None):
@@ -357,7 +361,7 @@ def export_job_get(*, user: Any, job_id: int) -> ExportJob:
     return job
 
 
-def export_job_file(*, user: Any, job_id: int) -> tuple[str, bytes]:
+def export_job_file(*, user: User, job_id: int) -> tuple[str, bytes]:
     """The workbook of a finished export, for its requester only; ``NotFound`` while it runs, when it failed or
     after its file was deleted."""
     from gongzhi.core import uploads
@@ -371,7 +375,7 @@ def export_job_file(*, user: Any, job_id: int) -> tuple[str, bytes]:
         raise NotFound(fmt(_("Export %(job_id)s has no file (not ready, failed or deleted)."), job_id=job_id)) from None
 
 
-def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = None) -> dict[int, str]:
+def occupied_households(*, user: User, area_code: str, tags: list[str] | None = None) -> dict[int, str]:
     """Household id → code for the households under ``area_code`` with at least one active resident the user may
     see; with ``tags``, only those where such a resident carries one of the tags *today*. The target set of a visit
     campaign and the recipients of a notice."""
@@ -389,7 +393,7 @@ def occupied_households(*, user: Any, area_code: str, tags: list[str] | None = N
     return {pk: code for pk, code in rows if pk is not None}
 
 
-def household_past_residents(*, user: Any, household: Node, limit: int = 200) -> list[Residence]:
+def household_past_residents(*, user: User, household: Node, limit: int = 200) -> list[Residence]:
     """Who lived in this household and moved out, newest first (the stays the user may see)."""
     return list(
         Residence.objects.restrict(user, "view")
@@ -399,7 +403,7 @@ def household_past_residents(*, user: Any, household: Node, limit: int = 200) ->
     )
 
 
-def completeness(*, user: Any, area_code: str) -> dict[str, int]:
+def completeness(*, user: User, area_code: str) -> dict[str, int]:
     """How complete the registry is under a place (docs/kpis.md): active residents the user sees, those with both
     an ID number and a phone; households under the place and those with at least one active resident."""
     people = Person.objects.restrict(user, "view").filter(code_prefix_q("household__code", area_code), is_active=True)

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -26,6 +26,7 @@ from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, Vali
 from gongzhi.core.messages import action_word, fmt
 from gongzhi.core.models import AuditLog
 from gongzhi.core.privacy import mask_id_number, mask_phone
+from gongzhi.core.scope import ScopedQuerySet
 from gongzhi.registry import idcard, selectors, sql
 from gongzhi.registry.choices import JobState, PartyMemberType, PopulationType, Sex, TagKind
 from gongzhi.registry.models import (
@@ -43,6 +44,9 @@ from gongzhi.territory import services as territory_services
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, Node, PartyOrg
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+
 PERSON_AUDIT_FIELDS = ["name", "sex", "birth_date", "population_type", "household", "room", "is_active"]
 REVEALABLE_PERSON_FIELDS = ("id_number", "phone")
 _PHONE = re.compile(r"\+?[\d\- ]{5,20}")
@@ -59,7 +63,7 @@ def _code(person: Person) -> str:
     return person.household.code if person.household_id and person.household else ""
 
 
-def _household(actor: Any, household_id: int, label: str, field: str) -> Node:
+def _household(actor: User, household_id: int, label: str, field: str) -> Node:
     node = get_in_scope(Node, actor, household_id)
     if node.kind != NodeKind.HOUSEHOLD:
         raise ValidationFailed(
@@ -149,7 +153,7 @@ def _check_person_fields(
 @transaction.atomic
 def create_person(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     household_id: int | None = None,
     id_number: str | None = None,
@@ -196,14 +200,14 @@ def create_person(
     return person
 
 
-def _person_for_update() -> Any:
+def _person_for_update() -> ScopedQuerySet[Person]:
     """People locked for a change. ``of=("self",)``: the household is a nullable join, and PostgreSQL cannot lock the
     nullable side of an outer join (an administrator's unfiltered read joined it so: a 500)."""
     return Person.objects.select_for_update(of=("self",)).select_related("household")
 
 
 @transaction.atomic
-def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
+def update_person(*, actor: User, person_id: int, **changes: Any) -> Person:
     """Change a person's own data. Moving house is :func:`move_person`, which keeps the history."""
     allowed = {"name", "id_number", "phone", "sex", "birth_date", "population_type", "room", "is_active"}
     unknown = set(changes) - allowed
@@ -252,7 +256,7 @@ def update_person(*, actor: Any, person_id: int, **changes: Any) -> Person:
 
 @transaction.atomic
 def move_person(
-    *, actor: Any, person_id: int, household_id: int, moved_on: datetime.date | None = None, note: str = ""
+    *, actor: User, person_id: int, household_id: int, moved_on: datetime.date | None = None, note: str = ""
 ) -> Person:
     """Move a person to another household: close the open residence, open a new one, keep the history."""
     person = get_in_scope(Person, actor, person_id, "change", queryset=_person_for_update())
@@ -295,7 +299,7 @@ def move_person(
 @transaction.atomic
 def tag_person(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     tag: str,
     label: str = "",
@@ -331,7 +335,7 @@ def tag_person(
 
 
 @transaction.atomic
-def untag_person(*, actor: Any, tag_id: int, until: datetime.date | None = None) -> PersonTag:
+def untag_person(*, actor: User, tag_id: int, until: datetime.date | None = None) -> PersonTag:
     """End a tag (kept as history with its end date)."""
     row = get_in_scope(
         PersonTag, actor, tag_id, "change", queryset=PersonTag.objects.select_related("person__household")
@@ -355,7 +359,7 @@ def untag_person(*, actor: Any, tag_id: int, until: datetime.date | None = None)
     return row
 
 
-def reveal_person_field(*, actor: Any, person_id: int, field: str) -> str:
+def reveal_person_field(*, actor: User, person_id: int, field: str) -> str:
     """Show a person's ID number or phone unmasked. Allowed only in scope with the reveal right; always audited."""
     if field not in REVEALABLE_PERSON_FIELDS:
         raise ValidationFailed(
@@ -386,7 +390,7 @@ def _party_snapshot(row: PartyMember) -> dict[str, Any]:
     return audit.snapshot(row, PARTY_AUDIT_FIELDS)
 
 
-def _person_for_membership(actor: Any, person_id: int, action: str) -> Person:
+def _person_for_membership(actor: User, person_id: int, action: str) -> Person:
     person = get_in_scope(Person, actor, person_id, queryset=Person.objects.select_related("household"))
     scope = actor.scope_for("registry.partymember", action)
     allowed = scope.everything or (
@@ -398,7 +402,7 @@ def _person_for_membership(actor: Any, person_id: int, action: str) -> Person:
 
 
 def _membership_refs(
-    actor: Any, details: list[ErrorDetail], branch_id: int | None, work_unit_id: int | None
+    actor: User, details: list[ErrorDetail], branch_id: int | None, work_unit_id: int | None
 ) -> tuple[PartyOrg | None, Body | None]:
     branch = work_unit = None
     if branch_id is not None:
@@ -441,7 +445,7 @@ def _check_membership(
 @transaction.atomic
 def set_party_membership(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     member_type: str,
     branch_id: int | None = None,
@@ -476,7 +480,7 @@ def set_party_membership(
     return row
 
 
-def _membership(actor: Any, person_id: int, action: str) -> PartyMember:
+def _membership(actor: User, person_id: int, action: str) -> PartyMember:
     person = _person_for_membership(actor, person_id, action)
     row = PartyMember.objects.select_for_update().filter(person=person).first()
     if row is None:
@@ -486,7 +490,7 @@ def _membership(actor: Any, person_id: int, action: str) -> PartyMember:
 
 
 @transaction.atomic
-def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> PartyMember:
+def update_party_membership(*, actor: User, person_id: int, **changes: Any) -> PartyMember:
     """Change a membership: ``member_type``, ``branch_id``, ``work_unit_id``, ``reported_in``, ``reported_in_on``
     (``None`` clears the branch, the work unit or the date). Un-reporting clears the date."""
     unknown = set(changes) - PARTY_CHANGEABLE
@@ -527,13 +531,13 @@ def update_party_membership(*, actor: Any, person_id: int, **changes: Any) -> Pa
 
 
 @transaction.atomic
-def report_in(*, actor: Any, person_id: int, on: datetime.date | None = None) -> PartyMember:
+def report_in(*, actor: User, person_id: int, on: datetime.date | None = None) -> PartyMember:
     """双报到: the member (and their work unit) reported in to the community where they live, on ``on``."""
     return update_party_membership(actor=actor, person_id=person_id, reported_in=True, reported_in_on=on or _today())
 
 
 @transaction.atomic
-def remove_party_membership(*, actor: Any, person_id: int, note: str = "") -> None:
+def remove_party_membership(*, actor: User, person_id: int, note: str = "") -> None:
     """End a person's party membership record (it leaves the list; the audit log keeps what it was).
 
     Needs the *change* right on the membership: the role policy gives no one but administrators *delete* on
@@ -575,7 +579,7 @@ def _body_code(body: Body) -> str:
 may_on_body = selectors.may_on_body  # the one rule for acting on (and revealing) an organisation's rows
 
 
-def _organisation(actor: Any, body_id: int, *, for_update: bool = False) -> Body:
+def _organisation(actor: User, body_id: int, *, for_update: bool = False) -> Body:
     queryset = Body.objects.select_related("node")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))  # node is nullable: lock the body only
@@ -593,7 +597,7 @@ def _check_phone(details: list[ErrorDetail], field: str, phone: str | None) -> N
 @transaction.atomic
 def create_organisation(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     kind: str,
     node_id: int | None = None,
@@ -628,7 +632,7 @@ def create_organisation(
 
 
 @transaction.atomic
-def update_organisation(*, actor: Any, body_id: int, **changes: Any) -> Body:
+def update_organisation(*, actor: User, body_id: int, **changes: Any) -> Body:
     """Change an organisation: ``name``, ``node_id``, ``contact_name``, ``contact_phone``, ``description``,
     ``is_active``. Needs the *change* right on bodies where it sits (and on the new place when it moves).
 
@@ -717,7 +721,7 @@ def _only_primary(row: OrgContact) -> None:
 @transaction.atomic
 def add_contact(
     *,
-    actor: Any,
+    actor: User,
     body_id: int,
     name: str,
     title: str = "",
@@ -748,7 +752,7 @@ def add_contact(
     return row
 
 
-def _contact(actor: Any, contact_id: int, action: str, body_id: int | None = None) -> OrgContact:
+def _contact(actor: User, contact_id: int, action: str, body_id: int | None = None) -> OrgContact:
     queryset = OrgContact.objects.select_related("body__node")
     row = get_in_scope(OrgContact, actor, contact_id, queryset=queryset)
     if (body_id is not None and row.body_id != body_id) or row.body.kind not in ORGANISATION_KINDS:
@@ -759,7 +763,7 @@ def _contact(actor: Any, contact_id: int, action: str, body_id: int | None = Non
 
 
 @transaction.atomic
-def update_contact(*, actor: Any, contact_id: int, body_id: int | None = None, **changes: Any) -> OrgContact:
+def update_contact(*, actor: User, contact_id: int, body_id: int | None = None, **changes: Any) -> OrgContact:
     """Change a contact's ``name``, ``title``, ``phone``, ``email`` or ``is_primary``."""
     allowed = {"name", "title", "phone", "email", "is_primary"}
     unknown = set(changes) - allowed
@@ -794,7 +798,7 @@ def update_contact(*, actor: Any, contact_id: int, body_id: int | None = None, *
 
 
 @transaction.atomic
-def remove_contact(*, actor: Any, contact_id: int, body_id: int | None = None) -> None:
+def remove_contact(*, actor: User, contact_id: int, body_id: int | None = None) -> None:
     row = _contact(actor, contact_id, "delete", body_id)
     audit.record(
         actor=actor,
@@ -806,7 +810,7 @@ def remove_contact(*, actor: Any, contact_id: int, body_id: int | None = None) -
     row.delete()
 
 
-def reveal_contact_phone(*, actor: Any, contact_id: int, body_id: int | None = None) -> str:
+def reveal_contact_phone(*, actor: User, contact_id: int, body_id: int | None = None) -> str:
     """A contact's phone unmasked: the *reveal* right on the contact, in scope; always audited."""
     row = _contact(actor, contact_id, "reveal", body_id)
     with transaction.atomic():
@@ -847,7 +851,7 @@ def _check_agreement_dates(
         details.append(ErrorDetail(field="signed_on", message=_("is in the future")))
 
 
-def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
+def _agreement_partner(actor: User, partner_id: int, action: str) -> Node:
     partner = get_in_scope(Node, actor, partner_id)
     if partner.kind not in AGREEMENT_PARTNER_KINDS:
         raise ValidationFailed(
@@ -873,7 +877,7 @@ def _agreement_partner(actor: Any, partner_id: int, action: str) -> Node:
 @transaction.atomic
 def create_agreement(
     *,
-    actor: Any,
+    actor: User,
     unit_id: int,
     partner_id: int,
     title: str,
@@ -925,7 +929,7 @@ def create_agreement(
     return row
 
 
-def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) -> CoBuildingAgreement:
+def _agreement(actor: User, agreement_id: int, action: str, unit_id: int | None) -> CoBuildingAgreement:
     queryset = CoBuildingAgreement.objects.select_for_update().select_related("partner", "unit")
     row = get_in_scope(CoBuildingAgreement, actor, agreement_id, queryset=queryset)
     if unit_id is not None and row.unit_id != unit_id:
@@ -937,7 +941,7 @@ def _agreement(actor: Any, agreement_id: int, action: str, unit_id: int | None) 
 
 @transaction.atomic
 def update_agreement(
-    *, actor: Any, agreement_id: int, unit_id: int | None = None, **changes: Any
+    *, actor: User, agreement_id: int, unit_id: int | None = None, **changes: Any
 ) -> CoBuildingAgreement:
     """Change an agreement's ``title``, ``signed_on``, ``starts``, ``ends``, ``party_org_id`` or ``commitments``."""
     allowed = {"title", "signed_on", "starts", "ends", "party_org_id", "commitments"}
@@ -988,7 +992,7 @@ def update_agreement(
 
 @transaction.atomic
 def end_agreement(
-    *, actor: Any, agreement_id: int, ends: datetime.date | None = None, unit_id: int | None = None, note: str = ""
+    *, actor: User, agreement_id: int, ends: datetime.date | None = None, unit_id: int | None = None, note: str = ""
 ) -> CoBuildingAgreement:
     """End an agreement on ``ends`` (default today); it stays on record, inactive."""
     row = _agreement(actor, agreement_id, "change", unit_id)
@@ -1042,7 +1046,7 @@ def _tag_names(tags: Any) -> list[str]:
 @transaction.atomic(savepoint=False)
 def import_person(
     *,
-    actor: Any,
+    actor: User,
     row: PersonRow,
     person: Person | None,
     open_residence: Residence | None = None,
@@ -1151,7 +1155,7 @@ class NewPerson:
 
 
 @transaction.atomic(savepoint=False)
-def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
+def import_new_people(*, actor: User, rows: list[NewPerson]) -> int:
     """Register many new residents at once: what :func:`import_person` writes for a new person (the person, the open
     residence, the tags, a ``registry.person_created`` audit record each), set-based: one ``COPY`` per table on
     PostgreSQL, ``bulk_create`` elsewhere. The caller (the import) has validated the rows, checked the actor's
@@ -1260,7 +1264,7 @@ def import_new_people(*, actor: Any, rows: list[NewPerson]) -> int:
 
 @transaction.atomic(savepoint=False)
 def import_household(
-    *, actor: Any, building: Node, room: str, household: Node | None, address: str = ""
+    *, actor: User, building: Node, room: str, household: Node | None, address: str = ""
 ) -> tuple[Node, str]:
     """Create a household node under ``building`` (named ``room``), or update the address of the existing one.
     Through ``territory.services`` (its rights: *add* / *change* on places; its audit records)."""
@@ -1278,7 +1282,7 @@ def import_household(
 @transaction.atomic(savepoint=False)
 def import_party_member(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     membership: PartyMember | None,
     member_type: str,
@@ -1338,7 +1342,7 @@ def import_party_member(
 @transaction.atomic(savepoint=False)
 def import_organisation(
     *,
-    actor: Any,
+    actor: User,
     body: Body | None,
     name: str,
     kind: str,
@@ -1396,7 +1400,7 @@ EXPORT_STALE_MESSAGE = gettext_noop(
 @transaction.atomic
 def create_import_run(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     file_name: str,
     good_rows_only: bool,
@@ -1513,7 +1517,7 @@ def finish_import_run(
 
 
 @transaction.atomic
-def create_export_job(*, actor: Any, kind: str, filters: dict[str, Any], reveal: bool) -> ExportJob:
+def create_export_job(*, actor: User, kind: str, filters: dict[str, Any], reveal: bool) -> ExportJob:
     """A large export, queued (the caller enqueues the task after commit)."""
     now = timezone.now()
     job = ExportJob.objects.create(

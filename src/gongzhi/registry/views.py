@@ -13,7 +13,7 @@ error middleware (404 / 403 pages).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +29,7 @@ from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
@@ -50,6 +51,9 @@ from gongzhi.registry.models import ExportJob, ImportRun, Person, PersonTag
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
 PAGE_SIZE = 25
 AREA_KINDS = [NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
 PARTNER_KINDS = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE]
@@ -59,16 +63,16 @@ def _paginate(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
 
 
-def _areas(user: Any) -> Any:
+def _areas(user: User) -> Any:
     return territory.node_list(user=user).filter(kind__in=AREA_KINDS)[:1000]
 
 
-def _may(user: Any, model: Any, action: str, obj: Any) -> bool:
+def _may(user: User, model: Any, action: str, obj: Any) -> bool:
     """Does the user hold ``action`` on this object in scope? (Which buttons the page shows; the service decides.)"""
     return bool(model.objects.allows(user, action, obj))
 
 
-def _may_anywhere(user: Any, label: str, action: str) -> bool:
+def _may_anywhere(user: User, label: str, action: str) -> bool:
     return not user.scope_for(label, action).is_empty
 
 
@@ -86,7 +90,7 @@ def person_row(person: Person) -> dict[str, Any]:
 
 
 @login_required
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthedRequest) -> HttpResponse:
     """人员查询: residents in scope by name or room, area, population type and tag; masked; paginated."""
     form = PersonFilterForm(request.GET or None, places=_areas(request.user))
     if form.is_bound and not form.is_valid():
@@ -114,7 +118,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 def _person_context(
-    request: HttpRequest,
+    request: AuthedRequest,
     person: Person,
     *,
     untag_form: tuple[int, UntagForm] | None = None,
@@ -150,7 +154,7 @@ def _person_context(
 
 
 @login_required
-def person(request: HttpRequest, person_id: int) -> HttpResponse:
+def person(request: AuthedRequest, person_id: int) -> HttpResponse:
     """A person: masked ID number and phone with "show" buttons, where they lived, tags, party membership."""
     item = selectors.person_get(user=request.user, person_id=person_id)
     return render(request, "registry/person.html", _person_context(request, item))
@@ -158,7 +162,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reveal(request: HttpRequest, person_id: int) -> HttpResponse:
+def reveal(request: AuthedRequest, person_id: int) -> HttpResponse:
     """One field in clear (ID number or phone): the service checks the right and writes the audit record."""
     field = request.POST.get("field", "")
     value = services.reveal_person_field(actor=request.user, person_id=person_id, field=field)
@@ -170,7 +174,7 @@ def reveal(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag(request: HttpRequest, person_id: int) -> HttpResponse:
+def tag(request: AuthedRequest, person_id: int) -> HttpResponse:
     """Add a key-service tag (重点服务对象)."""
     form = TagForm(request.POST, prefix="tag")
     if form.is_valid():
@@ -188,7 +192,7 @@ def tag(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def untag(request: HttpRequest, tag_id: int) -> HttpResponse:
+def untag(request: AuthedRequest, tag_id: int) -> HttpResponse:
     """End a tag (kept as history with its end date)."""
     row = get_in_scope(PersonTag, request.user, tag_id)
     form = UntagForm(request.POST, prefix=f"untag{tag_id}")
@@ -209,7 +213,7 @@ def untag(request: HttpRequest, tag_id: int) -> HttpResponse:
 
 
 @login_required
-def household(request: HttpRequest, household_id: int) -> HttpResponse:
+def household(request: AuthedRequest, household_id: int) -> HttpResponse:
     """A household: who lives there now (masked), and who lived there before."""
     node = selectors.household_get(user=request.user, household_id=household_id)
     members = [person_row(p) for p in selectors.household_members(user=request.user, household_id=node.pk)]
@@ -230,7 +234,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def party_members(request: HttpRequest) -> HttpResponse:
+def party_members(request: AuthedRequest) -> HttpResponse:
     """党员: by type, branch and 双报到; masked like everyone; exportable."""
     branches = territory.party_org_list(user=request.user)[:500]
     form = PartyMemberFilterForm(request.GET or None, places=_areas(request.user), branches=branches)
@@ -258,7 +262,7 @@ def party_members(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def organisations(request: HttpRequest) -> HttpResponse:
+def organisations(request: AuthedRequest) -> HttpResponse:
     """组织: enterprises, schools, hospitals, co-building units … with their contacts and agreements."""
     kinds = [(k, BodyKind(k).label) for k in selectors.ORGANISATION_KINDS]
     form = OrganisationFilterForm(request.GET or None, kinds=kinds)
@@ -283,13 +287,13 @@ def organisations(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _agreement_partners(user: Any) -> list[Any]:
+def _agreement_partners(user: User) -> list[Any]:
     """The communities, villages and subdistricts the user may sign agreements for."""
     return territory.places_for(user=user, label="registry.cobuildingagreement", action="add", kinds=PARTNER_KINDS)
 
 
-def _organisation_context(request: HttpRequest, body: Any, **extra: Any) -> dict[str, Any]:
-    user: Any = request.user
+def _organisation_context(request: AuthedRequest, body: Any, **extra: Any) -> dict[str, Any]:
+    user: User = request.user
     may_add_contact = services.may_on_body(user, "registry.orgcontact", "add", body)
     may_change_contact = services.may_on_body(user, "registry.orgcontact", "change", body)
     may_remove_contact = services.may_on_body(user, "registry.orgcontact", "delete", body)
@@ -372,19 +376,19 @@ def _organisation_context(request: HttpRequest, body: Any, **extra: Any) -> dict
 
 
 @login_required
-def organisation(request: HttpRequest, body_id: int) -> HttpResponse:
+def organisation(request: AuthedRequest, body_id: int) -> HttpResponse:
     body = selectors.organisation_get(user=request.user, body_id=body_id)
     return render(request, "registry/organisation.html", _organisation_context(request, body))
 
 
-def _organisation_again(request: HttpRequest, body_id: int, **extra: Any) -> HttpResponse:
+def _organisation_again(request: AuthedRequest, body_id: int, **extra: Any) -> HttpResponse:
     body = selectors.organisation_get(user=request.user, body_id=body_id)
     return render(request, "registry/organisation.html", _organisation_context(request, body, **extra), status=400)
 
 
 @login_required
 @require_POST
-def contact_add(request: HttpRequest, body_id: int) -> HttpResponse:
+def contact_add(request: AuthedRequest, body_id: int) -> HttpResponse:
     form = ContactForm(request.POST, prefix="contact")
     if form.is_valid():
         try:
@@ -399,7 +403,7 @@ def contact_add(request: HttpRequest, body_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contact_edit(request: HttpRequest, body_id: int, contact_id: int) -> HttpResponse:
+def contact_edit(request: AuthedRequest, body_id: int, contact_id: int) -> HttpResponse:
     selectors.contact_get(user=request.user, contact_id=contact_id, body_id=body_id)
     form = ContactForm(request.POST, prefix=f"contact{contact_id}", editing=True)
     if form.is_valid():
@@ -415,7 +419,7 @@ def contact_edit(request: HttpRequest, body_id: int, contact_id: int) -> HttpRes
 
 @login_required
 @require_POST
-def contact_remove(request: HttpRequest, body_id: int, contact_id: int) -> HttpResponse:
+def contact_remove(request: AuthedRequest, body_id: int, contact_id: int) -> HttpResponse:
     services.remove_contact(actor=request.user, contact_id=contact_id, body_id=body_id)
     messages.success(request, _("The contact was removed."))
     return redirect("registry-organisation", body_id=body_id)
@@ -423,7 +427,7 @@ def contact_remove(request: HttpRequest, body_id: int, contact_id: int) -> HttpR
 
 @login_required
 @require_POST
-def contact_reveal(request: HttpRequest, body_id: int, contact_id: int) -> HttpResponse:
+def contact_reveal(request: AuthedRequest, body_id: int, contact_id: int) -> HttpResponse:
     """A contact's phone in clear: the service checks the right and writes the audit record."""
     phone = services.reveal_contact_phone(actor=request.user, contact_id=contact_id, body_id=body_id)
     if is_htmx(request):
@@ -435,7 +439,7 @@ def contact_reveal(request: HttpRequest, body_id: int, contact_id: int) -> HttpR
 
 @login_required
 @require_POST
-def agreement_add(request: HttpRequest, body_id: int) -> HttpResponse:
+def agreement_add(request: AuthedRequest, body_id: int) -> HttpResponse:
     party_orgs = territory.party_org_list(user=request.user)[:500]
     form = AgreementForm(
         request.POST, prefix="agreement", partners=_agreement_partners(request.user), party_orgs=party_orgs
@@ -453,7 +457,7 @@ def agreement_add(request: HttpRequest, body_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def agreement_edit(request: HttpRequest, body_id: int, agreement_id: int) -> HttpResponse:
+def agreement_edit(request: AuthedRequest, body_id: int, agreement_id: int) -> HttpResponse:
     selectors.agreement_get(user=request.user, agreement_id=agreement_id, unit_id=body_id)
     party_orgs = territory.party_org_list(user=request.user)[:500]
     form = AgreementForm(request.POST, prefix=f"agreement{agreement_id}", party_orgs=party_orgs, editing=True)
@@ -472,7 +476,7 @@ def agreement_edit(request: HttpRequest, body_id: int, agreement_id: int) -> Htt
 
 @login_required
 @require_POST
-def agreement_end(request: HttpRequest, body_id: int, agreement_id: int) -> HttpResponse:
+def agreement_end(request: AuthedRequest, body_id: int, agreement_id: int) -> HttpResponse:
     selectors.agreement_get(user=request.user, agreement_id=agreement_id, unit_id=body_id)
     form = EndAgreementForm(request.POST, prefix=f"end{agreement_id}")
     if form.is_valid():
@@ -504,7 +508,7 @@ def _xlsx_response(file_name: str, data: bytes) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def export(request: HttpRequest, kind: str) -> HttpResponse:
+def export(request: AuthedRequest, kind: str) -> HttpResponse:
     """The list as XLSX with the filters of its page (the query string). Masked; a POST with ``reveal`` asks for
     clear values, which ``registry.exports`` gives only where the user may reveal, and audits."""
     user = request.user
@@ -532,7 +536,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_job(request: AuthedRequest, job_id: int) -> HttpResponse:
     """A large export made in the background: its progress, then the download link (for its requester only)."""
     job = selectors.export_job_get(user=request.user, job_id=job_id)
     if job.is_active:
@@ -545,7 +549,7 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
-def export_job_file(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_job_file(request: AuthedRequest, job_id: int) -> HttpResponse:
     name, data = selectors.export_job_file(user=request.user, job_id=job_id)
     return _xlsx_response(name, data)
 
@@ -586,7 +590,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _LONG_NUMBER = re.compile(r"^[0-9Xx+\- ]{7,}$")
 
 
-def _may_import(user: Any) -> bool:
+def _may_import(user: User) -> bool:
     try:
         imports.check_actor(user)
     except Forbidden:
@@ -670,7 +674,7 @@ def _mapping_context(
     }
 
 
-def _import_page(request: HttpRequest, form: ImportUploadForm, status: int = 200) -> HttpResponse:
+def _import_page(request: AuthedRequest, form: ImportUploadForm, status: int = 200) -> HttpResponse:
     return render(
         request,
         "registry/import.html",
@@ -686,7 +690,7 @@ def _import_page(request: HttpRequest, form: ImportUploadForm, status: int = 200
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthedRequest) -> HttpResponse:
     """导入: choose what the file holds, upload it, then either import at once or check the columns first (a preview
     with a select per field); "import the good rows only" on either step."""
     imports.check_actor(request.user)
@@ -720,7 +724,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 IMPORT_FIELDS: dict[str, str | None] = {"mapping": None}
 
 
-def _import_mapped(request: HttpRequest) -> HttpResponse:
+def _import_mapped(request: AuthedRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     staged = _staged(request, token)
     if staged is None:
@@ -765,7 +769,7 @@ def _report_rows(run: ImportRun) -> list[dict[str, Any]]:
 
 
 @login_required
-def import_result(request: HttpRequest, run_id: int) -> HttpResponse:
+def import_result(request: AuthedRequest, run_id: int) -> HttpResponse:
     """An import's report: the counts, whether anything was written, every bad row with its reasons."""
     run = selectors.import_run_get(user=request.user, run_id=run_id)
     if run.is_active:  # a job whose worker died is failed now, with its reason
@@ -788,14 +792,14 @@ def import_result(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
-def import_bad_rows(request: HttpRequest, run_id: int) -> HttpResponse:
+def import_bad_rows(request: AuthedRequest, run_id: int) -> HttpResponse:
     """The bad rows of a "good rows only" import, as the user's own columns plus the reason, to fix and re-import."""
     name, data = selectors.import_run_bad_rows(user=request.user, run_id=run_id)
     return _xlsx_response(name, data)
 
 
 @login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthedRequest, kind: str) -> HttpResponse:
     """An empty workbook with the usual headers of an import (required ones marked with *)."""
     if kind not in ImportKind.values:
         raise NotFound(fmt(_("No import of %(kind)s."), kind=kind))

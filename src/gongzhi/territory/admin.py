@@ -4,7 +4,7 @@ from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
 
 
 @admin.register(Node)
-class NodeAdmin(admin.ModelAdmin):
+class NodeAdmin(admin.ModelAdmin[Node]):
     list_display = ("code", "name", "kind", "lead_body")
     list_filter = ("kind",)
     search_fields = ("code", "name")
@@ -12,7 +12,7 @@ class NodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Body)
-class BodyAdmin(admin.ModelAdmin):
+class BodyAdmin(admin.ModelAdmin[Body]):
     list_display = ("name", "kind", "node", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
@@ -20,13 +20,13 @@ class BodyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoJurisdiction)
-class CoJurisdictionAdmin(admin.ModelAdmin):
+class CoJurisdictionAdmin(admin.ModelAdmin[CoJurisdiction]):
     list_display = ("node", "body", "note")
     raw_id_fields = ("node", "body")
 
 
 @admin.register(PartyOrg)
-class PartyOrgAdmin(admin.ModelAdmin):
+class PartyOrgAdmin(admin.ModelAdmin[PartyOrg]):
     list_display = ("name", "kind", "node", "parent")
     list_filter = ("kind",)
     search_fields = ("name",)

@@ -1,5 +1,6 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Router, Status
@@ -11,6 +12,7 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Float, Int64
 from gongzhi.territory import selectors, services
+from gongzhi.territory.models import Body, Node, PartyOrg
 from gongzhi.territory.schemas import (
     BodyIn,
     BodyOut,
@@ -25,27 +27,30 @@ from gongzhi.territory.schemas import (
     PartyOrgOut,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User  # django-stubs: settings.AUTH_USER_MODEL
+
 router = Router(tags=["territory"])
 
 
 @router.get("/nodes", response=list[NodeOut], summary="Places in scope")
 @paginate(PageNumberPagination)
-def nodes(  # type: ignore[no-untyped-def]
+def nodes(
     request: ApiRequest,
     kind: str | None = None,
     parent_id: Int64 | None = None,
     within_id: Int64 | None = None,
     q: str | None = None,
-):
+) -> QuerySet[Node]:
     return selectors.node_list(user=request.auth, kind=kind, parent_id=parent_id, within_id=within_id, q=q)
 
 
 @router.get("/roots", response=list[NodeOut], summary="The topmost places the caller can see")
-def roots(request: ApiRequest) -> list[NodeOut]:
-    return selectors.scope_roots(user=request.auth)  # type: ignore[return-value]
+def roots(request: ApiRequest) -> list[Node]:
+    return selectors.scope_roots(user=request.auth)
 
 
-def _detail(user: Any, node: Any) -> Any:
+def _detail(user: "_User", node: Any) -> Any:
     """The node with its context attached, serialised by ``NodeDetailOut``."""
     node.ancestors = selectors.node_ancestors(node=node)
     node.co_bodies = selectors.co_bodies(node=node)
@@ -59,7 +64,7 @@ def node_detail(request: ApiRequest, node_id: Int64) -> Any:
 
 
 @router.post("/nodes", response={201: NodeOut}, summary="Add a place under a parent")
-def node_create(request: ApiRequest, payload: NodeIn):  # type: ignore[no-untyped-def]
+def node_create(request: ApiRequest, payload: NodeIn) -> Status[Node]:
     return Status(201, services.create_node(actor=request.auth, **payload.dict()))
 
 
@@ -75,13 +80,13 @@ def node_lead_body(request: ApiRequest, node_id: Int64, payload: LeadBodyIn) -> 
 
 
 @router.post("/nodes/{node_id}/co-bodies", response={201: NodeDetailOut}, summary="Add a co-body (overlap)")
-def node_add_co_body(request: ApiRequest, node_id: Int64, payload: CoBodyIn):  # type: ignore[no-untyped-def]
+def node_add_co_body(request: ApiRequest, node_id: Int64, payload: CoBodyIn) -> Status[Any]:
     services.add_co_body(actor=request.auth, node_id=node_id, body_id=payload.body_id, note=payload.note)
     return Status(201, _detail(request.auth, selectors.node_get(user=request.auth, node_id=node_id)))
 
 
 @router.delete("/nodes/{node_id}/co-bodies/{body_id}", response={204: None})
-def node_remove_co_body(request: ApiRequest, node_id: Int64, body_id: Int64):  # type: ignore[no-untyped-def]
+def node_remove_co_body(request: ApiRequest, node_id: Int64, body_id: Int64) -> Status[None]:
     services.remove_co_body(actor=request.auth, node_id=node_id, body_id=body_id)
     return Status(204, None)
 
@@ -106,7 +111,7 @@ def boundaries_export(request: ApiRequest, kind: str = "grid", within_id: Int64 
 
 
 @router.post("/boundaries/import", response={200: ImportOut}, summary="Import grid boundaries (GeoJSON)")
-def boundaries_import(request: ApiRequest, file: File[UploadedFile] | None = None):  # type: ignore[no-untyped-def]
+def boundaries_import(request: ApiRequest, file: File[UploadedFile] | None = None) -> Status[ImportOut]:
     data = _read_geojson(request, file)
     result = services.import_grid_boundaries(actor=request.auth, data=data)
     return Status(200, ImportOut(created=result.created, updated=result.updated))
@@ -133,7 +138,7 @@ def _read_geojson(request: ApiRequest, file: UploadedFile | None) -> Any:
 
 @router.get("/bodies", response=list[BodyOut], summary="Organisations in scope")
 @paginate(PageNumberPagination)
-def bodies(request: ApiRequest, kind: str | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
+def bodies(request: ApiRequest, kind: str | None = None, q: str | None = None) -> QuerySet[Body]:
     return selectors.body_list(user=request.auth, kind=kind, q=q)
 
 
@@ -143,11 +148,11 @@ def body_detail(request: ApiRequest, body_id: Int64) -> Any:
 
 
 @router.post("/bodies", response={201: BodyOut})
-def body_create(request: ApiRequest, payload: BodyIn):  # type: ignore[no-untyped-def]
+def body_create(request: ApiRequest, payload: BodyIn) -> Status[Body]:
     return Status(201, services.create_body(actor=request.auth, **payload.dict()))
 
 
 @router.get("/party-orgs", response=list[PartyOrgOut], summary="The party tree in scope")
 @paginate(PageNumberPagination)
-def party_orgs(request: ApiRequest, kind: str | None = None, node_id: Int64 | None = None):  # type: ignore[no-untyped-def]
+def party_orgs(request: ApiRequest, kind: str | None = None, node_id: Int64 | None = None) -> QuerySet[PartyOrg]:
     return selectors.party_org_list(user=request.auth, kind=kind, node_id=node_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -66,7 +66,7 @@ def degree_box(*, lat: float, within_m: float) -> tuple[float, float]:
 
 def overlap_tolerance(a: BaseGeometry, b: BaseGeometry) -> float:
     """Shared edges are fine; an overlap is a shared *area* above a millionth of the smaller polygon."""
-    return max(1e-14, 1e-6 * min(a.area, b.area))
+    return max(1e-14, 1e-6 * cast(float, min(a.area, b.area)))
 
 
 def parse_geometry(geometry: Any, where: str, row: int | None = None) -> tuple[BaseGeometry | None, list[ErrorDetail]]:
@@ -113,7 +113,7 @@ def parse_geometry(geometry: Any, where: str, row: int | None = None) -> tuple[B
 
 def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
     out: dict[str, Any] = mapping(geom)
-    return _listify(out)
+    return cast(dict[str, Any], _listify(out))
 
 
 def _listify(value: Any) -> Any:

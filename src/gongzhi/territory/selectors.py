@@ -6,7 +6,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -22,6 +22,9 @@ from gongzhi.territory import geo
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User  # django-stubs: settings.AUTH_USER_MODEL
+
 # A building "at" a reported point: the nearest one of the grid within this many metres (``geo.metres_between``).
 BUILDING_REACH_M = 80.0
 
@@ -36,7 +39,7 @@ def co_jurisdiction_codes(body_ids: set[int]) -> dict[int, set[str]]:
 
 def node_list(
     *,
-    user: Any,
+    user: _User,
     kind: str | None = None,
     parent_id: int | None = None,
     within_id: int | None = None,
@@ -55,11 +58,11 @@ def node_list(
     return qs.order_by("code")
 
 
-def node_get(*, user: Any, node_id: int, action: str = "view") -> Node:
+def node_get(*, user: _User, node_id: int, action: str = "view") -> Node:
     return get_in_scope(Node, user, node_id, action, queryset=Node.objects.select_related("lead_body", "parent"))
 
 
-def scope_roots(*, user: Any) -> list[Node]:
+def scope_roots(*, user: _User) -> list[Node]:
     """The topmost places the user can see: where their territory browser starts."""
     visible = Node.objects.restrict(user, "view")
     codes = list(visible.exclude(kind=NodeKind.HOUSEHOLD).order_by("code").values_list("code", flat=True)[:20000])
@@ -76,7 +79,7 @@ def node_ancestors(*, node: Node) -> list[Node]:
     return [by_code[c] for c in ancestor_codes(node.code) if c in by_code]
 
 
-def children_counts(*, user: Any, node: Node) -> dict[str, int]:
+def children_counts(*, user: _User, node: Node) -> dict[str, int]:
     rows = (
         Node.objects.restrict(user, "view")
         .filter(code_prefix_q("code", node.code))
@@ -93,7 +96,7 @@ def co_bodies(*, node: Node) -> list[Body]:
     return list(Body.objects.filter(co_jurisdictions__node__code__in=codes).distinct().order_by("kind", "name"))
 
 
-def body_list(*, user: Any, kind: str | None = None, q: str | None = None) -> QuerySet[Body]:
+def body_list(*, user: _User, kind: str | None = None, q: str | None = None) -> QuerySet[Body]:
     qs = Body.objects.restrict(user, "view").select_related("node")
     if kind:
         qs = qs.filter(kind=kind)
@@ -102,11 +105,11 @@ def body_list(*, user: Any, kind: str | None = None, q: str | None = None) -> Qu
     return qs.order_by("kind", "name")
 
 
-def body_get(*, user: Any, body_id: int, action: str = "view") -> Body:
+def body_get(*, user: _User, body_id: int, action: str = "view") -> Body:
     return get_in_scope(Body, user, body_id, action, queryset=Body.objects.select_related("node"))
 
 
-def party_org_list(*, user: Any, kind: str | None = None, node_id: int | None = None) -> QuerySet[PartyOrg]:
+def party_org_list(*, user: _User, kind: str | None = None, node_id: int | None = None) -> QuerySet[PartyOrg]:
     qs = PartyOrg.objects.restrict(user, "view").select_related("node", "parent")
     if kind:
         qs = qs.filter(kind=kind)
@@ -119,7 +122,7 @@ def party_orgs_on(*, node: Node) -> list[PartyOrg]:
     return list(PartyOrg.objects.filter(node=node).order_by("kind", "name"))
 
 
-def boundaries(*, user: Any, kind: str = NodeKind.GRID, within_id: int | None = None) -> QuerySet[Node]:
+def boundaries(*, user: _User, kind: str = NodeKind.GRID, within_id: int | None = None) -> QuerySet[Node]:
     return node_list(user=user, kind=kind, within_id=within_id).filter(boundary__isnull=False)
 
 
@@ -171,14 +174,14 @@ def _grid_rows(*, lat: float, lng: float, query: Callable[[int], list[Node]]) ->
     return (grid_id, query(grid_id)) if grid_id is not None else (None, [])
 
 
-def _sees(user: Any, node: Node) -> bool:
+def _sees(user: _User, node: Node) -> bool:
     """``Node.objects.restrict(user, "view").filter(pk=node.pk).exists()`` without the query: a node is in a
     user's view scope when its code lies under one of their places or one of their bodies leads it."""
     scope = scope_of(user, Node, "view")
     return not scope.is_empty and scope.covers(node.code, node.lead_body_id)
 
 
-def locate(*, user: Any, lat: float, lng: float) -> Location:
+def locate(*, user: _User, lat: float, lng: float) -> Location:
     """The grid a point lies in. A point in no grid is not an error: it goes to the subdistrict desk."""
     _check_point(lat=lat, lng=lng)
 
@@ -220,7 +223,7 @@ def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M
         params = [*key_params, grid_id, grid_id, NodeKind.BUILDING.value, *near["centroid_lat__range"]]
         rows = list(Node.objects.raw(sql, [*params, *near["centroid_lng__range"]]))
         for row in rows:  # the lead body's id and name (the rest loads on demand), as a case's owner needs them
-            name = row.lead_body_name  # type: ignore[attr-defined]
+            name = row.lead_body_name  # type: ignore[attr-defined]  # a column of the raw query
             row.lead_body = Body.from_db(connection.alias, ["id", "name"], [row.lead_body_id, name])
         return rows
 
@@ -241,6 +244,7 @@ def _place_sql() -> tuple[str, list[Any]]:
     q = connection.ops.quote_name
 
     def column(model: type[Model], name: str, alias: str) -> str:
+        # a concrete field (the stubs' get_field also answers relations, which have no column)
         return f"{alias}.{q(str(model._meta.get_field(name).column))}"  # type: ignore[union-attr]
 
     def n(name: str) -> str:
@@ -270,7 +274,7 @@ def _fallback_desk(*, lat: float, lng: float) -> Node | None:
     return min(roots, key=lambda r: geo.metres_between(lat, lng, r.centroid_lat or 0.0, r.centroid_lng or 0.0))
 
 
-def boundaries_geojson(*, user: Any, kind: str = NodeKind.GRID, within_id: int | None = None) -> dict[str, Any]:
+def boundaries_geojson(*, user: _User, kind: str = NodeKind.GRID, within_id: int | None = None) -> dict[str, Any]:
     rows = boundaries(user=user, kind=kind, within_id=within_id).select_related("parent", "lead_body")
     return {
         "type": "FeatureCollection",
@@ -321,7 +325,7 @@ def nearest_building(*, grid: Node, lat: float, lng: float, within_m: float = BU
     return _nearest(candidates.order_by("code"), lat=lat, lng=lng, within_m=within_m)
 
 
-def building_by_address(*, address: str, user: Any = None) -> Node | None:
+def building_by_address(*, address: str, user: _User | None = None) -> Node | None:
     """A building whose name or address begins a free-text address (e.g. "金禾家苑3号楼2单元"); within the user's
     scope when a staff user gives it, anywhere for a resident without an account."""
     text = address.strip()
@@ -338,7 +342,7 @@ def building_by_address(*, address: str, user: Any = None) -> Node | None:
     return None
 
 
-def default_desk(*, user: Any = None) -> Node | None:
+def default_desk(*, user: _User | None = None) -> Node | None:
     """The subdistrict desk that takes an unplaceable case: the user's own subdistrict if they have one."""
     roots = Node.objects.filter(kind=NodeKind.SUBDISTRICT).select_related("lead_body").order_by("code")
     if user is not None:
@@ -349,7 +353,7 @@ def default_desk(*, user: Any = None) -> Node | None:
     return roots.first()
 
 
-def places_for(*, user: Any, label: str, action: str, kinds: Iterable[str], limit: int = 5000) -> list[Node]:
+def places_for(*, user: _User, label: str, action: str, kinds: Iterable[str], limit: int = 5000) -> list[Node]:
     """The places of these kinds, in tree order, where ``user`` may ``action`` rows of model ``label`` (the areas a
     campaign, a notice or an agreement can be made for)."""
     scope = user.scope_for(label, action)
@@ -392,7 +396,7 @@ class Placed:
     how: str
 
 
-def place_many(points: Sequence[PlacePoint], *, user: Any = None) -> list[Placed]:
+def place_many(points: Sequence[PlacePoint], *, user: _User | None = None) -> list[Placed]:
     """Where each reported point lands — the one placement rule of the project, for one case or a 12345 file:
 
     1. a point in a grid → the grid's building nearest to it within :data:`BUILDING_REACH_M` (ties: the lowest
@@ -411,7 +415,7 @@ def place_many(points: Sequence[PlacePoint], *, user: Any = None) -> list[Placed
     return Placer(user).place_many(points)
 
 
-def _place_one(point: PlacePoint, *, user: Any) -> Placed:
+def _place_one(point: PlacePoint, *, user: _User | None) -> Placed:
     fallback: Node | None = None
     if point.lat is not None and point.lng is not None:
         spot = place_of_point(lat=point.lat, lng=point.lng)  # grid + nearest building: one query
@@ -431,7 +435,7 @@ class Placer:
     """:func:`place_many` for batch after batch of one import: what it read (each grid's buildings, the
     subdistricts, the buildings by name and address, the places) is kept from one batch to the next."""
 
-    def __init__(self, user: Any = None) -> None:
+    def __init__(self, user: _User | None = None) -> None:
         self.user = user
         self.nodes: dict[int, PlaceRef] = {}
         self.buildings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # grid → ids, lats, lngs
@@ -489,7 +493,7 @@ class Placer:
         out = grids.copy()
         wanted = {int(g) for g in np.unique(grids)} - self.buildings.keys()
         if wanted:
-            found: dict[int, list[tuple[int, float, float]]] = {g: [] for g in wanted}
+            found: dict[int, list[tuple[int, float | None, float | None]]] = {g: [] for g in wanted}  # never None
             rows = (
                 Node.objects.filter(parent_id__in=sorted(wanted), kind=NodeKind.BUILDING, centroid_lat__isnull=False)
                 .exclude(centroid_lng__isnull=True)

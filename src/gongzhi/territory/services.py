@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from django.db import transaction
@@ -22,6 +22,9 @@ from gongzhi.territory import geo
 from gongzhi.territory.choices import CHILD_KINDS, CODE_LENGTH, LEADING_BODY_KINDS, BodyKind, NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User  # django-stubs: settings.AUTH_USER_MODEL
+
 NODE_AUDIT_FIELDS = ["code", "name", "kind", "parent", "lead_body", "address", "floors", "centroid_lat", "centroid_lng"]
 
 
@@ -35,7 +38,7 @@ def _floors_error(floors: int | None) -> ErrorDetail | None:
     return ErrorDetail(field="floors", message=fmt(gettext_lazy("a floor count from 0 to %(max)d"), max=MAX_FLOORS))
 
 
-def _require(actor: Any, action: str, node: Node, message: Text) -> None:
+def _require(actor: _User, action: str, node: Node, message: Text) -> None:
     if not Node.objects.restrict(actor, action).filter(pk=node.pk).exists():
         raise Forbidden(message)
 
@@ -81,7 +84,7 @@ def _centroid(boundary: dict[str, Any] | None) -> tuple[float | None, float | No
 @transaction.atomic
 def create_node(
     *,
-    actor: Any,
+    actor: _User,
     parent_id: int,
     kind: str,
     name: str,
@@ -174,7 +177,7 @@ def create_node(
 @transaction.atomic
 def update_node(
     *,
-    actor: Any,
+    actor: _User,
     node_id: int,
     name: str | None = None,
     address: str | None = None,
@@ -217,7 +220,7 @@ def update_node(
 
 
 @transaction.atomic
-def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = True) -> int:
+def set_lead_body(*, actor: _User, node_id: int, body_id: int, cascade: bool = True) -> int:
     """Hand a place (and, with ``cascade``, every place under it that the old lead body led) to another body.
 
     Returns how many places changed hands. The old lead is never left without a successor: the foreign key
@@ -259,7 +262,7 @@ def set_lead_body(*, actor: Any, node_id: int, body_id: int, cascade: bool = Tru
 
 
 @transaction.atomic
-def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> CoJurisdiction:
+def add_co_body(*, actor: _User, node_id: int, body_id: int, note: str = "") -> CoJurisdiction:
     node = get_in_scope(Node, actor, node_id)
     if not reaches(actor, "territory.cojurisdiction", "add", node):
         raise Forbidden(gettext_lazy("You may not add co-bodies here."))
@@ -288,7 +291,7 @@ def add_co_body(*, actor: Any, node_id: int, body_id: int, note: str = "") -> Co
 
 
 @transaction.atomic
-def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
+def remove_co_body(*, actor: _User, node_id: int, body_id: int) -> None:
     node = get_in_scope(Node, actor, node_id)
     if not reaches(actor, "territory.cojurisdiction", "delete", node):
         raise Forbidden(gettext_lazy("You may not remove co-bodies here."))
@@ -311,7 +314,7 @@ def remove_co_body(*, actor: Any, node_id: int, body_id: int) -> None:
 @transaction.atomic
 def create_body(
     *,
-    actor: Any,
+    actor: _User,
     name: str,
     kind: str,
     node_id: int | None = None,
@@ -377,7 +380,7 @@ class _Feature:
     geometry: dict[str, Any]
 
 
-def import_grid_boundaries(*, actor: Any, data: Any) -> ImportResult:
+def import_grid_boundaries(*, actor: _User, data: Any) -> ImportResult:
     """Create or update grids from a GeoJSON FeatureCollection, all or nothing.
 
     Each feature needs ``properties.code`` (the 15-digit grid code; its first 12 digits name the community or

@@ -7,19 +7,23 @@ app must not import: the panel loads them from an accounts URL by HTMX.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import NotFound
+from gongzhi.core.http import AuthedRequest
 from gongzhi.territory import selectors
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Node
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User  # django-stubs: settings.AUTH_USER_MODEL
 
 # Kinds shown in the tree; households are counted, never listed there.
 TREE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING)
@@ -48,7 +52,7 @@ def count_rows(node: Node, counts: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
-def _children(user: Any, node: Node) -> tuple[list[dict[str, Any]], bool]:
+def _children(user: _User, node: Node) -> tuple[list[dict[str, Any]], bool]:
     """The places directly under ``node`` (no households), each with its own counts."""
     qs = selectors.node_list(user=user, parent_id=node.pk).exclude(kind=NodeKind.HOUSEHOLD)
     rows = list(qs[: MAX_LISTED_CHILDREN + 1])
@@ -63,7 +67,7 @@ def _children(user: Any, node: Node) -> tuple[list[dict[str, Any]], bool]:
     ], truncated
 
 
-def _panel_context(request: HttpRequest, node: Node) -> dict[str, Any]:
+def _panel_context(request: AuthedRequest, node: Node) -> dict[str, Any]:
     user = request.user
     ancestors = selectors.node_ancestors(node=node)
     grid = next((n for n in [*ancestors, node] if n.kind == NodeKind.GRID), None)
@@ -82,7 +86,7 @@ def _panel_context(request: HttpRequest, node: Node) -> dict[str, Any]:
 
 
 @login_required
-def browser(request: HttpRequest) -> HttpResponse:
+def browser(request: AuthedRequest) -> HttpResponse:
     """The tree of the user's scope beside the map of their grids; ``?node=<id>`` opens a place's panel."""
     context: dict[str, Any] = {
         "roots": [
@@ -110,7 +114,7 @@ def browser(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def node_children(request: HttpRequest, node_id: int) -> HttpResponse:
+def node_children(request: AuthedRequest, node_id: int) -> HttpResponse:
     """HTMX partial: the next level of the tree under a place."""
     node = selectors.node_get(user=request.user, node_id=node_id)
     children, truncated = _children(request.user, node)
@@ -120,14 +124,14 @@ def node_children(request: HttpRequest, node_id: int) -> HttpResponse:
 
 
 @login_required
-def node_panel(request: HttpRequest, node_id: int) -> HttpResponse:
+def node_panel(request: AuthedRequest, node_id: int) -> HttpResponse:
     """HTMX partial: the side panel of a place (what the map and the tree open)."""
     node = selectors.node_get(user=request.user, node_id=node_id)
     return render(request, "territory/_node_panel.html", _panel_context(request, node))
 
 
 @login_required
-def node_page(request: HttpRequest, node_id: int) -> HttpResponse:
+def node_page(request: AuthedRequest, node_id: int) -> HttpResponse:
     """The panel as a page of its own: for phones and deep links."""
     node = selectors.node_get(user=request.user, node_id=node_id)
     return render(request, "territory/node.html", _panel_context(request, node))

@@ -1,7 +1,8 @@
 """/api/v1/visits: campaigns with live coverage, visit records (need → case in one step), care plans."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -9,6 +10,7 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.visits import selectors, services
+from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
 from gongzhi.visits.schemas import (
     AssignIn,
     AssignOut,
@@ -23,10 +25,13 @@ from gongzhi.visits.schemas import (
     VisitOut,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
 router = Router(tags=["visits"])
 
 
-def _campaign_detail(user: Any, campaign_id: int) -> Any:
+def _campaign_detail(user: "User", campaign_id: int) -> Any:
     campaign: Any = selectors.campaign_get(user=user, campaign_id=campaign_id)
     campaign.total = selectors.campaign_total(user=user, campaign=campaign)
     return campaign
@@ -34,12 +39,12 @@ def _campaign_detail(user: Any, campaign_id: int) -> Any:
 
 @router.get("/campaigns", response=list[CampaignOut], summary="Visit campaigns in scope")
 @paginate(PageNumberPagination)
-def campaigns(request: ApiRequest, active: bool = False):  # type: ignore[no-untyped-def]
+def campaigns(request: ApiRequest, active: bool = False) -> QuerySet[Campaign]:
     return selectors.campaign_list(user=request.auth, active_only=active)
 
 
 @router.post("/campaigns", response={201: CampaignDetailOut}, summary="Start a campaign over households by area/tags")
-def campaign_create(request: ApiRequest, payload: CampaignIn):  # type: ignore[no-untyped-def]
+def campaign_create(request: ApiRequest, payload: CampaignIn) -> Status[Any]:
     campaign = services.create_campaign(actor=request.auth, **payload.dict())
     return Status(201, _campaign_detail(request.auth, campaign.pk))
 
@@ -61,9 +66,9 @@ def campaign_coverage(request: ApiRequest, campaign_id: Int64, by: str = "grid")
 
 @router.get("/campaigns/{campaign_id}/targets", response=list[TargetOut])
 @paginate(PageNumberPagination)
-def campaign_targets(  # type: ignore[no-untyped-def]
+def campaign_targets(
     request: ApiRequest, campaign_id: Int64, mine: bool = False, uncovered: bool = False
-):
+) -> QuerySet[CampaignTarget]:
     campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     return selectors.campaign_targets(user=request.auth, campaign=campaign, mine=mine, uncovered=uncovered)
 
@@ -82,12 +87,12 @@ def campaign_close(request: ApiRequest, campaign_id: Int64) -> Any:
 
 @router.get("/care-plans", response=list[CarePlanOut], summary="Active care plans (overdue=true: visits overdue)")
 @paginate(PageNumberPagination)
-def care_plans(request: ApiRequest, overdue: bool = False, mine: bool = False):  # type: ignore[no-untyped-def]
+def care_plans(request: ApiRequest, overdue: bool = False, mine: bool = False) -> QuerySet[CarePlan]:
     return selectors.care_plan_list(user=request.auth, overdue_only=overdue, mine=mine)
 
 
 @router.post("/care-plans", response={201: CarePlanOut}, summary="Plan recurring care visits for a person")
-def care_plan_create(request: ApiRequest, payload: CarePlanIn):  # type: ignore[no-untyped-def]
+def care_plan_create(request: ApiRequest, payload: CarePlanIn) -> Status[CarePlan]:
     plan = services.create_care_plan(actor=request.auth, **payload.dict())
     return Status(201, selectors.care_plan_get(user=request.auth, care_plan_id=plan.pk))
 
@@ -100,19 +105,19 @@ def care_plan_end(request: ApiRequest, care_plan_id: Int64) -> Any:
 
 @router.get("", response=list[VisitOut], summary="Visit records in scope")
 @paginate(PageNumberPagination)
-def visits(  # type: ignore[no-untyped-def]
+def visits(
     request: ApiRequest,
     household_id: Int64 | None = None,
     campaign_id: Int64 | None = None,
     with_case: bool | None = None,
-):
+) -> QuerySet[Visit]:
     return selectors.visit_list(
         user=request.auth, household_id=household_id, campaign_id=campaign_id, with_case=with_case
     )
 
 
 @router.post("", response={201: VisitOut}, summary="Record a visit; raise_case turns the need found into a case")
-def visit_create(request: ApiRequest, payload: VisitIn):  # type: ignore[no-untyped-def]
+def visit_create(request: ApiRequest, payload: VisitIn) -> Status[Visit]:
     visit = services.record_visit(actor=request.auth, **payload.dict())
     return Status(201, selectors.visit_get(user=request.auth, visit_id=visit.pk))
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ninja import Field, Schema
 
 from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
+
+if TYPE_CHECKING:
+    from gongzhi.visits.models import CarePlan
 
 
 class CampaignIn(InputSchema):
@@ -166,8 +169,8 @@ class CarePlanOut(Schema):
         return str(obj.person.name)
 
     @staticmethod
-    def resolve_household_id(obj: Any) -> int | None:
-        return obj.person.household_id  # type: ignore[no-any-return]
+    def resolve_household_id(obj: CarePlan) -> int | None:
+        return obj.person.household_id
 
     @staticmethod
     def resolve_household_name(obj: Any) -> str | None:

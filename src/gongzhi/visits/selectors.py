@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
@@ -26,6 +26,9 @@ from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import CODE_LENGTH, NodeKind
 from gongzhi.territory.models import Node
 from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 LEVELS = {
     "community": CODE_LENGTH[NodeKind.COMMUNITY],
@@ -54,7 +57,7 @@ def percent(covered: int, targets: int) -> float | None:
     return Coverage("", "", targets, covered).percent
 
 
-def campaign_list(*, user: Any, active_only: bool = False) -> QuerySet[Campaign]:
+def campaign_list(*, user: User, active_only: bool = False) -> QuerySet[Campaign]:
     qs = Campaign.objects.restrict(user, "view").select_related("area", "created_by")
     if active_only:
         today = timezone.localdate()
@@ -62,24 +65,24 @@ def campaign_list(*, user: Any, active_only: bool = False) -> QuerySet[Campaign]
     return qs.order_by("-starts", "-id")
 
 
-def campaign_get(*, user: Any, campaign_id: int, action: str = "view") -> Campaign:
+def campaign_get(*, user: User, campaign_id: int, action: str = "view") -> Campaign:
     return get_in_scope(
         Campaign, user, campaign_id, action, queryset=Campaign.objects.select_related("area", "created_by")
     )
 
 
-def _targets(user: Any, campaign: Campaign) -> QuerySet[CampaignTarget]:
+def _targets(user: User, campaign: Campaign) -> QuerySet[CampaignTarget]:
     return CampaignTarget.objects.restrict(user, "view").filter(campaign=campaign)
 
 
-def campaign_total(*, user: Any, campaign: Campaign) -> Coverage:
+def campaign_total(*, user: User, campaign: Campaign) -> Coverage:
     counts = _targets(user, campaign).aggregate(
         targets=Count("id"), covered=Count("id", filter=Q(covered_at__isnull=False))
     )
     return Coverage(campaign.area.code, campaign.area.name, counts["targets"], counts["covered"])
 
 
-def coverage(*, user: Any, campaign: Campaign, by: str = "grid") -> list[Coverage]:
+def coverage(*, user: User, campaign: Campaign, by: str = "grid") -> list[Coverage]:
     """Coverage per community, grid or building of the targets the user may see, ordered by code."""
     if by not in LEVELS:
         raise ValidationFailed(
@@ -100,7 +103,7 @@ def coverage(*, user: Any, campaign: Campaign, by: str = "grid") -> list[Coverag
 
 def campaign_targets(
     *,
-    user: Any,
+    user: User,
     campaign: Campaign,
     mine: bool = False,
     uncovered: bool = False,
@@ -118,7 +121,7 @@ def campaign_targets(
 
 def visit_list(
     *,
-    user: Any,
+    user: User,
     household_id: int | None = None,
     campaign_id: int | None = None,
     visitor_id: int | None = None,
@@ -138,7 +141,7 @@ def visit_list(
     return qs.order_by("-visited_at", "-id")
 
 
-def visit_get(*, user: Any, visit_id: int) -> Visit:
+def visit_get(*, user: User, visit_id: int) -> Visit:
     return get_in_scope(
         Visit,
         user,
@@ -150,7 +153,7 @@ def visit_get(*, user: Any, visit_id: int) -> Visit:
 
 
 def care_plan_list(
-    *, user: Any, overdue_only: bool = False, mine: bool = False, today: datetime.date | None = None
+    *, user: User, overdue_only: bool = False, mine: bool = False, today: datetime.date | None = None
 ) -> QuerySet[CarePlan]:
     qs = (
         CarePlan.objects.restrict(user, "view")
@@ -164,7 +167,7 @@ def care_plan_list(
     return qs.order_by("next_due", "id")
 
 
-def care_plan_get(*, user: Any, care_plan_id: int) -> CarePlan:
+def care_plan_get(*, user: User, care_plan_id: int) -> CarePlan:
     return get_in_scope(
         CarePlan, user, care_plan_id, queryset=CarePlan.objects.select_related("person", "person__household")
     )
@@ -179,7 +182,7 @@ def days_overdue(plan: CarePlan, today: datetime.date | None = None) -> int:
 
 def my_households(
     *,
-    user: Any,
+    user: User,
     q: str | None = None,
     todo_campaign_id: int | None = None,
     within_id: int | None = None,
@@ -205,19 +208,19 @@ def my_households(
     )
 
 
-def household_get(*, user: Any, household_id: int) -> Node:
+def household_get(*, user: User, household_id: int) -> Node:
     node = get_in_scope(Node, user, household_id, queryset=Node.objects.select_related("parent", "parent__parent"))
     if node.kind != NodeKind.HOUSEHOLD:
         raise NotFound(fmt(_("No household with id %(household_id)s."), household_id=household_id))
     return node
 
 
-def household_people(*, user: Any, household: Node) -> list[Person]:
+def household_people(*, user: User, household: Node) -> list[Person]:
     """Who lives there now (masked data: the templates and schemas mask ID numbers and phones)."""
     return list(registry.person_list(user=user, household_id=household.pk).order_by("birth_date", "id"))
 
 
-def open_targets_of(*, user: Any, household: Node) -> list[CampaignTarget]:
+def open_targets_of(*, user: User, household: Node) -> list[CampaignTarget]:
     today = timezone.localdate()
     return list(
         CampaignTarget.objects.restrict(user, "view")
@@ -237,7 +240,7 @@ def _open_campaign_filter(today: datetime.date) -> Q:
 
 def household_rows(
     *,
-    user: Any,
+    user: User,
     q: str | None = None,
     todo_campaign_id: int | None = None,
     care_due: bool = False,
@@ -266,7 +269,7 @@ def household_rows(
     return qs
 
 
-def todo_counts(*, user: Any, campaign_ids: list[int]) -> dict[int, int]:
+def todo_counts(*, user: User, campaign_ids: list[int]) -> dict[int, int]:
     """Campaign id → how many of the user's households it still has to reach (the numbers on the filter chips)."""
     households = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).values("pk")
     rows = (
@@ -279,7 +282,7 @@ def todo_counts(*, user: Any, campaign_ids: list[int]) -> dict[int, int]:
     return {row["campaign_id"]: row["n"] for row in rows}
 
 
-def care_due_count(*, user: Any, today: datetime.date | None = None) -> int:
+def care_due_count(*, user: User, today: datetime.date | None = None) -> int:
     """How many of the user's households have a care visit due today or overdue."""
     today = today or timezone.localdate()
     households = Node.objects.restrict(user, "view").filter(kind=NodeKind.HOUSEHOLD).values("pk")
@@ -292,12 +295,12 @@ def care_due_count(*, user: Any, today: datetime.date | None = None) -> int:
     )
 
 
-def household_care_plans(*, user: Any, household: Node) -> list[CarePlan]:
+def household_care_plans(*, user: User, household: Node) -> list[CarePlan]:
     """The active care plans of the people living in a household, the next one due first."""
     return list(care_plan_list(user=user).filter(person__household=household))
 
 
-def campaign_areas(*, user: Any) -> list[Node]:
+def campaign_areas(*, user: User) -> list[Node]:
     """The places the user may run a visit campaign over (subdistricts, communities, villages, grids), by code."""
     kinds = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
     return territory.places_for(user=user, label=Campaign._meta.label_lower, action="add", kinds=kinds)
@@ -311,7 +314,7 @@ class CareBoard:
     later_total: int
 
 
-def care_board(*, user: Any, mine: bool = False, today: datetime.date | None = None, limit: int = 200) -> CareBoard:
+def care_board(*, user: User, mine: bool = False, today: datetime.date | None = None, limit: int = 200) -> CareBoard:
     """The care page: visits overdue (longest first), then those due in the next seven days, then the rest."""
     today = today or timezone.localdate()
     week_end = today + datetime.timedelta(days=6)

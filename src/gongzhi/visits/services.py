@@ -7,7 +7,7 @@ A visit covers the household for *every* open campaign that targets it: a visit 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +29,9 @@ from gongzhi.territory.models import Node
 from gongzhi.visits.choices import COVERING_OUTCOMES, Outcome
 from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+
 GRID_LEN = CODE_LENGTH[NodeKind.GRID]
 CAMPAIGN_FIELDS = ["name", "area", "tags", "starts", "ends", "closed_at"]
 CARE_FIELDS = ["person", "reason", "every_days", "assignee", "starts", "next_due", "last_visited", "is_active"]
@@ -48,7 +51,7 @@ def _now() -> datetime.datetime:
 @transaction.atomic
 def create_campaign(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     area_id: int,
     starts: datetime.date,
@@ -123,7 +126,7 @@ def _cover_from_past_visits(campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def assign_targets(*, actor: Any, campaign_id: int, assignee_id: int, within_id: int) -> int:
+def assign_targets(*, actor: User, campaign_id: int, assignee_id: int, within_id: int) -> int:
     """Give every target of a campaign under ``within`` (a grid, a building) to another worker. Returns how many."""
     campaign = get_in_scope(Campaign, actor, campaign_id, "change", queryset=Campaign.objects.select_related("area"))
     within = get_in_scope(Node, actor, within_id)
@@ -147,7 +150,7 @@ def assign_targets(*, actor: Any, campaign_id: int, assignee_id: int, within_id:
 
 
 @transaction.atomic
-def close_campaign(*, actor: Any, campaign_id: int) -> Campaign:
+def close_campaign(*, actor: User, campaign_id: int) -> Campaign:
     campaign = get_in_scope(
         Campaign, actor, campaign_id, "change", queryset=Campaign.objects.select_for_update().select_related("area")
     )
@@ -183,7 +186,7 @@ def _open_campaign_ids(household: Node, day: datetime.date) -> list[int]:
 @transaction.atomic
 def record_visit(
     *,
-    actor: Any,
+    actor: User,
     household_id: int,
     outcome: str,
     visited_at: datetime.datetime | None = None,
@@ -322,7 +325,7 @@ def _advance_care_plans(*, household: Node, plan: CarePlan | None, person: Perso
 @transaction.atomic
 def create_care_plan(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     every_days: int = 7,
     starts: datetime.date | None = None,
@@ -374,7 +377,7 @@ def create_care_plan(
 
 
 @transaction.atomic
-def end_care_plan(*, actor: Any, care_plan_id: int) -> CarePlan:
+def end_care_plan(*, actor: User, care_plan_id: int) -> CarePlan:
     plan = get_in_scope(
         CarePlan, actor, care_plan_id, "change", queryset=CarePlan.objects.select_related("person__household")
     )

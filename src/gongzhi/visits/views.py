@@ -28,6 +28,7 @@ from gongzhi.cases.views import CASE_STRINGS
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
+from gongzhi.core.http import AuthedRequest
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors as registry
@@ -38,6 +39,8 @@ from gongzhi.visits.forms import CampaignForm, CarePlanForm, VisitForm
 from gongzhi.visits.models import Campaign, CarePlan
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
     from gongzhi.territory.models import Node
 
 HOUSEHOLD_PAGE_SIZE = 30
@@ -54,13 +57,13 @@ CARE_FIELDS = {"person_id": "person"}
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def _holds(user: Any, label: str, action: str) -> bool:
+def _holds(user: User, label: str, action: str) -> bool:
     """Does any of the user's roles grant ``action`` on ``label`` somewhere (not just on their own rows)?"""
     scope = user.scope_for(label, action)
     return bool(scope.everything or scope.prefixes or scope.lead_bodies)
 
 
-def _require(user: Any, label: str, action: str = "view") -> None:
+def _require(user: User, label: str, action: str = "view") -> None:
     if not _holds(user, label, action):
         raise Forbidden(_("Your role does not work with household visits."))
 
@@ -76,7 +79,7 @@ def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
 
 
-def _nav(user: Any) -> dict[str, bool]:
+def _nav(user: User) -> dict[str, bool]:
     return {
         "nav_campaigns": _holds(user, "visits.campaign", "view"),
         "nav_care": _holds(user, "visits.careplan", "view"),
@@ -118,7 +121,7 @@ def _tags_label(tags: list[str]) -> list[str]:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """我的住户: the households on my ground; search, and the chips "campaign to-do" and "care visits due"."""
     user = request.user
     _require(user, "visits.visit")
@@ -148,7 +151,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _household_context(
-    request: HttpRequest, household: Node, *, form: VisitForm | None = None, people: list[Any] | None = None
+    request: AuthedRequest, household: Node, *, form: VisitForm | None = None, people: list[Any] | None = None
 ) -> dict[str, Any]:
     user = request.user
     today = timezone.localdate()
@@ -178,7 +181,7 @@ def _household_context(
 
 
 @login_required
-def household(request: HttpRequest, household_id: int) -> HttpResponse:
+def household(request: AuthedRequest, household_id: int) -> HttpResponse:
     """One household: address, residents (masked), open campaign targets, care plans, visits, and the visit form."""
     home_ = selectors.household_get(user=request.user, household_id=household_id)
     _require(request.user, "visits.visit")
@@ -187,7 +190,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def record(request: HttpRequest, household_id: int) -> HttpResponse:
+def record(request: AuthedRequest, household_id: int) -> HttpResponse:
     """Record a visit at the door. Success → back to the household with a message (and the case raised, linked)."""
     user = request.user
     home_ = selectors.household_get(user=user, household_id=household_id)
@@ -224,7 +227,7 @@ def record(request: HttpRequest, household_id: int) -> HttpResponse:
 # --- campaigns ----------------------------------------------------------------------------------------------------
 
 
-def _may_close(user: Any, campaign: Campaign) -> bool:
+def _may_close(user: User, campaign: Campaign) -> bool:
     if campaign.closed_at is not None:
         return False
     try:
@@ -235,7 +238,7 @@ def _may_close(user: Any, campaign: Campaign) -> bool:
 
 
 @login_required
-def campaigns(request: HttpRequest) -> HttpResponse:
+def campaigns(request: AuthedRequest) -> HttpResponse:
     """走访活动: the campaigns in scope with their period, area, tags and total coverage."""
     user = request.user
     _require(user, "visits.campaign")
@@ -259,7 +262,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def campaign_new(request: HttpRequest) -> HttpResponse:
+def campaign_new(request: AuthedRequest) -> HttpResponse:
     """A new campaign over an area of my scope (optionally only households with key service targets)."""
     user = request.user
     areas = selectors.campaign_areas(user=user)
@@ -288,7 +291,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/campaign_new.html", {"form": form, **_nav(user)}, status=status)
 
 
-def _coverage_context(user: Any, campaign: Campaign) -> dict[str, Any]:
+def _coverage_context(user: User, campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign,
         "total": selectors.campaign_total(user=user, campaign=campaign),
@@ -299,7 +302,7 @@ def _coverage_context(user: Any, campaign: Campaign) -> dict[str, Any]:
 
 
 @login_required
-def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """Coverage live (refreshed every 20 s), the households still to visit per grid, and closing the campaign."""
     user = request.user
     item = selectors.campaign_get(user=user, campaign_id=campaign_id)
@@ -316,14 +319,14 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @login_required
-def campaign_coverage(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_coverage(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The coverage fragment the campaign page polls."""
     item = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
     return render(request, "visits/_coverage.html", _coverage_context(request.user, item))
 
 
 @login_required
-def campaign_uncovered(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_uncovered(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     """The households of one grid the campaign has not reached yet, with who is to visit them (paginated)."""
     user = request.user
     item = selectors.campaign_get(user=user, campaign_id=campaign_id)
@@ -346,7 +349,7 @@ def campaign_uncovered(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_close(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     try:
         item = services.close_campaign(actor=request.user, campaign_id=campaign_id)
     except Conflict as exc:
@@ -360,9 +363,9 @@ def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 def _care_context(
-    request: HttpRequest, *, form: CarePlanForm | None = None, chosen: list[Any] | None = None
+    request: AuthedRequest, *, form: CarePlanForm | None = None, chosen: list[Any] | None = None
 ) -> dict[str, Any]:
-    user: Any = request.user
+    user: User = request.user
     today = timezone.localdate()
     mine = request.GET.get("mine") == "1"
     board = selectors.care_board(user=user, mine=mine, today=today)
@@ -408,14 +411,14 @@ def _care_context(
 
 
 @login_required
-def care(request: HttpRequest) -> HttpResponse:
+def care(request: AuthedRequest) -> HttpResponse:
     """关爱走访: care visits overdue (days overdue), then due this week, then later; "mine" filter."""
     _require(request.user, "visits.careplan")
     return render(request, "visits/care.html", _care_context(request))
 
 
 @login_required
-def care_people(request: HttpRequest) -> HttpResponse:
+def care_people(request: AuthedRequest) -> HttpResponse:
     """HTMX partial of the care-plan form: people in scope whose name or room matches (ID and phone masked)."""
     user = request.user
     _require(user, "visits.careplan", "add")
@@ -439,7 +442,7 @@ def care_people(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def care_new(request: HttpRequest) -> HttpResponse:
+def care_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require(user, "visits.careplan", "add")
     form = CarePlanForm(request.POST)
@@ -468,7 +471,7 @@ def care_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def care_end(request: HttpRequest, care_plan_id: int) -> HttpResponse:
+def care_end(request: AuthedRequest, care_plan_id: int) -> HttpResponse:
     try:
         plan = services.end_care_plan(actor=request.user, care_plan_id=care_plan_id)
     except Conflict as exc:

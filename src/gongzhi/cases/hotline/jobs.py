@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_noop
@@ -17,6 +17,9 @@ from gongzhi.cases.hotline.writer import ImportResult, _audit_code, _import, che
 from gongzhi.cases.models import HotlineImport
 from gongzhi.core import tabular
 from gongzhi.core.errors import DomainError, ValidationFailed
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job, not the web request
 JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
@@ -30,7 +33,7 @@ UNEXPECTED_STOP = gettext_noop(
 log = logging.getLogger(__name__)
 
 
-def import_upload(*, actor: Any, upload: Any, mapping_json: str | None = None) -> ImportResult | HotlineImport:
+def import_upload(*, actor: User, upload: Any, mapping_json: str | None = None) -> ImportResult | HotlineImport:
     """The way in for pages and the API: an uploaded file and the mapping as a JSON string.
 
     The header is checked at once (a file that cannot be read, or whose columns do not fit, raises
@@ -115,7 +118,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
     return {"job": job_id, "ran": True, "state": "done", "rows": result.rows, "created": result.created_count}
 
 
-def job_for(*, user: Any, job_id: int) -> HotlineImport:
+def job_for(*, user: User, job_id: int) -> HotlineImport:
     """A job as its page and the API show it (``NotFound`` outside the user's scope): a running job whose worker
     died is marked failed first (``services.fail_dead_hotline_imports``), so it never shows "running" forever."""
     from gongzhi.cases import selectors

@@ -103,7 +103,7 @@ def _cell_text(cells: list[Any], index: int | None) -> str:
         return ""
     value = cells[index]
     if value.__class__ is str:
-        return value.strip()  # type: ignore[no-any-return]
+        return value.strip()
     return _text(value)
 
 

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import connection, connections
 from django.utils import timezone
@@ -22,6 +22,9 @@ from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, Forbidden
 from gongzhi.core.messages import fmt
 from gongzhi.territory import selectors as territory
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 BATCH_ROWS = 10_000  # rows read, placed and written together (one transaction)
 LIST_LIMIT = 10_000  # case numbers and skipped tickets listed in a result (the counts are always exact)
@@ -48,7 +51,7 @@ class ImportResult:
 
 
 
-def check_actor(actor: Any) -> None:
+def check_actor(actor: User) -> None:
     """Only the subdistrict desk (operators) and administrators import the hotline."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
         raise Forbidden(gettext_lazy("Log in to import the hotline."))
@@ -58,7 +61,7 @@ def check_actor(actor: Any) -> None:
 
 def import_file(
     *,
-    actor: Any,
+    actor: User,
     file_name: str,
     data: bytes | IO[bytes],
     mapping: dict[str, str] | None = None,
@@ -84,7 +87,7 @@ def import_file(
 
 def _import(
     *,
-    actor: Any,
+    actor: User,
     file_name: str,
     columns: dict[str, int],
     rows: Iterable[tuple[int, list[Any]]],
@@ -129,7 +132,7 @@ class _Prepared:
 class _Importer:
     """One file's import: the state kept from batch to batch (tickets seen, categories and places matched)."""
 
-    def __init__(self, actor: Any, columns: dict[str, int]) -> None:
+    def __init__(self, actor: User, columns: dict[str, int]) -> None:
         self.actor = actor
         self.result = ImportResult()
         self.parser = _Parser(columns, _Categories(), timezone.now())
@@ -211,7 +214,7 @@ class _Writers:
     next batch is read and placed — PostgreSQL then works on one batch while Python prepares the next, and with two
     threads on two batches at once. Results come back in file order; at most ``threads`` batches are in flight."""
 
-    def __init__(self, actor: Any, threads: int) -> None:
+    def __init__(self, actor: User, threads: int) -> None:
         self.actor = actor
         self.threads = threads
         self.pool: ThreadPoolExecutor | None = None
@@ -261,7 +264,7 @@ class _Placer:
     placement rule, ``place_many``; what it reads is kept from batch to batch), then the scope check once per
     place."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         self.actor = actor
         self.placer = territory.Placer(actor)
         self.allowed: dict[int, bool] = {}
@@ -289,7 +292,7 @@ class _Placer:
 # --- bookkeeping -----------------------------------------------------------------------------------------------------
 
 
-def _audit_code(actor: Any, subdistricts: set[str]) -> str:
+def _audit_code(actor: User, subdistricts: set[str]) -> str:
     if len(subdistricts) == 1:
         return next(iter(subdistricts))
     scope = actor.scope_for("cases.case", "add")

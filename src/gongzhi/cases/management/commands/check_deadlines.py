@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from gongzhi.cases.tasks import check_deadlines, run_deadline_check
 
@@ -9,10 +11,10 @@ class Command(BaseCommand):
         "`gongzhi scheduler` enqueues it every 5 minutes."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", action="store_true", help="run in this process instead of enqueuing")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["now"]:
             self.stdout.write(str(run_deadline_check()))
             return

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from gongzhi.registry import services
@@ -10,5 +12,5 @@ class Command(BaseCommand):
         "One round; `gongzhi scheduler` runs it every hour."
     )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(str(services.sweep_jobs()))
