@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import pages
 from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -86,6 +87,7 @@ def person_row(person: Person) -> dict[str, Any]:
 
 
 @login_required
+@pages.page("registry-people")
 def people(request: HttpRequest) -> HttpResponse:
     """人员查询: residents in scope by name or room, area, population type and tag; masked; paginated."""
     form = PersonFilterForm(request.GET or None, places=_areas(request.user))
@@ -230,6 +232,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
+@pages.page("registry-party-members")
 def party_members(request: HttpRequest) -> HttpResponse:
     """党员: by type, branch and 双报到; masked like everyone; exportable."""
     branches = territory.party_org_list(user=request.user)[:500]
@@ -258,6 +261,7 @@ def party_members(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@pages.page("registry-organisations")
 def organisations(request: HttpRequest) -> HttpResponse:
     """组织: enterprises, schools, hospitals, co-building units … with their contacts and agreements."""
     kinds = [(k, BodyKind(k).label) for k in selectors.ORGANISATION_KINDS]
@@ -685,6 +689,7 @@ def _import_page(request: HttpRequest, form: ImportUploadForm, status: int = 200
 
 
 @login_required
+@pages.page("registry-import")
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
     """导入: choose what the file holds, upload it, then either import at once or check the columns first (a preview

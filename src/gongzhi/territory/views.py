@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from gongzhi.core import pageguard
 from gongzhi.core.errors import NotFound
 from gongzhi.territory import selectors
 from gongzhi.territory.choices import NodeKind
@@ -82,6 +83,7 @@ def _panel_context(request: HttpRequest, node: Node) -> dict[str, Any]:
 
 
 @login_required
+@pageguard.page("territory-browser")
 def browser(request: HttpRequest) -> HttpResponse:
     """The tree of the user's scope beside the map of their grids; ``?node=<id>`` opens a place's panel."""
     context: dict[str, Any] = {
