@@ -43,6 +43,7 @@ class Page:
     current: tuple[str, ...] = field(default=())  # other URL names under this menu item (aria-current)
     dom_id: str = ""
     check: Callable[[Any], bool] | None = None  # a further condition on the user, beyond the role
+    admins: bool = True  # False: a page of the role's own (the resident's reports), not one admins open
 
 
 def _has_ground(user: Any) -> bool:
@@ -69,13 +70,20 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-todo",
     ),
     Page("cases-report", _("Report"), REPORTING, menu=False),  # the big 上报 button on the workbench and to-do
-    Page("cases-my-report", pgettext_lazy("nav", "Report a problem"), frozenset({R.RESIDENT}), dom_id="nav-my-report"),
+    Page(
+        "cases-my-report",
+        pgettext_lazy("nav", "Report a problem"),
+        frozenset({R.RESIDENT}),
+        dom_id="nav-my-report",
+        admins=False,
+    ),
     Page(
         "cases-mine",
         pgettext_lazy("nav", "My reports"),
         frozenset({R.RESIDENT}),
         current=("cases-mine-detail",),
         dom_id="nav-mine",
+        admins=False,
     ),
     Page("cases-desk", pgettext_lazy("nav", "Intake desk"), DESK, dom_id="nav-desk"),
     Page("cases-overdue", pgettext_lazy("nav", "Overdue"), DESK, dom_id="nav-overdue"),
@@ -156,9 +164,9 @@ def allowed(user: Any, name: str) -> bool:
     """May this user open the page named ``name``? (The menu shows it exactly then.)"""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if is_admin(user):
-        return True
     item = BY_NAME[name]
+    if is_admin(user) and item.admins:
+        return True
     if not (item.roles & user.roles()):
         return False
     return item.check is None or item.check(user)
