@@ -41,6 +41,11 @@ def private_files(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(tree) -> World:  # type: ignore[no-untyped-def]
+    return build_world(tree)
+
+
+def build_world(tree: Any) -> World:
+    """A user of each of the ten roles on the test territory, and a case waiting in each of their blocks."""
     team = Body.objects.create(name="老娘舅调解队", kind=BodyKind.SOCIAL_ORGANISATION, node=tree.subdistrict)
     unit = Body.objects.create(name="西大商业", kind=BodyKind.CO_BUILDING_UNIT, node=tree.subdistrict)
     users = {
@@ -223,6 +228,8 @@ def test_the_resident_reports_and_follows_their_cases(client, world, tree):  # t
     workflow.perform(actor=staff, case_id=case.pk, action="cancel", note="已联系物业处理", public=True)
     page = html(client.get(reverse("cases-mine-detail", args=[case.pk])))
     assert "已联系物业处理" in page and "内部备注" not in page
+    response = client.get(reverse("cases-detail", args=[case.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("cases-mine-detail", args=[case.pk])
     assert 'id="rate-form"' not in page, "not closed: nothing to rate"
     closed = walk(world.users[Role.ADMIN], mine[1], "closed", handler_body=tree.department)
     page = html(client.get(reverse("cases-mine-detail", args=[closed.pk])))
@@ -274,3 +281,28 @@ def test_the_workbench_reads_a_bounded_number_of_queries(client, world, tree):  
     with CaptureQueriesContext(connection) as after:
         client.get(reverse("home"))
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_care_plans_page_and_say_how_many(client, world, tree):  # type: ignore[no-untyped-def]
+    """842 care plans used to come on one page (capped at 200 a section without a word): now 50 a page, the totals
+    of each section in its heading and the whole count in the pager."""
+    import datetime
+
+    from django.utils import timezone
+
+    from gongzhi.registry.tests.factories import make_person
+    from gongzhi.visits import services as visits
+
+    staff = world.users[Role.COMMUNITY_STAFF]
+    today = timezone.localdate()
+    for i in range(62):
+        person = make_person(tree.households[0], name=f"老人{i}")
+        visits.create_care_plan(actor=staff, person_id=person.pk, starts=today + datetime.timedelta(days=i - 10))
+    client.force_login(staff)
+    page = html(client.get(reverse("visits-care")))
+    assert "共 62 条" in page and 'rel="next"' in page
+    assert page.count('class="care-item') == 50
+    overdue = page.split('id="care-overdue"')[1].split("</section>")[0]
+    assert '<span class="badge badge-overdue">10</span>' in overdue
+    page = html(client.get(reverse("visits-care"), {"page": "2"}))
+    assert page.count('class="care-item') == 12 and 'id="care-later"' in page and 'rel="prev"' in page
