@@ -5,12 +5,12 @@ problem from the phone and finds it under 我的反映."""
 from __future__ import annotations
 
 import pytest
+from tests.test_workbench import EXPECTED_BLOCKS, build_world
 
 from gongzhi.accounts.choices import Role
 from gongzhi.cases.models import Case
 from gongzhi.cases.tests.factories import category
 from gongzhi.territory.tests.factories import build_tree
-from tests.test_workbench import EXPECTED_BLOCKS, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +44,9 @@ def test_the_resident_reports_on_the_phone_and_sees_it_in_my_reports(live_server
     login(phone, resident)
     phone.click("#wb-my-report")
     phone.wait_for_url(f"{live_server.url}/cases/mine/new/")
-    assert phone.input_value("#id_reporter_name") == "王阿姨" and phone.input_value("#id_reporter_phone") == "13900001111"
+    assert (
+        phone.input_value("#id_reporter_name") == "王阿姨" and phone.input_value("#id_reporter_phone") == "13900001111"
+    )
     phone.fill("#id_title", "楼道灯坏了")
     phone.select_option("#id_major", str(water.parent_id))
     phone.select_option("#id_category", str(water.pk))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -148,7 +149,7 @@ def due_today(*, user: Any, now: datetime | None = None) -> QuerySet[Case]:
 # --- the workbench (the home page's blocks: a few rows each, and the total) ------------------------------------------
 
 
-def in_status(*, user: Any, statuses: list[str], action: str = "change") -> QuerySet[Case]:
+def in_status(*, user: Any, statuses: Sequence[str], action: str = "change") -> QuerySet[Case]:
     """Cases of these statuses I may act on (view for the roles that only follow what is passed to them): overdue
     first, then the oldest."""
     return _base(user, action).filter(status__in=statuses).order_by("-is_overdue", "reported_at", "id")
@@ -164,7 +165,7 @@ def due_soon(*, user: Any, hours: int = 24, now: datetime | None = None) -> Quer
     )
 
 
-def passed_to_my_body(*, user: Any, statuses: list[str]) -> QuerySet[Case]:
+def passed_to_my_body(*, user: Any, statuses: Sequence[str]) -> QuerySet[Case]:
     """The cases passed to the bodies I act for (a department, the mediation team, a co-building unit), in these
     statuses: overdue first, then the longest waiting."""
     return (

@@ -375,10 +375,10 @@ def _detail_context(
 @login_required
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
-    if case.reporter_user_id == request.user.pk and pages.allowed(request.user, "cases-mine"):
-        if not _may(request.user, case, "change"):
-            # A resident's own report: their page of it (the replies meant for them, no staff notes or buttons).
-            return redirect("cases-mine-detail", case_id=case.pk)
+    mine = case.reporter_user_id == request.user.pk and pages.allowed(request.user, "cases-mine")
+    if mine and not _may(request.user, case, "change"):
+        # A resident's own report: their page of it (the replies meant for them, no staff notes or buttons).
+        return redirect("cases-mine-detail", case_id=case.pk)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
