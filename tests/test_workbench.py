@@ -92,13 +92,13 @@ DESK_BLOCKS = ["intake", "dispatch", "overdue", "due-soon", "returned"]
 VISIT_BLOCKS = ["care", "campaigns"]
 EXPECTED_BLOCKS = {
     Role.ADMIN: DESK_BLOCKS + VISIT_BLOCKS,
-    Role.SUBDISTRICT_OPERATOR: DESK_BLOCKS + VISIT_BLOCKS,
+    Role.SUBDISTRICT_OPERATOR: DESK_BLOCKS,
     Role.COMMUNITY_STAFF: DESK_BLOCKS + VISIT_BLOCKS,
     Role.GRID_LEADER: ["todo", "due-today", "load", *VISIT_BLOCKS],
     Role.GRID_WORKER: ["todo", "due-today", *VISIT_BLOCKS],
     Role.BUILDING_HEAD: ["todo", "due-today", *VISIT_BLOCKS],
-    Role.MEDIATOR: ["todo", "due-today", "passed", "working"],
-    Role.DEPARTMENT_HANDLER: ["todo", "due-today", "passed", "working"],
+    Role.MEDIATOR: ["passed", "working"],
+    Role.DEPARTMENT_HANDLER: ["passed", "working"],
     Role.CO_BUILDING_UNIT: ["passed", "working"],
     Role.RESIDENT: ["mine"],
 }

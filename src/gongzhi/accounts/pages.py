@@ -104,7 +104,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "visits-home",
         pgettext_lazy("nav", "My households"),
-        GROUND | {R.BUILDING_HEAD},
+        frozenset({R.COMMUNITY_STAFF, R.GRID_LEADER, R.GRID_WORKER, R.BUILDING_HEAD}),  # the door-to-door list
         current=("visits-household",),
         dom_id="nav-visits",
     ),

@@ -71,8 +71,10 @@ def _staff_blocks(user: Any, now: Any) -> list[dict[str, Any]]:
     roles = user.roles()
     is_admin = pages.is_admin(user)
     desk = may["cases-desk"] and (is_admin or bool(roles & {Role.SUBDISTRICT_OPERATOR, Role.COMMUNITY_STAFF}))
-    if may["cases-todo"] and not (desk and not roles & {Role.GRID_LEADER}):
-        # My to-do, overdue first; what runs out today. (The desks get their queues instead.)
+    on_ground = is_admin or bool(roles & (pages.GROUND | {Role.BUILDING_HEAD}))
+    if may["cases-todo"] and on_ground and not (desk and Role.GRID_LEADER not in roles):
+        # My to-do, overdue first; what runs out today. (The desks get their queues instead; the roles that work
+        # for a body get what is passed to it.)
         title = _("Open cases of my grid") if Role.GRID_LEADER in roles else _("My to-do")
         blocks.append(
             _cases_block("todo", title, cases.todo(user=user), reverse("cases-todo"), _("Nothing to do right now."))
