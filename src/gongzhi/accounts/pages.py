@@ -66,7 +66,7 @@ PAGES: tuple[Page, ...] = (
         "cases-todo",
         pgettext_lazy("nav", "My to-do"),
         GROUND | {R.BUILDING_HEAD, R.MEDIATOR, R.DEPARTMENT_HANDLER},
-        current=("cases-detail",),
+        current=("cases-detail", "cases-report"),
         dom_id="nav-todo",
     ),
     Page("cases-report", _("Report"), REPORTING, menu=False),  # the big 上报 button on the workbench and to-do
