@@ -30,7 +30,7 @@ def test_grid_worker_sees_their_grid_and_opens_its_panel(live_server, make_page,
 
     page = make_page()
     login(page, worker)
-    assert "我的辖区" in page.inner_text("main")
+    assert "工作台" in page.inner_text("main")  # the workbench (issue 16)
     assert "王专职" in page.inner_text("#whoami")
     open_map(page, live_server)
 
@@ -134,6 +134,6 @@ def test_english_via_the_language_switch(live_server, make_page, login):
     login(page, worker)
     page.click('.langswitch button[value="en"]')
     page.wait_for_selector('html[lang="en"]')
-    assert "My scope" in page.inner_text("main")
+    assert "Workbench" in page.inner_text("main")
     open_map(page, live_server)
     assert "Territory map" in page.inner_text(".mainnav")

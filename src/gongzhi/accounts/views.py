@@ -1,5 +1,5 @@
-"""Pages of the accounts app: log-in, "my scope" (home, with my API tokens to revoke), the staff of a place and
-revealing a phone number.
+"""Pages of the accounts app: log-in, revoking my API tokens (listed on the home page, ``config.workbench``), the
+staff of a place and revealing a phone number.
 
 Reads go through the selectors (scope applied there), writes through the services; a ``NotFound`` or
 ``Forbidden`` raised by either becomes the 404 / 403 page (see ``gongzhi.core.middleware``).
@@ -36,16 +36,6 @@ AXES_MESSAGES = (
     _("Account locked: too many login attempts. Contact an admin to unlock your account."),
 )
 
-# What "my scope" counts under each kind of place.
-HOME_COUNTED_KINDS = {
-    NodeKind.SUBDISTRICT: (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.COMMUNITY: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.VILLAGE: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.GRID: (NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.BUILDING: (NodeKind.HOUSEHOLD,),
-    NodeKind.HOUSEHOLD: (),
-}
-
 # Grid staffing "1+3+N": the one, the three, and the other forces.
 STAFF_GROUPS = (
     ("1", _("Grid leader"), (Post.GRID_LEADER,)),
@@ -69,36 +59,6 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
-
-
-@login_required
-def home(request: AuthedRequest) -> HttpResponse:
-    """My roles and my places, with what lies under each place."""
-    assignments = selectors.my_assignments(user=request.user)
-    seen: set[int] = set()
-    nodes = []
-    for row in assignments:
-        if row.node is not None and row.node.pk not in seen:
-            seen.add(row.node.pk)
-            nodes.append(row.node)
-    if not nodes:
-        # Scope held through a body (e.g. a residents' committee): the places that body leads or co-covers.
-        nodes = territory_selectors.scope_roots(user=request.user)
-    places = []
-    for node in nodes:
-        counts = territory_selectors.children_counts(user=request.user, node=node)
-        rows = [
-            {"kind": kind.value, "label": kind.label, "count": counts.get(kind.value, 0)}
-            for kind in HOME_COUNTED_KINDS[NodeKind(node.kind)]
-        ]
-        if counts.get(NodeKind.COMMUNITY) or counts.get(NodeKind.VILLAGE):
-            # Only communities (or only villages): no "villages: 0".
-            rows = [r for r in rows if r["count"] or r["kind"] not in (NodeKind.COMMUNITY, NodeKind.VILLAGE)]
-        places.append({"node": node, "counts": rows})
-    tokens = selectors.token_list(user=request.user)
-    return render(
-        request, "accounts/home.html", {"assignments": assignments, "places": places, "tokens": tokens}
-    )
 
 
 @login_required

@@ -442,3 +442,12 @@ class RateForm(forms.Form):
     note = forms.CharField(
         label=_("Anything to add?"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MyRateForm(RateForm):
+    """The rating a signed-in resident gives their own closed case (我的反映): no code or phone to give."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["code"]
+        del self.fields["phone"]

@@ -134,7 +134,8 @@ def report_case(
     fixed_on_spot_note: str = "",
     files: list[UploadedFile[bytes]] | None = None,
 ) -> Case:
-    """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner."""
+    """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner; a
+    signed-in resident reporting their own problem (channel ``resident``) becomes its reporter only."""
     details: list[ErrorDetail] = []
     if channel not in Channel.values:
         details.append(
@@ -213,7 +214,9 @@ def report_case(
     if isinstance(placement.node, Node):
         case.owner_body = placement.node.lead_body
     if actor_pk:
-        case.owner_user = case.reporter_user = actor
+        case.reporter_user = actor
+        if channel != Channel.RESIDENT:
+            case.owner_user = actor
     case.save(force_insert=True)
     if pk is None:
         case.number = _case_number(timezone.localtime(case.reported_at), case.pk)
@@ -346,7 +349,8 @@ def _case_values(
         "lng": c.lng,
         "address": c.address,
         "owner_body_id": node.lead_body_id,
-        "owner_user_id": actor_pk,
+        # A resident's own report (signed in): they are its reporter, who follows it, never its first-contact owner.
+        "owner_user_id": actor_pk if c.channel != Channel.RESIDENT else None,
         "reporter_user_id": actor_pk,
         "reporter_name": c.reporter_name,
         "reporter_phone": c.reporter_phone.strip(),

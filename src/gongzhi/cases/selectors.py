@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case as When_
-from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
@@ -98,6 +99,104 @@ def todo(*, user: User) -> QuerySet[Case]:
     return qs.annotate(
         mine=When_(When(owner_user_id=user.pk, then=Value(0)), default=Value(1), output_field=IntegerField())
     ).order_by("-is_overdue", "mine", "due_at", "-reported_at")
+
+
+def my_reports(*, user: User) -> QuerySet[Case]:
+    """我的反映: the cases the user reported (a resident follows them), newest first."""
+    return _base(user).filter(reporter_user_id=user.pk).order_by("-reported_at", "-id")
+
+
+def my_report_counts(*, user: User) -> dict[str, int]:
+    """How many cases the user reported: in all, still open, closed and waiting for their rating (one query)."""
+    row = (
+        Case.objects.restrict(user, "view")
+        .filter(reporter_user_id=user.pk)
+        .order_by()
+        .aggregate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            to_rate=Count("pk", filter=Q(status=Status.CLOSED, rating="")),
+        )
+    )
+    return {k: v or 0 for k, v in row.items()}
+
+
+def todo_counts(*, user: User, now: datetime | None = None) -> dict[str, int]:
+    """The totals of my to-do in one query: open, overdue, due by the end of today (not yet overdue)."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    row = (
+        Case.objects.restrict(user, "change")
+        .filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .aggregate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(is_overdue=True)),
+            due_today=Count("pk", filter=Q(is_overdue=False, due_at__isnull=False, due_at__lte=end_of_day)),
+        )
+    )
+    return {k: v or 0 for k, v in row.items()}
+
+
+def due_today(*, user: User, now: datetime | None = None) -> QuerySet[Case]:
+    """Open cases of my to-do whose clock runs out by the end of today and has not yet: the soonest first."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    return (
+        _base(user, "change")
+        .filter(status__in=OPEN_STATUSES, is_overdue=False, due_at__isnull=False, due_at__lte=end_of_day)
+        .order_by("due_at", "id")
+    )
+
+
+# --- the workbench (the home page's blocks: a few rows each, and the total) ------------------------------------------
+
+
+def in_status(*, user: User, statuses: Sequence[str], action: str = "change") -> QuerySet[Case]:
+    """Cases of these statuses I may act on (view for the roles that only follow what is passed to them): overdue
+    first, then the oldest."""
+    return _base(user, action).filter(status__in=statuses).order_by("-is_overdue", "reported_at", "id")
+
+
+def due_soon(*, user: User, hours: int = 24, now: datetime | None = None) -> QuerySet[Case]:
+    """Open cases I may act on whose clock runs out within ``hours`` (not yet overdue): the soonest first."""
+    until = (now or timezone.now()) + timedelta(hours=hours)
+    return (
+        _base(user, "change")
+        .filter(status__in=OPEN_STATUSES, is_overdue=False, due_at__isnull=False, due_at__lte=until)
+        .order_by("due_at", "id")
+    )
+
+
+def passed_to_my_body(*, user: User, statuses: Sequence[str]) -> QuerySet[Case]:
+    """The cases passed to the bodies I act for (a department, the mediation team, a co-building unit), in these
+    statuses: overdue first, then the longest waiting."""
+    return (
+        _base(user)
+        .filter(status__in=statuses, handler_body__isnull=False)
+        .order_by("-is_overdue", "dispatched_at", "id")
+    )
+
+
+def owner_load(*, user: User, limit: int = 10) -> list[dict[str, Any]]:
+    """The open cases I may act on, counted by the person responsible (and how many of them overdue), the most
+    loaded first: a grid leader's view of their workers."""
+    rows = (
+        Case.objects.restrict(user, "change")
+        .filter(status__in=OPEN_STATUSES, owner_user__isnull=False)
+        .values("owner_user_id", "owner_user__display_name", "owner_user__username")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(is_overdue=True)))
+        .order_by("-open", "owner_user_id")[:limit]
+    )
+    return [
+        {
+            "user_id": r["owner_user_id"],
+            "name": r["owner_user__display_name"] or r["owner_user__username"],
+            "open": r["open"],
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
 
 
 def intake_queue(*, user: User) -> QuerySet[Case]:

@@ -10,6 +10,11 @@ urlpatterns = [
     path("overdue/", views.overdue, name="cases-overdue"),
     path("list/", views.case_list, name="cases-list"),
     path("hotline/", views.hotline_import, name="cases-hotline"),
+    # Residents with an account: 我要反映 and 我的反映.
+    path("mine/", views.mine, name="cases-mine"),
+    path("mine/new/", views.my_report, name="cases-my-report"),
+    path("mine/<int:case_id>/", views.mine_detail, name="cases-mine-detail"),
+    path("mine/<int:case_id>/rate/", views.mine_rate, name="cases-mine-rate"),
     path("attachments/<int:attachment_id>/", views.attachment, name="cases-attachment"),
     path("<int:case_id>/", views.detail, name="cases-detail"),
     path("<int:case_id>/act/<slug:action>/", views.act, name="cases-act"),

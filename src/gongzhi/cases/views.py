@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import pages
 from gongzhi.accounts import selectors as accounts_selectors
 from gongzhi.accounts.choices import Role
 from gongzhi.cases import hotline, selectors, services, tracking, workflow
@@ -40,6 +41,7 @@ from gongzhi.cases.forms import (
     CategoryConfirmForm,
     HandOverForm,
     HotlineForm,
+    MyRateForm,
     NoteForm,
     PublicReportForm,
     RateForm,
@@ -54,7 +56,7 @@ from gongzhi.core.forms import add_service_errors
 from gongzhi.core.http import AuthedRequest
 from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
-from gongzhi.core.pagination import SortKeyPaginator, page_of
+from gongzhi.core.pagination import SortKeyPaginator
 from gongzhi.core.privacy import mask_phone
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import BodyKind, NodeKind
@@ -105,6 +107,7 @@ CASE_STRINGS = {
     "boundaries_failed": gettext_lazy("The grid boundaries could not be loaded."),
 }
 DESK_PAGE_SIZE = 30
+TODO_PAGE_SIZE = 30
 LIST_PAGE_SIZE = 25
 SESSION_REPORTED = "gongzhi_cases_reported"
 
@@ -245,23 +248,27 @@ def _paginate(request: HttpRequest, rows: QuerySet[Any], size: int) -> Any:
 
 
 @login_required
+@pages.page("cases-todo")
 def todo(request: AuthedRequest) -> HttpResponse:
-    """我的待办: open cases I own or that lie on my ground; overdue first, then by due time."""
-    cases, _ = page_of(selectors.todo(user=request.user), 0, 100)
+    """我的待办: open cases I own or that lie on my ground; overdue first, then by due time. Paged, with the totals."""
+    page = _paginate(request, selectors.todo(user=request.user), TODO_PAGE_SIZE)
+    counts = selectors.todo_counts(user=request.user)
     return render(
         request,
         "cases/todo.html",
         {
-            "cases": cases,
+            "page": page,
+            "cases": page.object_list,
             "now": timezone.now(),
-            "overdue_count": sum(1 for c in cases if c.is_overdue),
-            "mine_count": sum(1 for c in cases if c.owner_user_id == request.user.pk),
-            "may_report": bool(_channels_for(request.user)),
+            "total": page.paginator.count,
+            "overdue_count": counts["overdue"],
+            "may_report": pages.allowed(request.user, "cases-report") and bool(_channels_for(request.user)),
         },
     )
 
 
 @login_required
+@pages.page("cases-report")
 @require_http_methods(["GET", "POST"])
 def report(request: AuthedRequest) -> HttpResponse:
     """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
@@ -376,6 +383,10 @@ def _detail_context(
 @login_required
 def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
+    mine = case.reporter_user_id == request.user.pk and pages.allowed(request.user, "cases-mine")
+    if mine and not _may(request.user, case, "change"):
+        # A resident's own report: their page of it (the replies meant for them, no staff notes or buttons).
+        return redirect("cases-mine-detail", case_id=case.pk)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -568,6 +579,7 @@ def _with_actions(user: User, cases: Iterable[Case]) -> list[dict[str, Any]]:
 
 
 @login_required
+@pages.page("cases-desk")
 def desk(request: AuthedRequest) -> HttpResponse:
     """受理台: new, registered and returned cases; the ones whose place was not found first."""
     page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
@@ -584,6 +596,7 @@ def desk(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@pages.page("cases-overdue")
 def overdue(request: AuthedRequest) -> HttpResponse:
     """超期: open cases whose clock ran out, the longest overdue first."""
     page = _paginate(request, selectors.overdue_board(user=request.user), 50)
@@ -595,6 +608,7 @@ def overdue(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@pages.page("cases-list")
 def case_list(request: AuthedRequest) -> HttpResponse:
     """All cases in scope, filtered and paginated."""
     places = territory.node_list(user=request.user).filter(
@@ -616,6 +630,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@pages.page("cases-hotline")
 @require_http_methods(["GET", "POST"])
 def hotline_import(request: AuthedRequest) -> HttpResponse:
     """12345 import: a CSV/XLSX export becomes cases. A small file is imported at once (created, skipped and the bad
@@ -836,3 +851,96 @@ def public_rate(request: HttpRequest) -> HttpResponse:
     context = _track_context(case, code, phone)
     context.update({"form": track, "thanks": True})
     return render(request, "cases/public/track.html", context)
+
+
+# --- residents with an account: 我要反映 and 我的反映 ---------------------------------------------------------
+
+MINE_PAGE_SIZE = 20
+
+
+@login_required
+@pages.page("cases-my-report")
+@require_http_methods(["GET", "POST"])
+def my_report(request: AuthedRequest) -> HttpResponse:
+    """我要反映, signed in: the resident's form with their name and phone from their account; the case records them
+    as its reporter, so it is listed in 我的反映."""
+    user: Any = request.user
+    categories = list(selectors.active_categories())
+    status = 200
+    if request.method == "POST":
+        form = PublicReportForm(request.POST, request.FILES, categories=categories)
+        if form.is_valid():
+            try:
+                case = services.report_case(actor=user, **form.service_kwargs())
+            except ValidationFailed as exc:
+                add_service_errors(form, exc, PUBLIC_FIELDS)
+                status = 400
+            else:
+                messages.success(request, _("Case %(number)s has been reported.") % {"number": case.number})
+                return redirect("cases-mine-detail", case_id=case.pk)
+        else:
+            status = 400
+    else:
+        form = PublicReportForm(
+            categories=categories, initial={"reporter_name": user.display_name, "reporter_phone": user.phone}
+        )
+    return render(
+        request,
+        "cases/public/report.html",
+        {"form": form, "case_strings": CASE_STRINGS, "signed_in": True},
+        status=status,
+    )
+
+
+@login_required
+@pages.page("cases-mine")
+def mine(request: AuthedRequest) -> HttpResponse:
+    """我的反映: the cases I reported, with their status; each opens to its progress and, once closed, my rating."""
+    page = _paginate(request, selectors.my_reports(user=request.user), MINE_PAGE_SIZE)
+    counts = selectors.my_report_counts(user=request.user)
+    return render(request, "cases/mine.html", {"page": page, "counts": counts})
+
+
+def _my_case(request: AuthedRequest, case_id: int) -> Case:
+    """One of my reports (another's case, or one I only see: 404)."""
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    if case.reporter_user_id != request.user.pk:
+        raise NotFound(_("No such case among your reports."))
+    return case
+
+
+def _mine_context(case: Case, **extra: Any) -> dict[str, Any]:
+    context = _track_context(case, "", "")
+    if context["rate_form"] is not None:
+        context["rate_form"] = extra.pop("rate_form", None) or MyRateForm(initial={"resolved": "1"})
+    context["rate_action"] = reverse("cases-mine-rate", args=[case.pk])
+    context.update(extra)
+    return context
+
+
+@login_required
+@pages.page("cases-mine")
+def mine_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """One of my reports as I follow it: its status, the replies meant for me, and the rating once it is closed."""
+    return render(request, "cases/mine_detail.html", _mine_context(_my_case(request, case_id)))
+
+
+@login_required
+@pages.page("cases-mine")
+@require_POST
+def mine_rate(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """满意度评价 of my own closed case (the same rating as the public page, without a code to give)."""
+    case = _my_case(request, case_id)
+    form = MyRateForm(request.POST)
+    if not form.is_valid():
+        return render(request, "cases/mine_detail.html", _mine_context(case, rate_form=form), status=400)
+    d = form.cleaned_data
+    try:
+        workflow.perform_resident_rating(
+            case=case, rating=d["rating"], resolved=d["resolved"] == "1", note=d.get("note") or ""
+        )
+    except (Conflict, ValidationFailed):
+        error = _("This case can be rated once it is closed, and only once.")
+        return render(request, "cases/mine_detail.html", _mine_context(case, error=error), status=409)
+    case.refresh_from_db()
+    return render(request, "cases/mine_detail.html", _mine_context(case, thanks=True))

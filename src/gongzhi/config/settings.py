@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "gongzhi.config.context.nav",  # the main menu, from the page policy (accounts.pages)
             ],
         },
     },

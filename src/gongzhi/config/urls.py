@@ -3,6 +3,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.config import workbench
 from gongzhi.config.api import api
 from gongzhi.core.errors import NotFound
 from gongzhi.core.messages import fmt
@@ -21,6 +22,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", workbench.home, name="home"),  # each role's workbench
     path("", include("gongzhi.accounts.urls")),
     path("territory/", include("gongzhi.territory.urls")),
     path("cases/", include("gongzhi.cases.urls")),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.accounts import pages
 from gongzhi.accounts import selectors as accounts
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.choices import Channel
@@ -300,6 +301,7 @@ def _report_month_params(query: KpiQuery) -> str:
 
 
 @login_required
+@pages.page("kpis-dashboard")
 def dashboard(request: AuthedRequest) -> HttpResponse:
     """One screen of a place's figures for a period: cards, charts, rankings, the map, visits and the registry."""
     user = request.user
@@ -502,6 +504,7 @@ def screen_data(request: AuthedRequest) -> JsonResponse:
 
 
 @login_required
+@pages.page("kpis-me")
 def me(request: AuthedRequest) -> HttpResponse:
     """My performance: the cases I disposed (rework, on-time disposal, satisfaction) and the cases I reported."""
     user: User = request.user

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import pages
 from gongzhi.core.errors import Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
 from gongzhi.core.http import AuthedRequest
@@ -48,6 +49,7 @@ def _tag_labels(tags: list[str]) -> list[str]:
 
 
 @login_required
+@pages.page("notices-list")
 def notice_list(request: AuthedRequest) -> HttpResponse:
     """通知: notices sent to my ground (or above it), newest first, with how many of my households have read."""
     q = request.GET.get("q", "").strip()

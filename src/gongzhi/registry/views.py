@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import pages
 from gongzhi.core import tabular, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -90,6 +91,7 @@ def person_row(person: Person) -> dict[str, Any]:
 
 
 @login_required
+@pages.page("registry-people")
 def people(request: AuthedRequest) -> HttpResponse:
     """人员查询: residents in scope by name or room, area, population type and tag; masked; paginated."""
     form = PersonFilterForm(request.GET or None, places=_areas(request.user))
@@ -234,6 +236,7 @@ def household(request: AuthedRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
+@pages.page("registry-party-members")
 def party_members(request: AuthedRequest) -> HttpResponse:
     """党员: by type, branch and 双报到; masked like everyone; exportable."""
     branches = territory.party_org_list(user=request.user)[:500]
@@ -262,6 +265,7 @@ def party_members(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@pages.page("registry-organisations")
 def organisations(request: AuthedRequest) -> HttpResponse:
     """组织: enterprises, schools, hospitals, co-building units … with their contacts and agreements."""
     kinds = [(k, BodyKind(k).label) for k in selectors.ORGANISATION_KINDS]
@@ -689,6 +693,7 @@ def _import_page(request: AuthedRequest, form: ImportUploadForm, status: int = 2
 
 
 @login_required
+@pages.page("registry-import")
 @require_http_methods(["GET", "POST"])
 def import_page(request: AuthedRequest) -> HttpResponse:
     """导入: choose what the file holds, upload it, then either import at once or check the columns first (a preview

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from gongzhi.core import pageguard
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import AuthedRequest
 from gongzhi.territory import selectors
@@ -86,6 +87,7 @@ def _panel_context(request: AuthedRequest, node: Node) -> dict[str, Any]:
 
 
 @login_required
+@pageguard.page("territory-browser")
 def browser(request: AuthedRequest) -> HttpResponse:
     """The tree of the user's scope beside the map of their grids; ``?node=<id>`` opens a place's panel."""
     context: dict[str, Any] = {

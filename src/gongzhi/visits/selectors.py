@@ -308,21 +308,28 @@ def campaign_areas(*, user: User) -> list[Node]:
 
 @dataclass(frozen=True)
 class CareBoard:
-    overdue: list[CarePlan]
-    this_week: list[CarePlan]
-    later: list[CarePlan]
+    plans: QuerySet[CarePlan]
+    overdue_total: int
+    this_week_total: int
     later_total: int
+    week_end: datetime.date
 
 
-def care_board(*, user: User, mine: bool = False, today: datetime.date | None = None, limit: int = 200) -> CareBoard:
-    """The care page: visits overdue (longest first), then those due in the next seven days, then the rest."""
+def care_board(*, user: User, mine: bool = False, today: datetime.date | None = None) -> CareBoard:
+    """How many care visits are overdue, due in the next seven days and later (one query), and the plans in that
+    order (overdue first, the longest first): the page reads one page of ``plans`` and heads its rows by section."""
     today = today or timezone.localdate()
     week_end = today + datetime.timedelta(days=6)
     plans = care_plan_list(user=user, mine=mine)
-    later = plans.filter(next_due__gt=week_end)
+    totals = plans.order_by().aggregate(
+        overdue=Count("pk", filter=Q(next_due__lt=today)),
+        this_week=Count("pk", filter=Q(next_due__gte=today, next_due__lte=week_end)),
+        later=Count("pk", filter=Q(next_due__gt=week_end)),
+    )
     return CareBoard(
-        overdue=list(plans.filter(next_due__lt=today)[:limit]),
-        this_week=list(plans.filter(next_due__gte=today, next_due__lte=week_end)[:limit]),
-        later=list(later[:limit]),
-        later_total=later.count(),
+        plans=plans,
+        overdue_total=totals["overdue"] or 0,
+        this_week_total=totals["this_week"] or 0,
+        later_total=totals["later"] or 0,
+        week_end=week_end,
     )

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import pages
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.cases.views import CASE_STRINGS
 from gongzhi.core.access import reaches
@@ -47,6 +48,7 @@ HOUSEHOLD_PAGE_SIZE = 30
 VISIT_PAGE_SIZE = 20
 CAMPAIGN_PAGE_SIZE = 20
 UNCOVERED_PAGE_SIZE = 20
+CARE_PAGE_SIZE = 50
 PEOPLE_RESULTS = 20
 # Where a service's field lands on a page's form.
 VISIT_FIELDS = {"category_id": "category", "person_id": "person", "visited_at": None, "campaign_id": None}
@@ -81,7 +83,7 @@ def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
 
 def _nav(user: User) -> dict[str, bool]:
     return {
-        "nav_campaigns": _holds(user, "visits.campaign", "view"),
+        "nav_campaigns": pages.allowed(user, "visits-campaigns"),  # the page policy, as the main menu
         "nav_care": _holds(user, "visits.careplan", "view"),
     }
 
@@ -121,6 +123,7 @@ def _tags_label(tags: list[str]) -> list[str]:
 
 
 @login_required
+@pages.page("visits-home")
 def home(request: AuthedRequest) -> HttpResponse:
     """我的住户: the households on my ground; search, and the chips "campaign to-do" and "care visits due"."""
     user = request.user
@@ -238,6 +241,7 @@ def _may_close(user: User, campaign: Campaign) -> bool:
 
 
 @login_required
+@pages.page("visits-campaigns")
 def campaigns(request: AuthedRequest) -> HttpResponse:
     """走访活动: the campaigns in scope with their period, area, tags and total coverage."""
     user = request.user
@@ -370,6 +374,7 @@ def _care_context(
     mine = request.GET.get("mine") == "1"
     board = selectors.care_board(user=user, mine=mine, today=today)
     may_end = user.scope_for(CarePlan._meta.label_lower, "change")
+    page = _paginate(request, board.plans, CARE_PAGE_SIZE)
 
     def rows(plans: list[CarePlan]) -> list[dict[str, Any]]:
         out = []
@@ -384,6 +389,13 @@ def _care_context(
             )
         return out
 
+    # The page's rows, in due order, headed by section (overdue, this week, later) with each section's total.
+    plans = list(page.object_list)
+    sections = [
+        ("overdue", [p for p in plans if p.next_due < today], board.overdue_total),
+        ("week", [p for p in plans if today <= p.next_due <= board.week_end], board.this_week_total),
+        ("later", [p for p in plans if p.next_due > board.week_end], board.later_total),
+    ]
     may_add = _holds(user, "visits.careplan", "add")
     q = (request.GET.get("q") or "").strip()[:60]
     if chosen is None and may_add and q:
@@ -395,9 +407,12 @@ def _care_context(
     return {
         "mine": mine,
         "today": today,
-        "overdue": rows(board.overdue),
-        "this_week": rows(board.this_week),
-        "later": rows(board.later),
+        "page": page,
+        "overdue": rows(sections[0][1]),
+        "this_week": rows(sections[1][1]),
+        "later": rows(sections[2][1]),
+        "overdue_total": board.overdue_total,
+        "this_week_total": board.this_week_total,
         "later_total": board.later_total,
         "may_add": may_add,
         "form": form or (CarePlanForm(today=today) if may_add else None),

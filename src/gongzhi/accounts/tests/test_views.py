@@ -105,7 +105,7 @@ def test_home_lists_my_roles_and_places_with_counts(client, tree, community_staf
     response = client.get(reverse("home"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "我的辖区" in html
+    assert "工作台" in html
     assert "社区工作人员" in html  # the role
     community = tree.communities[0]
     assert community.name in html and community.code in html
@@ -131,7 +131,7 @@ def test_home_of_a_resident_without_territory(client, tree):
     RoleAssignment.objects.create(user=resident, role=Role.RESIDENT)
     client.force_login(resident)
     html = client.get(reverse("home")).content.decode()
-    assert 'id="no-scope"' in html
+    assert 'id="wb-mine"' in html and 'id="my-places"' not in html, "a resident's home is their reports"
     assert tree.subdistrict.name not in html
 
 

@@ -1,0 +1,211 @@
+"""Which role may open which page: the one policy the views and the menu both read.
+
+Each :class:`Page` names a URL, its menu label and the roles that may open it. A view guards itself with
+``@pages.page("cases-desk")`` (or ``pages.require(user, name)``; below the accounts layer
+``core.pageguard.page``, which this policy is installed into when the app is ready): not allowed → the 403 page.
+The menu (``templates/base.html``, through :func:`nav` in the context processor) lists exactly the pages whose
+check passes, so it can never offer a page that answers 403 or 404.
+Admins (superusers or the admin role) open every page.
+
+The data a page shows is still read through its app's selectors (``restrict()``); this policy only says who has a
+use for the page at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from gongzhi.accounts.choices import Role
+from gongzhi.core import pageguard
+
+R = Role
+DESK = frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF, R.GRID_LEADER})
+GROUND = DESK | {R.GRID_WORKER}
+PASSED = frozenset({R.MEDIATOR, R.DEPARTMENT_HANDLER, R.CO_BUILDING_UNIT})  # reach cases passed to their body
+# The roles that take a case in on the staff form (cases.views.ROLE_CHANNELS says from which sources).
+REPORTING = GROUND | {R.BUILDING_HEAD, R.MEDIATOR}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the URL name
+    label: Any
+    roles: frozenset[str]
+    menu: bool = True  # listed in the main menu (else only guarded)
+    current: tuple[str, ...] = field(default=())  # other URL names under this menu item (aria-current)
+    dom_id: str = ""
+    check: Callable[[Any], bool] | None = None  # a further condition on the user, beyond the role
+    admins: bool = True  # False: a page of the role's own (the resident's reports), not one admins open
+
+
+def _has_ground(user: Any) -> bool:
+    """The user reads places of their own (a subtree): the map has something to show."""
+    scope = user.scope_for("territory.node", "view")
+    return bool(scope.everything or scope.prefixes)
+
+
+PAGES: tuple[Page, ...] = (
+    Page("home", pgettext_lazy("nav", "My scope"), frozenset(Role.values), dom_id="nav-home"),
+    Page(
+        "territory-browser",
+        _("Territory map"),
+        GROUND | {R.BUILDING_HEAD, R.MEDIATOR, R.DEPARTMENT_HANDLER},
+        current=("territory-node",),
+        dom_id="nav-territory",
+        check=_has_ground,
+    ),
+    Page(
+        "cases-todo",
+        pgettext_lazy("nav", "My to-do"),
+        GROUND | {R.BUILDING_HEAD, R.MEDIATOR, R.DEPARTMENT_HANDLER},
+        current=("cases-detail", "cases-report"),
+        dom_id="nav-todo",
+    ),
+    Page("cases-report", _("Report"), REPORTING, menu=False),  # the big 上报 button on the workbench and to-do
+    Page(
+        "cases-my-report",
+        pgettext_lazy("nav", "Report a problem"),
+        frozenset({R.RESIDENT}),
+        dom_id="nav-my-report",
+        admins=False,
+    ),
+    Page(
+        "cases-mine",
+        pgettext_lazy("nav", "My reports"),
+        frozenset({R.RESIDENT}),
+        current=("cases-mine-detail",),
+        dom_id="nav-mine",
+        admins=False,
+    ),
+    Page("cases-desk", pgettext_lazy("nav", "Intake desk"), DESK, dom_id="nav-desk"),
+    Page("cases-overdue", pgettext_lazy("nav", "Overdue"), DESK, dom_id="nav-overdue"),
+    Page("cases-list", pgettext_lazy("nav", "All cases"), DESK | PASSED, dom_id="nav-cases"),
+    Page(
+        "kpis-dashboard",
+        pgettext_lazy("nav", "Figures"),
+        GROUND,
+        current=("kpis-drill", "kpis-reports", "kpis-report-month"),
+        dom_id="nav-kpis",
+    ),
+    Page(
+        "kpis-me",
+        pgettext_lazy("nav", "My performance"),
+        frozenset({R.GRID_WORKER, R.GRID_LEADER, R.DEPARTMENT_HANDLER, R.COMMUNITY_STAFF}),
+        dom_id="nav-kpis-me",
+    ),
+    Page(
+        "visits-home",
+        pgettext_lazy("nav", "My households"),
+        frozenset({R.COMMUNITY_STAFF, R.GRID_LEADER, R.GRID_WORKER, R.BUILDING_HEAD}),  # the door-to-door list
+        current=("visits-household",),
+        dom_id="nav-visits",
+    ),
+    Page(
+        "registry-people",
+        pgettext_lazy("nav", "Residents"),
+        GROUND | {R.BUILDING_HEAD},
+        current=("registry-person", "registry-household"),
+        dom_id="nav-registry",
+    ),
+    Page(
+        "visits-campaigns",
+        pgettext_lazy("nav", "Visits"),
+        GROUND,
+        current=("visits-campaign", "visits-care"),
+        dom_id="nav-campaigns",
+    ),
+    Page(
+        "notices-list",
+        pgettext_lazy("nav", "Notices"),
+        DESK,
+        current=("notices-detail", "notices-new"),
+        dom_id="nav-notices",
+    ),
+    Page(
+        "registry-import",
+        pgettext_lazy("nav", "Registry import"),
+        frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF}),
+        current=("registry-import-result",),
+        dom_id="nav-import",
+    ),
+    Page(
+        "registry-organisations",
+        pgettext_lazy("nav", "Organisations"),
+        frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF}),
+        current=("registry-organisation",),
+        dom_id="nav-organisations",
+    ),
+    Page(
+        "registry-party-members",
+        pgettext_lazy("nav", "Party members"),
+        frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF}),
+        dom_id="nav-party-members",
+    ),
+    Page(
+        "cases-hotline", pgettext_lazy("nav", "12345 import"), frozenset({R.SUBDISTRICT_OPERATOR}), dom_id="nav-hotline"
+    ),
+)
+BY_NAME: dict[str, Page] = {p.name: p for p in PAGES}
+
+
+def is_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or (hasattr(user, "has_role") and user.has_role(Role.ADMIN))
+
+
+def allowed(user: Any, name: str) -> bool:
+    """May this user open the page named ``name``? (The menu shows it exactly then.)"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    item = BY_NAME[name]
+    if is_admin(user) and item.admins:
+        return True
+    if not (item.roles & user.roles()):
+        return False
+    return item.check is None or item.check(user)
+
+
+def has_any_role(user: Any, roles: frozenset[str]) -> bool:
+    return is_admin(user) or bool(roles & user.roles())
+
+
+def require(user: Any, name: str) -> None:
+    BY_NAME[name]
+    pageguard.require(user, name)
+
+
+def page(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Guard a view with the policy of the page ``name`` (use under ``@login_required``)."""
+    BY_NAME[name]  # a typo fails at import time
+    return pageguard.page(name)
+
+
+def nav(user: Any, url_name: str | None) -> list[dict[str, Any]]:
+    """The menu items this user may open, in menu order, the current one marked."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [
+        {
+            "name": p.name,
+            "url": reverse(p.name),
+            "label": p.label,
+            "id": p.dom_id,
+            "current": url_name == p.name or url_name in p.current,
+        }
+        for p in PAGES
+        if p.menu and allowed(user, p.name)
+    ]
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``nav_items`` for the main menu. Lazy: a page without the menu (a partial) costs nothing."""
+    match = getattr(request, "resolver_match", None)
+    url_name = match.url_name if match is not None else None
+    return {"nav_items": functools.partial(nav, request.user, url_name)}

@@ -1,0 +1,19 @@
+"""Context processors of the site's pages.
+
+Named in settings, so they import the apps lazily: a module settings names is read by django-stubs with the
+settings, and an import of accounts from here would make it type the user manager before its queryset (every
+``User.objects`` query typed ``Any``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    """The main menu from the page policy (``accounts.pages``)."""
+    from gongzhi.accounts import pages
+
+    return pages.context(request)
