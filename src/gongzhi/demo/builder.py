@@ -24,6 +24,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import notices as demo_notices
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -662,6 +663,8 @@ STEPS: list[tuple[str, Step]] = [
     ("organisations", registry.create_organisations),
     ("party members", registry.create_party_members),
     ("visits", registry.create_visits),
+    # Notices (issue 16), through the notices services: after the residents they are delivered to.
+    ("notices", demo_notices.create_notices),
 ]
 
 

@@ -41,7 +41,9 @@ def _summaries(page: str, block_id: str) -> list[tuple[str, str]]:
 def _in_progress_for_the_committee(operator, staff, tree):  # type: ignore[no-untyped-def]
     """An overdue case the community committee works itself: dispatched to it by the subdistrict, in progress."""
     case = new_case(operator, tree.grids[0])
-    workflow.perform(actor=operator, case_id=case.pk, action="dispatch", payload={"handler_body_id": tree.committees[0].pk})
+    workflow.perform(
+        actor=operator, case_id=case.pk, action="dispatch", payload={"handler_body_id": tree.committees[0].pk}
+    )
     workflow.perform(actor=staff, case_id=case.pk, action="acknowledge_start")
     Case.objects.filter(pk=case.pk).update(is_overdue=True)
     return Case.objects.get(pk=case.pk)
@@ -58,7 +60,9 @@ def _in_progress_for_the_committee(operator, staff, tree):  # type: ignore[no-un
         (["accept"], "worker", "fix_on_spot"),
     ],
 )
-def test_the_next_step_comes_first_per_status_and_role(request, tree, worker, staff, status_path, role_fixture, primary):  # type: ignore[no-untyped-def]
+def test_the_next_step_comes_first_per_status_and_role(
+    request, tree, worker, staff, status_path, role_fixture, primary
+):  # type: ignore[no-untyped-def]
     case = new_case(worker, tree.grids[0])
     for action in status_path:
         workflow.perform(actor=staff, case_id=case.pk, action=action)
@@ -93,7 +97,10 @@ def test_a_desk_user_who_is_not_the_handler_gets_no_red_button(client, tree, ope
     client.force_login(staff)
     page = html_of(client.get(reverse("cases-detail", args=[case.pk])))
     assert 'id="action-postpone"' in page
-    assert "button-primary" not in page.split('id="case-actions"')[1].split('id="action-postpone"')[0].split("<summary")[-1]
+    assert (
+        "button-primary"
+        not in page.split('id="case-actions"')[1].split('id="action-postpone"')[0].split("<summary")[-1]
+    )
     assert _summaries(page, "work-actions") == []
 
 
@@ -118,7 +125,9 @@ def test_notes_are_internal_unless_marked_a_reply(client, tree, worker, staff, p
     assert events["先问物业有没有备件"].public and not events["先问物业有没有备件"].reply
     assert events["您好，已安排电工明天上门"].reply
     # The API: no ``reply`` given, internal; ``reply: true`` shown.
-    workflow.perform(actor=staff, case_id=case.pk, action="dispatch", note="派物业", payload={"handler_body_id": property_company.pk})
+    workflow.perform(
+        actor=staff, case_id=case.pk, action="dispatch", note="派物业", payload={"handler_body_id": property_company.pk}
+    )
     client.logout()
     response = client.post(reverse("cases-public-track"), {"code": case.number, "phone": PHONE})
     page = html_of(response)
@@ -157,7 +166,9 @@ def test_acknowledge_and_start_in_one_step(client, tree, staff, handler, propert
     client.force_login(handler)
     page = html_of(client.get(reverse("cases-detail", args=[case.pk])))
     assert 'id="action-acknowledge_start"' in page and "签收并开始处置" in page
-    response = client.post(reverse("cases-act", args=[case.pk, "acknowledge_start"]), {"acknowledge_start-note": "马上到"})
+    response = client.post(
+        reverse("cases-act", args=[case.pk, "acknowledge_start"]), {"acknowledge_start-note": "马上到"}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == "in_progress" and case.acknowledged_at is not None
@@ -176,7 +187,9 @@ def test_acknowledge_and_start_in_one_step(client, tree, staff, handler, propert
     assert getattr(info.value, "status", None) == 409
 
 
-def test_acknowledge_and_start_out_of_scope_is_404_and_all_or_nothing(client, tree, staff, property_company, other_tree):  # type: ignore[no-untyped-def]
+def test_acknowledge_and_start_out_of_scope_is_404_and_all_or_nothing(
+    client, tree, staff, property_company, other_tree
+):  # type: ignore[no-untyped-def]
     case = new_case(staff, tree.grids[0])
     workflow.perform(actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk})
     outsider = user_with_role(Role.COMMUNITY_STAFF, node=other_tree.communities[0], body=other_tree.committees[0])
@@ -234,7 +247,9 @@ def test_batch_dispatch_all_or_nothing_with_reasons(
     assert not CaseEvent.objects.filter(action="dispatch").exists()
     # All can go: each dispatched through the workflow, each with its own timeline event, audit record, notification.
     with django_capture_on_commit_callbacks(execute=True):
-        done = services.dispatch_many(actor=staff, case_ids=[a.pk, b.pk], handler_body_id=property_company.pk, note="请尽快")
+        done = services.dispatch_many(
+            actor=staff, case_ids=[a.pk, b.pk], handler_body_id=property_company.pk, note="请尽快"
+        )
     assert {c.pk for c in done} == {a.pk, b.pk}
     for case in (a, b):
         case.refresh_from_db()
@@ -277,7 +292,9 @@ def test_batch_dispatch_through_the_api(tree, other_tree, api, worker, staff, pr
     a = new_case(worker, tree.grids[0], title="路灯不亮")
     elsewhere = new_case(user_with_role(Role.GRID_WORKER, node=other_tree.grids[0]), other_tree.grids[0])
     api.as_user(staff)
-    response = api.post("/api/v1/cases/dispatch", {"case_ids": [a.pk, elsewhere.pk], "handler_body_id": property_company.pk})
+    response = api.post(
+        "/api/v1/cases/dispatch", {"case_ids": [a.pk, elsewhere.pk], "handler_body_id": property_company.pk}
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_failed"
