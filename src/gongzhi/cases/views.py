@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import QuerySet
-from django.forms import Form
+from django.forms import ChoiceField, Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -331,7 +331,8 @@ def _detail_context(
     user = request.user
     bound = bound or {}
     transitions = workflow.allowed_actions(user, case)
-    actions, other_actions = [], []
+    actions: list[dict[str, Any]] = []
+    other_actions: list[dict[str, Any]] = []
     for t in transitions:
         form = bound.get(t.action) or _action_form(user, case, t)
         row = {"t": t, "form": form, "open": open_form == t.action}
@@ -580,7 +581,7 @@ def _desk_page(request: HttpRequest, batch_form: BatchDispatchForm | None = None
     rows = _with_actions(request.user, page.object_list)
     if batch_form is None and any("dispatch" in row["actions"] for row in rows):
         batch_form = BatchDispatchForm(handler_choices=_handler_choices(request.user))
-    ticked = set(batch_form.data.getlist("batch-case")) if batch_form is not None and batch_form.is_bound else set()
+    ticked = set(request.POST.getlist("batch-case")) if batch_form is not None and batch_form.is_bound else set()
     return render(
         request,
         "cases/desk.html",
@@ -613,12 +614,14 @@ def desk_dispatch(request: HttpRequest) -> HttpResponse:
         form.add_error(None, form.errors.pop("case"))
     if valid:
         try:
+            target = form.target()
             done = services.dispatch_many(
                 actor=request.user,
                 case_ids=form.cleaned_data["case"],
+                handler_body_id=target.get("handler_body_id"),
+                handler_node_id=target.get("handler_node_id"),
                 note=form.cleaned_data.get("note") or "",
                 phone_handoff_note=form.cleaned_data.get("phone_handoff_note") or "",
-                **form.target(),
             )
         except ValidationFailed as exc:
             form.add_error(None, str(exc.message))
@@ -630,7 +633,9 @@ def desk_dispatch(request: HttpRequest) -> HttpResponse:
                 else:
                     form.add_error("handler", str(detail.message))
         else:
-            label = _choice_label(form.fields["handler"].choices, form.cleaned_data["handler"])
+            handler_field = form.fields["handler"]
+            assert isinstance(handler_field, ChoiceField)
+            label = _choice_label(handler_field.choices, form.cleaned_data["handler"])
             messages.success(
                 request,
                 _("Dispatched %(count)s cases to %(to)s.") % {"count": len(done), "to": label},

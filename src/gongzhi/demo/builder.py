@@ -686,6 +686,30 @@ def build_copy(k: int, out: Out, password_hash: str) -> BuildContext:
     return ctx
 
 
+def add_missing_notices(scale: int, out: Out) -> int:
+    """A demo built before notices were seeded (issue 16) gets them when ``seed_demo`` finds it built: the copies
+    with no notice on their ground get the demo's notices (the same step a new build runs). Returns notices sent."""
+    from gongzhi.notices.models import Notice
+
+    made = 0
+    for k in sorted(existing_copies(scale)):
+        code = names.street_code(k)
+        if Notice.objects.filter(area__code__startswith=code).exists():
+            continue
+        ctx = new_context(k, out, "")
+        plan_territory(ctx)  # no database: the communities' names
+        ctx.subdistrict = Node.objects.filter(code=code).first()
+        places = Node.objects.filter(code__startswith=code, kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE])
+        by_name = {node.name: node for node in places}
+        for community in ctx.communities:
+            community.node = by_name.get(community.name)
+        with transaction.atomic():
+            sent = demo_notices.create_notices(ctx)
+        out(f"Notices for {ctx.name} ({code}), built before notices were seeded: {sent}")
+        made += sent
+    return made
+
+
 def existing_copies(scale: int) -> set[int]:
     codes = {names.street_code(k): k for k in range(scale)}
     found = Node.objects.filter(kind=NodeKind.SUBDISTRICT, code__in=codes).values_list("code", flat=True)

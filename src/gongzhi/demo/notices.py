@@ -1,7 +1,7 @@
 """The demo's notices (通知, issue 16: the 通知 page was empty): what a subdistrict's offices and communities send in
 a few weeks — a cold-wave warning to the elderly living alone, a community's new charging shed, a grid's corridor
-clean-up, a water cut sent by a community and co-sent by the village over the same streets (one delivery per
-household), a service centre's hours, a meeting invitation sent this morning.
+clean-up, a water cut sent by the village to the grid it shares with a community and co-sent by that community (one
+delivery per household: 重复通知), a service centre's hours for the elderly, a meeting invitation sent this morning.
 
 Everything is written through ``notices.services`` as the senders would: ``deliver_notice`` (scope, once per
 household, audit) and, for the households that read it, ``mark_read`` (the link) or ``confirm_read`` (the grid
@@ -36,14 +36,14 @@ GRID_CODE_LENGTH = 15  # subdistrict 9 + community 3 + grid 3: a household's cod
 @dataclass(frozen=True)
 class DemoNotice:
     sender: str  # "operator", or the community (or village) whose secretary sends it
-    area: str  # "subdistrict", "community", or "grid" (the sender's community's first grid)
+    area: str  # "subdistrict", "community", "grid" (the sender's community's first grid) or "overlap" (村居融合网格)
     title: str
     body: str
     days_ago: int
     read_share: float  # of the households it reached
     tags: tuple[str, ...] = ()
-    # A community whose secretary sends the same text afterwards to the village grid it co-manages (村居融合网格):
-    # it joins the village's notice as a co-sender, and no household there gets it twice.
+    # A community whose secretary sends the same text afterwards to the village grid it co-manages (村居融合网格), which
+    # the village sent it to: it joins the village's notice as a co-sender, and no household there gets it twice.
     co_sender: str = ""
     confirm_share: float = 0.0  # of the reads, confirmed by the grid worker (the rest opened the link)
 
@@ -52,15 +52,16 @@ NOTICES: list[DemoNotice] = [
     DemoNotice(
         "道义社区",
         "community",
-        "道义社区党群服务中心冬季开放时间调整",
+        "道义社区老年食堂和党群服务中心冬季开放时间调整",
         "自12月1日起，道义社区党群服务中心开放时间调整为：周一至周五 8:30—17:00，周六 9:00—12:00。"
-        "老年食堂、图书室、便民理发照常开放。如有急事，请拨打社区值班电话。",
+        "老年食堂午餐供应时间为 11:00—12:30，80岁以上老人可电话预约送餐上门。如有急事，请拨打社区值班电话。",
         20,
         0.78,
+        tags=(TagKind.ELDERLY, TagKind.ELDERLY_ALONE),
     ),
     DemoNotice(
         "大干村",
-        "community",
+        "overlap",
         "大干片区计划停水通知",
         "因供水管网维修，本周四 8:00—18:00 大干社区及大干村部分区域将暂停供水。请居民提前储水，关好水龙头；"
         "恢复供水初期水质可能浑浊，放水片刻即可。给您带来不便，敬请谅解。",
@@ -75,7 +76,7 @@ NOTICES: list[DemoNotice] = [
         "府东小区3号楼东侧电动自行车集中充电棚已建成启用，共40个充电位，扫码充电，每小时0.4元。"
         "为消除火灾隐患，即日起严禁电动自行车进楼入户、飞线充电。网格员将逐楼宣传，请大家相互转告。",
         6,
-        0.61,
+        0.36,
         confirm_share=0.15,
     ),
     DemoNotice(
@@ -148,6 +149,8 @@ def _send(ctx: BuildContext, spec: DemoNotice, rng: random.Random) -> tuple[Noti
         area = community
         if spec.area == "grid" and community is not None:
             area = Node.objects.filter(parent=community, kind="grid").order_by("code").first()
+        elif spec.area == "overlap":
+            area = _overlap_grid(ctx)
     if actor is None or area is None:
         ctx.out(f"    no sender or place for “{spec.title}”: not sent")
         return None
@@ -162,7 +165,7 @@ def _send(ctx: BuildContext, spec: DemoNotice, rng: random.Random) -> tuple[Noti
     if spec.co_sender:
         community = _place(ctx, spec.co_sender)
         co_actor = _staff(Role.COMMUNITY_STAFF, community.pk) if community is not None else None
-        grid = Node.objects.filter(name=names.OVERLAP_GRID_NAME, code__startswith=ctx.code).first()
+        grid = _overlap_grid(ctx)
         if co_actor is not None and grid is not None:
             try:
                 notices.deliver_notice(actor=co_actor, title=spec.title, body=spec.body, area_id=grid.pk)
@@ -172,6 +175,10 @@ def _send(ctx: BuildContext, spec: DemoNotice, rng: random.Random) -> tuple[Noti
     _date_back(notice, sent_at)
     read = _read(ctx, notice, spec, rng, sent_at)
     return notice, NoticeDelivery.objects.filter(notice=notice).count(), read
+
+
+def _overlap_grid(ctx: BuildContext) -> Node | None:
+    return Node.objects.filter(name=names.OVERLAP_GRID_NAME, code__startswith=ctx.code).first()
 
 
 def _date_back(notice: Notice, sent_at: datetime) -> None:

@@ -479,7 +479,7 @@ def test_merged_report_follows_the_surviving_case(client, tree, worker):  # type
     first = new_case(worker, tree.buildings[0], title="电梯停运")
     dup = new_case(None, tree.buildings[0], channel="resident", title="电梯又坏了", reporter_phone=PHONE)
     workflow.perform(actor=worker, case_id=dup.pk, action="merge", payload={"into_case_id": first.pk})
-    workflow.perform(actor=worker, case_id=first.pk, action="accept", note="已联系电梯维保")
+    workflow.perform(actor=worker, case_id=first.pk, action="accept", note="已联系电梯维保", reply=True)
     page = html_of(client.post(reverse("cases-public-track"), {"code": dup.number, "phone": PHONE}))
     assert 'id="track-merged"' in page and first.number in page and "已联系电梯维保" in page
 

@@ -40,6 +40,7 @@ def test_seed_demo_prints_the_bind_address_once(monkeypatch: pytest.MonkeyPatch)
     """Already built (stubbed): the command prints the table once, at GONGZHI_BIND's address."""
     monkeypatch.setenv("GONGZHI_BIND", "10.1.2.3:8765")
     monkeypatch.setattr(builder, "existing_copies", lambda scale: set(range(scale)))
+    monkeypatch.setattr(builder, "add_missing_notices", lambda scale, out: 0)
     monkeypatch.setattr("gongzhi.demo.management.commands.seed_demo.kpis_selectors.rollup_state", lambda: object())
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
