@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
+
+from django.utils import timezone
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
@@ -171,10 +173,17 @@ def _send(ctx: BuildContext, spec: DemoNotice, rng: random.Random) -> tuple[Noti
                 notices.deliver_notice(actor=co_actor, title=spec.title, body=spec.body, area_id=grid.pk)
             except (ValidationFailed, Forbidden, NotFound) as exc:
                 ctx.out(f"    “{spec.title}” not co-sent: {exc.message}")
-    sent_at = ctx.now - timedelta(days=spec.days_ago, hours=rng.randint(1, 6))
+    sent_at = _office_hours(ctx.now, spec.days_ago, rng)
     _date_back(notice, sent_at)
     read = _read(ctx, notice, spec, rng, sent_at)
     return notice, NoticeDelivery.objects.filter(notice=notice).count(), read
+
+
+def _office_hours(now: datetime, days_ago: int, rng: random.Random) -> datetime:
+    """A morning ``days_ago`` days before ``now`` (local time), never later than half an hour ago."""
+    day = timezone.localtime(now).date() - timedelta(days=days_ago)
+    at = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 10), rng.choice((0, 15, 30, 45)))))
+    return min(at, now - timedelta(minutes=30))
 
 
 def _overlap_grid(ctx: BuildContext) -> Node | None:
@@ -214,7 +223,7 @@ def _read(ctx: BuildContext, notice: Notice, spec: DemoNotice, rng: random.Rando
             notices.mark_read(token=token)
         read_ids.append(pk)
     # Spread the reads over the days since it was sent (most within the first day).
-    span = max((ctx.now - sent_at).total_seconds(), 3600.0)
+    span = max((ctx.now - sent_at).total_seconds(), 120.0)  # at least 30 minutes (_office_hours)
     batch = []
     for pk in read_ids:
         delay = min(span - 60, rng.expovariate(1 / min(span / 3, 86400.0)))

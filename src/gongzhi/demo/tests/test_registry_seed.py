@@ -399,13 +399,20 @@ def test_notices_are_seeded_through_the_services_with_reads(ctx: BuildContext) -
     # 大干村 sent it to the grid it shares with 大干社区, which co-sent it there: one notice, no household twice.
     assert water.senders.count() == 2 and water.area.kind == NodeKind.GRID
     assert [s.new_households > 0 for s in water.senders.order_by("sent_at", "id")] == [True, False]
-    assert sorted(n.tags for n in notices if n.tags) == [[TagKind.ELDERLY, TagKind.ELDERLY_ALONE], [TagKind.ELDERLY_ALONE]]
+    assert sorted(n.tags for n in notices if n.tags) == [
+        [TagKind.ELDERLY, TagKind.ELDERLY_ALONE],
+        [TagKind.ELDERLY_ALONE],
+    ]
     admin = User.objects.filter(is_superuser=True).first() or User.objects.get(username="admin")
     for notice in notices:
         deliveries = NoticeDelivery.objects.filter(notice=notice)
         total, read = deliveries.count(), deliveries.filter(read_at__isnull=False).count()
         assert 0 < read < total, notice.title
         assert deliveries.filter(read_at__lt=notice.published_at).count() == 0
+        assert deliveries.filter(read_at__gt=ctx.now).count() == 0, "no read in the future"
+        assert 8 <= timezone.localtime(notice.published_at).hour <= 11 or notice.published_at > ctx.now - timedelta(
+            hours=1
+        ), "sent in office hours"
         stats = notice_selectors.delivery_stats(user=admin, notice=notice)
         assert (stats.delivered, stats.read) == (total, read)
     ways = set(NoticeDelivery.objects.filter(notice__in=notices).values_list("read_via", flat=True))
