@@ -13,7 +13,7 @@ from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases import services, workflow
 from gongzhi.cases.models import Case, CaseEvent, Notification
-from gongzhi.cases.tests.factories import new_case
+from gongzhi.cases.tests.factories import PATHS, new_case, walk
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.models import AuditLog
 
@@ -69,6 +69,21 @@ def test_the_next_step_comes_first_per_status_and_role(
     user = request.getfixturevalue(role_fixture)
     actions = workflow.allowed_actions(user, Case.objects.get(pk=case.pk))
     assert actions[0].action == primary
+
+
+@pytest.mark.parametrize("status", list(PATHS))
+def test_every_state_leads_with_its_next_step(status, tree, admin, property_company):  # type: ignore[no-untyped-def]
+    """Over every state (as the administrator, who may take everything): the first action is the work's next step,
+    and no postponement, return, rejection, cancellation, merge or escalation is ever first."""
+    other = new_case(admin, tree.grids[0], title="另一件")
+    case = walk(admin, new_case(admin, tree.grids[0]), status, handler_body=property_company, other_case=other)
+    case.is_overdue = True  # overdue changes nothing in the order
+    actions = [t.action for t in workflow.allowed_actions(admin, case)]
+    steps = workflow.NEXT_STEPS.get(status, ())
+    if steps:
+        assert actions[0] == steps[0]
+        assert actions[: len(steps)] == list(steps)
+    assert not actions or actions[0] not in {"postpone", "return", "reject", "cancel", "merge", "escalate"}
 
 
 def test_an_overdue_case_in_progress_offers_the_work_not_a_postponement(client, tree, operator, staff):  # type: ignore[no-untyped-def]
