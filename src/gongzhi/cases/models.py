@@ -347,7 +347,7 @@ class CaseEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the reporter"), default=True)
     # The note (not the step) is shown to the reporter only when staff marked it a reply: internal by default.
-    reply = models.BooleanField(_("reply to the reporter"), default=False)
+    reply = models.BooleanField(_("reply to the reporter"), default=False, db_default=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = ScopedManager()

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="caseevent",
             name="reply",
-            field=models.BooleanField(default=False, verbose_name="reply to the reporter"),
+            field=models.BooleanField(default=False, db_default=False, verbose_name="reply to the reporter"),
         ),
         migrations.RunPython(mark_replies, migrations.RunPython.noop),
     ]
