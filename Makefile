@@ -109,13 +109,15 @@ $(STATIC_MANIFEST): $(INSTALL_STAMP) $(NODE_STAMP) $(STATIC_SOURCES)
 	$(DEMO_ENV) $(BIN)/gongzhi collectstatic --noinput --verbosity 0
 	@touch $@
 
+# seed_demo prints the log-ins at the address the demo is served on (GONGZHI_BIND).
 seed: migrate
-	$(DEMO_ENV) $(BIN)/gongzhi seed_demo
+	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) $(BIN)/gongzhi seed_demo
 
-# gunicorn in the foreground; next to it the background-task worker (gongzhi task_worker: django-tasks-db's worker,
-# surviving database errors, with a heartbeat the pages read) and the one scheduler of periodic work (gongzhi scheduler:
-# deadline check and KPI refresh every 5 minutes, monthly reports, registry sweep, holidays; `gongzhi scheduler --list`),
-# each under `gongzhi supervise`, which starts again whatever exits. Ctrl-C stops all.
+# gunicorn in the foreground (a master and DEMO_WORKERS worker processes); next to it the background-task worker
+# (gongzhi task_worker: django-tasks-db's worker, surviving database errors, with a heartbeat the pages read) and the
+# one scheduler of periodic work (gongzhi scheduler: deadline check and KPI refresh every 5 minutes, monthly reports,
+# registry sweep, holidays; `gongzhi scheduler --list`), each under its own `gongzhi supervise`, which starts it again
+# whenever it exits. Ctrl-C stops all of them.
 define serve_with_worker
 	$(DEMO_ENV) $(BIN)/gongzhi supervise "task_worker --queue-name '*' --interval 2" & worker=$$!; \
 	$(DEMO_ENV) $(BIN)/gongzhi supervise "scheduler" >/dev/null & scheduler=$$!; \
@@ -124,10 +126,8 @@ define serve_with_worker
 	$(DEMO_ENV) GONGZHI_BIND=$(GONGZHI_BIND) GONGZHI_WORKERS=$(DEMO_WORKERS) $(GUNICORN)
 endef
 
+# The log-ins are printed once, by seed_demo (building the demo, or finding it built), just before the server starts.
 demo: install node migrate static seed
-	@echo ""
-	@# seed_demo is idempotent: run again, it only prints the log-ins, right where they are seen.
-	$(DEMO_ENV) $(BIN)/gongzhi seed_demo
 	@echo "==> Serving the demo on http://$(GONGZHI_BIND)/ (Ctrl-C to stop)"
 	@$(serve_with_worker)
 

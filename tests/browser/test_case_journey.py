@@ -39,11 +39,14 @@ def status_of(page) -> str:  # type: ignore[no-untyped-def]
     return page.get_attribute("#case", "data-status")
 
 
-def take(page, action: str, note: str = "") -> None:  # type: ignore[no-untyped-def]
-    """Open an action's small form on the case page, fill the note, confirm, and wait for the page to come back."""
+def take(page, action: str, note: str = "", reply: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Open an action's small form on the case page, fill the note (ticking 回复反映人 for a reply to the reporter;
+    otherwise it stays internal), confirm, and wait for the page to come back."""
     page.click(f"#action-{action}")
     if note:
         page.fill(f"#id_{action}-note", note)
+    if reply:
+        page.check(f"#id_{action}-reply")
     with page.expect_navigation():
         page.click(f'#form-{action} button[data-submit="{action}"]')
     assert page.locator("#case").count() == 1
@@ -128,11 +131,11 @@ def test_case_journey_from_patrol_to_the_residents_rating(live_server, make_page
     company_page.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
     assert "139****5678" in company_page.inner_text("#case-reporter")
     assert company_page.locator("#reveal-phone").count() == 0, "a property company may not unmask the phone"
-    take(company_page, "acknowledge")
-    assert status_of(company_page) == "acknowledged"
-    take(company_page, "start")
+    # The next step is the primary button (签收), 签收并开始处置 beside it: one tap for both.
+    assert "button-primary" in (company_page.get_attribute("#action-acknowledge", "class") or "")
+    take(company_page, "acknowledge_start", note="马上派人去看")
     assert status_of(company_page) == "in_progress"
-    take(company_page, "dispose", note="已疏通下水口，积水已排除")
+    take(company_page, "dispose", note="已疏通下水口，积水已排除", reply=True)
     assert status_of(company_page) == "disposed"
     assert company_page.locator('[data-action="verify"]').count() == 0, "the handler does not verify their own work"
 
@@ -158,6 +161,7 @@ def test_case_journey_from_patrol_to_the_residents_rating(live_server, make_page
     assert resident.get_attribute("#track-result", "data-status") == "closed"
     progress = resident.inner_text("#track-timeline")
     assert "已疏通下水口" in progress and "王专职" not in progress and "赵物业" not in progress
+    assert "请物业当天处理" not in progress and "马上派人去看" not in progress, "notes not marked a reply stay internal"
     resident.check("#id_rating_0")  # 满意
     resident.fill("#id_note", "处理得很快，谢谢")
     resident.screenshot(path=str(results_dir / "case-5-rate-resident.png"), full_page=True)

@@ -13,6 +13,7 @@ from gongzhi.cases.schemas import (
     CASE_OUT_COLUMNS,
     ActionIn,
     AttachmentOut,
+    BatchDispatchIn,
     CaseDetailOut,
     CaseFilters,
     CaseIn,
@@ -117,6 +118,22 @@ def hotline_job(request: ApiRequest, job_id: Int64) -> Any:
     return hotline.job_for(user=request.auth, job_id=job_id)
 
 
+@router.post("/dispatch", response=list[CaseOut], summary="Dispatch several cases to one body (all or nothing)")
+def dispatch_batch(request: ApiRequest, payload: BatchDispatchIn) -> Any:
+    """The desk's batch dispatch: each case through the workflow (its own timeline event and audit record). If any
+    case cannot be dispatched, none is: 400 with one detail per refused case (``field`` ``case_ids``, ``row`` its
+    position in ``case_ids``, ``message`` naming the case and why; a case out of scope is named by its id only)."""
+    return services.dispatch_many(
+        actor=request.auth,
+        case_ids=payload.case_ids,
+        handler_body_id=payload.handler_body_id,
+        handler_node_id=payload.handler_node_id,
+        note=payload.note,
+        reply=payload.reply,
+        phone_handoff_note=payload.phone_handoff_note,
+    )
+
+
 @router.get("/{case_id}", response=CaseDetailOut)
 def case_detail(request: ApiRequest, case_id: Int64) -> Any:
     return _detail(request.auth, selectors.case_get(user=request.auth, case_id=case_id))
@@ -137,14 +154,18 @@ def case_action(request: ApiRequest, case_id: Int64, action: str, payload: Actio
     and a message (``visible: false``) — not a 404.
 
     Dispatching to a body nobody can act for (no active user holds a role for it that acts on cases) is refused with
-    a 400 naming ``phone_handoff_note``: say whom you phoned there, and the hand-off goes on the timeline."""
-    data = payload.dict(exclude={"note", "public"})
+    a 400 naming ``phone_handoff_note``: say whom you phoned there, and the hand-off goes on the timeline.
+
+    ``acknowledge_start`` (签收并开始处置) acknowledges a dispatched case and starts work in one go: two transitions in
+    one transaction, each on the timeline and in the audit log. The note is internal unless ``reply`` is true."""
+    data = payload.dict(exclude={"note", "public", "reply"})
     case = workflow.perform(
         actor=request.auth,
         case_id=case_id,
         action=action,
         note=payload.note,
         public=payload.public,
+        reply=payload.reply,
         payload={k: v for k, v in data.items() if v is not None},
     )
     try:

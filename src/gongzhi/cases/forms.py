@@ -242,7 +242,11 @@ class ActionForm(forms.Form):
     special = forms.BooleanField(label=_("Special close (cannot be solved as asked)"), required=False)
     photos = PhotosField(label=_("Photos (evidence)"))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    internal = forms.BooleanField(label=_("Internal only (not shown to the reporter)"), required=False)
+    reply = forms.BooleanField(
+        label=_("Reply to the reporter"),
+        required=False,
+        help_text=_("Unchecked, the note is internal: the reporter sees the step, not the note."),
+    )
 
     FIELDS_BY_ACTION = {
         "dispatch": ("handler", "phone_handoff_note"),
@@ -253,7 +257,7 @@ class ActionForm(forms.Form):
         "dispose": ("photos",),
         "fix_on_spot": ("photos",),
     }
-    COMMON = ("note", "internal")
+    COMMON = ("note", "reply")
 
     def __init__(
         self,
@@ -313,9 +317,47 @@ class ActionForm(forms.Form):
         return out
 
 
+class CaseIdsField(forms.Field):
+    """The ticked cases of a list (``<input type=checkbox name=… value=id>`` outside the form, ``form=`` its id)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        try:
+            return [int(v) for v in value or []]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Not a list of cases.")) from None
+
+
+class BatchDispatchForm(forms.Form):
+    """The desk's batch dispatch: the ticked cases of the intake queue to one body or grid."""
+
+    case = CaseIdsField(label=_("Cases"), error_messages={"required": _("Tick the cases to dispatch.")})
+    handler = forms.ChoiceField(label=_("Dispatch to"))
+    phone_handoff_note = ActionForm.base_fields["phone_handoff_note"]
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, handler_choices: Sequence[Any] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "batch")
+        super().__init__(*args, **kwargs)
+        set_choices(self, "handler", [("", _("— choose —")), *handler_choices])
+
+    def target(self) -> dict[str, int]:
+        handler = self.cleaned_data.get("handler") or ""
+        if handler.startswith("body:"):
+            return {"handler_body_id": int(handler[5:])}
+        if handler.startswith("node:"):
+            return {"handler_node_id": int(handler[5:])}
+        return {}
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
-    public = forms.BooleanField(label=_("Show to the reporter"), required=False)
+    reply = forms.BooleanField(
+        label=_("Reply to the reporter"),
+        required=False,
+        help_text=_("Unchecked, the note is internal: only staff see it."),
+    )
 
 
 class AttachForm(forms.Form):

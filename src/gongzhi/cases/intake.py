@@ -387,6 +387,7 @@ def _event_values(c: NewCase, *, case_id: int, actor: User, actor_pk: int | None
         "to_status": workflow.create_status(),
         "note": _first_note(c),
         "public": True,
+        "reply": False,  # the report's system note is not a reply (the tracking page shows the report, not its note)
         "data": {"channel": c.channel, "placed_by": c.placed_by},
     }
 

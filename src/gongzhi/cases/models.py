@@ -346,6 +346,8 @@ class CaseEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=16, blank=True)
     note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the reporter"), default=True)
+    # The note (not the step) is shown to the reporter only when staff marked it a reply: internal by default.
+    reply = models.BooleanField(_("reply to the reporter"), default=False, db_default=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = ScopedManager()

@@ -162,7 +162,16 @@ class PublicReportOut(PublicCaseOut):
 
 class ActionIn(InputSchema):
     note: str = ""
-    public: bool | None = None
+    reply: bool = Field(
+        False,
+        description="The note is a reply to the reporter: shown on the public tracking page. Default false: the note "
+        "is internal (the step itself still shows).",
+    )
+    public: bool | None = Field(
+        None,
+        description="Whether the step shows on the reporter's tracking page at all (default: the action's own; false "
+        "hides it). The older way to make a note a reply: true also shows the note.",
+    )
     handler_body_id: Int64 | None = None
     handler_node_id: Int64 | None = None
     into_case_id: Int64 | None = None
@@ -174,6 +183,15 @@ class ActionIn(InputSchema):
     phone_handoff_note: str | None = None
 
 
+class BatchDispatchIn(InputSchema):
+    case_ids: list[Int64] = Field(description="The cases to dispatch (at most 100): all of them, or none.")
+    handler_body_id: Int64 | None = None
+    handler_node_id: Int64 | None = None
+    note: str = ""
+    reply: bool = Field(False, description="The note is a reply to the reporter; default false: internal.")
+    phone_handoff_note: str = ""
+
+
 class EventOut(Schema):
     id: int
     at: datetime
@@ -183,6 +201,7 @@ class EventOut(Schema):
     to_status: str
     note: str
     public: bool
+    reply: bool = Field(description="The note is a reply to the reporter (shown to them); otherwise internal.")
     attachments: list[AttachmentOut] = []
 
     @staticmethod

@@ -212,10 +212,17 @@ def overdue_board(*, user: User) -> QuerySet[Case]:
 
 
 def timeline(*, user: User | None, case: Case, public_only: bool = False) -> list[CaseEvent]:
+    """The case's timeline. ``public_only``: what the reporter sees on the tracking page — the public steps, and of
+    their notes only the replies to the reporter (a staff note is internal unless marked a reply)."""
     events = CaseEvent.objects.filter(case=case).select_related("actor").prefetch_related("attachments")
     if public_only:
         events = events.filter(public=True)
-    return list(events.order_by("at", "id"))
+    rows = list(events.order_by("at", "id"))
+    if public_only:
+        for event in rows:
+            if not event.reply:
+                event.note = ""  # in memory only: the staff timeline keeps it
+    return rows
 
 
 def public_case(*, code: str = "", number: str = "", phone: str = "", full_length: int = 16) -> Case | None:

@@ -105,7 +105,10 @@ def hand_over(*, actor: User, case_id: int, to_user_id: int, note: str) -> Case:
 
 
 @transaction.atomic
-def add_note(*, actor: User, case_id: int, note: str, public: bool = False) -> CaseEvent:
+def add_note(*, actor: User, case_id: int, note: str, reply: bool = False, public: bool | None = None) -> CaseEvent:
+    """A staff note on the timeline: internal unless ``reply`` (a reply to the reporter, shown on the tracking page).
+    ``public`` is the older name of ``reply``."""
+    reply = bool(reply or public)
     case = get_in_scope(Case, actor, case_id, "change")
     if not note.strip():
         raise ValidationFailed(
@@ -120,7 +123,8 @@ def add_note(*, actor: User, case_id: int, note: str, public: bool = False) -> C
         from_status=case.status,
         to_status=case.status,
         note=note,
-        public=public,
+        public=reply,
+        reply=reply,
     )
     audit.record(actor=actor, action="cases.noted", obj=case, node_code=case.node.code, note=note)
     return event
@@ -347,3 +351,100 @@ def fail_dead_hotline_imports(*, job_id: int | None = None, now: datetime | None
                 transaction.on_commit(functools.partial(storage.delete, stored))
             failed.append(job.pk)
     return failed
+
+
+MAX_BATCH_DISPATCH = 100
+
+
+def dispatch_many(
+    *,
+    actor: User,
+    case_ids: list[int],
+    handler_body_id: int | None = None,
+    handler_node_id: int | None = None,
+    note: str = "",
+    reply: bool = False,
+    phone_handoff_note: str = "",
+) -> list[Case]:
+    """The desk's batch dispatch: several cases to one body (or grid) in one go, all or nothing.
+
+    Each case is dispatched by ``workflow.perform`` (the only writer of a case's status): its own checks of scope,
+    role and state, its own timeline event, audit record and notifications (sent after commit). If any case cannot
+    be dispatched, none is: ``ValidationFailed`` with one detail per refused case (``field`` ``case_ids``, ``row`` its
+    position in ``case_ids``) saying which case and why. A case out of the actor's scope is named by the id given
+    (nothing more is told of it)."""
+    from gongzhi.cases import workflow
+    from gongzhi.core.errors import Conflict, DomainError, NotFound
+    from gongzhi.core.messages import fmt
+
+    ids = list(dict.fromkeys(int(i) for i in case_ids))
+    if not ids:
+        raise ValidationFailed(
+            gettext_lazy("Choose the cases to dispatch."),
+            [ErrorDetail(field="case_ids", message=gettext_lazy("at least one case"))],
+        )
+    if len(ids) > MAX_BATCH_DISPATCH:
+        raise ValidationFailed(
+            fmt(gettext_lazy("At most %(count)s cases at a time."), count=MAX_BATCH_DISPATCH),
+            [ErrorDetail(field="case_ids", message=fmt(gettext_lazy("%(count)s given"), count=len(ids)))],
+        )
+    if not handler_body_id and not handler_node_id:
+        raise ValidationFailed(
+            gettext_lazy("Dispatch to whom?"),
+            [ErrorDetail(field="handler_body_id", message=gettext_lazy("give handler_body_id or handler_node_id"))],
+        )
+    payload: dict[str, Any] = {"handler_body_id": handler_body_id, "handler_node_id": handler_node_id}
+    if phone_handoff_note.strip():
+        payload["phone_handoff_note"] = phone_handoff_note.strip()
+    errors: list[ErrorDetail] = []
+    done: list[Case] = []
+    with transaction.atomic():
+        for row, case_id in enumerate(ids):
+            try:
+                with transaction.atomic():  # a savepoint: the next case is tried on a clean slate
+                    done.append(
+                        workflow.perform(
+                            actor=actor, case_id=case_id, action="dispatch", note=note, reply=reply, payload=payload
+                        )
+                    )
+            except NotFound:
+                errors.append(
+                    ErrorDetail(
+                        field="case_ids", row=row, message=fmt(gettext_lazy("case #%(id)s: not found"), id=case_id)
+                    )
+                )
+            except (ValidationFailed, Conflict, Forbidden) as exc:
+                errors.append(ErrorDetail(field="case_ids", row=row, message=_why(case_id, exc)))
+            except DomainError as exc:  # pragma: no cover - every refusal perform raises is one of the above
+                errors.append(ErrorDetail(field="case_ids", row=row, message=_why(case_id, exc)))
+        if errors:
+            # Raised inside the transaction: every dispatch above is rolled back, no notification is sent.
+            raise ValidationFailed(
+                fmt(
+                    gettext_lazy("Nothing was dispatched: %(count)s of the %(total)s cases cannot be."),
+                    count=len(errors),
+                    total=len(ids),
+                ),
+                errors,
+            )
+    return done
+
+
+def _why(case_id: int, exc: Any) -> Any:
+    """“<number>: <the refusal> (<its details>)” for one case of a batch."""
+    from gongzhi.core.messages import fmt, join
+
+    number = Case.objects.filter(pk=case_id).values_list("number", flat=True).first() or f"#{case_id}"
+    reasons = [d.message for d in exc.details if d.field not in ("handler_body_id", "handler_node_id", "action")]
+    if number in str(exc.message):  # the refusal names the case already (“Case … is cancelled; …”)
+        if not reasons:
+            return exc.message
+        return fmt(gettext_lazy("%(message)s (%(details)s)"), message=exc.message, details=join(reasons, "; "))
+    if reasons:
+        return fmt(
+            gettext_lazy("%(number)s: %(message)s (%(details)s)"),
+            number=number,
+            message=exc.message,
+            details=join(reasons, "; "),
+        )
+    return fmt(gettext_lazy("%(number)s: %(message)s"), number=number, message=exc.message)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("new/", views.report, name="cases-report"),
     path("similar/", views.similar, name="cases-similar"),
     path("desk/", views.desk, name="cases-desk"),
+    path("desk/dispatch/", views.desk_dispatch, name="cases-desk-dispatch"),
     path("overdue/", views.overdue, name="cases-overdue"),
     path("list/", views.case_list, name="cases-list"),
     path("hotline/", views.hotline_import, name="cases-hotline"),

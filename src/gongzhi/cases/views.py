@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import QuerySet
-from django.forms import Form
+from django.forms import ChoiceField, Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +37,7 @@ from gongzhi.cases.choices import Channel, Status
 from gongzhi.cases.forms import (
     ActionForm,
     AttachForm,
+    BatchDispatchForm,
     CaseFilterForm,
     CategoryConfirmForm,
     HandOverForm,
@@ -345,10 +346,13 @@ def _detail_context(
     user = request.user
     bound = bound or {}
     transitions = workflow.allowed_actions(user, case)
-    actions = []
+    actions: list[dict[str, Any]] = []
+    other_actions: list[dict[str, Any]] = []
     for t in transitions:
         form = bound.get(t.action) or _action_form(user, case, t)
-        actions.append({"t": t, "form": form, "open": open_form == t.action})
+        row = {"t": t, "form": form, "open": open_form == t.action}
+        # The work's next step is primary; postponing, returning, escalating… are secondary (overdue or not).
+        (actions if workflow.is_next_step(case, t) else other_actions).append(row)
     events = selectors.timeline(user=user, case=case)
     rows = _timeline_rows(events)
     photos = [p for row in rows for p in row["photos"]]
@@ -357,6 +361,7 @@ def _detail_context(
         "case": case,
         "now": timezone.now(),
         "actions": actions,
+        "other_actions": other_actions,
         "timeline": rows,
         "photos": photos,
         "may_change": may_change,
@@ -401,7 +406,7 @@ def act(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     """One workflow action: GET gives its small form (HTMX, for the desk's quick dispatch); POST takes it through
     ``workflow.perform`` and goes back to the case page (or ``next``)."""
     case = selectors.case_get(user=request.user, case_id=case_id)
-    transition = workflow.TRANSITIONS.get(action)
+    transition = workflow.transition_of(action)
     if transition is None:
         raise NotFound(fmt(_("No action %(action)s."), action=repr(action)))
     if request.method == "GET":
@@ -421,7 +426,7 @@ def act(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
                     case_id=case.pk,
                     action=action,
                     note=form.cleaned_data.get("note", ""),
-                    public=False if form.cleaned_data.get("internal") else None,
+                    reply=bool(form.cleaned_data.get("reply")),
                     payload=form.payload(),
                 )
                 if photos:
@@ -465,7 +470,7 @@ def add_note(request: AuthedRequest, case_id: int) -> HttpResponse:
                 actor=request.user,
                 case_id=case_id,
                 note=form.cleaned_data["note"],
-                public=form.cleaned_data["public"],
+                reply=form.cleaned_data["reply"],
             )
         except ValidationFailed as exc:
             add_service_errors(form, exc)
@@ -578,21 +583,86 @@ def _with_actions(user: User, cases: Iterable[Case]) -> list[dict[str, Any]]:
     return [{"case": c, "actions": {t.action for t in workflow.allowed_actions(user, c)}} for c in cases]
 
 
-@login_required
-@pages.page("cases-desk")
-def desk(request: AuthedRequest) -> HttpResponse:
-    """受理台: new, registered and returned cases; the ones whose place was not found first."""
+def _choice_label(choices: Any, value: str) -> str:
+    """The label of ``value`` among (grouped) choices."""
+    for key, label in choices:
+        if isinstance(label, list | tuple):
+            found = _choice_label(label, value)
+            if found:
+                return found
+        elif key == value:
+            return str(label)
+    return ""
+
+
+def _desk_page(request: AuthedRequest, batch_form: BatchDispatchForm | None = None, status: int = 200) -> HttpResponse:
     page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
+    rows = _with_actions(request.user, page.object_list)
+    if batch_form is None and any("dispatch" in row["actions"] for row in rows):
+        batch_form = BatchDispatchForm(handler_choices=_handler_choices(request.user))
+    ticked = set(request.POST.getlist("batch-case")) if batch_form is not None and batch_form.is_bound else set()
     return render(
         request,
         "cases/desk.html",
         {
             "page": page,
-            "rows": _with_actions(request.user, page.object_list),
+            "rows": rows,
             "now": timezone.now(),
             "may_import": _may_import(request.user),
+            "batch_form": batch_form,
+            "ticked": ticked,
         },
+        status=status,
     )
+
+
+@login_required
+@pages.page("cases-desk")
+def desk(request: AuthedRequest) -> HttpResponse:
+    """受理台: new, registered and returned cases; the ones whose place was not found first."""
+    return _desk_page(request)
+
+
+@login_required
+@pages.page("cases-desk")
+@require_POST
+def desk_dispatch(request: AuthedRequest) -> HttpResponse:
+    """The desk's batch dispatch: the ticked cases to one body, all or nothing (``services.dispatch_many``); a refusal
+    lists each case that cannot go and why, and nothing is dispatched."""
+    form = BatchDispatchForm(request.POST, handler_choices=_handler_choices(request.user))
+    valid = form.is_valid()
+    if "case" in form.errors:  # the ticks are not a field of the form's card: said at its top
+        form.add_error(None, form.errors.pop("case"))
+    if valid:
+        try:
+            target = form.target()
+            done = services.dispatch_many(
+                actor=request.user,
+                case_ids=form.cleaned_data["case"],
+                handler_body_id=target.get("handler_body_id"),
+                handler_node_id=target.get("handler_node_id"),
+                note=form.cleaned_data.get("note") or "",
+                phone_handoff_note=form.cleaned_data.get("phone_handoff_note") or "",
+            )
+        except ValidationFailed as exc:
+            form.add_error(None, str(exc.message))
+            for detail in exc.details:
+                if detail.field == "case_ids":
+                    form.add_error(None, str(detail.message))
+                elif detail.field == "phone_handoff_note":
+                    form.add_error("phone_handoff_note", str(detail.message))
+                else:
+                    form.add_error("handler", str(detail.message))
+        else:
+            handler_field = form.fields["handler"]
+            assert isinstance(handler_field, ChoiceField)
+            label = _choice_label(handler_field.choices, form.cleaned_data["handler"])
+            messages.success(
+                request,
+                _("Dispatched %(count)s cases to %(to)s.") % {"count": len(done), "to": label},
+            )
+            return redirect("cases-desk")
+    return _desk_page(request, form, status=400)
 
 
 @login_required

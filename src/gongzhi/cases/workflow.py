@@ -66,6 +66,7 @@ class Transition:
     note_required: bool = False
     public: bool = True
     effect: Callable[[Case, User | None, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
+    steps: tuple[str, ...] = ()  # a combined action (:data:`COMBINED`): these transitions, in order
 
 
 # --- effects: what a transition changes besides the status --------------------------------------------------------
@@ -361,6 +362,52 @@ TRANSITIONS: dict[str, Transition] = {
     ]
 }
 
+# Combined actions: several transitions of the table taken in one go, in one transaction, each recorded as itself
+# (its own timeline event and audit record). Offered where the first step is, to whoever may take every step.
+# 签收并开始处置: the handler acknowledges a dispatched case and starts work on it with one tap.
+COMBINED: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition(
+            "acknowledge_start",
+            _("Acknowledge and start work"),
+            TRANSITIONS["acknowledge"].sources,
+            TRANSITIONS["start"].target,
+            TRANSITIONS["acknowledge"].roles & TRANSITIONS["start"].roles,
+            handler_only=True,
+            steps=("acknowledge", "start"),
+        ),
+    ]
+}
+
+# The next step of the work from each state, in the order offered: the first of these the actor may take is the case
+# page's primary button (so the role decides: the desk dispatches, the grid worker fixes it on the spot). Every other
+# allowed action (postpone, return, reject, cancel, merge, escalate) is secondary, whether or not the case is overdue.
+NEXT_STEPS: dict[str, tuple[str, ...]] = {
+    S.REPORTED: ("accept", "dispatch", "fix_on_spot"),
+    S.ACCEPTED: ("dispatch", "fix_on_spot"),
+    S.RETURNED: ("dispatch",),
+    S.DISPATCHED: ("acknowledge", "acknowledge_start"),
+    S.ACKNOWLEDGED: ("start", "dispose"),
+    S.REWORK: ("start", "dispose"),
+    S.IN_PROGRESS: ("dispose",),
+    S.POSTPONED: ("resume",),
+    S.DISPOSED: ("verify",),
+    S.VERIFYING: ("close", "rework"),
+    S.CLOSED: ("follow_up",),
+}
+
+
+def transition_of(action: str) -> Transition | None:
+    """A transition of the table or a combined action, by name."""
+    return TRANSITIONS.get(action) or COMBINED.get(action)
+
+
+def is_next_step(case: Case, transition: Transition) -> bool:
+    """Is ``transition`` a step of the work from the case's state (not a postponement, return, escalation…)?"""
+    return transition.action in NEXT_STEPS.get(case.status, ())
+
+
 # The resident's own rating through the tracking link (no account): only this one transition.
 RESIDENT_RATING = Transition("rate", _("Rate"), frozenset({S.CLOSED}), S.FOLLOWED_UP, frozenset(), effect=_on_follow_up)
 
@@ -385,7 +432,7 @@ def allowed_actions(actor: User, case: Case) -> list[Transition]:
         return []
     roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
     out = []
-    for t in TRANSITIONS.values():
+    for t in [*TRANSITIONS.values(), *COMBINED.values()]:
         if case.status not in t.sources:
             continue
         if Role.ADMIN not in roles and not (roles & t.roles):
@@ -393,7 +440,9 @@ def allowed_actions(actor: User, case: Case) -> list[Transition]:
         if t.handler_only and Role.ADMIN not in roles and not is_handler(actor, case):
             continue
         out.append(t)
-    return out
+    # The work's next steps first (in :data:`NEXT_STEPS` order), then the rest in the table's order.
+    steps = NEXT_STEPS.get(case.status, ())
+    return sorted(out, key=lambda t: steps.index(t.action) if t.action in steps else len(steps))
 
 
 def perform(
@@ -403,11 +452,37 @@ def perform(
     action: str,
     note: str = "",
     public: bool | None = None,
+    reply: bool = False,
     payload: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Take ``action`` on a case. ``actor=None`` is the system (deadline task); it may only escalate."""
-    transition = TRANSITIONS.get(action)
+    """Take ``action`` on a case. ``actor=None`` is the system (deadline task); it may only escalate.
+
+    The step shows on the reporter's tracking page when the transition is public (``public=False`` hides it); its
+    note shows there only when it is a reply to the reporter (``reply=True``, or the older ``public=True``): a staff
+    note is internal by default. A combined action (:data:`COMBINED`) takes its steps in one transaction, each with
+    its own timeline event and audit record; the note goes on the last one."""
+    transition = transition_of(action)
+    if transition is not None and transition.steps:
+        if actor is None:
+            raise Forbidden(_("Only escalation happens automatically."))
+        get_in_scope(Case, actor, case_id)
+        with transaction.atomic():
+            done: Case | None = None
+            for i, step in enumerate(transition.steps):
+                last = i == len(transition.steps) - 1
+                done = perform(
+                    actor=actor,
+                    case_id=case_id,
+                    action=step,
+                    note=note if last else "",
+                    public=public,
+                    reply=reply and last,
+                    payload=payload,
+                    now=now,
+                )
+            assert done is not None
+            return done
     if transition is None:
         raise ValidationFailed(
             _("Unknown action."),
@@ -417,7 +492,7 @@ def perform(
                     message=fmt(
                         _("%(action)s; expected one of %(transitions)s"),
                         action=repr(action),
-                        transitions=", ".join(TRANSITIONS),
+                        transitions=", ".join([*TRANSITIONS, *COMBINED]),
                     ),
                 )
             ],
@@ -458,7 +533,7 @@ def perform(
                 _("A note is required for this action."),
                 [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.label))],
             )
-        return _apply(case, transition, actor, note, payload, now, public)
+        return _apply(case, transition, actor, note, payload, now, public, reply=reply)
 
 
 def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, note: str = "") -> Case:
@@ -474,7 +549,9 @@ def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, n
                 )
             )
         payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}
-        return _apply(locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter")
+        return _apply(
+            locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter", reply=True
+        )
 
 
 def _check_actor(actor: User, case: Case, transition: Transition) -> None:
@@ -504,6 +581,7 @@ def _apply(
     now: datetime,
     public: bool | None,
     actor_label: str = "",
+    reply: bool = False,
 ) -> Case:
     before = {
         "status": case.status,
@@ -521,6 +599,7 @@ def _apply(
     case.place_code = case.node.code  # the copies list scopes match on (core.scope node_code)
     case.handler_code = case.handler_node.code if case.handler_node is not None else ""
     case.save()
+    shown = t.public if public is None else public
     event = CaseEvent.objects.create(
         case=case,
         at=now,
@@ -530,7 +609,8 @@ def _apply(
         from_status=from_status,
         to_status=case.status,
         note=note,
-        public=t.public if public is None else public,
+        public=shown,
+        reply=shown and bool(note.strip()) and (reply or public is True),
         data={
             k: v
             for k, v in payload.items()

@@ -25,6 +25,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import notices as demo_notices
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -666,6 +667,8 @@ STEPS: list[tuple[str, Step]] = [
     ("organisations", registry.create_organisations),
     ("party members", registry.create_party_members),
     ("visits", registry.create_visits),
+    # Notices (issue 16), through the notices services: after the residents they are delivered to.
+    ("notices", demo_notices.create_notices),
 ]
 
 
@@ -685,6 +688,30 @@ def build_copy(k: int, out: Out, password_hash: str) -> BuildContext:
             ctx.counts[label] += made
             out(f"  {label:<26} {made:>7,}  {time.perf_counter() - started:6.2f}s")
     return ctx
+
+
+def add_missing_notices(scale: int, out: Out) -> int:
+    """A demo built before notices were seeded (issue 16) gets them when ``seed_demo`` finds it built: the copies
+    with no notice on their ground get the demo's notices (the same step a new build runs). Returns notices sent."""
+    from gongzhi.notices.models import Notice
+
+    made = 0
+    for k in sorted(existing_copies(scale)):
+        code = names.street_code(k)
+        if Notice.objects.filter(area__code__startswith=code).exists():
+            continue
+        ctx = new_context(k, out, "")
+        plan_territory(ctx)  # no database: the communities' names
+        ctx.subdistrict = Node.objects.filter(code=code).first()
+        places = Node.objects.filter(code__startswith=code, kind__in=[NodeKind.COMMUNITY, NodeKind.VILLAGE])
+        by_name = {node.name: node for node in places}
+        for community in ctx.communities:
+            community.node = by_name.get(community.name)
+        with transaction.atomic():
+            sent = demo_notices.create_notices(ctx)
+        out(f"Notices for {ctx.name} ({code}), built before notices were seeded: {sent}")
+        made += sent
+    return made
 
 
 def existing_copies(scale: int) -> set[int]:

@@ -3,12 +3,13 @@ instructions, the tests and the seed command (which prints them as a table)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from gongzhi.accounts.choices import Role
 
 DEMO_PASSWORD = "gongzhi-demo"
-DEMO_URL = "http://127.0.0.1:8000/"
+DEFAULT_BIND = "127.0.0.1:8000"  # the Makefile's and gunicorn.conf.py's default GONGZHI_BIND
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,29 @@ DEMO_LOGINS: list[DemoLogin] = [
 DEMO_USERNAMES: tuple[str, ...] = tuple(login.username for login in DEMO_LOGINS)
 
 
-def logins_table() -> str:
-    """The log-ins as a plain-text table, with the URL and the password."""
+def demo_url(bind: str | None = None) -> str:
+    """The address the demo is served on: ``GONGZHI_BIND`` (gunicorn's ``host:port``), as a browser would open it.
+    A wildcard host (0.0.0.0, ::) is opened as this machine (127.0.0.1) and said to listen everywhere."""
+    bind = (bind if bind is not None else os.environ.get("GONGZHI_BIND", "")).strip() or DEFAULT_BIND
+    bind = bind.split(",")[0].strip()  # gunicorn takes several addresses: the first
+    if bind.startswith("unix:"):
+        return bind
+    host, _sep, port = bind.rpartition(":")
+    if not _sep or not port.isdigit():
+        host, port = bind, "8000"  # gunicorn's own default port
+    host = host or "127.0.0.1"
+    if host in ("0.0.0.0", "[::]", "::"):
+        loopback = "[::1]" if host != "0.0.0.0" else "127.0.0.1"
+        return f"http://{loopback}:{port}/ (listening on all addresses, {bind})"
+    return f"http://{host}:{port}/"
+
+
+def logins_table(bind: str | None = None) -> str:
+    """The log-ins as a plain-text table, with the address (``GONGZHI_BIND``) and the password."""
     width = max(len(login.username) for login in DEMO_LOGINS)
     role_width = max(len(str(login.role)) for login in DEMO_LOGINS)
     lines = [
-        f"Demo log-ins at {DEMO_URL} — password for all: {DEMO_PASSWORD}",
+        f"Demo log-ins at {demo_url(bind)} — password for all: {DEMO_PASSWORD}",
         f"  {'username'.ljust(width)}  {'role'.ljust(role_width)}  where",
         f"  {'-' * width}  {'-' * role_width}  {'-' * 24}",
     ]

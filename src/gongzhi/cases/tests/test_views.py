@@ -288,10 +288,10 @@ def test_notes_photos_and_hand_over(client, tree, worker):  # type: ignore[no-un
     client.force_login(worker)
     assert client.post(reverse("cases-note", args=[case.pk]), {"note-note": ""}).status_code == 400
     assert (
-        client.post(reverse("cases-note", args=[case.pk]), {"note-note": "已电话联系", "note-public": "on"}).status_code
+        client.post(reverse("cases-note", args=[case.pk]), {"note-note": "已电话联系", "note-reply": "on"}).status_code
         == 302
     )
-    assert case.events.get(action="note").public
+    assert case.events.get(action="note").public and case.events.get(action="note").reply
     response = client.post(reverse("cases-attach", args=[case.pk]), {"attach-photos": [photo("more.jpg")]})
     assert response.status_code == 302 and case.attachments.filter(name="more.jpg").exists()
     page = html_of(client.get(reverse("cases-detail", args=[case.pk])))
@@ -439,12 +439,13 @@ def test_resident_reports_tracks_and_rates(client, tree, worker, staff, property
     handler = user_with_role(Role.DEPARTMENT_HANDLER, body=property_company)
     for action in ("acknowledge", "start"):
         workflow.perform(actor=handler, case_id=case.pk, action=action)
-    workflow.perform(actor=handler, case_id=case.pk, action="dispose", note="已清理楼道")
+    workflow.perform(actor=handler, case_id=case.pk, action="dispose", note="已清理楼道", reply=True)
     workflow.perform(actor=worker, case_id=case.pk, action="verify")
     workflow.perform(actor=worker, case_id=case.pk, action="close")
     response = client.post(reverse("cases-public-track"), {"code": case.number, "phone": PHONE})
     page = html_of(response)
-    assert "已结案" in page and "已清理楼道" in page and "已派物业" in page
+    assert "已结案" in page and "已清理楼道" in page, "a reply to the reporter is shown"
+    assert "已派遣" in page and "已派物业" not in page, "the step is shown, its note (not a reply) is internal"
     assert "内部" not in page, "internal notes stay internal"
     assert handler.display_name not in page and staff.display_name not in page, "no staff names for the public"
     assert 'id="rate-form"' in page and f'value="{PHONE}"' in page
@@ -478,7 +479,7 @@ def test_merged_report_follows_the_surviving_case(client, tree, worker):  # type
     first = new_case(worker, tree.buildings[0], title="电梯停运")
     dup = new_case(None, tree.buildings[0], channel="resident", title="电梯又坏了", reporter_phone=PHONE)
     workflow.perform(actor=worker, case_id=dup.pk, action="merge", payload={"into_case_id": first.pk})
-    workflow.perform(actor=worker, case_id=first.pk, action="accept", note="已联系电梯维保")
+    workflow.perform(actor=worker, case_id=first.pk, action="accept", note="已联系电梯维保", reply=True)
     page = html_of(client.post(reverse("cases-public-track"), {"code": dup.number, "phone": PHONE}))
     assert 'id="track-merged"' in page and first.number in page and "已联系电梯维保" in page
 

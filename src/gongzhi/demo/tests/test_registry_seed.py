@@ -379,3 +379,54 @@ def test_the_build_prints_counts_not_personal_data(ctx: BuildContext, built) -> 
     some = list(Person.objects.order_by("?").values_list("name", flat=True)[:200])
     assert not [name for name in some if len(name) >= 3 and name in output]
     assert {"residences", "care plans", "co-building agreements"} <= set(ctx.counts)
+
+
+def test_notices_are_seeded_through_the_services_with_reads(ctx: BuildContext) -> None:
+    """Issue 16: the demo's 通知 was empty. Several communities, a grid and the whole subdistrict (to the elderly
+    living alone) get notices, sent and read through the notices services; some households read them (by the link,
+    or confirmed by their grid worker), some not; a water cut co-sent by the village reaches each household once."""
+    from gongzhi.accounts.models import User
+    from gongzhi.notices import selectors as notice_selectors
+    from gongzhi.notices.models import Notice, NoticeDelivery
+
+    notices = list(Notice.objects.filter(area__code__startswith=CODE).select_related("area"))
+    assert len(notices) == 6
+    kinds = Counter(n.area.kind for n in notices)
+    assert kinds[NodeKind.SUBDISTRICT] == 1 and kinds[NodeKind.GRID] == 2 and kinds[NodeKind.COMMUNITY] == 3
+    assert len({n.area.code[:12] for n in notices if n.area.kind != NodeKind.SUBDISTRICT}) >= 3
+    assert len({n.published_at.date() for n in notices}) >= 5, "sent over the weeks, not all at once"
+    water = next(n for n in notices if "停水" in n.title)
+    # 大干村 sent it to the grid it shares with 大干社区, which co-sent it there: one notice, no household twice.
+    assert water.senders.count() == 2 and water.area.kind == NodeKind.GRID
+    assert [s.new_households > 0 for s in water.senders.order_by("sent_at", "id")] == [True, False]
+    assert sorted(n.tags for n in notices if n.tags) == [
+        [TagKind.ELDERLY, TagKind.ELDERLY_ALONE],
+        [TagKind.ELDERLY_ALONE],
+    ]
+    admin = User.objects.filter(is_superuser=True).first() or User.objects.get(username="admin")
+    for notice in notices:
+        deliveries = NoticeDelivery.objects.filter(notice=notice)
+        total, read = deliveries.count(), deliveries.filter(read_at__isnull=False).count()
+        assert 0 < read < total, notice.title
+        assert deliveries.filter(read_at__lt=notice.published_at).count() == 0
+        assert deliveries.filter(read_at__gt=ctx.now).count() == 0, "no read in the future"
+        assert 8 <= timezone.localtime(notice.published_at).hour <= 11 or notice.published_at > ctx.now - timedelta(
+            hours=1
+        ), "sent in office hours"
+        stats = notice_selectors.delivery_stats(user=admin, notice=notice)
+        assert (stats.delivered, stats.read) == (total, read)
+    ways = set(NoticeDelivery.objects.filter(notice__in=notices).values_list("read_via", flat=True))
+    assert {"link", "in_person", "phone"} <= ways
+    assert AuditLog.objects.filter(action="notices.sent", node_code__startswith=CODE).count() >= 6
+    assert AuditLog.objects.filter(action="notices.read_confirmed", node_code__startswith=CODE).exists()
+
+
+def test_a_demo_built_before_notices_gets_them_on_the_next_run(ctx: BuildContext) -> None:
+    """``seed_demo`` on a demo that is built but has no notices (built before issue 16) sends the demo's notices."""
+    from gongzhi.notices.models import Notice
+
+    builder.reset_notices(CODE, [], _quiet)
+    assert not Notice.objects.filter(area__code__startswith=CODE).exists()
+    assert builder.add_missing_notices(1, _quiet) == 6
+    assert Notice.objects.filter(area__code__startswith=CODE).count() == 6
+    assert builder.add_missing_notices(1, _quiet) == 0, "once"

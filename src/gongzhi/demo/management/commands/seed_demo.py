@@ -47,6 +47,7 @@ class Command(BaseCommand):
         present = builder.existing_copies(scale)
         todo = [k for k in range(scale) if k not in present]
         if not todo:
+            builder.add_missing_notices(scale, self.say)  # a demo built before it had notices
             if options["reset"] or kpis_selectors.rollup_state() is None:
                 self._rollup()
             self.stdout.write(
