@@ -668,15 +668,16 @@ def _job_context(job: Any) -> dict[str, Any]:
         "job": job,
         "no_worker": job.is_active and selectors.worker_alive() is False,
         "job_error_rows": _error_rows(errors),
+        "message": stored(job.message),
         "percent": round(100 * (job.progress or 0)),
         "stale": stale,
     }
 
 
-def _column_of(field: str | None) -> str:
-    """The usual header of a 12345 export for one of our fields (what the person sees in their file)."""
-    headers = hotline.DEFAULT_HEADERS.get(field or "")
-    return headers[0] if headers else ""
+def _label_of(field: str | None) -> Any:
+    """What the page calls one of our fields (its label, never the internal name)."""
+    name = (field or "").removeprefix("mapping.")
+    return hotline.FIELD_LABELS.get(name, "") if name else ""
 
 
 def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
@@ -689,8 +690,7 @@ def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
         {
             "row": row,
             "problems": [
-                {"field": d.field or "", "column": _column_of(d.field), "message": stored(str(d.message))}
-                for d in details
+                {"field": d.field or "", "label": _label_of(d.field), "message": stored(d.message)} for d in details
             ],
         }
         for row, details in sorted(rows.items(), key=lambda kv: kv[0] or 0)

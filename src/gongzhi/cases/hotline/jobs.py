@@ -17,6 +17,7 @@ from gongzhi.cases.hotline.writer import ImportResult, _audit_code, _import, che
 from gongzhi.cases.models import HotlineImport
 from gongzhi.core import tabular
 from gongzhi.core.errors import DomainError, ValidationFailed
+from gongzhi.core.messages import portable, portable_text
 
 SYNC_MAX_ROWS = 5000  # more rows than this: a background job, not the web request
 JOB_STALE_AFTER = timedelta(minutes=10)  # a queued or running job without news for this long: the page says so
@@ -85,7 +86,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         partial: ImportResult = last.get("result") or ImportResult()
         details = exc.details if isinstance(exc, ValidationFailed) else []
         if isinstance(exc, DomainError):
-            message = str(exc.message)
+            message = portable_text(exc.message)
         else:
             log.exception("12345 import job %s failed", job_id)
             message = UNEXPECTED_STOP
@@ -96,7 +97,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
             created=partial.created_count,
             skipped=partial.skipped_count,
             error_rows=partial.error_rows,
-            errors=[{"row": d.row, "field": d.field, "message": str(d.message)} for d in details]
+            errors=[{"row": d.row, "field": d.field, "message": portable(d.message)} for d in details]
             + partial.error_dicts(),
             message=message,
         )
