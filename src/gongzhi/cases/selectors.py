@@ -11,7 +11,7 @@ from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
-from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
+from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, HotlineMapping, WorkerBeat
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import code_prefix_q
 from gongzhi.territory import geo
@@ -187,6 +187,12 @@ def similar_open_cases(
 def hotline_job(*, user: Any, job_id: int) -> HotlineImport:
     """One 12345 import job in the user's scope (their own, or their area's); else ``NotFound``."""
     return get_in_scope(HotlineImport, user, job_id, queryset=HotlineImport.objects.select_related("actor"))
+
+
+def hotline_mapping(*, user: Any, node_code: str) -> dict[str, str]:
+    """The column mapping the desk at ``node_code`` last imported with (empty when none, or out of scope)."""
+    row = HotlineMapping.objects.restrict(user, "view").filter(node_code=node_code).first()
+    return dict(row.mapping) if row else {}
 
 
 def hotline_jobs(*, user: Any) -> QuerySet[HotlineImport]:

@@ -13,10 +13,12 @@ database (``core.throttle``), in the same counters as the public API.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import Form
@@ -40,6 +42,7 @@ from gongzhi.cases.forms import (
     CategoryConfirmForm,
     HandOverForm,
     HotlineForm,
+    HotlineMappingForm,
     NoteForm,
     PublicReportForm,
     RateForm,
@@ -47,7 +50,7 @@ from gongzhi.cases.forms import (
     TrackForm,
 )
 from gongzhi.cases.models import Attachment, Case, HotlineImport
-from gongzhi.core import throttle
+from gongzhi.core import throttle, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
@@ -607,36 +610,124 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+HOTLINE_STAGE_AREA = "hotline-staged"  # core.uploads area of a 12345 file between the upload and the column step
+HOTLINE_STAGE_MAX_AGE = 24 * 3600
+SESSION_HOTLINE_STAGED = "gongzhi_hotline_staged"
+_STAGE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _hotline_stage(request: HttpRequest, upload: Any) -> str:
+    """Keep an uploaded 12345 file for the column step: a private file only this session knows (swept after a day)."""
+    uploads.sweep(HOTLINE_STAGE_AREA, HOTLINE_STAGE_MAX_AGE)
+    suffix = ".xlsx" if (upload.name or "").lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    name = uploads.store(HOTLINE_STAGE_AREA, upload, suffix)
+    token = name.split("/", 1)[1]
+    staged = dict(request.session.get(SESSION_HOTLINE_STAGED) or {})
+    staged[token] = upload.name or ""
+    request.session[SESSION_HOTLINE_STAGED] = staged
+    return token
+
+
+def _hotline_staged(request: HttpRequest, token: str) -> File | None:
+    file_name = (request.session.get(SESSION_HOTLINE_STAGED) or {}).get(token)
+    if file_name is None or not _STAGE_TOKEN.match(token.rsplit(".", 1)[0]) or "/" in token:
+        return None
+    try:
+        return File(uploads.path_of(f"{HOTLINE_STAGE_AREA}/{token}").open("rb"), name=file_name)
+    except (OSError, ValueError):
+        return None
+
+
+def _hotline_unstage(request: HttpRequest, token: str) -> None:
+    staged = dict(request.session.get(SESSION_HOTLINE_STAGED) or {})
+    staged.pop(token, None)
+    request.session[SESSION_HOTLINE_STAGED] = staged
+    if _STAGE_TOKEN.match(token.rsplit(".", 1)[0]) and "/" not in token:
+        uploads.delete(f"{HOTLINE_STAGE_AREA}/{token}")
+
+
+def _mapping_form(request: HttpRequest, upload: Any, token: str, data: Any = None) -> HotlineMappingForm:
+    """The column step: a drop-down of the file's columns per field (required ones marked), pre-selected."""
+    header = hotline.jobs.header_of(upload=upload)
+    fields = [(name, hotline.FIELD_LABELS[name], name in hotline.REQUIRED) for name in hotline.FIELDS]
+    form = HotlineMappingForm(
+        data,
+        initial={"token": token},
+        fields=fields,
+        header=header,
+        guessed=hotline.jobs.guessed_mapping(actor=request.user, header=header),
+    )
+    form.file_name = upload.name  # type: ignore[attr-defined]
+    form.initial_columns = {n: form.fields[f"col_{n}"].initial for n in hotline.FIELDS}  # type: ignore[attr-defined]
+    return form
+
+
+_COLUMN_FIELDS = {**{f"mapping.{n}": f"col_{n}" for n in hotline.FIELDS}, **{n: f"col_{n}" for n in hotline.FIELDS}}
+
+
+def _is_column_problem(exc: ValidationFailed) -> bool:
+    return bool(exc.details) and all(d.field in _COLUMN_FIELDS for d in exc.details)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def hotline_import(request: HttpRequest) -> HttpResponse:
     """12345 import: a CSV/XLSX export becomes cases. A small file is imported at once (created, skipped and the bad
     rows with their numbers); a big one becomes a background job, whose progress the page follows (``?job=<id>``,
-    polled by HTMX until it is done)."""
+    polled by HTMX until it is done). The columns are matched as the desk's last import did (or by the usual
+    headers); when they do not fit, or when asked, a column step offers the file's columns per field to choose."""
     hotline.check_actor(request.user)
     result = None
     status = 200
     job = None
-    if request.method == "POST":
-        form = HotlineForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                outcome = hotline.import_upload(
-                    actor=request.user, upload=form.cleaned_data["file"], mapping_json=form.cleaned_data["mapping"]
-                )
-            except ValidationFailed as exc:
-                add_service_errors(form, exc, {"mapping": "mapping"})
+    form = HotlineForm()
+    mapping_form = None
+    outcome: Any = None
+    if request.method == "POST" and request.POST.get("token"):  # the column step, sent
+        token = request.POST["token"]
+        upload = _hotline_staged(request, token)
+        if upload is None:
+            messages.error(request, _("The uploaded file has expired. Please upload it again."))
+            return redirect("cases-hotline")
+        with upload:
+            mapping_form = _mapping_form(request, upload, token, request.POST)
+            if mapping_form.is_valid():
+                try:
+                    outcome = hotline.import_upload(actor=request.user, upload=upload, mapping=mapping_form.mapping())
+                except ValidationFailed as exc:
+                    add_service_errors(mapping_form, exc, _COLUMN_FIELDS)
+            if outcome is None:
                 status = 400
             else:
-                if isinstance(outcome, HotlineImport):  # see other: the job's page, which follows its progress
-                    response = HttpResponseRedirect(f"{reverse('cases-hotline')}?job={outcome.pk}")
-                    response.status_code = 303
-                    return response
-                result = outcome
+                _hotline_unstage(request, token)
+                mapping_form = None
+    elif request.method == "POST":
+        form = HotlineForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if form.cleaned_data["check_columns"]:
+                    mapping_form = _mapping_form(request, upload, _hotline_stage(request, upload))
+                else:
+                    outcome = hotline.import_upload(actor=request.user, upload=upload)
+            except ValidationFailed as exc:
+                if _is_column_problem(exc):  # the columns do not fit: the column step, with what is wrong
+                    token = _hotline_stage(request, upload)
+                    mapping_form = _mapping_form(request, upload, token)
+                    guessed = {"token": token, **{f"col_{n}": v for n, v in mapping_form.initial_columns.items()}}
+                    mapping_form = _mapping_form(request, upload, token, guessed)
+                    mapping_form.is_valid()  # bound to the guesses: the fields without a column are marked
+                    for detail in exc.details:
+                        name = _COLUMN_FIELDS[detail.field or ""]
+                        if not mapping_form.has_error(name):
+                            mapping_form.add_error(name, str(detail.message))
+                    mapping_form.add_error(None, str(exc.message))
+                else:
+                    add_service_errors(form, exc, {})
+                status = 400
         else:
             status = 400
     else:
-        form = HotlineForm()
         job_id = request.GET.get("job", "")
         if job_id:
             if not job_id.isdigit():
@@ -644,12 +735,19 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
             job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
+    if isinstance(outcome, HotlineImport):  # see other: the job's page, which follows its progress
+        response = HttpResponseRedirect(f"{reverse('cases-hotline')}?job={outcome.pk}")
+        response.status_code = 303
+        return response
+    result = outcome
     services.fail_dead_hotline_imports()  # the recent jobs listed below never show a dead job as running
     return render(
         request,
         "cases/hotline.html",
         {
             "form": form,
+            "mapping_form": mapping_form,
+            "required_labels": [hotline.FIELD_LABELS[n] for n in hotline.REQUIRED],
             "result": result,
             "error_rows": _error_rows(result.errors if result else None),
             "may_import": True,

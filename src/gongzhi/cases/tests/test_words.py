@@ -4,6 +4,7 @@ kept as codes (a job's problems shown in the reader's language)."""
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 from django.apps import apps
@@ -14,7 +15,7 @@ from django.utils import translation
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases import hotline
-from gongzhi.cases.models import CaseEvent, HotlineImport
+from gongzhi.cases.models import Case, CaseEvent, HotlineImport, HotlineMapping
 from gongzhi.cases.tests.factories import new_case
 from gongzhi.cases.tests.test_hotline import GOOD, csv_bytes
 
@@ -70,13 +71,93 @@ def test_the_import_page_names_fields_by_label_in_chinese(client, tree, operator
         ), english
 
 
+def visible(html: str) -> str:
+    """The text of a page as read (no tags, no attributes)."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
 def test_a_missing_column_is_named_by_its_label(client, tree, operator):  # type: ignore[no-untyped-def]
     client.force_login(operator)
     header = ["工单编号", "诉求标题"]  # no call time
     upload = SimpleUploadedFile("cols.csv", csv_bytes([["GD1", "积水"]], header), content_type="text/csv")
     page = client.post(reverse("cases-hotline"), {"file": upload}, headers={"Accept-Language": "zh-hans"})
+    text = visible(page.content.decode())
+    assert page.status_code == 400 and "来电时间" in text and "reported_at" not in text
+    assert "文件缺少必填列：来电时间" in text
+
+
+ODD_HEADER = ["单号", "时间", "事项", "类别", "位置"]
+ODD_ROWS = [["ODD-1", "2026-03-01 08:15", "路灯不亮", "积水", "社区1第1网格1号楼"]]
+
+
+def _select(html: str, name: str) -> str:
+    match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert match, name
+    return match.group(1)
+
+
+def test_the_column_step_offers_the_files_columns_with_guesses(client, tree, operator):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    header = ["工单号", "受理时间", "标题", "备注"]
+    upload = SimpleUploadedFile("a.csv", csv_bytes([["T1", "2026-03-01 08:15", "积水", ""]], header), "text/csv")
+    page = client.post(reverse("cases-hotline"), {"file": upload, "check_columns": "on"})
     html = page.content.decode()
-    assert "来电时间" in html and "reported_at" not in html.replace('value="reported_at"', "")
+    assert page.status_code == 200 and 'id="mapping-form"' in html and not Case.objects.exists()
+    ticket = _select(html, "col_ticket")
+    assert all(f'value="{h}"' in ticket for h in header)  # the file's own columns to choose from
+    assert '<option value="工单号" selected>' in ticket  # guessed by the header's name
+    assert '<option value="受理时间" selected>' in _select(html, "col_reported_at")
+    assert '<option value="" selected>' in _select(html, "col_address")  # not in the file
+    assert re.search(r'<label for="id_col_ticket">工单编号<span class="req"', html)  # its label, marked required
+    assert "<textarea" not in html  # no JSON to type
+
+
+def test_a_mapping_is_validated_per_field_and_remembered_per_desk(  # type: ignore[no-untyped-def]
+    client, tree, other_tree, operator
+):
+    client.force_login(operator)
+    upload = SimpleUploadedFile("odd.csv", csv_bytes(ODD_ROWS, ODD_HEADER), "text/csv")
+    page = client.post(reverse("cases-hotline"), {"file": upload})  # the columns do not fit: the column step
+    html = page.content.decode()
+    assert page.status_code == 400 and 'id="mapping-form"' in html
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    errors = dict(re.findall(r'<p class="field-error" data-field="(col_\w+)">([^<]+)</p>', html))
+    assert {"col_ticket", "col_title", "col_reported_at"} <= set(errors)
+
+    # A required field left out: refused next to that field, nothing imported.
+    chosen = {"token": token, "col_ticket": "单号", "col_reported_at": "时间", "col_title": "", "col_category": "类别"}
+    page = client.post(reverse("cases-hotline"), chosen)
+    html = page.content.decode()
+    assert page.status_code == 400 and not Case.objects.exists()
+    assert re.search(r'data-field="col_title">[^<]+<', html) and not re.search(r'data-field="col_ticket">', html)
+
+    chosen = {**chosen, "col_title": "事项", "col_address": "位置"}
+    page = client.post(reverse("cases-hotline"), chosen)
+    assert page.status_code == 200, visible(page.content.decode())[-2000:]
+    assert Case.objects.get().hotline_ticket == "ODD-1"
+    kept = HotlineMapping.objects.get()
+    assert kept.node_code == tree.subdistrict.code
+    assert kept.mapping == {
+        "ticket": "单号",
+        "reported_at": "时间",
+        "title": "事项",
+        "category": "类别",
+        "address": "位置",
+    }
+
+    # The next file of that source goes in without asking, and the step offers the kept mapping.
+    rows = [["ODD-2", "2026-03-02 09:00", "噪音", "积水", ""]]
+    page = client.post(reverse("cases-hotline"), {"file": SimpleUploadedFile("b.csv", csv_bytes(rows, ODD_HEADER))})
+    assert page.status_code == 200 and Case.objects.filter(hotline_ticket="ODD-2").exists()
+    upload = SimpleUploadedFile("c.csv", csv_bytes(rows, ODD_HEADER))
+    html = client.post(reverse("cases-hotline"), {"file": upload, "check_columns": "on"}).content.decode()
+    assert '<option value="事项" selected>' in _select(html, "col_title")
+
+    # Another subdistrict's desk has its own (none yet).
+    other = user_with_role(Role.SUBDISTRICT_OPERATOR, node=other_tree.subdistrict)
+    client.force_login(other)
+    page = client.post(reverse("cases-hotline"), {"file": SimpleUploadedFile("d.csv", csv_bytes(rows, ODD_HEADER))})
+    assert page.status_code == 400 and 'id="mapping-form"' in page.content.decode()
 
 
 def test_a_jobs_problems_are_codes_shown_in_the_readers_language(tree, operator, api):  # type: ignore[no-untyped-def]
