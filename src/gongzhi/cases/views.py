@@ -658,7 +658,6 @@ def _mapping_form(request: HttpRequest, upload: Any, token: str, data: Any = Non
         guessed=hotline.jobs.guessed_mapping(actor=request.user, header=header),
     )
     form.file_name = upload.name  # type: ignore[attr-defined]
-    form.initial_columns = {n: form.fields[f"col_{n}"].initial for n in hotline.FIELDS}  # type: ignore[attr-defined]
     return form
 
 
@@ -714,7 +713,7 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
                 if _is_column_problem(exc):  # the columns do not fit: the column step, with what is wrong
                     token = _hotline_stage(request, upload)
                     mapping_form = _mapping_form(request, upload, token)
-                    guessed = {"token": token, **{f"col_{n}": v for n, v in mapping_form.initial_columns.items()}}
+                    guessed = {"token": token, **{f"col_{n}": mapping_form[f"col_{n}"].initial for n in hotline.FIELDS}}
                     mapping_form = _mapping_form(request, upload, token, guessed)
                     mapping_form.is_valid()  # bound to the guesses: the fields without a column are marked
                     for detail in exc.details:

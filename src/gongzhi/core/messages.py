@@ -52,16 +52,20 @@ def portable(message: Any) -> Any:
     msgid becomes the msgid (a code), a :func:`fmt` message ``{"msgid": …, "params": {…}}`` (its values portable
     too); anything else its text."""
     if isinstance(message, _GETTEXT_PROXY):
-        _func, args, _kw, *_classes = message.__reduce__()[1]
-        return str(args[0])
+        return str(_lazy_args(message)[0])
     if isinstance(message, _FMT_PROXY):
-        _func, args, _kw, *_classes = message.__reduce__()[1]
-        template, params = args
+        template, params = _lazy_args(message)
         return {
             "msgid": portable(template),
             "params": {name: _param(value) for name, value in params.items()},
         }
     return str(message)
+
+
+def _lazy_args(message: Any) -> tuple[Any, ...]:
+    """The arguments a lazy message was made with (``lazy``'s proxy pickles as ``(func, args, kwargs, ...)``)."""
+    reduced: Any = message.__reduce__()
+    return tuple(reduced[1][1])
 
 
 def _param(value: Any) -> Any:
