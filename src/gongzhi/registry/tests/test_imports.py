@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from gongzhi.accounts.choices import Role
@@ -443,3 +444,38 @@ def test_tabular_writer_keeps_text_as_text():  # type: ignore[no-untyped-def]
     assert sheet["A2"].value == "=HYPERLINK(1)" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == "320102199001011234" and sheet["A3"].value == "控制"
     assert sheet.column_dimensions["B"].width >= 18
+
+
+def test_a_bad_row_is_shown_in_the_readers_language_with_the_fields_label(  # type: ignore[no-untyped-def]
+    client, api, tree, staff
+):
+    """Kept as a code with its values (this test runs in English), shown in Chinese on the page and from the API,
+    the field named by its label, never by our internal name."""
+    rows = good_rows(tree)
+    rows[1][6] = "不存在的楼"
+    result = run(staff, rows, good_rows_only=True)
+    assert result.errors[0]["message"] == {
+        "msgid": "no building “%(value)s” (by code, name or address)",
+        "params": {"value": "不存在的楼"},
+    }
+    client.force_login(staff)
+    page = client.get(reverse("registry-import-result", args=[result.pk]), headers={"Accept-Language": "zh-hans"})
+    report = page.content.decode().split('id="import-report"', 1)[1].split("</table>", 1)[0]
+    assert "找不到楼栋“不存在的楼”" in report and "(by code" not in report
+    assert "<td>楼栋</td>" in report and "building" not in report  # the field's label
+    api.as_user(staff)
+    body = api.get(f"/api/v1/people/imports/{result.pk}").json()
+    assert body["errors"][0]["message"] == translated("no building “%(value)s” (by code, name or address)") % {
+        "value": "不存在的楼"
+    }
+    english = api.client.get(
+        f"/api/v1/people/imports/{result.pk}", headers={**api.headers, "Accept-Language": "en"}
+    ).json()
+    assert english["errors"][0]["message"] == "no building “不存在的楼” (by code, name or address)"
+
+
+def translated(msgid: str) -> str:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)
