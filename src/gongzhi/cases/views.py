@@ -716,10 +716,10 @@ def hotline_import(request: HttpRequest) -> HttpResponse:
                     guessed = {"token": token, **{f"col_{n}": mapping_form[f"col_{n}"].initial for n in hotline.FIELDS}}
                     mapping_form = _mapping_form(request, upload, token, guessed)
                     mapping_form.is_valid()  # bound to the guesses: the fields without a column are marked
-                    for detail in exc.details:
+                    for detail in exc.details:  # what is wrong, in place of a bare "required"
                         name = _COLUMN_FIELDS[detail.field or ""]
-                        if not mapping_form.has_error(name):
-                            mapping_form.add_error(name, str(detail.message))
+                        mapping_form.errors.pop(name, None)
+                        mapping_form.add_error(name, str(detail.message))
                     mapping_form.add_error(None, str(exc.message))
                 else:
                     add_service_errors(form, exc, {})

@@ -123,6 +123,7 @@ def test_a_mapping_is_validated_per_field_and_remembered_per_desk(  # type: igno
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     errors = dict(re.findall(r'<p class="field-error" data-field="(col_\w+)">([^<]+)</p>', html))
     assert {"col_ticket", "col_title", "col_reported_at"} <= set(errors)
+    assert errors["col_reported_at"] == "缺少 来电时间 列：应为“来电时间 / 受理时间”，或手动对应"  # what is wrong, by label
 
     # A required field left out: refused next to that field, nothing imported.
     chosen = {"token": token, "col_ticket": "单号", "col_reported_at": "时间", "col_title": "", "col_category": "类别"}
