@@ -212,6 +212,10 @@ def _hotline_import_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _hotline_mapping_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("cases.HotlineMapping").objects.create(node_code=ground.node.code, mapping={"ticket": "单号"})
+
+
 def _notification_on(ground: Ground):  # type: ignore[no-untyped-def]
     return _model("cases.Notification").objects.create(
         case=_case_on(ground), user=_user_on(ground), topic=f"t{next(_seq)}", message="x"
@@ -303,6 +307,7 @@ MODELS = [
     MatrixModel(_model("kpis.CycleHistogram"), make=_histogram_on),
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),
+    MatrixModel(_model("cases.HotlineMapping"), make=_hotline_mapping_on),
     MatrixModel(_model("cases.Notification"), make=_notification_on),
     MatrixModel(_model("cases.WorkSchedule"), make=_schedule_on),
     MatrixModel(_model("cases.WorkSession"), make=_session_on),

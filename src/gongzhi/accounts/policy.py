@@ -29,7 +29,10 @@ ORGANISATIONS_EDIT = {"registry.orgcontact": MANAGE | {"reveal"}, "registry.cobu
 ORGANISATIONS_VIEW = {"registry.orgcontact": VIEW, "registry.cobuildingagreement": VIEW}
 IMPORTS = {"registry.importrun": frozenset({"view", "add"})}
 # The 12345 hotline import (the subdistrict desk only, as cases.hotline.check_actor says): its background jobs.
-HOTLINE_IMPORTS = {"cases.hotlineimport": frozenset({"view", "add"})}
+HOTLINE_IMPORTS = {
+    "cases.hotlineimport": frozenset({"view", "add"}),
+    "cases.hotlinemapping": frozenset({"view", "add", "change"}),  # the desk's last column mapping
+}
 
 # Visits: staff run campaigns and care plans; grid workers visit and record.
 VISITS_RUN = {

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 PHONE_VALIDATOR = RegexValidator(r"^\d{5,20}$", _("Enter the phone number in digits only (5 to 20 digits)."))
 
+
 def set_choices(form: forms.Form, name: str, choices: Sequence[Any]) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
@@ -446,12 +447,43 @@ class HotlineForm(forms.Form):
         label=_("12345 export (CSV or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
-    mapping = forms.CharField(
-        label=_("Column mapping (optional, JSON)"),
+    check_columns = forms.BooleanField(
+        label=_("Check the columns first"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": '{"ticket": "工单号", "title": "事项"}'}),
-        help_text=_("Only if the file's headers are not the usual ones of a 12345 export."),
+        help_text=_(
+            "Shows which column of the file goes to each field before importing. Without it, the columns "
+            "are matched as last time (or by the usual 12345 headers); when they do not fit, you are asked."
+        ),
     )
+
+
+class HotlineMappingForm(forms.Form):
+    """The 12345 import's column step: for each of our fields, the column of the uploaded file that holds it,
+    pre-selected (the desk's last mapping, else the usual header); required fields must have one."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        fields: Sequence[tuple[str, Any, bool]],
+        header: Sequence[str],
+        guessed: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        columns = [("", _("— not in the file —"))] + [(h, h) for h in dict.fromkeys(h for h in header if h)]
+        self.field_names: list[str] = []
+        for name, label, required in fields:
+            key = f"col_{name}"
+            self.fields[key] = forms.ChoiceField(label=label, required=required, choices=columns)
+            self.fields[key].initial = guessed.get(name, "")
+            self.fields[key].widget.attrs["data-field"] = name
+            self.field_names.append(name)
+
+    def mapping(self) -> dict[str, str]:
+        """Our field → the chosen header ("" when the field is not in the file)."""
+        return {name: self.cleaned_data.get(f"col_{name}") or "" for name in self.field_names}
 
 
 class TrackForm(forms.Form):
@@ -466,8 +498,9 @@ class TrackForm(forms.Form):
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-        help_text=_("Optional with a tracking code (if given, it must be the one you reported with); "
-                    "needed with a case number."),
+        help_text=_(
+            "Optional with a tracking code (if given, it must be the one you reported with); needed with a case number."
+        ),
     )
 
 

@@ -489,6 +489,26 @@ class HotlineImport(TimeStampedModel):
         return self.state in (HotlineImportState.QUEUED, HotlineImportState.RUNNING)
 
 
+class HotlineMapping(TimeStampedModel):
+    """The column mapping last used for a source's 12345 files (our field → the file's header), per subdistrict desk
+    (``node_code``: the importer's place): offered again, pre-selected, on the next import of that desk."""
+
+    node_code = models.CharField(_("territory code"), max_length=32, unique=True)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("last set by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_rule = ScopeRule(code="node_code")
+
+    class Meta:
+        verbose_name = _("12345 column mapping")
+        verbose_name_plural = _("12345 column mappings")
+
+    def __str__(self) -> str:
+        return self.node_code
+
+
 class WorkerBeat(models.Model):
     """A background-task worker's sign of life (``gongzhi task_worker`` writes its row every few seconds): pages that
     wait for the worker say so when no worker has been seen lately (``selectors.worker_alive``)."""

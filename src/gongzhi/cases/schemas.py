@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from gongzhi.cases.choices import Status, Tier
+from gongzhi.core.messages import stored
 from gongzhi.core.privacy import mask_phone
 from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
@@ -272,6 +273,10 @@ class HotlineImportOut(Schema):
     skipped: list[str]
     errors: list[HotlineErrorOut]
 
+    @staticmethod
+    def resolve_errors(obj: Any) -> list[dict[str, Any]]:
+        return [{"row": e.row, "field": e.field, "message": stored(e.message)} for e in obj.errors]
+
 
 class HotlineJobOut(Schema):
     """A 12345 file imported in the background. ``status``: queued, running, done or failed (``message`` says why);
@@ -299,6 +304,15 @@ class HotlineJobOut(Schema):
     @staticmethod
     def resolve_status(obj: Any) -> str:
         return str(obj.state)
+
+    @staticmethod
+    def resolve_message(obj: Any) -> str:
+        """Kept as a code (with its values): shown in the request's language."""
+        return stored(obj.message)
+
+    @staticmethod
+    def resolve_errors(obj: Any) -> list[dict[str, Any]]:
+        return [{**e, "message": stored(e.get("message"))} for e in obj.errors or []]
 
     @staticmethod
     def resolve_worker_alive(obj: Any) -> bool | None:

@@ -12,7 +12,7 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
-from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, WorkerBeat
+from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, HotlineMapping, WorkerBeat
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 from gongzhi.territory import geo
@@ -296,6 +296,12 @@ def similar_open_cases(
 def hotline_job(*, user: User, job_id: int) -> HotlineImport:
     """One 12345 import job in the user's scope (their own, or their area's); else ``NotFound``."""
     return get_in_scope(HotlineImport, user, job_id, queryset=HotlineImport.objects.select_related("actor"))
+
+
+def hotline_mapping(*, user: User, node_code: str) -> dict[str, str]:
+    """The column mapping the desk at ``node_code`` last imported with (empty when none, or out of scope)."""
+    row = HotlineMapping.objects.restrict(user, "view").filter(node_code=node_code).first()
+    return dict(row.mapping) if row else {}
 
 
 def hotline_jobs(*, user: User) -> QuerySet[HotlineImport]:

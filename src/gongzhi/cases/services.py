@@ -19,7 +19,7 @@ from gongzhi.cases.intake import _active_category as _active_category
 from gongzhi.cases.intake import _store_attachment as _store_attachment
 from gongzhi.cases.intake import place as place
 from gongzhi.cases.intake import report_case as report_case  # a case is born in cases.intake: the one way
-from gongzhi.cases.models import Attachment, Case, CaseEvent, HotlineImport, HotlineImportState
+from gongzhi.cases.models import Attachment, Case, CaseEvent, HotlineImport, HotlineImportState, HotlineMapping
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, ValidationFailed
@@ -240,6 +240,25 @@ def create_hotline_import(
         after={"file": job.file_name, "size": job.file_size},
     )
     return job
+
+
+@transaction.atomic
+def remember_hotline_mapping(*, actor: Any, node_code: str, mapping: dict[str, str]) -> HotlineMapping:
+    """Keep the column mapping a desk last imported with (our field → the file's header; fields left out of the file
+    are dropped), to offer it again on the desk's next import."""
+    kept = {str(k): str(v) for k, v in (mapping or {}).items() if isinstance(v, str) and v.strip()}
+    row = HotlineMapping.objects.select_for_update().filter(node_code=node_code).first()
+    before = dict(row.mapping) if row else None
+    if row is not None and row.mapping == kept:
+        return row
+    if row is None:
+        row = HotlineMapping(node_code=node_code)
+    row.mapping, row.updated_by = kept, actor
+    row.save()
+    audit.record(
+        actor=actor, action="cases.hotline_mapping_kept", obj=row, node_code=node_code, before=before, after=kept
+    )
+    return row
 
 
 @transaction.atomic

@@ -13,10 +13,12 @@ database (``core.throttle``), in the same counters as the public API.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ChoiceField, Form
@@ -42,6 +44,7 @@ from gongzhi.cases.forms import (
     CategoryConfirmForm,
     HandOverForm,
     HotlineForm,
+    HotlineMappingForm,
     MyRateForm,
     NoteForm,
     PublicReportForm,
@@ -50,7 +53,7 @@ from gongzhi.cases.forms import (
     TrackForm,
 )
 from gongzhi.cases.models import Attachment, Case, HotlineImport
-from gongzhi.core import throttle
+from gongzhi.core import throttle, uploads
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
@@ -699,37 +702,124 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+HOTLINE_STAGE_AREA = "hotline-staged"  # core.uploads area of a 12345 file between the upload and the column step
+HOTLINE_STAGE_MAX_AGE = 24 * 3600
+SESSION_HOTLINE_STAGED = "gongzhi_hotline_staged"
+_STAGE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _hotline_stage(request: HttpRequest, upload: Any) -> str:
+    """Keep an uploaded 12345 file for the column step: a private file only this session knows (swept after a day)."""
+    uploads.sweep(HOTLINE_STAGE_AREA, HOTLINE_STAGE_MAX_AGE)
+    suffix = ".xlsx" if (upload.name or "").lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    name = uploads.store(HOTLINE_STAGE_AREA, upload, suffix)
+    token = name.split("/", 1)[1]
+    staged = dict(request.session.get(SESSION_HOTLINE_STAGED) or {})
+    staged[token] = upload.name or ""
+    request.session[SESSION_HOTLINE_STAGED] = staged
+    return token
+
+
+def _hotline_staged(request: HttpRequest, token: str) -> File[Any] | None:
+    file_name = (request.session.get(SESSION_HOTLINE_STAGED) or {}).get(token)
+    if file_name is None or not _STAGE_TOKEN.match(token.rsplit(".", 1)[0]) or "/" in token:
+        return None
+    try:
+        return File(uploads.path_of(f"{HOTLINE_STAGE_AREA}/{token}").open("rb"), name=file_name)
+    except (OSError, ValueError):
+        return None
+
+
+def _hotline_unstage(request: HttpRequest, token: str) -> None:
+    staged = dict(request.session.get(SESSION_HOTLINE_STAGED) or {})
+    staged.pop(token, None)
+    request.session[SESSION_HOTLINE_STAGED] = staged
+    if _STAGE_TOKEN.match(token.rsplit(".", 1)[0]) and "/" not in token:
+        uploads.delete(f"{HOTLINE_STAGE_AREA}/{token}")
+
+
+def _mapping_form(request: HttpRequest, upload: Any, token: str, data: Any = None) -> HotlineMappingForm:
+    """The column step: a drop-down of the file's columns per field (required ones marked), pre-selected."""
+    header = hotline.jobs.header_of(upload=upload)
+    fields = [(name, hotline.FIELD_LABELS[name], name in hotline.REQUIRED) for name in hotline.FIELDS]
+    form = HotlineMappingForm(
+        data,
+        initial={"token": token},
+        fields=fields,
+        header=header,
+        guessed=hotline.jobs.guessed_mapping(actor=request.user, header=header),
+    )
+    form.file_name = upload.name  # type: ignore[attr-defined]
+    return form
+
+
+_COLUMN_FIELDS = {**{f"mapping.{n}": f"col_{n}" for n in hotline.FIELDS}, **{n: f"col_{n}" for n in hotline.FIELDS}}
+
+
+def _is_column_problem(exc: ValidationFailed) -> bool:
+    return bool(exc.details) and all(d.field in _COLUMN_FIELDS for d in exc.details)
+
+
 @login_required
 @pages.page("cases-hotline")
 @require_http_methods(["GET", "POST"])
 def hotline_import(request: AuthedRequest) -> HttpResponse:
     """12345 import: a CSV/XLSX export becomes cases. A small file is imported at once (created, skipped and the bad
     rows with their numbers); a big one becomes a background job, whose progress the page follows (``?job=<id>``,
-    polled by HTMX until it is done)."""
+    polled by HTMX until it is done). The columns are matched as the desk's last import did (or by the usual
+    headers); when they do not fit, or when asked, a column step offers the file's columns per field to choose."""
     hotline.check_actor(request.user)
     result = None
     status = 200
     job = None
-    if request.method == "POST":
-        form = HotlineForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                outcome = hotline.import_upload(
-                    actor=request.user, upload=form.cleaned_data["file"], mapping_json=form.cleaned_data["mapping"]
-                )
-            except ValidationFailed as exc:
-                add_service_errors(form, exc, {"mapping": "mapping"})
+    form = HotlineForm()
+    mapping_form = None
+    outcome: Any = None
+    if request.method == "POST" and request.POST.get("token"):  # the column step, sent
+        token = request.POST["token"]
+        upload = _hotline_staged(request, token)
+        if upload is None:
+            messages.error(request, _("The uploaded file has expired. Please upload it again."))
+            return redirect("cases-hotline")
+        with upload:
+            mapping_form = _mapping_form(request, upload, token, request.POST)
+            if mapping_form.is_valid():
+                try:
+                    outcome = hotline.import_upload(actor=request.user, upload=upload, mapping=mapping_form.mapping())
+                except ValidationFailed as exc:
+                    add_service_errors(mapping_form, exc, _COLUMN_FIELDS)
+            if outcome is None:
                 status = 400
             else:
-                if isinstance(outcome, HotlineImport):  # see other: the job's page, which follows its progress
-                    response = HttpResponseRedirect(f"{reverse('cases-hotline')}?job={outcome.pk}")
-                    response.status_code = 303
-                    return response
-                result = outcome
+                _hotline_unstage(request, token)
+                mapping_form = None
+    elif request.method == "POST":
+        form = HotlineForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if form.cleaned_data["check_columns"]:
+                    mapping_form = _mapping_form(request, upload, _hotline_stage(request, upload))
+                else:
+                    outcome = hotline.import_upload(actor=request.user, upload=upload)
+            except ValidationFailed as exc:
+                if _is_column_problem(exc):  # the columns do not fit: the column step, with what is wrong
+                    token = _hotline_stage(request, upload)
+                    mapping_form = _mapping_form(request, upload, token)
+                    guessed = {"token": token, **{f"col_{n}": mapping_form[f"col_{n}"].initial for n in hotline.FIELDS}}
+                    mapping_form = _mapping_form(request, upload, token, guessed)
+                    mapping_form.is_valid()  # bound to the guesses: the fields without a column are marked
+                    for detail in exc.details:  # what is wrong, in place of a bare "required"
+                        name = _COLUMN_FIELDS[detail.field or ""]
+                        mapping_form.errors.pop(name, None)
+                        mapping_form.add_error(name, str(detail.message))
+                    mapping_form.add_error(None, str(exc.message))
+                else:
+                    add_service_errors(form, exc, {})
+                status = 400
         else:
             status = 400
     else:
-        form = HotlineForm()
         job_id = request.GET.get("job", "")
         if job_id:
             if not job_id.isdigit():
@@ -737,12 +827,19 @@ def hotline_import(request: AuthedRequest) -> HttpResponse:
             job = hotline.job_for(user=request.user, job_id=int(job_id))
             if is_htmx(request):
                 return render(request, "cases/hotline_job.html", _job_context(job))
+    if isinstance(outcome, HotlineImport):  # see other: the job's page, which follows its progress
+        response = HttpResponseRedirect(f"{reverse('cases-hotline')}?job={outcome.pk}")
+        response.status_code = 303
+        return response
+    result = outcome
     services.fail_dead_hotline_imports()  # the recent jobs listed below never show a dead job as running
     return render(
         request,
         "cases/hotline.html",
         {
             "form": form,
+            "mapping_form": mapping_form,
+            "required_labels": [hotline.FIELD_LABELS[n] for n in hotline.REQUIRED],
             "result": result,
             "error_rows": _error_rows(result.errors if result else None),
             "may_import": True,
@@ -761,15 +858,16 @@ def _job_context(job: Any) -> dict[str, Any]:
         "job": job,
         "no_worker": job.is_active and selectors.worker_alive() is False,
         "job_error_rows": _error_rows(errors),
+        "message": stored(job.message),
         "percent": round(100 * (job.progress or 0)),
         "stale": stale,
     }
 
 
-def _column_of(field: str | None) -> str:
-    """The usual header of a 12345 export for one of our fields (what the person sees in their file)."""
-    headers = hotline.DEFAULT_HEADERS.get(field or "")
-    return headers[0] if headers else ""
+def _label_of(field: str | None) -> Any:
+    """What the page calls one of our fields (its label, never the internal name)."""
+    name = (field or "").removeprefix("mapping.")
+    return hotline.FIELD_LABELS.get(name, "") if name else ""
 
 
 def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
@@ -782,8 +880,7 @@ def _error_rows(errors: list[ErrorDetail] | None) -> list[dict[str, Any]]:
         {
             "row": row,
             "problems": [
-                {"field": d.field or "", "column": _column_of(d.field), "message": stored(str(d.message))}
-                for d in details
+                {"field": d.field or "", "label": _label_of(d.field), "message": stored(d.message)} for d in details
             ],
         }
         for row, details in sorted(rows.items(), key=lambda kv: kv[0] or 0)

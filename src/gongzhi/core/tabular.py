@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, join
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -435,14 +435,17 @@ def resolve_columns(
     mapping: Mapping[str, Any] | None,
     default_headers: Mapping[str, Sequence[str]],
     required: Sequence[str] = (),
+    labels: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Our field → the column index in the file.
 
     ``default_headers`` lists, per field, the headers the field usually has, in order of preference (the field's own
     name is accepted too). A ``mapping`` entry (field → header) replaces the defaults for that field; mapping a field
     to an empty string leaves it unused. Raises ``ValidationFailed`` naming every problem at once: an unknown mapping
-    key, a mapped header the file does not have, a required field without a column."""
+    key, a mapped header the file does not have, a required field without a column. The messages name a field by
+    its label (``labels``: field → translatable label), never by our internal name."""
     fields = tuple(default_headers)
+    labels = labels or {}
     positions: dict[str, int] = {}
     for position, name in enumerate(header):
         positions.setdefault(norm_header(name), position)
@@ -490,8 +493,7 @@ def resolve_columns(
                     field=name,
                     message=fmt(
                         gettext_lazy("no column for %(field)s: expected “%(expected)s”, or map it"),
-                        field=name,
-
+                        field=labels.get(name, name),
                         expected=expected,
                     ),
                 )
@@ -501,7 +503,7 @@ def resolve_columns(
         message = (
             fmt(
                 gettext_lazy("The file lacks required columns: %(columns)s. Nothing was imported."),
-                columns=", ".join(str(m) for m in missing),
+                columns=join((labels.get(str(m), m) for m in missing), "、"),
             )
             if missing
             else gettext_lazy("The column mapping does not fit the file. Nothing was imported.")

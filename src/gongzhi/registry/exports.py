@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop
 
 from gongzhi.core import audit, tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, portable_text
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors, services
 from gongzhi.registry.choices import ExportKind, PopulationType, Sex, TagKind
@@ -399,7 +399,7 @@ def run_job(*, job_id: int) -> dict[str, Any]:
         services.record_export_heartbeat(job_id=job_id)
         stored = uploads.store(services.EXPORT_FILES, result.data, ".xlsx")
     except DomainError as exc:
-        services.finish_export_job(job_id=job_id, failed=True, message=str(exc.message))
+        services.finish_export_job(job_id=job_id, failed=True, message=portable_text(exc.message))
         return {"job": job_id, "ran": True, "state": "failed"}
     except Exception:
         log.exception("registry export %s failed", job_id)

@@ -57,11 +57,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from gongzhi.core import tabular, uploads
 from gongzhi.core.errors import DomainError, ErrorDetail, Forbidden, Text, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, portable_detail, portable_text
 from gongzhi.core.privacy import mask_id_number
 from gongzhi.registry import idcard, services
 from gongzhi.registry.choices import ImportKind, PartyMemberType, PopulationType, Sex, TagKind
@@ -126,6 +126,33 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "contact_phone": ("联系电话", "电话"),
         "description": ("简介", "说明", "描述", "备注"),
     },
+}
+# What our import fields are called on the page and in messages (the report's "field" column, the mapping step,
+# a missing column, the bad-rows file): never the internal name.
+FIELD_LABELS: dict[str, Any] = {
+    "name": gettext_lazy("Name"),
+    "id_number": gettext_lazy("ID number"),
+    "phone": gettext_lazy("Phone"),
+    "sex": gettext_lazy("Sex"),
+    "birth_date": gettext_lazy("Birth date"),
+    "population_type": gettext_lazy("Population type"),
+    "building": gettext_lazy("Building"),
+    "room": gettext_lazy("Room"),
+    "moved_in": gettext_lazy("Moved in"),
+    "tags": gettext_lazy("Tags"),
+    "head_name": gettext_lazy("Head of household"),
+    "address": gettext_lazy("Address"),
+    "member_type": gettext_lazy("Member type"),
+    "branch": gettext_lazy("Branch"),
+    "work_unit": gettext_lazy("Work unit"),
+    "reported_in": gettext_lazy("Reported in (双报到)"),
+    "reported_in_on": gettext_lazy("Reported in on"),
+    "kind": gettext_lazy("Kind"),
+    "place": gettext_lazy("Place"),
+    "contact_name": gettext_lazy("Contact person"),
+    "contact_phone": gettext_lazy("Contact phone"),
+    "description": pgettext_lazy("organisation", "Description"),
+    "file": gettext_lazy("File"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.RESIDENTS: ("name", "id_number", "building", "room"),
@@ -263,7 +290,7 @@ def submit(
     _check_kind(kind)
     tabular.check_size(len(data), MAX_FILE_BYTES)
     with tabular.open_table(file_name, data) as table:
-        tabular.resolve_columns(table.header, mapping, HEADERS[kind], REQUIRED[kind])
+        tabular.resolve_columns(table.header, mapping, HEADERS[kind], REQUIRED[kind], FIELD_LABELS)
         count = sum(1 for _ in islice(table.data_rows(), SYNC_MAX_ROWS + 1))
     if count <= SYNC_MAX_ROWS:
         return run_import(
@@ -341,8 +368,8 @@ def run_job(*, run_id: int) -> dict[str, Any]:
         run = _execute(run, table)
     except Exception as exc:
         if isinstance(exc, DomainError):
-            message = str(exc.message)
-            errors = [d.as_dict() for d in exc.details]
+            message = portable_text(exc.message)
+            errors = [portable_detail(d) for d in exc.details]
         else:
             log.exception("registry import %s failed", run_id)
             message, errors = UNEXPECTED_STOP, []
@@ -368,7 +395,7 @@ class _Table:
     def read(cls, kind: str, file_name: str, data: bytes, mapping: dict[str, str] | None) -> _Table:
         table = tabular.read_rows(file_name, data)
         header = tabular.header_of(table)
-        columns = tabular.resolve_columns(header, mapping, HEADERS[kind], REQUIRED[kind])
+        columns = tabular.resolve_columns(header, mapping, HEADERS[kind], REQUIRED[kind], FIELD_LABELS)
         items = list(columns.items())
         rows = [
             _Row(number, cells, {name: cells[index] if index < len(cells) else None for name, index in items})
@@ -417,7 +444,7 @@ def _execute(run: ImportRun, table: _Table) -> ImportRun:
         _write(importer, good, counts, beat)
         applied = any(counts.values())
     bad = [row for row in rows if row.errors]
-    errors = [{**detail.as_dict(), "row": row.number} for row in bad for detail in row.errors]
+    errors = [{**portable_detail(detail), "row": row.number} for row in bad for detail in row.errors]
     return services.finish_import_run(
         run_id=run.pk,
         failed=False,
@@ -552,12 +579,16 @@ def _apply_rows(importer: _Importer, chunk: list[_Row], counts: Counter[str]) ->
                 counts[outcome] += 1
 
 
+def _field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field.split(".", 1)[-1], field))
+
+
 def _bad_rows_xlsx(header: list[str], bad: list[_Row]) -> bytes:
     width = len(header)
     rows = []
     for row in bad:
         cells = [*row.cells[:width], *([None] * (width - len(row.cells)))]
-        reasons = "; ".join(f"{d.field}: {d.message}" if d.field else str(d.message) for d in row.errors)
+        reasons = "; ".join(f"{_field_label(d.field)}: {d.message}" if d.field else str(d.message) for d in row.errors)
         rows.append([*cells, reasons])
     return tabular.write_xlsx([("bad rows", [*header, ERROR_HEADER], rows)])
 
@@ -1102,9 +1133,7 @@ class _PartyMembers(_Importer):
             number = ""
         member_type = _word(row, "member_type", MEMBER_WORDS, MEMBER_HINT)
         if member_type is None and not row.text("member_type"):
-            row.fail(
-                "member_type", fmt(gettext_lazy("a member type is required (%(hint)s)"), hint=MEMBER_HINT)
-            )
+            row.fail("member_type", fmt(gettext_lazy("a member type is required (%(hint)s)"), hint=MEMBER_HINT))
         branch = self.branches.find(row, "branch", gettext_lazy("party organisation"))
         work_unit = self.units.find(row, "work_unit", gettext_lazy("organisation"))
         reported_in: bool | None = None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ninja import Field, Schema
 
+from gongzhi.core.messages import stored
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.core.schemas import Date, InputSchema, Int64
 from gongzhi.registry.selectors import household_address
@@ -298,7 +299,12 @@ class ImportRunOut(Schema):
 
     @staticmethod
     def resolve_errors(obj: Any) -> list[dict[str, Any]]:
-        return list(obj.errors or [])
+        """Each message kept as a code (with its values): shown in the request's language."""
+        return [{**e, "message": stored(e.get("message"))} for e in obj.errors or []]
+
+    @staticmethod
+    def resolve_message(obj: Any) -> str:
+        return stored(obj.message)
 
     @staticmethod
     def resolve_bad_rows_url(obj: Any, context: Any) -> str | None:
@@ -341,6 +347,10 @@ class ExportJobOut(Schema):
     @staticmethod
     def resolve_url(obj: Any) -> str:
         return f"/api/v1/people/exports/{obj.pk}"
+
+    @staticmethod
+    def resolve_message(obj: Any) -> str:
+        return stored(obj.message)
 
     @staticmethod
     def resolve_file_url(obj: Any) -> str | None:

@@ -22,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import pages
@@ -59,6 +58,7 @@ PAGE_SIZE = 25
 AREA_KINDS = [NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
 PARTNER_KINDS = [NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE]
 AGREEMENT_FIELDS = {"partner_id": "partner", "party_org_id": "party_org", "commitments": "commitments"}
+
 
 def _paginate(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
@@ -560,32 +560,7 @@ def export_job_file(request: AuthedRequest, job_id: int) -> HttpResponse:
 
 # --- imports ------------------------------------------------------------------------------------------------------
 
-# What our import fields are called on the page (the report's "field" column and the mapping step).
-FIELD_LABELS: dict[str, Any] = {
-    "name": gettext_lazy("Name"),
-    "id_number": gettext_lazy("ID number"),
-    "phone": gettext_lazy("Phone"),
-    "sex": gettext_lazy("Sex"),
-    "birth_date": gettext_lazy("Birth date"),
-    "population_type": gettext_lazy("Population type"),
-    "building": gettext_lazy("Building"),
-    "room": gettext_lazy("Room"),
-    "moved_in": gettext_lazy("Moved in"),
-    "tags": gettext_lazy("Tags"),
-    "head_name": gettext_lazy("Head of household"),
-    "address": gettext_lazy("Address"),
-    "member_type": gettext_lazy("Member type"),
-    "branch": gettext_lazy("Branch"),
-    "work_unit": gettext_lazy("Work unit"),
-    "reported_in": gettext_lazy("Reported in (双报到)"),
-    "reported_in_on": gettext_lazy("Reported in on"),
-    "kind": gettext_lazy("Kind"),
-    "place": gettext_lazy("Place"),
-    "contact_name": gettext_lazy("Contact person"),
-    "contact_phone": gettext_lazy("Contact phone"),
-    "description": pgettext_lazy("organisation", "Description"),
-    "file": gettext_lazy("File"),
-}
+FIELD_LABELS = imports.FIELD_LABELS  # what our import fields are called on the page
 STAGE_AREA = "registry-staged"  # core.uploads area of files between the upload and the mapping step
 STAGE_MAX_AGE = 24 * 3600
 SESSION_STAGED = "gongzhi_registry_staged"
@@ -767,7 +742,7 @@ def _report_rows(run: ImportRun) -> list[dict[str, Any]]:
             {
                 "field": field,
                 "label": FIELD_LABELS.get(field.split(".", 1)[-1], field),
-                "message": stored(str(error.get("message") or "")),
+                "message": stored(error.get("message")),
             }
         )
     return [{"row": row, "problems": problems} for row, problems in sorted(rows.items())]

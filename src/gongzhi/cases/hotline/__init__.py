@@ -47,6 +47,7 @@ from gongzhi.cases.hotline.jobs import (
 )
 from gongzhi.cases.hotline.reader import (
     DEFAULT_HEADERS,
+    FIELD_LABELS,
     FIELDS,
     MAX_FILE_BYTES,
     REQUIRED,
@@ -65,7 +66,8 @@ from gongzhi.cases.hotline.writer import (
 )
 
 __all__ = [
-    "BATCH_ROWS", "DEFAULT_HEADERS", "ERRORS_KEPT", "FIELDS", "JOB_DEAD_AFTER", "JOB_STALE_AFTER", "LIST_LIMIT",
+    "BATCH_ROWS", "DEFAULT_HEADERS", "ERRORS_KEPT", "FIELDS", "FIELD_LABELS", "JOB_DEAD_AFTER", "JOB_STALE_AFTER",
+    "LIST_LIMIT",
     "MAX_FILE_BYTES", "REQUIRED", "SYNC_MAX_ROWS", "UNEXPECTED_STOP", "WRITERS", "ImportResult", "check_actor",
     "import_file", "import_upload", "job_for", "jobs", "parse_mapping", "parse_time", "reader", "resolve_columns",
     "run_job", "writer",

@@ -16,7 +16,7 @@ from gongzhi.cases import intake
 from gongzhi.cases.choices import Urgency
 from gongzhi.cases.models import Category
 from gongzhi.core import tabular
-from gongzhi.core.errors import ErrorDetail
+from gongzhi.core.errors import ErrorDetail, Text
 from gongzhi.core.messages import fmt
 
 MAX_FILE_BYTES = 300 * 1024 * 1024  # a million rows of a 12345 export are about 200 MB of CSV
@@ -39,6 +39,21 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
 }
 FIELDS = tuple(DEFAULT_HEADERS)
 REQUIRED = ("ticket", "title", "reported_at")
+# What our fields are called on the page and in messages (never the internal name).
+FIELD_LABELS: dict[str, Any] = {
+    "ticket": gettext_lazy("Ticket number"),
+    "reported_at": gettext_lazy("Call time"),
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+    "category": gettext_lazy("Category (minor class)"),
+    "category_major": gettext_lazy("Category (major class)"),
+    "address": gettext_lazy("Address"),
+    "reporter_name": gettext_lazy("Caller"),
+    "reporter_phone": gettext_lazy("Caller's phone"),
+    "urgency": gettext_lazy("Urgency"),
+    "lng": gettext_lazy("Longitude"),
+    "lat": gettext_lazy("Latitude"),
+}
 MAX_LENGTHS = {  # intake's limits (the ticket is the case's hotline_ticket)
     "ticket": intake.FIELD_LIMITS["hotline_ticket"],
     **{name: intake.FIELD_LIMITS[name] for name in ("address", "reporter_name", "reporter_phone")},
@@ -83,7 +98,7 @@ parse_mapping = tabular.parse_mapping  # the ``mapping`` form field: a JSON obje
 def resolve_columns(header: list[str], mapping: dict[str, Any] | None = None) -> dict[str, int]:
     """Our field → the column index in the file. Raises ``ValidationFailed`` (naming every problem) when a mapping
     key is unknown, a mapped header is not in the file, or a required column is missing."""
-    return tabular.resolve_columns(header, mapping, DEFAULT_HEADERS, REQUIRED)
+    return tabular.resolve_columns(header, mapping, DEFAULT_HEADERS, REQUIRED, FIELD_LABELS)
 
 
 _text = tabular.text
@@ -191,7 +206,10 @@ class _Parser:
                 lat = lng = None
             elif (lat is None) != (lng is None):
                 details.append(
-                    ErrorDetail(field="lat" if lat is None else "lng", message=gettext_lazy("give both 经度 and 纬度"))
+                    ErrorDetail(
+                        field="lat" if lat is None else "lng",
+                        message=gettext_lazy("give both the longitude and the latitude"),
+                    )
                 )
 
         sized = (("ticket", ticket), ("address", address), ("reporter_name", reporter_name), ("reporter_phone", phone))
@@ -233,7 +251,7 @@ class _Parser:
             category_text=" / ".join(t for t in (major_text, category_text) if t)[:120] if to_confirm else "",
         ), []
 
-    def _time(self, value: Any) -> tuple[datetime | None, str]:
+    def _time(self, value: Any) -> tuple[datetime | None, Text]:
         if value.__class__ is str:  # the fast path: ISO-like text, the usual export format
             raw = value.strip()
             try:
@@ -247,13 +265,13 @@ class _Parser:
         return parse_time(value, self.now)
 
 
-def parse_time(value: Any, now: datetime | None = None) -> tuple[datetime | None, str]:
+def parse_time(value: Any, now: datetime | None = None) -> tuple[datetime | None, Text]:
     """A time from a cell: a datetime (XLSX), an Excel serial number, or text like "2026-03-01 08:15" or
     "2026/3/1 8:15". Naive times are local (settings.TIME_ZONE). Returns (time, problem)."""
     now = now or timezone.now()
     parsed: datetime | None = None
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None, "the time is missing"
+        return None, gettext_lazy("the time is missing")
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -268,37 +286,37 @@ def parse_time(value: Any, now: datetime | None = None) -> tuple[datetime | None
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            for fmt in DATE_FORMATS:
+            for pattern in DATE_FORMATS:
                 try:
-                    parsed = datetime.strptime(raw, fmt)
+                    parsed = datetime.strptime(raw, pattern)
                     break
                 except ValueError:
                     continue
     if parsed is None:
-        return None, f"“{_text(value)}” is not a time (e.g. 2026-03-01 08:15)"
+        return None, fmt(gettext_lazy("“%(value)s” is not a time (e.g. 2026-03-01 08:15)"), value=_text(value))
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
     return _plausible(parsed, value, now + timedelta(hours=1))
 
 
-def _plausible(parsed: datetime, value: Any, latest: datetime) -> tuple[datetime | None, str]:
+def _plausible(parsed: datetime, value: Any, latest: datetime) -> tuple[datetime | None, Text]:
     if parsed > latest:
-        return None, f"{_text(value)} is in the future"
+        return None, fmt(gettext_lazy("%(value)s is in the future"), value=_text(value))
     if parsed.year < 2000:
-        return None, f"{_text(value)} is not a plausible call time"
+        return None, fmt(gettext_lazy("%(value)s is not a plausible call time"), value=_text(value))
     return parsed, ""
 
 
-def _coordinate(value: Any, low: float, high: float) -> tuple[float | None, str]:
+def _coordinate(value: Any, low: float, high: float) -> tuple[float | None, Text]:
     raw = _text(value)
     if not raw:
         return None, ""
     try:
         number = float(raw)
     except ValueError:
-        return None, f"“{raw}” is not a number"
+        return None, fmt(gettext_lazy("“%(value)s” is not a number"), value=raw)
     if not low <= number <= high:
-        return None, f"{raw} is not between {low} and {high}"
+        return None, fmt(gettext_lazy("%(value)s is not between %(low)s and %(high)s"), value=raw, low=low, high=high)
     return number, ""
 
 
@@ -310,7 +328,7 @@ class _Categories:
         active = list(Category.objects.filter(is_active=True).select_related("parent").order_by("code"))
         self.minor = [c for c in active if c.parent_id]
         self.major = [c for c in active if not c.parent_id]
-        self.matched: dict[tuple[str, str], tuple[Category | None, str, bool]] = {}
+        self.matched: dict[tuple[str, str], tuple[Category | None, Text, bool]] = {}
 
     @staticmethod
     def _codes(token: str) -> set[str]:
@@ -330,7 +348,7 @@ class _Categories:
                 return hits[0]
         return None
 
-    def match(self, minor_text: str, major_text: str) -> tuple[Category | None, str, bool]:
+    def match(self, minor_text: str, major_text: str) -> tuple[Category | None, Text, bool]:
         """(category, problem, to confirm). A category text that matches none of ours is not a problem: the
         ticket is taken in with the fallback category (:data:`FALLBACK_CATEGORY`, else the first active one) and
         flagged for the desk to set its category. Only a taxonomy without any active category refuses the row."""
@@ -347,11 +365,11 @@ class _Categories:
             or next(iter(self.minor or self.major), None)
         )
 
-    def _match(self, minor_text: str, major_text: str) -> tuple[Category | None, str, bool]:
+    def _match(self, minor_text: str, major_text: str) -> tuple[Category | None, Text, bool]:
         if not minor_text and not major_text:
             fallback = self._find(self.minor, [FALLBACK_CATEGORY], [])
             if fallback is None:
-                return None, "the category is missing", False
+                return None, gettext_lazy("the category is missing"), False
             return fallback, "", False
         minor_parts = [p for p in CATEGORY_SEPARATORS.split(minor_text) if p]
         major_parts = [p for p in CATEGORY_SEPARATORS.split(major_text) if p]
@@ -364,5 +382,5 @@ class _Categories:
         fallback = self.fallback()
         if fallback is None:
             shown = " / ".join(t for t in (major_text, minor_text) if t)
-            return None, f"no category “{shown}” (by name or code)", False
+            return None, fmt(gettext_lazy("no category “%(value)s” (by name or code)"), value=shown), False
         return fallback, "", True

@@ -20,7 +20,7 @@ from gongzhi.cases.hotline.reader import MAX_FILE_BYTES, _batches, _Categories, 
 from gongzhi.core import tabular
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import ErrorDetail, Forbidden
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, portable
 from gongzhi.territory import selectors as territory
 
 if TYPE_CHECKING:
@@ -46,9 +46,7 @@ class ImportResult:
     error_rows: int = 0
 
     def error_dicts(self) -> list[dict[str, Any]]:
-        return [{"row": e.row, "field": e.field, "message": str(e.message)} for e in self.errors]
-
-
+        return [{"row": e.row, "field": e.field, "message": portable(e.message)} for e in self.errors]
 
 
 def check_actor(actor: User) -> None:
@@ -277,14 +275,14 @@ class _Placer:
         for i, (case, spot) in enumerate(zip(cases, spots, strict=True)):
             node = spot.node
             if node is None:
-                problems[i] = [ErrorDetail(field="node_id", message=gettext_lazy("no territory"))]
+                problems[i] = [ErrorDetail(field="address", message=gettext_lazy("no territory"))]
                 continue
             case.node, case.unplaced, case.placed_by = node, spot.unplaced, spot.how
             allowed = self.allowed.get(node.pk)
             if allowed is None:
                 allowed = self.allowed[node.pk] = reaches(self.actor, "cases.case", "add", node)
             if not allowed:
-                outside = f"the case would land on {node.name}, outside your area"
+                outside = fmt(gettext_lazy("the case would land on %(place)s, outside your area"), place=node.name)
                 problems[i] = [ErrorDetail(field="address", message=outside)]
         return problems
 

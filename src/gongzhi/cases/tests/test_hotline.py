@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from gongzhi.accounts.choices import Role
@@ -298,7 +299,9 @@ def test_missing_required_column_imports_nothing(tree, operator):  # type: ignor
     with pytest.raises(ValidationFailed) as info:
         hotline.import_file(actor=operator, file_name="a.csv", data=csv_bytes(rows, header))
 
-    assert "reported_at" in info.value.message
+    assert "Call time" in info.value.message and "reported_at" not in info.value.message  # the label, not our name
+    with translation.override("zh-hans"):
+        assert str(info.value.message) == "文件缺少必填列：来电时间。未导入任何数据。"
     assert [d.field for d in info.value.details] == ["reported_at"]
     assert "来电时间" in info.value.details[0].message
     assert not Case.objects.exists()

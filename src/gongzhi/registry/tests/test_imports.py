@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.core import tabular
 from gongzhi.core.errors import Forbidden, ValidationFailed
+from gongzhi.core.messages import stored
 from gongzhi.core.models import AuditLog
 from gongzhi.registry import imports
 from gongzhi.registry.choices import PartyMemberType, PopulationType, TagKind
@@ -158,7 +160,7 @@ def test_some_bad_rows_import_nothing_and_name_every_problem(tree, other_tree, s
         (13, "moved_in"),
     ]:
         assert expected in found, (expected, found)
-    messages = {(e["row"], e["field"]): e["message"] for e in result.errors}
+    messages = {(e["row"], e["field"]): stored(e["message"]) for e in result.errors}
     assert "checksum" in messages[(5, "id_number")]
     assert "不存在的楼" in messages[(6, "building")]
     assert "rows 9, 10" in messages[(9, "id_number")]
@@ -175,7 +177,7 @@ def test_id_checksum_error_names_the_row(tree, staff):  # type: ignore[no-untype
     result = run(staff, rows, good_rows_only=False)
 
     assert [(e["row"], e["field"]) for e in result.errors] == [(3, "id_number")]
-    assert "GB 11643" in result.errors[0]["message"]
+    assert "GB 11643" in stored(result.errors[0]["message"])
     assert result.applied is False and not Person.objects.exists()
 
 
@@ -199,7 +201,7 @@ def test_good_rows_only_imports_the_good_and_returns_the_bad_as_xlsx(tree, staff
     assert table[0] == [*HEADER, imports.ERROR_HEADER]
     assert [r[0] for r in table[1:]] == ["钱七", "孙八"]
     assert table[1][1] == bad_id and table[1][2] == "13811112222"  # the original cells, to fix and re-import
-    assert "id_number" in table[1][-1] and "building" in table[2][-1]
+    assert "ID number:" in table[1][-1] and "Building:" in table[2][-1]  # the labels, not our names
     assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
 
 
@@ -245,7 +247,7 @@ def test_a_changed_row_updates_and_is_audited_masked(tree, staff):  # type: igno
     assert AuditLog.objects.filter(action="registry.person_moved").count() == 1
     rows[1][6], rows[1][8] = tree.buildings[0].name, "2023-12-31"  # back, before the last move: refused
     refused = run(staff, rows)
-    assert errors_of(refused) == [(3, "moved_in")] and "2024-01-01" in refused.errors[0]["message"]
+    assert errors_of(refused) == [(3, "moved_in")] and "2024-01-01" in stored(refused.errors[0]["message"])
 
 
 def test_gbk_csv(tree, staff):  # type: ignore[no-untyped-def]
@@ -294,7 +296,7 @@ def test_id_numbers_stored_as_numbers_are_refused(tree, staff):  # type: ignore[
     rows = good_rows(tree)[:1]
     rows[0][1] = float(ID_A[:17] + "0")  # what Excel does to an 18-digit number
     result = run(staff, [], data=xlsx_bytes(rows))
-    assert "format the column as text" in result.errors[0]["message"]
+    assert "format the column as text" in stored(result.errors[0]["message"])
 
 
 # --- scope and permissions ------------------------------------------------------------------------------------------
@@ -315,7 +317,7 @@ def test_rows_outside_the_community_are_bad_rows(tree, staff):  # type: ignore[n
     result = run(staff, rows, good_rows_only=True)
 
     assert errors_of(result) == [(4, "building")]
-    assert "out of your scope" in result.errors[0]["message"]
+    assert "out of your scope" in stored(result.errors[0]["message"])
     assert result.created == 2
 
 
@@ -325,7 +327,7 @@ def test_a_person_registered_elsewhere_is_not_taken_over(tree, other_tree, staff
     result = run(staff, good_rows(tree)[:1])
 
     assert errors_of(result) == [(2, "id_number")]
-    assert "out of your scope" in result.errors[0]["message"]
+    assert "out of your scope" in stored(result.errors[0]["message"])
     elsewhere.refresh_from_db()
     assert elsewhere.household == other_tree.households[0] and elsewhere.name == "王五"
 
@@ -382,7 +384,7 @@ def test_party_members_import(tree, staff):  # type: ignore[no-untyped-def]
 
     assert (result.created, result.failed) == (2, 2)
     found = errors_of(result)
-    assert (4, "id_number") in found and "residents first" in result.errors[0]["message"]
+    assert (4, "id_number") in found and "residents first" in stored(result.errors[0]["message"])
     assert {(5, "member_type"), (5, "branch"), (5, "reported_in")} <= set(found)
     member = PartyMember.objects.get(person=first)
     assert (member.member_type, member.branch, member.work_unit) == (PartyMemberType.ON_DUTY, branch, unit)
@@ -442,3 +444,38 @@ def test_tabular_writer_keeps_text_as_text():  # type: ignore[no-untyped-def]
     assert sheet["A2"].value == "=HYPERLINK(1)" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == "320102199001011234" and sheet["A3"].value == "控制"
     assert sheet.column_dimensions["B"].width >= 18
+
+
+def test_a_bad_row_is_shown_in_the_readers_language_with_the_fields_label(  # type: ignore[no-untyped-def]
+    client, api, tree, staff
+):
+    """Kept as a code with its values (this test runs in English), shown in Chinese on the page and from the API,
+    the field named by its label, never by our internal name."""
+    rows = good_rows(tree)
+    rows[1][6] = "不存在的楼"
+    result = run(staff, rows, good_rows_only=True)
+    assert result.errors[0]["message"] == {
+        "msgid": "no building “%(value)s” (by code, name or address)",
+        "params": {"value": "不存在的楼"},
+    }
+    client.force_login(staff)
+    page = client.get(reverse("registry-import-result", args=[result.pk]), headers={"Accept-Language": "zh-hans"})
+    report = page.content.decode().split('id="import-report"', 1)[1].split("</table>", 1)[0]
+    assert "找不到楼栋“不存在的楼”" in report and "(by code" not in report
+    assert "<td>楼栋</td>" in report and "building" not in report  # the field's label
+    api.as_user(staff)
+    body = api.get(f"/api/v1/people/imports/{result.pk}").json()
+    assert body["errors"][0]["message"] == translated("no building “%(value)s” (by code, name or address)") % {
+        "value": "不存在的楼"
+    }
+    english = api.client.get(
+        f"/api/v1/people/imports/{result.pk}", headers={**api.headers, "Accept-Language": "en"}
+    ).json()
+    assert english["errors"][0]["message"] == "no building “不存在的楼” (by code, name or address)"
+
+
+def translated(msgid: str) -> str:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)

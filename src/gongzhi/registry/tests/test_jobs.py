@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
-from gongzhi.core import uploads
+from gongzhi.core import messages, uploads
 from gongzhi.core.models import AuditLog
 from gongzhi.registry import exports, idcard, imports, services
 from gongzhi.registry.choices import JobState, TagKind
@@ -183,7 +183,7 @@ def test_a_job_whose_worker_died_is_failed_with_a_clear_message(  # type: ignore
     ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=11))
     with django_capture_on_commit_callbacks(execute=True):
         body = api.get(f"/api/v1/people/imports/{run.pk}").json()
-    assert body["state"] == "failed" and body["message"] == services.IMPORT_STALE_MESSAGE
+    assert body["state"] == "failed" and body["message"] == messages.stored(services.IMPORT_STALE_MESSAGE)
     assert not stored.exists()
     assert imports.run_job(run_id=run.pk)["ran"] is False  # the dead job is not resumed behind the user's back
 

@@ -71,4 +71,36 @@
       target.scrollIntoView({ behavior: "smooth", block: "start" });
     }
   });
+
+  // The main menu scrolls sideways when it does not fit (a phone): a fade and an arrow at the edge where more items
+  // wait, so none is hidden without a hint; the arrow scrolls on, and the current page's item is brought into view.
+  function menuHints(nav) {
+    var start = document.createElement("span");
+    var end = document.createElement("span");
+    start.className = "nav-more nav-more-start";
+    end.className = "nav-more nav-more-end";
+    start.setAttribute("aria-hidden", "true");
+    end.setAttribute("aria-hidden", "true");
+    start.textContent = "\u2039";
+    end.textContent = "\u203a";
+    nav.insertBefore(start, nav.firstChild);
+    nav.appendChild(end);
+    function update() {
+      var room = nav.scrollWidth - nav.clientWidth;
+      var left = Math.abs(nav.scrollLeft);
+      nav.classList.toggle("more-start", room > 1 && left > 1);
+      nav.classList.toggle("more-end", room > 1 && left < room - 1);
+    }
+    start.addEventListener("click", function () { nav.scrollBy({ left: -nav.clientWidth * 0.7, behavior: "smooth" }); });
+    end.addEventListener("click", function () { nav.scrollBy({ left: nav.clientWidth * 0.7, behavior: "smooth" }); });
+    nav.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    var current = nav.querySelector("[aria-current=page]");
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = Math.max(0, current.offsetLeft - nav.clientWidth / 3);
+    }
+    update();
+  }
+  function allMenus() { Array.prototype.forEach.call(document.querySelectorAll(".mainnav"), menuHints); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", allMenus); else allMenus();
 })();

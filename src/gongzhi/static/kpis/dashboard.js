@@ -18,6 +18,9 @@
     return div.innerHTML;
   }
   function textColour() { return theme.dark ? "#d9e6ff" : "#333"; }
+  // Chinese text on canvas: a CJK font stack (without one, a wall screen fell back to a Latin serif).
+  var FONT = '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", ' +
+    '"WenQuanYi Micro Hei", system-ui, sans-serif';
 
   function chart(id) {
     var el = document.getElementById(id);
@@ -38,10 +41,11 @@
     if (!c || !data) return;
     c.setOption({
       backgroundColor: "transparent",
+      textStyle: { fontFamily: FONT },
       tooltip: { trigger: "axis" },
       legend: { top: 0, textStyle: { color: textColour() } },
       grid: { left: 44, right: 44, top: 36, bottom: 28 },
-      xAxis: { type: "category", data: data.labels },
+      xAxis: { type: "category", data: data.labels, axisLabel: { hideOverlap: true } },
       yAxis: [
         { type: "value", name: strings.cases, minInterval: 1 },
         { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" }, splitLine: { show: false } },
@@ -63,11 +67,12 @@
     var sorted = points.slice().sort(function (a, b) { return (a.value || 0) - (b.value || 0); });
     c.setOption({
       backgroundColor: "transparent",
+      textStyle: { fontFamily: FONT },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: sorted.map(function (p) { return p.name; }),
-               axisLabel: { width: 110, overflow: "truncate" } },
+               axisLabel: { width: 110, overflow: "break", lineHeight: 14 } },
       series: [{ name: strings.intake, type: "bar", itemStyle: { color: "#5b8ff9" }, data: sorted }],
     }, true);
   }
@@ -77,11 +82,13 @@
     if (!c || !points) return;
     c.setOption({
       backgroundColor: "transparent",
+      textStyle: { fontFamily: FONT },
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       legend: { bottom: 0, type: "scroll", textStyle: { color: textColour() } },
       series: [{
         type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"],
-        label: { formatter: "{b}\n{d}%", color: textColour() },
+        label: { formatter: "{b}\n{d}%", color: textColour(), width: 100, overflow: "break" },
+        labelLayout: { hideOverlap: true },
         data: points.filter(function (p) { return p.value; }),
       }],
     }, true);
@@ -216,10 +223,11 @@
     if (!c || !data) return;
     var s = data.strings;
     c.setOption({
+      textStyle: { fontFamily: FONT },
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
       grid: { left: 36, right: 40, top: 36, bottom: 28 },
-      xAxis: { type: "category", data: data.labels },
+      xAxis: { type: "category", data: data.labels, axisLabel: { hideOverlap: true } },
       yAxis: [{ type: "value", minInterval: 1 },
               { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" }, splitLine: { show: false } }],
       series: [
