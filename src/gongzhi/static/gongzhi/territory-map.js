@@ -1,7 +1,8 @@
 /* The territory browser's map: grid polygons in the user's scope (from the API), coloured by community,
    labelled on hover; a click opens the grid's panel (htmx); the selected grid's buildings become markers.
-   No tile layer unless one is configured: there is no internet here, the polygons on a plain background
-   are the map. */
+   Over the base map basemap.js sets up (天地图/AMap when configured; else a note and the territory's own layers),
+   with two layers the user can switch off: every building in scope and the open cases in scope as pins coloured
+   by state (overdue, urgent, being handled, waiting), both clustered when many (leaflet.markercluster). */
 (function () {
   "use strict";
   var el = document.getElementById("map");
@@ -15,18 +16,14 @@
                  "#5d4037", "#283593", "#7cb342", "#f9a825", "#37474f", "#d84315", "#0277bd",
                  "#8e24aa", "#00897b", "#9e9d24", "#6d4c41", "#3949ab", "#e91e63"];
 
-  var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, minZoom: 3 });
+  var gz = window.GZMap.create(el, { zoomSnap: 0.25 });
+  var map = gz.map;
   map.setView([31.23, 121.47], 12);  // replaced by the grids' extent once they arrive
-  if (el.dataset.tileUrl) {
-    L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
-    el.classList.add("has-tiles");
-  }
-  L.control.scale({ imperial: false }).addTo(map);
 
   var gridLayers = {};      // grid id → polygon layer
   var colourOf = {};        // community code → colour
-  var gridGroup = L.featureGroup().addTo(map);
-  var buildingGroup = L.featureGroup().addTo(map);
+  var gridGroup = gz.track(L.featureGroup().addTo(map));
+  var buildingGroup = gz.track(L.featureGroup().addTo(map));
   var selectedGridId = null;
   var buildingRequest = 0;
 
@@ -96,7 +93,7 @@
             if (f.properties.lead_body) label += "<br><small>" + escapeHtml(f.properties.lead_body) + "</small>";
             layer.bindTooltip(label, { sticky: true, direction: "top", className: "gz-tooltip" });
             layer.on("click", function () { openPanel(f.properties.id); });
-            gridGroup.addLayer(layer);
+            gridGroup.addLayer(gz.place(layer));
             var path = layer.getElement && layer.getElement();
             if (path) {
               path.setAttribute("data-grid-code", f.properties.code);
@@ -150,7 +147,7 @@
           });
           marker.bindTooltip(escapeHtml(b.name), { direction: "top", offset: [0, -8], className: "gz-tooltip" });
           marker.on("click", function () { openPanel(b.id); });
-          buildingGroup.addLayer(marker);
+          buildingGroup.addLayer(gz.place(marker));
           var node = marker.getElement();
           if (node) { node.setAttribute("data-building-id", b.id); node.setAttribute("data-building-code", b.code); }
           if (focus) marker.openTooltip();
@@ -206,9 +203,67 @@
     if (bounds) map.fitBounds(bounds, { padding: [24, 24] });
   }
 
+  // --- every building and the open cases in scope, clustered ---------------------------------------------------
+  function cluster() {
+    return L.markerClusterGroup
+      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 45, disableClusteringAtZoom: 18, chunkedLoading: true })
+      : L.featureGroup();
+  }
+  function caseClass(c) {
+    if (c.overdue) return "is-overdue";
+    if (c.urgency === "A") return "is-urgent";
+    if (["acknowledged", "in_progress", "postponed", "disposed", "verifying", "rework"].indexOf(c.status) >= 0) return "is-handling";
+    return "is-waiting";
+  }
+  function loadLayers() {
+    var buildingsUrl = el.dataset.buildingPointsUrl, casesUrl = el.dataset.casePinsUrl;
+    if (buildingsUrl) {
+      var allBuildings = gz.track(cluster());
+      gz.overlay(gz.strings.buildings || "", allBuildings);
+      fetch(buildingsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (page) {
+          var markers = (page.items || []).map(function (b) {
+            var m = L.marker([b.lat, b.lng], { keyboard: false,
+              icon: L.divIcon({ className: "gz-building-dot", iconSize: [10, 10], html: "<span></span>" }) });
+            m.bindTooltip(escapeHtml(b.name), { direction: "top", className: "gz-tooltip" });
+            m.on("click", function () { openPanel(b.id); });
+            return gz.place(m);
+          });
+          allBuildings.addLayers ? allBuildings.addLayers(markers) : markers.forEach(function (m) { allBuildings.addLayer(m); });
+          allBuildings.addTo(map);
+          el.dataset.allBuildingCount = String(markers.length);
+        })
+        .catch(function () { el.dataset.allBuildingCount = "error"; });
+    }
+    if (casesUrl) {
+      var pins = gz.track(cluster());
+      gz.overlay(gz.strings.cases || "", pins);
+      fetch(casesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (page) {
+          var markers = (page.items || []).map(function (c) {
+            var m = L.marker([c.lat, c.lng], { title: c.number, alt: c.number,
+              icon: L.divIcon({ className: "gz-pin " + caseClass(c), iconSize: [18, 18], iconAnchor: [4, 18],
+                                html: '<span aria-hidden="true"></span>' }) });
+            m.bindTooltip("<strong>" + escapeHtml(c.number) + "</strong> " + escapeHtml(c.status_label) + "<br>" +
+                          escapeHtml(c.title), { direction: "top", offset: [0, -14], className: "gz-tooltip" });
+            m.on("click", function () { window.location.href = el.dataset.caseUrl.replace(/\/0\/$/, "/" + c.id + "/"); });
+            return gz.place(m);
+          });
+          pins.addLayers ? pins.addLayers(markers) : markers.forEach(function (m) { pins.addLayer(m); });
+          pins.addTo(map);
+          el.dataset.caseCount = String(markers.length);
+          el.dataset.caseTotal = String(page.total);
+        })
+        .catch(function () { el.dataset.caseCount = "error"; });
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "node-panel" && el.dataset.loaded === "true") syncWithPanel();
   });
 
   loadGrids();
+  loadLayers();
 })();
