@@ -88,9 +88,10 @@ def map_config() -> dict[str, Any]:
     return {
         "layers": base_layers(),
         "strings": {
-            "no_base_map": _(
-                "No base map configured: the grids, buildings and cases are drawn without streets. "
-                "An administrator can set a Tianditu key (GONGZHI_TIANDITU_KEY)."
+            "no_base_map": _("No base map configured"),
+            "no_base_map_hint": _(
+                "The grids, buildings and cases are drawn without streets. An administrator can set a Tianditu key "
+                "(GONGZHI_TIANDITU_KEY)."
             ),
             "buildings": _("Buildings"),
             "cases": _("Open cases"),

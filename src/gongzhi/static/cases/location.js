@@ -28,6 +28,7 @@
 
   var gz = GZMap.create(mapEl, { zoomSnap: 0.5 });
   var map = gz.map;
+  mapEl.gzMap = gz;  // for the browser tests: where a place is on the screen
   map.setView([31.23, 121.47], 12);
   var marker = null;
   var boundsKnown = false;

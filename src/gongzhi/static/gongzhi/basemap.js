@@ -61,7 +61,7 @@
   function create(element, options) {
     var config = readConfig();
     var S = config.strings || {};
-    var map = L.map(element, L.extend({ zoomSnap: 0.25, attributionControl: false, minZoom: 3 }, options || {}));
+    var map = L.map(element, L.extend({ zoomSnap: 0.25, attributionControl: false, minZoom: 3, maxZoom: 19 }, options || {}));
     var mode = "wgs84";
     var tracked = [];
     var listeners = [];
@@ -143,7 +143,10 @@
         var box = L.DomUtil.create("div", "map-note no-base-map-note");
         box.id = element.id + "-no-base-map";
         box.setAttribute("role", "note");
-        box.textContent = S.no_base_map || "";
+        var title = L.DomUtil.create("strong", "", box);
+        title.textContent = S.no_base_map || "";
+        var hint = L.DomUtil.create("span", "hint", box);
+        hint.textContent = S.no_base_map_hint || "";
         return box;
       };
       note.addTo(map);

@@ -18,6 +18,7 @@
 
   var gz = window.GZMap.create(el, { zoomSnap: 0.25 });
   var map = gz.map;
+  el.gzMap = gz;  // for the browser tests
   map.setView([31.23, 121.47], 12);  // replaced by the grids' extent once they arrive
 
   var gridLayers = {};      // grid id → polygon layer

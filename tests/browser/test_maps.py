@@ -1,0 +1,93 @@
+"""Maps in a real browser (docs/maps.md), desktop and a 360 px phone: with no base map configured the maps say so;
+the report map names the building, grid and community a picked point will be filed under, and offers the
+buildings nearby when that match is wrong; the grid worker's map shows their buildings and their open cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from gongzhi.accounts.choices import Post, Role
+from gongzhi.accounts.tests.factories import user_with_role
+from gongzhi.cases.tests.factories import new_case
+from gongzhi.territory.tests.factories import build_tree, child
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def click_at(page, selector: str, lat: float, lng: float) -> None:  # type: ignore[no-untyped-def]
+    """A real click on the map where a WGS-84 point is drawn."""
+    x, y = page.evaluate(
+        """([sel, lat, lng]) => {
+             const el = document.querySelector(sel), gz = el.gzMap, r = el.getBoundingClientRect();
+             const p = gz.map.latLngToContainerPoint(gz.toMap(lat, lng));
+             return [r.left + p.x, r.top + p.y];
+           }""",
+        [selector, lat, lng],
+    )
+    page.mouse.click(x, y)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_pick_on_the_report_map_names_where_it_is_filed(live_server, make_page, login, results_dir, width):
+    tree = build_tree()
+    grid = tree.grids[0]
+    b3 = child(grid, "building", 3, "金禾家苑3号楼", centroid_lat=41.9050, centroid_lng=123.4050)
+    b11 = child(grid, "building", 11, "金禾家苑11号楼", centroid_lat=41.9052, centroid_lng=123.4056)
+    worker = user_with_role(Role.GRID_WORKER, node=grid, post=Post.FULL_TIME, display_name="王专职")
+
+    page = make_page(width=width, height=800)
+    login(page, worker)
+    page.goto(f"{live_server.url}/cases/new/")
+    page.wait_for_selector('#pick-map[data-loaded="true"]')
+    # No key in the tests: the map says there is no base map, in Chinese.
+    assert "未配置底图" in page.inner_text("#pick-map-no-base-map")
+    assert page.get_attribute("#pick-map", "data-building-count") == "3"
+
+    page.locator("#pick-map").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#pick-map').gzMap.map.setView([41.9051, 123.4053], 18, {animate: false})")
+    click_at(page, "#pick-map", 41.90521, 123.40555)
+    page.wait_for_selector('#place-match[data-state="done"]')
+    assert abs(float(page.input_value("#id_lat")) - 41.90521) < 1e-4
+    assert page.inner_text("#match-building") == b11.name
+    assert page.inner_text("#match-grid") == grid.name
+    assert page.inner_text("#match-community") == tree.communities[0].name
+
+    # Meant for 3号楼: pick it from the buildings nearby; it is what the form sends.
+    assert page.locator("#match-pick").is_visible()
+    page.select_option("#match-choice", str(b3.pk))
+    assert page.input_value("#id_building") == str(b3.pk)
+    assert page.inner_text("#match-building") == b3.name
+    assert "您选择了这栋楼" in page.inner_text("#match-note")
+    if width == 360:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(results_dir / f"report-map-{width}.png"), full_page=True)
+
+    # Moving the point forgets the building chosen for the old one.
+    click_at(page, "#pick-map", 41.90502, 123.40502)
+    page.wait_for_function("() => document.querySelector('#match-building').textContent === '金禾家苑3号楼'"
+                           " && document.querySelector('#id_building').value === ''")
+    assert page.gongzhi_errors == []
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_grid_workers_map_shows_their_buildings_and_open_cases(live_server, make_page, login, width):
+    tree = build_tree()
+    grid = tree.grids[0]
+    child(grid, "building", 3, "金禾家苑3号楼", centroid_lat=41.9050, centroid_lng=123.4050)
+    admin = user_with_role(Role.ADMIN)
+    new_case(admin, tree.buildings[0], lat=41.9042, lng=123.4043, urgency="A")
+    new_case(admin, tree.buildings[0], title="楼道堆物")
+    new_case(admin, tree.grids[1], title="别的网格")  # not the worker's
+    worker = user_with_role(Role.GRID_WORKER, node=grid, post=Post.FULL_TIME)
+
+    page = make_page(width=width, height=800)
+    login(page, worker)
+    page.goto(f"{live_server.url}/territory/")
+    page.wait_for_selector('#map[data-loaded="true"][data-case-count][data-all-building-count]')
+    assert page.get_attribute("#map", "data-all-building-count") == "2"
+    assert page.get_attribute("#map", "data-case-count") == "2"
+    assert page.get_attribute("#map", "data-base-mode") == "wgs84"
+    assert "未配置底图" in page.inner_text("#map-no-base-map")
+    # Pins or their cluster are on the map.
+    assert page.locator(".leaflet-marker-pane .gz-pin, .leaflet-marker-pane .marker-cluster").count() >= 1
+    assert page.gongzhi_errors == []
