@@ -64,8 +64,10 @@ def test_pick_on_the_report_map_names_where_it_is_filed(live_server, make_page, 
 
     # Moving the point forgets the building chosen for the old one.
     click_at(page, "#pick-map", 41.90502, 123.40502)
-    page.wait_for_function("() => document.querySelector('#match-building').textContent === '金禾家苑3号楼'"
-                           " && document.querySelector('#id_building').value === ''")
+    page.wait_for_function(
+        "() => document.querySelector('#match-building').textContent === '金禾家苑3号楼'"
+        " && document.querySelector('#id_building').value === ''"
+    )
     assert page.gongzhi_errors == []
 
 
@@ -91,3 +93,67 @@ def test_grid_workers_map_shows_their_buildings_and_open_cases(live_server, make
     # Pins or their cluster are on the map.
     assert page.locator(".leaflet-marker-pane .gz-pin, .leaflet-marker-pane .marker-cluster").count() >= 1
     assert page.gongzhi_errors == []
+
+    # The building's own page: a map of its grid with the building picked out and the grid's open cases.
+    page.goto(f"{live_server.url}/territory/nodes/{tree.buildings[0].pk}/")
+    page.wait_for_selector('#node-map[data-loaded="true"]')
+    assert page.get_attribute("#node-map", "data-building-count") == "2"
+    assert page.get_attribute("#node-map", "data-case-count") == "2"
+    assert page.locator("#node-map .gz-building.is-focus").count() == 1
+    assert "未配置底图" in page.inner_text("#node-map-no-base-map")
+    if width == 360:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.gongzhi_errors == []
+
+
+def test_amap_layer_draws_in_gcj02_and_picks_in_wgs84(live_server, make_page, login, settings):
+    """With 天地图 and AMap configured, switching to AMap moves what is drawn to GCJ-02 and a point picked on it is
+    written to the form in WGS-84 (the tiles themselves are not fetched here: no network)."""
+    settings.GONGZHI_TIANDITU_KEY = "test-key"
+    settings.GONGZHI_AMAP_TILES = True
+    tree = build_tree()
+    grid = tree.grids[0]
+    b11 = child(grid, "building", 11, "金禾家苑11号楼", centroid_lat=41.9052, centroid_lng=123.4056)
+    worker = user_with_role(Role.GRID_WORKER, node=grid, post=Post.FULL_TIME)
+
+    page = make_page()
+    # The tile servers are out of reach (and out of the test server's CSP list): answer every tile with nothing.
+    page.route("https://**/*", lambda route: route.fulfill(status=204, body=""))
+    login(page, worker)
+    page.goto(f"{live_server.url}/cases/new/")
+    page.wait_for_selector('#pick-map[data-loaded="true"]')
+    assert page.get_attribute("#pick-map", "data-base-layer") == "tianditu-vec"
+    assert page.locator("#pick-map-no-base-map").count() == 0
+    page.locator("#pick-map").scroll_into_view_if_needed()
+    page.hover("#pick-map .leaflet-control-layers")
+    labels = page.locator("#pick-map .leaflet-control-layers-base label").all_inner_texts()
+    assert [t.strip() for t in labels] == ["天地图 矢量", "天地图 影像", "高德地图", "高德影像"]
+    page.locator("#pick-map .leaflet-control-layers-base label", has_text="高德地图").click()
+    page.wait_for_selector('#pick-map[data-base-mode="gcj02"]')
+
+    # The building is drawn where AMap has it: ~hundreds of metres from its WGS-84 numbers.
+    shown = page.evaluate(
+        """() => { const gz = document.querySelector('#pick-map').gzMap; const p = gz.toMap(41.9052, 123.4056);
+                   return [p.lat, p.lng, GZMap.toGcj(41.9052, 123.4056)]; }"""
+    )
+    assert abs(shown[0] - shown[2][0]) < 1e-9 and abs(shown[1] - shown[2][1]) < 1e-9
+    assert abs(shown[1] - 123.4056) > 0.001
+    page.evaluate(
+        "document.querySelector('#pick-map').gzMap.map.setView("
+        "document.querySelector('#pick-map').gzMap.toMap(41.9052, 123.4056), 18, {animate: false})"
+    )
+    click_at(page, "#pick-map", 41.90521, 123.40555)
+    page.wait_for_selector('#place-match[data-state="done"]')
+    assert abs(float(page.input_value("#id_lat")) - 41.90521) < 2e-5
+    assert abs(float(page.input_value("#id_lng")) - 123.40555) < 2e-5
+    assert page.inner_text("#match-building") == b11.name
+
+    # Back on 天地图: the point is where it was on the ground.
+    page.hover("#pick-map .leaflet-control-layers")
+    page.locator("#pick-map .leaflet-control-layers-base label", has_text="天地图 影像").click()
+    page.wait_for_selector('#pick-map[data-base-mode="wgs84"]')
+    centre = page.evaluate(
+        "(() => { const c = document.querySelector('#pick-map').gzMap.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
+    assert abs(centre[0] - 41.9052) < 1e-4 and abs(centre[1] - 123.4056) < 1e-4
+    assert [e for e in page.gongzhi_errors if "tianditu" not in e and "autonavi" not in e] == []

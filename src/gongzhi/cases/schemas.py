@@ -132,8 +132,9 @@ class CaseIn(InputSchema):
     reporter_phone: str = ""
     fixed_on_spot_note: str = ""
     coord_system: str = Field(
-        "wgs84", description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
-        "Stored as WGS-84."
+        "wgs84",
+        description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
+        "Stored as WGS-84.",
     )
 
 
@@ -147,8 +148,9 @@ class PublicCaseIn(InputSchema):
     reporter_name: str = ""
     reporter_phone: str = ""
     coord_system: str = Field(
-        "wgs84", description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
-        "Stored as WGS-84."
+        "wgs84",
+        description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
+        "Stored as WGS-84.",
     )
 
 

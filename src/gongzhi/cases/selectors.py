@@ -222,7 +222,10 @@ MAX_MAP_CASES = 2000
 
 
 def case_pins(
-    *, user: Any, within_id: int | None = None, bbox: tuple[float, float, float, float] | None = None,
+    *,
+    user: Any,
+    within_id: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
     limit: int = MAX_MAP_CASES,
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """The open cases in scope as map pins (docs/maps.md): their reported point (WGS-84), else their place's

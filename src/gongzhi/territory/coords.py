@@ -107,7 +107,5 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float] | None:
 def parse_crs(crs: str) -> str:
     value = (crs or WGS84).strip().lower().replace("-", "")
     if value not in SYSTEMS:
-        raise ValidationFailed(
-            _("Unknown coordinate system."), [ErrorDetail(field="crs", message=_("wgs84 or gcj02"))]
-        )
+        raise ValidationFailed(_("Unknown coordinate system."), [ErrorDetail(field="crs", message=_("wgs84 or gcj02"))])
     return value

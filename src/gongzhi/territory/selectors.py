@@ -599,7 +599,10 @@ def _bbox_q(bbox: tuple[float, float, float, float] | None, lat: str, lng: str) 
 
 
 def building_points(
-    *, user: Any, within_id: int | None = None, bbox: tuple[float, float, float, float] | None = None,
+    *,
+    user: Any,
+    within_id: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
     limit: int = MAX_MAP_BUILDINGS,
 ) -> tuple[list[dict[str, Any]], bool]:
     """The buildings in the user's scope with a position (WGS-84 centroids), for a map: under ``within_id`` (404 out

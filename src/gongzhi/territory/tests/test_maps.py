@@ -128,3 +128,27 @@ def test_browser_shows_no_base_map_note_without_a_key(client, tree, settings):  
     settings.GONGZHI_TIANDITU_KEY = "abc123"
     config = _base_map_block(client.get("/territory/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
     assert [layer["name"] for layer in config["layers"]] == ["天地图 矢量", "天地图 影像"]
+
+
+def test_configured_tile_hosts_join_the_content_security_policy():  # type: ignore[no-untyped-def]
+    """The settings add the tile hosts of the base maps switched on to the images the CSP allows (and none else)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'gongzhi.config.settings'; django.setup(); "
+        "from gongzhi.core.headers import content_security_policy as c; print(c())"
+    )
+
+    def csp(**env: str) -> str:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_TIANDITU", "GONGZHI_AMAP"))}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**clean, "GONGZHI_TESTING": "1", **env},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return result.stdout
+
+    assert "tianditu" not in csp() and "autonavi" not in csp()
+    both = csp(GONGZHI_TIANDITU_KEY="k", GONGZHI_AMAP_TILES="1")
+    assert "https://*.tianditu.gov.cn" in both and "https://*.is.autonavi.com" in both
