@@ -54,6 +54,7 @@ def test_pick_on_the_report_map_names_where_it_is_filed(live_server, make_page, 
 
     # Meant for 3号楼: pick it from the buildings nearby; it is what the form sends.
     assert page.locator("#match-pick").is_visible()
+    assert "金禾家苑3号楼（" in page.inner_text("#match-choice") and " 米，" in page.inner_text("#match-choice")
     page.select_option("#match-choice", str(b3.pk))
     assert page.input_value("#id_building") == str(b3.pk)
     assert page.inner_text("#match-building") == b3.name

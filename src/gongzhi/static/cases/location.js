@@ -17,8 +17,8 @@
   var S = stringsEl ? JSON.parse(stringsEl.textContent) : {};
   if (!mapEl || !window.L || !window.GZMap || !latInput || !lngInput) return;
 
-  function fmt(text, vars) {
-    return String(text || "").replace(/%\((\w+)\)s/g, function (m, key) { return key in vars ? vars[key] : m; });
+  function fmt(text, vars) {  // "{name}" placeholders (a template's {% translate %} keeps "%" for itself)
+    return String(text || "").replace(/\{(\w+)\}/g, function (m, key) { return key in vars ? vars[key] : m; });
   }
   function text(id, value) { var el = document.getElementById(id); if (el) el.textContent = value || "—"; }
   function json(url) {
