@@ -73,7 +73,9 @@ def test_pick_on_the_report_map_names_where_it_is_filed(live_server, make_page, 
 
 
 @pytest.mark.parametrize("width", [1366, 360])
-def test_grid_workers_map_shows_their_buildings_and_open_cases(live_server, make_page, login, width):
+def test_grid_workers_map_shows_their_buildings_and_open_cases(
+    live_server, make_page, login, results_dir, width, monkeypatch
+):
     tree = build_tree()
     grid = tree.grids[0]
     child(grid, "building", 3, "金禾家苑3号楼", centroid_lat=41.9050, centroid_lng=123.4050)
@@ -90,9 +92,19 @@ def test_grid_workers_map_shows_their_buildings_and_open_cases(live_server, make
     assert page.get_attribute("#map", "data-all-building-count") == "2"
     assert page.get_attribute("#map", "data-case-count") == "2"
     assert page.get_attribute("#map", "data-base-mode") == "wgs84"
+    # More open cases than a map takes: the most urgent are drawn, and the map says so.
+    monkeypatch.setattr("gongzhi.cases.selectors.MAX_MAP_CASES", 1)
+    page.reload()
+    page.wait_for_selector('#map[data-loaded="true"][data-case-count]')
+    assert page.get_attribute("#map", "data-case-count") == "1"
+    page.wait_for_function(
+        "() => document.querySelector('#map-status').textContent.includes('最紧急的 1 件（共 2 件）')"
+    )
+    monkeypatch.undo()
     assert "未配置底图" in page.inner_text("#map-no-base-map")
     # Pins or their cluster are on the map.
     assert page.locator(".leaflet-marker-pane .gz-pin, .leaflet-marker-pane .marker-cluster").count() >= 1
+    page.screenshot(path=str(results_dir / f"territory-map-cases-{width}.png"))
     assert page.gongzhi_errors == []
 
     # The building's own page: a map of its grid with the building picked out and the grid's open cases.
@@ -104,6 +116,7 @@ def test_grid_workers_map_shows_their_buildings_and_open_cases(live_server, make
     assert "未配置底图" in page.inner_text("#node-map-no-base-map")
     if width == 360:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(results_dir / f"node-map-{width}.png"), full_page=True)
     assert page.gongzhi_errors == []
 
 

@@ -226,12 +226,13 @@ def case_pins(
     user: Any,
     within_id: int | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    limit: int = MAX_MAP_CASES,
+    limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """The open cases in scope as map pins (docs/maps.md): their reported point (WGS-84), else their place's
     centroid; under ``within_id`` (404 out of scope) and in ``bbox`` (south, west, north, east) when given. Overdue
     and urgent first, at most ``limit`` of them; also the number of open cases that matched and whether some were
     left out."""
+    limit = limit or MAX_MAP_CASES
     qs = Case.objects.restrict(user, "view").filter(status__in=OPEN_STATUSES)
     if within_id is not None:
         from gongzhi.territory import selectors as territory

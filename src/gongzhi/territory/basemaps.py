@@ -96,5 +96,6 @@ def map_config() -> dict[str, Any]:
             "buildings": _("Buildings"),
             "cases": _("Open cases"),
             "grids": _("Grids"),
+            "cases_truncated": _("Open cases: the %(shown)s most urgent of %(total)s are on the map."),
         },
     }

@@ -31,7 +31,10 @@
   function fmt(text, vars) {
     return String(text).replace(/%\((\w+)\)s/g, function (m, key) { return key in vars ? vars[key] : m; });
   }
-  function setStatus(text) { if (statusBox) statusBox.textContent = text || ""; }
+  var casesNote = "";  // "the 2,000 most urgent of N open cases", kept beside whatever the grids say
+  function setStatus(text) { if (statusBox) statusBox.textContent = [text, casesNote].filter(Boolean).join(" · "); }
+  var shownStatus = "";
+  function status(text) { shownStatus = text || ""; setStatus(shownStatus); }
   function panelUrl(id) { return el.dataset.panelUrl.replace(/\/0\/panel\/$/, "/" + id + "/panel/"); }
   function escapeHtml(text) {
     var div = document.createElement("div");
@@ -69,7 +72,7 @@
   }
 
   function loadGrids() {
-    setStatus(strings.loading);
+    status(strings.loading);
     fetch(el.dataset.boundariesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -112,16 +115,16 @@
         el.dataset.gridCount = String(features.length);
         if (features.length) {
           map.fitBounds(gridGroup.getBounds(), { padding: [24, 24] });
-          setStatus(fmt(strings.grids, { count: features.length }));
+          status(fmt(strings.grids, { count: features.length }));
         } else {
-          setStatus(strings.none);
+          status(strings.none);
         }
         el.dataset.loaded = "true";
         syncWithPanel();
       })
       .catch(function () {
         el.dataset.loaded = "error";
-        setStatus(strings.failed);
+        status(strings.failed);
       });
   }
 
@@ -256,6 +259,10 @@
           pins.addTo(map);
           el.dataset.caseCount = String(markers.length);
           el.dataset.caseTotal = String(page.total);
+          if (page.truncated) {
+            casesNote = fmt(gz.strings.cases_truncated || "", { shown: markers.length, total: page.total });
+            setStatus(shownStatus);
+          }
         })
         .catch(function () { el.dataset.caseCount = "error"; });
     }
