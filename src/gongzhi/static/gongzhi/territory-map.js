@@ -24,6 +24,14 @@
   var gridLayers = {};      // grid id → polygon layer
   var colourOf = {};        // community code → colour
   var gridGroup = gz.track(L.featureGroup().addTo(map));
+  var labelGroup = gz.track(L.featureGroup());
+  var LABEL_ZOOM = 14.5;
+  function showLabels() {
+    var want = map.getZoom() >= LABEL_ZOOM;
+    if (want && !map.hasLayer(labelGroup)) labelGroup.addTo(map);
+    else if (!want && map.hasLayer(labelGroup)) map.removeLayer(labelGroup);
+  }
+  map.on("zoomend", showLabels);
   var buildingGroup = gz.track(L.featureGroup().addTo(map));
   var selectedGridId = null;
   var buildingRequest = 0;
@@ -97,6 +105,10 @@
             if (f.properties.lead_body) label += "<br><small>" + escapeHtml(f.properties.lead_body) + "</small>";
             layer.bindTooltip(label, { sticky: true, direction: "top", className: "gz-tooltip" });
             layer.on("click", function () { openPanel(f.properties.id); });
+            // The grid's name on the map when zoomed in (without a base map, the names are the map's words).
+            var name = L.marker(layer.getBounds().getCenter(), { interactive: false, keyboard: false,
+              icon: L.divIcon({ className: "gz-label", iconSize: null, html: "<span>" + escapeHtml(f.properties.name) + "</span>" }) });
+            labelGroup.addLayer(gz.place(name));
             gridGroup.addLayer(gz.place(layer));
             var path = layer.getElement && layer.getElement();
             if (path) {
@@ -112,6 +124,7 @@
           },
         });
         addLegend(communities);
+        showLabels();
         el.dataset.gridCount = String(features.length);
         if (features.length) {
           map.fitBounds(gridGroup.getBounds(), { padding: [24, 24] });
