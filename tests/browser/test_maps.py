@@ -103,7 +103,7 @@ def test_grid_workers_map_shows_their_buildings_and_open_cases(
     monkeypatch.undo()
     assert "未配置底图" in page.inner_text("#map-no-base-map")
     # Pins or their cluster are on the map.
-    assert page.locator(".leaflet-marker-pane .gz-pin, .leaflet-marker-pane .marker-cluster").count() >= 1
+    assert page.locator(".leaflet-marker-pane .gz-pin, .leaflet-marker-pane .gz-cluster-cases").count() >= 1
     page.screenshot(path=str(results_dir / f"territory-map-cases-{width}.png"))
     assert page.gongzhi_errors == []
 

@@ -96,6 +96,10 @@ def map_config() -> dict[str, Any]:
             "buildings": _("Buildings"),
             "cases": _("Open cases"),
             "grids": _("Grids"),
+            "pin_overdue": _("Overdue"),
+            "pin_urgent": _("Urgent"),
+            "pin_handling": _("Being handled"),
+            "pin_waiting": _("Waiting"),
             "cases_truncated": _("Open cases: the %(shown)s most urgent of %(total)s are on the map."),
         },
     }

@@ -33,9 +33,7 @@
   var marker = null;
   var boundsKnown = false;
   // Many buildings (an operator's 2,000) gather into clusters until one zooms in.
-  var buildings = L.markerClusterGroup
-    ? L.markerClusterGroup({ disableClusteringAtZoom: 17, showCoverageOnHover: false, maxClusterRadius: 50 })
-    : L.featureGroup();
+  var buildings = GZMap.buildingCluster({ disableClusteringAtZoom: 17, maxClusterRadius: 50 });
   gz.track(buildings);
   gz.overlay(gz.strings.buildings || "", buildings);
 

@@ -191,5 +191,61 @@
     };
   }
 
-  window.GZMap = { create: create, toGcj: toGcj, fromGcj: fromGcj };
+  // --- buildings and case pins, the same on every map ------------------------------------------------------------
+  var CASE_STATES = ["is-overdue", "is-urgent", "is-handling", "is-waiting"];
+  var HANDLING = ["acknowledged", "in_progress", "postponed", "disposed", "verifying", "rework"];
+  function caseState(c) {
+    if (c.overdue) return "is-overdue";
+    if (c.urgency === "A") return "is-urgent";
+    return HANDLING.indexOf(c.status) >= 0 ? "is-handling" : "is-waiting";
+  }
+  function clusterGroup(options, icon) {
+    if (!L.markerClusterGroup) return L.featureGroup();
+    return L.markerClusterGroup(L.extend({ showCoverageOnHover: false, maxClusterRadius: 45, disableClusteringAtZoom: 18,
+                                           chunkedLoading: true, iconCreateFunction: icon }, options || {}));
+  }
+  // Buildings gather into small squares with their count.
+  function buildingCluster(options) {
+    return clusterGroup(options, function (cluster) {
+      return L.divIcon({ className: "gz-cluster gz-cluster-buildings", iconSize: [26, 20],
+                         html: "<span>" + cluster.getChildCount() + "</span>" });
+    });
+  }
+  // Cases gather into circles with their count, coloured by the most pressing case inside.
+  function caseCluster(options) {
+    return clusterGroup(options, function (cluster) {
+      var worst = CASE_STATES.length - 1;
+      cluster.getAllChildMarkers().forEach(function (m) {
+        var i = CASE_STATES.indexOf(m.options.gzState);
+        if (i >= 0 && i < worst) worst = i;
+      });
+      var n = cluster.getChildCount(), size = n < 10 ? 28 : n < 100 ? 34 : 40;
+      return L.divIcon({ className: "gz-cluster gz-cluster-cases " + CASE_STATES[worst], iconSize: [size, size],
+                         html: "<span>" + n + "</span>" });
+    });
+  }
+  function casePin(c) {
+    var state = caseState(c);
+    return L.marker([c.lat, c.lng], { title: c.number, alt: c.number, gzState: state,
+      icon: L.divIcon({ className: "gz-pin " + state, iconSize: [18, 18], iconAnchor: [4, 18], html: '<span aria-hidden="true"></span>' }) });
+  }
+  // The key to the pins' colours, bottom left.
+  function caseKey(map, strings) {
+    var key = L.control({ position: "bottomleft" });
+    key.onAdd = function () {
+      var box = L.DomUtil.create("div", "map-legend map-key-box");
+      var list = L.DomUtil.create("ul", "map-key", box);
+      [["is-overdue", strings.pin_overdue], ["is-urgent", strings.pin_urgent], ["is-handling", strings.pin_handling],
+       ["is-waiting", strings.pin_waiting]].forEach(function (row) {
+        var li = L.DomUtil.create("li", "gz-pin " + row[0], list);
+        L.DomUtil.create("span", "", li);
+        li.appendChild(document.createTextNode(row[1] || ""));
+      });
+      return box;
+    };
+    return key.addTo(map);
+  }
+
+  window.GZMap = { create: create, toGcj: toGcj, fromGcj: fromGcj, caseState: caseState, casePin: casePin,
+                   caseCluster: caseCluster, buildingCluster: buildingCluster, caseKey: caseKey };
 })();

@@ -16,24 +16,13 @@
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
   }
   function within(url) { return url + (url.indexOf("?") < 0 ? "?" : "&") + "within_id=" + encodeURIComponent(area); }
-  function cluster() {
-    return L.markerClusterGroup
-      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, disableClusteringAtZoom: 18 })
-      : L.featureGroup();
-  }
-  function caseClass(c) {
-    if (c.overdue) return "is-overdue";
-    if (c.urgency === "A") return "is-urgent";
-    if (["acknowledged", "in_progress", "postponed", "disposed", "verifying", "rework"].indexOf(c.status) >= 0) return "is-handling";
-    return "is-waiting";
-  }
   function addAll(group, markers) {
     if (group.addLayers) group.addLayers(markers); else markers.forEach(function (m) { group.addLayer(m); });
   }
 
   var grids = gz.track(L.featureGroup().addTo(map));
-  var buildings = gz.track(cluster());
-  var pins = gz.track(cluster());
+  var buildings = gz.track(GZMap.buildingCluster({ maxClusterRadius: 40 }));
+  var pins = gz.track(GZMap.caseCluster({ maxClusterRadius: 40 }));
   gz.overlay(gz.strings.buildings || "", buildings);
   gz.overlay(gz.strings.cases || "", pins);
   var focusAt = null;
@@ -64,13 +53,13 @@
   });
   var loadCases = json(within(el.dataset.casePinsUrl)).then(function (page) {
     addAll(pins, (page.items || []).map(function (c) {
-      var m = L.marker([c.lat, c.lng], { title: c.number, alt: c.number,
-        icon: L.divIcon({ className: "gz-pin " + caseClass(c), iconSize: [18, 18], iconAnchor: [4, 18], html: "<span></span>" }) });
+      var m = GZMap.casePin(c);
       m.bindTooltip(c.number + " " + c.status_label + " · " + c.title, { direction: "top", offset: [0, -14], className: "gz-tooltip" });
       m.on("click", function () { window.location.href = el.dataset.caseUrl.replace(/\/0\/$/, "/" + c.id + "/"); });
       return gz.place(m);
     }));
     pins.addTo(map);
+    if ((page.items || []).length) GZMap.caseKey(map, gz.strings);
     el.dataset.caseCount = String((page.items || []).length);
   }).catch(function () { el.dataset.caseCount = "0"; });  // a role that reads no cases: the map without them
 

@@ -221,21 +221,10 @@
   }
 
   // --- every building and the open cases in scope, clustered ---------------------------------------------------
-  function cluster() {
-    return L.markerClusterGroup
-      ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 45, disableClusteringAtZoom: 18, chunkedLoading: true })
-      : L.featureGroup();
-  }
-  function caseClass(c) {
-    if (c.overdue) return "is-overdue";
-    if (c.urgency === "A") return "is-urgent";
-    if (["acknowledged", "in_progress", "postponed", "disposed", "verifying", "rework"].indexOf(c.status) >= 0) return "is-handling";
-    return "is-waiting";
-  }
   function loadLayers() {
     var buildingsUrl = el.dataset.buildingPointsUrl, casesUrl = el.dataset.casePinsUrl;
     if (buildingsUrl) {
-      var allBuildings = gz.track(cluster());
+      var allBuildings = gz.track(GZMap.buildingCluster());
       gz.overlay(gz.strings.buildings || "", allBuildings);
       fetch(buildingsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
@@ -254,15 +243,13 @@
         .catch(function () { el.dataset.allBuildingCount = "error"; });
     }
     if (casesUrl) {
-      var pins = gz.track(cluster());
+      var pins = gz.track(GZMap.caseCluster());
       gz.overlay(gz.strings.cases || "", pins);
       fetch(casesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (page) {
           var markers = (page.items || []).map(function (c) {
-            var m = L.marker([c.lat, c.lng], { title: c.number, alt: c.number,
-              icon: L.divIcon({ className: "gz-pin " + caseClass(c), iconSize: [18, 18], iconAnchor: [4, 18],
-                                html: '<span aria-hidden="true"></span>' }) });
+            var m = GZMap.casePin(c);
             m.bindTooltip("<strong>" + escapeHtml(c.number) + "</strong> " + escapeHtml(c.status_label) + "<br>" +
                           escapeHtml(c.title), { direction: "top", offset: [0, -14], className: "gz-tooltip" });
             m.on("click", function () { window.location.href = el.dataset.caseUrl.replace(/\/0\/$/, "/" + c.id + "/"); });
@@ -270,6 +257,7 @@
           });
           pins.addLayers ? pins.addLayers(markers) : markers.forEach(function (m) { pins.addLayer(m); });
           pins.addTo(map);
+          if (markers.length) GZMap.caseKey(map, gz.strings);
           el.dataset.caseCount = String(markers.length);
           el.dataset.caseTotal = String(page.total);
           if (page.truncated) {
