@@ -138,6 +138,13 @@ def test_amap_layer_draws_in_gcj02_and_picks_in_wgs84(live_server, make_page, lo
     page.wait_for_selector('#pick-map[data-loaded="true"]')
     assert page.get_attribute("#pick-map", "data-base-layer") == "tianditu-vec"
     assert page.locator("#pick-map-no-base-map").count() == 0
+    # 天地图 tiles: vector and its annotation layer, asked for with the site's origin as referrer (its key check).
+    page.wait_for_selector("#pick-map img.leaflet-tile", state="attached")
+    srcs = page.locator("#pick-map img.leaflet-tile").evaluate_all(
+        "els => els.map(e => e.src + ' ' + e.referrerPolicy)"
+    )
+    assert any("T=vec_w" in s for s in srcs) and any("T=cva_w" in s for s in srcs)
+    assert all(s.endswith(" strict-origin") and "tk=test-key" in s for s in srcs)
     page.locator("#pick-map").scroll_into_view_if_needed()
     page.hover("#pick-map .leaflet-control-layers")
     labels = page.locator("#pick-map .leaflet-control-layers-base label").all_inner_texts()

@@ -41,8 +41,15 @@ def base_layers() -> list[dict[str, Any]]:
                     "name": name,
                     "crs": WGS84,
                     "attribution": _("Tianditu"),
+                    # The site sends no Referer to other origins (SECURE_REFERRER_POLICY); a 天地图 browser key is
+                    # checked against the site's domain, so its tiles are asked for with the origin (not the path).
                     "tiles": [
-                        {"url": TIANDITU % {"layer": part, "key": key}, "subdomains": "01234567", "maxZoom": 18}
+                        {
+                            "url": TIANDITU % {"layer": part, "key": key},
+                            "subdomains": "01234567",
+                            "maxZoom": 18,
+                            "referrerPolicy": "strict-origin",
+                        }
                         for part in (base, labels)
                     ],
                 }

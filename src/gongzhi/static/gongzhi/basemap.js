@@ -123,7 +123,7 @@
     (config.layers || []).forEach(function (def, i) {
       var group = L.layerGroup(def.tiles.map(function (t) {
         return L.tileLayer(t.url, { subdomains: t.subdomains || "abc", maxZoom: t.maxZoom || 18, maxNativeZoom: t.maxZoom || 18,
-                                    attribution: def.attribution || "" });
+                                    attribution: def.attribution || "", referrerPolicy: t.referrerPolicy || false });
       }));
       bases[def.name] = group;
       baseCrs[L.stamp(group)] = def.crs;

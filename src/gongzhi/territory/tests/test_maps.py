@@ -108,6 +108,7 @@ def test_base_layers_from_settings(settings):  # type: ignore[no-untyped-def]
     vec = layers[0]["tiles"]
     assert "T=vec_w" in vec[0]["url"] and "T=cva_w" in vec[1]["url"] and "tk=abc123" in vec[1]["url"]
     assert "T=img_w" in layers[1]["tiles"][0]["url"] and "T=cia_w" in layers[1]["tiles"][1]["url"]
+    assert {t["referrerPolicy"] for layer in layers[:2] for t in layer["tiles"]} == {"strict-origin"}
 
 
 def _base_map_block(html: str) -> dict:  # type: ignore[type-arg]
