@@ -19,6 +19,7 @@ from gongzhi.cases.schemas import (
     CaseIn,
     CaseLeftOut,
     CaseOut,
+    CasePinsOut,
     CategoryConfirmIn,
     CategoryOut,
     EventOut,
@@ -36,6 +37,7 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import DeferredJoinPagination
 from gongzhi.core.schemas import Float, Int64
 from gongzhi.core.throttle import SharedRateThrottle
+from gongzhi.territory.coords import parse_bbox
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
@@ -93,6 +95,18 @@ def similar(
         user=request.auth, category_id=category_id, lat=lat, lng=lng, text=text, node_id=node_id
     )
     return [{"case": c, "score": s} for c, s in pairs]
+
+
+@router.get(
+    "/map",
+    response=CasePinsOut,
+    summary="Open cases in scope as map pins (WGS-84), overdue and urgent first, bounded",
+    description="Under `within_id` (404 out of scope) and inside `bbox` (south,west,north,east); at most 2,000 "
+    "pins (`total` says how many matched).",
+)
+def case_map(request: ApiRequest, within_id: Int64 | None = None, bbox: str = "") -> Any:
+    items, total, truncated = selectors.case_pins(user=request.auth, within_id=within_id, bbox=parse_bbox(bbox))
+    return {"items": items, "total": total, "truncated": truncated}
 
 
 @router.post(

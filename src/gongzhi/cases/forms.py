@@ -106,9 +106,25 @@ class LocationMixin(forms.Form):
         help_text=_("Building, unit and a landmark, e.g. 金禾家苑3号楼2单元."),
     )
 
+    # The system of lat/lng (docs/maps.md): WGS-84 from the browser's GPS and the page's map (which converts a point
+    # picked on a GCJ-02 base map back); gcj02 for a point from an AMap/phone map SDK. Stored as WGS-84.
+    coord_system = forms.ChoiceField(
+        required=False, choices=[("wgs84", "WGS-84"), ("gcj02", "GCJ-02")], widget=forms.HiddenInput()
+    )
+    # The building the reporter chose from those near the point (the report map's "not this building?"): it wins
+    # over the point.
+    building = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput())
+
     def clean_location(self, cleaned: dict[str, Any]) -> None:
         if (cleaned.get("lat") is None) != (cleaned.get("lng") is None):
             self.add_error("lat", _("Give both latitude and longitude, or neither."))
+
+    def location_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        kwargs: dict[str, Any] = {"coord_system": d.get("coord_system") or "wgs84"}
+        if d.get("building"):
+            kwargs["node_id"] = d["building"]
+        return kwargs
 
 
 class ReportForm(CategoryMixin, LocationMixin):
@@ -167,6 +183,7 @@ class ReportForm(CategoryMixin, LocationMixin):
             "reporter_phone": d.get("reporter_phone") or "",
             "fixed_on_spot_note": (d.get("fixed_note") or "").strip() if d.get("fixed_on_spot") else "",
             "files": d.get("photos") or [],
+            **self.location_kwargs(),
         }
 
 
@@ -219,6 +236,7 @@ class PublicReportForm(CategoryMixin, LocationMixin):
             "reporter_name": d.get("reporter_name") or "",
             "reporter_phone": d["reporter_phone"],
             "files": d.get("photos") or [],
+            "coord_system": d.get("coord_system") or "wgs84",
         }
 
 

@@ -32,6 +32,7 @@ from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 from gongzhi.core.messages import fmt, system_note
+from gongzhi.territory import coords
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.models import Node
 from gongzhi.territory.selectors import PlacePoint
@@ -133,10 +134,18 @@ def report_case(
     reported_at: datetime | None = None,
     fixed_on_spot_note: str = "",
     files: list[UploadedFile[bytes]] | None = None,
+    coord_system: str = coords.WGS84,
 ) -> Case:
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner; a
-    signed-in resident reporting their own problem (channel ``resident``) becomes its reporter only."""
+    signed-in resident reporting their own problem (channel ``resident``) becomes its reporter only.
+
+    ``lat``/``lng`` are WGS-84 unless ``coord_system`` is ``gcj02`` (a point from an AMap/phone map SDK): then they
+    are converted to WGS-84 first, which is what is stored (docs/maps.md)."""
     details: list[ErrorDetail] = []
+    if coord_system not in coords.SYSTEMS:
+        details.append(ErrorDetail(field="coord_system", message=gettext_lazy("wgs84 or gcj02")))
+    elif lat is not None and lng is not None and -90 <= lat <= 90 and -180 <= lng <= 180:
+        lat, lng = coords.to_wgs84(lat, lng, coord_system)
     if channel not in Channel.values:
         details.append(
             ErrorDetail(

@@ -132,6 +132,11 @@ class CaseIn(InputSchema):
     reporter_name: str = ""
     reporter_phone: str = ""
     fixed_on_spot_note: str = ""
+    coord_system: str = Field(
+        "wgs84",
+        description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
+        "Stored as WGS-84.",
+    )
 
 
 class PublicCaseIn(InputSchema):
@@ -143,6 +148,11 @@ class PublicCaseIn(InputSchema):
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
+    coord_system: str = Field(
+        "wgs84",
+        description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
+        "Stored as WGS-84.",
+    )
 
 
 class PublicCaseOut(Schema):
@@ -225,6 +235,24 @@ class AttachmentOut(Schema):
 class SimilarOut(Schema):
     case: CaseOut
     score: float
+
+
+class CasePinOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    status_label: str
+    urgency: str
+    overdue: bool
+    lat: float = Field(description="WGS-84: the reported point, else the place's centre")
+    lng: float = Field(description="WGS-84")
+
+
+class CasePinsOut(Schema):
+    items: list[CasePinOut]
+    total: int = Field(description="Open cases that matched (the pins are the first 2,000 of them).")
+    truncated: bool
 
 
 class HandoverIn(InputSchema):

@@ -8,7 +8,8 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gongzhi.cases.choices import OPEN_STATUSES, Status
@@ -330,3 +331,44 @@ def worker_alive(*, now: datetime | None = None) -> bool | None:
         return None
     now = now or timezone.now()
     return WorkerBeat.objects.filter(seen_at__gte=now - WORKER_SILENT_AFTER).exists()
+
+
+MAX_MAP_CASES = 2000
+
+
+def case_pins(
+    *,
+    user: Any,
+    within_id: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    limit: int | None = None,
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """The open cases in scope as map pins (docs/maps.md): their reported point (WGS-84), else their place's
+    centroid; under ``within_id`` (404 out of scope) and in ``bbox`` (south, west, north, east) when given. Overdue
+    and urgent first, at most ``limit`` of them; also the number of open cases that matched and whether some were
+    left out."""
+    limit = limit or MAX_MAP_CASES
+    qs = Case.objects.restrict(user, "view").filter(status__in=OPEN_STATUSES)
+    if within_id is not None:
+        from gongzhi.territory import selectors as territory
+
+        node = territory.node_get(user=user, node_id=within_id)
+        qs = qs.filter(code_prefix_q("place_code", node.code))
+    qs = qs.annotate(
+        pin_lat=Coalesce(F("lat"), F("node__centroid_lat")), pin_lng=Coalesce(F("lng"), F("node__centroid_lng"))
+    ).filter(pin_lat__isnull=False, pin_lng__isnull=False)
+    if bbox is not None:
+        south, west, north, east = bbox
+        qs = qs.filter(pin_lat__range=(south, north), pin_lng__range=(west, east))
+    total = qs.count()
+    rows = qs.order_by("-is_overdue", "urgency", "-reported_at", "-id").values(
+        "id", "number", "title", "status", "urgency", "is_overdue", "pin_lat", "pin_lng"
+    )[:limit]
+    labels = dict(Status.choices)
+    items = [
+        {"id": r["id"], "number": r["number"], "title": r["title"], "status": r["status"],
+         "status_label": str(labels.get(r["status"], r["status"])), "urgency": r["urgency"],
+         "overdue": r["is_overdue"], "lat": r["pin_lat"], "lng": r["pin_lng"]}
+        for r in rows
+    ]  # fmt: skip
+    return items, total, total > len(items)

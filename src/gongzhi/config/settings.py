@@ -214,6 +214,17 @@ GONGZHI_TRUSTED_PROXIES = env_list("GONGZHI_TRUSTED_PROXIES", "")
 # Content-Security-Policy (gongzhi.core.headers): extra image hosts, e.g. a base-map's tile server
 # (GONGZHI_CSP_IMG_HOSTS=https://tiles.example.org); nothing else is loaded from another origin.
 GONGZHI_CSP_IMG_HOSTS = env_list("GONGZHI_CSP_IMG_HOSTS", "")
+# Base maps (docs/maps.md; gongzhi.territory.basemaps): 天地图 with a key (CGCS2000 ≈ WGS-84: vector and imagery,
+# each with its annotation layer), 高德/AMap tiles when switched on (GCJ-02: the pages shift what they draw onto them),
+# or any WGS-84 XYZ tile server of one's own. None of them: the maps say "no base map configured" and draw the
+# territory's own layers. Their tile hosts join the images the Content-Security-Policy allows.
+GONGZHI_TIANDITU_KEY = os.environ.get("GONGZHI_TIANDITU_KEY", "")
+GONGZHI_AMAP_TILES = env_bool("GONGZHI_AMAP_TILES", False)
+GONGZHI_MAP_TILE_URL = os.environ.get("GONGZHI_MAP_TILE_URL", "")
+if GONGZHI_TIANDITU_KEY:
+    GONGZHI_CSP_IMG_HOSTS.append("https://*.tianditu.gov.cn")
+if GONGZHI_AMAP_TILES:
+    GONGZHI_CSP_IMG_HOSTS.append("https://*.is.autonavi.com")
 AXES_CLIENT_IP_CALLABLE = "gongzhi.core.http.client_ip"
 # Limits per client address, counted in the database (core.throttle: one count for every worker). The public
 # report, track and rate endpoints share their counts between the API and the resident pages; "public_track_miss"
@@ -243,6 +254,7 @@ STATICFILES_DIRS = [
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
 STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…

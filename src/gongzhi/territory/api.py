@@ -11,11 +11,12 @@ from gongzhi.core.errors import ErrorDetail, ValidationFailed
 from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Float, Int64
-from gongzhi.territory import selectors, services
+from gongzhi.territory import coords, selectors, services
 from gongzhi.territory.models import Body, Node, PartyOrg
 from gongzhi.territory.schemas import (
     BodyIn,
     BodyOut,
+    BuildingPointsOut,
     CoBodyIn,
     ImportOut,
     LeadBodyIn,
@@ -25,6 +26,7 @@ from gongzhi.territory.schemas import (
     NodeOut,
     NodePatch,
     PartyOrgOut,
+    PointMatchOut,
 )
 
 if TYPE_CHECKING:
@@ -103,6 +105,45 @@ def locate(request: ApiRequest, lat: Float, lng: Float) -> Any:
         "in_scope": result.in_scope,
         "message": str(result.message),
     }
+
+
+@router.get(
+    "/buildings/points",
+    response=BuildingPointsOut,
+    summary="Buildings in scope as map points (WGS-84), bounded",
+    description="Under `within_id` (404 out of scope) and inside `bbox` (south,west,north,east), at most 5,000.",
+)
+def building_points(request: ApiRequest, within_id: Int64 | None = None, bbox: str = "") -> Any:
+    items, truncated = selectors.building_points(user=request.auth, within_id=within_id, bbox=coords.parse_bbox(bbox))
+    return {"items": items, "truncated": truncated}
+
+
+@router.get(
+    "/match",
+    response=PointMatchOut,
+    summary="Where a report at this point (or address) would be placed: building, grid, community",
+    description="The placement intake applies (point → nearest building of its grid, else address, else the desk); "
+    "places the caller does not cover are not named. `crs=gcj02` for a point from a GCJ-02 map or phone SDK.",
+)
+def match(request: ApiRequest, lat: Float | None = None, lng: Float | None = None, address: str = "",
+          crs: str = "wgs84") -> Any:  # fmt: skip
+    if (lat is None) != (lng is None):
+        raise ValidationFailed(
+            _("Give both latitude and longitude, or neither."), [ErrorDetail(field="lat", message=_("both or neither"))]
+        )
+    if lat is not None and lng is not None:
+        lat, lng = coords.to_wgs84(lat, lng, coords.parse_crs(crs))
+    found = selectors.match_point(user=request.auth, lat=lat, lng=lng, address=address)
+    return {"lat": lat, "lng": lng, **vars(found), "message": str(match_message(found))}
+
+
+def match_message(found: selectors.PointMatch) -> Any:
+    if found.unplaced:
+        return _("Not in any grid: the subdistrict desk will take the report and place it.")
+    if not found.in_scope:
+        return _("This point is outside the places you cover; the case goes to those responsible there.")
+    names = [n.name for n in (found.community, found.grid, found.building) if n is not None]
+    return " · ".join(names)
 
 
 @router.get("/boundaries", summary="Boundaries as a GeoJSON FeatureCollection (grids by default)")

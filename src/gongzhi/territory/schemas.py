@@ -165,3 +165,45 @@ class LocateOut(Schema):
 class ImportOut(Schema):
     created: list[str]
     updated: list[str]
+
+
+class MapPlaceRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class BuildingPointOut(Schema):
+    id: int
+    code: str
+    name: str
+    grid_id: int | None
+    lat: float = Field(description="WGS-84")
+    lng: float = Field(description="WGS-84")
+
+
+class BuildingPointsOut(Schema):
+    items: list[BuildingPointOut]
+    truncated: bool = Field(description="More buildings than the limit: narrow the box (bbox) or the place.")
+
+
+class NearbyBuildingOut(Schema):
+    id: int
+    code: str
+    name: str
+    metres: int
+    grid: str
+    community: str
+
+
+class PointMatchOut(Schema):
+    lat: float | None = Field(description="WGS-84 (converted when the point was given in GCJ-02)")
+    lng: float | None
+    how: str = Field(description="gps, address or desk: what placed it (as intake will)")
+    unplaced: bool
+    in_scope: bool = Field(description="Whether the caller covers the place; if not, no place is named.")
+    building: MapPlaceRef | None
+    grid: MapPlaceRef | None
+    community: MapPlaceRef | None
+    nearby: list[NearbyBuildingOut] = Field(description="The caller's buildings near the point, nearest first.")
+    message: str

@@ -585,3 +585,87 @@ class Placer:
             desk = default_desk(user=self.user)
             self._desk.append(desk.pk if desk is not None else None)
         return self._desk[0]
+
+
+# --- maps: the buildings drawn, and where a picked point lands (docs/maps.md) --------------------------------------
+
+MAX_MAP_BUILDINGS = 5000
+NEARBY_BUILDINGS_M = 250.0
+MAX_NEARBY_BUILDINGS = 8
+
+
+def _bbox_q(bbox: tuple[float, float, float, float] | None, lat: str, lng: str) -> Q:
+    """Rows whose point lies in ``(south, west, north, east)`` (WGS-84), or every row without a box."""
+    if bbox is None:
+        return Q()
+    south, west, north, east = bbox
+    return Q(**{f"{lat}__range": (south, north), f"{lng}__range": (west, east)})
+
+
+def building_points(
+    *,
+    user: Any,
+    within_id: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    limit: int = MAX_MAP_BUILDINGS,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The buildings in the user's scope with a position (WGS-84 centroids), for a map: under ``within_id`` (404 out
+    of scope) and inside ``bbox`` when given, at most ``limit`` (and whether more were left out)."""
+    qs = node_list(user=user, kind=NodeKind.BUILDING, within_id=within_id).filter(
+        _bbox_q(bbox, "centroid_lat", "centroid_lng"), centroid_lat__isnull=False, centroid_lng__isnull=False
+    )
+    rows = list(qs.values("id", "code", "name", "parent_id", "centroid_lat", "centroid_lng")[: limit + 1])
+    items = [
+        {"id": r["id"], "code": r["code"], "name": r["name"], "grid_id": r["parent_id"],
+         "lat": r["centroid_lat"], "lng": r["centroid_lng"]}
+        for r in rows[:limit]
+    ]  # fmt: skip
+    return items, len(rows) > limit
+
+
+@dataclass
+class PointMatch:
+    """Where a report's point (or address) lands, as the report form shows it before it is sent: the building,
+    grid and community by :func:`place_many` (the rule intake applies), ``in_scope`` whether the user sees that
+    place (else nothing is named), and the user's buildings near the point to choose from instead."""
+
+    how: str
+    unplaced: bool
+    in_scope: bool
+    building: Node | None
+    grid: Node | None
+    community: Node | None
+    nearby: list[dict[str, Any]]
+
+
+def match_point(*, user: Any, lat: float | None, lng: float | None, address: str = "") -> PointMatch:
+    placed = place_many([PlacePoint(lat, lng, address)], user=user)[0]
+    node = placed.node if isinstance(placed.node, Node) else None
+    chain: dict[str, Node] = {}
+    if node is not None and not placed.unplaced:
+        for n in [*node_ancestors(node=node), node]:
+            chain[n.kind] = n
+    in_scope = node is not None and _sees(user, node)
+    nearby: list[dict[str, Any]] = []
+    if lat is not None and lng is not None:
+        _check_point(lat=lat, lng=lng)
+        near = _near_box(lat=lat, lng=lng, within_m=NEARBY_BUILDINGS_M)
+        candidates = node_list(user=user, kind=NodeKind.BUILDING).filter(**near).select_related("parent__parent")
+        scored = [
+            (geo.metres_between(lat, lng, b.centroid_lat, b.centroid_lng), b)
+            for b in candidates[:500]
+            if b.centroid_lat is not None and b.centroid_lng is not None
+        ]
+        scored = sorted((s for s in scored if s[0] <= NEARBY_BUILDINGS_M), key=lambda s: (s[0], s[1].code))
+        nearby = [
+            {"id": b.pk, "name": b.name, "code": b.code, "metres": round(d),
+             "grid": b.parent.name if b.parent else "",
+             "community": b.parent.parent.name if b.parent and b.parent.parent else ""}
+            for d, b in scored[:MAX_NEARBY_BUILDINGS]
+        ]  # fmt: skip
+    if not in_scope:
+        return PointMatch(placed.how, placed.unplaced, False, None, None, None, nearby)
+    community = chain.get(NodeKind.COMMUNITY) or chain.get(NodeKind.VILLAGE)
+    return PointMatch(
+        placed.how, placed.unplaced, True, chain.get(NodeKind.BUILDING), chain.get(NodeKind.GRID), community, nearby
+    )

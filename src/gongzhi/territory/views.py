@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -95,7 +94,6 @@ def browser(request: AuthedRequest) -> HttpResponse:
             {"node": root, "expandable": root.kind in EXPANDABLE_KINDS}
             for root in selectors.scope_roots(user=request.user)
         ],
-        "tile_url": getattr(settings, "GONGZHI_MAP_TILE_URL", ""),
         "map_strings": {
             "loading": _("Loading the map…"),
             "none": _("No grid in your scope has a boundary yet."),

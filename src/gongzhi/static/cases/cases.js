@@ -1,5 +1,5 @@
-/* Case report forms: 大类 → 小类 select, "locate" by GPS, a small map to tap the point (grid boundaries as the
-   background; no tile layer — there is no internet), photo previews. Works without it: the minor select then
+/* Case report forms: 大类 → 小类 select, "locate" by GPS (the browser's position is WGS-84), photo previews; the
+   report page's map and "filed under" match are cases/location.js. Works without it: the minor select then
    lists every class grouped by major class, and latitude/longitude or the address can be typed. */
 (function () {
   "use strict";
@@ -61,36 +61,19 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("select.cat-major"), setupCategories);
 
-  // --- location: GPS button and the map -------------------------------------------------------------------------
+  // --- location: the GPS button (the report page's map is cases/location.js) -----------------------------------
   var latInput = document.getElementById("id_lat");
   var lngInput = document.getElementById("id_lng");
   var statusBox = document.getElementById("locate-status");
-  var mapEl = document.getElementById("pick-map");
-  var map = null;
-  var marker = null;
 
   function setStatus(text) { if (statusBox) statusBox.textContent = text || ""; }
 
-  function showPoint(lat, lng, pan) {
-    if (!map) return;
-    var ll = L.latLng(lat, lng);
-    if (!marker) {
-      marker = L.circleMarker(ll, { radius: 9, color: "#8c1d18", weight: 3, fillColor: "#f2b705", fillOpacity: 0.95 }).addTo(map);
-    } else {
-      marker.setLatLng(ll);
-    }
-    if (pan) map.setView(ll, Math.max(map.getZoom(), 16));
-    mapEl.dataset.lat = String(lat);
-    mapEl.dataset.lng = String(lng);
-  }
-
-  function setPoint(lat, lng, pan) {
+  function setPoint(lat, lng) {
     if (!latInput || !lngInput) return;
     latInput.value = lat.toFixed(6);
     lngInput.value = lng.toFixed(6);
-    showPoint(lat, lng, pan);
     lngInput.dispatchEvent(new Event("change", { bubbles: true }));
-    document.body.dispatchEvent(new CustomEvent("gz:located"));
+    document.body.dispatchEvent(new CustomEvent("gz:located", { detail: { source: "gps" } }));
   }
 
   var locateButton = document.querySelector("[data-locate]");
@@ -102,7 +85,7 @@
       navigator.geolocation.getCurrentPosition(
         function (pos) {
           locateButton.disabled = false;
-          setPoint(pos.coords.latitude, pos.coords.longitude, true);
+          setPoint(pos.coords.latitude, pos.coords.longitude);
           setStatus(fmt(S.located, { accuracy: Math.round(pos.coords.accuracy || 0) }));
         },
         function (err) {
@@ -112,36 +95,6 @@
         { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
       );
     });
-  }
-
-  if (mapEl && window.L) {
-    map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.5, minZoom: 3 });
-    map.setView([31.23, 121.47], 12);
-    var boundsKnown = false;
-    fetch(mapEl.dataset.boundariesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (collection) {
-        var layer = L.geoJSON(collection, {
-          style: function () { return { color: "#1f5fa8", weight: 1.5, opacity: 0.9, fillColor: "#1f5fa8", fillOpacity: 0.08 }; },
-          onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { direction: "center", className: "gz-tooltip" }); },
-        }).addTo(map);
-        var features = (collection && collection.features) || [];
-        if (features.length && !marker) {
-          map.fitBounds(layer.getBounds(), { padding: [12, 12] });
-          boundsKnown = true;
-        }
-        mapEl.dataset.loaded = "true";
-        mapEl.dataset.gridCount = String(features.length);
-      })
-      .catch(function () { mapEl.dataset.loaded = "error"; setStatus(S.boundaries_failed); });
-    map.on("click", function (evt) { setPoint(evt.latlng.lat, evt.latlng.lng, false); setStatus(S.picked); });
-    function fromInputs() {
-      var lat = parseFloat(latInput && latInput.value), lng = parseFloat(lngInput && lngInput.value);
-      if (!isNaN(lat) && !isNaN(lng)) showPoint(lat, lng, !boundsKnown);
-    }
-    if (latInput) latInput.addEventListener("input", fromInputs);
-    if (lngInput) lngInput.addEventListener("input", fromInputs);
-    fromInputs();
   }
 
   // --- photo previews --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /* The territory browser's map: grid polygons in the user's scope (from the API), coloured by community,
    labelled on hover; a click opens the grid's panel (htmx); the selected grid's buildings become markers.
-   No tile layer unless one is configured: there is no internet here, the polygons on a plain background
-   are the map. */
+   Over the base map basemap.js sets up (天地图/AMap when configured; else a note and the territory's own layers),
+   with two layers the user can switch off: every building in scope and the open cases in scope as pins coloured
+   by state (overdue, urgent, being handled, waiting), both clustered when many (leaflet.markercluster). */
 (function () {
   "use strict";
   var el = document.getElementById("map");
@@ -15,25 +16,33 @@
                  "#5d4037", "#283593", "#7cb342", "#f9a825", "#37474f", "#d84315", "#0277bd",
                  "#8e24aa", "#00897b", "#9e9d24", "#6d4c41", "#3949ab", "#e91e63"];
 
-  var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, minZoom: 3 });
+  var gz = window.GZMap.create(el, { zoomSnap: 0.25 });
+  var map = gz.map;
+  el.gzMap = gz;  // for the browser tests
   map.setView([31.23, 121.47], 12);  // replaced by the grids' extent once they arrive
-  if (el.dataset.tileUrl) {
-    L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
-    el.classList.add("has-tiles");
-  }
-  L.control.scale({ imperial: false }).addTo(map);
 
   var gridLayers = {};      // grid id → polygon layer
   var colourOf = {};        // community code → colour
-  var gridGroup = L.featureGroup().addTo(map);
-  var buildingGroup = L.featureGroup().addTo(map);
+  var gridGroup = gz.track(L.featureGroup().addTo(map));
+  var labelGroup = gz.track(L.featureGroup());
+  var LABEL_ZOOM = 14.5;
+  function showLabels() {
+    var want = map.getZoom() >= LABEL_ZOOM;
+    if (want && !map.hasLayer(labelGroup)) labelGroup.addTo(map);
+    else if (!want && map.hasLayer(labelGroup)) map.removeLayer(labelGroup);
+  }
+  map.on("zoomend", showLabels);
+  var buildingGroup = gz.track(L.featureGroup().addTo(map));
   var selectedGridId = null;
   var buildingRequest = 0;
 
   function fmt(text, vars) {
     return String(text).replace(/%\((\w+)\)s/g, function (m, key) { return key in vars ? vars[key] : m; });
   }
-  function setStatus(text) { if (statusBox) statusBox.textContent = text || ""; }
+  var casesNote = "";  // "the 2,000 most urgent of N open cases", kept beside whatever the grids say
+  function setStatus(text) { if (statusBox) statusBox.textContent = [text, casesNote].filter(Boolean).join(" · "); }
+  var shownStatus = "";
+  function status(text) { shownStatus = text || ""; setStatus(shownStatus); }
   function panelUrl(id) { return el.dataset.panelUrl.replace(/\/0\/panel\/$/, "/" + id + "/panel/"); }
   function escapeHtml(text) {
     var div = document.createElement("div");
@@ -71,7 +80,7 @@
   }
 
   function loadGrids() {
-    setStatus(strings.loading);
+    status(strings.loading);
     fetch(el.dataset.boundariesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -96,7 +105,11 @@
             if (f.properties.lead_body) label += "<br><small>" + escapeHtml(f.properties.lead_body) + "</small>";
             layer.bindTooltip(label, { sticky: true, direction: "top", className: "gz-tooltip" });
             layer.on("click", function () { openPanel(f.properties.id); });
-            gridGroup.addLayer(layer);
+            // The grid's name on the map when zoomed in (without a base map, the names are the map's words).
+            var name = L.marker(layer.getBounds().getCenter(), { interactive: false, keyboard: false,
+              icon: L.divIcon({ className: "gz-label", iconSize: null, html: "<span>" + escapeHtml(f.properties.name) + "</span>" }) });
+            labelGroup.addLayer(gz.place(name));
+            gridGroup.addLayer(gz.place(layer));
             var path = layer.getElement && layer.getElement();
             if (path) {
               path.setAttribute("data-grid-code", f.properties.code);
@@ -111,19 +124,20 @@
           },
         });
         addLegend(communities);
+        showLabels();
         el.dataset.gridCount = String(features.length);
         if (features.length) {
           map.fitBounds(gridGroup.getBounds(), { padding: [24, 24] });
-          setStatus(fmt(strings.grids, { count: features.length }));
+          status(fmt(strings.grids, { count: features.length }));
         } else {
-          setStatus(strings.none);
+          status(strings.none);
         }
         el.dataset.loaded = "true";
         syncWithPanel();
       })
       .catch(function () {
         el.dataset.loaded = "error";
-        setStatus(strings.failed);
+        status(strings.failed);
       });
   }
 
@@ -150,7 +164,7 @@
           });
           marker.bindTooltip(escapeHtml(b.name), { direction: "top", offset: [0, -8], className: "gz-tooltip" });
           marker.on("click", function () { openPanel(b.id); });
-          buildingGroup.addLayer(marker);
+          buildingGroup.addLayer(gz.place(marker));
           var node = marker.getElement();
           if (node) { node.setAttribute("data-building-id", b.id); node.setAttribute("data-building-code", b.code); }
           if (focus) marker.openTooltip();
@@ -206,9 +220,59 @@
     if (bounds) map.fitBounds(bounds, { padding: [24, 24] });
   }
 
+  // --- every building and the open cases in scope, clustered ---------------------------------------------------
+  function loadLayers() {
+    var buildingsUrl = el.dataset.buildingPointsUrl, casesUrl = el.dataset.casePinsUrl;
+    if (buildingsUrl) {
+      var allBuildings = gz.track(GZMap.buildingCluster());
+      gz.overlay(gz.strings.buildings || "", allBuildings);
+      fetch(buildingsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (page) {
+          var markers = (page.items || []).map(function (b) {
+            var m = L.marker([b.lat, b.lng], { keyboard: false,
+              icon: L.divIcon({ className: "gz-building-dot", iconSize: [10, 10], html: "<span></span>" }) });
+            m.bindTooltip(escapeHtml(b.name), { direction: "top", className: "gz-tooltip" });
+            m.on("click", function () { openPanel(b.id); });
+            return gz.place(m);
+          });
+          allBuildings.addLayers ? allBuildings.addLayers(markers) : markers.forEach(function (m) { allBuildings.addLayer(m); });
+          allBuildings.addTo(map);
+          el.dataset.allBuildingCount = String(markers.length);
+        })
+        .catch(function () { el.dataset.allBuildingCount = "error"; });
+    }
+    if (casesUrl) {
+      var pins = gz.track(GZMap.caseCluster());
+      gz.overlay(gz.strings.cases || "", pins);
+      fetch(casesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (page) {
+          var markers = (page.items || []).map(function (c) {
+            var m = GZMap.casePin(c);
+            m.bindTooltip("<strong>" + escapeHtml(c.number) + "</strong> " + escapeHtml(c.status_label) + "<br>" +
+                          escapeHtml(c.title), { direction: "top", offset: [0, -14], className: "gz-tooltip" });
+            m.on("click", function () { window.location.href = el.dataset.caseUrl.replace(/\/0\/$/, "/" + c.id + "/"); });
+            return gz.place(m);
+          });
+          pins.addLayers ? pins.addLayers(markers) : markers.forEach(function (m) { pins.addLayer(m); });
+          pins.addTo(map);
+          if (markers.length) GZMap.caseKey(map, gz.strings);
+          el.dataset.caseCount = String(markers.length);
+          el.dataset.caseTotal = String(page.total);
+          if (page.truncated) {
+            casesNote = fmt(gz.strings.cases_truncated || "", { shown: markers.length, total: page.total });
+            setStatus(shownStatus);
+          }
+        })
+        .catch(function () { el.dataset.caseCount = "error"; });
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "node-panel" && el.dataset.loaded === "true") syncWithPanel();
   });
 
   loadGrids();
+  loadLayers();
 })();

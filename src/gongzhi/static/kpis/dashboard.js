@@ -120,7 +120,10 @@
     if (!el || !window.L) return null;
     var select = document.getElementById("map-kpi");
     var status = document.getElementById("kpi-map-status");
-    var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, minZoom: 3 });
+    // The base map (basemap.js: 天地图/AMap or a "no base map" note) where the page configures one.
+    var gz = window.GZMap && document.getElementById("gz-basemaps") ? window.GZMap.create(el, { zoomSnap: 0.25 }) : null;
+    var map = gz ? gz.map : L.map(el, { zoomSnap: 0.25, attributionControl: false, minZoom: 3 });
+    if (gz) gz.onModeChange(function () { if (layer) gz.place(layer); });
     map.setView([31.23, 121.47], 12);
     var layer = null;
     var legend = null;
@@ -167,7 +170,8 @@
                         { sticky: true, className: "gz-tooltip" });
           if (!theme.dark) l.bindPopup(popupHtml(f.properties, key));
         },
-      }).addTo(map);
+      });
+      (gz ? gz.place(layer) : layer).addTo(map);
       layer.eachLayer(function (l) {
         var path = l.getElement && l.getElement();
         if (path) {
