@@ -242,7 +242,7 @@ def test_a_ticket_taken_by_another_import_meanwhile_is_skipped(tree, operator, m
 def test_tracking_codes_are_fresh(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
     taken = services.report_case(actor=operator, channel="desk", title="已有", category_id=category().pk)
     draws = iter([taken.tracking_code, taken.tracking_code, "0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"])  # one in use, twice
-    monkeypatch.setattr(intake.tracking, "new_code", lambda: next(draws))
+    monkeypatch.setattr(intake.tracking, "new_codes", lambda n: [next(draws) for _ in range(n)])
     codes = intake._fresh_tracking_codes(2)
     assert sorted(codes) == ["0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"]
     intake._release_tracking_codes(codes)
