@@ -441,10 +441,11 @@ class Placer:
             inside = grids >= 0
             if inside.any():
                 node_ids[with_point[inside]] = self._nearest_buildings(grids[inside], lats[inside], lngs[inside])
-                for i in with_point[inside]:
+                for i in with_point[inside].tolist():
                     how[i] = "gps"
             if (~inside).any():
                 fallback[with_point[~inside]] = self._fallback_desks(lats[~inside], lngs[~inside])
+        desks = fallback.tolist()
         for i, point in enumerate(points):
             if how[i]:
                 continue
@@ -452,13 +453,15 @@ class Placer:
             if building is not None:
                 node_ids[i], how[i] = building, "address"
                 continue
-            desk = int(fallback[i]) if fallback[i] >= 0 else self._default_desk()
+            desk = desks[i] if desks[i] >= 0 else self._default_desk()
             if desk is not None:
                 node_ids[i], how[i] = desk, "desk"
-        self._load_nodes({int(x) for x in node_ids if x >= 0})
+        ids = node_ids.tolist()  # plain ints: reading a numpy array element by element costs more than the rest
+        self._load_nodes({x for x in ids if x >= 0})
+        nodes = self.nodes
         return [
-            Placed(self.nodes[int(node_ids[i])], how[i] == "desk", how[i]) if how[i] else Placed(None, True, "")
-            for i in range(n)
+            Placed(nodes[node_id], placed_by == "desk", placed_by) if placed_by else Placed(None, True, "")
+            for node_id, placed_by in zip(ids, how, strict=True)
         ]
 
     def _load_nodes(self, ids: set[int]) -> None:
