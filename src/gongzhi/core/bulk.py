@@ -21,7 +21,7 @@ def reserve_ids(model: type[Model], n: int) -> list[int]:
     (a build with ``transaction_mode=IMMEDIATE``), as nobody else inserts meanwhile."""
     if n <= 0:
         return []
-    table, pk = model._meta.db_table, str(model._meta.pk.column)  # type: ignore[union-attr]
+    table, pk = model._meta.db_table, str(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(sql.next_ids(), [table, pk, n])
