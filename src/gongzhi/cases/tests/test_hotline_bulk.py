@@ -503,3 +503,12 @@ def test_a_job_without_news_is_shown_as_such(client, tree, operator, media):  # 
     page = client.get(f"{reverse('cases-hotline')}?job={job.pk}").content.decode()
     assert 'id="job-stale"' in page
     assert client.get(f"{reverse('cases-hotline')}?job=x").status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one array parameter is PostgreSQL's")
+def test_a_batchs_taken_tickets_are_one_query_on_postgresql(tree, operator, django_assert_num_queries):  # type: ignore[no-untyped-def]
+    services.report_case(actor=operator, channel="hotline", title="已有", category_id=category().pk,
+                         hotline_ticket="T-5999")  # fmt: skip
+    tickets = [f"T-{i}" for i in range(10_000)]  # a whole batch
+    with django_assert_num_queries(1):
+        assert intake.existing_hotline_tickets(tickets) == {"T-5999"}
