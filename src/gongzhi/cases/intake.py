@@ -1,8 +1,8 @@
 """How a case is born — the one way, for one case (``report_case``: a page, the API, a visit, the demo) or for many
 at once (``report_many``: a 12345 file through ``cases.hotline``).
 
-Either way a new case is the same three rows, built here once: the case (:func:`_case_values`), its first timeline
-event (:func:`_event_values`) and its ``cases.reported`` audit record (:func:`_reported_entry`); its place comes from
+Either way a new case is the same three rows, built here once: the case (:func:`_case_row`), its first timeline
+event (:func:`_event_row`) and its ``cases.reported`` audit record (:func:`_reported_entry`); its place comes from
 ``territory.selectors.place_many`` (:func:`place`), its id and number from the case table's sequence
 (``core.bulk.reserve_ids``), its tracking code from ``cases.tracking``. One case is written with the ORM in its own
 transaction; many with one ``COPY`` per table on PostgreSQL (``core.bulk.copy_rows``, ``core.audit.record_many``),
@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db import utils as db_utils
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from gongzhi.cases import tiers, tracking, workflow
+from gongzhi.cases import sql, tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
@@ -109,8 +110,8 @@ def _active_category(category_id: int) -> Category | None:
     the same statement each time (about 1 ms of a small machine's CPU)."""
     if not 0 < category_id < 2**63:  # no row has it, and a database column could not even hold it
         return None
-    table = Category._meta.db_table
-    rows = list(Category.objects.raw(f"SELECT * FROM {table} WHERE id = %s AND is_active", [category_id]))
+    statement = sql.active_category(connection.ops.quote_name, Category._meta.db_table)
+    rows = list(Category.objects.raw(statement, [category_id]))
     return rows[0] if rows else None
 
 
@@ -230,7 +231,7 @@ def report_case(
     if pk is None:
         case.number = _case_number(timezone.localtime(case.reported_at), case.pk)
         Case.objects.filter(pk=case.pk).update(number=case.number)
-    event = CaseEvent.objects.create(**_event_values(new, case_id=case.pk, actor=actor, actor_pk=actor_pk))
+    event = CaseEvent.objects.create(**_event_values(new, case_id=case.pk, texts=_Texts(actor, actor_pk)))
     for f in files or []:
         _store_attachment(case, event, f, actor)
     entry = _reported_entry(new, pk=case.pk, number=case.number)
@@ -336,39 +337,36 @@ def _case_number(local_time: datetime, pk: int) -> str:
     return f"{local_time.year:04d}{local_time.month:02d}{local_time.day:02d}{pk:07d}"
 
 
+def _case_row(c: NewCase, *, pk: int | None, number: str, tracking_code: str, actor_pk: int | None) -> tuple[Any, ...]:
+    """The case row of a new case, its values in the order of ``sql.CASE_COPY_COLUMNS`` (every other column keeps
+    its default): a tuple, as a batch's ``COPY`` writes it."""
+    node = c.node
+    return (
+        pk, number, c.title.strip()[:200], c.description, c.category_id, c.urgency or c.default_urgency, c.channel,
+        workflow.create_status(), _initial_tier(node.kind), node.pk, node.code, c.unplaced, c.lat, c.lng, c.address,
+        # a resident's own report (signed in): they are its reporter, who follows it, never its first-contact owner
+        node.lead_body_id, actor_pk if c.channel != Channel.RESIDENT else None, actor_pk, c.reporter_name,
+        c.reporter_phone.strip(), tracking_code,
+        c.ticket or None, c.reported_at, c.category_unconfirmed, c.category_text,
+    )  # fmt: skip
+
+
+_initial_tier = functools.cache(tiers.initial_tier)  # a case's first tier follows its place's kind alone
+
+
+@functools.cache
+def _attnames(model: type[Model], columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The attribute names of these columns of ``model`` (``category_id``), as the ORM takes them."""
+    by_column = {str(f.column): f.attname for f in model._meta.concrete_fields}
+    return tuple(by_column[c] for c in columns)
+
+
 def _case_values(
     c: NewCase, *, pk: int | None, number: str, tracking_code: str, actor_pk: int | None
 ) -> dict[str, Any]:
-    """The case row of a new case, by attribute name (every other column keeps its default)."""
-    node = c.node
-    return {
-        "id": pk,
-        "number": number,
-        "title": c.title.strip()[:200],
-        "description": c.description,
-        "category_id": c.category_id,
-        "urgency": c.urgency or c.default_urgency,
-        "channel": c.channel,
-        "status": workflow.create_status(),
-        "tier": tiers.initial_tier(node.kind),
-        "node_id": node.pk,
-        "place_code": node.code,
-        "unplaced": c.unplaced,
-        "lat": c.lat,
-        "lng": c.lng,
-        "address": c.address,
-        "owner_body_id": node.lead_body_id,
-        # A resident's own report (signed in): they are its reporter, who follows it, never its first-contact owner.
-        "owner_user_id": actor_pk if c.channel != Channel.RESIDENT else None,
-        "reporter_user_id": actor_pk,
-        "reporter_name": c.reporter_name,
-        "reporter_phone": c.reporter_phone.strip(),
-        "tracking_code": tracking_code,
-        "hotline_ticket": c.ticket or None,
-        "reported_at": c.reported_at,
-        "category_unconfirmed": c.category_unconfirmed,
-        "category_text": c.category_text,
-    }
+    """The case row of a new case (:func:`_case_row`), by attribute name, for the ORM."""
+    row = _case_row(c, pk=pk, number=number, tracking_code=tracking_code, actor_pk=actor_pk)
+    return dict(zip(_attnames(Case, sql.CASE_COPY_COLUMNS), row, strict=True))
 
 
 UNCONFIRMED_CATEGORY_NOTE = gettext_lazy(
@@ -376,29 +374,60 @@ UNCONFIRMED_CATEGORY_NOTE = gettext_lazy(
 )
 
 
-def _first_note(c: NewCase) -> str:
-    """The first timeline event's note: where the case is held, and a category to confirm."""
-    notes = [system_note(PLACED_ON_DESK_NOTE)] if c.unplaced else []
-    if c.category_unconfirmed:
-        notes.append(system_note(UNCONFIRMED_CATEGORY_NOTE, category=c.category_text))
-    return " ".join(notes)
+class _Texts:
+    """The texts of first events by one actor, each rendered once (for a batch: once, not once a row): who reported
+    it, and the system's notes in the site's language (``system_note``)."""
+
+    def __init__(self, actor: Any, actor_pk: int | None) -> None:
+        self.actor_pk = actor_pk
+        self.actor_label = str(actor) if actor_pk else ""
+        self._resident: str | None = None
+        self._desk: str | None = None
+
+    def label(self, c: NewCase) -> str:
+        """The event's actor label: the acting user, else the reporter's name, else "resident"."""
+        if self.actor_pk:
+            return self.actor_label
+        if c.reporter_name:
+            return c.reporter_name
+        if self._resident is None:
+            self._resident = system_note(RESIDENT_LABEL)
+        return self._resident
+
+    def first_note(self, c: NewCase) -> str:
+        """The first timeline event's note: where the case is held, and a category to confirm."""
+        if not c.unplaced and not c.category_unconfirmed:
+            return ""
+        notes = []
+        if c.unplaced:
+            if self._desk is None:
+                self._desk = system_note(PLACED_ON_DESK_NOTE)
+            notes.append(self._desk)
+        if c.category_unconfirmed:
+            notes.append(system_note(UNCONFIRMED_CATEGORY_NOTE, category=c.category_text))
+        return " ".join(notes)
 
 
-def _event_values(c: NewCase, *, case_id: int, actor: User, actor_pk: int | None) -> dict[str, Any]:
-    """The first timeline event of a new case ("report", to its first status)."""
-    return {
-        "case_id": case_id,
-        "at": c.reported_at,
-        "actor_id": actor_pk,
-        "actor_label": str(actor) if actor_pk else (c.reporter_name or system_note(RESIDENT_LABEL)),
-        "action": "report",
-        "from_status": "",
-        "to_status": workflow.create_status(),
-        "note": _first_note(c),
-        "public": True,
-        "reply": False,  # the report's system note is not a reply (the tracking page shows the report, not its note)
-        "data": {"channel": c.channel, "placed_by": c.placed_by},
-    }
+def _event_data(channel: str, placed_by: str) -> dict[str, Any]:
+    return {"channel": channel, "placed_by": placed_by}
+
+
+def _event_row(
+    c: NewCase, *, case_id: int, texts: _Texts, data: Callable[[str, str], Any] = _event_data
+) -> tuple[Any, ...]:
+    """The first timeline event of a new case ("report", to its first status), its values in the order of
+    ``sql.EVENT_COPY_COLUMNS``; ``data`` makes the last (the dict, or for a ``COPY`` its JSON text)."""
+    status = workflow.create_status()
+    return (
+        case_id, c.reported_at, texts.actor_pk, texts.label(c), "report", "", status, texts.first_note(c), True,
+        data(c.channel, c.placed_by),
+    )  # fmt: skip
+
+
+def _event_values(c: NewCase, *, case_id: int, texts: _Texts) -> dict[str, Any]:
+    """The first timeline event of a new case (:func:`_event_row`), by attribute name, for the ORM."""
+    row = _event_row(c, case_id=case_id, texts=texts)
+    return dict(zip(_attnames(CaseEvent, sql.EVENT_COPY_COLUMNS), row, strict=True))
 
 
 def _reported_entry(c: NewCase, *, pk: int, number: str) -> audit.Entry:
@@ -472,18 +501,18 @@ def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) ->
     local = timezone.get_current_timezone()
     codes = _fresh_tracking_codes(len(cases))
     used_codes.extend(codes)
+    texts = _Texts(actor, actor_pk)
     if connection.vendor == "postgresql":
         ids = bulk.reserve_ids(Case, len(cases))
         numbers = [_case_number(c.reported_at.astimezone(local), pk) for c, pk in zip(cases, ids, strict=True)]
-        rows = [
-            _case_values(c, pk=pk, number=number, tracking_code=code, actor_pk=actor_pk)
-            for c, pk, number, code in zip(cases, ids, numbers, codes, strict=True)
-        ]
-        _copy_cases(rows, now)
-        events = [
-            _event_values(c, case_id=pk, actor=actor, actor_pk=actor_pk) for c, pk in zip(cases, ids, strict=True)
-        ]
-        _copy_events(events)
+        _copy_cases(
+            (
+                _case_row(c, pk=pk, number=number, tracking_code=code, actor_pk=actor_pk)
+                for c, pk, number, code in zip(cases, ids, numbers, codes, strict=True)
+            ),
+            now,
+        )
+        _copy_events(cases, ids, texts)
     else:
         objs = [
             Case(**_case_values(c, pk=None, number=f"TMP{secrets.token_hex(8)}", tracking_code=code, actor_pk=actor_pk))
@@ -495,8 +524,7 @@ def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) ->
         Case.objects.bulk_update(objs, ["number"], batch_size=500)
         ids, numbers = [obj.pk for obj in objs], [obj.number for obj in objs]
         CaseEvent.objects.bulk_create(
-            CaseEvent(**_event_values(c, case_id=pk, actor=actor, actor_pk=actor_pk))
-            for c, pk in zip(cases, ids, strict=True)
+            CaseEvent(**_event_values(c, case_id=pk, texts=texts)) for c, pk in zip(cases, ids, strict=True)
         )
     audit.record_many(
         actor=actor,
@@ -506,34 +534,39 @@ def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) ->
     return [(c.row, number) for c, number in zip(cases, numbers, strict=True)]
 
 
-def _copy_cases(rows: list[dict[str, Any]], now: datetime) -> None:
-    """The case rows with one ``COPY``: the columns :func:`_case_values` fills, then every other one at its default
-    (what ``create`` would store; ``created_at``/``updated_at`` now; NULL by leaving the column out). A new field
-    without a default would be NULL here and fail loudly, never silently differ."""
-    filled = list(rows[0])
+def _copy_cases(rows: Iterable[tuple[Any, ...]], now: datetime) -> None:
+    """The case rows (:func:`_case_row`) with one ``COPY``: the columns it fills, then every other one at its
+    default, the same value for every row (what ``create`` would store; ``created_at``/``updated_at`` now; NULL by
+    leaving the column out). A new field without a default would be NULL here and fail loudly, never silently
+    differ."""
+    filled = set(sql.CASE_COPY_COLUMNS)
     # A nullable column whose default is none is left out: PostgreSQL stores NULL there itself (fewer values a row).
     rest = [
-        f for f in Case._meta.concrete_fields if f.attname not in filled and not (f.null and f.get_default() is None)
+        f
+        for f in Case._meta.concrete_fields
+        if str(f.column) not in filled and not (f.null and f.get_default() is None)
     ]
     tail = tuple(now if f.attname in ("created_at", "updated_at") else f.get_default() for f in rest)
-    columns = bulk.columns_of(Case, filled) + [str(f.column) for f in rest]
-    bulk.copy_rows(Case, columns, (tuple(row.values()) + tail for row in rows))
+    columns = [*sql.CASE_COPY_COLUMNS, *(str(f.column) for f in rest)]
+    bulk.copy_rows(Case, columns, (row + tail for row in rows))
 
 
-def _copy_events(rows: list[dict[str, Any]]) -> None:
-    """The first events with one ``COPY``; ``data`` (the last value) as JSON text, written once per distinct value
-    (a batch has a handful: the channel and how each case was placed)."""
-    texts: dict[tuple[Any, ...], str] = {}
+def _copy_events(cases: Sequence[NewCase], ids: Sequence[int], texts: _Texts) -> None:
+    """The first events (:func:`_event_row`) with one ``COPY``; ``data`` as JSON text, written once per distinct
+    value (a batch has a handful: the channel and how each case was placed)."""
+    dumped: dict[tuple[str, str], str] = {}
 
-    def data(value: dict[str, Any]) -> str:
-        key = tuple(value.items())
-        text = texts.get(key)
+    def data(channel: str, placed_by: str) -> str:
+        text = dumped.get((channel, placed_by))
         if text is None:
-            text = texts[key] = json.dumps(value)
+            text = dumped[channel, placed_by] = json.dumps(_event_data(channel, placed_by))
         return text
 
-    columns = bulk.columns_of(CaseEvent, rows[0])
-    bulk.copy_rows(CaseEvent, columns, ((*list(row.values())[:-1], data(row["data"])) for row in rows))
+    bulk.copy_rows(
+        CaseEvent,
+        sql.EVENT_COPY_COLUMNS,
+        (_event_row(c, case_id=pk, texts=texts, data=data) for c, pk in zip(cases, ids, strict=True)),
+    )
 
 
 _codes_lock = threading.Lock()
@@ -541,12 +574,12 @@ _codes_in_flight: set[str] = set()  # handed out to batches not committed yet (i
 
 
 def _fresh_tracking_codes(n: int) -> list[str]:
-    """``n`` tracking codes (as ``report_case`` makes them: ``tracking.new_code``) that no case has yet and no batch
+    """``n`` tracking codes (as ``report_case`` makes them: ``tracking.new_codes``) that no case has yet and no batch
     being written in this process holds. Release them with :func:`_release_tracking_codes` once the batch is over."""
     codes: list[str] = []
     while len(codes) < n:
         want = n - len(codes)
-        fresh = {tracking.new_code() for _ in range(want)}
+        fresh = set(tracking.new_codes(want))
         fresh -= set(_existing_values("tracking_code", list(fresh)))
         with _codes_lock:
             fresh -= _codes_in_flight
@@ -561,22 +594,26 @@ def _release_tracking_codes(codes: Iterable[str]) -> None:
 
 
 def existing_hotline_tickets(tickets: Sequence[str]) -> set[str]:
-    """Which of these 12345 tickets are already cases (one indexed query per 5,000)."""
+    """Which of these 12345 tickets are already cases (one indexed query; elsewhere than PostgreSQL one per
+    5,000)."""
     return set(_existing_values("hotline_ticket", tickets))
 
 
+# The look-up of taken values per unique text column of cases, on PostgreSQL.
+_TAKEN = {"hotline_ticket": sql.taken_tickets, "tracking_code": sql.taken_tracking_codes}
+
+
 def _existing_values(column: str, values: Sequence[str]) -> list[str]:
-    """The values of a unique text column of cases that are taken. On PostgreSQL one array parameter per query
-    (``= ANY``), not thousands of placeholders."""
+    """The values of a unique text column of cases that are taken. On PostgreSQL one query with one array
+    parameter (``= ANY``), not thousands of placeholders; elsewhere one ``IN`` per 5,000."""
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKEN[column](connection.ops.quote_name, Case._meta.db_table), [list(values)])
+            return [row[0] for row in cursor.fetchall()]
     found: list[str] = []
     for start in range(0, len(values), 5000):
         chunk = list(values[start : start + 5000])
-        if not chunk:
-            continue
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {column} FROM {Case._meta.db_table} WHERE {column} = ANY(%s)", [chunk])
-                found.extend(row[0] for row in cursor.fetchall())
-        else:
-            found.extend(Case.objects.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
+        found.extend(Case.objects.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
     return found

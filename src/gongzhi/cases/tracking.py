@@ -13,6 +13,7 @@ limit the address gets 429 until the window has passed, right answers included.
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 from django.http import HttpRequest
@@ -30,8 +31,20 @@ ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 MISS_SCOPE = "public_track_miss"
 
 
+# base64's base 32 (RFC 4648: A–Z, 2–7) letter for letter into Crockford's: the same 5 random bits a character.
+_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
+
+
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return new_codes(1)[0]
+
+
+def new_codes(n: int) -> list[str]:
+    """``n`` new tracking codes: 80 random bits each (``secrets``), written in :data:`ALPHABET`. One draw of random
+    bytes for them all (a 12345 batch takes ten thousand at once; a ``secrets.choice`` per character cost more than
+    writing the cases)."""
+    text = base64.b32encode(secrets.token_bytes(LENGTH * 5 // 8 * n)).decode("ascii").translate(_FROM_RFC4648)
+    return [text[i : i + LENGTH] for i in range(0, LENGTH * n, LENGTH)]
 
 
 def normalise(text: str) -> str:

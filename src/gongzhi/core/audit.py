@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from gongzhi.core import bulk
+from gongzhi.core import bulk, sql
 from gongzhi.core.models import AuditLog
 
 if TYPE_CHECKING:
@@ -81,10 +81,6 @@ class Entry:
     note: str = ""
 
 
-_AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "object_repr", "node_code", "before",
-                  "after", "note")  # fmt: skip
-
-
 def record_many(*, actor: _User | None, entries: Iterable[Entry], at: datetime | None = None) -> int:
     """Write many audit records by one actor at once, each exactly as :func:`record` would write it (the same
     columns, ``object_repr`` cut at 200 characters, an actor without a primary key stored as none), in the caller's
@@ -102,7 +98,7 @@ def record_many(*, actor: _User | None, entries: Iterable[Entry], at: datetime |
                     None if e.after is None else dumps(e.after), e.note,
                 )  # fmt: skip
 
-        return bulk.copy_rows(AuditLog, bulk.columns_of(AuditLog, _AUDIT_COLUMNS), rows())
+        return bulk.copy_rows(AuditLog, bulk.columns_of(AuditLog, sql.AUDIT_COPY_COLUMNS), rows())
     objs = [
         AuditLog(
             at=at,

@@ -1,6 +1,7 @@
 """Writing many rows at once, the one way: primary keys reserved before the rows are written (so that rows pointing
 at each other, and numbers built from ids, are known up front) and PostgreSQL's ``COPY`` through psycopg's own
-``write_row`` (which formats and escapes each value for its column; no hand-escaped COPY text)."""
+``write_row`` (which formats and escapes each value for its column; no hand-escaped COPY text). The statements
+themselves are in :mod:`gongzhi.core.sql`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
+from gongzhi.core import sql
+
 
 def reserve_ids(model: type[Model], n: int) -> list[int]:
     """``n`` primary keys for new rows of ``model``, ascending. PostgreSQL: from the table's own sequence, safe
@@ -18,15 +21,15 @@ def reserve_ids(model: type[Model], n: int) -> list[int]:
     (a build with ``transaction_mode=IMMEDIATE``), as nobody else inserts meanwhile."""
     if n <= 0:
         return []
-    table = model._meta.db_table
+    table, pk = model._meta.db_table, str(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+            cursor.execute(sql.next_ids(), [table, pk, n])
             return sorted(row[0] for row in cursor.fetchall())
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        cursor.execute(sql.highest_id(connection.ops.quote_name, table, pk))
         highest = cursor.fetchone()[0]
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute(sql.sqlite_sequence(), [table])
             row = cursor.fetchone()
             highest = max(highest, row[0] if row else 0)
     return list(range(highest + 1, highest + 1 + n))
@@ -44,11 +47,10 @@ def copy_rows(model: type[Model] | str, columns: Sequence[str], rows: Iterable[S
     → NULL, ``bool``, ``datetime``, ``str``; give JSON columns their JSON text). Inside the caller's transaction.
     Returns how many rows."""
     table = model if isinstance(model, str) else model._meta.db_table
-    qn = connection.ops.quote_name
-    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    statement = sql.copy_in(connection.ops.quote_name, table, columns)
     types = None if isinstance(model, str) else _column_types(model, columns)
     n = 0
-    with connection.wrap_database_errors, connection.cursor() as wrapper, wrapper.cursor.copy(sql) as copy:
+    with connection.wrap_database_errors, connection.cursor() as wrapper, wrapper.cursor.copy(statement) as copy:
         if types is not None:
             copy.set_types(types)  # each column's dumper chosen once, not looked up for every value
         for row in rows:

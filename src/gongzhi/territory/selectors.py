@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import shapely
 from django.db import connection
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import shape
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Text, ValidationFailed
 from gongzhi.core.scope import ancestor_codes, code_prefix_q, scope_of
-from gongzhi.territory import geo
+from gongzhi.territory import geo, sql
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, CoJurisdiction, Node, PartyOrg
 
@@ -219,9 +219,9 @@ def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M
 
     def grid_and_buildings(grid_id: int) -> list[Node]:
         near = _near_box(lat=lat, lng=lng, within_m=within_m)
-        sql, key_params = _place_sql()
+        statement, key_params = _place_sql()
         params = [*key_params, grid_id, grid_id, NodeKind.BUILDING.value, *near["centroid_lat__range"]]
-        rows = list(Node.objects.raw(sql, [*params, *near["centroid_lng__range"]]))
+        rows = list(Node.objects.raw(statement, [*params, *near["centroid_lng__range"]]))
         for row in rows:  # the lead body's id and name (the rest loads on demand), as a case's owner needs them
             name = row.lead_body_name  # type: ignore[attr-defined]  # a column of the raw query
             row.lead_body = Body.from_db(connection.alias, ["id", "name"], [row.lead_body_id, name])
@@ -237,28 +237,14 @@ def place_of_point(*, lat: float, lng: float, within_m: float = BUILDING_REACH_M
 
 @functools.cache
 def _place_sql() -> tuple[str, list[Any]]:
-    """The query of :func:`place_of_point`: the grid row, its buildings in a box (without their polygons: the index
-    holds the grids', and a case needs none), the lead body's name and the grid index's key. Written once in SQL
-    rather than composed by the ORM on every intake (composing it cost more CPU than running it); the table and
-    column names come from the models."""
-    q = connection.ops.quote_name
-
-    def column(model: type[Model], name: str, alias: str) -> str:
-        # a concrete field (the stubs' get_field also answers relations, which have no column)
-        return f"{alias}.{q(str(model._meta.get_field(name).column))}"  # type: ignore[union-attr]
-
-    def n(name: str) -> str:
-        return column(Node, name, "n")
-
+    """The query of :func:`place_of_point` (``territory.sql.grid_and_buildings``): the grid row, its buildings in a
+    box (without their polygons: the index holds the grids', and a case needs none), the lead body's name and the
+    grid index's key. Written once in SQL rather than composed by the ORM on every intake (composing it cost more
+    CPU than running it)."""
     key_sql, key_params = geo.key_sql()
-    sql = (
-        f"SELECT {', '.join(n(f.name) for f in Node._meta.concrete_fields if f.name != 'boundary')}, "
-        f"{column(Body, 'name', 'b')} AS lead_body_name, ({key_sql}) AS _grids_key "
-        f"FROM {q(Node._meta.db_table)} n INNER JOIN {q(Body._meta.db_table)} b ON {column(Body, 'id', 'b')} = "
-        f"{n('lead_body')} WHERE {n('id')} = %s OR ({n('parent')} = %s AND {n('kind')} = %s "
-        f"AND {n('centroid_lat')} BETWEEN %s AND %s AND {n('centroid_lng')} BETWEEN %s AND %s) ORDER BY {n('code')}"
-    )
-    return sql, key_params
+    columns = [str(f.column) for f in Node._meta.concrete_fields if f.name != "boundary"]
+    q = connection.ops.quote_name
+    return sql.grid_and_buildings(q, Node._meta.db_table, Body._meta.db_table, columns, key_sql), key_params
 
 
 def _fallback_desk(*, lat: float, lng: float) -> Node | None:
@@ -458,10 +444,11 @@ class Placer:
             inside = grids >= 0
             if inside.any():
                 node_ids[with_point[inside]] = self._nearest_buildings(grids[inside], lats[inside], lngs[inside])
-                for i in with_point[inside]:
+                for i in with_point[inside].tolist():
                     how[i] = "gps"
             if (~inside).any():
                 fallback[with_point[~inside]] = self._fallback_desks(lats[~inside], lngs[~inside])
+        desks = fallback.tolist()
         for i, point in enumerate(points):
             if how[i]:
                 continue
@@ -469,13 +456,15 @@ class Placer:
             if building is not None:
                 node_ids[i], how[i] = building, "address"
                 continue
-            desk = int(fallback[i]) if fallback[i] >= 0 else self._default_desk()
+            desk = desks[i] if desks[i] >= 0 else self._default_desk()
             if desk is not None:
                 node_ids[i], how[i] = desk, "desk"
-        self._load_nodes({int(x) for x in node_ids if x >= 0})
+        ids = node_ids.tolist()  # plain ints: reading a numpy array element by element costs more than the rest
+        self._load_nodes({x for x in ids if x >= 0})
+        nodes = self.nodes
         return [
-            Placed(self.nodes[int(node_ids[i])], how[i] == "desk", how[i]) if how[i] else Placed(None, True, "")
-            for i in range(n)
+            Placed(nodes[node_id], placed_by == "desk", placed_by) if placed_by else Placed(None, True, "")
+            for node_id, placed_by in zip(ids, how, strict=True)
         ]
 
     def _load_nodes(self, ids: set[int]) -> None:

@@ -242,7 +242,7 @@ def test_a_ticket_taken_by_another_import_meanwhile_is_skipped(tree, operator, m
 def test_tracking_codes_are_fresh(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
     taken = services.report_case(actor=operator, channel="desk", title="已有", category_id=category().pk)
     draws = iter([taken.tracking_code, taken.tracking_code, "0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"])  # one in use, twice
-    monkeypatch.setattr(intake.tracking, "new_code", lambda: next(draws))
+    monkeypatch.setattr(intake.tracking, "new_codes", lambda n: [next(draws) for _ in range(n)])
     codes = intake._fresh_tracking_codes(2)
     assert sorted(codes) == ["0A0B0C0D0E0F1011", "1A1B1C1D1E1F2021"]
     intake._release_tracking_codes(codes)
@@ -503,3 +503,12 @@ def test_a_job_without_news_is_shown_as_such(client, tree, operator, media):  # 
     page = client.get(f"{reverse('cases-hotline')}?job={job.pk}").content.decode()
     assert 'id="job-stale"' in page
     assert client.get(f"{reverse('cases-hotline')}?job=x").status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one array parameter is PostgreSQL's")
+def test_a_batchs_taken_tickets_are_one_query_on_postgresql(tree, operator, django_assert_num_queries):  # type: ignore[no-untyped-def]
+    services.report_case(actor=operator, channel="hotline", title="已有", category_id=category().pk,
+                         hotline_ticket="T-5999")  # fmt: skip
+    tickets = [f"T-{i}" for i in range(10_000)]  # a whole batch
+    with django_assert_num_queries(1):
+        assert intake.existing_hotline_tickets(tickets) == {"T-5999"}

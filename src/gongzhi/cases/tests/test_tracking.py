@@ -86,3 +86,24 @@ def test_the_page_reports_without_a_phone_and_follows_by_code(client, tree):  # 
     page = client.post(reverse("cases-public-track"), {"code": shown})
     assert page.status_code == 200 and "井盖松动" in page.content.decode()
     assert client.post(reverse("cases-public-track"), {"code": case.number}).status_code == 404, "number needs phone"
+
+
+def test_a_batch_of_codes_is_one_draw_of_80_random_bits_a_code_in_crockfords_base_32(monkeypatch):  # type: ignore[no-untyped-def]
+    """``new_codes`` draws the random bytes of a whole batch at once (a draw a character cost more than writing the
+    cases of a 12345 batch) and writes each code's 80 bits as 16 digits of :data:`tracking.ALPHABET`, 5 bits each."""
+    draws: list[int] = []
+    data = bytes(range(7, 7 + 30))
+
+    def token_bytes(n: int) -> bytes:
+        draws.append(n)
+        return data[:n]
+
+    monkeypatch.setattr(tracking.secrets, "token_bytes", token_bytes)
+    codes = tracking.new_codes(3)
+    assert draws == [30]
+    expected = []
+    for k in range(3):
+        bits = int.from_bytes(data[10 * k : 10 * k + 10], "big")
+        expected.append("".join(tracking.ALPHABET[(bits >> (5 * (15 - i))) & 31] for i in range(16)))
+    assert codes == expected
+    assert tracking.new_code() == expected[0][:16] and tracking.new_codes(0) == []
