@@ -192,6 +192,9 @@ def test_the_menu_leaves_out_what_a_role_cannot_use(client, world):  # type: ign
 def test_the_resident_reports_and_follows_their_cases(client, world, tree):  # type: ignore[no-untyped-def]
     resident = world.users[Role.RESIDENT]
     client.force_login(resident)
+    response = client.get(reverse("cases-report"))  # the staff form's address: their own form, not a 403
+    assert response.status_code == 302 and response["Location"] == reverse("cases-my-report")
+    assert client.post(reverse("cases-report"), {"title": "x"}).status_code == 403
     form = html(client.get(reverse("cases-my-report")))
     assert 'value="王阿姨"' in form and 'value="13900001111"' in form, "name and phone from the account"
     assert 'name="channel"' not in form and 'name="urgency"' not in form, "only the resident's fields"
@@ -242,7 +245,7 @@ def test_the_resident_reports_and_follows_their_cases(client, world, tree):  # t
     other = world.cases["reported"]
     assert client.get(reverse("cases-mine-detail", args=[other.pk])).status_code == 404
     assert client.get(reverse("cases-detail", args=[other.pk])).status_code == 404
-    assert client.get(reverse("cases-report")).status_code == 403
+    assert client.get(reverse("cases-desk")).status_code == 403
 
 
 # --- lists that page and say how many ----------------------------------------------------------------------------------

@@ -272,10 +272,14 @@ def todo(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-@pages.page("cases-report")
 @require_http_methods(["GET", "POST"])
 def report(request: AuthedRequest) -> HttpResponse:
-    """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page."""
+    """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page. A signed-in
+    resident who lands here (an old link, the address typed) is sent to their own form, 我要反映, not to a 403."""
+    if not pages.allowed(request.user, "cases-report"):
+        if request.method == "GET" and pages.allowed(request.user, "cases-my-report"):
+            return redirect("cases-my-report")
+        pages.require(request.user, "cases-report")
     channels = _channels_for(request.user)
     if not channels:
         raise Forbidden(_("Your role does not take cases in."))
