@@ -97,8 +97,8 @@ def map_config() -> dict[str, Any]:
         "strings": {
             "no_base_map": _("No base map configured"),
             "no_base_map_hint": _(
-                "The grids, buildings and cases are drawn without streets. An administrator can set a Tianditu key "
-                "(GONGZHI_TIANDITU_KEY)."
+                "The grids, buildings and cases are drawn without streets. An administrator can configure a Tianditu "
+                "key for the server."
             ),
             "buildings": _("Buildings"),
             "cases": _("Open cases"),
