@@ -52,7 +52,7 @@ class PhotosField(forms.FileField):
         return files
 
 
-def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]:
+def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
     """(major choices, minor choices grouped by kind and major class: "事件 · 市容环境") from
     ``selectors.active_categories()``. A major class without minor classes is a choice of its own."""
     rows = list(categories)
@@ -61,7 +61,7 @@ def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, str]], 
     for c in rows:
         if c.parent_id:
             minors.setdefault(c.parent_id, []).append((str(c.pk), c.name))
-    major_choices = [("", _("— major class —"))] + [(str(m.pk), str(m)) for m in majors]
+    major_choices: list[tuple[str, Any]] = [("", _("— major class —"))] + [(str(m.pk), str(m)) for m in majors]
     minor_choices: list[tuple[str, Any]] = [("", _("— choose what it is about —"))]
     for m in majors:
         group = f"{KIND_WORD[CategoryKind(m.kind)]} · {m.name}"
@@ -392,7 +392,7 @@ class CaseFilterForm(forms.Form):
         rows = list(categories)
         cats: list[tuple[str, Any]] = [("", _("Any"))]
         for major in [c for c in rows if not c.parent_id]:
-            cats.append((str(major.pk), major.name))
+            cats.append((str(major.pk), str(major)))
             cats += [(str(c.pk), f"— {c.name}") for c in rows if c.parent_id == major.pk]
         set_choices(self, "category", cats)
         set_choices(

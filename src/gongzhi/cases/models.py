@@ -15,11 +15,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.choices import KIND_WORD, CategoryKind, Channel, ClosedKind, DeadlineUnit, Rating, Status, Step, Tier, Urgency
+from gongzhi.cases.choices import (
+    KIND_WORD,
+    CategoryKind,
+    Channel,
+    ClosedKind,
+    DeadlineUnit,
+    Rating,
+    Status,
+    Step,
+    Tier,
+    Urgency,
+)
 from gongzhi.core.choices import JobState
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopedManager, ScopeRule
-
 
 # Between keywords: spaces and commas, ASCII or Chinese.
 KEYWORD_SPLIT = re.compile(r"[\s,，、;；]+")

@@ -415,7 +415,7 @@ def load_world(ctx: BuildContext) -> World:
     assert ctx.subdistrict is not None
     now = ctx.now
     start = now - timedelta(days=WINDOW_DAYS)
-    categories = {c.code: c for c in Category.objects.filter(parent__isnull=False)}
+    categories = {c.code: c for c in Category.objects.filter(kind="event", parent__isnull=False)}
     kinds = [k for k in KINDS if k.code in categories]
 
     rules: dict[tuple[int | None, str, str], tuple[int, str]] = {
