@@ -157,7 +157,7 @@
       if (!shown.length) {
         status.textContent = box.dataset.none || "";
       } else {
-        status.textContent = (box.dataset.found || "%(count)s").replace("%(count)s", String(shown.length));
+        status.textContent = (box.dataset.found || "{count}").replace("{count}", String(shown.length));
       }
     }
 
