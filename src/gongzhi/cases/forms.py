@@ -105,7 +105,15 @@ class CategoryMixin(forms.Form):
         assert isinstance(widget, CategorySelect)
         widget.terms = {str(c.pk): category_terms(c) for c in rows}
         widget.codes = {str(c.pk): c.code for c in rows}
-        widget.attrs.update({"class": "cat-select", "data-category-picker": ""})
+        widget.attrs.update(
+            {
+                "class": "cat-select",
+                "data-category-picker": "",
+                "data-placeholder": _("Type a word: 井盖, 路灯, 噪音, 停车…"),
+                "data-none": _("Nothing found. Try another word, or choose 其他."),
+                "data-found": _("{count} found"),
+            }
+        )
         self.fields["major"].widget = forms.HiddenInput()
 
     def clean_category_pair(self, cleaned: dict[str, Any]) -> None:

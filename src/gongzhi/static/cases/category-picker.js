@@ -26,6 +26,7 @@
 
   function setup(select) {
     var box = select.closest(".cat-picker") || select.parentNode;
+    var text = select.dataset;  // the words of the page's language: placeholder, nothing found, how many
     var label = document.querySelector('label[for="' + select.id + '"]');
     var n = ++counter;
     var items = [];
@@ -52,7 +53,7 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", "cat-results-" + n);
-    input.placeholder = box.dataset.placeholder || "";
+    input.placeholder = text.placeholder || "";
     var help = document.getElementById(select.id + "_helptext");
     var list = document.createElement("div");
     list.id = "cat-results-" + n;
@@ -155,9 +156,9 @@
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
       if (!shown.length) {
-        status.textContent = box.dataset.none || "";
+        status.textContent = text.none || "";
       } else {
-        status.textContent = (box.dataset.found || "{count}").replace("{count}", String(shown.length));
+        status.textContent = (text.found || "{count}").replace("{count}", String(shown.length));
       }
     }
 
