@@ -118,3 +118,28 @@ def _public_report_path() -> str:
     from django.urls import reverse
 
     return reverse("cases-public-report")
+
+
+def test_the_desk_sets_a_12345_tickets_category_by_word(live_server, make_page, login):  # type: ignore[no-untyped-def]
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.tests.factories import user_with_role
+    from gongzhi.cases.tests.factories import new_case
+
+    tree = build_tree()
+    operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    lamp = category("0118", kind="facility")
+    case = new_case(operator, tree.buildings[0], channel="desk", title="小区路灯坏了", category_id=category("0706").pk)
+    Case.objects.filter(pk=case.pk).update(category_unconfirmed=True, category_text="市政/照明")
+    page = make_page()
+    login(page, operator)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    search = page.locator("#id_category-category_search")
+    search.fill("路灯不亮")
+    assert "输入关键词" in search.get_attribute("placeholder")
+    page.locator(f'.cat-option[data-value="{lamp.pk}"]').click()
+    with page.expect_navigation():
+        page.click("#form-category button[type=submit]")
+    case.refresh_from_db()
+    assert case.category_id == lamp.pk and not case.category_unconfirmed
+    assert "部件·公用设施 / 路灯" in page.inner_text("#case-category")
+    assert page.gongzhi_errors == []
