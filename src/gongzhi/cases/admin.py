@@ -9,11 +9,25 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.cases.models import CalendarDay, Case, Category, DeadlineRule, WorkSchedule, WorkSession
 
 
+class CategoryForm(forms.ModelForm[Category]):
+    class Meta:
+        model = Category
+        fields = ("kind", "code", "name", "parent", "keywords", "default_urgency", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        parent = cleaned.get("parent")
+        if parent is not None and parent.kind != cleaned.get("kind"):
+            self.add_error("parent", _("A minor class has the kind of its major class."))
+        return cleaned
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin[Category]):
-    list_display = ("code", "name", "parent", "default_urgency", "is_active")
-    list_filter = ("is_active", "default_urgency", "parent")
-    search_fields = ("code", "name")
+    form = CategoryForm
+    list_display = ("kind", "code", "name", "parent", "default_urgency", "is_active")
+    list_filter = ("kind", "is_active", "default_urgency", "parent")
+    search_fields = ("code", "name", "keywords")
 
 
 @admin.register(DeadlineRule)

@@ -50,9 +50,11 @@ def _detail(user: "User", case: Any) -> Any:
     return case
 
 
-@router.get("/categories", response=list[CategoryOut], summary="The case taxonomy (大类/小类)")
-def categories(request: ApiRequest) -> Any:
-    return selectors.active_categories()
+@router.get("/categories", response=list[CategoryOut], summary="The case taxonomy (部件/事件, 大类/小类)")
+def categories(request: ApiRequest, q: str = "") -> Any:
+    """Every active class; with ``q``, the classes one picks that a search-box text finds (by name, plain word,
+    major class or code — the report form's search)."""
+    return selectors.search_categories(q[:100]) if q.strip() else selectors.active_categories()
 
 
 @router.get("", response=list[CaseOut], summary="Cases in scope, filtered")

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -33,6 +34,21 @@ OPEN_STATUSES = (
     Status.REWORK,
 )
 FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.FOLLOWED_UP, Status.MERGED, Status.CANCELLED)
+
+
+class CategoryKind(models.TextChoices):
+    """The two halves of the national taxonomy (GB/T 30428.2): a thing that is broken or missing (部件: a manhole
+    cover, a street lamp) or a matter that happens (事件: rubbish left out, noise, parking)."""
+
+    EVENT = "event", _("Event (事件)")
+    FACILITY = "facility", _("Facility (部件)")
+
+
+# The kind in one word, for group headings and labels: 部件 / 事件.
+KIND_WORD = {
+    CategoryKind.EVENT: pgettext_lazy("category kind", "Event"),
+    CategoryKind.FACILITY: pgettext_lazy("category kind", "Facility"),
+}
 
 
 class Channel(models.TextChoices):

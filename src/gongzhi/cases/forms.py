@@ -15,7 +15,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.choices import Channel, Rating, Status, Urgency
+from gongzhi.cases.choices import KIND_WORD, CategoryKind, Channel, Rating, Status, Urgency
+from gongzhi.cases.selectors import category_terms
 
 if TYPE_CHECKING:
     from gongzhi.cases.workflow import Transition
@@ -55,25 +56,48 @@ class PhotosField(forms.FileField):
         return files
 
 
-def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]:
-    """(major choices, minor choices grouped by major) from ``selectors.active_categories()``."""
+def category_choices(categories: Iterable[Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """(major choices, minor choices grouped by kind and major class: "事件 · 市容环境") from
+    ``selectors.active_categories()``. A major class without minor classes is a choice of its own."""
     rows = list(categories)
     majors = [c for c in rows if not c.parent_id]
     minors: dict[int, list[tuple[str, str]]] = {}
     for c in rows:
         if c.parent_id:
             minors.setdefault(c.parent_id, []).append((str(c.pk), c.name))
-    major_choices = [("", _("— major class —"))] + [(str(m.pk), m.name) for m in majors]
-    minor_choices: list[tuple[str, Any]] = [("", _("— minor class —"))]
-    minor_choices += [(m.name, minors[m.pk]) for m in majors if m.pk in minors]
+    major_choices: list[tuple[str, Any]] = [("", _("— major class —"))] + [(str(m.pk), str(m)) for m in majors]
+    minor_choices: list[tuple[str, Any]] = [("", _("— choose what it is about —"))]
+    for m in majors:
+        group = f"{KIND_WORD[CategoryKind(m.kind)]} · {m.name}"
+        minor_choices.append((group, minors.get(m.pk) or [(str(m.pk), m.name)]))
     return major_choices, minor_choices
 
 
+class CategorySelect(forms.Select):
+    """The category select: each option carries the words it answers to (``data-terms``, see
+    ``selectors.category_terms``) and its code, for the search box ``category-picker.js`` puts above it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.terms: dict[str, list[str]] = {}
+        self.codes: dict[str, str] = {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        key = str(value)
+        if key in self.terms:
+            option["attrs"]["data-terms"] = "|".join(self.terms[key])
+            option["attrs"]["data-code"] = self.codes[key]
+        return option
+
+
 class CategoryMixin(forms.Form):
-    """大类 then 小类. The minor class is what is stored; a major class alone is accepted too."""
+    """One select of every class, grouped by kind (部件/事件) and major class, with a search box over it (by plain
+    word, keyword or code) where JavaScript runs. The minor class is what is stored; ``major`` is still accepted
+    (and checked against the minor class) from forms and clients that send it."""
 
     major = forms.ChoiceField(label=_("Major class"), required=False)
-    category = forms.ChoiceField(label=_("Minor class"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False, widget=CategorySelect)
 
     def setup_categories(self, categories: Iterable[Any]) -> None:
         rows = list(categories)
@@ -81,8 +105,20 @@ class CategoryMixin(forms.Form):
         majors, minors = category_choices(rows)
         set_choices(self, "major", majors)
         set_choices(self, "category", minors)
-        self.fields["major"].widget.attrs.update({"class": "cat-major", "data-minor": "id_category"})
-        self.fields["category"].widget.attrs.update({"class": "cat-minor"})
+        widget = self.fields["category"].widget
+        assert isinstance(widget, CategorySelect)
+        widget.terms = {str(c.pk): category_terms(c) for c in rows}
+        widget.codes = {str(c.pk): c.code for c in rows}
+        widget.attrs.update(
+            {
+                "class": "cat-select",
+                "data-category-picker": "",
+                "data-placeholder": _("Type a word: 井盖, 路灯, 噪音, 停车…"),
+                "data-none": _("Nothing found. Try another word, or choose 其他."),
+                "data-found": _("{count} found"),
+            }
+        )
+        self.fields["major"].widget = forms.HiddenInput()
 
     def clean_category_pair(self, cleaned: dict[str, Any]) -> None:
         minor, major = cleaned.get("category") or "", cleaned.get("major") or ""
@@ -428,7 +464,7 @@ class CaseFilterForm(forms.Form):
         rows = list(categories)
         cats: list[tuple[str, Any]] = [("", _("Any"))]
         for major in [c for c in rows if not c.parent_id]:
-            cats.append((str(major.pk), major.name))
+            cats.append((str(major.pk), str(major)))
             cats += [(str(c.pk), f"— {c.name}") for c in rows if c.parent_id == major.pk]
         set_choices(self, "category", cats)
         set_choices(

@@ -7,6 +7,7 @@ body (``owner_body``, NOT NULL).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,19 +15,44 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.choices import Channel, ClosedKind, DeadlineUnit, Rating, Status, Step, Tier, Urgency
+from gongzhi.cases.choices import (
+    KIND_WORD,
+    CategoryKind,
+    Channel,
+    ClosedKind,
+    DeadlineUnit,
+    Rating,
+    Status,
+    Step,
+    Tier,
+    Urgency,
+)
 from gongzhi.core.choices import JobState
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopedManager, ScopeRule
 
+# Between keywords: spaces and commas, ASCII or Chinese.
+KEYWORD_SPLIT = re.compile(r"[\s,，、;；]+")
+
 
 class Category(TimeStampedModel):
-    """Two-level taxonomy (大类/小类) with codes; editable in the admin."""
+    """Two-level taxonomy (大类/小类) with codes, in two kinds: facilities (部件) and events (事件), as in GB/T 30428.2.
+    A code is unique within its kind (部件 0101 上水井盖 and 事件 0101 暴露垃圾 are both the standard's codes); a minor
+    class has its major class's kind. Editable in the admin."""
 
-    code = models.CharField(_("code"), max_length=16, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=CategoryKind.choices, default=CategoryKind.EVENT, db_default=CategoryKind.EVENT
+    )
+    code = models.CharField(_("code"), max_length=16)
     name = models.CharField(_("name"), max_length=60)
     parent = models.ForeignKey(
         "self", verbose_name=_("major class"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    keywords = models.TextField(
+        _("keywords"),
+        blank=True,
+        default="",
+        help_text=_("Plain words people use for it, separated by spaces or commas (e.g. 井盖 窨井盖 下水道盖)."),
     )
     default_urgency = models.CharField(_("default urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
     is_active = models.BooleanField(_("active"), default=True)
@@ -36,10 +62,18 @@ class Category(TimeStampedModel):
     class Meta:
         verbose_name = _("category")
         verbose_name_plural = _("categories")
-        ordering = ["code"]
+        ordering = ["kind", "code"]
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="category_kind_code_unique")]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+        name = f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+        if self.kind == CategoryKind.FACILITY:  # 市容环境 is a major class of both kinds: say which
+            return f"{KIND_WORD[CategoryKind.FACILITY]}·{name}"
+        return name
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [w for w in KEYWORD_SPLIT.split(self.keywords or "") if w]
 
 
 class DeadlineRule(TimeStampedModel):

@@ -18,6 +18,7 @@ TIER_LABELS: dict[int, Any] = dict(Tier.choices)
 
 class CategoryOut(Schema):
     id: int
+    kind: str = Field(description="event (事件) or facility (部件); a code is unique within its kind")
     code: str
     name: str
     parent_id: int | None
@@ -90,7 +91,8 @@ CASE_OUT_COLUMNS = (
     "category_text", "lat", "lng", "address",
     "reporter_name", "reporter_phone", "due_step", "due_at", "is_overdue", "rework_count", "escalation_count",
     "fixed_on_spot", "merged_into_id", "closed_kind", "rating", "resolved", "reported_at", "closed_at",
-    "category", "category__code", "category__name", "category__parent_id", "category__default_urgency",
+    "category", "category__kind", "category__code", "category__name", "category__parent_id",
+    "category__default_urgency",
     "node", "node__name", "node__code", "owner_body", "owner_body__name", "handler_body", "handler_body__name",
     "handler_node", "handler_node__name",
 )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
@@ -12,7 +13,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from gongzhi.cases.choices import OPEN_STATUSES, Status
+from gongzhi.cases.choices import KIND_WORD, OPEN_STATUSES, CategoryKind, Status
 from gongzhi.cases.models import Case, CaseEvent, Category, HotlineImport, HotlineMapping, WorkerBeat
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
@@ -23,8 +24,57 @@ if TYPE_CHECKING:
 
 
 def active_categories() -> QuerySet[Category]:
-    """The taxonomy is public reference data (the resident report form needs it without an account)."""
-    return Category.objects.filter(is_active=True).select_related("parent").order_by("code")
+    """The taxonomy is public reference data (the resident report form needs it without an account): the event
+    classes (事件) first, then the facility classes (部件), each by code."""
+    return Category.objects.filter(is_active=True).select_related("parent").order_by("kind", "code")
+
+
+# A search box's text split into words: spaces and commas, ASCII or Chinese.
+SEARCH_SPLIT = re.compile(r"[\s,，、;；/]+")
+
+
+def category_terms(category: Category) -> list[str]:
+    """What a category answers to in a search: its code, name, major class, kind (部件/事件 and the page's word for
+    it) and keywords, lower-cased. The report form's picker (``static/cases/category-picker.js``) gets the same list
+    in each option's ``data-terms`` and matches it the same way as :func:`category_matches`."""
+    parent = category.parent if category.parent_id else None
+    words = [
+        category.code,
+        category.name,
+        parent.name if parent else "",
+        *(parent.keyword_list if parent else []),
+        str(KIND_WORD[CategoryKind(category.kind)]),
+        {"event": "事件", "facility": "部件"}[category.kind],
+        *category.keyword_list,
+    ]
+    return list(dict.fromkeys(w.lower() for w in words if w))
+
+
+def category_matches(terms: list[str], query: str) -> bool:
+    """Does every word of the query find the category? A word in digits matches the start of the code ("01": major
+    class 01, "0101": the minor class); any other word matches a term that contains it ("井盖" → 上水井盖) or a
+    term of two characters or more that it contains ("路灯不亮" → 路灯)."""
+    words = [w for w in SEARCH_SPLIT.split(query.strip().lower()) if w]
+    if not words:
+        return True
+    code = terms[0] if terms else ""
+    for word in words:
+        if word.isdigit():
+            if not code.startswith(word):
+                return False
+        elif not any(word in term or (len(term) >= 2 and term in word) for term in terms):
+            return False
+    return True
+
+
+def search_categories(query: str = "") -> list[Category]:
+    """The active categories a search-box text finds, in the order of :func:`active_categories` (all of them for an
+    empty text). Only the classes one picks are returned: a minor class, or a major class without active minor
+    ones; a major class's name finds its minor classes."""
+    rows = list(active_categories())
+    with_minors = {c.parent_id for c in rows if c.parent_id}
+    pickable = [c for c in rows if c.parent_id or c.pk not in with_minors]
+    return [c for c in pickable if category_matches(category_terms(c), query)]
 
 
 def _base(user: User, action: str = "view") -> ScopedQuerySet[Case]:

@@ -204,6 +204,17 @@ KINDS: tuple[Kind, ...] = (
          done=("已协调供热单位排气调试，室温达标", "已协调恢复供水供电")),
     Kind("0706", 2, ("{p}居民求助", "{p}公共设施损坏", "{p}井盖缺失"), on_grid=0.4, fix=0.2, prop=0.2, hard=0.05,
          done=("已协调解决",)),
+    # Facilities (部件, GB/T 30428.2): "部件" + the standard's code, whose digits the event classes share.
+    Kind("部件0102", 1.5, ("{p}污水井盖破损", "{p}污水井盖松动异响", "{p}井盖缺失"), on_grid=0.9, fix=0.05, prop=0.3,
+         dept="housing", dept_p=0.5, dup=0.06, spots=("主干道", "东门", "停车场"),
+         done=("已更换井盖并恢复通行", "已设置警示并更换井盖")),
+    Kind("部件0118", 2.5, ("{p}路灯不亮", "{p}路灯白天常亮", "{p}路灯灯杆倾斜"), on_grid=0.9, prop=0.3,
+         dept="power", dept_p=0.5, dup=0.08, season=HEATING, spots=("主干道", "东门", "南门", "停车场"),
+         done=("路灯已维修，恢复照明", "已更换灯具")),
+    Kind("部件0305", 1.5, ("{p}垃圾桶破损", "{p}分类垃圾桶缺盖", "{p}垃圾箱倾倒"), on_grid=0.5, fix=0.3, prop=0.6,
+         spots=("垃圾收集点", "东门", "车棚"), done=("已更换垃圾桶", "垃圾箱已扶正修复")),
+    Kind("部件0126", 1, ("{p}健身器材损坏", "{p}健身器材螺丝松动"), on_grid=0.6, fix=0.1, prop=0.6, dup=0.04,
+         spots=("健身广场", "小游园"), done=("健身器材已维修", "已拆除损坏器材并报修")),
 )
 # fmt: on
 KIND_BY_CODE = {k.code: k for k in KINDS}
@@ -415,7 +426,9 @@ def load_world(ctx: BuildContext) -> World:
     assert ctx.subdistrict is not None
     now = ctx.now
     start = now - timedelta(days=WINDOW_DAYS)
-    categories = {c.code: c for c in Category.objects.filter(parent__isnull=False)}
+    categories = {
+        c.code if c.kind == "event" else f"部件{c.code}": c for c in Category.objects.filter(parent__isnull=False)
+    }
     kinds = [k for k in KINDS if k.code in categories]
 
     rules: dict[tuple[int | None, str, str], tuple[int, str]] = {

@@ -1139,7 +1139,7 @@ def _campaign(
     for household_id, code, assignee_id in targets:
         by_grid[code[:15]].append((household_id, assignee_id))
     demo_grid = community.grids[0].node.code if community.grids and community.grids[0].node else ""
-    categories = dict(Category.objects.filter(parent__isnull=False).values_list("code", "pk"))
+    categories = dict(Category.objects.filter(kind="event", parent__isnull=False).values_list("code", "pk"))
     days = [starts + timedelta(days=i) for i in range((today - starts).days + 1)]
     planned: list[tuple[datetime, int, int, str, str, str]] = []  # (at, household, visitor, outcome, notes, needs)
     for grid_code in sorted(by_grid):

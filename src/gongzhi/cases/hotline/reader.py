@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from gongzhi.cases import intake
-from gongzhi.cases.choices import Urgency
+from gongzhi.cases.choices import CategoryKind, Urgency
 from gongzhi.cases.models import Category
 from gongzhi.core import tabular
 from gongzhi.core.errors import ErrorDetail, Text
@@ -325,7 +325,9 @@ class _Categories:
     (小类 text, 大类 text) is matched once per import."""
 
     def __init__(self) -> None:
-        active = list(Category.objects.filter(is_active=True).select_related("parent").order_by("code"))
+        # Events before facilities: a bare code or name both kinds have (0101, 市容环境) is the event class, as
+        # before facilities existed, unless the cell says 部件.
+        active = list(Category.objects.filter(is_active=True).select_related("parent").order_by("kind", "code"))
         self.minor = [c for c in active if c.parent_id]
         self.major = [c for c in active if not c.parent_id]
         self.matched: dict[tuple[str, str], tuple[Category | None, Text, bool]] = {}
@@ -344,6 +346,8 @@ class _Categories:
             if len(hits) > 1:  # the same 小类 name under several 大类: the row's 大类 decides
                 narrowed = [c for c in hits if c.parent and (c.parent.name in context or c.parent.code in context)]
                 hits = narrowed or hits
+            if len(hits) > 1 and any("部件" in part for part in context):  # the same code in both kinds
+                hits = [c for c in hits if c.kind == CategoryKind.FACILITY] or hits
             if hits:
                 return hits[0]
         return None

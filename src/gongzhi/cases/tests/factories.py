@@ -25,16 +25,24 @@ PATHS: dict[str, list[str]] = {
 }
 
 
-def category(code: str = "0105") -> Category:
-    """A category of the seeded taxonomy (re-seeded if a transactional test flushed it)."""
-    if not Category.objects.filter(code=code).exists():
-        import importlib
+def category(code: str = "0105", kind: str = "event") -> Category:
+    """A category of the seeded taxonomy (re-seeded if a transactional test flushed it): an event class by default,
+    ``kind="facility"`` for a facility (部件) class — their codes overlap."""
+    if not Category.objects.filter(kind=kind, code=code).exists():
+        seed_taxonomy()
+    return Category.objects.get(kind=kind, code=code)
 
-        from django.apps import apps
 
-        migration = importlib.import_module("gongzhi.cases.migrations.0002_categories")
-        migration.load(apps, None)
-    return Category.objects.get(code=code)
+def seed_taxonomy() -> None:
+    """The data migrations' categories again: the event classes (0002) and the facility classes with everyone's
+    keywords (0012)."""
+    import importlib
+
+    from django.apps import apps
+
+    if not Category.objects.filter(kind="event").exists():
+        importlib.import_module("gongzhi.cases.migrations.0002_categories").load(apps, None)
+    importlib.import_module("gongzhi.cases.migrations.0015_facility_categories").load(apps, None)
 
 
 def new_case(actor: Any, node: Any, **kwargs: Any) -> Case:

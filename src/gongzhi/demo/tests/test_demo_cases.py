@@ -425,3 +425,12 @@ def test_reset_deletes_the_cases_before_the_places(ctx: BuildContext) -> None:
     assert deleted > 80_000
     assert not Case.objects.exists() and not CaseEvent.objects.exists()
     assert cases.reset_cases(CODE, bodies, _quiet) == 0
+
+
+def test_facility_cases_beside_events(ctx: BuildContext) -> None:
+    """The demo's cases use the facility classes (部件) too: broken street lamps, manhole covers, bins, fitness
+    equipment, under their own codes."""
+    facility = Counter(Case.objects.filter(category__kind="facility").values_list("category__code", flat=True))
+    assert set(facility) == {"0102", "0118", "0305", "0126"}
+    assert min(facility.values()) >= 5
+    assert Case.objects.filter(category__kind="event", category__code="0102").exists(), "the same digits, an event"
