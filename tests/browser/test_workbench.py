@@ -48,8 +48,9 @@ def test_the_resident_reports_on_the_phone_and_sees_it_in_my_reports(live_server
         phone.input_value("#id_reporter_name") == "王阿姨" and phone.input_value("#id_reporter_phone") == "13900001111"
     )
     phone.fill("#id_title", "楼道灯坏了")
-    phone.select_option("#id_major", str(water.parent_id))
-    phone.select_option("#id_category", str(water.pk))
+    phone.fill("#id_category_search", water.name)  # the category: its words, then a tap
+    phone.locator(f'.cat-option[data-value="{water.pk}"]').click()
+    assert phone.input_value("#id_category") == str(water.pk)
     phone.fill("#id_address", tree.buildings[0].name)
     assert phone.evaluate(NO_SIDEWAYS)
     with phone.expect_navigation():
