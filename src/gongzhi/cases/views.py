@@ -3,7 +3,6 @@
 
 Views hold no business logic. Reads go through ``cases.selectors`` (and the territory and accounts selectors),
 writes through ``cases.services`` and ``cases.workflow.perform`` — the only writer of a case's status. A refusal
-from gongzhi.core.messages import fmt
 from a service (``ValidationFailed``, ``Conflict``) is shown in the page next to the field it names; ``NotFound``
 (out of scope) and ``Forbidden`` propagate to the error middleware (404 / 403 pages).
 
