@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "gongzhi.accounts"
     label = "accounts"
-    verbose_name = "Users and roles"
+    verbose_name = _("Users and roles")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NoticesConfig(AppConfig):
     name = "gongzhi.notices"
     label = "notices"
-    verbose_name = "Notices"
+    verbose_name = _("Notices")

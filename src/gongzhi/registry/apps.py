@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "gongzhi.registry"
     label = "registry"
-    verbose_name = "Residents and party members"
+    verbose_name = _("Residents and party members")
