@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connection, models
@@ -25,12 +25,29 @@ class _Grant:
     scope: Scope
 
 
-_UserManagerBase = UserManager.from_queryset(ScopedQuerySet)
+if TYPE_CHECKING:
+    # django-stubs types a from_queryset class only when it reads core.scope before this module, which depends on
+    # the order it happens to read the import cycle through django.contrib.auth in (a fresh run and a cached one
+    # differed): the manager's scoped methods are written out for the type checker instead.
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    from gongzhi.core.scope import ScopeHolder
+
+    class _UserManagerBase(UserManager["User"]):
+        def get_queryset(self) -> ScopedQuerySet[User]: ...
+        def all(self) -> ScopedQuerySet[User]: ...
+        def filter(self, *args: Any, **kwargs: Any) -> ScopedQuerySet[User]: ...
+        def exclude(self, *args: Any, **kwargs: Any) -> ScopedQuerySet[User]: ...
+        def restrict(
+            self, user: AbstractBaseUser | AnonymousUser | ScopeHolder | None, action: str = "view"
+        ) -> ScopedQuerySet[User]: ...
+
+else:
+    _UserManagerBase = UserManager.from_queryset(ScopedQuerySet)
 
 
-# django-stubs builds the from_queryset class after this line is first read (the import cycle through core) and
-# reports it "not valid as a type"; the class and its methods are typed right all the same.
-class GongzhiUserManager(_UserManagerBase["User"]):  # type: ignore[valid-type]
+class GongzhiUserManager(_UserManagerBase):
     pass
 
 
