@@ -29,7 +29,7 @@ from gongzhi.cases import selectors as cases
 from gongzhi.cases.choices import Status
 from gongzhi.core.pagination import page_of
 from gongzhi.territory import selectors as territory
-from gongzhi.territory.choices import NodeKind
+from gongzhi.territory.choices import COUNTED_KINDS, NodeKind
 from gongzhi.visits import selectors as visits
 
 ROWS = 6  # rows per block (the full list is one link away)
@@ -41,15 +41,6 @@ PASSED_TITLES = {
     Role.CO_BUILDING_UNIT: _("Passed to my unit"),
 }
 WAITING = [Status.DISPATCHED]
-# What "my places" counts under each kind of place.
-HOME_COUNTED_KINDS = {
-    NodeKind.SUBDISTRICT: (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.COMMUNITY: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.VILLAGE: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.GRID: (NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.BUILDING: (NodeKind.HOUSEHOLD,),
-    NodeKind.HOUSEHOLD: (),
-}
 WORKING = [Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REWORK, Status.POSTPONED]
 
 
@@ -230,7 +221,7 @@ def _places(user: Any, assignments: list[Any]) -> list[dict[str, Any]]:
         counts = territory.children_counts(user=user, node=node)
         rows = [
             {"kind": kind.value, "label": kind.label, "count": counts.get(kind.value, 0)}
-            for kind in HOME_COUNTED_KINDS[NodeKind(node.kind)]
+            for kind in COUNTED_KINDS[NodeKind(node.kind)]
         ]
         if counts.get(NodeKind.COMMUNITY) or counts.get(NodeKind.VILLAGE):
             rows = [r for r in rows if r["count"] or r["kind"] not in (NodeKind.COMMUNITY, NodeKind.VILLAGE)]

@@ -80,3 +80,14 @@ PARTY_LEVEL = {
     PartyOrgKind.BUILDING_GROUP: 3,
     PartyOrgKind.PARTY_HOUSEHOLD: 4,
 }
+
+
+# What is counted under each kind of place, in the order shown (a place's panel, "my places" on the workbench).
+COUNTED_KINDS: dict[NodeKind, tuple[NodeKind, ...]] = {
+    NodeKind.SUBDISTRICT: (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
+    NodeKind.COMMUNITY: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
+    NodeKind.VILLAGE: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
+    NodeKind.GRID: (NodeKind.BUILDING, NodeKind.HOUSEHOLD),
+    NodeKind.BUILDING: (NodeKind.HOUSEHOLD,),
+    NodeKind.HOUSEHOLD: (),
+}

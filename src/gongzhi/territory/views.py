@@ -19,7 +19,7 @@ from gongzhi.core import pageguard
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import AuthedRequest
 from gongzhi.territory import selectors
-from gongzhi.territory.choices import NodeKind
+from gongzhi.territory.choices import COUNTED_KINDS, NodeKind
 from gongzhi.territory.models import Node
 
 if TYPE_CHECKING:
@@ -28,15 +28,6 @@ if TYPE_CHECKING:
 # Kinds shown in the tree; households are counted, never listed there.
 TREE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING)
 EXPANDABLE_KINDS = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID)
-# What is counted under each kind, in the order shown.
-COUNTED_KINDS = {
-    NodeKind.SUBDISTRICT: (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.COMMUNITY: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.VILLAGE: (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.GRID: (NodeKind.BUILDING, NodeKind.HOUSEHOLD),
-    NodeKind.BUILDING: (NodeKind.HOUSEHOLD,),
-    NodeKind.HOUSEHOLD: (),
-}
 MAX_LISTED_CHILDREN = 500
 
 
