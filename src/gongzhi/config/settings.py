@@ -312,3 +312,11 @@ if TESTING:
     # The test client speaks plain http; production keeps the redirect (see the security block).
     SECURE_SSL_REDIRECT = False
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+
+# --- Messaging (issue 17): which class sends each channel (gongzhi.messaging.channels.base.get). Without a provider
+# configured (the demo, tests) SMS and e-mail go to the recording channel, shown to administrators as "would have sent".
+GONGZHI_MESSAGING_CHANNELS: dict[str, str] = {
+    "sms": os.environ.get("GONGZHI_SMS_CHANNEL", "gongzhi.messaging.channels.record.RecordingChannel"),
+    "email": os.environ.get("GONGZHI_EMAIL_CHANNEL", "gongzhi.messaging.channels.record.RecordingChannel"),
+    "wecom": os.environ.get("GONGZHI_WECOM_CHANNEL", "gongzhi.messaging.channels.record.RecordingChannel"),
+}
