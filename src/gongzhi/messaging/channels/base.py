@@ -52,6 +52,7 @@ class Channel(Protocol):
 def get(name: str) -> Channel:
     """The channel configured for ``name`` (``settings.GONGZHI_MESSAGING_CHANNELS[name]``: a dotted class path,
     instantiated without arguments; it reads its own settings)."""
-    path = settings.GONGZHI_MESSAGING_CHANNELS[name]
+    paths: dict[str, str] = getattr(settings, "GONGZHI_MESSAGING_CHANNELS", {})  # a project setting the stubs know not
+    path = paths[name]
     channel: Channel = import_string(path)()
     return channel
