@@ -320,3 +320,32 @@ GONGZHI_MESSAGING_CHANNELS: dict[str, str] = {
     "email": os.environ.get("GONGZHI_EMAIL_CHANNEL", "gongzhi.messaging.channels.record.RecordingChannel"),
     "wecom": os.environ.get("GONGZHI_WECOM_CHANNEL", "gongzhi.messaging.channels.record.RecordingChannel"),
 }
+# The channels' own settings (gongzhi/messaging/channels/*.py). Seconds an SMS/WeCom/SMTP call may take:
+GONGZHI_MESSAGING_TIMEOUT = float(os.environ.get("GONGZHI_MESSAGING_TIMEOUT", "10"))
+# E-mail (channels.email.EmailChannel): Django's SMTP settings.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongzhi@localhost")
+GONGZHI_EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("GONGZHI_EMAIL_MESSAGE_ID_DOMAIN", "")
+# SMS (channels.sms): GONGZHI_SMS_CHANNEL=gongzhi.messaging.channels.sms.AliyunSmsChannel (or TencentSmsChannel).
+GONGZHI_SMS_ALIYUN = {
+    "access_key_id": os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", ""),
+    "sign_name": os.environ.get("ALIYUN_SMS_SIGN_NAME", ""),
+    "region": os.environ.get("ALIYUN_SMS_REGION", "cn-hangzhou"),
+    "endpoint": os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+GONGZHI_SMS_TENCENT = {
+    "secret_id": os.environ.get("TENCENT_SMS_SECRET_ID", ""),
+    "secret_key": os.environ.get("TENCENT_SMS_SECRET_KEY", ""),
+    "sdk_app_id": os.environ.get("TENCENT_SMS_SDK_APP_ID", ""),
+    "sign_name": os.environ.get("TENCENT_SMS_SIGN_NAME", ""),
+    "region": os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou"),
+    "endpoint": os.environ.get("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com/"),
+}
+# WeCom group robots (channels.wecom): "markdown" or "text".
+GONGZHI_WECOM_MSGTYPE = os.environ.get("GONGZHI_WECOM_MSGTYPE", "markdown")
