@@ -92,7 +92,7 @@ class AliyunSmsChannel:
             "SignatureVersion": "1.0",
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": ALIYUN_VERSION,
-            "PhoneNumbers": message.address,
+            "PhoneNumbers": message.address.removeprefix("+86"),  # mainland numbers without the country code
             "SignName": self.sign_name,
             "TemplateCode": message.template_code,
             "TemplateParam": json.dumps(message.params, ensure_ascii=False, separators=(",", ":")),

@@ -435,3 +435,8 @@ def test_an_smtp_server_that_never_answers_times_out_and_is_retried(settings: An
     assert time.monotonic() - started < TIMEOUT * 3
     assert not result.ok and not result.permanent
     assert "timed out" in result.answer
+
+
+def test_aliyun_takes_mainland_numbers_without_the_country_code(provider: FakeServer) -> None:
+    assert AliyunSmsChannel().send(outgoing("sms", "+8613800000000")).ok
+    assert dict(urllib.parse.parse_qsl(provider.requests[-1][2].decode()))["PhoneNumbers"] == "13800000000"
