@@ -12,7 +12,7 @@ with parameters) and whom it tells. The audiences:
 * ``dispatcher``, ``owner`` (the responsible person, else the owning body's desk), ``verifiers`` (the dispatcher,
   else the desk);
 * ``reporters``: every reporter of the case and of the reports merged into it — by account when they have one, by
-  the phone they gave when they have none.
+  the phone they gave when they have none; ``reporter``: the case's own.
 
 Nobody is told the same thing twice (several roles, overlapping bodies: one id once) and nobody is told about
 their own act (the actor is dropped). At most two queries per transition: the staff, and the reporters.
@@ -60,7 +60,7 @@ class Rule:
     kind: str
     applies: Callable[[Case, CaseEvent], bool]
     text: Promise
-    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, verifiers, reporters
+    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, verifiers, reporter(s)
     public: bool = False  # residents are told: the link is the public tracking page
 
 
@@ -129,7 +129,7 @@ RULES: tuple[Rule, ...] = (
         "case.merged",
         _to(Status.MERGED),
         _("Your case %(number)s “%(title)s” is handled together with the same problem reported before: %(link)s"),
-        frozenset({"reporters"}),
+        frozenset({"reporter"}),  # the reports merged into it before were told then
         public=True,
     ),
     Rule(
@@ -155,10 +155,10 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
     for rule in RULES:
         if not rule.applies(case, event):
             continue
-        reporters = _reporters(case) if "reporters" in rule.audience else []
-        ids = [*_staff(case, rule.audience), *(uid for uid, _phone in reporters if uid)]
+        told = rule.audience & {"reporter", "reporters"}
+        reporters, phones = _reporters(case, merged="reporters" in told) if told else ([], ())
+        ids = [*_staff(case, rule.audience), *reporters]
         user_ids = tuple(dict.fromkeys(i for i in ids if i != actor_id))
-        phones = tuple(dict.fromkeys(phone for uid, phone in reporters if not uid and phone))
         if not user_ids and not phones:
             continue
         link = _public_link(case) if rule.public else reverse("cases-detail", args=[case.pk])
@@ -237,14 +237,27 @@ def _staff(case: Case, audience: frozenset[str]) -> list[int]:
     return ids
 
 
-def _reporters(case: Case) -> list[tuple[int | None, str]]:
-    """(account, phone) of the case's reporter and of every report merged into it, in one query. Taken in at the
-    desk or from the hotline, the account is the staff member who took the call: the resident is the phone."""
-    rows = Case.objects.filter(Q(pk=case.pk) | Q(merged_into_id=case.pk)).order_by("reported_at", "pk")
-    out: list[tuple[int | None, str]] = []
-    for user_id, phone, channel in rows.values_list("reporter_user_id", "reporter_phone", "channel"):
-        if channel in TAKEN_FOR_RESIDENTS:
-            out.append((None, phone))
-        else:
-            out.append((user_id, "" if user_id else phone))
-    return out
+# How deep merged reports are followed (a report merged into one that was merged in turn): one query either way.
+MERGE_DEPTH = 3
+
+
+def _reporters(case: Case, *, merged: bool) -> tuple[list[int], tuple[str, ...]]:
+    """The accounts and the phones of the case's reporter and (``merged``) of the reports merged into it, in one
+    query. Taken in at the desk or from the hotline, the account is the staff member who took the call: the resident
+    is the phone. A phone that is a reporting account's own is not texted besides."""
+    where = Q(pk=case.pk)
+    if merged:
+        for depth in range(1, MERGE_DEPTH + 1):
+            where |= Q(**{"__".join(["merged_into"] * depth): case.pk})
+    rows = Case.objects.filter(where).order_by("reported_at", "pk")
+    ids: list[int] = []
+    phones: list[str] = []
+    own_phones: set[str] = set()
+    fields = ("reporter_user_id", "reporter_phone", "channel", "reporter_user__phone")
+    for user_id, phone, channel, account_phone in rows.values_list(*fields):
+        if user_id and channel not in TAKEN_FOR_RESIDENTS:
+            ids.append(user_id)
+            own_phones.add(account_phone or "")
+        elif phone:
+            phones.append(phone)
+    return ids, tuple(dict.fromkeys(p for p in phones if p not in own_phones))

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 PHONE = "13900001111"
 PHONE_2 = "13900002222"
+PHONE_3 = "13900003333"
 
 
 @dataclass
@@ -249,7 +250,11 @@ def test_closed_tells_every_reporter_of_the_merged_reports(people, planned):  # 
     by_phone = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=PHONE, title="又积水了")
     by_call = new_case(people.staff, people.tree.buildings[0], channel="desk", reporter_phone=PHONE_2, title="积水")
     twice = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=PHONE, title="还在积水")
-    for dup in (by_phone, by_call, twice):
+    mine_too = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=people.resident.phone)
+    # A report merged into by_phone before by_phone is merged in: told once when merged, and again at the close.
+    chained = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=PHONE_3, title="积水严重")
+    assert act(planned, people.staff, chained, "merge", into_case_id=by_phone.pk).phones == (PHONE_3,)
+    for dup in (by_phone, by_call, twice, mine_too):
         merged = act(planned, people.staff, dup, "merge", into_case_id=case.pk)
         assert merged.kind == "case.merged"
         assert merged.user_ids == () and merged.phones == (dup.reporter_phone,)
@@ -274,7 +279,8 @@ def test_closed_tells_every_reporter_of_the_merged_reports(people, planned):  # 
     notice = act(planned, people.staff, case, "close")
     assert notice.kind == "case.closed"
     assert notice.user_ids == (people.resident.pk,)  # the staff member who took the call is not its reporter
-    assert notice.phones == (PHONE, PHONE_2)  # PHONE reported twice: one message
+    # PHONE reported twice: one message; the resident's own phone: told in the account, not texted besides.
+    assert sorted(notice.phones) == [PHONE, PHONE_2, PHONE_3]
     assert notice.link.startswith("/cases/public/track/?number=")
     assert notice.params["code"] in notice.link
 
