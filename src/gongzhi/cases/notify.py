@@ -121,21 +121,27 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "case.closed",
         _to(Status.CLOSED),
-        _("Your case %(number)s “%(title)s” is closed. See how it was handled and rate it: %(link)s"),
+        _(
+            "Your case %(number)s “%(title)s” is closed. "
+            "See how it was handled and rate it with the tracking code %(code)s."
+        ),
         frozenset({"reporters"}),
         public=True,
     ),
     Rule(
         "case.merged",
         _to(Status.MERGED),
-        _("Your case %(number)s “%(title)s” is handled together with the same problem reported before: %(link)s"),
+        _(
+            "Your case %(number)s “%(title)s” is handled together with the same problem reported before "
+            "(tracking code %(code)s)."
+        ),
         frozenset({"reporter"}),  # the reports merged into it before were told then
         public=True,
     ),
     Rule(
         "case.rejected",
         _to(Status.REJECTED),
-        _("Your case %(number)s “%(title)s” was not taken on: %(reason)s %(link)s"),
+        _("Your case %(number)s “%(title)s” was not taken on: %(reason)s (tracking code %(code)s)"),
         frozenset({"reporters"}),
         public=True,
     ),

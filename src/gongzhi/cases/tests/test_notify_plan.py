@@ -283,6 +283,12 @@ def test_closed_tells_every_reporter_of_the_merged_reports(people, planned):  # 
     assert sorted(notice.phones) == [PHONE, PHONE_2, PHONE_3]
     assert notice.link.startswith("/cases/public/track/?number=")
     assert notice.params["code"] in notice.link
+    with translation.override("zh-hans"):
+        text = str(notice.text) % notice.params
+    assert (
+        text
+        == f"您反映的问题 {case.number}“小区门口积水”已办结。请凭查询码 {notice.params['code']} 查看办理情况并评价。"
+    )
 
 
 def test_rejected_tells_the_reporter_why(people, planned):  # type: ignore[no-untyped-def]
