@@ -141,7 +141,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "case.rejected",
         _to(Status.REJECTED),
-        _("Your case %(number)s “%(title)s” was not taken on: %(reason)s (tracking code %(code)s)"),
+        _("Your case %(number)s “%(title)s” was not taken on. See why with the tracking code %(code)s."),
         frozenset({"reporters"}),
         public=True,
     ),
@@ -172,7 +172,7 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
             Notice(
                 kind=rule.kind,
                 text=rule.text,
-                params=_params(case, event, link),
+                params=_params(case, event, link, public=rule.public),
                 link=link,
                 urgency=case.urgency,
                 dedupe=f"case:{case.pk}:event:{event.pk}:{rule.kind}",
@@ -183,14 +183,16 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
     return notices
 
 
-def _params(case: Case, event: CaseEvent, link: str) -> dict[str, str]:
+def _params(case: Case, event: CaseEvent, link: str, *, public: bool) -> dict[str, str]:
+    """The texts' parameters. A resident gets the note only when staff made it a reply to the reporter (as on the
+    tracking page): a staff note is internal."""
     due = timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else ""
     return {
         "number": case.number,
         "title": case.title,
         "place": case.node.name,
         "deadline": due,
-        "reason": event.note,
+        "reason": event.note if not public or event.reply else "",
         "link": link,
         "code": tracking.display(case.tracking_code),
     }

@@ -291,11 +291,16 @@ def test_closed_tells_every_reporter_of_the_merged_reports(people, planned):  # 
     )
 
 
-def test_rejected_tells_the_reporter_why(people, planned):  # type: ignore[no-untyped-def]
+def test_rejected_tells_the_reporter_the_reply_never_a_staff_note(people, planned):  # type: ignore[no-untyped-def]
     case = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=PHONE)
-    notice = act(planned, people.staff, case, "reject", note="不属于受理范围")
+    notice = act(planned, people.staff, case, "reject", note="内部：重复报")
     assert (notice.kind, notice.user_ids, notice.phones) == ("case.rejected", (), (PHONE,))
-    assert notice.params["reason"] == "不属于受理范围"
+    assert notice.params["reason"] == ""  # an internal note stays internal
+    other = new_case(None, people.tree.buildings[0], channel="resident", reporter_phone=PHONE_2, title="路灯")
+    planned.clear()
+    workflow.perform(actor=people.staff, case_id=other.pk, action="reject", note="不属于受理范围", reply=True)
+    ((_event, (replied,)),) = planned
+    assert replied.params["reason"] == "不属于受理范围"
 
 
 def test_reporter_who_rejects_their_own_report_is_not_told(people, planned):  # type: ignore[no-untyped-def]
