@@ -162,7 +162,9 @@ TRANSITIONS: list[tuple[str, list[tuple[str, str, dict[str, str]]], tuple[str, s
         {"worker", "leader"},
     ),
     ("return", [(S, "accept", {}), DISPATCH], (H, "return", {}), "case.returned", {"staff"}),
-    ("dispose", TO_WORK, (H, "dispose", {}), "case.disposed", {"staff"}),
+    ("dispose", TO_WORK, (H, "dispose", {}), "case.disposed", {"staff"}),  # the dispatcher verifies
+    # Nobody dispatched it: the desk verifies.
+    ("fixed on the spot", [], ("worker", "fix_on_spot", {}), "case.disposed", {"staff", "leader", "both"}),
     (
         "rework",
         [*TO_WORK, (H, "dispose", {}), (S, "verify", {})],
@@ -200,7 +202,7 @@ def test_who_is_told(people, planned, before, step, kind, told):  # type: ignore
     case = new_case(people.worker, people.tree.grids[0])  # on patrol: the worker owns it
     for who, action, payload in before:
         workflow.perform(
-            actor=getattr(people, who), case_id=case.pk, action=action, note="测试", **_kw(people, payload)
+            actor=getattr(people, who), case_id=case.pk, action=action, note="测试", payload=_resolve(people, payload)
         )
     who, action, payload = step
     actor = getattr(people, who) if who else None
@@ -212,10 +214,7 @@ def test_who_is_told(people, planned, before, step, kind, told):  # type: ignore
     assert actor is None or actor.pk not in notice.user_ids
     assert notice.link == f"/cases/{case.pk}/"
     assert notice.dedupe.startswith(f"case:{case.pk}:event:")
-
-
-def _kw(p: People, payload: dict[str, str]) -> dict[str, Any]:
-    return {"payload": _resolve(p, payload)}
+    assert notice.params["reason"] == "不归我们管" and notice.params["number"] == case.number
 
 
 @pytest.mark.parametrize("action", ["accept", "acknowledge", "start", "verify"])
