@@ -1,0 +1,271 @@
+"""Who is told what when a case moves (issue 17): a plan, decided inside the transition's transaction from the state
+the transition left, and handed to ``messaging.services.notify`` once it commits.
+
+One row of :data:`RULES` per kind of news: which transitions it follows, its text (a Chinese-translatable message
+with parameters) and whom it tells. The audiences:
+
+* ``desk``: the staff of the desk whose intake queue the case is on — the desk roles on the owning body (the lead
+  body of the case's place; the subdistrict office for an unplaced case), on the places that body leads from the
+  case's place up, and, for a new case, on the bodies that co-cover its place (村居融洽: a village beside a
+  community) — the assignments that put the case in their intake queue;
+* ``handlers``: the active role assignments on the handling body or the handling grid (and who reported it done);
+* ``dispatcher``, ``owner`` (the responsible person, else the owning body's desk), ``verifiers`` (the dispatcher,
+  else the desk);
+* ``reporters``: every reporter of the case and of the reports merged into it — by account when they have one, by
+  the phone they gave when they have none; ``reporter``: the case's own.
+
+Nobody is told the same thing twice (several roles, overlapping bodies: one id once) and nobody is told about
+their own act (the actor is dropped). At most two queries per transition: the staff, and the reporters.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases import tracking
+from gongzhi.cases.choices import Channel, Rating, Status
+from gongzhi.cases.models import Case, CaseEvent
+from gongzhi.core.scope import ancestor_codes
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to send: ``text % params`` in the recipient's language, to these accounts and phones."""
+
+    kind: str
+    text: Promise  # a gettext_lazy msgid with %(name)s parameters
+    params: dict[str, str]
+    link: str
+    urgency: str
+    dedupe: str
+    user_ids: tuple[int, ...]
+    phones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    applies: Callable[[Case, CaseEvent], bool]
+    text: Promise
+    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, verifiers, reporter(s)
+    public: bool = False  # residents are told: the link is the public tracking page
+
+
+def _to(*statuses: str) -> Callable[[Case, CaseEvent], bool]:
+    return lambda case, event: event.to_status in statuses and event.from_status != event.to_status
+
+
+def _escalated(by_system: bool) -> Callable[[Case, CaseEvent], bool]:
+    return lambda case, event: event.action == "escalate" and (event.actor_id is None) == by_system
+
+
+# Channels on which staff take a report for a resident: the reporter is the phone given, not the account that typed.
+TAKEN_FOR_RESIDENTS = frozenset({Channel.DESK, Channel.HOTLINE})
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "case.new",
+        lambda case, event: event.action == "report",
+        _("New case %(number)s “%(title)s” at %(place)s is waiting on your desk."),
+        frozenset({"desk", "desk_co"}),
+    ),
+    Rule(
+        "case.dispatched",
+        _to(Status.DISPATCHED),
+        _("Case %(number)s “%(title)s” was dispatched to you, due %(deadline)s."),
+        frozenset({"handlers"}),
+    ),
+    Rule(
+        "case.returned",
+        _to(Status.RETURNED),
+        _("Case %(number)s “%(title)s” was returned: %(reason)s"),
+        frozenset({"dispatcher"}),
+    ),
+    Rule(
+        "case.escalated",
+        _escalated(by_system=False),
+        _("Case %(number)s “%(title)s” was escalated: %(reason)s"),
+        frozenset({"owner", "handlers", "desk"}),
+    ),
+    Rule(
+        "case.overdue",
+        _escalated(by_system=True),
+        _("Case %(number)s “%(title)s” missed its deadline and was escalated."),
+        frozenset({"owner", "handlers", "desk"}),
+    ),
+    Rule(
+        "case.disposed",
+        _to(Status.DISPOSED),
+        _("Case %(number)s “%(title)s” was reported done: please verify by %(deadline)s."),
+        frozenset({"verifiers"}),
+    ),
+    Rule(
+        "case.rework",
+        _to(Status.REWORK),
+        _("Case %(number)s “%(title)s” was sent back for rework: %(reason)s"),
+        frozenset({"handlers"}),
+    ),
+    Rule(
+        "case.closed",
+        _to(Status.CLOSED),
+        _(
+            "Your case %(number)s “%(title)s” is closed. "
+            "See how it was handled and rate it with the tracking code %(code)s."
+        ),
+        frozenset({"reporters"}),
+        public=True,
+    ),
+    Rule(
+        "case.merged",
+        _to(Status.MERGED),
+        _(
+            "Your case %(number)s “%(title)s” is handled together with the same problem reported before "
+            "(tracking code %(code)s)."
+        ),
+        frozenset({"reporter"}),  # the reports merged into it before were told then
+        public=True,
+    ),
+    Rule(
+        "case.rejected",
+        _to(Status.REJECTED),
+        _("Your case %(number)s “%(title)s” was not taken on. See why with the tracking code %(code)s."),
+        frozenset({"reporters"}),
+        public=True,
+    ),
+    Rule(
+        "case.dissatisfied",
+        lambda case, event: event.to_status == Status.FOLLOWED_UP and case.rating == Rating.DISSATISFIED,
+        _("The reporter of case %(number)s “%(title)s” is dissatisfied: %(reason)s"),
+        frozenset({"owner"}),
+    ),
+)
+
+
+def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
+    """The messages this event calls for, each to the people it concerns (the actor left out)."""
+    actor_id = actor.pk if actor is not None else None
+    notices = []
+    for rule in RULES:
+        if not rule.applies(case, event):
+            continue
+        told = rule.audience & {"reporter", "reporters"}
+        reporters, phones = _reporters(case, merged="reporters" in told) if told else ([], ())
+        ids = [*_staff(case, rule.audience), *reporters]
+        user_ids = tuple(dict.fromkeys(i for i in ids if i != actor_id))
+        if not user_ids and not phones:
+            continue
+        link = _public_link(case) if rule.public else reverse("cases-detail", args=[case.pk])
+        notices.append(
+            Notice(
+                kind=rule.kind,
+                text=rule.text,
+                params=_params(case, event, link, public=rule.public),
+                link=link,
+                urgency=case.urgency,
+                dedupe=f"case:{case.pk}:event:{event.pk}:{rule.kind}",
+                user_ids=user_ids,
+                phones=phones,
+            )
+        )
+    return notices
+
+
+def _params(case: Case, event: CaseEvent, link: str, *, public: bool) -> dict[str, str]:
+    """The texts' parameters. A resident gets the note only when staff made it a reply to the reporter (as on the
+    tracking page): a staff note is internal."""
+    due = timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else ""
+    return {
+        "number": case.number,
+        "title": case.title,
+        "place": case.node.name,
+        "deadline": due,
+        "reason": event.note if not public or event.reply else "",
+        "link": link,
+        "code": tracking.display(case.tracking_code),
+    }
+
+
+def _public_link(case: Case) -> str:
+    """The public tracking page, its code filled in (查询进度: the code is the reporter's secret)."""
+    return f"{reverse('cases-public-track')}?number={tracking.display(case.tracking_code)}"
+
+
+def _staff(case: Case, audience: frozenset[str]) -> list[int]:
+    """The staff among ``audience``: the ids the case names, and the holders of the role assignments the audience
+    covers, in one query."""
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.cases.workflow import DESK, HANDLERS
+
+    code = case.place_code or case.node.code
+    codes = [*ancestor_codes(code), code]
+    desk = Q(role__in=sorted(DESK)) & (
+        Q(body_id=case.owner_body_id) | Q(node__lead_body_id=case.owner_body_id, node__code__in=codes)
+    )
+    ids: list[int] = []
+    wanted: list[Q] = []
+    if "desk" in audience:
+        wanted.append(desk)
+    if "desk_co" in audience:
+        wanted.append(Q(role__in=sorted(DESK), body__co_jurisdictions__node__code__in=codes))
+    if "handlers" in audience:
+        if case.handler_body_id:
+            wanted.append(Q(role__in=sorted(HANDLERS), body_id=case.handler_body_id))
+        if case.handler_node_id:
+            wanted.append(Q(role__in=sorted(HANDLERS), node_id=case.handler_node_id))
+        if case.disposed_by_id and case.status == Status.REWORK:
+            ids.append(case.disposed_by_id)
+    if "dispatcher" in audience and case.dispatcher_id:
+        ids.append(case.dispatcher_id)
+    if "owner" in audience:
+        if case.owner_user_id:
+            ids.append(case.owner_user_id)
+        else:
+            wanted.append(desk)
+    if "verifiers" in audience:
+        if case.dispatcher_id:
+            ids.append(case.dispatcher_id)
+        else:
+            wanted.append(desk)
+    if wanted:
+        rows = RoleAssignment.objects.filter(reduce(operator.or_, wanted), is_active=True, user__is_active=True)
+        ids += sorted(set(rows.values_list("user_id", flat=True)))
+    return ids
+
+
+# How deep merged reports are followed (a report merged into one that was merged in turn): one query either way.
+MERGE_DEPTH = 3
+
+
+def _reporters(case: Case, *, merged: bool) -> tuple[list[int], tuple[str, ...]]:
+    """The accounts and the phones of the case's reporter and (``merged``) of the reports merged into it, in one
+    query. Taken in at the desk or from the hotline, the account is the staff member who took the call: the resident
+    is the phone. A phone that is a reporting account's own is not texted besides."""
+    where = Q(pk=case.pk)
+    if merged:
+        for depth in range(1, MERGE_DEPTH + 1):
+            where |= Q(**{"__".join(["merged_into"] * depth): case.pk})
+    rows = Case.objects.filter(where).order_by("reported_at", "pk")
+    ids: list[int] = []
+    phones: list[str] = []
+    own_phones: set[str] = set()
+    fields = ("reporter_user_id", "reporter_phone", "channel", "reporter_user__phone")
+    for user_id, phone, channel, account_phone in rows.values_list(*fields):
+        if user_id and channel not in TAKEN_FOR_RESIDENTS:
+            ids.append(user_id)
+            own_phones.add(account_phone or "")
+        elif phone:
+            phones.append(phone)
+    return ids, tuple(dict.fromkeys(p for p in phones if p not in own_phones))
