@@ -66,6 +66,8 @@ def _key(*parts: Any) -> str:
 def _node_code(obj: models.Model | None) -> str:
     if obj is None:
         return ""
+    if obj._meta.label_lower == "territory.node":
+        return str(getattr(obj, "code", ""))
     for name in ("place_code", "node_code"):
         value = getattr(obj, name, "")
         if isinstance(value, str) and value:
