@@ -41,6 +41,21 @@ def _enqueue_later(pk: int, at: datetime.datetime) -> None:
         deliver.using(run_after=at).enqueue(pk)
 
 
+def _not_in_quiet_hours(d: Delivery, at: datetime.datetime) -> datetime.datetime:
+    """A retried SMS keeps the quiet hours too (its user's, or the defaults for a phone without an account)."""
+    from gongzhi.messaging import services
+    from gongzhi.messaging.channels.base import SMS
+    from gongzhi.messaging.choices import Urgency
+    from gongzhi.messaging.models import Preference
+
+    if d.channel != SMS or d.urgency == Urgency.A:
+        return at
+    pref = None
+    if d.message_id is not None:
+        pref = Preference.objects.filter(user__inbox_messages=d.message_id).first()
+    return services.in_quiet_hours(pref or services.DEFAULT_PREFERENCE, at) or at
+
+
 def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
     """One attempt at one delivery; what happened, for the log."""
     now = now or timezone.now()
@@ -70,7 +85,7 @@ def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
             d.state, d.next_attempt_at = DeliveryState.GAVE_UP, None
         else:
             d.state = DeliveryState.FAILED
-            d.next_attempt_at = now + BACKOFF[d.attempts - 1]
+            d.next_attempt_at = _not_in_quiet_hours(d, now + BACKOFF[d.attempts - 1])
             due = d.next_attempt_at
             transaction.on_commit(lambda: _enqueue_later(delivery_id, due))
         d.save(update_fields=["attempts", "last_answer", "provider_id", "state", "sent_at", "next_attempt_at"])

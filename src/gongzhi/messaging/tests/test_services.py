@@ -180,3 +180,13 @@ def test_resend_queues_a_failed_delivery_again(tree, fake_channels) -> None:  # 
     d.refresh_from_db()
     assert (d.state, d.attempts) == (DeliveryState.QUEUED, 0)
     assert AuditLog.objects.filter(action="messaging.resend", actor=operator).count() == 1
+
+
+def test_a_retried_sms_keeps_the_quiet_hours(fake_channels) -> None:  # type: ignore[no-untyped-def]
+    _notify(None, [Recipient(None, phone="13500000001")])
+    d = Delivery.objects.get()
+    late = datetime.datetime(2026, 12, 7, 21, 59, 30, tzinfo=SHANGHAI)
+    fake_channels.answers.append(SendResult(ok=False, answer="503"))
+    assert tasks.attempt(d.pk, now=late) == "failed"
+    d.refresh_from_db()
+    assert d.next_attempt_at == datetime.datetime(2026, 12, 8, 7, 0, tzinfo=SHANGHAI), "not 21:59:30 + 1 min = 22:00:30"
