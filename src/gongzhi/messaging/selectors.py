@@ -30,8 +30,12 @@ def unread_count(*, user: User) -> int:
     return Message.objects.restrict(user, "view").filter(user=user, read_at__isnull=True).count()
 
 
-def kinds(*, user: User) -> list[str]:
-    return sorted(set(Message.objects.restrict(user, "view").filter(user=user).values_list("kind", flat=True)))
+def kinds(*, user: User) -> list[tuple[str, str]]:
+    """The kinds of the user's messages, as (code, name) for the filter."""
+    from gongzhi.messaging.kinds import label
+
+    codes = set(Message.objects.restrict(user, "view").filter(user=user).values_list("kind", flat=True))
+    return sorted(((code, label(code)) for code in codes), key=lambda pair: pair[1])
 
 
 def failed_deliveries(*, user: User, state: str | None = None) -> QuerySet[Delivery]:

@@ -67,14 +67,21 @@ def test_an_admin_does_not_read_anyone_elses_inbox(api, worker):  # type: ignore
     assert client.post(f"/api/v1/inbox/{message.pk}/read").status_code == 404
 
 
-def test_bell_list_open_and_read_all_pages(client, worker, other):  # type: ignore[no-untyped-def]
+def test_bell_list_open_and_read_all_pages(client, worker, other, monkeypatch):  # type: ignore[no-untyped-def]
+    from gongzhi.messaging import kinds
+
+    monkeypatch.setitem(kinds.LABELS, "case.closed", "已办结")
     mine = _tell(worker, 2)
+    _tell(worker, 1, kind="case.closed")
+    Message.objects.filter(kind="case.closed").update(read_at="2026-12-07T12:00:00+08:00")
     theirs = _tell(other, 1)[0]
     client.force_login(worker)
     home = client.get("/messages/").content.decode()
     assert 'id="bell-count">2<' in home and 'hx-trigger="every 30s"' in home
     assert "GZ-case.dispatched-0" in home and "GZ-case.dispatched" in home
     assert "全部标为已读" in home, "the page is Chinese by default"
+    assert '<option value="case.closed">已办结</option>' in home, "a kind is filtered by its name"
+    assert "GZ-case.closed" not in client.get("/messages/?kind=case.dispatched").content.decode()
     bell = client.get("/messages/bell/").content.decode()
     assert 'id="bell-count">2<' in bell
     response = client.post(f"/messages/{mine[0].pk}/open/")
