@@ -120,7 +120,7 @@ def notify(
                 urgency=urgency, dedupe_key=dedupe)
         for u in users
     ]  # fmt: skip
-    Message.objects.bulk_create(rows)
+    Message.objects.bulk_create(rows, ignore_conflicts=True)  # told meanwhile by a concurrent transaction: once
     created = {m.user_id: m for m in Message.objects.filter(user_id__in=users, dedupe_key=dedupe)}
     prefs = {p.user_id: p for p in Preference.objects.filter(user_id__in=users)}
     accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=users)}
@@ -152,7 +152,7 @@ def notify(
     keys = [d.key for d in deliveries]
     old = set(Delivery.objects.filter(key__in=keys).values_list("key", flat=True))  # told before under this dedupe
     deliveries = [d for d in deliveries if d.key not in old]
-    Delivery.objects.bulk_create(deliveries)
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     ids = list(Delivery.objects.filter(key__in=[d.key for d in deliveries]).values_list("pk", flat=True))
     audit.record_many(
         actor=actor,
