@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone, translation
@@ -124,7 +125,7 @@ def notify(
     created = {m.user_id: m for m in Message.objects.filter(user_id__in=users, dedupe_key=dedupe)}
     prefs = {p.user_id: p for p in Preference.objects.filter(user_id__in=users)}
     accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=users)}
-    with translation.override("zh-hans"):  # rendered once, in the site's language (SMS and e-mail have no reader)
+    with translation.override(settings.LANGUAGE_CODE):  # rendered once, in the site's language (no reader's here)
         body = stored(kept_text)
         subject = body.splitlines()[0][:200] if body else ""
     full = f"{body}\n{link}" if link else body

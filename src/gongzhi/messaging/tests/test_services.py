@@ -43,7 +43,7 @@ def test_notify_skips_the_actor_and_tells_nobody_twice(django_capture_on_commit_
     assert not Message.objects.filter(user=actor).exists(), "nobody is told about their own act"
     # One SMS each (their phones; no e-mail address), sent after commit by the task.
     assert sorted(m.address for m in fake_channels.sent) == sorted([worker.phone, leader.phone])
-    assert all("GZ-1" in m.body and "/cases/1/" in m.body for m in fake_channels.sent)
+    assert all(m.body == "案件 GZ-1 已上报。\n/cases/1/" for m in fake_channels.sent), "in the site's language"
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
     assert AuditLog.objects.filter(action="messaging.notify").count() == 1
 
