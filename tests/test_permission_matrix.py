@@ -222,6 +222,23 @@ def _notification_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _message_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("messaging.Message").objects.create(
+        user=_user_on(ground), kind="case.dispatched", text={"msgid": "x"}, dedupe_key=f"m{next(_seq)}"
+    )
+
+
+def _message_delivery_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("messaging.Delivery").objects.create(
+        message=_message_on(ground), channel="sms", address="13500001111", body="x", node_code=ground.node.code,
+        key=f"d{next(_seq)}",
+    )  # fmt: skip
+
+
+def _preference_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("messaging.Preference").objects.create(user=_user_on(ground))
+
+
 def _schedule_on(ground: Ground):  # type: ignore[no-untyped-def]
     subdistrict = Node.objects.get(code=ground.node.code[:9])
     return _model("cases.WorkSchedule").objects.get_or_create(subdistrict=subdistrict)[0]
@@ -309,6 +326,9 @@ MODELS = [
     MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),
     MatrixModel(_model("cases.HotlineMapping"), make=_hotline_mapping_on),
     MatrixModel(_model("cases.Notification"), make=_notification_on),
+    MatrixModel(_model("messaging.Message"), make=_message_on),
+    MatrixModel(_model("messaging.Delivery"), make=_message_delivery_on),
+    MatrixModel(_model("messaging.Preference"), make=_preference_on),
     MatrixModel(_model("cases.WorkSchedule"), make=_schedule_on),
     MatrixModel(_model("cases.WorkSession"), make=_session_on),
     MatrixModel(_model("registry.ExportJob"), make=_export_job_on),

@@ -129,6 +129,13 @@ PAGES: tuple[Page, ...] = (
         current=("notices-detail", "notices-new"),
         dom_id="nav-notices",
     ),
+    Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
+    Page(
+        "messaging-deliveries",
+        _("Failed deliveries"),
+        frozenset({R.SUBDISTRICT_OPERATOR}),
+        dom_id="nav-deliveries",
+    ),
     Page(
         "registry-import",
         pgettext_lazy("nav", "Registry import"),

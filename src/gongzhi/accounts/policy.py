@@ -53,6 +53,9 @@ VISITS_VIEW = {label: VIEW for label in VISITS_DO}
 NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
+# Messaging: one's own inbox is everyone's (view through the owner rule, nothing to grant); the subdistrict desk
+# sees the sends about its ground and sends a failed one again.
+MESSAGING_DESK = {"messaging.delivery": VIEW | {"change"}}
 # KPIs: the daily figures of a place, and its monthly reports (generated on demand by staff).
 ROLLUPS = {
     "kpis.caserollup": VIEW,
@@ -74,6 +77,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **VISITS_RUN,
         **NOTICES_SEND,
         **HOTLINE_IMPORTS,
+        **MESSAGING_DESK,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

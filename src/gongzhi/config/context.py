@@ -17,3 +17,13 @@ def nav(request: HttpRequest) -> dict[str, Any]:
     from gongzhi.accounts import pages
 
     return pages.context(request)
+
+
+def inbox(request: HttpRequest) -> dict[str, Any]:
+    """The bell's unread count in the top bar (``messaging``): one count on the user's index."""
+    from gongzhi.messaging import selectors
+
+    user: Any = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"inbox_unread": selectors.unread_count(user=user)}

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "gongzhi.territory",
     "gongzhi.cases",
     "gongzhi.registry",
+    "gongzhi.messaging",
     "gongzhi.visits",
     "gongzhi.notices",
     "gongzhi.kpis",
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "gongzhi.config.context.nav",  # the main menu, from the page policy (accounts.pages)
+                "gongzhi.config.context.inbox",  # the bell's unread count (messaging)
             ],
         },
     },

@@ -29,5 +29,6 @@ urlpatterns = [
     path("registry/", include("gongzhi.registry.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
 ]

@@ -67,6 +67,7 @@ def test_every_periodic_job_is_discovered() -> None:
         "check_deadlines": 300,
         "load_holidays": 86400,
         "registry_sweep": 3600,
+        "messaging_requeue": 60,
         "kpi_refresh": 300,
         "monthly_reports": 3600,
     }

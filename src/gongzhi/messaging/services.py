@@ -1,0 +1,219 @@
+"""Telling people: :func:`notify` (every app calls it inside its own service's transaction), marking messages read,
+and staff re-queueing a failed delivery. Sending is never done here: ``messaging.tasks.deliver`` does it after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import audit
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.messages import fmt, portable, stored
+from gongzhi.messaging.channels.base import EMAIL, SMS
+from gongzhi.messaging.choices import DeliveryState, Urgency
+from gongzhi.messaging.models import Delivery, Message, Preference
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User  # django-stubs: settings.AUTH_USER_MODEL (accounts' User)
+
+DEFAULT_PREFERENCE = Preference()  # unsaved: the defaults for a user who never chose (and for a phone without account)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to tell: a user (inbox, and their channels), or a phone / e-mail address without an account."""
+
+    user_id: int | None
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Notified:
+    messages: int
+    deliveries: list[int]
+
+
+def in_quiet_hours(pref: Preference, at: datetime.datetime) -> datetime.datetime | None:
+    """When the quiet hours around ``at`` end (local time), or None when ``at`` is outside them."""
+    local = timezone.localtime(at)
+    now = local.time()
+    start, end = pref.quiet_start, pref.quiet_end
+    if start == end:
+        return None
+    inside = (start <= now or now < end) if start > end else (start <= now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += datetime.timedelta(days=1)
+    return ends
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:64]
+
+
+def _node_code(obj: models.Model | None) -> str:
+    if obj is None:
+        return ""
+    if obj._meta.label_lower == "territory.node":
+        return str(getattr(obj, "code", ""))
+    for name in ("place_code", "node_code"):
+        value = getattr(obj, name, "")
+        if isinstance(value, str) and value:
+            return value
+    node = getattr(obj, "node", None)
+    return str(getattr(node, "code", "") or "")
+
+
+def notify(
+    *,
+    actor: User | None,
+    recipients: Iterable[Recipient],
+    kind: str,
+    text: Any,
+    params: dict[str, Any] | None = None,
+    link: str = "",
+    obj: models.Model | None = None,
+    urgency: str = "",
+    dedupe: str,
+    now: datetime.datetime | None = None,
+) -> Notified:
+    """Tell ``recipients`` something, in the caller's transaction: an inbox message for each user (in-app always),
+    a delivery for each channel their preferences allow (SMS to the phone of a recipient without an account), the
+    sends enqueued after commit. Never the actor ("not about my own act"); nobody twice (the same recipient listed
+    again, or already told under ``dedupe`` before)."""
+    now = now or timezone.now()
+    message = fmt(text, **params) if params else text
+    kept = portable(message)
+    kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
+    actor_id = actor.pk if actor is not None else None
+    seen: set[tuple[Any, ...]] = set()
+    users: list[int] = []
+    phones: list[str] = []
+    for r in recipients:
+        if r.user_id is not None:
+            if r.user_id == actor_id or ("u", r.user_id) in seen:
+                continue
+            seen.add(("u", r.user_id))
+            users.append(r.user_id)
+        elif r.phone and ("p", r.phone) not in seen:
+            seen.add(("p", r.phone))
+            phones.append(r.phone)
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    node_code = _node_code(obj)
+    already = set(Message.objects.filter(user_id__in=users, dedupe_key=dedupe).values_list("user_id", flat=True))
+    users = [u for u in users if u not in already]
+    rows = [
+        Message(user_id=u, kind=kind, text=kept_text, link=link, object_type=object_type, object_id=object_id,
+                urgency=urgency, dedupe_key=dedupe)
+        for u in users
+    ]  # fmt: skip
+    Message.objects.bulk_create(rows, ignore_conflicts=True)  # told meanwhile by a concurrent transaction: once
+    created = {m.user_id: m for m in Message.objects.filter(user_id__in=users, dedupe_key=dedupe)}
+    prefs = {p.user_id: p for p in Preference.objects.filter(user_id__in=users)}
+    accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=users)}
+    with translation.override(settings.LANGUAGE_CODE):  # rendered once, in the site's language (no reader's here)
+        body = stored(kept_text)
+        subject = body.splitlines()[0][:200] if body else ""
+    full = f"{body}\n{link}" if link else body
+
+    def delivery(channel: str, address: str, pref: Preference, msg: Message | None) -> Delivery:
+        after = None
+        if channel == SMS and urgency != Urgency.A:
+            after = in_quiet_hours(pref, now)
+        return Delivery(
+            message=msg, channel=channel, address=address, subject=subject, body=full, kind=kind, urgency=urgency,
+            node_code=node_code, next_attempt_at=after, key=_key(kind, dedupe, channel, address),
+        )  # fmt: skip
+
+    deliveries: list[Delivery] = []
+    for u in users:
+        pref, account = prefs.get(u, DEFAULT_PREFERENCE), accounts.get(u)
+        phone = str(getattr(account, "phone", "") or "")
+        email = str(getattr(account, "email", "") or "")
+        if pref.sms and phone:
+            deliveries.append(delivery(SMS, phone, pref, created.get(u)))
+        if pref.email and email:
+            deliveries.append(delivery(EMAIL, email, pref, created.get(u)))
+    for phone in phones:
+        deliveries.append(delivery(SMS, phone, DEFAULT_PREFERENCE, None))
+    keys = [d.key for d in deliveries]
+    old = set(Delivery.objects.filter(key__in=keys).values_list("key", flat=True))  # told before under this dedupe
+    deliveries = [d for d in deliveries if d.key not in old]
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    ids = list(Delivery.objects.filter(key__in=[d.key for d in deliveries]).values_list("pk", flat=True))
+    audit.record_many(
+        actor=actor,
+        entries=[
+            audit.Entry(action="messaging.notify", object_type=object_type or "messaging.message",
+                        object_id=object_id or None, node_code=node_code,
+                        after={"kind": kind, "users": users, "phones": len(phones), "deliveries": len(ids)})
+        ] if users or ids else [],
+    )  # fmt: skip
+    if ids:
+        from gongzhi.messaging import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue_many(ids))
+    return Notified(messages=len(users), deliveries=ids)
+
+
+# --- the inbox ----------------------------------------------------------------------------------------------------
+
+
+def _own(user: User, message_id: int) -> Message:
+    try:
+        return Message.objects.restrict(user, "view").filter(user=user).get(pk=message_id)
+    except Message.DoesNotExist:
+        raise NotFound(fmt(_("No message with id %(id)s."), id=message_id)) from None
+
+
+@transaction.atomic
+def mark_read(*, actor: User, message_id: int) -> Message:
+    """Mark one of the actor's own messages read (not audited: one's own inbox, no one else's data)."""
+    message = _own(actor, message_id)
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+    return message
+
+
+@transaction.atomic
+def mark_all_read(*, actor: User) -> int:
+    return Message.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- staff: a failed delivery sent again ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def resend(*, actor: User, delivery_id: int) -> Delivery:
+    """Queue a failed or given-up delivery again, from attempt one (audited)."""
+    try:
+        d = Delivery.objects.restrict(actor, "change").select_for_update().get(pk=delivery_id)
+    except Delivery.DoesNotExist:
+        raise NotFound(fmt(_("No delivery with id %(id)s."), id=delivery_id)) from None
+    if d.state not in (DeliveryState.FAILED, DeliveryState.GAVE_UP):
+        raise ValidationFailed(_("Only a failed delivery can be sent again."))
+    before = audit.snapshot(d, ["state", "attempts", "last_answer"])
+    d.state, d.attempts, d.next_attempt_at = DeliveryState.QUEUED, 0, None
+    d.save(update_fields=["state", "attempts", "next_attempt_at"])
+    audit.record(actor=actor, action="messaging.resend", obj=d, node_code=d.node_code, before=before,
+                 after={"state": d.state})  # fmt: skip
+    from gongzhi.messaging import tasks
+
+    pk = d.pk
+    transaction.on_commit(lambda: tasks.enqueue_many([pk]))
+    return d

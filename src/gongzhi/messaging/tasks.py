@@ -1,0 +1,113 @@
+"""Sending a delivery, on the task worker (never in the request): :func:`deliver` takes the row, skips it when it is
+already sent (a task run twice never sends twice), asks the channel, and records the answer. A failure that may pass
+(a network error, a 5xx) is tried again after a growing pause (:data:`BACKOFF`); a permanent one, or the last
+attempt, gives up. ``messaging.schedule`` re-enqueues due deliveries whose task was lost (or could not be deferred).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from gongzhi.messaging.channels.base import Outgoing, get
+from gongzhi.messaging.choices import DeliveryState
+from gongzhi.messaging.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# The pause before attempt 2, 3, 4, 5; after the fifth failed attempt the delivery gives up.
+BACKOFF = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=30),
+    datetime.timedelta(hours=2),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+PENDING = (DeliveryState.QUEUED, DeliveryState.FAILED)
+
+
+def enqueue_many(ids: list[int]) -> None:
+    for pk in ids:
+        deliver.enqueue(pk)
+
+
+def _enqueue_later(pk: int, at: datetime.datetime) -> None:
+    """Run again at ``at`` when the backend can defer; otherwise the scheduler's sweep picks the row up when due."""
+    if deliver.get_backend().supports_defer:
+        deliver.using(run_after=at).enqueue(pk)
+
+
+def _not_in_quiet_hours(d: Delivery, at: datetime.datetime) -> datetime.datetime:
+    """A retried SMS keeps the quiet hours too (its user's, or the defaults for a phone without an account)."""
+    from gongzhi.messaging import services
+    from gongzhi.messaging.channels.base import SMS
+    from gongzhi.messaging.choices import Urgency
+    from gongzhi.messaging.models import Preference
+
+    if d.channel != SMS or d.urgency == Urgency.A:
+        return at
+    pref = None
+    if d.message_id is not None:
+        pref = Preference.objects.filter(user__inbox_messages=d.message_id).first()
+    return services.in_quiet_hours(pref or services.DEFAULT_PREFERENCE, at) or at
+
+
+def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
+    """One attempt at one delivery; what happened, for the log."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        d = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id).first()
+        if d is None:
+            return "locked or gone"
+        if d.state not in PENDING:
+            return f"already {d.state}"
+        if d.next_attempt_at is not None and d.next_attempt_at > now:
+            due = d.next_attempt_at
+            transaction.on_commit(lambda: _enqueue_later(delivery_id, due))
+            return "not due"
+        outgoing = Outgoing(channel=d.channel, address=d.address, subject=d.subject, body=d.body, key=d.key)
+        try:
+            result = get(d.channel).send(outgoing)
+            ok, permanent, answer, provider_id = result.ok, result.permanent, result.answer, result.provider_id
+        except Exception as exc:  # a channel must not raise; if it does, it is a failure that may pass
+            log.exception("channel %s raised for delivery %s", d.channel, d.pk)
+            ok, permanent, answer, provider_id = False, False, f"{type(exc).__name__}: {exc}", ""
+        d.attempts += 1
+        d.last_answer = answer[:1000]
+        d.provider_id = provider_id[:100]
+        if ok:
+            d.state, d.sent_at, d.next_attempt_at = DeliveryState.SENT, now, None
+        elif permanent or d.attempts >= MAX_ATTEMPTS:
+            d.state, d.next_attempt_at = DeliveryState.GAVE_UP, None
+        else:
+            d.state = DeliveryState.FAILED
+            d.next_attempt_at = _not_in_quiet_hours(d, now + BACKOFF[d.attempts - 1])
+            due = d.next_attempt_at
+            transaction.on_commit(lambda: _enqueue_later(delivery_id, due))
+        d.save(update_fields=["attempts", "last_answer", "provider_id", "state", "sent_at", "next_attempt_at"])
+        return str(d.state)
+
+
+@task()
+def deliver(delivery_id: int) -> str:
+    return attempt(delivery_id)
+
+
+def requeue_due(now: datetime.datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue the pending deliveries that are due (their task lost, or never deferred); how many."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(state__in=PENDING, next_attempt_at__lte=now).values_list("pk", flat=True)[:limit]
+    ) + list(
+        Delivery.objects.filter(
+            state=DeliveryState.QUEUED,
+            next_attempt_at__isnull=True,
+            created_at__lte=now - datetime.timedelta(minutes=5),
+        ).values_list("pk", flat=True)[:limit]
+    )
+    enqueue_many(ids)
+    return len(ids)
