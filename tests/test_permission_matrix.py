@@ -216,12 +216,6 @@ def _hotline_mapping_on(ground: Ground):  # type: ignore[no-untyped-def]
     return _model("cases.HotlineMapping").objects.create(node_code=ground.node.code, mapping={"ticket": "单号"})
 
 
-def _notification_on(ground: Ground):  # type: ignore[no-untyped-def]
-    return _model("cases.Notification").objects.create(
-        case=_case_on(ground), user=_user_on(ground), topic=f"t{next(_seq)}", message="x"
-    )
-
-
 def _message_on(ground: Ground):  # type: ignore[no-untyped-def]
     return _model("messaging.Message").objects.create(
         user=_user_on(ground), kind="case.dispatched", text={"msgid": "x"}, dedupe_key=f"m{next(_seq)}"
@@ -325,7 +319,6 @@ MODELS = [
     MatrixModel(_model("kpis.MonthlyReport"), make=_report_on),
     MatrixModel(_model("cases.HotlineImport"), make=_hotline_import_on),
     MatrixModel(_model("cases.HotlineMapping"), make=_hotline_mapping_on),
-    MatrixModel(_model("cases.Notification"), make=_notification_on),
     MatrixModel(_model("messaging.Message"), make=_message_on),
     MatrixModel(_model("messaging.Delivery"), make=_message_delivery_on),
     MatrixModel(_model("messaging.Preference"), make=_preference_on),

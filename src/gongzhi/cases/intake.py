@@ -27,7 +27,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from gongzhi.cases import sql, tiers, tracking, workflow
+from gongzhi.cases import notify, sql, tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
@@ -244,9 +244,11 @@ def report_case(
         node_code=entry.node_code,
         after=entry.after,
     )
-    if fixed_on_spot_note:
+    if fixed_on_spot_note:  # the desk hears of it as work to verify (the transition's notice), not as a new case
         workflow.perform(actor=actor, case_id=case.pk, action="fix_on_spot", note=fixed_on_spot_note)
         case.refresh_from_db()
+    else:
+        notify.send(case, event, actor)  # the desk whose intake queue it is on
     return case
 
 

@@ -429,39 +429,6 @@ class Attachment(TimeStampedModel):
         return self.name
 
 
-class Notification(models.Model):
-    """A message to a person about a case: at most one per (case, recipient, topic) — never the same twice."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    phone = models.CharField(max_length=20, blank=True, help_text=_("For reporters without an account (SMS)."))
-    topic = models.CharField(max_length=48)
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager()
-    scope_rule = ScopeRule(owner="user")
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "user", "topic"], condition=Q(user__isnull=False), name="notification_once_per_user"
-            ),
-            models.UniqueConstraint(
-                fields=["case", "phone", "topic"], condition=Q(user__isnull=True), name="notification_once_per_phone"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.message
-
-
 HotlineImportState = JobState  # a 12345 import job's state: the shared job states
 
 

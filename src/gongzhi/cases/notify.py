@@ -36,6 +36,9 @@ from gongzhi.cases import tracking
 from gongzhi.cases.choices import Channel, Rating, Status
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core.scope import ancestor_codes
+from gongzhi.messaging import kinds
+from gongzhi.messaging import services as messaging
+from gongzhi.messaging.services import Recipient
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
@@ -269,3 +272,40 @@ def _reporters(case: Case, *, merged: bool) -> tuple[list[int], tuple[str, ...]]
         elif phone:
             phones.append(phone)
     return ids, tuple(dict.fromkeys(p for p in phones if p not in own_phones))
+
+
+# The inbox filter's names for these kinds (messaging.kinds).
+KIND_LABELS = {
+    "case.new": _("New case on my desk"),
+    "case.dispatched": _("Dispatched to me"),
+    "case.returned": _("Returned"),
+    "case.escalated": _("Escalated"),
+    "case.overdue": _("Deadline missed"),
+    "case.disposed": _("To verify"),
+    "case.rework": _("Rework"),
+    "case.closed": _("My case closed"),
+    "case.merged": _("My case merged"),
+    "case.rejected": _("My case not taken on"),
+    "case.dissatisfied": _("Reporter dissatisfied"),
+}
+for _code, _label in KIND_LABELS.items():
+    kinds.register(_code, _label)
+
+
+def send(case: Case, event: CaseEvent, actor: User | None) -> None:
+    """Tell the people this event concerns (:func:`plan`), in the caller's transaction: the messaging capability
+    writes the inbox messages and queues the SMS/e-mail sends for after the commit."""
+    for notice in plan(case, event, actor):
+        recipients = [Recipient(user_id=uid) for uid in notice.user_ids]
+        recipients += [Recipient(user_id=None, phone=phone) for phone in notice.phones]
+        messaging.notify(
+            actor=actor,
+            recipients=recipients,
+            kind=notice.kind,
+            text=notice.text,
+            params=notice.params,
+            link=notice.link,
+            obj=case,
+            urgency=notice.urgency,
+            dedupe=notice.dedupe,
+        )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.policy import allowed_actions as allowed_actions_of
-from gongzhi.cases import deadlines
+from gongzhi.cases import deadlines, notify
 from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Step, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
@@ -650,10 +650,7 @@ def _apply(
         after=after,
         note=note,
     )
-    from gongzhi.cases import notifications
-
-    planned = notifications.plan(case, event)
-    transaction.on_commit(lambda: notifications.send(case.pk, planned))
+    notify.send(case, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
     return case
 
 

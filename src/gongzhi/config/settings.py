@@ -315,6 +315,9 @@ if TESTING:
     SECURE_SSL_REDIRECT = False
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 
+# The address people reach the site at, for the links in SMS and e-mail (the demo: where it serves).
+GONGZHI_SITE_URL = os.environ.get("GONGZHI_SITE_URL", f"http://{os.environ.get('GONGZHI_BIND', '127.0.0.1:8000')}")
+
 # --- Messaging (issue 17): which class sends each channel (gongzhi.messaging.channels.base.get). Without a provider
 # configured (the demo, tests) SMS and e-mail go to the recording channel, shown to administrators as "would have sent".
 GONGZHI_MESSAGING_CHANNELS: dict[str, str] = {

@@ -25,6 +25,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
@@ -669,6 +670,8 @@ STEPS: list[tuple[str, Step]] = [
     ("visits", registry.create_visits),
     # Notices (issue 16), through the notices services: after the residents they are delivered to.
     ("notices", demo_notices.create_notices),
+    # The inbox (issue 17): the recent cases' news replayed through cases.notify and the messaging services.
+    ("messages", demo_messages.create_messages),
 ]
 
 

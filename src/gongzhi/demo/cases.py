@@ -55,7 +55,7 @@ from gongzhi.cases.choices import (
     Urgency,
 )
 from gongzhi.cases.deadlines import DEFAULT_LIMITS
-from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, DeadlineRule, Notification
+from gongzhi.cases.models import Attachment, Case, CaseEvent, Category, DeadlineRule
 from gongzhi.core import bulk
 from gongzhi.core.messages import system_note
 from gongzhi.demo import names
@@ -1805,7 +1805,7 @@ def reset_cases(code: str, bodies: list[int], out: Out) -> int:
         chunk = ids[i : i + 500]
         for attachment in Attachment.objects.filter(case_id__in=chunk).exclude(file=""):
             attachment.file.delete(save=False)
-        for model in (Notification, Attachment, CaseEvent):
+        for model in (Attachment, CaseEvent):
             total += model.objects.filter(case_id__in=chunk)._raw_delete(model.objects.db)
     for i in range(0, len(ids), 500):
         total += Case.objects.filter(pk__in=ids[i : i + 500])._raw_delete(Case.objects.db)

@@ -128,7 +128,9 @@ def notify(
     with translation.override(settings.LANGUAGE_CODE):  # rendered once, in the site's language (no reader's here)
         body = stored(kept_text)
         subject = body.splitlines()[0][:200] if body else ""
-    full = f"{body}\n{link}" if link else body
+    # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
+    site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
+    full = f"{body}\n{site}{link}" if link.startswith("/") and site else (f"{body}\n{link}" if link else body)
 
     def delivery(channel: str, address: str, pref: Preference, msg: Message | None) -> Delivery:
         after = None

@@ -12,10 +12,11 @@ from django.urls import reverse
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases import services, workflow
-from gongzhi.cases.models import Case, CaseEvent, Notification
+from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.tests.factories import PATHS, new_case, walk
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.models import AuditLog
+from gongzhi.messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 PHONE = "13912345678"
@@ -271,7 +272,7 @@ def test_batch_dispatch_all_or_nothing_with_reasons(
         assert case.status == "dispatched" and case.handler_body == property_company
         assert case.events.filter(action="dispatch", actor=staff, note="请尽快").count() == 1
         assert AuditLog.objects.filter(action="cases.dispatch", object_id=str(case.pk)).count() == 1
-        assert Notification.objects.filter(case=case, topic="dispatched").exists()
+        assert Message.objects.filter(kind="case.dispatched", object_id=str(case.pk)).exists()
 
 
 def test_batch_dispatch_from_the_desk_page(client, tree, worker, staff, property_company, nobodys_company):  # type: ignore[no-untyped-def]

@@ -9,9 +9,10 @@ from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases import selectors, services, workflow
 from gongzhi.cases.choices import Status, Tier
-from gongzhi.cases.models import Attachment, Case, Notification
+from gongzhi.cases.models import Attachment, Case
 from gongzhi.cases.tests.factories import category
 from gongzhi.core.errors import ValidationFailed
+from gongzhi.messaging.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +150,8 @@ def test_duplicates_are_suggested_and_merged(tree, django_capture_on_commit_call
         for action in ("accept", "dispatch", "acknowledge", "start", "dispose", "verify", "close"):
             payload = {"handler_node_id": tree.grids[0].pk} if action == "dispatch" else {}
             workflow.perform(actor=staff, case_id=first.pk, action=action, note="已疏通", payload=payload)
-    phones = set(Notification.objects.filter(case=first, topic="closed").values_list("phone", flat=True))
+    closed = Delivery.objects.filter(kind="case.closed", channel="sms", body__contains=first.number)
+    phones = set(closed.values_list("address", flat=True))
     assert phones == {"13811112222", "13933334444"}
     # The second reporter follows the surviving case through their own number.
     public = selectors.public_case(number=second.number, phone="13933334444")

@@ -15,7 +15,7 @@ from django.utils import translation
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.accounts.tests.factories import user_with_role
-from gongzhi.cases import notifications, notify, services, workflow
+from gongzhi.cases import notify, services, workflow
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.cases.tests.factories import category, new_case
 from gongzhi.territory.choices import BodyKind
@@ -76,13 +76,14 @@ def people(tree) -> People:  # type: ignore[no-untyped-def]
 def planned(monkeypatch) -> list[tuple[CaseEvent, list[notify.Notice]]]:  # type: ignore[no-untyped-def]
     """Each transition's plan, made where the workflow plans its notifications: inside the transaction."""
     seen: list[tuple[CaseEvent, list[notify.Notice]]] = []
-    original = notifications.plan
+    original = notify.plan
 
-    def both_plans(case: Case, event: CaseEvent) -> Any:
-        seen.append((event, notify.plan(case, event, event.actor)))
-        return original(case, event)
+    def spy(case: Case, event: CaseEvent, actor: User | None) -> list[notify.Notice]:
+        notices = original(case, event, actor)
+        seen.append((event, notices))
+        return notices
 
-    monkeypatch.setattr(notifications, "plan", both_plans)
+    monkeypatch.setattr(notify, "plan", spy)
     return seen
 
 

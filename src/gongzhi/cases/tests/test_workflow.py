@@ -12,10 +12,11 @@ from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases import workflow
 from gongzhi.cases.choices import Status, Tier
-from gongzhi.cases.models import CaseEvent, Notification
+from gongzhi.cases.models import CaseEvent
 from gongzhi.cases.tests.factories import PATHS, new_case, payload_for, walk
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.models import AuditLog
+from gongzhi.messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +129,11 @@ def test_return_goes_back_to_the_dispatcher(
             actor=staff, case_id=case.pk, action="dispatch", payload={"handler_body_id": property_company.pk}
         )
         workflow.perform(actor=handler, case_id=case.pk, action="return", note="不属于物业管理范围")
-    assert Notification.objects.filter(case=case, user=handler, topic="dispatched").count() == 1
+    assert Message.objects.filter(user=handler, kind="case.dispatched", object_id=str(case.pk)).count() == 1
     case.refresh_from_db()
     assert case.status == Status.RETURNED and case.handler_body is None and case.return_count == 1
-    assert Notification.objects.filter(case=case, user=staff, topic="returned").exists()
+    returned = Message.objects.get(user=staff, kind="case.returned", object_id=str(case.pk))
+    assert "不属于物业管理范围" in returned.body, "the reason goes with it"
     assert [t.action for t in workflow.allowed_actions(staff, case)][:1] == ["dispatch"]
 
 
@@ -372,7 +374,7 @@ def test_overlapping_bodies_see_and_co_handle_but_are_told_once(  # type: ignore
     with django_capture_on_commit_callbacks(execute=True):
         workflow.perform(actor=co_staff, case_id=case.pk, action="dispatch",
                          payload={"handler_body_id": property_company.pk, "handler_node_id": grid.pk})
-    assert Notification.objects.filter(case=case, user=both).count() == 1
+    assert Message.objects.filter(user=both, object_id=str(case.pk)).count() == 1
     case.refresh_from_db()
     assert case.owner_body == tree.committees[0], "co-handling never changes the owner"
 

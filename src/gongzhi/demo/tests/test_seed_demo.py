@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import shapely
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
@@ -355,3 +357,23 @@ def test_reset_deletes_everything_then_builds_again(seeded: str, monkeypatch: py
     assert "Deleted 210113006" in out.getvalue()
     assert left == dict.fromkeys(["Node", "Body", "CoJurisdiction", "PartyOrg", "User", "RoleAssignment"], 0)
     assert built == [0]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_the_inbox_holds_the_recent_cases_news(seeded: str) -> None:
+    """Issue 17: the demo's recent cases told people through cases.notify and messaging — the desks of new cases,
+    the handlers of dispatched ones, reporters of closed ones by SMS (recorded) — dated to their events."""
+    from gongzhi.messaging.models import Delivery, Message
+
+    operator = User.objects.get(username="operator")
+    code = names.street_code(0)
+    messages = Message.objects.filter(user__in=User.objects.filter(role_assignments__node__code__startswith=code))
+    assert messages.count() > 50
+    kinds = set(messages.values_list("kind", flat=True))
+    assert {"case.new", "case.dispatched", "case.closed"} <= kinds, kinds
+    assert messages.filter(read_at__isnull=True).exists() and messages.filter(read_at__isnull=False).exists()
+    oldest = messages.order_by("created_at").first()
+    assert oldest is not None and oldest.created_at < timezone.now() - timedelta(days=2), "dated to their events"
+    assert not messages.filter(user=operator, kind="case.new", object_id="").exists()
+    assert Delivery.objects.filter(kind="case.closed", channel="sms").exists(), "residents told by SMS (recorded)"

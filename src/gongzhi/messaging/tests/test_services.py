@@ -6,6 +6,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.tests.factories import UserFactory
@@ -43,7 +44,8 @@ def test_notify_skips_the_actor_and_tells_nobody_twice(django_capture_on_commit_
     assert not Message.objects.filter(user=actor).exists(), "nobody is told about their own act"
     # One SMS each (their phones; no e-mail address), sent after commit by the task.
     assert sorted(m.address for m in fake_channels.sent) == sorted([worker.phone, leader.phone])
-    assert all(m.body == "案件 GZ-1 已上报。\n/cases/1/" for m in fake_channels.sent), "in the site's language"
+    link = f"{settings.GONGZHI_SITE_URL.rstrip('/')}/cases/1/"
+    assert all(m.body == f"案件 GZ-1 已上报。\n{link}" for m in fake_channels.sent), "in the site's language"
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
     assert AuditLog.objects.filter(action="messaging.notify").count() == 1
 
@@ -81,6 +83,13 @@ def test_preferences_choose_the_channels_and_phones_without_account_get_sms() ->
     assert Message.objects.filter(user=none).exists(), "the inbox is always told"
     phone_only = Delivery.objects.get(address="13512345678")
     assert phone_only.message is None
+
+
+def test_a_text_read_outside_the_site_carries_an_absolute_link(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GONGZHI_SITE_URL = "https://gz.example.gov.cn/"
+    _notify(None, [Recipient(None, phone="13512345678")])
+    body = Delivery.objects.get(address="13512345678").body
+    assert body.endswith("\nhttps://gz.example.gov.cn/cases/1/"), body
 
 
 def test_quiet_hours_hold_sms_until_morning_except_urgency_a() -> None:
