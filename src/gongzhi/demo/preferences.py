@@ -7,7 +7,7 @@ log-ins' own choices: ``gridworker`` quiet from 21:00 to 08:00, ``fudong`` e-mai
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment, User
@@ -59,7 +59,7 @@ def create_preferences(ctx: BuildContext) -> int:
         if name in users and not users[name].email:
             users[name].email = f"{name}@{EMAIL_DOMAIN}"
             users[name].save(update_fields=["email"])
-    choices = {
+    choices: dict[str, dict[str, Any]] = {
         "gridworker": {"sms": True, "email": False, "quiet_start": datetime.time(21), "quiet_end": datetime.time(8),
                        "digest": False},
         "fudong": {"sms": False, "email": True, "quiet_start": datetime.time(22), "quiet_end": datetime.time(7),
