@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gongzhi.demo.context import BuildContext
 
 # role: (SMS, e-mail) for the users who never chose
-ROLE_DEFAULTS = {
+ROLE_DEFAULTS: dict[str, tuple[bool, bool]] = {
     Role.SUBDISTRICT_OPERATOR: (False, True),
     Role.COMMUNITY_STAFF: (True, True),
     Role.GRID_LEADER: (True, False),
