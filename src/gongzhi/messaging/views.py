@@ -103,7 +103,13 @@ def preferences(request: AuthedRequest) -> HttpResponse:
                 return redirect("messaging-preferences")
         status = 400
     else:
-        form = PreferenceForm(initial={k: current[k] for k in ("sms", "email", "quiet_start", "quiet_end", "digest")})
+        initial = {k: current[k] for k in ("quiet_start", "quiet_end", "digest")}
+        # A channel that cannot reach the user (no phone, no address) is not offered as on: saving it would fail.
+        initial |= {
+            "sms": current["sms"] and current["phone_known"],
+            "email": current["email"] and current["email_known"],
+        }
+        form = PreferenceForm(initial=initial)
     form.fields["digest"].help_text = str(form.fields["digest"].help_text) % {"hour": services.digest_hour()}
     return render(request, "messaging/preferences.html", {"form": form, "current": current}, status=status)
 

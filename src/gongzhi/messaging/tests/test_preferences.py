@@ -125,6 +125,8 @@ def test_page_names_the_field_in_chinese_and_saves(client, tree):  # type: ignor
     client.force_login(user)
     page = client.get(PAGE).content.decode()
     assert "站内消息（始终开启）" in page and "每日汇总，代替逐条发送" in page
+    assert 'name="sms" id="id_sms" checked' in page and 'name="email" id="id_email"' in page
+    assert 'name="email" id="id_email" checked' not in page, "no address: e-mail not offered as on"
     form = {"sms": "on", "email": "on", "quiet_start": "21:00", "quiet_end": "08:00"}
     refused = client.post(PAGE, form)
     assert refused.status_code == 400
