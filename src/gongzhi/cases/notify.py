@@ -190,13 +190,10 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
 
 
 def _bodies(case: Case, audience: frozenset[str]) -> tuple[int, ...]:
-    """The bodies a rule addresses as such (their WeCom duty group is told): the handling body for ``handlers``
-    (dispatched, escalated, overdue, rework), the owning body for ``desk`` (a new case, an escalation)."""
-    ids = []
-    if "handlers" in audience and case.handler_body_id:
-        ids.append(case.handler_body_id)
-    if "desk" in audience and case.owner_body_id:
-        ids.append(case.owner_body_id)
+    """The bodies a rule addresses as such, whose WeCom duty group is told too: the handling body for ``handlers``
+    (dispatched, escalated, overdue, rework). Not the desk of a new case: a 12345 batch of a thousand cases would be a
+    thousand robot posts to one group (a robot takes 20 a minute), and intake stays at its statements."""
+    ids = [case.handler_body_id] if "handlers" in audience and case.handler_body_id else []
     return tuple(dict.fromkeys(ids))
 
 

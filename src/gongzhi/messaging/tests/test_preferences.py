@@ -328,8 +328,12 @@ def test_a_case_dispatched_to_a_body_tells_its_duty_group_once(  # type: ignore[
     handlers = [user_with_role(Role.DEPARTMENT_HANDLER, body=tree.department) for _ in range(3)]
     services.set_duty_group(actor=operator, body_id=tree.department.pk,
                             webhook_url=f"{provider.url}/cgi-bin/webhook/send?key=robot-key")  # fmt: skip
+    services.set_duty_group(actor=operator, body_id=tree.committees[0].pk,
+                            webhook_url=f"{provider.url}/cgi-bin/webhook/send?key=desk-key")  # fmt: skip
     worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
     case = new_case(worker, tree.grids[0])
+    assert case.owner_body_id == tree.committees[0].pk
+    assert not Delivery.objects.filter(channel="wecom").exists(), "a new case is not posted to the desk's group"
     with django_capture_on_commit_callbacks(execute=True):
         workflow.perform(actor=operator, case_id=case.pk, action="accept", note="", payload={})
         workflow.perform(actor=operator, case_id=case.pk, action="dispatch", note="请处理",
