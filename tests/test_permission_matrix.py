@@ -233,6 +233,17 @@ def _preference_on(ground: Ground):  # type: ignore[no-untyped-def]
     return _model("messaging.Preference").objects.create(user=_user_on(ground))
 
 
+def _role_default_on(ground: Ground):  # type: ignore[no-untyped-def]
+    subdistrict = Node.objects.get(code=ground.node.code[:9])
+    return _model("messaging.RoleDefault").objects.get_or_create(node=subdistrict, role=Role.GRID_WORKER)[0]
+
+
+def _duty_group_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("messaging.DutyGroup").objects.create(
+        body=_body_on(ground), webhook_url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k{next(_seq)}"
+    )
+
+
 def _schedule_on(ground: Ground):  # type: ignore[no-untyped-def]
     subdistrict = Node.objects.get(code=ground.node.code[:9])
     return _model("cases.WorkSchedule").objects.get_or_create(subdistrict=subdistrict)[0]
@@ -322,6 +333,8 @@ MODELS = [
     MatrixModel(_model("messaging.Message"), make=_message_on),
     MatrixModel(_model("messaging.Delivery"), make=_message_delivery_on),
     MatrixModel(_model("messaging.Preference"), make=_preference_on),
+    MatrixModel(_model("messaging.RoleDefault"), make=_role_default_on),
+    MatrixModel(_model("messaging.DutyGroup"), make=_duty_group_on),
     MatrixModel(_model("cases.WorkSchedule"), make=_schedule_on),
     MatrixModel(_model("cases.WorkSession"), make=_session_on),
     MatrixModel(_model("registry.ExportJob"), make=_export_job_on),

@@ -130,11 +130,25 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-notices",
     ),
     Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
+    # One's own channels: from the inbox and the user's name in the top bar.
+    Page("messaging-preferences", _("Notification settings"), frozenset(Role.values), menu=False),
     Page(
         "messaging-deliveries",
         _("Failed deliveries"),
         frozenset({R.SUBDISTRICT_OPERATOR}),
         dom_id="nav-deliveries",
+    ),
+    Page(
+        "messaging-role-defaults",
+        _("Default channels"),
+        frozenset({R.SUBDISTRICT_OPERATOR}),
+        dom_id="nav-role-defaults",
+    ),
+    Page(
+        "messaging-duty-groups",
+        _("WeCom duty groups"),
+        frozenset({R.SUBDISTRICT_OPERATOR}),
+        dom_id="nav-duty-groups",
     ),
     Page(
         "registry-import",

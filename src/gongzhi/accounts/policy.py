@@ -55,7 +55,13 @@ NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notice
 NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
 # Messaging: one's own inbox is everyone's (view through the owner rule, nothing to grant); the subdistrict desk
 # sees the sends about its ground and sends a failed one again.
-MESSAGING_DESK = {"messaging.delivery": VIEW | {"change"}}
+# It also sets the subdistrict's default channels per role and its bodies' WeCom duty groups. One's own preferences
+# are everyone's through the owner rule.
+MESSAGING_DESK = {
+    "messaging.delivery": VIEW | {"change"},
+    "messaging.roledefault": EDIT,
+    "messaging.dutygroup": MANAGE,
+}
 # KPIs: the daily figures of a place, and its monthly reports (generated on demand by staff).
 ROLLUPS = {
     "kpis.caserollup": VIEW,

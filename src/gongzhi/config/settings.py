@@ -327,6 +327,8 @@ GONGZHI_MESSAGING_CHANNELS: dict[str, str] = {
 }
 # The channels' own settings (gongzhi/messaging/channels/*.py). Seconds an SMS/WeCom/SMTP call may take:
 GONGZHI_MESSAGING_TIMEOUT = float(os.environ.get("GONGZHI_MESSAGING_TIMEOUT", "10"))
+# The local hour the daily digests go out (messaging.schedule; users who chose the digest).
+GONGZHI_MESSAGING_DIGEST_HOUR = int(os.environ.get("GONGZHI_MESSAGING_DIGEST_HOUR", "18"))
 # E-mail (channels.email.EmailChannel): Django's SMTP settings.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

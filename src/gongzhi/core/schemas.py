@@ -114,6 +114,8 @@ _VALIDATION_MESSAGES: dict[str, Any] = {
     "datetime_parsing": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
     "datetime_from_date_parsing": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
     "datetime_type": gettext_lazy("expected a date and time (YYYY-MM-DDTHH:MM)"),
+    "time_parsing": gettext_lazy("expected a time (HH:MM)"),
+    "time_type": gettext_lazy("expected a time (HH:MM)"),
     "list_type": gettext_lazy("expected a list"),
     "dict_type": gettext_lazy("expected an object"),
     "model_type": gettext_lazy("expected an object"),

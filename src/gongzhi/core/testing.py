@@ -54,6 +54,9 @@ class ApiClient:
     def patch(self, url: str, data: Any = None, **extra: Any) -> Any:
         return self._call("patch", url, data, **extra)
 
+    def put(self, url: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("put", url, data, **extra)
+
     def delete(self, url: str, **extra: Any) -> Any:
         return self._call("delete", url, **extra)
 

@@ -27,6 +27,7 @@ from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
+from gongzhi.demo import preferences as demo_preferences
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -670,7 +671,9 @@ STEPS: list[tuple[str, Step]] = [
     ("visits", registry.create_visits),
     # Notices (issue 16), through the notices services: after the residents they are delivered to.
     ("notices", demo_notices.create_notices),
-    # The inbox (issue 17): the recent cases' news replayed through cases.notify and the messaging services.
+    # The inbox (issue 17): who wants which channels (role defaults, a WeCom duty group, a few users' own), then the
+    # recent cases' news replayed through cases.notify and the messaging services.
+    ("notification settings", demo_preferences.create_preferences),
     ("messages", demo_messages.create_messages),
 ]
 

@@ -29,5 +29,5 @@ class MessageAdmin(admin.ModelAdmin[Message]):
 
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin[Preference]):
-    list_display = ("user", "sms", "email", "quiet_start", "quiet_end")
+    list_display = ("user", "sms", "email", "quiet_start", "quiet_end", "digest")
     raw_id_fields = ("user",)

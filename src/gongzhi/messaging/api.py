@@ -1,4 +1,4 @@
-"""The inbox API: one's own messages (paged, unread first), the unread count, marking read."""
+"""The inbox API: one's own messages (paged, unread first), the unread count, marking read; one's own preferences."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.messaging import selectors, services
 from gongzhi.messaging.models import Message
-from gongzhi.messaging.schemas import MessageOut, ReadAllOut, UnreadOut
+from gongzhi.messaging.schemas import MessageOut, PreferenceIn, PreferenceOut, ReadAllOut, UnreadOut
 
 router = Router(tags=["inbox"])
 
@@ -32,6 +32,17 @@ def unread_count(request: ApiRequest) -> dict[str, int]:
 @router.post("/read-all", response=ReadAllOut, summary="Mark all my messages read")
 def read_all(request: ApiRequest) -> dict[str, int]:
     return {"marked": services.mark_all_read(actor=request.auth)}
+
+
+@router.get("/preferences", response=PreferenceOut, summary="My channels, quiet hours and digest choice")
+def preferences(request: ApiRequest) -> dict[str, Any]:
+    return selectors.my_preferences(user=request.auth)
+
+
+@router.put("/preferences", response=PreferenceOut, summary="Choose my channels, quiet hours and the daily digest")
+def set_preferences(request: ApiRequest, payload: PreferenceIn) -> dict[str, Any]:
+    services.save_preferences(actor=request.auth, **payload.dict())
+    return selectors.my_preferences(user=request.auth)
 
 
 @router.post("/{message_id}/read", response=MessageOut, summary="Mark one of my messages read")

@@ -13,6 +13,8 @@ class DeliveryState(models.TextChoices):
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed, will retry")
     GAVE_UP = "gave_up", _("gave up")
+    HELD = "held", _("held for the daily digest")  # its user chose the digest: sent with the day's others
+    DIGESTED = "digested", _("sent in a daily digest")  # the digest delivery (``digest``) carried it
 
 
 class Urgency(models.TextChoices):

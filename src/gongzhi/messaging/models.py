@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.choices import Role
 from gongzhi.core.scope import ScopedManager, ScopeRule
 from gongzhi.messaging.choices import DeliveryState
 
@@ -73,6 +74,10 @@ class Delivery(models.Model):
     key = models.CharField(_("idempotency key"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    digest = models.ForeignKey(
+        "self", verbose_name=_("daily digest"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="digested",
+    )  # fmt: skip
 
     objects = ScopedManager()
     # Staff see the sends about the places they cover (the object's place), a user the sends of their own messages.
@@ -89,7 +94,9 @@ class Delivery(models.Model):
 
 
 class Preference(models.Model):
-    """A user's channels besides the inbox, and their quiet hours (no SMS then, except urgency A)."""
+    """A user's channels besides the inbox (always on), their quiet hours (no SMS then, except urgency A) and the
+    daily digest (their non-urgent SMS and e-mail as one message a day). A user without a row never chose: the
+    defaults of their roles in their subdistrict (:class:`RoleDefault`) apply, else these field defaults."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="messaging_preference"
@@ -98,9 +105,11 @@ class Preference(models.Model):
     email = models.BooleanField(_("e-mail"), default=True)
     quiet_start = models.TimeField(_("quiet hours from"), default=datetime.time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=datetime.time(7, 0))
+    digest = models.BooleanField(_("daily digest instead of single messages"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedManager()
-    scope_rule = ScopeRule(owner="user")
+    scope_rule = ScopeRule(owner="user")  # one's own only (selectors filter on the user too: admins included)
 
     class Meta:
         verbose_name = _("messaging preference")
@@ -108,3 +117,64 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user_id)
+
+
+class RoleDefault(models.Model):
+    """The channels a subdistrict turns on for a role's users who never chose their own (e.g. grid workers SMS,
+    department staff e-mail). A user with several roles gets the union of their roles' defaults."""
+
+    node = models.ForeignKey(
+        "territory.Node", verbose_name=_("subdistrict"), on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    sms = models.BooleanField(_("SMS"), default=False)
+    email = models.BooleanField(_("e-mail"), default=False)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(node="node")
+
+    class Meta:
+        verbose_name = _("default channels of a role")
+        verbose_name_plural = _("default channels of roles")
+        ordering = ["node", "role"]
+        constraints = [models.UniqueConstraint(fields=["node", "role"], name="roledefault_once_per_role")]
+
+    def __str__(self) -> str:
+        return f"{self.role} @ {self.node_id}"
+
+
+class DutyGroup(models.Model):
+    """A body's duty group (值班群) on WeCom: its group robot's webhook URL, told once per body when a case is
+    dispatched to the body (or another notice is addressed to it). The URL carries the robot's key: a secret,
+    never shown back in full (:attr:`masked`), never copied onto a delivery (the send looks it up)."""
+
+    body = models.OneToOneField(
+        "territory.Body", verbose_name=_("body"), on_delete=models.CASCADE, related_name="duty_group"
+    )
+    webhook_url = models.CharField(_("WeCom group robot webhook URL"), max_length=500)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager()
+    scope_rule = ScopeRule(node="body__node", body="body", unplaced=True)
+
+    class Meta:
+        verbose_name = _("WeCom duty group")
+        verbose_name_plural = _("WeCom duty groups")
+
+    def __str__(self) -> str:
+        return f"{self.body_id}: {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return mask_secret_url(self.webhook_url)
+
+
+def mask_secret_url(url: str) -> str:
+    """``https://host/path?key=…1a2b``: the host and path, the query's values hidden but their last four characters."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    hidden = "&".join(f"{k}=…{v[-4:] if len(v) > 8 else ''}" for k, v in query)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, hidden, "")) if parts.netloc else "…"

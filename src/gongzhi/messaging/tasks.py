@@ -43,17 +43,31 @@ def _enqueue_later(pk: int, at: datetime.datetime) -> None:
 
 def _not_in_quiet_hours(d: Delivery, at: datetime.datetime) -> datetime.datetime:
     """A retried SMS keeps the quiet hours too (its user's, or the defaults for a phone without an account)."""
-    from gongzhi.messaging import services
+    from gongzhi.messaging import prefs, services
     from gongzhi.messaging.channels.base import SMS
     from gongzhi.messaging.choices import Urgency
-    from gongzhi.messaging.models import Preference
+    from gongzhi.messaging.models import Message
 
     if d.channel != SMS or d.urgency == Urgency.A:
         return at
-    pref = None
-    if d.message_id is not None:
-        pref = Preference.objects.filter(user__inbox_messages=d.message_id).first()
-    return services.in_quiet_hours(pref or services.DEFAULT_PREFERENCE, at) or at
+    pref = prefs.DEFAULT_PREFERENCE
+    user_id = (
+        Message.objects.filter(pk=d.message_id).values_list("user_id", flat=True).first() if d.message_id else None
+    )
+    if user_id is not None:
+        pref = prefs.effective([user_id])[user_id][0]
+    return services.in_quiet_hours(pref, at) or at
+
+
+def _address(d: Delivery) -> str:
+    """Where the delivery goes: its address, or for a body's duty group the group's webhook URL (kept off the row)."""
+    from gongzhi.messaging.models import DutyGroup
+    from gongzhi.messaging.services import DUTY_GROUP
+
+    if not d.address.startswith(DUTY_GROUP):
+        return d.address
+    group = DutyGroup.objects.filter(pk=d.address.removeprefix(DUTY_GROUP), is_active=True).first()
+    return group.webhook_url if group is not None else ""
 
 
 def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
@@ -69,7 +83,12 @@ def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
             due = d.next_attempt_at
             transaction.on_commit(lambda: _enqueue_later(delivery_id, due))
             return "not due"
-        outgoing = Outgoing(channel=d.channel, address=d.address, subject=d.subject, body=d.body, key=d.key)
+        address = _address(d)
+        if not address:  # a duty group removed (or switched off) since: nobody to send to
+            d.state, d.next_attempt_at, d.last_answer = DeliveryState.GAVE_UP, None, "duty group removed"
+            d.save(update_fields=["state", "next_attempt_at", "last_answer"])
+            return str(d.state)
+        outgoing = Outgoing(channel=d.channel, address=address, subject=d.subject, body=d.body, key=d.key)
         try:
             result = get(d.channel).send(outgoing)
             ok, permanent, answer, provider_id = result.ok, result.permanent, result.answer, result.provider_id
@@ -95,6 +114,14 @@ def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
 @task()
 def deliver(delivery_id: int) -> str:
     return attempt(delivery_id)
+
+
+@task()
+def send_digests() -> str:
+    """The daily digests (``messaging.schedule`` enqueues this once the digest hour has come; a rerun is harmless)."""
+    from gongzhi.messaging import services
+
+    return f"{len(services.send_digests())} digests"
 
 
 def requeue_due(now: datetime.datetime | None = None, limit: int = 1000) -> int:

@@ -1,5 +1,6 @@
 """Inbox pages: the bell's unread count (a partial HTMX polls), the list of one's messages (opening one marks it
-read and leads to its object), "mark all read"; and the staff page of failed deliveries with "send again"."""
+read and leads to its object), "mark all read", one's own preferences; the staff page of failed deliveries with
+"send again"; the subdistrict's default channels per role and its bodies' WeCom duty groups."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import pages
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.forms import add_service_errors
 from gongzhi.core.http import AuthedRequest
 from gongzhi.messaging import selectors, services
 from gongzhi.messaging.choices import DeliveryState
+from gongzhi.messaging.forms import DutyGroupForm, PreferenceForm
 
 PAGE_SIZE = 20
 
@@ -79,3 +83,89 @@ def resend(request: AuthedRequest, delivery_id: int) -> HttpResponse:
     services.resend(actor=request.user, delivery_id=delivery_id)
     messages.success(request, _("Queued to be sent again."))
     return redirect("messaging-deliveries")
+
+
+@login_required
+@pages.page("messaging-preferences")
+def preferences(request: AuthedRequest) -> HttpResponse:
+    """One's own channels, quiet hours and digest (phone layout first)."""
+    current = selectors.my_preferences(user=request.user)
+    status = 200
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_preferences(actor=request.user, **form.cleaned_data)
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your notification settings are saved."))
+                return redirect("messaging-preferences")
+        status = 400
+    else:
+        initial = {k: current[k] for k in ("quiet_start", "quiet_end", "digest")}
+        # A channel that cannot reach the user (no phone, no address) is not offered as on: saving it would fail.
+        initial |= {
+            "sms": current["sms"] and current["phone_known"],
+            "email": current["email"] and current["email_known"],
+        }
+        form = PreferenceForm(initial=initial)
+    form.fields["digest"].help_text = str(form.fields["digest"].help_text) % {"hour": services.digest_hour()}
+    return render(request, "messaging/preferences.html", {"form": form, "current": current}, status=status)
+
+
+@login_required
+@pages.page("messaging-role-defaults")
+def role_defaults(request: AuthedRequest) -> HttpResponse:
+    """The subdistrict's default channels per role, for the users who never chose their own."""
+    subdistricts = selectors.role_defaults(user=request.user)
+    if request.method == "POST":
+        node_id = request.POST.get("node", "")
+        entry = next((s for s in subdistricts if str(s["node"].pk) == node_id), None)
+        if entry is None:
+            raise NotFound()
+        defaults = {
+            row["role"]: (
+                request.POST.get(f"{row['role']}-sms") == "on",
+                request.POST.get(f"{row['role']}-email") == "on",
+            )
+            for row in entry["rows"]
+        }
+        services.set_role_defaults(actor=request.user, node_id=entry["node"].pk, defaults=defaults)
+        messages.success(request, _("The default channels are saved."))
+        return redirect("messaging-role-defaults")
+    return render(request, "messaging/role_defaults.html", {"subdistricts": subdistricts})
+
+
+@login_required
+@pages.page("messaging-duty-groups")
+def duty_groups(request: AuthedRequest) -> HttpResponse:
+    """The bodies' WeCom duty groups (the webhook URL masked: a secret, never shown back)."""
+    rows = selectors.duty_groups(user=request.user)
+    errors: dict[int, DutyGroupForm] = {}
+    status = 200
+    if request.method == "POST":
+        body_id = request.POST.get("body", "")
+        row = next((r for r in rows if str(r["body"].pk) == body_id), None)
+        if row is None:
+            raise NotFound()
+        form = DutyGroupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            url = "" if data["remove"] else (data["webhook_url"].strip() or None)
+            try:
+                services.set_duty_group(actor=request.user, body_id=row["body"].pk, webhook_url=url,
+                                        is_active=data["is_active"])  # fmt: skip
+            except (ValidationFailed, NotFound) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The duty group of %(body)s is saved.") % {"body": row["body"].name})
+                return redirect("messaging-duty-groups")
+        errors[row["body"].pk] = form
+        status = 400
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for r in page.object_list:
+        r["form"] = errors.get(r["body"].pk) or DutyGroupForm(
+            initial={"is_active": r["group"].is_active if r["group"] else True}, auto_id=f"dg{r['body'].pk}-%s"
+        )
+    return render(request, "messaging/duty_groups.html", {"page": page}, status=status)

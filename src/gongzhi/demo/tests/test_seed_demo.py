@@ -379,3 +379,25 @@ def test_the_inbox_holds_the_recent_cases_news(seeded: str) -> None:
     assert oldest is not None and oldest.created_at < timezone.now() - timedelta(days=2), "dated to their events"
     assert not messages.filter(user=operator, kind="case.new", object_id="").exists()
     assert Delivery.objects.filter(kind="case.closed", channel="sms").exists(), "residents told by SMS (recorded)"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_notification_settings(seeded: str) -> None:
+    """Issue 17, channels: the subdistrict's defaults per role, the police station's WeCom duty group (recorded, told
+    once per dispatched case), a few demo log-ins' own choices."""
+    from gongzhi.messaging import prefs
+    from gongzhi.messaging.models import Delivery, DutyGroup, Preference, RoleDefault
+
+    code = names.street_code(0)
+    assert RoleDefault.objects.filter(node__code=code).count() == 9
+    group = DutyGroup.objects.get(body__name__contains="派出所", body__node__code=code)
+    assert group.masked.endswith("key=…duty") and "demo-" not in group.masked
+    sent = Delivery.objects.filter(channel="wecom", address=f"dutygroup:{group.pk}")
+    assert sent.exists() and not Delivery.objects.filter(channel="wecom", address__contains="qyapi").exists()
+    worker, fudong = User.objects.get(username="gridworker"), User.objects.get(username="fudong")
+    assert Preference.objects.get(user=worker).quiet_start.hour == 21
+    assert Preference.objects.get(user=fudong).digest
+    leader = User.objects.get(username="gridleader")
+    pref, chosen = prefs.effective([leader.pk])[leader.pk]
+    assert (pref.sms, pref.email, chosen) == (True, False, False), "the grid leaders' default: SMS"
