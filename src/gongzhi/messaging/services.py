@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,6 +36,8 @@ class Recipient:
     user_id: int | None
     phone: str = ""
     email: str = ""
+    # This recipient's own values for the text's parameters (e.g. *their* count of households), over ``params``.
+    params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,25 @@ def _node_code(obj: models.Model | None) -> str:
     return str(getattr(node, "code", "") or "")
 
 
+BATCH = 2000  # rows a bulk insert writes at once, values a look-up sends at once (SQLite's limit on parameters)
+
+
+def _rows(qs: models.QuerySet[Any], name: str, values: list[Any]) -> list[Any]:
+    """``qs.filter(name__in=values)``, a chunk of :data:`BATCH` values at a time (a notice reaches 60,000 phones)."""
+    out: list[Any] = []
+    for start in range(0, len(values), BATCH):
+        out.extend(qs.filter(**{f"{name}__in": values[start : start + BATCH]}))
+    return out
+
+
+def _chunked(qs: models.QuerySet[Any], name: str, values: list[Any], column: str) -> list[Any]:
+    """One column of ``qs.filter(name__in=values)``, chunked as :func:`_rows`."""
+    out: list[Any] = []
+    for start in range(0, len(values), BATCH):
+        out.extend(qs.filter(**{f"{name}__in": values[start : start + BATCH]}).values_list(column, flat=True))
+    return out
+
+
 def notify(
     *,
     actor: User | None,
@@ -95,47 +116,62 @@ def notify(
     sends enqueued after commit. Never the actor ("not about my own act"); nobody twice (the same recipient listed
     again, or already told under ``dedupe`` before)."""
     now = now or timezone.now()
-    message = fmt(text, **params) if params else text
-    kept = portable(message)
-    kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
     actor_id = actor.pk if actor is not None else None
     seen: set[tuple[Any, ...]] = set()
     users: list[int] = []
     phones: list[str] = []
+    own: dict[tuple[str, Any], dict[str, Any]] = {}  # a recipient's own parameters
     for r in recipients:
         if r.user_id is not None:
             if r.user_id == actor_id or ("u", r.user_id) in seen:
                 continue
             seen.add(("u", r.user_id))
             users.append(r.user_id)
+            if r.params:
+                own["u", r.user_id] = r.params
         elif r.phone and ("p", r.phone) not in seen:
             seen.add(("p", r.phone))
             phones.append(r.phone)
+            if r.params:
+                own["p", r.phone] = r.params
+    texts: dict[str, tuple[dict[str, Any], str, str]] = {}  # the texts, each rendered once however many read it
+    # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
+    site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
+
+    def rendered(extra: dict[str, Any] | None) -> tuple[dict[str, Any], str, str]:
+        """The kept text (code and values), the subject and the full text with its link, for these values."""
+        values = {**(params or {}), **(extra or {})}
+        cache_key = repr(sorted(values.items()))
+        if cache_key not in texts:
+            kept = portable(fmt(text, **values) if values else text)
+            kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
+            with translation.override(settings.LANGUAGE_CODE):  # rendered in the site's language (no reader's here)
+                body = stored(kept_text)
+            subject = body.splitlines()[0][:200] if body else ""
+            full = f"{body}\n{site}{link}" if link.startswith("/") and site else (f"{body}\n{link}" if link else body)
+            texts[cache_key] = (kept_text, subject, full)
+        return texts[cache_key]
+
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     node_code = _node_code(obj)
-    already = set(Message.objects.filter(user_id__in=users, dedupe_key=dedupe).values_list("user_id", flat=True))
+    already = set(_chunked(Message.objects.filter(dedupe_key=dedupe), "user_id", users, "user_id"))
     users = [u for u in users if u not in already]
     rows = [
-        Message(user_id=u, kind=kind, text=kept_text, link=link, object_type=object_type, object_id=object_id,
-                urgency=urgency, dedupe_key=dedupe)
+        Message(user_id=u, kind=kind, text=rendered(own.get(("u", u)))[0], link=link, object_type=object_type,
+                object_id=object_id, urgency=urgency, dedupe_key=dedupe)
         for u in users
     ]  # fmt: skip
-    Message.objects.bulk_create(rows, ignore_conflicts=True)  # told meanwhile by a concurrent transaction: once
-    created = {m.user_id: m for m in Message.objects.filter(user_id__in=users, dedupe_key=dedupe)}
-    prefs = {p.user_id: p for p in Preference.objects.filter(user_id__in=users)}
-    accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=users)}
-    with translation.override(settings.LANGUAGE_CODE):  # rendered once, in the site's language (no reader's here)
-        body = stored(kept_text)
-        subject = body.splitlines()[0][:200] if body else ""
-    # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
-    site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
-    full = f"{body}\n{site}{link}" if link.startswith("/") and site else (f"{body}\n{link}" if link else body)
+    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)  # told meanwhile elsewhere: once
+    created = {m.user_id: m for m in _rows(Message.objects.filter(dedupe_key=dedupe), "user_id", users)}
+    prefs = {p.user_id: p for p in _rows(Preference.objects.all(), "user_id", users)}
+    accounts = {u.pk: u for u in _rows(get_user_model().objects.only("pk", "phone", "email"), "pk", users)}
 
-    def delivery(channel: str, address: str, pref: Preference, msg: Message | None) -> Delivery:
+    def delivery(channel: str, address: str, pref: Preference, msg: Message | None, who: tuple[str, Any]) -> Delivery:
         after = None
         if channel == SMS and urgency != Urgency.A:
             after = in_quiet_hours(pref, now)
+        _kept, subject, full = rendered(own.get(who))
         return Delivery(
             message=msg, channel=channel, address=address, subject=subject, body=full, kind=kind, urgency=urgency,
             node_code=node_code, next_attempt_at=after, key=_key(kind, dedupe, channel, address),
@@ -147,16 +183,16 @@ def notify(
         phone = str(getattr(account, "phone", "") or "")
         email = str(getattr(account, "email", "") or "")
         if pref.sms and phone:
-            deliveries.append(delivery(SMS, phone, pref, created.get(u)))
+            deliveries.append(delivery(SMS, phone, pref, created.get(u), ("u", u)))
         if pref.email and email:
-            deliveries.append(delivery(EMAIL, email, pref, created.get(u)))
+            deliveries.append(delivery(EMAIL, email, pref, created.get(u), ("u", u)))
     for phone in phones:
-        deliveries.append(delivery(SMS, phone, DEFAULT_PREFERENCE, None))
+        deliveries.append(delivery(SMS, phone, DEFAULT_PREFERENCE, None, ("p", phone)))
     keys = [d.key for d in deliveries]
-    old = set(Delivery.objects.filter(key__in=keys).values_list("key", flat=True))  # told before under this dedupe
+    old = set(_chunked(Delivery.objects.all(), "key", keys, "key"))  # told before under this dedupe
     deliveries = [d for d in deliveries if d.key not in old]
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    ids = list(Delivery.objects.filter(key__in=[d.key for d in deliveries]).values_list("pk", flat=True))
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=BATCH)
+    ids = _chunked(Delivery.objects.all(), "key", [d.key for d in deliveries], "pk")
     audit.record_many(
         actor=actor,
         entries=[

@@ -30,9 +30,19 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 PENDING = (DeliveryState.QUEUED, DeliveryState.FAILED)
 
 
+# A send to many (a notice to every household of a subdistrict) is queued as tasks of this many deliveries each: one
+# queued task per delivery would cost the sending request one insert per phone. Each delivery is still attempted,
+# retried and recorded on its own (``attempt``).
+TASK_CHUNK = 200
+
+
 def enqueue_many(ids: list[int]) -> None:
-    for pk in ids:
-        deliver.enqueue(pk)
+    if len(ids) <= 2:
+        for pk in ids:
+            deliver.enqueue(pk)
+        return
+    for start in range(0, len(ids), TASK_CHUNK):
+        deliver_many.enqueue(ids[start : start + TASK_CHUNK])
 
 
 def _enqueue_later(pk: int, at: datetime.datetime) -> None:
@@ -95,6 +105,20 @@ def attempt(delivery_id: int, now: datetime.datetime | None = None) -> str:
 @task()
 def deliver(delivery_id: int) -> str:
     return attempt(delivery_id)
+
+
+@task()
+def deliver_many(delivery_ids: list[int]) -> dict[str, int]:
+    """Several deliveries, one after the other (:data:`TASK_CHUNK` at most): how many ended in each state."""
+    outcome: dict[str, int] = {}
+    for pk in delivery_ids:
+        try:
+            state = attempt(pk)
+        except Exception:  # one bad row must not hold back the rest; the sweep (requeue_due) tries it again
+            log.exception("delivery %s failed unexpectedly", pk)
+            state = "error"
+        outcome[state] = outcome.get(state, 0) + 1
+    return outcome
 
 
 def requeue_due(now: datetime.datetime | None = None, limit: int = 1000) -> int:
