@@ -38,6 +38,7 @@ class Recipient:
     email: str = ""
     # This recipient's own values for the text's parameters (e.g. *their* count of households), over ``params``.
     params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    link: str = ""  # this recipient's own link (a household's read link), over ``link``
 
 
 @dataclass(frozen=True)
@@ -120,37 +121,39 @@ def notify(
     seen: set[tuple[Any, ...]] = set()
     users: list[int] = []
     phones: list[str] = []
-    own: dict[tuple[str, Any], dict[str, Any]] = {}  # a recipient's own parameters
+    own: dict[tuple[str, Any], tuple[dict[str, Any] | None, str]] = {}  # a recipient's own parameters and link
     for r in recipients:
         if r.user_id is not None:
             if r.user_id == actor_id or ("u", r.user_id) in seen:
                 continue
             seen.add(("u", r.user_id))
             users.append(r.user_id)
-            if r.params:
-                own["u", r.user_id] = r.params
+            if r.params or r.link:
+                own["u", r.user_id] = (r.params, r.link)
         elif r.phone and ("p", r.phone) not in seen:
             seen.add(("p", r.phone))
             phones.append(r.phone)
-            if r.params:
-                own["p", r.phone] = r.params
-    texts: dict[str, tuple[dict[str, Any], str, str]] = {}  # the texts, each rendered once however many read it
+            if r.params or r.link:
+                own["p", r.phone] = (r.params, r.link)
+    texts: dict[str, tuple[dict[str, Any], str, str]] = {}  # each text rendered once however many read it
     # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
     site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
 
-    def rendered(extra: dict[str, Any] | None) -> tuple[dict[str, Any], str, str]:
-        """The kept text (code and values), the subject and the full text with its link, for these values."""
-        values = {**(params or {}), **(extra or {})}
-        cache_key = repr(sorted(values.items()))
+    def rendered(who: tuple[str, Any]) -> tuple[dict[str, Any], str, str, str]:
+        """For one recipient: the kept text (code and values), the subject, the full text with its link, the link."""
+        extra, own_link = own.get(who, (None, ""))
+        values = {**(params or {}), **(extra or {})} if extra else (params or {})
+        cache_key = repr(sorted(values.items())) if extra else ""
         if cache_key not in texts:
             kept = portable(fmt(text, **values) if values else text)
             kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
             with translation.override(settings.LANGUAGE_CODE):  # rendered in the site's language (no reader's here)
                 body = stored(kept_text)
-            subject = body.splitlines()[0][:200] if body else ""
-            full = f"{body}\n{site}{link}" if link.startswith("/") and site else (f"{body}\n{link}" if link else body)
-            texts[cache_key] = (kept_text, subject, full)
-        return texts[cache_key]
+            texts[cache_key] = (kept_text, body.splitlines()[0][:200] if body else "", body)
+        kept_text, subject, body = texts[cache_key]
+        to = own_link or link
+        full = f"{body}\n{site}{to}" if to.startswith("/") and site else (f"{body}\n{to}" if to else body)
+        return kept_text, subject, full, to
 
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
@@ -158,8 +161,8 @@ def notify(
     already = set(_chunked(Message.objects.filter(dedupe_key=dedupe), "user_id", users, "user_id"))
     users = [u for u in users if u not in already]
     rows = [
-        Message(user_id=u, kind=kind, text=rendered(own.get(("u", u)))[0], link=link, object_type=object_type,
-                object_id=object_id, urgency=urgency, dedupe_key=dedupe)
+        Message(user_id=u, kind=kind, text=rendered(("u", u))[0], link=rendered(("u", u))[3],
+                object_type=object_type, object_id=object_id, urgency=urgency, dedupe_key=dedupe)
         for u in users
     ]  # fmt: skip
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)  # told meanwhile elsewhere: once
@@ -171,7 +174,7 @@ def notify(
         after = None
         if channel == SMS and urgency != Urgency.A:
             after = in_quiet_hours(pref, now)
-        _kept, subject, full = rendered(own.get(who))
+        _kept, subject, full, _to = rendered(who)
         return Delivery(
             message=msg, channel=channel, address=address, subject=subject, body=full, kind=kind, urgency=urgency,
             node_code=node_code, next_attempt_at=after, key=_key(kind, dedupe, channel, address),
