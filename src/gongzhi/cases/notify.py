@@ -274,6 +274,65 @@ def _reporters(case: Case, *, merged: bool) -> tuple[list[int], tuple[str, ...]]
     return ids, tuple(dict.fromkeys(p for p in phones if p not in own_phones))
 
 
+# --- a 12345 import: one digest per desk, not one message per case -------------------------------------------------
+
+IMPORTED = "case.imported"
+IMPORTED_TEXT = _("12345 import: %(count)s new cases on your desk.")
+
+
+def desk_counts(places: dict[tuple[int | None, str], int]) -> dict[int, int]:
+    """User id → how many of the new cases are on their desk, for new cases counted per (owning body, place code):
+    the people ``plan`` tells of each one ("case.new": ``desk`` and ``desk_co``), found for all places at once in one
+    query. A person on several desks counts each case once (a case's people are a set)."""
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.cases.workflow import DESK
+
+    if not places:
+        return {}
+    chains = {code: frozenset([*ancestor_codes(code), code]) for _body, code in places}
+    codes = sorted(set().union(*chains.values()))
+    bodies = sorted({body for body, _code in places if body is not None})
+    rows = RoleAssignment.objects.filter(
+        Q(body_id__in=bodies)
+        | Q(node__lead_body_id__in=bodies, node__code__in=codes)
+        | Q(body__co_jurisdictions__node__code__in=codes),
+        role__in=sorted(DESK),
+        is_active=True,
+        user__is_active=True,
+    ).values_list("user_id", "body_id", "node__code", "node__lead_body_id", "body__co_jurisdictions__node__code")
+    held = list(set(rows))
+    counts: dict[int, int] = {}
+    for (body, code), n in places.items():
+        chain = chains[code]
+        users = {
+            user_id
+            for user_id, on_body, node_code, node_lead, co_code in held
+            if (body is not None and (on_body == body or (node_lead == body and node_code in chain)))
+            or (co_code is not None and co_code in chain)
+        }
+        for user_id in users:
+            counts[user_id] = counts.get(user_id, 0) + n
+    return counts
+
+
+def send_import_digest(*, actor: User | None, places: dict[tuple[int | None, str], int], batch: str) -> int:
+    """Tell each desk's staff, once per import (``batch`` names it), how many of the import's new cases wait on
+    their desk, linking to the intake queue showing the hotline's cases; in the caller's transaction. How many
+    people were told."""
+    counts = desk_counts(places)
+    if not counts:
+        return 0
+    return messaging.notify(
+        actor=actor,
+        recipients=[Recipient(user_id=uid, params={"count": n}) for uid, n in sorted(counts.items())],
+        kind=IMPORTED,
+        text=IMPORTED_TEXT,
+        params={"count": 0},
+        link=f"{reverse('cases-desk')}?channel={Channel.HOTLINE}",
+        dedupe=f"hotline-import:{batch}",
+    ).messages
+
+
 # The inbox filter's names for these kinds (messaging.kinds).
 KIND_LABELS = {
     "case.new": _("New case on my desk"),
@@ -287,6 +346,7 @@ KIND_LABELS = {
     "case.merged": _("My case merged"),
     "case.rejected": _("My case not taken on"),
     "case.dissatisfied": _("Reporter dissatisfied"),
+    IMPORTED: _("12345 import"),
 }
 for _code, _label in KIND_LABELS.items():
     kinds.register(_code, _label)

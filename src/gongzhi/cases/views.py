@@ -602,7 +602,9 @@ def _choice_label(choices: Any, value: str) -> str:
 
 
 def _desk_page(request: AuthedRequest, batch_form: BatchDispatchForm | None = None, status: int = 200) -> HttpResponse:
-    page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
+    channel = request.GET.get("channel", "")
+    channel = channel if channel in Channel.values else ""
+    page = _paginate(request, selectors.intake_queue(user=request.user, channel=channel), DESK_PAGE_SIZE)
     rows = _with_actions(request.user, page.object_list)
     if batch_form is None and any("dispatch" in row["actions"] for row in rows):
         batch_form = BatchDispatchForm(handler_choices=_handler_choices(request.user))
@@ -617,6 +619,7 @@ def _desk_page(request: AuthedRequest, batch_form: BatchDispatchForm | None = No
             "may_import": _may_import(request.user),
             "batch_form": batch_form,
             "ticked": ticked,
+            "channel": Channel(channel).label if channel else "",
         },
         status=status,
     )

@@ -345,3 +345,56 @@ def test_a_plan_costs_at_most_two_queries(people, planned):  # type: ignore[no-u
     with CaptureQueriesContext(connection) as queries:
         notify.plan(case, report, None)
     assert len(queries) == 1
+
+
+# --- a 12345 import: one digest per desk ----------------------------------------------------------------------------
+
+
+def test_a_hotline_import_tells_each_desk_once_with_its_count(people, client):  # type: ignore[no-untyped-def]
+    """The batch path writes no "case.new" per case: after the import each person on a desk gets ONE message with
+    how many of the new cases wait there — exactly the cases ``plan`` would have told them of one by one (the
+    village co-covering grid 1, a person on two desks counted once per case); the importer is not told."""
+    from gongzhi.cases import hotline
+    from gongzhi.cases.tests.test_hotline import GOOD, csv_bytes
+    from gongzhi.messaging.models import Message
+
+    rows = [
+        [f"GD2026{i:05d}", "2026-03-01 08:15", f"积水{i}", "积水", "积水", address, "王先生", "13812345678", "一般"]
+        for i, address in enumerate(
+            ["社区1第1网格1号楼"] * 2 + ["社区1第2网格1号楼", "社区2第1网格1号楼", "幸福路99号"]
+        )
+    ]
+    result = hotline.import_file(actor=people.operator, file_name="a.csv", data=csv_bytes(rows + GOOD[:1]))
+    assert result.created_count == 6 and result.errors == []
+    expected: dict[int, int] = {}
+    for case in Case.objects.filter(channel="hotline").select_related("node"):
+        for uid in set(notify._staff(case, frozenset({"desk", "desk_co"}))) - {people.operator.pk}:
+            expected[uid] = expected.get(uid, 0) + 1
+    told = {m.user_id: m for m in Message.objects.filter(kind="case.imported")}
+    assert {uid: m.text["params"]["count"] for uid, m in told.items()} == expected
+    assert expected[people.staff.pk] == 4 and expected[people.both.pk] == 4  # community 1's four cases, once
+    assert expected[people.village_staff.pk] == 3  # the village co-covers grid 1 only
+    assert expected[people.leader.pk] == 3 and people.other_leader.pk in expected
+    assert people.operator.pk not in told  # the importer
+    assert not Message.objects.filter(kind="case.new").exists()  # not one per case
+    staff = told[people.staff.pk]
+    assert staff.link == "/cases/desk/?channel=hotline"
+    with translation.override("zh-hans"):
+        assert staff.body == "12345 导入：您的受理台新增 4 件案件。"
+    # The link: the staff's intake queue, the hotline's cases only.
+    walk_in = new_case(people.worker, people.tree.grids[0])
+    client.force_login(people.staff)
+    page = client.get(staff.link, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="desk-channel"' in page and walk_in.number not in page
+    from gongzhi.cases import selectors
+
+    shown = list(selectors.intake_queue(user=people.staff, channel="hotline"))
+    assert len(shown) == 4 and all(c.number in page for c in shown)
+    assert walk_in.number in client.get("/cases/desk/").content.decode()
+
+    again = [[f"GX{i}", *row[1:]] for i, row in enumerate(rows[:2])]
+    hotline.import_file(actor=people.operator, file_name="b.csv", data=csv_bytes(again))
+    assert [m.text["params"]["count"] for m in Message.objects.filter(kind="case.imported", user=people.staff)] == [
+        2,
+        4,
+    ]  # a second import: a second message (newest first)
