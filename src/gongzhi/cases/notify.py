@@ -10,7 +10,7 @@ with parameters) and whom it tells. The audiences:
   community) — the assignments that put the case in their intake queue;
 * ``handlers``: the active role assignments on the handling body or the handling grid (and who reported it done);
 * ``dispatcher``, ``owner`` (the responsible person, else the owning body's desk), ``verifiers`` (the dispatcher,
-  else the desk);
+  else the desk), ``next_tier`` (the desk of the body the case would be escalated to: the lead body one tier up);
 * ``reporters``: every reporter of the case and of the reports merged into it — by account when they have one, by
   the phone they gave when they have none; ``reporter``: the case's own.
 
@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases import tracking
-from gongzhi.cases.choices import Channel, Rating, Status
+from gongzhi.cases import tiers, tracking
+from gongzhi.cases.choices import Channel, Rating, Status, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core.scope import ancestor_codes
 from gongzhi.messaging import kinds
@@ -63,8 +63,9 @@ class Rule:
     kind: str
     applies: Callable[[Case, CaseEvent], bool]
     text: Promise
-    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, verifiers, reporter(s)
+    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, next_tier, verifiers, reporter(s)
     public: bool = False  # residents are told: the link is the public tracking page
+    per_deadline: bool = False  # told once per missed deadline, however many events report it (a rerun job)
 
 
 def _to(*statuses: str) -> Callable[[Case, CaseEvent], bool]:
@@ -105,9 +106,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "case.overdue",
-        _escalated(by_system=True),
+        _escalated(by_system=True),  # the deadline task escalated it: the owner now is the next tier
         _("Case %(number)s “%(title)s” missed its deadline and was escalated."),
         frozenset({"owner", "handlers", "desk"}),
+        per_deadline=True,
+    ),
+    Rule(
+        "case.overdue",
+        lambda case, event: event.action == "overdue",  # missed, and could not be escalated (top tier, verifying)
+        _("Case %(number)s “%(title)s” missed its deadline %(deadline)s."),
+        frozenset({"owner", "next_tier"}),
+        per_deadline=True,
     ),
     Rule(
         "case.disposed",
@@ -178,7 +187,11 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
                 params=_params(case, event, link, public=rule.public),
                 link=link,
                 urgency=case.urgency,
-                dedupe=f"case:{case.pk}:event:{event.pk}:{rule.kind}",
+                dedupe=(
+                    f"case:{case.pk}:overdue:{case.overdue_count}"
+                    if rule.per_deadline
+                    else f"case:{case.pk}:event:{event.pk}:{rule.kind}"
+                ),
                 user_ids=user_ids,
                 phones=phones,
             )
@@ -242,6 +255,15 @@ def _staff(case: Case, audience: frozenset[str]) -> list[int]:
             ids.append(case.dispatcher_id)
         else:
             wanted.append(desk)
+    if "next_tier" in audience:
+        from gongzhi.territory.models import Node
+
+        up = tiers.owner_node_code(case, min(case.tier + 1, Tier.DEPARTMENT))
+        body_id = Node.objects.filter(code=up).values_list("lead_body_id", flat=True).first()
+        if body_id:
+            wanted.append(
+                Q(role__in=sorted(DESK)) & (Q(body_id=body_id) | Q(node__lead_body_id=body_id, node__code__in=codes))
+            )
     if wanted:
         rows = RoleAssignment.objects.filter(reduce(operator.or_, wanted), is_active=True, user__is_active=True)
         ids += sorted(set(rows.values_list("user_id", flat=True)))

@@ -40,8 +40,10 @@ def run_deadline_check(now: datetime | None = None) -> dict[str, int]:
                 now=now,
             )
             escalated += 1
-        except DomainError as exc:  # already at the top tier, or moved on meanwhile
+        except DomainError as exc:  # already at the top tier, waiting for verification, or moved on meanwhile
             log.info("case %s not escalated: %s", case_id, exc.message)
+            # Missed all the same: on the timeline, and the owner and the next tier are told (once per deadline).
+            workflow.record_overdue(case_id=case_id, now=now)
     return {"overdue": len(ids), "escalated": escalated}
 
 

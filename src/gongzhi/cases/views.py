@@ -89,6 +89,7 @@ EVENT_LABELS: dict[str, Any] = {
     "categorise": pgettext_lazy("event", "Category set"),
     "phone_handoff": pgettext_lazy("event", "Handed over by phone"),
     "rate": pgettext_lazy("event", "Rated by the reporter"),
+    "overdue": pgettext_lazy("event", "Deadline missed"),
 }
 # Where a service's field lands on a page's form.
 REPORT_FIELDS = {"category_id": "category", "files": "photos", "node_id": None, "channel": "channel"}

@@ -214,7 +214,8 @@ def test_who_is_told(people, planned, before, step, kind, told):  # type: ignore
     assert notice.phones == ()
     assert actor is None or actor.pk not in notice.user_ids
     assert notice.link == f"/cases/{case.pk}/"
-    assert notice.dedupe.startswith(f"case:{case.pk}:event:")
+    once = f"case:{case.pk}:overdue:" if kind == "case.overdue" else f"case:{case.pk}:event:"  # once per deadline
+    assert notice.dedupe.startswith(once)
     assert notice.params["reason"] == "不归我们管" and notice.params["number"] == case.number
 
 
@@ -398,3 +399,44 @@ def test_a_hotline_import_tells_each_desk_once_with_its_count(people, client):  
         2,
         4,
     ]  # a second import: a second message (newest first)
+
+
+# --- overdue: the owner and the next tier, once per missed deadline ------------------------------------------------
+
+OVERDUE = [
+    # (name, steps before, what the deadline task does, who is told)
+    (
+        "escalatable: escalated at the deadline",
+        TO_WORK,
+        "escalate",
+        {"handler", "handler_2", "staff", "leader", "both"},
+    ),
+    # Waiting for verification: not escalatable; the owner (the worker who took it in) and the tier above the grid.
+    ("verifying: not escalatable", [*TO_WORK, (H, "dispose", {})], "overdue", {"worker", "staff", "leader", "both"}),
+]
+
+
+@pytest.mark.parametrize(("before", "does", "told"), [t[1:] for t in OVERDUE], ids=[t[0] for t in OVERDUE])
+def test_overdue_tells_the_owner_and_the_next_tier_once(people, before, does, told):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from gongzhi.cases import tasks
+    from gongzhi.messaging.models import Message
+
+    case = new_case(people.worker, people.tree.grids[0])
+    for who, action, payload in before:
+        workflow.perform(
+            actor=getattr(people, who), case_id=case.pk, action=action, note="测试", payload=_resolve(people, payload)
+        )
+    case.refresh_from_db()
+    late = case.due_at + timedelta(minutes=1)
+    assert tasks.run_deadline_check(now=late)["overdue"] == 1
+    event = CaseEvent.objects.filter(case=case).order_by("-id").first()
+    assert event is not None and event.action == does and event.actor_id is None
+    messages = Message.objects.filter(kind="case.overdue", object_id=str(case.pk))
+    assert sorted(messages.values_list("user_id", flat=True)) == sorted(ids(people, *told))  # each once
+    # The job runs again (and again later): nobody is told twice about the same missed deadline.
+    tasks.run_deadline_check(now=late)
+    tasks.run_deadline_check(now=late + timedelta(hours=1))
+    workflow.record_overdue(case_id=case.pk, now=late)  # even were the miss reported twice
+    assert messages.count() == len(told)
