@@ -38,6 +38,7 @@ from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core.scope import ancestor_codes
 from gongzhi.messaging import kinds
 from gongzhi.messaging import services as messaging
+from gongzhi.messaging import tasks as messaging_tasks
 from gongzhi.messaging.services import Recipient
 
 if TYPE_CHECKING:
@@ -374,10 +375,26 @@ for _code, _label in KIND_LABELS.items():
     kinds.register(_code, _label)
 
 
-def send(case: Case, event: CaseEvent, actor: User | None) -> None:
+def send_after_commit(event: CaseEvent, actor: User | None) -> None:
+    """:func:`send`, but later: the request (a case's intake) only queues one task with its transaction
+    (``cases.tasks.tell``, ``messaging.tasks.with_commit``: never run before the commit), and the task worker plans
+    and writes the messages — intake stays as fast as without them. Telling twice is harmless: the plan's
+    ``dedupe`` keys tell nobody again."""
+    event_id, actor_id = event.pk, actor.pk if actor is not None else None
+
+    def queue() -> None:
+        from gongzhi.cases.tasks import tell
+
+        tell.enqueue(event_id, actor_id)
+
+    messaging_tasks.with_commit(queue)
+
+
+def send(case: Case, event: CaseEvent, actor: User | None) -> int:
     """Tell the people this event concerns (:func:`plan`), in the caller's transaction: the messaging capability
-    writes the inbox messages and queues the SMS/e-mail sends for after the commit."""
-    for notice in plan(case, event, actor):
+    writes the inbox messages and queues the SMS/e-mail sends for after the commit. How many notices."""
+    notices = plan(case, event, actor)
+    for notice in notices:
         recipients = [Recipient(user_id=uid) for uid in notice.user_ids]
         recipients += [Recipient(user_id=None, phone=phone) for phone in notice.phones]
         messaging.notify(
@@ -391,3 +408,4 @@ def send(case: Case, event: CaseEvent, actor: User | None) -> None:
             urgency=notice.urgency,
             dedupe=notice.dedupe,
         )
+    return len(notices)

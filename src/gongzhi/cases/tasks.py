@@ -56,6 +56,24 @@ def check_deadlines() -> dict[str, int]:
 
 
 @task()
+def tell(event_id: int, actor_id: int | None) -> int:
+    """The notifications of one case event, queued by its request after the commit (``notify.send_after_commit``):
+    planned from the case as it is now and written in one transaction. How many notices it sent."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from gongzhi.cases import notify
+    from gongzhi.cases.models import CaseEvent
+
+    event = CaseEvent.objects.select_related("case", "case__node").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id is not None else None
+    with transaction.atomic():
+        return notify.send(event.case, event, actor)
+
+
+@task()
 def import_hotline(job_id: int) -> dict[str, Any]:
     """A big 12345 file, stored by ``hotline.import_upload``: import it and keep its ``HotlineImport`` up to date."""
     return hotline.run_job(job_id=job_id)

@@ -207,7 +207,7 @@ def notify(
     if ids:
         from gongzhi.messaging import tasks
 
-        transaction.on_commit(lambda: tasks.enqueue_many(ids))
+        tasks.with_commit(lambda: tasks.enqueue_many(ids))  # the sends' tasks commit with the messages
     return Notified(messages=len(users), deliveries=ids)
 
 
@@ -256,5 +256,5 @@ def resend(*, actor: User, delivery_id: int) -> Delivery:
     from gongzhi.messaging import tasks
 
     pk = d.pk
-    transaction.on_commit(lambda: tasks.enqueue_many([pk]))
+    tasks.with_commit(lambda: tasks.enqueue_many([pk]))
     return d

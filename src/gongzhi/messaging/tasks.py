@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,19 @@ PENDING = (DeliveryState.QUEUED, DeliveryState.FAILED)
 # queued task per delivery would cost the sending request one insert per phone. Each delivery is still attempted,
 # retried and recorded on its own (``attempt``).
 TASK_CHUNK = 200
+
+
+def with_commit(queue: Callable[[], None]) -> None:
+    """Queue tasks for what the caller's transaction writes, never before it commits. When the task backend keeps
+    its queue in this database (django-tasks-db), the task rows are written now, inside that transaction: they
+    commit with the rows they are about (no worker sees one sooner, a rollback drops them) and the request pays no
+    second commit. Any other backend (the tests' immediate one) is called after the commit."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    if isinstance(deliver.get_backend(), DatabaseBackend) and transaction.get_connection().in_atomic_block:
+        queue()
+    else:
+        transaction.on_commit(queue)
 
 
 def enqueue_many(ids: list[int]) -> None:

@@ -440,3 +440,22 @@ def test_overdue_tells_the_owner_and_the_next_tier_once(people, before, does, to
     tasks.run_deadline_check(now=late + timedelta(hours=1))
     workflow.record_overdue(case_id=case.pk, now=late)  # even were the miss reported twice
     assert messages.count() == len(told)
+
+
+def test_intake_only_queues_the_telling_the_worker_tells_the_desk_after_commit(  # type: ignore[no-untyped-def]
+    people, django_capture_on_commit_callbacks
+):
+    """Intake stays fast: the request writes no message (no messaging query at all); once it commits one task
+    (``cases.tasks.tell``) plans and writes the desk's messages — the same people ``plan`` names, once."""
+    from gongzhi.messaging.models import Message
+
+    with django_capture_on_commit_callbacks(execute=False) as queued, CaptureQueriesContext(connection) as queries:
+        case = new_case(people.worker, people.tree.grids[0])
+    assert not any("messaging_" in q["sql"] for q in queries.captured_queries)
+    assert not Message.objects.filter(object_id=str(case.pk)).exists()
+    assert len(queued) == 1
+    queued[0]()  # the commit: the task runs (the tests' immediate backend)
+    told = set(Message.objects.filter(kind="case.new", object_id=str(case.pk)).values_list("user_id", flat=True))
+    assert told == ids(people, "staff", "leader", "village_staff", "both")
+    queued[0]()  # a task run twice tells nobody twice
+    assert Message.objects.filter(kind="case.new", object_id=str(case.pk)).count() == len(told)
