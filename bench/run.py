@@ -1231,11 +1231,14 @@ def summary_md(res: Results) -> str:
         value = f"{f['value']:,} {f['unit']}"
         if "p99_ms" in d and f["name"] == "intake":
             value += f" (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms)"
+        if f["name"] == "intake_notify_p99":
+            value += f" (off: {f['baseline']} ms; p50 {d['p50_on_ms']} / {d['p50_off_ms']} ms)"
         if f["name"] in ("todo_list", "case_page", "grid_people_list", "grid_household_list"):
             value = f"p99 {f['value']} ms, p50 {d['p50_ms']} ms; {d['clients']} clients: "
             value += f"p99 {d['concurrent_p99_ms']} ms"
         if f["name"] == "kpi_year_grid_x_month":
-            value += f" (p50 {d['p50_ms']} ms, max {d['max_ms']} ms, {d['sql_statements']} SQL)"
+            p50, top, sql = d.get("p50_ms", "?"), d.get("max_ms", "?"), d.get("sql_statements", "?")
+            value += f" (p50 {p50} ms, max {top} ms, {sql} SQL)"
         base = "" if f["baseline"] is None else f"{f['baseline']:,}"
         ratio = "" if f["ratio"] is None else f"{f['ratio']:.3f}"
         verdict = {True: "pass", False: "**FAIL**", None: "—"}[f["pass"]]

@@ -18,4 +18,4 @@ application = _project_application
 if os.environ.get("GONGZHI_BENCH_NOTIFY") == "off":  # bench.messaging's baseline: intake without notifications
     from gongzhi.cases import notify
 
-    notify.send = lambda *args, **kwargs: None
+    notify.send = notify.send_after_commit = lambda *args, **kwargs: None

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core import audit
+from gongzhi.core import audit, bulk
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.messages import fmt, portable, stored
 from gongzhi.messaging.channels.base import EMAIL, SMS
@@ -97,6 +97,36 @@ def _chunked(qs: models.QuerySet[Any], name: str, values: list[Any], column: str
     for start in range(0, len(values), BATCH):
         out.extend(qs.filter(**{f"{name}__in": values[start : start + BATCH]}).values_list(column, flat=True))
     return out
+
+
+COPY_FROM = 500  # a send to this many addresses or more is written with one COPY on PostgreSQL
+DELIVERY_COLUMNS = [
+    "id", "message_id", "channel", "address", "subject", "body", "kind", "urgency", "node_code", "state", "attempts",
+    "next_attempt_at", "last_answer", "provider_id", "key", "created_at", "sent_at",
+]  # fmt: skip
+
+
+def _write_deliveries(deliveries: list[Delivery]) -> list[int]:
+    """Insert the deliveries; their ids. A big send (a notice to a subdistrict's households) goes in with one
+    ``COPY`` and ids drawn beforehand (``core.bulk``); should a key have been written meanwhile by a concurrent send
+    (or the table have a column this does not fill), it falls back to ``bulk_create`` skipping the conflicts."""
+    if not deliveries:
+        return []
+    if connection.vendor == "postgresql" and len(deliveries) >= COPY_FROM:
+        ids, created = bulk.reserve_ids(Delivery, len(deliveries)), timezone.now()
+        rows = (
+            (pk, d.message_id, d.channel, d.address, d.subject, d.body, d.kind, d.urgency, d.node_code, d.state,
+             d.attempts, d.next_attempt_at, d.last_answer, d.provider_id, d.key, created, d.sent_at)
+            for pk, d in zip(ids, deliveries, strict=True)
+        )  # fmt: skip
+        try:
+            with transaction.atomic():  # a savepoint: a failed COPY leaves the caller's transaction usable
+                bulk.copy_rows(Delivery, bulk.columns_of(Delivery, DELIVERY_COLUMNS), rows)
+            return ids
+        except IntegrityError:
+            pass
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=BATCH)
+    return _chunked(Delivery.objects.all(), "key", [d.key for d in deliveries], "pk")
 
 
 def notify(
@@ -194,8 +224,7 @@ def notify(
     keys = [d.key for d in deliveries]
     old = set(_chunked(Delivery.objects.all(), "key", keys, "key"))  # told before under this dedupe
     deliveries = [d for d in deliveries if d.key not in old]
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=BATCH)
-    ids = _chunked(Delivery.objects.all(), "key", [d.key for d in deliveries], "pk")
+    ids = _write_deliveries(deliveries)
     audit.record_many(
         actor=actor,
         entries=[
