@@ -1237,8 +1237,8 @@ def summary_md(res: Results) -> str:
             value = f"p99 {f['value']} ms, p50 {d['p50_ms']} ms; {d['clients']} clients: "
             value += f"p99 {d['concurrent_p99_ms']} ms"
         if f["name"] == "kpi_year_grid_x_month":
-            p50, top, sql = d.get("p50_ms", "?"), d.get("max_ms", "?"), d.get("sql_statements", "?")
-            value += f" (p50 {p50} ms, max {top} ms, {sql} SQL)"
+            p50 = f"p50 {d['p50_ms']} ms, " if "p50_ms" in d else ""  # not in the files of older runs
+            value += f" ({p50}max {d.get('max_ms', '?')} ms, {d.get('sql_statements', '?')} SQL)"
         base = "" if f["baseline"] is None else f"{f['baseline']:,}"
         ratio = "" if f["ratio"] is None else f"{f['ratio']:.3f}"
         verdict = {True: "pass", False: "**FAIL**", None: "—"}[f["pass"]]
