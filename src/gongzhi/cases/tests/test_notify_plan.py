@@ -459,3 +459,32 @@ def test_intake_only_queues_the_telling_the_worker_tells_the_desk_after_commit( 
     assert told == ids(people, "staff", "leader", "village_staff", "both")
     queued[0]()  # a task run twice tells nobody twice
     assert Message.objects.filter(kind="case.new", object_id=str(case.pk)).count() == len(told)
+
+
+def test_an_import_that_stops_still_tells_the_desks_of_the_cases_written(people, monkeypatch):  # type: ignore[no-untyped-def]
+    """The batches written before an error are cases on desks: their staff hear of them all the same (one message),
+    and the error still stops the import."""
+    from gongzhi.cases import hotline, intake
+    from gongzhi.cases.hotline import writer
+    from gongzhi.cases.tests.test_hotline import csv_bytes
+    from gongzhi.messaging.models import Message
+
+    rows = [
+        [f"GS{i}", "2026-03-01 08:15", f"积水{i}", "积水", "积水", "社区1第1网格1号楼", "王先生", "13812345678", ""]
+        for i in range(4)
+    ]
+    monkeypatch.setattr(writer, "BATCH_ROWS", 2)
+    written = intake.report_many
+    calls = []
+
+    def second_fails(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return written(**kwargs)
+
+    monkeypatch.setattr(intake, "report_many", second_fails)
+    with pytest.raises(RuntimeError):
+        hotline.import_file(actor=people.operator, file_name="a.csv", data=csv_bytes(rows))
+    staff = Message.objects.get(kind="case.imported", user=people.staff)
+    assert staff.text["params"]["count"] == 2  # the first batch's two cases
