@@ -1231,11 +1231,14 @@ def summary_md(res: Results) -> str:
         value = f"{f['value']:,} {f['unit']}"
         if "p99_ms" in d and f["name"] == "intake":
             value += f" (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms)"
+        if f["name"] == "intake_notify_p99":
+            value += f" (off: {f['baseline']} ms; p50 {d['p50_on_ms']} / {d['p50_off_ms']} ms)"
         if f["name"] in ("todo_list", "case_page", "grid_people_list", "grid_household_list"):
             value = f"p99 {f['value']} ms, p50 {d['p50_ms']} ms; {d['clients']} clients: "
             value += f"p99 {d['concurrent_p99_ms']} ms"
         if f["name"] == "kpi_year_grid_x_month":
-            value += f" (p50 {d['p50_ms']} ms, max {d['max_ms']} ms, {d['sql_statements']} SQL)"
+            p50 = f"p50 {d['p50_ms']} ms, " if "p50_ms" in d else ""  # not in the files of older runs
+            value += f" ({p50}max {d.get('max_ms', '?')} ms, {d.get('sql_statements', '?')} SQL)"
         base = "" if f["baseline"] is None else f"{f['baseline']:,}"
         ratio = "" if f["ratio"] is None else f"{f['ratio']:.3f}"
         verdict = {True: "pass", False: "**FAIL**", None: "—"}[f["pass"]]
@@ -1264,7 +1267,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--registry-rows", type=int, default=None, help="default: scale × 15,000, at most 150,000 (a 大走访)"
     )
-    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists", help="comma-separated")
+    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists,messaging",
+                        help="comma-separated")  # fmt: skip
+    parser.add_argument("--dispatch-cases", type=int, default=1000, help="messaging: the dispatch burst's cases")
+    parser.add_argument("--deliveries", type=int, default=2000, help="messaging: deliveries for the rate")
+    parser.add_argument("--intake-rounds", type=int, default=6, help="messaging: on/off rounds of intake")
+    parser.add_argument(
+        "--merge", action="store_true", help="put this run's figures into the existing results.json (by name)"
+    )
     parser.add_argument("--people", type=int, default=PEOPLE_TARGET, help="registry people for registry_lists")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for results.json and summary.md")
     args = parser.parse_args(argv)
@@ -1283,7 +1293,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     setup_data(args, res)
+    from bench.messaging import bench_messaging
+
     steps = {
+        "messaging": bench_messaging,
         "kpis": bench_kpis,
         "geo": bench_geo,
         "hotline": bench_hotline,
@@ -1299,6 +1312,22 @@ def main(argv: list[str] | None = None) -> int:
     res.meta["total_s"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.merge and (out / "results.json").exists():
+        # A partial run (--only): its figures replace those of the same name in the full run's file, each with the
+        # run it came from; the rest of the file is kept.
+        kept = json.loads((out / "results.json").read_text())
+        run = {
+            "started_at": res.meta["started_at"],
+            "scale": args.scale,
+            "cases": res.setup.get("cases"),
+            "loadavg_at_start": res.meta["loadavg_at_start"],
+            "loadavg_at_end": res.meta["loadavg_at_end"],
+        }
+        names = {f["name"] for f in res.figures}
+        for f in res.figures:
+            f["details"]["run"] = run
+        res.figures = [f for f in kept["figures"] if f["name"] not in names] + res.figures
+        res.meta, res.setup = kept["meta"], kept["setup"]
     (out / "results.json").write_text(
         json.dumps({"meta": res.meta, "setup": res.setup, "figures": res.figures}, indent=2, ensure_ascii=False) + "\n"
     )

@@ -2,8 +2,11 @@
 
 ``gunicorn bench.wsgi -c src/gongzhi/config/gunicorn.conf.py`` serves exactly ``gongzhi.config.wsgi`` (same
 settings, middleware, workers and database connection handling); only the URL conf is ``bench.urls``, which is
-the project's own plus the bare JSON view. Nothing of this is part of the application.
+the project's own plus the bare JSON view. Nothing of this is part of the application. With
+``GONGZHI_BENCH_NOTIFY=off`` a case's transitions tell nobody (the baseline of ``intake_notify_p99``).
 """
+
+import os
 
 from django.conf import settings
 
@@ -11,3 +14,8 @@ from gongzhi.config.wsgi import application as _project_application
 
 settings.ROOT_URLCONF = "bench.urls"
 application = _project_application
+
+if os.environ.get("GONGZHI_BENCH_NOTIFY") == "off":  # bench.messaging's baseline: intake without notifications
+    from gongzhi.cases import notify
+
+    notify.send = notify.send_after_commit = lambda *args, **kwargs: None

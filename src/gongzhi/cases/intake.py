@@ -247,8 +247,8 @@ def report_case(
     if fixed_on_spot_note:  # the desk hears of it as work to verify (the transition's notice), not as a new case
         workflow.perform(actor=actor, case_id=case.pk, action="fix_on_spot", note=fixed_on_spot_note)
         case.refresh_from_db()
-    else:
-        notify.send(case, event, actor)  # the desk whose intake queue it is on
+    else:  # the desk whose intake queue it is on: planned and written by the task worker after the commit
+        notify.send_after_commit(event, actor)
     return case
 
 

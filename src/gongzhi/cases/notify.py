@@ -10,7 +10,7 @@ with parameters) and whom it tells. The audiences:
   community) — the assignments that put the case in their intake queue;
 * ``handlers``: the active role assignments on the handling body or the handling grid (and who reported it done);
 * ``dispatcher``, ``owner`` (the responsible person, else the owning body's desk), ``verifiers`` (the dispatcher,
-  else the desk);
+  else the desk), ``next_tier`` (the desk of the body the case would be escalated to: the lead body one tier up);
 * ``reporters``: every reporter of the case and of the reports merged into it — by account when they have one, by
   the phone they gave when they have none; ``reporter``: the case's own.
 
@@ -32,12 +32,13 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases import tracking
-from gongzhi.cases.choices import Channel, Rating, Status
+from gongzhi.cases import tiers, tracking
+from gongzhi.cases.choices import Channel, Rating, Status, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core.scope import ancestor_codes
 from gongzhi.messaging import kinds
 from gongzhi.messaging import services as messaging
+from gongzhi.messaging import tasks as messaging_tasks
 from gongzhi.messaging.services import Recipient
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ class Rule:
     kind: str
     applies: Callable[[Case, CaseEvent], bool]
     text: Promise
-    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, verifiers, reporter(s)
+    audience: frozenset[str]  # desk, desk_co, handlers, dispatcher, owner, next_tier, verifiers, reporter(s)
     public: bool = False  # residents are told: the link is the public tracking page
+    per_deadline: bool = False  # told once per missed deadline, however many events report it (a rerun job)
 
 
 def _to(*statuses: str) -> Callable[[Case, CaseEvent], bool]:
@@ -106,9 +108,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "case.overdue",
-        _escalated(by_system=True),
+        _escalated(by_system=True),  # the deadline task escalated it: the owner now is the next tier
         _("Case %(number)s “%(title)s” missed its deadline and was escalated."),
         frozenset({"owner", "handlers", "desk"}),
+        per_deadline=True,
+    ),
+    Rule(
+        "case.overdue",
+        lambda case, event: event.action == "overdue",  # missed, and could not be escalated (top tier, verifying)
+        _("Case %(number)s “%(title)s” missed its deadline %(deadline)s."),
+        frozenset({"owner", "next_tier"}),
+        per_deadline=True,
     ),
     Rule(
         "case.disposed",
@@ -180,7 +190,11 @@ def plan(case: Case, event: CaseEvent, actor: User | None) -> list[Notice]:
                 params=_params(case, event, link, public=rule.public),
                 link=link,
                 urgency=case.urgency,
-                dedupe=f"case:{case.pk}:event:{event.pk}:{rule.kind}",
+                dedupe=(
+                    f"case:{case.pk}:overdue:{case.overdue_count}"
+                    if rule.per_deadline
+                    else f"case:{case.pk}:event:{event.pk}:{rule.kind}"
+                ),
                 user_ids=user_ids,
                 phones=phones,
                 body_ids=body_ids,
@@ -253,6 +267,15 @@ def _staff(case: Case, audience: frozenset[str]) -> list[int]:
             ids.append(case.dispatcher_id)
         else:
             wanted.append(desk)
+    if "next_tier" in audience:
+        from gongzhi.territory.models import Node
+
+        up = tiers.owner_node_code(case, min(case.tier + 1, Tier.DEPARTMENT))
+        body_id = Node.objects.filter(code=up).values_list("lead_body_id", flat=True).first()
+        if body_id:
+            wanted.append(
+                Q(role__in=sorted(DESK)) & (Q(body_id=body_id) | Q(node__lead_body_id=body_id, node__code__in=codes))
+            )
     if wanted:
         rows = RoleAssignment.objects.filter(reduce(operator.or_, wanted), is_active=True, user__is_active=True)
         ids += sorted(set(rows.values_list("user_id", flat=True)))
@@ -285,6 +308,65 @@ def _reporters(case: Case, *, merged: bool) -> tuple[list[int], tuple[str, ...]]
     return ids, tuple(dict.fromkeys(p for p in phones if p not in own_phones))
 
 
+# --- a 12345 import: one digest per desk, not one message per case -------------------------------------------------
+
+IMPORTED = "case.imported"
+IMPORTED_TEXT = _("12345 import: %(count)s new cases on your desk.")
+
+
+def desk_counts(places: dict[tuple[int | None, str], int]) -> dict[int, int]:
+    """User id → how many of the new cases are on their desk, for new cases counted per (owning body, place code):
+    the people ``plan`` tells of each one ("case.new": ``desk`` and ``desk_co``), found for all places at once in one
+    query. A person on several desks counts each case once (a case's people are a set)."""
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.cases.workflow import DESK
+
+    if not places:
+        return {}
+    chains = {code: frozenset([*ancestor_codes(code), code]) for _body, code in places}
+    codes = sorted(set().union(*chains.values()))
+    bodies = sorted({body for body, _code in places if body is not None})
+    rows = RoleAssignment.objects.filter(
+        Q(body_id__in=bodies)
+        | Q(node__lead_body_id__in=bodies, node__code__in=codes)
+        | Q(body__co_jurisdictions__node__code__in=codes),
+        role__in=sorted(DESK),
+        is_active=True,
+        user__is_active=True,
+    ).values_list("user_id", "body_id", "node__code", "node__lead_body_id", "body__co_jurisdictions__node__code")
+    held = list(set(rows))
+    counts: dict[int, int] = {}
+    for (body, code), n in places.items():
+        chain = chains[code]
+        users = {
+            user_id
+            for user_id, on_body, node_code, node_lead, co_code in held
+            if (body is not None and (on_body == body or (node_lead == body and node_code in chain)))
+            or (co_code is not None and co_code in chain)
+        }
+        for user_id in users:
+            counts[user_id] = counts.get(user_id, 0) + n
+    return counts
+
+
+def send_import_digest(*, actor: User | None, places: dict[tuple[int | None, str], int], batch: str) -> int:
+    """Tell each desk's staff, once per import (``batch`` names it), how many of the import's new cases wait on
+    their desk, linking to the intake queue showing the hotline's cases; in the caller's transaction. How many
+    people were told."""
+    counts = desk_counts(places)
+    if not counts:
+        return 0
+    return messaging.notify(
+        actor=actor,
+        recipients=[Recipient(user_id=uid, params={"count": n}) for uid, n in sorted(counts.items())],
+        kind=IMPORTED,
+        text=IMPORTED_TEXT,
+        params={"count": 0},
+        link=f"{reverse('cases-desk')}?channel={Channel.HOTLINE}",
+        dedupe=f"hotline-import:{batch}",
+    ).messages
+
+
 # The inbox filter's names for these kinds (messaging.kinds).
 KIND_LABELS = {
     "case.new": _("New case on my desk"),
@@ -298,15 +380,32 @@ KIND_LABELS = {
     "case.merged": _("My case merged"),
     "case.rejected": _("My case not taken on"),
     "case.dissatisfied": _("Reporter dissatisfied"),
+    IMPORTED: _("12345 import"),
 }
 for _code, _label in KIND_LABELS.items():
     kinds.register(_code, _label)
 
 
-def send(case: Case, event: CaseEvent, actor: User | None) -> None:
+def send_after_commit(event: CaseEvent, actor: User | None) -> None:
+    """:func:`send`, but later: the request (a case's intake) only queues one task with its transaction
+    (``cases.tasks.tell``, ``messaging.tasks.with_commit``: never run before the commit), and the task worker plans
+    and writes the messages — intake stays as fast as without them. Telling twice is harmless: the plan's
+    ``dedupe`` keys tell nobody again."""
+    event_id, actor_id = event.pk, actor.pk if actor is not None else None
+
+    def queue() -> None:
+        from gongzhi.cases.tasks import tell
+
+        tell.enqueue(event_id, actor_id)
+
+    messaging_tasks.with_commit(queue)
+
+
+def send(case: Case, event: CaseEvent, actor: User | None) -> int:
     """Tell the people this event concerns (:func:`plan`), in the caller's transaction: the messaging capability
-    writes the inbox messages and queues the SMS/e-mail sends for after the commit."""
-    for notice in plan(case, event, actor):
+    writes the inbox messages and queues the SMS/e-mail sends for after the commit. How many notices."""
+    notices = plan(case, event, actor)
+    for notice in notices:
         recipients = [Recipient(user_id=uid) for uid in notice.user_ids]
         recipients += [Recipient(user_id=None, phone=phone) for phone in notice.phones]
         messaging.notify(
@@ -321,3 +420,4 @@ def send(case: Case, event: CaseEvent, actor: User | None) -> None:
             dedupe=notice.dedupe,
             bodies=notice.body_ids,
         )
+    return len(notices)

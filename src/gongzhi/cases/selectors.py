@@ -250,12 +250,12 @@ def owner_load(*, user: User, limit: int = 10) -> list[dict[str, Any]]:
     ]
 
 
-def intake_queue(*, user: User) -> QuerySet[Case]:
-    return (
-        _base(user, "change")
-        .filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
-        .order_by("-unplaced", "-category_unconfirmed", "-is_overdue", "reported_at")
-    )
+def intake_queue(*, user: User, channel: str = "") -> QuerySet[Case]:
+    """The desk's queue; ``channel``: only the cases that came that way (the 12345 import's message links there)."""
+    qs = _base(user, "change").filter(status__in=[Status.REPORTED, Status.ACCEPTED, Status.RETURNED])
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("-unplaced", "-category_unconfirmed", "-is_overdue", "reported_at")
 
 
 def overdue_board(*, user: User) -> QuerySet[Case]:

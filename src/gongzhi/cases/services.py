@@ -212,6 +212,15 @@ def record_hotline_import(
         )
 
 
+def tell_hotline_desks(*, actor: User, places: dict[tuple[int | None, str], int], batch: str) -> int:
+    """After a 12345 import's batches committed: each desk's staff get one message for the whole import (how many
+    new cases wait on their desk), not one per case (``notify.send_import_digest``). How many people were told."""
+    from gongzhi.cases import notify
+
+    with transaction.atomic():
+        return notify.send_import_digest(actor=actor, places=places, batch=batch)
+
+
 # --- 12345 import jobs ------------------------------------------------------------------------------------------------
 
 

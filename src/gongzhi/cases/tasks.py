@@ -40,8 +40,10 @@ def run_deadline_check(now: datetime | None = None) -> dict[str, int]:
                 now=now,
             )
             escalated += 1
-        except DomainError as exc:  # already at the top tier, or moved on meanwhile
+        except DomainError as exc:  # already at the top tier, waiting for verification, or moved on meanwhile
             log.info("case %s not escalated: %s", case_id, exc.message)
+            # Missed all the same: on the timeline, and the owner and the next tier are told (once per deadline).
+            workflow.record_overdue(case_id=case_id, now=now)
     return {"overdue": len(ids), "escalated": escalated}
 
 
@@ -51,6 +53,24 @@ def check_deadlines() -> dict[str, int]:
 
     services.fail_dead_hotline_imports()  # 12345 jobs whose worker died: failed, their uploads deleted
     return run_deadline_check()
+
+
+@task()
+def tell(event_id: int, actor_id: int | None) -> int:
+    """The notifications of one case event, queued by its request after the commit (``notify.send_after_commit``):
+    planned from the case as it is now and written in one transaction. How many notices it sent."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from gongzhi.cases import notify
+    from gongzhi.cases.models import CaseEvent
+
+    event = CaseEvent.objects.select_related("case", "case__node").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id is not None else None
+    with transaction.atomic():
+        return notify.send(event.case, event, actor)
 
 
 @task()

@@ -89,6 +89,7 @@ EVENT_LABELS: dict[str, Any] = {
     "categorise": pgettext_lazy("event", "Category set"),
     "phone_handoff": pgettext_lazy("event", "Handed over by phone"),
     "rate": pgettext_lazy("event", "Rated by the reporter"),
+    "overdue": pgettext_lazy("event", "Deadline missed"),
 }
 # Where a service's field lands on a page's form.
 REPORT_FIELDS = {"category_id": "category", "files": "photos", "node_id": None, "channel": "channel"}
@@ -602,7 +603,9 @@ def _choice_label(choices: Any, value: str) -> str:
 
 
 def _desk_page(request: AuthedRequest, batch_form: BatchDispatchForm | None = None, status: int = 200) -> HttpResponse:
-    page = _paginate(request, selectors.intake_queue(user=request.user), DESK_PAGE_SIZE)
+    channel = request.GET.get("channel", "")
+    channel = channel if channel in Channel.values else ""
+    page = _paginate(request, selectors.intake_queue(user=request.user, channel=channel), DESK_PAGE_SIZE)
     rows = _with_actions(request.user, page.object_list)
     if batch_form is None and any("dispatch" in row["actions"] for row in rows):
         batch_form = BatchDispatchForm(handler_choices=_handler_choices(request.user))
@@ -617,6 +620,7 @@ def _desk_page(request: AuthedRequest, batch_form: BatchDispatchForm | None = No
             "may_import": _may_import(request.user),
             "batch_form": batch_form,
             "ticked": ticked,
+            "channel": Channel(channel).label if channel else "",
         },
         status=status,
     )

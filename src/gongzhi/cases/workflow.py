@@ -31,7 +31,7 @@ from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
-from gongzhi.core.messages import fmt
+from gongzhi.core.messages import fmt, system_note
 from gongzhi.core.scope import scope_of
 
 if TYPE_CHECKING:
@@ -534,6 +534,44 @@ def perform(
                 [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.label))],
             )
         return _apply(case, transition, actor, note, payload, now, public, reply=reply)
+
+
+OVERDUE_NOTE = _("Deadline missed.")
+
+
+def record_overdue(*, case_id: int, now: datetime) -> CaseEvent | None:
+    """The deadline task found the case's clock run out and could not escalate it (top tier, or waiting for
+    verification): the miss goes on the timeline as the system's event, and the owner and the next tier are told
+    (``notify``, once per missed deadline). Nothing when the case is no longer overdue, or when this miss is on the
+    timeline already (the task escalated it, or reported it before)."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("node").filter(pk=case_id).first()
+        if case is None or not case.is_overdue:
+            return None
+        reported = CaseEvent.objects.filter(case=case, actor__isnull=True, action__in=["escalate", "overdue"])
+        if case.due_at is not None and reported.filter(at__gte=case.due_at).exists():
+            return None
+        event = CaseEvent.objects.create(
+            case=case,
+            at=now,
+            actor=None,
+            actor_label=SYSTEM,
+            action="overdue",
+            from_status=case.status,
+            to_status=case.status,
+            note=system_note(OVERDUE_NOTE),
+            public=False,
+            data={"step": case.due_step, "due_at": case.due_at.isoformat() if case.due_at else None},
+        )
+        audit.record(
+            actor=None,
+            action="cases.overdue",
+            obj=case,
+            node_code=case.node.code,
+            after={"status": case.status, "due_step": case.due_step, "overdue_count": case.overdue_count},
+        )
+        notify.send(case, event, None)
+        return event
 
 
 def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, note: str = "") -> Case:

@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core import audit
+from gongzhi.core import audit, bulk
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt, portable, stored
 from gongzhi.messaging import prefs
@@ -39,6 +39,9 @@ class Recipient:
     user_id: int | None
     phone: str = ""
     email: str = ""
+    # This recipient's own values for the text's parameters (e.g. *their* count of households), over ``params``.
+    params: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    link: str = ""  # this recipient's own link (a household's read link), over ``link``
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,55 @@ def _node_code(obj: models.Model | None) -> str:
     return str(getattr(node, "code", "") or "")
 
 
+BATCH = 2000  # rows a bulk insert writes at once, values a look-up sends at once (SQLite's limit on parameters)
+
+
+def _rows(qs: models.QuerySet[Any], name: str, values: list[Any]) -> list[Any]:
+    """``qs.filter(name__in=values)``, a chunk of :data:`BATCH` values at a time (a notice reaches 60,000 phones)."""
+    out: list[Any] = []
+    for start in range(0, len(values), BATCH):
+        out.extend(qs.filter(**{f"{name}__in": values[start : start + BATCH]}))
+    return out
+
+
+def _chunked(qs: models.QuerySet[Any], name: str, values: list[Any], column: str) -> list[Any]:
+    """One column of ``qs.filter(name__in=values)``, chunked as :func:`_rows`."""
+    out: list[Any] = []
+    for start in range(0, len(values), BATCH):
+        out.extend(qs.filter(**{f"{name}__in": values[start : start + BATCH]}).values_list(column, flat=True))
+    return out
+
+
+COPY_FROM = 500  # a send to this many addresses or more is written with one COPY on PostgreSQL
+DELIVERY_COLUMNS = [
+    "id", "message_id", "channel", "address", "subject", "body", "kind", "urgency", "node_code", "state", "attempts",
+    "next_attempt_at", "last_answer", "provider_id", "key", "created_at", "sent_at", "digest_id",
+]  # fmt: skip
+
+
+def _write_deliveries(deliveries: list[Delivery]) -> list[int]:
+    """Insert the deliveries; their ids. A big send (a notice to a subdistrict's households) goes in with one
+    ``COPY`` and ids drawn beforehand (``core.bulk``); should a key have been written meanwhile by a concurrent send
+    (or the table have a column this does not fill), it falls back to ``bulk_create`` skipping the conflicts."""
+    if not deliveries:
+        return []
+    if connection.vendor == "postgresql" and len(deliveries) >= COPY_FROM:
+        ids, created = bulk.reserve_ids(Delivery, len(deliveries)), timezone.now()
+        rows = (
+            (pk, d.message_id, d.channel, d.address, d.subject, d.body, d.kind, d.urgency, d.node_code, d.state,
+             d.attempts, d.next_attempt_at, d.last_answer, d.provider_id, d.key, created, d.sent_at, d.digest_id)
+            for pk, d in zip(ids, deliveries, strict=True)
+        )  # fmt: skip
+        try:
+            with transaction.atomic():  # a savepoint: a failed COPY leaves the caller's transaction usable
+                bulk.copy_rows(Delivery, bulk.columns_of(Delivery, DELIVERY_COLUMNS), rows)
+            return ids
+        except IntegrityError:
+            pass
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=BATCH)
+    return _chunked(Delivery.objects.all(), "key", [d.key for d in deliveries], "pk")
+
+
 def notify(
     *,
     actor: User | None,
@@ -100,49 +152,66 @@ def notify(
     ``bodies`` that has one, the sends enqueued after commit. Never the actor ("not about my own act"); nobody twice
     (the same recipient listed again, or already told under ``dedupe`` before)."""
     now = now or timezone.now()
-    message = fmt(text, **params) if params else text
-    kept = portable(message)
-    kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
     actor_id = actor.pk if actor is not None else None
     seen: set[tuple[Any, ...]] = set()
     users: list[int] = []
     phones: list[str] = []
+    own: dict[tuple[str, Any], tuple[dict[str, Any] | None, str]] = {}  # a recipient's own parameters and link
     for r in recipients:
         if r.user_id is not None:
             if r.user_id == actor_id or ("u", r.user_id) in seen:
                 continue
             seen.add(("u", r.user_id))
             users.append(r.user_id)
+            if r.params or r.link:
+                own["u", r.user_id] = (r.params, r.link)
         elif r.phone and ("p", r.phone) not in seen:
             seen.add(("p", r.phone))
             phones.append(r.phone)
+            if r.params or r.link:
+                own["p", r.phone] = (r.params, r.link)
+    texts: dict[str, tuple[dict[str, Any], str, str]] = {}  # each text rendered once however many read it
+    # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
+    site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
+
+    def rendered(who: tuple[str, Any]) -> tuple[dict[str, Any], str, str, str]:
+        """For one recipient: the kept text (code and values), the subject, the full text with its link, the link."""
+        extra, own_link = own.get(who, (None, ""))
+        values = {**(params or {}), **(extra or {})} if extra else (params or {})
+        cache_key = repr(sorted(values.items())) if extra else ""
+        if cache_key not in texts:
+            kept = portable(fmt(text, **values) if values else text)
+            kept_text = kept if isinstance(kept, dict) else {"msgid": kept, "params": {}}
+            with translation.override(settings.LANGUAGE_CODE):  # rendered in the site's language (no reader's here)
+                body = stored(kept_text)
+            texts[cache_key] = (kept_text, body.splitlines()[0][:200] if body else "", body)
+        kept_text, subject, body = texts[cache_key]
+        to = own_link or link
+        full = f"{body}\n{site}{to}" if to.startswith("/") and site else (f"{body}\n{to}" if to else body)
+        return kept_text, subject, full, to
+
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     node_code = _node_code(obj)
-    already = set(Message.objects.filter(user_id__in=users, dedupe_key=dedupe).values_list("user_id", flat=True))
+    already = set(_chunked(Message.objects.filter(dedupe_key=dedupe), "user_id", users, "user_id"))
     users = [u for u in users if u not in already]
     rows = [
-        Message(user_id=u, kind=kind, text=kept_text, link=link, object_type=object_type, object_id=object_id,
-                urgency=urgency, dedupe_key=dedupe)
+        Message(user_id=u, kind=kind, text=rendered(("u", u))[0], link=rendered(("u", u))[3],
+                object_type=object_type, object_id=object_id, urgency=urgency, dedupe_key=dedupe)
         for u in users
     ]  # fmt: skip
-    Message.objects.bulk_create(rows, ignore_conflicts=True)  # told meanwhile by a concurrent transaction: once
-    created = {m.user_id: m for m in Message.objects.filter(user_id__in=users, dedupe_key=dedupe)}
+    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)  # told meanwhile elsewhere: once
+    created = {m.user_id: m for m in _rows(Message.objects.filter(dedupe_key=dedupe), "user_id", users)}
     chosen = prefs.effective(users)  # their own choice, else their roles' defaults, else the built-in ones
-    accounts = {u.pk: u for u in get_user_model().objects.filter(pk__in=users)}
-    with translation.override(settings.LANGUAGE_CODE):  # rendered once, in the site's language (no reader's here)
-        body = stored(kept_text)
-        subject = body.splitlines()[0][:200] if body else ""
-    # An SMS or e-mail is read outside the site: its link is absolute (GONGZHI_SITE_URL, the address people reach).
-    site = str(getattr(settings, "GONGZHI_SITE_URL", "") or "").rstrip("/")
-    full = f"{body}\n{site}{link}" if link.startswith("/") and site else (f"{body}\n{link}" if link else body)
+    accounts = {u.pk: u for u in _rows(get_user_model().objects.only("pk", "phone", "email"), "pk", users)}
 
-    def delivery(channel: str, address: str, pref: Preference, msg: Message | None) -> Delivery:
+    def delivery(channel: str, address: str, pref: Preference, msg: Message | None, who: tuple[str, Any]) -> Delivery:
         after, state = None, DeliveryState.QUEUED
         if msg is not None and pref.digest and urgency != Urgency.A:
             state = DeliveryState.HELD  # sent with the day's others (send_digests)
         elif channel == SMS and urgency != Urgency.A:
             after = in_quiet_hours(pref, now)
+        _kept, subject, full, _to = rendered(who)
         return Delivery(
             message=msg, channel=channel, address=address, subject=subject, body=full, kind=kind, urgency=urgency,
             node_code=node_code, next_attempt_at=after, state=state, key=_key(kind, dedupe, channel, address),
@@ -154,24 +223,24 @@ def notify(
         phone = str(getattr(account, "phone", "") or "")
         email = str(getattr(account, "email", "") or "")
         if pref.sms and phone:
-            deliveries.append(delivery(SMS, phone, pref, created.get(u)))
+            deliveries.append(delivery(SMS, phone, pref, created.get(u), ("u", u)))
         if pref.email and email:
-            deliveries.append(delivery(EMAIL, email, pref, created.get(u)))
+            deliveries.append(delivery(EMAIL, email, pref, created.get(u), ("u", u)))
     for phone in phones:
-        deliveries.append(delivery(SMS, phone, DEFAULT_PREFERENCE, None))
+        deliveries.append(delivery(SMS, phone, DEFAULT_PREFERENCE, None, ("p", phone)))
     body_ids = sorted(set(bodies))
     groups = DutyGroup.objects.filter(body_id__in=body_ids, is_active=True) if body_ids else DutyGroup.objects.none()
     for group_id, body_id in groups.values_list("pk", "body_id"):
-        d = delivery(WECOM, f"{DUTY_GROUP}{group_id}", DEFAULT_PREFERENCE, None)
+        d = delivery(WECOM, f"{DUTY_GROUP}{group_id}", DEFAULT_PREFERENCE, None, ("b", body_id))
         d.key = _key(kind, dedupe, WECOM, "body", body_id)  # once per body, whatever its webhook becomes
         deliveries.append(d)
     keys = [d.key for d in deliveries]
-    old = set(Delivery.objects.filter(key__in=keys).values_list("key", flat=True))  # told before under this dedupe
+    old = set(_chunked(Delivery.objects.all(), "key", keys, "key"))  # told before under this dedupe
     deliveries = [d for d in deliveries if d.key not in old]
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    made = Delivery.objects.filter(key__in=[d.key for d in deliveries])
-    ids = list(made.filter(state=DeliveryState.QUEUED).values_list("pk", flat=True))
-    held = made.filter(state=DeliveryState.HELD).count()
+    ids = _write_deliveries(deliveries)
+    held = sum(1 for d in deliveries if d.state == DeliveryState.HELD)
+    if held:  # held for the daily digest: written, not sent now
+        ids = list(Delivery.objects.filter(pk__in=ids, state=DeliveryState.QUEUED).values_list("pk", flat=True))
     audit.record_many(
         actor=actor,
         entries=[
@@ -184,7 +253,7 @@ def notify(
     if ids:
         from gongzhi.messaging import tasks
 
-        transaction.on_commit(lambda: tasks.enqueue_many(ids))
+        tasks.with_commit(lambda: tasks.enqueue_many(ids))  # the sends' tasks commit with the messages
     return Notified(messages=len(users), deliveries=ids)
 
 
@@ -233,7 +302,7 @@ def resend(*, actor: User, delivery_id: int) -> Delivery:
     from gongzhi.messaging import tasks
 
     pk = d.pk
-    transaction.on_commit(lambda: tasks.enqueue_many([pk]))
+    tasks.with_commit(lambda: tasks.enqueue_many([pk]))
     return d
 
 

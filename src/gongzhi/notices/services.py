@@ -20,7 +20,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,11 +31,14 @@ from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import CODE_LEVELS, ancestor_codes, code_prefix_q
+from gongzhi.messaging import kinds
+from gongzhi.messaging import services as messaging
 from gongzhi.notices import selectors
 from gongzhi.notices.choices import ReadVia
 from gongzhi.notices.models import Notice, NoticeDelivery, NoticeSender
 from gongzhi.registry import selectors as registry
 from gongzhi.registry import services as registry_services
+from gongzhi.registry.models import Person
 from gongzhi.territory.models import Body, Node
 
 if TYPE_CHECKING:
@@ -122,17 +127,81 @@ def _equivalents(notice_fp: str, now: datetime.datetime, joins: Notice | None) -
     return found
 
 
-def _deliver(notice: Notice, household_ids: list[int], now: datetime.datetime) -> int:
-    """Bulk-insert one delivery per household, in batches."""
-    total = 0
+def _deliver(notice: Notice, household_ids: list[int], now: datetime.datetime) -> dict[int, str]:
+    """Bulk-insert one delivery per household, in batches; household id → its read link's token."""
+    tokens: dict[int, str] = {}
     for start in range(0, len(household_ids), BATCH_SIZE):
         batch = [
             NoticeDelivery(notice=notice, household_id=hid, token=_new_token(), delivered_at=now)
             for hid in household_ids[start : start + BATCH_SIZE]
         ]
         NoticeDelivery.objects.bulk_create(batch, batch_size=BATCH_SIZE)
-        total += len(batch)
-    return total
+        tokens.update((d.household_id, d.token) for d in batch)
+    return tokens
+
+
+# --- telling the households' contacts (issue 17: "a notice → the households' contacts, as before") -----------------
+
+NOTICE_KIND = "notice.new"
+kinds.register(NOTICE_KIND, _("Notices"))
+NOTICE_TEXT = _("Notice from %(sender)s: “%(title)s”. Read it here:")
+
+
+def _contacts(household_ids: list[int]) -> dict[int, str]:
+    """Household id → its contact's phone: its first active resident with a phone (the contact the notice's unread
+    list shows), in one query per :data:`BATCH_SIZE` households."""
+    contacts: dict[int, str] = {}
+    for start in range(0, len(household_ids), BATCH_SIZE):
+        rows = (
+            Person.objects.filter(household_id__in=household_ids[start : start + BATCH_SIZE], is_active=True)
+            .exclude(phone="")
+            .order_by("household_id", "id")
+            .values_list("household_id", "phone")
+        )
+        for hid, phone in rows:
+            phone = phone.strip()
+            if phone.isdigit():
+                contacts.setdefault(hid, phone)
+    return contacts
+
+
+def _accounts_by_phone(phones: list[str]) -> dict[str, int]:
+    """Phone → the active account that has it (the oldest, if several), in one query per :data:`BATCH_SIZE`."""
+    found: dict[str, int] = {}
+    users = get_user_model().objects.filter(is_active=True)
+    for start in range(0, len(phones), BATCH_SIZE):
+        rows = users.filter(phone__in=phones[start : start + BATCH_SIZE]).order_by("pk").values_list("phone", "pk")
+        for phone, pk in rows:
+            found.setdefault(phone, pk)
+    return found
+
+
+def _tell_contacts(*, actor: User, notice: Notice, sender_name: str, tokens: dict[int, str]) -> None:
+    """Tell the contact of each household the notice was just delivered to, through messaging, with the
+    household's read link (opening it records the read, as before): in the inbox when the contact has an account
+    (their phone), by SMS to the phone otherwise. Nobody twice: a contact of two households is told once, and a
+    co-sender's send does not tell again whom the notice told before (one ``dedupe`` per notice)."""
+    contacts = _contacts(sorted(tokens))
+    if not contacts:
+        return
+    accounts = _accounts_by_phone(sorted(set(contacts.values())))
+    recipients = []
+    read = reverse("notices-read", args=["0"])[:-2]  # the read link's path up to its token
+    for hid, phone in sorted(contacts.items()):
+        link = f"{read}{tokens[hid]}/"
+        uid = accounts.get(phone)
+        recipients.append(
+            messaging.Recipient(user_id=uid, link=link) if uid else messaging.Recipient(None, phone=phone, link=link)
+        )
+    messaging.notify(
+        actor=actor,
+        recipients=recipients,
+        kind=NOTICE_KIND,
+        text=NOTICE_TEXT,
+        params={"sender": sender_name, "title": notice.title},
+        obj=notice,
+        dedupe=f"notice:{notice.pk}",
+    )
 
 
 def _who(sender: NoticeSender) -> str:
@@ -240,10 +309,12 @@ def deliver_notice(
         notice.save(update_fields=["area", "tags", "updated_at"])
 
     new_ids = sorted(targets - set(already))
-    delivered = _deliver(notice, new_ids, now)
+    tokens = _deliver(notice, new_ids, now)
+    delivered = len(tokens)
     sender = NoticeSender.objects.create(
         notice=notice, user=actor, body=sender_body, area=area, sent_at=now, new_households=delivered
     )
+    _tell_contacts(actor=actor, notice=notice, sender_name=_who(sender), tokens=tokens)
     earlier: list[str] = []
     if already:
         earlier_senders = NoticeSender.objects.filter(notice_id__in=set(already.values()), new_households__gt=0)

@@ -10,6 +10,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,8 @@ from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import code_prefix_q
+from gongzhi.messaging import kinds
+from gongzhi.messaging import services as messaging
 from gongzhi.registry import selectors as registry
 from gongzhi.registry import services as registry_services
 from gongzhi.registry.models import Person
@@ -43,6 +46,30 @@ TARGET_BATCH = 2000
 
 def _now() -> datetime.datetime:
     return timezone.now()
+
+
+# --- telling the workers (issue 17: "a visit campaign assignment → the worker") ----------------------------------
+
+ASSIGNED = "visits.assigned"
+kinds.register(ASSIGNED, _("Households to visit"))
+ASSIGNED_TEXT = _("Visit campaign “%(campaign)s”: %(count)s households to visit by %(ends)s.")
+
+
+def _tell_workers(*, actor: User, campaign: Campaign, counts: dict[int, int], batch: str) -> None:
+    """Tell each worker given households in one assignment batch, once for the batch (their count in the text),
+    linking to their to-do list filtered to the campaign. In the caller's transaction; sent after commit."""
+    if not counts:
+        return
+    messaging.notify(
+        actor=actor,
+        recipients=[messaging.Recipient(user_id=uid, params={"count": n}) for uid, n in sorted(counts.items())],
+        kind=ASSIGNED,
+        text=ASSIGNED_TEXT,
+        params={"campaign": campaign.name, "ends": campaign.ends.isoformat(), "count": 0},
+        link=f"{reverse('visits-home')}?todo={campaign.pk}",
+        obj=campaign,
+        dedupe=f"visits:campaign:{campaign.pk}:{batch}",
+    )
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------------
@@ -92,13 +119,15 @@ def create_campaign(
         created_by=actor,
     )
     workers = accounts.grid_workers_under(code=area.code)
-    CampaignTarget.objects.bulk_create(
-        [
-            CampaignTarget(campaign=campaign, household_id=pk, assignee_id=workers.get(code[:GRID_LEN]))
-            for pk, code in households
-        ],
-        batch_size=TARGET_BATCH,
-    )
+    targets = [
+        CampaignTarget(campaign=campaign, household_id=pk, assignee_id=workers.get(code[:GRID_LEN]))
+        for pk, code in households
+    ]
+    CampaignTarget.objects.bulk_create(targets, batch_size=TARGET_BATCH)
+    counts: dict[int, int] = {}
+    for target in targets:
+        if target.assignee_id is not None:
+            counts[target.assignee_id] = counts.get(target.assignee_id, 0) + 1
     # Households already visited during the campaign's period count (a campaign started after the fact).
     _cover_from_past_visits(campaign)
     audit.record(
@@ -108,6 +137,7 @@ def create_campaign(
         node_code=area.code,
         after={**audit.snapshot(campaign, CAMPAIGN_FIELDS), "targets": len(households)},
     )
+    _tell_workers(actor=actor, campaign=campaign, counts=counts, batch="created")
     return campaign
 
 
@@ -138,14 +168,17 @@ def assign_targets(*, actor: User, campaign_id: int, assignee_id: int, within_id
     targets = CampaignTarget.objects.restrict(actor, "change").filter(
         code_prefix_q("household__code", within.code), campaign=campaign
     )
+    newly = targets.exclude(assignee=assignee).count()  # the worker's already: not news to them
     count = targets.update(assignee=assignee)
-    audit.record(
+    entry = audit.record(
         actor=actor,
         action="visits.targets_assigned",
         obj=campaign,
         node_code=within.code,
         after={"assignee": assignee.pk, "within": within.code, "targets": count},
     )
+    if newly:  # this batch (the audit record names it): the worker is told once, with the count
+        _tell_workers(actor=actor, campaign=campaign, counts={assignee.pk: newly}, batch=f"assigned:{entry.pk}")
     return count
 
 

@@ -4,6 +4,8 @@ here or in a small thread pool (``concurrent.futures``) while the next batch is 
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +32,8 @@ BATCH_ROWS = 10_000  # rows read, placed and written together (one transaction)
 LIST_LIMIT = 10_000  # case numbers and skipped tickets listed in a result (the counts are always exact)
 ERRORS_KEPT = 2000  # problems kept in a result (the count of rows with problems is always exact)
 WRITERS = 2  # batches written at once on PostgreSQL (background threads, each with its own connection)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,17 +96,25 @@ def _import(
     on_batch: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     importer = _Importer(actor, columns)
-    with _Writers(actor, WRITERS if _may_write_in_background() else 0) as writers:
-        for batch in _batches(rows, BATCH_ROWS):
-            prepared = importer.prepare(batch)
-            for done, written in writers.write(prepared):
+    try:
+        with _Writers(actor, WRITERS if _may_write_in_background() else 0) as writers:
+            for batch in _batches(rows, BATCH_ROWS):
+                prepared = importer.prepare(batch)
+                for done, written in writers.write(prepared):
+                    importer.record(done, written)
+                    if on_batch is not None:
+                        on_batch(importer.result)
+            for done, written in writers.drain():
                 importer.record(done, written)
                 if on_batch is not None:
                     on_batch(importer.result)
-        for done, written in writers.drain():
-            importer.record(done, written)
-            if on_batch is not None:
-                on_batch(importer.result)
+    except Exception:
+        try:  # the batches that committed are cases on desks: their staff hear of them all the same
+            importer.tell_desks()
+        except Exception:
+            log.exception("the desks could not be told of a 12345 import that stopped")
+        raise
+    importer.tell_desks()
     result = importer.result
     services.record_hotline_import(
         actor=actor,
@@ -137,6 +149,15 @@ class _Importer:
         self.placer = _Placer(actor)
         self.seen: dict[str, int] = {}  # ticket → the row it was first seen on
         self.subdistricts: set[str] = set()
+        # The new cases per (owning body, place), for the desks' one message about the whole import.
+        self.places: dict[tuple[int | None, str], int] = {}
+        self.batch = secrets.token_hex(8)
+
+    def tell_desks(self) -> None:
+        """Each desk's staff: one message for the import (``services.tell_hotline_desks``), once it is written."""
+        if self.places:
+            services.tell_hotline_desks(actor=self.actor, places=self.places, batch=self.batch)
+            self.places = {}
 
     def prepare(self, batch: list[tuple[int, list[Any]]]) -> _Prepared:
         """Everything but the write: repeated and known tickets, parsing, placement, the scope check."""
@@ -181,9 +202,13 @@ class _Importer:
         """Fold a written batch into the result (batches are recorded in file order)."""
         result = self.result
         result.rows += prepared.rows
+        created = {row for row, _number in written.created}
         for case in prepared.cases:
             assert case.node is not None
             self.subdistricts.add(case.node.code[:9])
+            if case.row in created:
+                key = (case.node.lead_body_id, case.node.code)
+                self.places[key] = self.places.get(key, 0) + 1
         for row, details in sorted(prepared.problems, key=lambda p: p[0]):
             result.error_rows += 1
             room = ERRORS_KEPT - len(result.errors)

@@ -214,7 +214,8 @@ def test_who_is_told(people, planned, before, step, kind, told):  # type: ignore
     assert notice.phones == ()
     assert actor is None or actor.pk not in notice.user_ids
     assert notice.link == f"/cases/{case.pk}/"
-    assert notice.dedupe.startswith(f"case:{case.pk}:event:")
+    once = f"case:{case.pk}:overdue:" if kind == "case.overdue" else f"case:{case.pk}:event:"  # once per deadline
+    assert notice.dedupe.startswith(once)
     assert notice.params["reason"] == "不归我们管" and notice.params["number"] == case.number
 
 
@@ -345,3 +346,145 @@ def test_a_plan_costs_at_most_two_queries(people, planned):  # type: ignore[no-u
     with CaptureQueriesContext(connection) as queries:
         notify.plan(case, report, None)
     assert len(queries) == 1
+
+
+# --- a 12345 import: one digest per desk ----------------------------------------------------------------------------
+
+
+def test_a_hotline_import_tells_each_desk_once_with_its_count(people, client):  # type: ignore[no-untyped-def]
+    """The batch path writes no "case.new" per case: after the import each person on a desk gets ONE message with
+    how many of the new cases wait there — exactly the cases ``plan`` would have told them of one by one (the
+    village co-covering grid 1, a person on two desks counted once per case); the importer is not told."""
+    from gongzhi.cases import hotline
+    from gongzhi.cases.tests.test_hotline import GOOD, csv_bytes
+    from gongzhi.messaging.models import Message
+
+    rows = [
+        [f"GD2026{i:05d}", "2026-03-01 08:15", f"积水{i}", "积水", "积水", address, "王先生", "13812345678", "一般"]
+        for i, address in enumerate(
+            ["社区1第1网格1号楼"] * 2 + ["社区1第2网格1号楼", "社区2第1网格1号楼", "幸福路99号"]
+        )
+    ]
+    result = hotline.import_file(actor=people.operator, file_name="a.csv", data=csv_bytes(rows + GOOD[:1]))
+    assert result.created_count == 6 and result.errors == []
+    expected: dict[int, int] = {}
+    for case in Case.objects.filter(channel="hotline").select_related("node"):
+        for uid in set(notify._staff(case, frozenset({"desk", "desk_co"}))) - {people.operator.pk}:
+            expected[uid] = expected.get(uid, 0) + 1
+    told = {m.user_id: m for m in Message.objects.filter(kind="case.imported")}
+    assert {uid: m.text["params"]["count"] for uid, m in told.items()} == expected
+    assert expected[people.staff.pk] == 4 and expected[people.both.pk] == 4  # community 1's four cases, once
+    assert expected[people.village_staff.pk] == 3  # the village co-covers grid 1 only
+    assert expected[people.leader.pk] == 3 and people.other_leader.pk in expected
+    assert people.operator.pk not in told  # the importer
+    assert not Message.objects.filter(kind="case.new").exists()  # not one per case
+    staff = told[people.staff.pk]
+    assert staff.link == "/cases/desk/?channel=hotline"
+    with translation.override("zh-hans"):
+        assert staff.body == "12345 导入：您的受理台新增 4 件案件。"
+    # The link: the staff's intake queue, the hotline's cases only.
+    walk_in = new_case(people.worker, people.tree.grids[0])
+    client.force_login(people.staff)
+    page = client.get(staff.link, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="desk-channel"' in page and walk_in.number not in page
+    from gongzhi.cases import selectors
+
+    shown = list(selectors.intake_queue(user=people.staff, channel="hotline"))
+    assert len(shown) == 4 and all(c.number in page for c in shown)
+    assert walk_in.number in client.get("/cases/desk/").content.decode()
+
+    again = [[f"GX{i}", *row[1:]] for i, row in enumerate(rows[:2])]
+    hotline.import_file(actor=people.operator, file_name="b.csv", data=csv_bytes(again))
+    assert [m.text["params"]["count"] for m in Message.objects.filter(kind="case.imported", user=people.staff)] == [
+        2,
+        4,
+    ]  # a second import: a second message (newest first)
+
+
+# --- overdue: the owner and the next tier, once per missed deadline ------------------------------------------------
+
+OVERDUE = [
+    # (name, steps before, what the deadline task does, who is told)
+    (
+        "escalatable: escalated at the deadline",
+        TO_WORK,
+        "escalate",
+        {"handler", "handler_2", "staff", "leader", "both"},
+    ),
+    # Waiting for verification: not escalatable; the owner (the worker who took it in) and the tier above the grid.
+    ("verifying: not escalatable", [*TO_WORK, (H, "dispose", {})], "overdue", {"worker", "staff", "leader", "both"}),
+]
+
+
+@pytest.mark.parametrize(("before", "does", "told"), [t[1:] for t in OVERDUE], ids=[t[0] for t in OVERDUE])
+def test_overdue_tells_the_owner_and_the_next_tier_once(people, before, does, told):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from gongzhi.cases import tasks
+    from gongzhi.messaging.models import Message
+
+    case = new_case(people.worker, people.tree.grids[0])
+    for who, action, payload in before:
+        workflow.perform(
+            actor=getattr(people, who), case_id=case.pk, action=action, note="测试", payload=_resolve(people, payload)
+        )
+    case.refresh_from_db()
+    late = case.due_at + timedelta(minutes=1)
+    assert tasks.run_deadline_check(now=late)["overdue"] == 1
+    event = CaseEvent.objects.filter(case=case).order_by("-id").first()
+    assert event is not None and event.action == does and event.actor_id is None
+    messages = Message.objects.filter(kind="case.overdue", object_id=str(case.pk))
+    assert sorted(messages.values_list("user_id", flat=True)) == sorted(ids(people, *told))  # each once
+    # The job runs again (and again later): nobody is told twice about the same missed deadline.
+    tasks.run_deadline_check(now=late)
+    tasks.run_deadline_check(now=late + timedelta(hours=1))
+    workflow.record_overdue(case_id=case.pk, now=late)  # even were the miss reported twice
+    assert messages.count() == len(told)
+
+
+def test_intake_only_queues_the_telling_the_worker_tells_the_desk_after_commit(  # type: ignore[no-untyped-def]
+    people, django_capture_on_commit_callbacks
+):
+    """Intake stays fast: the request writes no message (no messaging query at all); once it commits one task
+    (``cases.tasks.tell``) plans and writes the desk's messages — the same people ``plan`` names, once."""
+    from gongzhi.messaging.models import Message
+
+    with django_capture_on_commit_callbacks(execute=False) as queued, CaptureQueriesContext(connection) as queries:
+        case = new_case(people.worker, people.tree.grids[0])
+    assert not any("messaging_" in q["sql"] for q in queries.captured_queries)
+    assert not Message.objects.filter(object_id=str(case.pk)).exists()
+    assert len(queued) == 1
+    queued[0]()  # the commit: the task runs (the tests' immediate backend)
+    told = set(Message.objects.filter(kind="case.new", object_id=str(case.pk)).values_list("user_id", flat=True))
+    assert told == ids(people, "staff", "leader", "village_staff", "both")
+    queued[0]()  # a task run twice tells nobody twice
+    assert Message.objects.filter(kind="case.new", object_id=str(case.pk)).count() == len(told)
+
+
+def test_an_import_that_stops_still_tells_the_desks_of_the_cases_written(people, monkeypatch):  # type: ignore[no-untyped-def]
+    """The batches written before an error are cases on desks: their staff hear of them all the same (one message),
+    and the error still stops the import."""
+    from gongzhi.cases import hotline, intake
+    from gongzhi.cases.hotline import writer
+    from gongzhi.cases.tests.test_hotline import csv_bytes
+    from gongzhi.messaging.models import Message
+
+    rows = [
+        [f"GS{i}", "2026-03-01 08:15", f"积水{i}", "积水", "积水", "社区1第1网格1号楼", "王先生", "13812345678", ""]
+        for i in range(4)
+    ]
+    monkeypatch.setattr(writer, "BATCH_ROWS", 2)
+    written = intake.report_many
+    calls = []
+
+    def second_fails(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return written(**kwargs)
+
+    monkeypatch.setattr(intake, "report_many", second_fails)
+    with pytest.raises(RuntimeError):
+        hotline.import_file(actor=people.operator, file_name="a.csv", data=csv_bytes(rows))
+    staff = Message.objects.get(kind="case.imported", user=people.staff)
+    assert staff.text["params"]["count"] == 2  # the first batch's two cases

@@ -307,7 +307,7 @@ def test_duty_group_page_keeps_the_webhook_secret(client, tree):  # type: ignore
     client.post("/messages/duty-groups/", {"body": tree.department.pk, "webhook_url": ""})
     assert DutyGroup.objects.get(body=tree.department).webhook_url == secret
     bad = client.post("/messages/duty-groups/", {"body": tree.department.pk, "webhook_url": "robot-key"})
-    assert bad.status_code == 400 and "粘贴机器人的完整 webhook 地址" in bad.content.decode()
+    assert bad.status_code == 400 and "粘贴机器人的完整推送地址" in bad.content.decode()
     worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
     client.force_login(worker)
     assert client.get("/messages/duty-groups/").status_code == 403

@@ -199,3 +199,19 @@ def test_a_retried_sms_keeps_the_quiet_hours(fake_channels) -> None:  # type: ig
     assert tasks.attempt(d.pk, now=late) == "failed"
     d.refresh_from_db()
     assert d.next_attempt_at == datetime.datetime(2026, 12, 8, 7, 0, tzinfo=SHANGHAI), "not 21:59:30 + 1 min = 22:00:30"
+
+
+def test_a_send_to_many_phones_writes_each_delivery_once_and_queues_them_in_chunks(  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks, fake_channels
+) -> None:
+    """A notice-sized send (one COPY on PostgreSQL): every phone once, the ids returned are the rows, the sends
+    queued as tasks of 200 deliveries; the same send again writes nothing."""
+    phones = [f"135{i:08d}" for i in range(services.COPY_FROM + 101)]
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        done = _notify(None, [Recipient(None, phone=p) for p in phones + phones[:5]], dedupe="many")
+    assert sorted(done.deliveries) == sorted(Delivery.objects.values_list("pk", flat=True))
+    assert sorted(Delivery.objects.values_list("address", flat=True)) == phones
+    assert len(queued) == 1 and len(fake_channels.sent) == len(phones)  # all sent by the tasks of 200
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    again = _notify(None, [Recipient(None, phone=p) for p in phones], dedupe="many")
+    assert again.deliveries == [] and Delivery.objects.count() == len(phones)

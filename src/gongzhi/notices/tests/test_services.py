@@ -353,3 +353,45 @@ def test_sendable_areas_follow_the_add_scope(ground, staff, village_staff, opera
     ]
     assert len(selectors.sendable_areas(user=operator)) == 7
     assert selectors.sendable_areas(user=worker) == []
+
+
+# --- the households' contacts are told through messaging (issue 17) ---------------------------------------------
+
+
+def test_each_households_contact_is_told_once_sms_or_inbox_with_the_read_link(ground, staff, village_staff):  # type: ignore[no-untyped-def]
+    """A notice reaches each household's contact through messaging: by SMS to the phone of a resident without an
+    account, in the inbox of one whose phone is an account's; the read link is the household's (opening it is the
+    read receipt, as before); a contact of two households is told once; a co-sender tells nobody again."""
+    from gongzhi.messaging.models import Delivery, Message
+
+    households = ground.community_households(0)
+    contact = {h.pk: Person.objects.filter(household=h).order_by("id").first() for h in households}
+    # One person is the contact of two households (their phone first in both), one contact has an account.
+    twice = contact[households[0].pk]
+    Person.objects.filter(household=households[1]).update(is_active=False)
+    contact[households[1].pk] = make_person(households[1], name="同号", phone=twice.phone)  # the same phone
+    resident = user_with_role(Role.RESIDENT)
+    resident.phone = contact[households[2].pk].phone
+    resident.save(update_fields=["phone"])
+
+    notice = send(staff, ground.tree.communities[0]).notice
+    assert notice.deliveries.count() == 6  # the notice's own rows, one per household, as before
+    sms = list(Delivery.objects.filter(kind="notice.new", channel="sms", message=None).order_by("address"))
+    expected = sorted({contact[h.pk].phone for h in households} - {resident.phone})
+    assert len(expected) == 4 and [d.address for d in sms] == expected  # the shared phone once; the account's own
+    # The account holder: in the inbox (and by SMS, as their preferences say).
+    assert Delivery.objects.filter(kind="notice.new", address=resident.phone, message__user=resident).count() == 1
+    tokens = dict(notice.deliveries.values_list("household_id", "token"))
+    first = next(d for d in sms if d.address == twice.phone)
+    assert f"/notices/r/{tokens[households[0].pk]}/" in first.body and TITLE in first.body
+    inbox = Message.objects.get(kind="notice.new")
+    assert inbox.user == resident and inbox.link == f"/notices/r/{tokens[households[2].pk]}/"
+
+    # The link is the read receipt, as before.
+    services.mark_read(token=tokens[households[2].pk])
+    assert notice.deliveries.get(household=households[2]).read_at is not None
+
+    # The village co-sends the same notice to the same ground: nobody new, nobody told again.
+    send(village_staff, ground.tree.communities[0], sender_body_id=ground.village.pk)
+    assert Delivery.objects.filter(kind="notice.new").count() == len(sms) + 1
+    assert Message.objects.filter(kind="notice.new").count() == 1

@@ -283,3 +283,32 @@ def test_my_households_lists_todo_and_last_visit(tree, people):  # type: ignore[
     assert [r.pk for r in todo] == [r.pk for r in rows[1:]]
     visited = selectors.my_households(user=people["worker1"]).get(pk=rows[0].pk)
     assert visited.last_visit is not None
+
+
+def test_each_worker_is_told_once_per_assignment_batch_with_their_count(tree, people):  # type: ignore[no-untyped-def]
+    """Issue 17: a visit campaign assignment → the worker, once per batch (not per household), with a link to their
+    to-do list filtered to the campaign; the staff who assigned is not told."""
+    from gongzhi.messaging.models import Message
+
+    campaign = _campaign(tree, people["staff"])
+    told = {m.user_id: m for m in Message.objects.filter(kind="visits.assigned")}
+    assert set(told) == {people["worker1"].pk, people["worker2"].pk}  # 4 + 2 households: one message each
+    assert told[people["worker1"].pk].text["params"]["count"] == 4
+    assert told[people["worker2"].pk].text["params"]["count"] == 2
+    assert told[people["worker1"].pk].link == f"/visits/?todo={campaign.pk}"
+    assert "4" in told[people["worker1"].pk].body and "冬季走访" in told[people["worker1"].pk].body
+
+    helper = user_with_role(Role.GRID_WORKER, node=tree.grids[0])
+    services.assign_targets(
+        actor=people["staff"], campaign_id=campaign.pk, assignee_id=helper.pk, within_id=tree.grids[0].pk
+    )
+    services.assign_targets(  # already theirs: nothing new to tell
+        actor=people["staff"], campaign_id=campaign.pk, assignee_id=helper.pk, within_id=tree.buildings[0].pk
+    )
+    assert [m.text["params"]["count"] for m in Message.objects.filter(kind="visits.assigned", user=helper)] == [4]
+    services.assign_targets(
+        actor=people["staff"], campaign_id=campaign.pk, assignee_id=people["worker1"].pk, within_id=tree.grids[0].pk
+    )
+    back = Message.objects.filter(kind="visits.assigned", user=people["worker1"]).order_by("id")
+    assert [m.text["params"]["count"] for m in back] == [4, 4]  # the campaign's start, then this batch
+    assert not Message.objects.filter(user=people["staff"]).exists()
