@@ -123,6 +123,18 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-campaigns",
     ),
     Page(
+        "inspections-home",
+        pgettext_lazy("nav", "Inspections"),
+        GROUND | {R.BUILDING_HEAD},  # the rounds to do, on a phone
+        current=("inspections-round", "inspections-hazard", "inspections-building", "inspections-hazards",
+                 "inspections-figures", "inspections-records", "inspections-checklists", "inspections-plans"),
+        dom_id="nav-inspections",
+    ),  # fmt: skip
+    Page("inspections-hazards", _("Hazard register"), GROUND | {R.BUILDING_HEAD}, menu=False),
+    Page("inspections-figures", _("Inspection figures"), GROUND, menu=False),
+    Page("inspections-checklists", _("Checklists"), DESK, menu=False),
+    Page("inspections-plans", _("Inspection plans"), DESK, menu=False),
+    Page(
         "notices-list",
         pgettext_lazy("nav", "Notices"),
         DESK,
