@@ -6,7 +6,6 @@ urlpatterns = [
     path("", views.home, name="inspections-home"),
     path("rounds/<int:round_id>/", views.round_view, name="inspections-round"),
     path("hazards/", views.hazards, name="inspections-hazards"),
-    path("hazards/map/", views.map_points, name="inspections-map"),
     path("hazards/<int:hazard_id>/", views.hazard, name="inspections-hazard"),
     path("hazards/<int:hazard_id>/recheck/", views.hazard_recheck, name="inspections-recheck"),
     path("hazards/<int:hazard_id>/case/", views.hazard_case, name="inspections-hazard-case"),

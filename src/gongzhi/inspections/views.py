@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -282,12 +282,6 @@ def photo(request: AuthedRequest, photo_id: int) -> FileResponse:
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-@login_required
-def map_points(request: AuthedRequest) -> JsonResponse:
-    """The map's hazard layer: open hazards in scope at their buildings, serious first."""
-    return JsonResponse(selectors.map_points(user=request.user), json_dumps_params={"default": str})
 
 
 # --- figures --------------------------------------------------------------------------------------------------------

@@ -25,19 +25,6 @@ def _photo(name: str = "p.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, JPEG, content_type="image/jpeg")
 
 
-@pytest.fixture
-def ground(tree):  # type: ignore[no-untyped-def]
-    operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
-    services.ensure_checklists(actor=operator, subdistrict_id=tree.subdistrict.pk)
-    return {
-        "operator": operator,
-        "staff": user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0]),
-        "worker": user_with_role(Role.GRID_WORKER, node=tree.grids[0]),
-        "worker2": user_with_role(Role.GRID_WORKER, node=tree.grids[1]),
-        "head": user_with_role(Role.BUILDING_HEAD, node=tree.buildings[0]),
-    }
-
-
 def _answers(round_: Round, fail: dict[int, str] | None = None) -> list[dict[str, object]]:
     fail = fail or {}
     items = ChecklistItem.objects.filter(checklist=round_.checklist, is_active=True).order_by("position")
