@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from ninja import Header, Router, Status
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
@@ -40,7 +40,9 @@ def plans(request: ApiRequest) -> QuerySet[Plan]:
     return selectors.plan_list(user=request.auth)
 
 
-@router.post("/plans", response={201: PlanOut}, summary="Plan rounds of every building of a kind (this period's at once)")
+@router.post(
+    "/plans", response={201: PlanOut}, summary="Plan rounds of every building of a kind (this period's at once)"
+)
 def plan_create(request: ApiRequest, payload: PlanIn) -> Status[Plan]:
     return Status(201, services.create_plan(actor=request.auth, **payload.dict()))
 
@@ -62,15 +64,12 @@ def round_detail(request: ApiRequest, round_id: Int64) -> Any:
     "/rounds/{round_id}/submit",
     response=RoundOut,
     summary="Record a round's answers; failed items become hazards. Replays with the same key answer the same round.",
+    description="The phone's idempotency key goes in `client_key` or the `Idempotency-Key` header (at most 64 "
+    "characters): the same person sending it again gets the round the first submission recorded, unchanged.",
 )
-def round_submit(
-    request: ApiRequest,
-    round_id: Int64,
-    payload: SubmitIn,
-    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=64),
-) -> Any:
+def round_submit(request: ApiRequest, round_id: Int64, payload: SubmitIn) -> Any:
     data = payload.dict()
-    key = data.pop("client_key") or idempotency_key
+    key = data.pop("client_key") or request.headers.get("Idempotency-Key", "")
     done = services.submit_round(actor=request.auth, round_id=round_id, client_key=key, **data)
     return selectors.round_get(user=request.auth, round_id=done.pk)
 

@@ -44,20 +44,19 @@ class Checklist(TimeStampedModel):
 class ChecklistItem(TimeStampedModel):
     """One question of a checklist, the law or rule it rests on, and whether a failed answer needs a photo."""
 
-    checklist = models.ForeignKey(Checklist, verbose_name=_("checklist"), on_delete=models.CASCADE, related_name="items")
+    checklist = models.ForeignKey(
+        Checklist, verbose_name=_("checklist"), on_delete=models.CASCADE, related_name="items"
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     question = models.CharField(_("question"), max_length=200)
     basis = models.CharField(_("law or rule"), max_length=200, blank=True)
     photo_required = models.BooleanField(_("photo required"), default=False)
-    severity = models.CharField(
-        _("default severity"), max_length=8, choices=Severity.choices, default=Severity.MINOR
-    )
+    severity = models.CharField(_("default severity"), max_length=8, choices=Severity.choices, default=Severity.MINOR)
     category_code = models.CharField(
         _("case category code"), max_length=16, blank=True, help_text=_("The category of a case this hazard becomes.")
     )
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="checklist__area", ancestors=True)
 
     class Meta:
@@ -101,13 +100,19 @@ class Plan(TimeStampedModel):
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind of place"), max_length=16, choices=PlaceKind.choices)
     every_months = models.PositiveSmallIntegerField(_("every (months)"), default=1)
-    assign_to = models.CharField(_("assigned to"), max_length=16, choices=AssignTo.choices, default=AssignTo.GRID_WORKER)
+    assign_to = models.CharField(
+        _("assigned to"), max_length=16, choices=AssignTo.choices, default=AssignTo.GRID_WORKER
+    )
     starts = models.DateField(_("starts"))
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     scope_rule = ScopeRule(node="area", ancestors=True)
 
@@ -136,21 +141,28 @@ class Round(TimeStampedModel):
     period_start = models.DateField(_("period starts"))
     due = models.DateField(_("due"), db_index=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True, db_index=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     answers = models.JSONField(_("answers"), default=list, blank=True)
     failed = models.PositiveSmallIntegerField(_("items failed"), default=0)
     note = models.TextField(_("note"), blank=True)
     # The submitting phone's idempotency key: the same submission replayed answers the same round (docs/inspections.md).
     client_key = models.CharField(_("client key"), max_length=64, blank=True)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="building", owner="assignee")
 
     class Meta:
@@ -201,7 +213,12 @@ class Hazard(TimeStampedModel):
         "territory.Node", verbose_name=_("building"), on_delete=models.PROTECT, related_name="hazards"
     )
     round = models.ForeignKey(
-        Round, verbose_name=_("found on round"), null=True, blank=True, on_delete=models.SET_NULL, related_name="hazards"
+        Round,
+        verbose_name=_("found on round"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hazards",
     )
     item = models.ForeignKey(
         ChecklistItem, verbose_name=_("item"), null=True, blank=True, on_delete=models.SET_NULL, related_name="hazards"
@@ -213,28 +230,39 @@ class Hazard(TimeStampedModel):
     status = models.CharField(_("status"), max_length=8, choices=HazardStatus.choices, default=HazardStatus.OPEN)
     found_at = models.DateTimeField(_("found at"), db_index=True)
     found_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("found by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("found by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     first_deadline = models.DateField(_("first rectification deadline"))
     deadline = models.DateField(_("rectification deadline"), db_index=True)
     responsible = models.CharField(_("responsible party"), max_length=60, blank=True)
     responsible_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("followed up by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("followed up by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     escalations = models.PositiveSmallIntegerField(_("escalations"), default=0)
     closed_at = models.DateTimeField(_("rectified at"), null=True, blank=True)
     rectified_on_time = models.BooleanField(_("rectified on time"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     case = models.ForeignKey(
         "cases.Case", verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="hazards"
     )
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="building", owner="responsible_user")
 
     class Meta:
@@ -257,9 +285,13 @@ class HazardCheck(models.Model):
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.CASCADE, related_name="checks")
     checked_at = models.DateTimeField(_("checked at"))
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     rectified = models.BooleanField(_("rectified"))
     note = models.TextField(_("note"), blank=True)
 

@@ -63,9 +63,11 @@ class SubmitIn(InputSchema):
     answers: list[AnswerIn]
     note: str = ""
     client_key: str = Field(
-        "", max_length=64, description="The phone's idempotency key (or the Idempotency-Key header): a replay answers "
-        "the round the first submission made"
-    )  # fmt: skip
+        "",
+        max_length=64,
+        description="The phone's idempotency key (or the Idempotency-Key header): a replay answers "
+        "the round the first submission made",
+    )
 
 
 class AnswerOut(Schema):

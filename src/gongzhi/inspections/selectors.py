@@ -34,7 +34,12 @@ GRID_LEN = CODE_LENGTH[NodeKind.GRID]
 
 
 def checklist_list(*, user: User) -> QuerySet[Checklist]:
-    return Checklist.objects.restrict(user, "view").filter(is_active=True).select_related("area").order_by("area__code", "kind")
+    return (
+        Checklist.objects.restrict(user, "view")
+        .filter(is_active=True)
+        .select_related("area")
+        .order_by("area__code", "kind")
+    )
 
 
 def checklist_get(*, user: User, checklist_id: int) -> Checklist:
@@ -71,7 +76,11 @@ def round_list(
     """Rounds in scope. ``mine``: assigned to me, or (a building head) of my buildings; ``todo``: not done yet."""
     qs = Round.objects.restrict(user, "view").select_related("building", "building__parent", "assignee", "plan")
     if mine:
-        heads = [r.node.code for r in user.role_assignments.filter(is_active=True, role="building_head").select_related("node") if r.node]
+        heads = [
+            r.node.code
+            for r in user.role_assignments.filter(is_active=True, role="building_head").select_related("node")
+            if r.node
+        ]
         q = Q(assignee_id=user.pk)
         for code in heads:
             q |= code_prefix_q("building__code", code)
@@ -94,7 +103,9 @@ def round_get(*, user: User, round_id: int, action: str = "view") -> Round:
         user,
         round_id,
         action,
-        queryset=Round.objects.select_related("building", "building__parent", "assignee", "done_by", "plan", "checklist"),
+        queryset=Round.objects.select_related(
+            "building", "building__parent", "assignee", "done_by", "plan", "checklist"
+        ),
     )
 
 
@@ -129,7 +140,9 @@ def hazard_list(
     overdue: bool = False,
     today: datetime.date | None = None,
 ) -> QuerySet[Hazard]:
-    qs = Hazard.objects.restrict(user, "view").select_related("building", "building__parent", "case", "responsible_user")
+    qs = Hazard.objects.restrict(user, "view").select_related(
+        "building", "building__parent", "case", "responsible_user"
+    )
     if status:
         qs = qs.filter(status=status)
     if building_id is not None:
@@ -168,7 +181,7 @@ def map_points(*, user: User, within_code: str | None = None, limit: int = 2000)
         building__centroid_lat__isnull=False
     )
     total = qs.count()
-    rank = {Severity.SERIOUS: 0, Severity.MAJOR: 1, Severity.MINOR: 2}
+    rank: dict[str, int] = {Severity.SERIOUS: 0, Severity.MAJOR: 1, Severity.MINOR: 2}
     rows = list(
         qs.order_by("deadline", "id").values(
             "id", "title", "severity", "deadline", "building__name", "building__centroid_lat", "building__centroid_lng"
@@ -196,7 +209,14 @@ def map_points(*, user: User, within_code: str | None = None, limit: int = 2000)
 # --- figures and their records ------------------------------------------------------------------------------------
 
 ROUND_FIGURES = ("rounds_due", "rounds_done", "rounds_overdue")
-HAZARD_FIGURES = ("hazards_found", "hazards_rectified", "hazards_on_time", "hazards_overdue", "hazards_cases", "hazards_repeat")
+HAZARD_FIGURES = (
+    "hazards_found",
+    "hazards_rectified",
+    "hazards_on_time",
+    "hazards_overdue",
+    "hazards_cases",
+    "hazards_repeat",
+)
 FIGURES = ROUND_FIGURES + HAZARD_FIGURES
 FIGURE_LABELS = {
     "rounds_due": _("Rounds due"),
@@ -297,7 +317,9 @@ def records(
             building_id=OuterRef("building_id"), item_id=OuterRef("item_id"), found_at__lt=OuterRef("found_at")
         )
         hazards = hazards.filter(item__isnull=False).filter(Exists(earlier))
-    return hazards.select_related("building", "building__parent", "case", "responsible_user").order_by("-found_at", "-id")
+    return hazards.select_related("building", "building__parent", "case", "responsible_user").order_by(
+        "-found_at", "-id"
+    )
 
 
 @dataclass

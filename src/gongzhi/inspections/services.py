@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts import selectors as accounts
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment
-from gongzhi.accounts import selectors as accounts
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.intake import MAX_ATTACHMENTS, check_attachment, report_case
 from gongzhi.cases.models import Category
@@ -101,7 +101,8 @@ def ensure_checklists(*, actor: User | None, subdistrict_id: int) -> list[Checkl
     area = Node.objects.get(pk=subdistrict_id) if actor is None else get_in_scope(Node, actor, subdistrict_id)
     if area.kind != NodeKind.SUBDISTRICT:
         raise ValidationFailed(
-            _("Checklists belong to a subdistrict."), [ErrorDetail(field="subdistrict_id", message=_("not a subdistrict"))]
+            _("Checklists belong to a subdistrict."),
+            [ErrorDetail(field="subdistrict_id", message=_("not a subdistrict"))],
         )
     if actor is not None and not reaches(actor, "inspections.checklist", "add", area):
         raise Forbidden(_("You may not keep this subdistrict's checklists."))
@@ -114,15 +115,25 @@ def ensure_checklists(*, actor: User | None, subdistrict_id: int) -> list[Checkl
         ChecklistItem.objects.bulk_create(
             [
                 ChecklistItem(
-                    checklist=checklist, position=i, question=q, basis=basis, photo_required=photo, severity=sev,
+                    checklist=checklist,
+                    position=i,
+                    question=q,
+                    basis=basis,
+                    photo_required=photo,
+                    severity=sev,
                     category_code=code,
-                )  # fmt: skip
+                )
                 for i, (q, basis, photo, sev, code) in enumerate(items, start=1)
             ]
         )
         made.append(checklist)
-        audit.record(actor=actor, action="inspections.checklist_created", obj=checklist, node_code=area.code,
-                     after={"kind": kind, "items": len(items)})  # fmt: skip
+        audit.record(
+            actor=actor,
+            action="inspections.checklist_created",
+            obj=checklist,
+            node_code=area.code,
+            after={"kind": kind, "items": len(items)},
+        )
     return made
 
 
@@ -136,7 +147,9 @@ def _item_details(question: str, basis: str, severity: str) -> list[ErrorDetail]
         details.append(ErrorDetail(field="basis", message=_("at most 200 characters")))
     if severity not in Severity.values:
         details.append(
-            ErrorDetail(field="severity", message=fmt(_("expected one of %(values)s"), values=", ".join(Severity.values)))
+            ErrorDetail(
+                field="severity", message=fmt(_("expected one of %(values)s"), values=", ".join(Severity.values))
+            )
         )
     return details
 
@@ -179,8 +192,14 @@ def save_item(
     item.category_code = category_code.strip()[:16]
     item.is_active = is_active
     item.save()
-    audit.record(actor=actor, action="inspections.item_saved", obj=item, node_code=checklist.area.code,
-                 before=before, after=audit.snapshot(item, ITEM_FIELDS))  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="inspections.item_saved",
+        obj=item,
+        node_code=checklist.area.code,
+        before=before,
+        after=audit.snapshot(item, ITEM_FIELDS),
+    )
     return item
 
 
@@ -204,8 +223,13 @@ def set_site(*, actor: User, building_id: int, kind: str, responsible: str = "")
     site, _created = Site.objects.update_or_create(
         building=building, defaults={"kind": kind, "responsible": responsible.strip()}
     )
-    audit.record(actor=actor, action="inspections.site_set", obj=site, node_code=building.code,
-                 after={"kind": kind, "responsible": site.responsible})  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="inspections.site_set",
+        obj=site,
+        node_code=building.code,
+        after={"kind": kind, "responsible": site.responsible},
+    )
     return site
 
 
@@ -239,7 +263,9 @@ def create_plan(
         details.append(ErrorDetail(field="every_months", message=_("between 1 and 12")))
     if assign_to not in AssignTo.values:
         details.append(
-            ErrorDetail(field="assign_to", message=fmt(_("expected one of %(values)s"), values=", ".join(AssignTo.values)))
+            ErrorDetail(
+                field="assign_to", message=fmt(_("expected one of %(values)s"), values=", ".join(AssignTo.values))
+            )
         )
     if len(name) > 120:
         details.append(ErrorDetail(field="name", message=_("at most 120 characters")))
@@ -259,8 +285,13 @@ def create_plan(
         starts=starts or timezone.localdate(),
         created_by=actor,
     )
-    audit.record(actor=actor, action="inspections.plan_created", obj=plan, node_code=area.code,
-                 after=audit.snapshot(plan, PLAN_FIELDS))  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="inspections.plan_created",
+        obj=plan,
+        node_code=area.code,
+        after=audit.snapshot(plan, PLAN_FIELDS),
+    )
     generate_rounds(actor=actor, plan_id=plan.pk)
     return plan
 
@@ -342,8 +373,13 @@ def generate_rounds(*, actor: User | None, today: datetime.date | None = None, p
                 obj=plan,
                 dedupe=f"inspections:assigned:{plan.pk}:{start.isoformat()}",
             )
-        audit.record(actor=actor, action="inspections.rounds_generated", obj=plan, node_code=plan.area.code,
-                     after={"period_start": start.isoformat(), "rounds": len(rows)})  # fmt: skip
+        audit.record(
+            actor=actor,
+            action="inspections.rounds_generated",
+            obj=plan,
+            node_code=plan.area.code,
+            after={"period_start": start.isoformat(), "rounds": len(rows)},
+        )
     return made
 
 
@@ -355,7 +391,9 @@ class Photo:
     file: UploadedFile[bytes]
 
 
-def _clean_answers(round_: Round, answers: list[dict[str, Any]], photos: list[Photo]) -> tuple[list[dict[str, Any]], list[ErrorDetail]]:
+def _clean_answers(
+    round_: Round, answers: list[dict[str, Any]], photos: list[Photo]
+) -> tuple[list[dict[str, Any]], list[ErrorDetail]]:
     items = {i.pk: i for i in round_.checklist.items.filter(is_active=True)}
     details: list[ErrorDetail] = []
     seen: dict[int, dict[str, Any]] = {}
@@ -371,9 +409,12 @@ def _clean_answers(round_: Round, answers: list[dict[str, Any]], photos: list[Ph
         result = str(answer.get("result") or "")
         if result not in Result.values:
             details.append(
-                ErrorDetail(field="answers", row=row,
-                            message=fmt(_("expected one of %(values)s"), values=", ".join(Result.values)))
-            )  # fmt: skip
+                ErrorDetail(
+                    field="answers",
+                    row=row,
+                    message=fmt(_("expected one of %(values)s"), values=", ".join(Result.values)),
+                )
+            )
             continue
         severity = str(answer.get("severity") or items[item_id].severity)
         if severity not in Severity.values:
@@ -384,21 +425,27 @@ def _clean_answers(round_: Round, answers: list[dict[str, Any]], photos: list[Ph
     missing = [i for i in items if i not in seen]
     for item_id in missing:
         details.append(
-            ErrorDetail(field="answers", message=fmt(_("no answer for “%(question)s”"), question=items[item_id].question))
+            ErrorDetail(
+                field="answers", message=fmt(_("no answer for “%(question)s”"), question=items[item_id].question)
+            )
         )
     photographed = {p.item_id for p in photos}
     for item_id, answer in seen.items():
         if answer["result"] == Result.FAIL and items[item_id].photo_required and item_id not in photographed:
             details.append(
-                ErrorDetail(field="photos",
-                            message=fmt(_("a photo is required for “%(question)s”"), question=items[item_id].question))
-            )  # fmt: skip
+                ErrorDetail(
+                    field="photos",
+                    message=fmt(_("a photo is required for “%(question)s”"), question=items[item_id].question),
+                )
+            )
     for i, photo in enumerate(photos):
         if photo.item_id is not None and photo.item_id not in items:
             details.append(ErrorDetail(field="photos", row=i, message=_("no such item on this checklist")))
         details.extend(check_attachment(photo.file, f"photos[{i}]"))
     if len(photos) > MAX_ATTACHMENTS * 2:
-        details.append(ErrorDetail(field="photos", message=fmt(_("at most %(count)s photos"), count=MAX_ATTACHMENTS * 2)))
+        details.append(
+            ErrorDetail(field="photos", message=fmt(_("at most %(count)s photos"), count=MAX_ATTACHMENTS * 2))
+        )
     ordered = [seen[i] for i in items if i in seen]
     return ordered, details
 
@@ -424,9 +471,12 @@ def submit_round(
             [ErrorDetail(field="client_key", message=fmt(_("at most %(limit)s characters"), limit=MAX_KEY))],
         )
     round_ = get_in_scope(
-        Round, actor, round_id, "change",
+        Round,
+        actor,
+        round_id,
+        "change",
         queryset=Round.objects.select_for_update(of=("self",)).select_related("building", "checklist", "plan"),
-    )  # fmt: skip
+    )
     if client_key:
         earlier = Round.objects.filter(done_by=actor, client_key=client_key).first()
         if earlier is not None:
@@ -457,11 +507,22 @@ def submit_round(
     round_.save()
     for photo in photos:
         RoundPhoto.objects.create(
-            round=round_, item_id=photo.item_id, file=photo.file, name=(photo.file.name or "photo")[:200],
-            content_type=photo.file.content_type or "", size=photo.file.size or 0, uploaded_by=actor,
-        )  # fmt: skip
-    audit.record(actor=actor, action="inspections.round_done", obj=round_, node_code=round_.building.code,
-                 before=before, after=audit.snapshot(round_, ROUND_FIELDS))  # fmt: skip
+            round=round_,
+            item_id=photo.item_id,
+            file=photo.file,
+            name=(photo.file.name or "photo")[:200],
+            content_type=photo.file.content_type or "",
+            size=photo.file.size or 0,
+            uploaded_by=actor,
+        )
+    audit.record(
+        actor=actor,
+        action="inspections.round_done",
+        obj=round_,
+        node_code=round_.building.code,
+        before=before,
+        after=audit.snapshot(round_, ROUND_FIELDS),
+    )
     _hazards_from(round_, clean, actor, now)
     return round_
 
@@ -486,13 +547,27 @@ def _hazards_from(round_: Round, answers: list[dict[str, Any]], actor: User, now
         item = items[answer["item"]]
         deadline = rectify_deadline(today, answer["severity"])
         hazard = Hazard.objects.create(
-            building=round_.building, round=round_, item=item, title=item.question, basis=item.basis,
-            note=answer["note"], severity=answer["severity"], found_at=now, found_by=actor,
-            first_deadline=deadline, deadline=deadline, responsible=responsible,
+            building=round_.building,
+            round=round_,
+            item=item,
+            title=item.question,
+            basis=item.basis,
+            note=answer["note"],
+            severity=answer["severity"],
+            found_at=now,
+            found_by=actor,
+            first_deadline=deadline,
+            deadline=deadline,
+            responsible=responsible,
             responsible_user_id=round_.assignee_id or actor.pk,
-        )  # fmt: skip
-        audit.record(actor=actor, action="inspections.hazard_found", obj=hazard, node_code=round_.building.code,
-                     after=audit.snapshot(hazard, HAZARD_FIELDS))  # fmt: skip
+        )
+        audit.record(
+            actor=actor,
+            action="inspections.hazard_found",
+            obj=hazard,
+            node_code=round_.building.code,
+            after=audit.snapshot(hazard, HAZARD_FIELDS),
+        )
         if hazard.severity == Severity.SERIOUS:
             _to_case(hazard, actor, category_id=None)
         made.append(hazard)
@@ -502,10 +577,19 @@ def _hazards_from(round_: Round, answers: list[dict[str, Any]], actor: User, now
 def _category_for(hazard: Hazard) -> int:
     codes = [c for c in ((hazard.item.category_code if hazard.item else ""), FALLBACK_CATEGORY) if c]
     for code in codes:
-        pk = Category.objects.filter(code=code, is_active=True, parent__isnull=False).values_list("pk", flat=True).first()
+        pk = (
+            Category.objects.filter(code=code, is_active=True, parent__isnull=False)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if pk is not None:
             return int(pk)
-    pk = Category.objects.filter(is_active=True, parent__isnull=False).order_by("code").values_list("pk", flat=True).first()
+    pk = (
+        Category.objects.filter(is_active=True, parent__isnull=False)
+        .order_by("code")
+        .values_list("pk", flat=True)
+        .first()
+    )
     if pk is None:
         raise ValidationFailed(_("No case category is set up."), [ErrorDetail(field="category_id", message=_("none"))])
     return int(pk)
@@ -529,8 +613,14 @@ def _to_case(hazard: Hazard, actor: User, *, category_id: int | None) -> Hazard:
     before = audit.snapshot(hazard, HAZARD_FIELDS)
     hazard.case = case
     hazard.save(update_fields=["case", "updated_at"])
-    audit.record(actor=actor, action="inspections.hazard_to_case", obj=hazard, node_code=building.code,
-                 before=before, after={**audit.snapshot(hazard, HAZARD_FIELDS), "case_number": case.number})  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="inspections.hazard_to_case",
+        obj=hazard,
+        node_code=building.code,
+        before=before,
+        after={**audit.snapshot(hazard, HAZARD_FIELDS), "case_number": case.number},
+    )
     return hazard
 
 
@@ -538,9 +628,12 @@ def _to_case(hazard: Hazard, actor: User, *, category_id: int | None) -> Hazard:
 def hazard_to_case(*, actor: User, hazard_id: int, category_id: int | None = None) -> Hazard:
     """Turn an open hazard into a case (intake, then the desk dispatches it through the workflow); linked both ways."""
     hazard = get_in_scope(
-        Hazard, actor, hazard_id, "change",
+        Hazard,
+        actor,
+        hazard_id,
+        "change",
         queryset=Hazard.objects.select_for_update(of=("self",)).select_related("building", "item"),
-    )  # fmt: skip
+    )
     if hazard.case_id is not None:
         raise Conflict(_("This hazard is already a case."))
     if hazard.status != HazardStatus.OPEN:
@@ -553,9 +646,12 @@ def recheck_hazard(*, actor: User, hazard_id: int, rectified: bool, note: str = 
     """A re-check: rectified closes the hazard; not rectified escalates it — one severity up, a new deadline, and
     once serious, a case (if it is not one yet)."""
     hazard = get_in_scope(
-        Hazard, actor, hazard_id, "change",
+        Hazard,
+        actor,
+        hazard_id,
+        "change",
         queryset=Hazard.objects.select_for_update(of=("self",)).select_related("building", "item"),
-    )  # fmt: skip
+    )
     if hazard.status != HazardStatus.OPEN:
         raise Conflict(_("This hazard was already rectified."))
     if not rectified and not note.strip():
@@ -579,8 +675,15 @@ def recheck_hazard(*, actor: User, hazard_id: int, rectified: bool, note: str = 
         hazard.deadline = rectify_deadline(timezone.localdate(now), hazard.severity)
         hazard.save()
         action = "inspections.hazard_escalated"
-    audit.record(actor=actor, action=action, obj=hazard, node_code=hazard.building.code, before=before,
-                 after=audit.snapshot(hazard, HAZARD_FIELDS), note=note.strip())  # fmt: skip
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=hazard,
+        node_code=hazard.building.code,
+        before=before,
+        after=audit.snapshot(hazard, HAZARD_FIELDS),
+        note=note.strip(),
+    )
     if not rectified and hazard.severity == Severity.SERIOUS and hazard.case_id is None:
         _to_case(hazard, actor, category_id=None)
     return hazard

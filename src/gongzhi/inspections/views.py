@@ -63,7 +63,9 @@ def _errors(exc: DomainError) -> list[str]:
     out = [str(exc.message)] if exc.message else []
     for d in exc.details:
         message = str(d.message)
-        out.append(_("Row %(row)s: %(message)s") % {"row": d.row + 1, "message": message} if d.row is not None else message)
+        out.append(
+            _("Row %(row)s: %(message)s") % {"row": d.row + 1, "message": message} if d.row is not None else message
+        )
     return out
 
 
@@ -138,9 +140,13 @@ def round_view(request: AuthedRequest, round_id: int) -> HttpResponse:
     key = (request.POST.get("client_key") or request.headers.get("Idempotency-Key") or "")[:64]
     try:
         done = services.submit_round(
-            actor=user, round_id=round_.pk, answers=answers, note=request.POST.get("note", ""), photos=photos,
+            actor=user,
+            round_id=round_.pk,
+            answers=answers,
+            note=request.POST.get("note", ""),
+            photos=photos,
             client_key=key,
-        )  # fmt: skip
+        )
     except (ValidationFailed, Conflict) as exc:
         return render(request, "inspections/round.html", _round_context(request, round_, _errors(exc)), status=400)
     found = selectors.hazard_list(user=user).filter(round=done).count()
@@ -200,9 +206,11 @@ def building(request: AuthedRequest, building_id: int) -> HttpResponse:
 def building_site(request: AuthedRequest, building_id: int) -> HttpResponse:
     try:
         services.set_site(
-            actor=request.user, building_id=building_id, kind=request.POST.get("kind", ""),
+            actor=request.user,
+            building_id=building_id,
+            kind=request.POST.get("kind", ""),
             responsible=request.POST.get("responsible", ""),
-        )  # fmt: skip
+        )
     except ValidationFailed as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -244,9 +252,10 @@ def hazard_recheck(request: AuthedRequest, hazard_id: int) -> HttpResponse:
             messages.success(request, _("Rectified: the hazard is closed."))
         else:
             messages.warning(
-                request, _("Not rectified: escalated to %(severity)s, new deadline %(deadline)s.")
+                request,
+                _("Not rectified: escalated to %(severity)s, new deadline %(deadline)s.")
                 % {"severity": item.get_severity_display(), "deadline": item.deadline.isoformat()},
-            )  # fmt: skip
+            )
     return redirect("inspections-hazard", hazard_id=hazard_id)
 
 
@@ -267,7 +276,9 @@ def hazard_case(request: AuthedRequest, hazard_id: int) -> HttpResponse:
 def case_hazards(request: AuthedRequest, case_id: int) -> HttpResponse:
     """Fragment for the case page: the hazard(s) this case came from (nothing when none, or none in scope)."""
     return render(
-        request, "inspections/_case_hazards.html", {"hazards": selectors.hazards_of_case(user=request.user, case_id=case_id)}
+        request,
+        "inspections/_case_hazards.html",
+        {"hazards": selectors.hazards_of_case(user=request.user, case_id=case_id)},
     )
 
 
@@ -350,9 +361,14 @@ def records(request: AuthedRequest) -> HttpResponse:
     if figure not in selectors.FIGURES:
         raise NotFound(_("No such figure."))
     rows = selectors.records(
-        user=user, place=place, period=period, figure=figure, grid=(request.GET.get("grid") or "")[:15] or None,
-        worker_id=_int(request.GET.get("worker")), building_id=_int(request.GET.get("building")),
-    )  # fmt: skip
+        user=user,
+        place=place,
+        period=period,
+        figure=figure,
+        grid=(request.GET.get("grid") or "")[:15] or None,
+        worker_id=_int(request.GET.get("worker")),
+        building_id=_int(request.GET.get("building")),
+    )
     context = {
         "page": _page(request, rows),
         "figure": figure,
@@ -392,11 +408,16 @@ def checklist_item(request: AuthedRequest, checklist_id: int) -> HttpResponse:
     post = request.POST
     try:
         services.save_item(
-            actor=request.user, checklist_id=checklist_id, item_id=_int(post.get("item_id")),
-            question=post.get("question", ""), basis=post.get("basis", ""), photo_required=post.get("photo_required") == "1",
-            severity=post.get("severity", Severity.MINOR), category_code=post.get("category_code", ""),
+            actor=request.user,
+            checklist_id=checklist_id,
+            item_id=_int(post.get("item_id")),
+            question=post.get("question", ""),
+            basis=post.get("basis", ""),
+            photo_required=post.get("photo_required") == "1",
+            severity=post.get("severity", Severity.MINOR),
+            category_code=post.get("category_code", ""),
             is_active=post.get("is_active", "1") == "1",
-        )  # fmt: skip
+        )
     except ValidationFailed as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -413,10 +434,13 @@ def plans(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             plan = services.create_plan(
-                actor=user, area_id=_int(request.POST.get("area")) or 0, kind=request.POST.get("kind", ""),
+                actor=user,
+                area_id=_int(request.POST.get("area")) or 0,
+                kind=request.POST.get("kind", ""),
                 every_months=_int(request.POST.get("every_months")) or 0,
-                assign_to=request.POST.get("assign_to", AssignTo.GRID_WORKER), name=request.POST.get("name", ""),
-            )  # fmt: skip
+                assign_to=request.POST.get("assign_to", AssignTo.GRID_WORKER),
+                name=request.POST.get("name", ""),
+            )
         except (ValidationFailed, NotFound, Forbidden) as exc:
             errors = _errors(exc) if isinstance(exc, ValidationFailed) else [str(exc.message)]
             status = 400

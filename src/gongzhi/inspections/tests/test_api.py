@@ -7,6 +7,7 @@ from django.utils import timezone
 from gongzhi.inspections.models import Hazard, Round
 from gongzhi.inspections.tests.conftest import answers
 
+
 def test_round_submission_replayed_ten_times_is_one(api, ground, round_):  # type: ignore[no-untyped-def]
     api.as_user(ground["worker"])
     url = f"/api/v1/inspections/rounds/{round_.pk}/submit"
@@ -24,12 +25,14 @@ def test_round_submission_replayed_ten_times_is_one(api, ground, round_):  # typ
     conflict = api.post(url, body)
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
 
+
 def test_bad_answers_in_the_one_error_shape(api, ground, round_):  # type: ignore[no-untyped-def]
     api.as_user(ground["worker"])
     reply = api.post(f"/api/v1/inspections/rounds/{round_.pk}/submit", {"answers": [{"item": 0, "result": "maybe"}]})
     assert reply.status_code == 400
     assert {d["field"] for d in reply.json()["error"]["details"]} == {"answers"}
     assert Round.objects.get(pk=round_.pk).done_at is None
+
 
 def test_hazards_recheck_case_map_and_figures(api, ground, round_, tree):  # type: ignore[no-untyped-def]
     api.as_user(ground["worker"])

@@ -9,8 +9,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from gongzhi.accounts.choices import Role
-from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.cases.models import Case
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.inspections import selectors, services
@@ -36,9 +34,12 @@ def _answers(round_: Round, fail: dict[int, str] | None = None) -> list[dict[str
 
 def _round_of(tree, ground, *, assign_to=AssignTo.GRID_WORKER):  # type: ignore[no-untyped-def]
     plan = services.create_plan(
-        actor=ground["staff"], area_id=tree.communities[0].pk, kind=PlaceKind.RESIDENTIAL, every_months=1,
+        actor=ground["staff"],
+        area_id=tree.communities[0].pk,
+        kind=PlaceKind.RESIDENTIAL,
+        every_months=1,
         assign_to=assign_to,
-    )  # fmt: skip
+    )
     return plan, Round.objects.get(plan=plan, building=tree.buildings[0])
 
 
@@ -50,9 +51,14 @@ def test_default_checklists_for_every_kind_and_only_the_subdistrict_edits(tree, 
     item = residential.items.get(position=1)
     assert "消防" in item.basis and item.photo_required
     changed = services.save_item(
-        actor=ground["operator"], checklist_id=residential.pk, item_id=item.pk, question="消防通道是否畅通",
-        basis=item.basis, photo_required=False, severity=Severity.MAJOR,
-    )  # fmt: skip
+        actor=ground["operator"],
+        checklist_id=residential.pk,
+        item_id=item.pk,
+        question="消防通道是否畅通",
+        basis=item.basis,
+        photo_required=False,
+        severity=Severity.MAJOR,
+    )
     assert changed.question == "消防通道是否畅通" and not changed.photo_required
     with pytest.raises(Forbidden):  # the community reads, the subdistrict edits
         services.save_item(actor=ground["staff"], checklist_id=residential.pk, question="新问题")
@@ -80,9 +86,12 @@ def test_plan_generates_one_round_per_building_and_period_idempotently(tree, gro
 def test_quarterly_shop_plan_covers_only_shops_and_building_heads_get_theirs(tree, ground):  # type: ignore[no-untyped-def]
     services.set_site(actor=ground["staff"], building_id=tree.buildings[1].pk, kind=PlaceKind.SHOP, responsible="店主")
     shops = services.create_plan(
-        actor=ground["staff"], area_id=tree.communities[0].pk, kind=PlaceKind.SHOP, every_months=3,
+        actor=ground["staff"],
+        area_id=tree.communities[0].pk,
+        kind=PlaceKind.SHOP,
+        every_months=3,
         starts=datetime.date(2026, 1, 15),
-    )  # fmt: skip
+    )
     assert list(Round.objects.filter(plan=shops).values_list("building_id", flat=True)) == [tree.buildings[1].pk]
     r = Round.objects.get(plan=shops)
     assert r.checklist.kind == PlaceKind.SHOP and (r.due.month - r.period_start.month) == 2
@@ -93,7 +102,9 @@ def test_quarterly_shop_plan_covers_only_shops_and_building_heads_get_theirs(tre
 
 def test_plan_scope_and_validation(tree, other_tree, ground):  # type: ignore[no-untyped-def]
     with pytest.raises(NotFound):
-        services.create_plan(actor=ground["staff"], area_id=other_tree.communities[0].pk, kind="residential", every_months=1)
+        services.create_plan(
+            actor=ground["staff"], area_id=other_tree.communities[0].pk, kind="residential", every_months=1
+        )
     with pytest.raises(Forbidden):  # a grid worker does rounds, the community plans them
         services.create_plan(actor=ground["worker"], area_id=tree.grids[0].pk, kind="residential", every_months=1)
     with pytest.raises(ValidationFailed) as exc:
@@ -109,9 +120,12 @@ def test_round_answers_make_hazards_and_a_serious_one_a_case_linked_both_ways(tr
         services.submit_round(actor=worker, round_id=round_.pk, answers=_answers(round_, {1: "major"})[:-1])
     assert {d.field for d in exc.value.details} == {"answers", "photos"}
     done = services.submit_round(
-        actor=worker, round_id=round_.pk, answers=_answers(round_, {1: "major", 4: "serious"}), note="楼道堆物较多",
+        actor=worker,
+        round_id=round_.pk,
+        answers=_answers(round_, {1: "major", 4: "serious"}),
+        note="楼道堆物较多",
         photos=[services.Photo(photo_item.pk, _photo())],
-    )  # fmt: skip
+    )
     assert done.done_at is not None and done.failed == 2 and done.photos.count() == 1
     hazards = {h.item.position: h for h in Hazard.objects.filter(round=done)}
     assert set(hazards) == {1, 4}
@@ -135,11 +149,21 @@ def test_replaying_a_submission_with_its_client_key_makes_one(tree, ground):  # 
     _plan, round_ = _round_of(tree, ground)
     answers = _answers(round_, {2: "major"})
     item2 = ChecklistItem.objects.get(checklist=round_.checklist, position=2)
-    first = services.submit_round(actor=ground["worker"], round_id=round_.pk, answers=answers, client_key="k-1",
-                                  photos=[services.Photo(item2.pk, _photo())])  # fmt: skip
+    first = services.submit_round(
+        actor=ground["worker"],
+        round_id=round_.pk,
+        answers=answers,
+        client_key="k-1",
+        photos=[services.Photo(item2.pk, _photo())],
+    )
     for _ in range(9):
-        again = services.submit_round(actor=ground["worker"], round_id=round_.pk, answers=answers, client_key="k-1",
-                                      photos=[services.Photo(item2.pk, _photo())])  # fmt: skip
+        again = services.submit_round(
+            actor=ground["worker"],
+            round_id=round_.pk,
+            answers=answers,
+            client_key="k-1",
+            photos=[services.Photo(item2.pk, _photo())],
+        )
         assert again.pk == first.pk and again.done_at == first.done_at
     assert Hazard.objects.filter(round=round_).count() == 1
     assert round_.photos.count() == 1
@@ -147,15 +171,22 @@ def test_replaying_a_submission_with_its_client_key_makes_one(tree, ground):  # 
     staff = ground["staff"]
     other = Round.objects.exclude(pk=round_.pk).get(plan=round_.plan)
     services.submit_round(actor=staff, round_id=other.pk, answers=_answers(other), client_key="k-1")  # another person
-    third = Round.objects.create(plan=round_.plan, checklist=round_.checklist, building=tree.buildings[1],
-                                 period_start=datetime.date(2020, 1, 1), due=datetime.date(2020, 1, 31))  # fmt: skip
+    third = Round.objects.create(
+        plan=round_.plan,
+        checklist=round_.checklist,
+        building=tree.buildings[1],
+        period_start=datetime.date(2020, 1, 1),
+        due=datetime.date(2020, 1, 31),
+    )
     with pytest.raises(Conflict):
         services.submit_round(actor=staff, round_id=third.pk, answers=_answers(third), client_key="k-1")
 
 
 def test_recheck_closes_or_escalates_to_a_case(tree, ground):  # type: ignore[no-untyped-def]
     _plan, round_ = _round_of(tree, ground)
-    services.submit_round(actor=ground["worker"], round_id=round_.pk, answers=_answers(round_, {7: "minor", 8: "major"}))
+    services.submit_round(
+        actor=ground["worker"], round_id=round_.pk, answers=_answers(round_, {7: "minor", 8: "major"})
+    )
     minor = Hazard.objects.get(round=round_, item__position=7)
     major = Hazard.objects.get(round=round_, item__position=8)
     with pytest.raises(ValidationFailed):
@@ -172,25 +203,41 @@ def test_recheck_closes_or_escalates_to_a_case(tree, ground):  # type: ignore[no
 def test_figures_equal_their_records(tree, ground):  # type: ignore[no-untyped-def]
     _plan, round_ = _round_of(tree, ground)
     today = timezone.localdate()
-    services.submit_round(actor=ground["worker"], round_id=round_.pk, answers=_answers(round_, {7: "minor", 8: "minor"}))
+    services.submit_round(
+        actor=ground["worker"], round_id=round_.pk, answers=_answers(round_, {7: "minor", 8: "minor"})
+    )
     services.recheck_hazard(actor=ground["worker"], hazard_id=Hazard.objects.get(item__position=7).pk, rectified=True)
     # An earlier hazard of item 8 on the same building: this month's is a repeat. Another round is overdue.
     item8 = Hazard.objects.get(item__position=8)
-    Hazard.objects.create(building=item8.building, item=item8.item, title=item8.title, found_at=item8.found_at -
-                          datetime.timedelta(days=40), first_deadline=today, deadline=today, status="closed")  # fmt: skip
+    Hazard.objects.create(
+        building=item8.building,
+        item=item8.item,
+        title=item8.title,
+        found_at=item8.found_at - datetime.timedelta(days=40),
+        first_deadline=today,
+        deadline=today,
+        status="closed",
+    )
     Round.objects.exclude(pk=round_.pk).update(due=today.replace(day=1))
     period = selectors.month_period(None)
     place = tree.communities[0]
     for user in (ground["staff"], ground["operator"]):
         shown = selectors.figures(user=user, place=place, period=period, today=today + datetime.timedelta(days=1))
         for figure, count in shown.counts.items():
-            rows = selectors.records(user=user, place=place, period=period, figure=figure,
-                                     today=today + datetime.timedelta(days=1))  # fmt: skip
+            rows = selectors.records(
+                user=user, place=place, period=period, figure=figure, today=today + datetime.timedelta(days=1)
+            )
             assert len(list(rows)) == count, figure
         for row in shown.by_grid:
             for figure, key in (("rounds_due", "due"), ("rounds_done", "done"), ("rounds_overdue", "overdue")):
-                rows = selectors.records(user=user, place=place, period=period, figure=figure, grid=row["code"],
-                                         today=today + datetime.timedelta(days=1))  # fmt: skip
+                rows = selectors.records(
+                    user=user,
+                    place=place,
+                    period=period,
+                    figure=figure,
+                    grid=row["code"],
+                    today=today + datetime.timedelta(days=1),
+                )
                 assert rows.count() == row[key]
     assert shown.counts["rounds_due"] == 2 and shown.counts["rounds_done"] == 1
     assert shown.counts["hazards_found"] == 2 and shown.counts["hazards_on_time"] == 1

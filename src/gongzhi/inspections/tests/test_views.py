@@ -91,6 +91,8 @@ def test_checklists_and_plans_pages(client, ground, tree):  # type: ignore[no-un
     assert "消防通道" in page and "insp-item-form" in page
     client.force_login(ground["staff"])
     assert "insp-item-form" not in client.get("/inspections/checklists/").content.decode()
-    reply = client.post("/inspections/plans/", {"area": tree.communities[0].pk, "kind": "residential", "every_months": 1})
+    reply = client.post(
+        "/inspections/plans/", {"area": tree.communities[0].pk, "kind": "residential", "every_months": 1}
+    )
     assert reply.status_code == 302
     assert Round.objects.filter(plan__area=tree.communities[0]).count() == 2
