@@ -32,6 +32,10 @@ def test_my_rounds_show_the_round_due_today_on_a_phone(client, ground, round_): 
         page = client.get("/inspections/").content.decode()
         assert f'data-round-id="{round_.pk}"' in page and 'data-badge="due-today"' in page
         assert 'id="nav-inspections"' in page
+        home = client.get("/").content.decode()  # the workbench's block of rounds to do
+        assert 'id="wb-rounds"' in home and f'data-round-id="{round_.pk}"' in home
+    client.force_login(ground["staff"])
+    assert 'id="wb-rounds"' not in client.get("/").content.decode()  # the desk plans, it does not walk
     client.force_login(user_with_role(Role.MEDIATOR, node=ground["staff"].role_assignments.get().node))
     assert client.get("/inspections/").status_code == 403
 
