@@ -163,7 +163,8 @@ def _staff_blocks(user: Any, now: Any) -> list[dict[str, Any]]:
 
 def _rounds_block(user: Any) -> dict[str, Any]:
     """The hazard-inspection rounds waiting for me (or my buildings), due first; those due today marked."""
-    rows, total = page_of(inspections.round_list(user=user, mine=True, todo=True), 0, ROWS)
+    todo = inspections.round_list(user=user, mine=True, todo=True, due_since=inspections.todo_since())
+    rows, total = page_of(todo, 0, ROWS)
     return {
         "key": "rounds",
         "kind": "rounds",

@@ -28,7 +28,7 @@ MONTHS = 12
 FAIL_RATE = 0.012  # per item answered: ~9 % of residential rounds find something
 CONSTRUCTION_SITES = 4
 VENUES = 12
-CASES = 6  # open serious hazards turned into cases through the intake (each is a real case)
+CASES = 4  # open serious hazards turned into cases through the intake (each is a real case)
 RESPONSIBLE = {
     PlaceKind.RESIDENTIAL: ["物业公司", "住户", "业主委员会"],
     PlaceKind.SHOP: ["商户"],
@@ -188,7 +188,10 @@ def _answers(items: list[ChecklistItem], rng: random.Random) -> tuple[list[dict[
             result = Result.NA
         else:
             result = Result.PASS
-        answers.append({"item": item.pk, "result": result, "note": "", "severity": item.severity})
+        answer: dict[str, Any] = {"item": item.pk, "result": result}
+        if result == Result.FAIL:
+            answer["severity"] = item.severity
+        answers.append(answer)
     return answers, failed
 
 

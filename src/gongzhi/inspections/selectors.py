@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from gongzhi.accounts.models import User
 
 GRID_LEN = CODE_LENGTH[NodeKind.GRID]
+TODO_DAYS = 31  # a round missed longer ago than this leaves the to-do list (it stays overdue in the figures)
+
+
+def todo_since(today: datetime.date | None = None) -> datetime.date:
+    return (today or timezone.localdate()) - datetime.timedelta(days=TODO_DAYS)
 
 
 # --- checklists, plans --------------------------------------------------------------------------------------------
@@ -72,8 +77,10 @@ def round_list(
     done: bool | None = None,
     building_id: int | None = None,
     within_code: str | None = None,
+    due_since: datetime.date | None = None,
 ) -> QuerySet[Round]:
-    """Rounds in scope. ``mine``: assigned to me, or (a building head) of my buildings; ``todo``: not done yet."""
+    """Rounds in scope. ``mine``: assigned to me, or (a building head) of my buildings; ``todo``: not done yet;
+    ``due_since``: due on or after that day (a to-do list leaves the long-missed rounds to the figures)."""
     qs = Round.objects.restrict(user, "view").select_related("building", "building__parent", "assignee", "plan")
     if mine:
         heads = [
@@ -93,6 +100,8 @@ def round_list(
         qs = qs.filter(building_id=building_id)
     if within_code:
         qs = qs.filter(code_prefix_q("building__code", within_code))
+    if due_since is not None:
+        qs = qs.filter(due__gte=due_since)
     order = ["due", "building__code", "id"] if todo or done is False else ["-due", "building__code", "id"]
     return qs.order_by(*order)
 

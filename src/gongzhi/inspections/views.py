@@ -78,7 +78,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     """安全巡查: my rounds to do (due first, overdue marked), then the hazards I follow up."""
     user = request.user
     today = timezone.localdate()
-    todo = _page(request, selectors.round_list(user=user, mine=True, todo=True))
+    todo = _page(request, selectors.round_list(user=user, mine=True, todo=True, due_since=selectors.todo_since(today)))
     hazards = list(selectors.hazard_list(user=user, status=HazardStatus.OPEN).order_by("deadline", "id")[:20])
     done = list(selectors.round_list(user=user, mine=True, done=True).order_by("-done_at")[:10])
     context = {"page": todo, "today": today, "hazards": hazards, "done": done, **_nav(user)}

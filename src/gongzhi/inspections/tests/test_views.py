@@ -5,6 +5,7 @@ fragments the case and place pages load."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -38,6 +39,13 @@ def test_my_rounds_show_the_round_due_today_on_a_phone(client, ground, round_): 
     assert 'id="wb-rounds"' not in client.get("/").content.decode()  # the desk plans, it does not walk
     client.force_login(user_with_role(Role.MEDIATOR, node=ground["staff"].role_assignments.get().node))
     assert client.get("/inspections/").status_code == 403
+
+
+def test_a_round_missed_long_ago_leaves_the_to_do_list(client, ground, round_):  # type: ignore[no-untyped-def]
+    Round.objects.filter(pk=round_.pk).update(due=timezone.localdate() - timedelta(days=40))
+    client.force_login(ground["worker"])
+    assert f'data-round-id="{round_.pk}"' not in client.get("/inspections/").content.decode()
+    assert f'data-round-id="{round_.pk}"' in client.get(f"/inspections/buildings/{round_.building_id}/").content.decode()
 
 
 def test_round_form_posted_twice_with_its_key_is_one_submission(client, ground, round_):  # type: ignore[no-untyped-def]

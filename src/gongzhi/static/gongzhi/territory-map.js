@@ -282,7 +282,7 @@
       .then(function (page) {
         (page.items || []).forEach(function (h) {
           var colour = HAZARD_COLOURS[h.severity] || HAZARD_COLOURS.minor;
-          var m = L.circleMarker([h.lat, h.lng], { radius: h.severity === "serious" ? 9 : 7, color: "#fff", weight: 2,
+          var m = L.circleMarker([h.lat, h.lng], { radius: h.severity === "serious" ? 9 : 7, color: "#212121", weight: 3,
             fillColor: colour, fillOpacity: 0.95, className: "gz-hazard gz-hazard-" + h.severity });
           m.bindTooltip("<strong>" + escapeHtml(h.severity_label) + "</strong> " + escapeHtml(h.building) + "<br>" +
                         escapeHtml(h.title), { direction: "top", className: "gz-tooltip" });
