@@ -45,7 +45,9 @@ def test_a_round_missed_long_ago_leaves_the_to_do_list(client, ground, round_): 
     Round.objects.filter(pk=round_.pk).update(due=timezone.localdate() - timedelta(days=40))
     client.force_login(ground["worker"])
     assert f'data-round-id="{round_.pk}"' not in client.get("/inspections/").content.decode()
-    assert f'data-round-id="{round_.pk}"' in client.get(f"/inspections/buildings/{round_.building_id}/").content.decode()
+    assert (
+        f'data-round-id="{round_.pk}"' in client.get(f"/inspections/buildings/{round_.building_id}/").content.decode()
+    )
 
 
 def test_round_form_posted_twice_with_its_key_is_one_submission(client, ground, round_):  # type: ignore[no-untyped-def]
