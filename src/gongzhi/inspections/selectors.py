@@ -256,6 +256,8 @@ def month_period(value: str | None, today: datetime.date | None = None) -> Perio
     try:
         year, month = (int(x) for x in (value or "").split("-"))
         first = datetime.date(year, month, 1)
+        if not 2000 <= year <= 2999:
+            raise ValueError(year)
     except (ValueError, TypeError):
         first = today.replace(day=1)
     nxt = datetime.date(first.year + first.month // 12, first.month % 12 + 1, 1)
