@@ -13,11 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import selectors as accounts
@@ -276,9 +277,11 @@ def create_plan(
             _("The subdistrict has no checklist for this kind of place yet."),
             [ErrorDetail(field="kind", message=_("no checklist"))],
         )
+    with translation.override(settings.LANGUAGE_CODE):  # a stored name, in the site's language
+        default_name = f"{area.name}{PlaceKind(kind).label}"
     plan = Plan.objects.create(
         area=area,
-        name=name.strip() or f"{area.name} {PlaceKind(kind).label}",
+        name=name.strip() or default_name,
         kind=kind,
         every_months=every_months,
         assign_to=assign_to,
