@@ -65,6 +65,6 @@ def test_building_head_records_a_round_on_a_phone(live_server, make_page, login,
     desk = make_page()
     login(desk, staff)
     desk.goto(f"{live_server.url}/territory/")
-    desk.wait_for_function("document.getElementById('map').dataset.hazardCount !== undefined")
+    desk.wait_for_selector("#map[data-hazard-count]", state="attached")
     assert desk.evaluate("document.getElementById('map').dataset.hazardCount") == "1"
     assert not desk.gongzhi_errors, desk.gongzhi_errors
