@@ -110,3 +110,14 @@ def test_checklists_and_plans_pages(client, ground, tree):  # type: ignore[no-un
     )
     assert reply.status_code == 302
     assert Round.objects.filter(plan__area=tree.communities[0]).count() == 2
+
+
+def test_the_admin_lists_checklists_with_their_items(client, ground, tree):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Checklist
+
+    client.force_login(user_with_role(Role.ADMIN))
+    checklist = Checklist.objects.filter(area=tree.subdistrict).first()
+    assert client.get("/admin/inspections/checklist/").status_code == 200
+    page = client.get(f"/admin/inspections/checklist/{checklist.pk}/change/").content.decode()
+    assert "消防通道" in page
+    assert client.get("/admin/inspections/plan/").status_code == 200
