@@ -142,6 +142,67 @@ def _visit_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _building_on(ground: Ground) -> Node:
+    return Node.objects.filter(kind=NodeKind.BUILDING, code__startswith=ground.node.code).order_by("code")[0]
+
+
+def _checklist_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Checklist
+
+    subdistrict = Node.objects.get(code=ground.node.code[:9])
+    return Checklist.objects.get_or_create(area=subdistrict, kind="residential", defaults={"name": "检查表"})[0]
+
+
+def _checklist_item_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import ChecklistItem
+
+    return ChecklistItem.objects.create(checklist=_checklist_on(ground), question="消防通道是否畅通")
+
+
+def _site_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Site
+
+    return Site.objects.create(building=_building_on(ground), kind="shop")
+
+
+def _plan_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Plan
+
+    return Plan.objects.create(area=ground.node, name="月度巡查", kind="residential", starts="2026-01-01")
+
+
+def _round_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Round
+
+    return Round.objects.create(
+        plan=_plan_on(ground), checklist=_checklist_on(ground), building=_building_on(ground),
+        period_start="2026-11-01", due="2026-11-30",
+    )  # fmt: skip
+
+
+def _round_photo_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import RoundPhoto
+
+    return RoundPhoto.objects.create(
+        round=_round_on(ground), file="inspections/x.jpg", name="x.jpg", content_type="image/jpeg", size=1
+    )
+
+
+def _hazard_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import Hazard
+
+    return Hazard.objects.create(
+        building=_building_on(ground), title="楼道堆物", found_at="2026-11-20T10:00:00+08:00",
+        first_deadline="2026-11-27", deadline="2026-11-27",
+    )  # fmt: skip
+
+
+def _hazard_check_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.inspections.models import HazardCheck
+
+    return HazardCheck.objects.create(hazard=_hazard_on(ground), checked_at="2026-11-21T10:00:00+08:00", rectified=True)
+
+
 def _notice_on(ground: Ground):  # type: ignore[no-untyped-def]
     from gongzhi.notices.models import Notice
 
@@ -323,6 +384,18 @@ MODELS = [
     MatrixModel(_model("notices.Notice"), make=_notice_on, detail_url=lambda o: f"/api/v1/notices/{o.pk}"),
     MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
+    MatrixModel(_model("inspections.Checklist"), make=_checklist_on),
+    MatrixModel(_model("inspections.ChecklistItem"), make=_checklist_item_on),
+    MatrixModel(_model("inspections.Site"), make=_site_on),
+    MatrixModel(_model("inspections.Plan"), make=_plan_on),
+    MatrixModel(
+        _model("inspections.Round"), make=_round_on, detail_url=lambda o: f"/api/v1/inspections/rounds/{o.pk}"
+    ),
+    MatrixModel(_model("inspections.RoundPhoto"), make=_round_photo_on),
+    MatrixModel(
+        _model("inspections.Hazard"), make=_hazard_on, detail_url=lambda o: f"/api/v1/inspections/hazards/{o.pk}"
+    ),
+    MatrixModel(_model("inspections.HazardCheck"), make=_hazard_check_on),
     MatrixModel(_model("kpis.CaseRollup"), make=_rollup_on),
     MatrixModel(_model("kpis.MonthRollup"), make=_month_rollup_on),
     MatrixModel(_model("kpis.MonthClassRollup"), make=_month_class_rollup_on),
@@ -528,6 +601,9 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         "/api/v1/visits",
         "/api/v1/visits/care-plans",
         "/api/v1/notices",
+        "/api/v1/inspections/rounds",
+        "/api/v1/inspections/hazards",
+        "/api/v1/inspections/plans",
     ):
         body = api.get(url).content.decode()
         assert other_tree.grids[0].code not in body, url

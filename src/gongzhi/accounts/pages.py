@@ -52,6 +52,18 @@ def _has_ground(user: Any) -> bool:
     return bool(scope.everything or scope.prefixes)
 
 
+# The inspections pages under its one menu item (安全巡查).
+INSPECTION_PAGES = (
+    "inspections-round",
+    "inspections-hazard",
+    "inspections-building",
+    "inspections-hazards",
+    "inspections-figures",
+    "inspections-records",
+    "inspections-checklists",
+    "inspections-plans",
+)
+
 PAGES: tuple[Page, ...] = (
     Page("home", pgettext_lazy("nav", "My scope"), frozenset(Role.values), dom_id="nav-home"),
     Page(
@@ -122,6 +134,17 @@ PAGES: tuple[Page, ...] = (
         current=("visits-campaign", "visits-care"),
         dom_id="nav-campaigns",
     ),
+    Page(
+        "inspections-home",
+        pgettext_lazy("nav", "Inspections"),
+        GROUND | {R.BUILDING_HEAD},  # the rounds to do, on a phone
+        current=INSPECTION_PAGES,
+        dom_id="nav-inspections",
+    ),
+    Page("inspections-hazards", _("Hazard register"), GROUND | {R.BUILDING_HEAD}, menu=False),
+    Page("inspections-figures", _("Inspection figures"), GROUND, menu=False),
+    Page("inspections-checklists", _("Checklists"), DESK, menu=False),
+    Page("inspections-plans", _("Inspection plans"), DESK, menu=False),
     Page(
         "notices-list",
         pgettext_lazy("nav", "Notices"),

@@ -49,6 +49,35 @@ VISITS_DO = {
 }
 VISITS_VIEW = {label: VIEW for label in VISITS_DO}
 
+# Inspections (安全隐患排查): the subdistrict keeps the checklists; the subdistrict and the community plan rounds;
+# grid staff and building heads do rounds and follow hazards up (services check "plan here" on the plan's own area).
+INSPECTIONS_SUBDISTRICT = {
+    "inspections.checklist": MANAGE,
+    "inspections.checklistitem": MANAGE,
+    "inspections.site": MANAGE,
+    "inspections.plan": MANAGE,
+    "inspections.round": EDIT,
+    "inspections.roundphoto": VIEW,
+    "inspections.hazard": EDIT,
+    "inspections.hazardcheck": EDIT,
+}
+INSPECTIONS_COMMUNITY = {
+    **INSPECTIONS_SUBDISTRICT,
+    "inspections.checklist": VIEW,
+    "inspections.checklistitem": VIEW,
+    "inspections.site": EDIT,
+}
+INSPECTIONS_DO = {
+    "inspections.checklist": VIEW,
+    "inspections.checklistitem": VIEW,
+    "inspections.site": VIEW,
+    "inspections.plan": VIEW,
+    "inspections.round": VIEW | {"change"},
+    "inspections.roundphoto": EDIT,
+    "inspections.hazard": EDIT,
+    "inspections.hazardcheck": EDIT,
+}
+
 # Notices: staff send and see who has not read; grid workers confirm reading in person.
 NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
@@ -83,6 +112,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **VISITS_RUN,
         **NOTICES_SEND,
         **HOTLINE_IMPORTS,
+        **INSPECTIONS_SUBDISTRICT,
         **MESSAGING_DESK,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
@@ -103,6 +133,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **IMPORTS,
         **VISITS_RUN,
         **NOTICES_SEND,
+        **INSPECTIONS_COMMUNITY,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -121,6 +152,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **ORGANISATIONS_VIEW,
         **VISITS_RUN,
         **NOTICES_SEND,
+        **INSPECTIONS_DO,
+        "inspections.site": EDIT,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -138,6 +171,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **ORGANISATIONS_VIEW,
         **VISITS_DO,
         **NOTICES_CONFIRM,
+        **INSPECTIONS_DO,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -153,6 +187,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **REGISTRY_VIEW,
         **VISITS_VIEW,
         **NOTICES_CONFIRM,
+        **INSPECTIONS_DO,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

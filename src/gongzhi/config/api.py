@@ -18,6 +18,7 @@ from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
 from gongzhi.core.schemas import validation_message
+from gongzhi.inspections.api import router as inspections_router
 from gongzhi.kpis.api import router as kpis_router
 from gongzhi.messaging.api import router as inbox_router
 from gongzhi.notices.api import router as notices_router
@@ -159,5 +160,6 @@ api.add_router("/households", households_router)
 api.add_router("/organisations", organisations_router)
 api.add_router("/visits", visits_router)
 api.add_router("/notices", notices_router)
+api.add_router("/inspections", inspections_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/kpis", kpis_router)

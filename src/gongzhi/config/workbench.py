@@ -28,6 +28,7 @@ from gongzhi.accounts.choices import Role
 from gongzhi.cases import selectors as cases
 from gongzhi.cases.choices import Status
 from gongzhi.core.pagination import page_of
+from gongzhi.inspections import selectors as inspections
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import COUNTED_KINDS, NodeKind
 from gongzhi.visits import selectors as visits
@@ -155,7 +156,25 @@ def _staff_blocks(user: Any, now: Any) -> list[dict[str, Any]]:
         )
     if may["visits-home"]:
         blocks += _visit_blocks(user)
+    if may["inspections-home"] and roles & {Role.GRID_LEADER, Role.GRID_WORKER, Role.BUILDING_HEAD}:
+        blocks.append(_rounds_block(user))
     return blocks
+
+
+def _rounds_block(user: Any) -> dict[str, Any]:
+    """The hazard-inspection rounds waiting for me (or my buildings), due first; those due today marked."""
+    todo = inspections.round_list(user=user, mine=True, todo=True, due_since=inspections.todo_since())
+    rows, total = page_of(todo, 0, ROWS)
+    return {
+        "key": "rounds",
+        "kind": "rounds",
+        "title": _("Inspection rounds to do"),
+        "rows": rows,
+        "total": total,
+        "today": timezone.localdate(),
+        "more": reverse("inspections-home"),
+        "empty": _("No inspection round is waiting."),
+    }
 
 
 def _visit_blocks(user: Any) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import inspections as demo_inspections
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
 from gongzhi.demo import preferences as demo_preferences
@@ -671,6 +672,8 @@ STEPS: list[tuple[str, Step]] = [
     ("visits", registry.create_visits),
     # Notices (issue 16), through the notices services: after the residents they are delivered to.
     ("notices", demo_notices.create_notices),
+    # Hazard inspections (issue 19): checklists, plans, a year of rounds and their hazards (bulk), a few cases.
+    ("inspections", demo_inspections.create_inspections),
     # The inbox (issue 17): who wants which channels (role defaults, a WeCom duty group, a few users' own), then the
     # recent cases' news replayed through cases.notify and the messaging services.
     ("notification settings", demo_preferences.create_preferences),
@@ -806,6 +809,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 
 
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
     ("notices", reset_notices),
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),

@@ -77,6 +77,22 @@ def _ground() -> dict[str, Any]:
     delivery = NoticeDelivery.objects.filter(notice=sent.notice, household=tree.households[0]).first()
     assert delivery is not None
     assert visit and plan and campaign and contact and agreement and delivery  # behind the pools below
+    # Inspections: the default checklists, a plan's rounds, one round done with a hazard found.
+    from gongzhi.inspections import services as inspections
+    from gongzhi.inspections.models import ChecklistItem, Hazard, Round
+
+    inspections.ensure_checklists(actor=admin, subdistrict_id=tree.subdistrict.pk)
+    inspections.create_plan(actor=admin, area_id=tree.communities[0].pk, kind="residential", every_months=1)
+    first = Round.objects.order_by("pk").first()
+    assert first is not None
+    inspections.submit_round(
+        actor=admin,
+        round_id=first.pk,
+        answers=[
+            {"item": i.pk, "result": "fail" if i.position == 7 else "pass"}
+            for i in ChecklistItem.objects.filter(checklist=first.checklist, is_active=True)
+        ],
+    )
 
     def ids(model: Any) -> list[int]:
         return list(model.objects.order_by("pk").values_list("pk", flat=True)[:20])
@@ -99,6 +115,8 @@ def _ground() -> dict[str, Any]:
         "contact": ids(OrgContact),
         "agreement": ids(CoBuildingAgreement),
         "action": sorted(TRANSITIONS),
+        "round": ids(Round),
+        "hazard": ids(Hazard),
     }
     return {"users": {"admin": admin, "grid_worker": worker}, "pools": pools}
 
@@ -128,6 +146,8 @@ POOL_OF = {
     "contact_id": "contact",
     "agreement_id": "agreement",
     "action": "action",
+    "round_id": "round",
+    "hazard_id": "hazard",
 }
 
 

@@ -68,6 +68,10 @@ def test_every_periodic_job_is_discovered() -> None:
         "load_holidays": 86400,
         "registry_sweep": 3600,
         "messaging_requeue": 60,
+        "messaging_digest": 600,
+        "inspections_generate_rounds": 3600,
+        "inspections_rounds_due": 3600,
+        "inspections_hazards_overdue": 3600,
         "kpi_refresh": 300,
         "monthly_reports": 3600,
     }

@@ -2,7 +2,8 @@
    labelled on hover; a click opens the grid's panel (htmx); the selected grid's buildings become markers.
    Over the base map basemap.js sets up (天地图/AMap when configured; else a note and the territory's own layers),
    with two layers the user can switch off: every building in scope and the open cases in scope as pins coloured
-   by state (overdue, urgent, being handled, waiting), both clustered when many (leaflet.markercluster). */
+   by state (overdue, urgent, being handled, waiting), both clustered when many (leaflet.markercluster); and the
+   open hazards of the inspections (安全隐患) as dots coloured by severity (serious red, major orange, minor yellow). */
 (function () {
   "use strict";
   var el = document.getElementById("map");
@@ -269,10 +270,36 @@
     }
   }
 
+  // --- open hazards by severity (inspections) -----------------------------------------------------------------
+  var HAZARD_COLOURS = { serious: "#c62828", major: "#ef6c00", minor: "#f9a825" };
+  function loadHazards() {
+    var url = el.dataset.hazardPinsUrl;
+    if (!url) return;
+    var group = gz.track(L.featureGroup());
+    gz.overlay(el.dataset.hazardsLabel || "", group);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (page) {
+        (page.items || []).forEach(function (h) {
+          var colour = HAZARD_COLOURS[h.severity] || HAZARD_COLOURS.minor;
+          var m = L.circleMarker([h.lat, h.lng], { radius: h.severity === "serious" ? 9 : 7, color: "#212121", weight: 3,
+            fillColor: colour, fillOpacity: 0.95, className: "gz-hazard gz-hazard-" + h.severity });
+          m.bindTooltip("<strong>" + escapeHtml(h.severity_label) + "</strong> " + escapeHtml(h.building) + "<br>" +
+                        escapeHtml(h.title), { direction: "top", className: "gz-tooltip" });
+          m.on("click", function () { window.location.href = el.dataset.hazardUrl.replace(/\/0\/$/, "/" + h.id + "/"); });
+          group.addLayer(gz.place(m));
+        });
+        group.addTo(map);
+        el.dataset.hazardCount = String((page.items || []).length);
+      })
+      .catch(function () { el.dataset.hazardCount = "error"; });
+  }
+
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "node-panel" && el.dataset.loaded === "true") syncWithPanel();
   });
 
   loadGrids();
   loadLayers();
+  loadHazards();
 })();

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InspectionsConfig(AppConfig):
+    name = "gongzhi.inspections"
+    label = "inspections"
+    verbose_name = _("Hazard inspections")
