@@ -67,6 +67,39 @@ ROLLUPS = {
 KPIS_REPORT = {**ROLLUPS, "kpis.monthlyreport": EDIT}
 KPIS_VIEW = {**ROLLUPS, "kpis.monthlyreport": VIEW}
 
+# Participation (三张清单): staff keep the needs list, publish resources for units, confirm matches and projects
+# completion; grid workers list needs; co-building units publish their resources, claim needs (a match they add)
+# and report progress on their projects (their rows through their body; the needs of their ground to take on).
+NEED_CATEGORY = {"participation.needcategory": VIEW}
+PARTICIPATION_RUN = {
+    **NEED_CATEGORY,
+    "participation.need": MANAGE,
+    "participation.resource": MANAGE | {"reveal"},
+    "participation.match": EDIT,
+    "participation.project": EDIT,
+    "participation.milestone": MANAGE,
+    "participation.progressreport": EDIT,
+}
+PARTICIPATION_LIST = {
+    **NEED_CATEGORY,
+    "participation.need": EDIT,
+    "participation.resource": VIEW,
+    "participation.match": VIEW,
+    "participation.project": VIEW,
+    "participation.milestone": VIEW,
+    "participation.progressreport": VIEW,
+}
+PARTICIPATION_VIEW = {label: VIEW for label in PARTICIPATION_LIST}
+PARTICIPATION_UNIT = {
+    **NEED_CATEGORY,
+    "participation.need": VIEW,
+    "participation.resource": MANAGE | {"reveal"},
+    "participation.match": VIEW | {"add"},
+    "participation.project": VIEW | {"change"},
+    "participation.milestone": EDIT,
+    "participation.progressreport": VIEW | {"add"},
+}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **CASE_REFERENCE,
@@ -78,6 +111,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **NOTICES_SEND,
         **HOTLINE_IMPORTS,
         **MESSAGING_DESK,
+        **PARTICIPATION_RUN,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -97,6 +131,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **IMPORTS,
         **VISITS_RUN,
         **NOTICES_SEND,
+        **PARTICIPATION_RUN,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -115,6 +150,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **ORGANISATIONS_VIEW,
         **VISITS_RUN,
         **NOTICES_SEND,
+        **PARTICIPATION_LIST,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -132,6 +168,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **ORGANISATIONS_VIEW,
         **VISITS_DO,
         **NOTICES_CONFIRM,
+        **PARTICIPATION_LIST,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -147,6 +184,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **REGISTRY_VIEW,
         **VISITS_VIEW,
         **NOTICES_CONFIRM,
+        **PARTICIPATION_VIEW,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -174,6 +212,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.CO_BUILDING_UNIT: {
         **CASE_REFERENCE,
         **ORGANISATIONS_VIEW,
+        **PARTICIPATION_UNIT,
         "cases.case": VIEW,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("registry/", include("gongzhi.registry.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("participation/", include("gongzhi.participation.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
 ]
