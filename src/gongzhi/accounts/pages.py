@@ -148,11 +148,8 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("participation-resources", _("Resources list"), LISTS, menu=False),
     Page("participation-projects", _("Projects list"), LISTS, menu=False),
-    Page("participation-need", _("Need"), LISTS, menu=False),
     Page("participation-need-new", _("List a need"), GROUND, menu=False),
-    Page("participation-resource", _("Resource"), LISTS, menu=False),
     Page("participation-resource-new", _("Publish a resource"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
-    Page("participation-project", _("Project"), LISTS, menu=False),
     Page(
         "participation-mine",
         pgettext_lazy("nav", "My co-building"),
@@ -161,7 +158,6 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-cobuild",
         admins=False,
     ),
-    Page("participation-unit", _("Co-building unit"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
     Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
     Page(
         "messaging-deliveries",

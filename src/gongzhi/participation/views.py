@@ -122,7 +122,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-need")
+@pages.page("participation-needs")
 def need_detail(request: AuthedRequest, need_id: int) -> HttpResponse:
     need = selectors.need_get(user=request.user, need_id=need_id)
     match = selectors.active_match(need=need)
@@ -148,7 +148,7 @@ def need_detail(request: AuthedRequest, need_id: int) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-need")
+@pages.page("participation-needs")
 def need_suggestions(request: AuthedRequest, need_id: int) -> HttpResponse:
     """The suggested resources of a need (an HTMX partial of the need's page)."""
     need = selectors.need_get(user=request.user, need_id=need_id)
@@ -201,7 +201,7 @@ def _take(request: AuthedRequest, need_id: int, write: Any) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-need")
+@pages.page("participation-needs")
 @require_POST
 def need_confirm(request: AuthedRequest, need_id: int) -> HttpResponse:
     resource_id = _int(request.POST.get("resource_id")) or 0
@@ -213,7 +213,7 @@ def need_confirm(request: AuthedRequest, need_id: int) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-need")
+@pages.page("participation-needs")
 @require_POST
 def need_claim(request: AuthedRequest, need_id: int) -> HttpResponse:
     resource_id = _int(request.POST.get("resource_id"))
@@ -229,7 +229,7 @@ def need_claim(request: AuthedRequest, need_id: int) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-resource")
+@pages.page("participation-resources")
 def resource_detail(request: AuthedRequest, resource_id: int) -> HttpResponse:
     res = selectors.resource_get(user=request.user, resource_id=resource_id)
     units = selectors.my_units(user=request.user)
@@ -300,13 +300,13 @@ def _project_context(request: AuthedRequest, project_id: int, **extra: Any) -> d
 
 
 @login_required
-@pages.page("participation-project")
+@pages.page("participation-projects")
 def project_detail(request: AuthedRequest, project_id: int) -> HttpResponse:
     return render(request, "participation/project.html", _project_context(request, project_id))
 
 
 @login_required
-@pages.page("participation-project")
+@pages.page("participation-projects")
 @require_POST
 def project_progress(request: AuthedRequest, project_id: int) -> HttpResponse:
     form = ProgressForm(request.POST, request.FILES)
@@ -339,7 +339,7 @@ def project_progress(request: AuthedRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-project")
+@pages.page("participation-projects")
 @require_POST
 def project_accept(request: AuthedRequest, project_id: int) -> HttpResponse:
     form = AcceptForm(request.POST)
@@ -369,7 +369,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
     units = selectors.my_units(user=request.user)
     if not units:
         return render(request, "participation/no_unit.html")
-    return redirect("participation-unit", unit_id=units[0].pk)
+    return _unit_page(request, units[0])
 
 
 def _year(request: AuthedRequest) -> int:
@@ -378,9 +378,12 @@ def _year(request: AuthedRequest) -> int:
 
 
 @login_required
-@pages.page("participation-unit")
+@pages.page("participation-projects")
 def unit_detail(request: AuthedRequest, unit_id: int) -> HttpResponse:
-    unit = selectors.unit_get(user=request.user, unit_id=unit_id)
+    return _unit_page(request, selectors.unit_get(user=request.user, unit_id=unit_id))
+
+
+def _unit_page(request: AuthedRequest, unit: Any) -> HttpResponse:
     year = _year(request)
     c = selectors.contribution(user=request.user, unit=unit, year=year)
     mine = unit in selectors.my_units(user=request.user)
@@ -401,7 +404,7 @@ def unit_detail(request: AuthedRequest, unit_id: int) -> HttpResponse:
 
 
 @login_required
-@pages.page("participation-unit")
+@pages.page("participation-projects")
 def unit_export(request: AuthedRequest, unit_id: int) -> HttpResponse:
     """The unit's year as an XLSX, for its own reporting: a summary sheet and one row per project."""
     from openpyxl import Workbook
