@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
-from gongzhi.core.scope import Scope, ScopedManager, ScopeRule, code_prefix_q, minimal_prefixes
+from gongzhi.core.scope import Scope, ScopeRule, code_prefix_q, minimal_prefixes
 from gongzhi.participation.choices import (
     ACTIVE_MATCH_STATES,
     MatchState,
@@ -140,7 +140,6 @@ class Need(TimeStampedModel):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    objects = ScopedManager()
     scope_rule = UnitGroundRule(unit_ground="place_code", node="place", node_code="place_code", body="unit")
 
     class Meta:
@@ -184,7 +183,6 @@ class Resource(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("listed by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="place", body="unit", ancestors=True)
 
     class Meta:
@@ -215,7 +213,6 @@ class Match(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="need__place", node_code="need__place_code", body="unit")
 
     class Meta:
@@ -279,7 +276,6 @@ class Project(TimeStampedModel):
     surveyed = models.PositiveIntegerField(_("residents asked"), default=0)
     satisfied = models.PositiveIntegerField(_("residents satisfied"), default=0)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="place", node_code="place_code", body="unit")
 
     class Meta:
@@ -306,7 +302,6 @@ class Milestone(TimeStampedModel):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="project__place", node_code="project__place_code", body="project__unit")
 
     class Meta:
@@ -332,7 +327,6 @@ class ProgressReport(TimeStampedModel):
     people_served = models.PositiveIntegerField(_("people served"), default=0)
     photo = models.FileField(_("photo"), upload_to="participation/%Y/%m/", blank=True)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(node="project__place", node_code="project__place_code", body="project__unit")
 
     class Meta:

@@ -18,7 +18,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.scope import CODE_LEVELS, code_prefix_q
+from gongzhi.core.scope import CODE_LEVELS, ScopedQuerySet, code_prefix_q
 from gongzhi.participation import matching
 from gongzhi.participation.choices import NeedStatus, ProjectState
 from gongzhi.participation.models import (
@@ -92,7 +92,7 @@ def unit_choices(*, user: User) -> list[Body]:
     return list(territory.body_list(user=user).filter(kind__in=UNIT_KINDS).order_by("name")[:500])
 
 
-def _in_place(qs: QuerySet[Any], path: str, place: Node | None) -> QuerySet[Any]:
+def _in_place(qs: ScopedQuerySet[Any], path: str, place: Node | None) -> ScopedQuerySet[Any]:
     return qs.filter(code_prefix_q(path, place.code)) if place is not None else qs
 
 

@@ -529,7 +529,7 @@ def report_progress(
     funds: Decimal | float | int = 0,
     people_served: int = 0,
     milestones_done: list[int] | None = None,
-    photo: UploadedFile | None = None,
+    photo: UploadedFile[Any] | None = None,
 ) -> ProgressReport:
     """The unit (or the community) reports on a project: progress %, hours, funds, people served, a photo, milestones
     done. 100 % reports the project completed; the community then confirms it (:func:`accept_project`)."""

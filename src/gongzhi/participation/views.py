@@ -169,7 +169,10 @@ def need_suggestions(request: AuthedRequest, need_id: int) -> HttpResponse:
 @pages.page("participation-need-new")
 @require_http_methods(["GET", "POST"])
 def need_new(request: AuthedRequest) -> HttpResponse:
-    kwargs = {"categories": selectors.categories(), "places": selectors.places_for_needs(user=request.user)}
+    kwargs: dict[str, Any] = {
+        "categories": selectors.categories(),
+        "places": selectors.places_for_needs(user=request.user),
+    }
     status = 200
     if request.method == "POST":
         form = NeedForm(request.POST, **kwargs)
@@ -253,7 +256,7 @@ def resource_detail(request: AuthedRequest, resource_id: int) -> HttpResponse:
 @pages.page("participation-resource-new")
 @require_http_methods(["GET", "POST"])
 def resource_new(request: AuthedRequest) -> HttpResponse:
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "units": selectors.unit_choices(user=request.user),
         "categories": selectors.categories(),
         "places": selectors.places_for_resources(user=request.user),

@@ -76,9 +76,16 @@ def test_the_beijie_story(tree, staff, units):  # type: ignore[no-untyped-def]
     match = Match.objects.get(need=need)
     assert match.state == "claimed" and match.reasons  # why it fitted, kept
     # progress, then completion
-    services.report_progress(actor=hospital_user, project_id=project.pk, progress=40, hours=6, funds=200, people_served=2)
+    services.report_progress(
+        actor=hospital_user, project_id=project.pk, progress=40, hours=6, funds=200, people_served=2
+    )
     project.refresh_from_db()
-    assert (project.state, project.progress, project.hours, project.people_served) == ("in_progress", 40, Decimal("6.0"), 2)
+    assert (project.state, project.progress, project.hours, project.people_served) == (
+        "in_progress",
+        40,
+        Decimal("6.0"),
+        2,
+    )
     with pytest.raises(ValidationFailed):
         services.report_progress(actor=hospital_user, project_id=project.pk, progress=20)
     with pytest.raises(Forbidden):  # a unit does not confirm its own work
@@ -213,7 +220,12 @@ def test_api_lists_and_errors(tree, staff, units, api):  # type: ignore[no-untyp
     assert {d["field"] for d in bad.json()["error"]["details"]} >= {"title", "category_id"}
     made = api.post(
         "/api/v1/participation/needs",
-        {"title": "孩子放学无人看管", "category_id": f.category("children").pk, "place_id": tree.grids[0].pk, "slots": ["weekdays"]},
+        {
+            "title": "孩子放学无人看管",
+            "category_id": f.category("children").pk,
+            "place_id": tree.grids[0].pk,
+            "slots": ["weekdays"],
+        },
     )
     assert made.status_code == 201, made.content
     res = f.resource(a, tree.grids[0], "四点半课堂", "children", slots=["weekdays"], contact_phone="13955556666")

@@ -21,7 +21,9 @@ def test_pages_from_need_to_closed(client, tree):  # type: ignore[no-untyped-def
     staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])
     school = f.unit(tree.communities[0], "北街第一小学", kind="school")
     unit_user = f.unit_user(school)
-    res = f.resource(school, tree.grids[1], "四点半课堂作业辅导", "children", slots=["weekdays"], contact_phone="13911112222")
+    res = f.resource(
+        school, tree.grids[1], "四点半课堂作业辅导", "children", slots=["weekdays"], contact_phone="13911112222"
+    )
 
     client.force_login(staff)
     page = client.get(reverse("participation-need-new"))
@@ -36,7 +38,7 @@ def test_pages_from_need_to_closed(client, tree):  # type: ignore[no-untyped-def
     body = client.get(reverse("participation-need-suggestions", args=[need.pk])).content.decode()
     assert "四点半课堂作业辅导" in body and "同类别 儿童课后" in body and "工作日可用" in body
     listing = client.get(reverse("participation-needs") + f"?place={tree.communities[0].pk}").content.decode()
-    assert "双职工家庭孩子放学后无人看管" in listing and "共 1 条" in listing or 'data-total="1"' in listing
+    assert ("双职工家庭孩子放学后无人看管" in listing and "共 1 条" in listing) or 'data-total="1"' in listing
     res_page = client.get(reverse("participation-resource", args=[res.pk])).content.decode()
     assert "13911112222" not in res_page and "139****2222" in res_page
 
