@@ -147,6 +147,7 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-lists",
     ),
     Page("participation-resources", _("Resources list"), LISTS, menu=False),
+    Page("kpis-participation", _("Participation figures"), GROUND, menu=False),
     Page("participation-projects", _("Projects list"), LISTS, menu=False),
     Page("participation-need-new", _("List a need"), GROUND, menu=False),
     Page("participation-resource-new", _("Publish a resource"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
