@@ -27,6 +27,7 @@ from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
+from gongzhi.demo import participation as demo_participation
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -672,6 +673,8 @@ STEPS: list[tuple[str, Step]] = [
     ("notices", demo_notices.create_notices),
     # The inbox (issue 17): the recent cases' news replayed through cases.notify and the messaging services.
     ("messages", demo_messages.create_messages),
+    # The three lists (issue 20): units' resources, communities' needs, projects in every state (bulk).
+    ("three lists", demo_participation.create_participation),
 ]
 
 
@@ -803,6 +806,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 
 
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("notices", reset_notices),
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),

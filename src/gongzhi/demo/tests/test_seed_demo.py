@@ -379,3 +379,29 @@ def test_the_inbox_holds_the_recent_cases_news(seeded: str) -> None:
     assert oldest is not None and oldest.created_at < timezone.now() - timedelta(days=2), "dated to their events"
     assert not messages.filter(user=operator, kind="case.new", object_id="").exists()
     assert Delivery.objects.filter(kind="case.closed", channel="sms").exists(), "residents told by SMS (recorded)"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_three_lists(seeded: str) -> None:
+    """北街-like lists in 道义 (issue 20): a dozen units with resources, needs from visits and meetings, projects in
+    every state; ``cobuild`` sees open needs on its ground and has a project in every state."""
+    from gongzhi.participation import selectors as participation
+    from gongzhi.participation.models import Need, Project, Resource
+
+    code = names.street_code(0)
+    resources = Resource.objects.filter(place__code__startswith=code)
+    assert resources.values("unit").distinct().count() >= 12
+    needs = Need.objects.filter(place_code__startswith=code)
+    assert {"visit", "meeting"} <= set(needs.values_list("source", flat=True))
+    assert set(needs.values_list("status", flat=True)) >= {"open", "matched", "closed"}
+    projects = Project.objects.filter(place_code__startswith=code)
+    assert set(projects.values_list("state", flat=True)) == {"planned", "in_progress", "completed", "accepted", "cancelled"}
+    cobuild = User.objects.get(username="cobuild")
+    assert Need.objects.restrict(cobuild, "view").filter(status="open").exists()
+    mine = Project.objects.restrict(cobuild, "view")
+    assert set(mine.values_list("state", flat=True)) == {"planned", "in_progress", "completed", "accepted", "cancelled"}
+    unit = participation.my_units(user=cobuild)[0]
+    year = mine.first().created_at.year  # type: ignore[union-attr]
+    c = participation.contribution(user=cobuild, unit=unit, year=year)
+    assert c.projects >= 5 and c.people_served > 0 and c.hours > 0
