@@ -251,9 +251,10 @@ def _export_job_on(ground: Ground):  # type: ignore[no-untyped-def]
 
 
 def _need_on(ground: Ground):  # type: ignore[no-untyped-def]
-    from gongzhi.participation.models import Need, NeedCategory
+    from gongzhi.participation.models import Need
+    from gongzhi.participation.tests.factories import category as need_category
 
-    category = NeedCategory.objects.order_by("pk")[0]
+    category = need_category("elderly")
     return Need.objects.create(
         title="助老需求", category=category, place=ground.node, place_code=ground.node.code, source="meeting"
     )

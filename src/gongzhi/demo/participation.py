@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from gongzhi.participation.choices import MatchState, NeedSource, NeedStatus, ProjectState
 from gongzhi.participation.models import Match, Milestone, Need, NeedCategory, ProgressReport, Project, Resource
+from gongzhi.participation.services import ensure_categories
 from gongzhi.registry.models import CoBuildingAgreement
 from gongzhi.territory.models import Body
 
@@ -272,6 +273,7 @@ def create_participation(ctx: BuildContext) -> int:
     communities = [c for c in ctx.communities if c.node is not None]
     if not communities:
         return 0
+    ensure_categories()
     cats = {c.code: c for c in NeedCategory.objects.all()}
     units = {key: ctx.bodies[key] for key in UNIT_KEYS if key in ctx.bodies}
     signed: dict[int, list[CoBuildingAgreement]] = {}
@@ -286,7 +288,8 @@ def create_participation(ctx: BuildContext) -> int:
         unit = units.get(key)
         if unit is None or cat not in cats:
             continue
-        agreement = (signed.get(unit.pk) or [None])[0]
+        agreements = signed.get(unit.pk)
+        agreement = agreements[0] if agreements else None
         place = agreement.partner if agreement is not None else rng.choice(communities).node
         assert place is not None
         grid = rng.choice(grids_of.get(place.pk) or [place])
@@ -343,10 +346,10 @@ def create_participation(ctx: BuildContext) -> int:
                 taken.append((spare.pop(rng.randrange(len(spare))), rng.choice(xida_res), xida, state))
 
     matches: list[Match] = []
-    for need, res, unit, state in taken:
+    for need, offer, unit, state in taken:
         matches.append(
             Match(
-                need=need, resource=res, unit=unit,
+                need=need, resource=offer, unit=unit,
                 state=MatchState.WITHDRAWN if state == ProjectState.CANCELLED
                 else rng.choice((MatchState.CLAIMED, MatchState.CONFIRMED)),
                 score=round(rng.uniform(0.55, 0.9), 3),
@@ -356,7 +359,7 @@ def create_participation(ctx: BuildContext) -> int:
 
     projects: list[Project] = []
     now = ctx.now
-    for (need, res, unit, state), match in zip(taken, matches, strict=True):
+    for (need, offer, unit, state), match in zip(taken, matches, strict=True):
         progress = {
             ProjectState.PLANNED: 0,
             ProjectState.IN_PROGRESS: rng.choice((20, 40, 50, 60, 80)),
@@ -370,7 +373,7 @@ def create_participation(ctx: BuildContext) -> int:
         projects.append(
             Project(
                 title=need.title, need=need, match=match, unit=unit, place=need.place, place_code=need.place_code,
-                agreement=res.agreement if res is not None else None, state=state, progress=progress,
+                agreement=offer.agreement if offer is not None else None, state=state, progress=progress,
                 budget=Decimal(rng.choice((0, 2000, 5000, 10000))),
                 funds=Decimal(rng.choice((0, 500, 1200, 3000))) * progress // 100,
                 hours=Decimal(rng.randint(4, 60) * progress // 100), people_served=reached, started_at=started,
@@ -379,8 +382,8 @@ def create_participation(ctx: BuildContext) -> int:
                 surveyed=surveyed, satisfied=surveyed - (rng.random() < 0.3) if surveyed else 0,
             )
         )  # fmt: skip
-        if res is not None and state != ProjectState.CANCELLED:
-            res.capacity_left = max(0, res.capacity_left - need.beneficiary_count)
+        if offer is not None and state != ProjectState.CANCELLED:
+            offer.capacity_left = max(0, offer.capacity_left - need.beneficiary_count)
         if state == ProjectState.ACCEPTED:
             need.status, need.unit, need.closed_at = NeedStatus.CLOSED, unit, now
         elif state != ProjectState.CANCELLED:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.participation.choices import NeedSource, ResourceKind, Slot, Urgency
 
@@ -16,7 +17,9 @@ class NeedForm(forms.Form):
     title = forms.CharField(label=_("What is needed"), max_length=120)
     category = forms.TypedChoiceField(label=_("Category"), coerce=int)
     place = forms.TypedChoiceField(label=_("Where"), coerce=int)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("participation", "Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     beneficiaries = forms.CharField(label=_("Who benefits"), max_length=120, required=False)
     beneficiary_count = forms.IntegerField(label=_("How many people"), min_value=1, max_value=100_000, initial=1)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
@@ -54,7 +57,9 @@ class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ResourceKind.choices)
     category = forms.TypedChoiceField(label=_("Category"), coerce=int, required=False, empty_value=None)
     place = forms.TypedChoiceField(label=_("Where"), coerce=int)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("participation", "Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     capacity = forms.IntegerField(label=_("Capacity (people served)"), min_value=1, max_value=1_000_000, initial=10)
     slots = forms.MultipleChoiceField(
         label=_("Available"), choices=SLOT_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
@@ -86,7 +91,7 @@ class ResourceForm(forms.Form):
 
 class ProgressForm(forms.Form):
     progress = forms.IntegerField(label=_("Progress %"), min_value=0, max_value=100)
-    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(label=_("What was done this time"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     hours = forms.DecimalField(label=_("Volunteer hours"), min_value=0, max_digits=9, decimal_places=1, initial=0)
     funds = forms.DecimalField(label=_("Funds (yuan)"), min_value=0, max_digits=12, decimal_places=2, initial=0)
     people_served = forms.IntegerField(label=_("People served"), min_value=0, max_value=100_000, initial=0)

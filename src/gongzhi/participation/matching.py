@@ -5,10 +5,11 @@ Pure computation on plain rows (no database): the selectors load the rows, this 
 The score of a (need, resource) pair is a weighted sum of six parts, each in [0, 1]:
 
 * **text** — cosine similarity of the Chinese texts (title, description, category, beneficiaries), as TF-IDF over
-  character unigrams and bigrams (scikit-learn's ``TfidfVectorizer(analyzer="char", ngram_range=(1, 2))``): Chinese
-  has no spaces, and characters and character pairs carry the words (老人, 助餐, 课后, 辅导);
+  character unigrams and bigrams (scikit-learn's ``TfidfVectorizer(analyzer="char", ngram_range=(1, 2))``) fitted
+  on the resources' texts and kept per set of resources (:func:`text_index`): Chinese has no spaces, and characters
+  and character pairs carry the words (老人, 助餐, 课后, 辅导);
 * **category** — 1 when the resource's category is the need's;
-* **distance** — ``1 / (1 + d / 1 km)`` of the great-circle distance between the need's and the resource's places;
+* **distance** — ``1 / (1 + d / 1 km)`` of the distance between the need's and the resource's places;
 * **time** — 1 when the resource is available when help is wanted (weekdays / weekends / evenings; a need that names
   no time takes any), else 0;
 * **capacity** — the share of the need's beneficiaries the resource's capacity left can serve (at most 1);
@@ -102,6 +103,33 @@ def _vectoriser() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
 
 
+@dataclass
+class TextIndex:
+    """The resources' texts as TF-IDF vectors, the vectoriser fitted on them (the IDF of what is offered; an n-gram
+    no resource has counts for nothing). Built once per set of resources and kept (:func:`text_index`): a need's
+    page then only vectorises the need."""
+
+    vectoriser: TfidfVectorizer
+    matrix: Any  # scipy CSR, one row per resource
+
+
+_INDEXES: dict[tuple[tuple[int, str], ...], TextIndex] = {}
+_INDEXES_KEPT = 16
+
+
+def text_index(resources: Sequence[ResourceRow]) -> TextIndex:
+    """The index of these resources' texts, from the process's cache when the same texts were indexed before."""
+    key = tuple((r.id, r.text) for r in resources)
+    found = _INDEXES.get(key)
+    if found is None:
+        vec = _vectoriser()
+        found = TextIndex(vec, vec.fit_transform([r.text for r in resources]).tocsr())
+        if len(_INDEXES) >= _INDEXES_KEPT:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[key] = found
+    return found
+
+
 def _distance(lat1: np.ndarray, lng1: np.ndarray, lat2: np.ndarray, lng2: np.ndarray) -> np.ndarray:
     """Metres between points, on the local plane at the first point's latitude (equirectangular): within a
     subdistrict's few kilometres it is within 0.1 % of the great-circle distance, at a fraction of its cost."""
@@ -127,8 +155,8 @@ def score_all(
     if n == 0 or r == 0:
         empty = np.zeros((n, r))
         return Scored(needs, resources, empty, {k: empty for k in WEIGHTS}, empty, empty.astype(int))
-    matrix = _vectoriser().fit_transform([x.text for x in needs] + [x.text for x in resources]).tocsr()
-    text = np.asarray((matrix[:n] @ matrix[n:].T).todense())
+    index = text_index(resources)
+    text = np.asarray((index.vectoriser.transform([x.text for x in needs]) @ index.matrix.T).todense())
 
     ncat = np.array([x.category_id for x in needs])
     rcat = np.array([x.category_id if x.category_id is not None else -1 for x in resources])
@@ -245,7 +273,6 @@ def explain(
 ) -> list[Any]:
     """The suggestion in words, strongest reasons first:
     "同类别 助老；相距 800 米；该单位已完成 3 个类似项目；周末可用"."""
-    labels = slot_labels or _slot_labels()
     reasons: list[Any] = []
     if parts["category"] >= 1:
         reasons.append(fmt(_("same category %(category)s"), category=need.category_name))
@@ -277,7 +304,7 @@ def naive_scores(
     needs, resources = list(needs), list(resources)
     if not needs or not resources:
         return [[] for _ in needs]
-    fitted = _vectoriser().fit_transform([x.text for x in needs] + [x.text for x in resources]).tocsr()
+    index = text_index(resources)
 
     def as_dict(matrix: Any) -> list[dict[int, float]]:
         return [
@@ -285,7 +312,7 @@ def naive_scores(
             for a, b in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
         ]
 
-    nvec, rvec = as_dict(fitted[: len(needs)]), as_dict(fitted[len(needs) :])
+    nvec, rvec = as_dict(index.vectoriser.transform([x.text for x in needs]).tocsr()), as_dict(index.matrix)
     out: list[list[float]] = []
     for need, nv in zip(needs, nvec, strict=True):
         row: list[float] = []

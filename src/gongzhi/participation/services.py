@@ -65,6 +65,20 @@ NEED_PLACE_KINDS = (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID, NodeKin
 DEFAULT_MILESTONES = (_("Plan agreed with the community"), _("Service under way"), _("Residents' feedback gathered"))
 
 
+def ensure_categories() -> int:
+    """The default need categories (as migration 0002 seeds them), where missing: for a database flushed by a test
+    or built before the app. Reference data, no audit. Returns how many were added."""
+    from gongzhi.participation.choices import DEFAULT_CATEGORIES
+
+    added = 0
+    for order, (code, name, keywords) in enumerate(DEFAULT_CATEGORIES, start=1):
+        _row, made = NeedCategory.objects.get_or_create(
+            code=code, defaults={"name": name, "keywords": keywords, "order": order}
+        )
+        added += made
+    return added
+
+
 def _now() -> datetime.datetime:
     return timezone.now()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
+from gongzhi.participation import services
 from gongzhi.participation.models import Need, NeedCategory, Resource
 from gongzhi.territory.choices import BodyKind
 from gongzhi.territory.models import Body, Node
@@ -15,6 +16,7 @@ _seq = itertools.count(1)
 
 
 def category(code: str) -> NeedCategory:
+    services.ensure_categories()  # a transactional test before this one flushed the migration's rows
     return NeedCategory.objects.get(code=code)
 
 
