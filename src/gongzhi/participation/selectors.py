@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import ErrorDetail, ValidationFailed
+from gongzhi.core.messages import fmt
 from gongzhi.core.scope import CODE_LEVELS, ScopedQuerySet, code_prefix_q
 from gongzhi.participation import matching
 from gongzhi.participation.choices import NeedStatus, ProjectState
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from gongzhi.accounts.models import User
 
 SUGGESTIONS = 5
+MIN_YEAR, MAX_YEAR = 2000, 2100
 SUBDISTRICT = CODE_LEVELS[0]
 
 
@@ -179,6 +183,11 @@ def project_list(
     year: int | None = None,
     reached: bool = False,
 ) -> QuerySet[Project]:
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed(
+            _("The list cannot be shown."),
+            [ErrorDetail(field="year", message=fmt(_("a year from %(low)s to %(high)s"), low=MIN_YEAR, high=MAX_YEAR))],
+        )
     qs = Project.objects.restrict(user, "view").select_related("unit", "need", "need__category", "place")
     qs = _in_place(qs, "place_code", place)
     if state:
