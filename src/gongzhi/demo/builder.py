@@ -720,6 +720,37 @@ def add_missing_notices(scale: int, out: Out) -> int:
     return made
 
 
+def add_missing_participation(scale: int, out: Out) -> int:
+    """A demo built before the three lists were seeded (issue 20) gets them when ``seed_demo`` finds it built: the
+    copies with no need on their ground get the demo's units' resources, needs and projects. Returns needs listed."""
+    from gongzhi.participation.models import Need
+
+    made = 0
+    for k in sorted(existing_copies(scale)):
+        code = names.street_code(k)
+        if Need.objects.filter(place_code__startswith=code).exists():
+            continue
+        ctx = new_context(k, out, "")
+        plan_territory(ctx)  # no database: the communities' and grids' names
+        kinds = [NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
+        places = {n.name: n for n in Node.objects.filter(code__startswith=code, kind__in=kinds)}
+        for community in ctx.communities:
+            community.node = places.get(community.name)
+            for grid in community.grids:
+                grid.node = places.get(grid.name)
+        templates = [(key, t) for key, _kind, t in names.CO_BUILDING_UNITS + names.REGISTRY_ORGANISATIONS]
+        by_name = {b.name: b for b in Body.objects.filter(name__in=[names.body_name(t, k) for _, t in templates])}
+        for key, template in templates:
+            body = by_name.get(names.body_name(template, k))
+            if body is not None:
+                ctx.bodies[key] = body
+        with transaction.atomic():
+            listed = demo_participation.create_participation(ctx)
+        out(f"Three lists for {ctx.name} ({code}), built before they were seeded: {listed} needs")
+        made += listed
+    return made
+
+
 def existing_copies(scale: int) -> set[int]:
     codes = {names.street_code(k): k for k in range(scale)}
     found = Node.objects.filter(kind=NodeKind.SUBDISTRICT, code__in=codes).values_list("code", flat=True)
