@@ -17,9 +17,10 @@ import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Role
@@ -434,9 +435,9 @@ def _take(
         or _agreement(unit.pk, need.place_code),
         state=ProjectState.PLANNED,
     )
-    Milestone.objects.bulk_create(
-        [Milestone(project=project, title=str(title), order=i) for i, title in enumerate(DEFAULT_MILESTONES, start=1)]
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # stored text, in the site's language (not the caller's)
+        titles = [str(title) for title in DEFAULT_MILESTONES]
+    Milestone.objects.bulk_create([Milestone(project=project, title=t, order=i) for i, t in enumerate(titles, start=1)])
     audit.record(
         actor=actor,
         action=f"participation.need_{state}",

@@ -405,3 +405,10 @@ def test_three_lists(seeded: str) -> None:
     year = mine.first().created_at.year  # type: ignore[union-attr]
     c = participation.contribution(user=cobuild, unit=unit, year=year)
     assert c.projects >= 5 and c.people_served > 0 and c.hours > 0
+    # A demo built before the three lists gets them when seed_demo finds it built.
+    from gongzhi.demo.participation import reset_participation
+
+    reset_participation(code, [], _quiet)
+    assert not Need.objects.filter(place_code__startswith=code).exists()
+    assert builder.add_missing_participation(1, _quiet) > 0
+    assert Project.objects.filter(place_code__startswith=code, state="accepted").exists()
