@@ -126,7 +126,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
 def need_detail(request: AuthedRequest, need_id: int) -> HttpResponse:
     need = selectors.need_get(user=request.user, need_id=need_id)
     match = selectors.active_match(need=need)
-    project = need.projects.order_by("-id").first() if match is not None else None
+    project = selectors.project_list(user=request.user).filter(need=need).first() if match is not None else None
     units = selectors.my_units(user=request.user)
     return render(
         request,
