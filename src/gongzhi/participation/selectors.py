@@ -302,6 +302,26 @@ def resource_suggestions(*, user: User, resource: Resource, k: int = SUGGESTIONS
     return [Suggested(s, need=needs[s.need_id]) for s in found]
 
 
+def needs_for_unit(*, user: User, resources: list[Resource], k: int = 8) -> list[Suggested]:
+    """The open needs a unit could take on with its resources, best first (one scoring of every pair): each need
+    once, with the resource that fits it best and why."""
+    offered = [r for r in resources if r.is_active and r.capacity_left > 0]
+    if not offered:
+        return []
+    within = Q(pk__in=[])
+    for prefix in sorted({r.place.code[:SUBDISTRICT] for r in offered}):
+        within |= code_prefix_q("place_code", prefix)
+    open_needs = Need.objects.restrict(user, "view").filter(within, status=NeedStatus.OPEN)
+    needs = {n.pk: n for n in open_needs.select_related("category", "place")[:2000]}
+    by_id = {r.pk: r for r in offered}
+    scored = matching.score_all(
+        [need_row(n) for n in needs.values()], [resource_row(r) for r in offered], done_counts()
+    )
+    best = [found[0] for found in matching.for_each_need(scored, 1).values() if found]
+    best.sort(key=lambda s: -s.score)
+    return [Suggested(s, resource=by_id[s.resource_id], need=needs[s.need_id]) for s in best[:k]]
+
+
 def community_suggestions(*, user: User, place: Node, k: int = SUGGESTIONS) -> dict[int, list[matching.Suggestion]]:
     """Suggestions for every open need of a place at once (one scoring of all pairs)."""
     needs = list(need_list(user=user, place=place, status=NeedStatus.OPEN))

@@ -390,6 +390,7 @@ def _unit_page(request: AuthedRequest, unit: Any) -> HttpResponse:
     year = _year(request)
     c = selectors.contribution(user=request.user, unit=unit, year=year)
     mine = unit in selectors.my_units(user=request.user)
+    resources = list(selectors.resource_list(user=request.user, unit_id=unit.pk)[:50])
     return render(
         request,
         "participation/unit.html",
@@ -400,7 +401,8 @@ def _unit_page(request: AuthedRequest, unit: Any) -> HttpResponse:
             "years": list(range(selectors.this_year(), selectors.this_year() - 4, -1)),
             "states": dict(ProjectState.choices),
             "mine": mine,
-            "resources": list(selectors.resource_list(user=request.user, unit_id=unit.pk)[:50]),
+            "resources": resources,
+            "to_take_on": selectors.needs_for_unit(user=request.user, resources=resources) if mine else [],
             "needs_url_status": NeedStatus.OPEN,
         },
     )

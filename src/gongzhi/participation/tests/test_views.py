@@ -44,6 +44,8 @@ def test_pages_from_need_to_closed(client, tree):  # type: ignore[no-untyped-def
 
     client.force_login(unit_user)
     assert client.get(reverse("participation-need", args=[need.pk])).status_code == 200
+    to_take_on = client.get(reverse("participation-mine")).content.decode().split('id="to-take-on"')[1]
+    assert "双职工家庭孩子放学后无人看管" in to_take_on.split("</section>")[0] and "同类别 儿童课后" in to_take_on
     claimed = client.post(reverse("participation-need-claim", args=[need.pk]), {"resource_id": res.pk})
     project = Project.objects.get()
     assert claimed.status_code == 302 and claimed["Location"] == reverse("participation-project", args=[project.pk])
