@@ -1211,6 +1211,41 @@ def bench_registry_lists(args: argparse.Namespace, res: Results) -> None:
 # --- report --------------------------------------------------------------------------------------------------------
 
 
+# --- participation: suggested matches ----------------------------------------------------------------------------
+
+
+def bench_participation(args: argparse.Namespace, res: Results) -> None:
+    """Suggestions for a community's 1,000 needs against 2,000 resources (``bench/participation.py``): p99 per need
+    and the whole list, vectorised against the naive all-pairs loop of the same scoring, in one run."""
+    from bench import participation
+
+    add_participation(res, participation.run())
+
+
+def add_participation(res: Results, r: dict[str, Any]) -> None:
+    res.add(
+        "participation_suggestions_per_need",
+        value=r["per_need_p99_ms"],
+        unit="ms p99",
+        baseline=r["naive_per_need_p99_ms"],
+        baseline_name="naive all-pairs loop of the same scoring (one need against every resource)",
+        target="p99 per need <= 500 ms and below the naive loop",
+        passed=r["per_need_p99_ms"] <= 500 and r["per_need_p99_ms"] < r["naive_per_need_p99_ms"],
+        **r,
+    )
+    if r["naive_whole_list_s"] is not None:
+        res.add(
+            "participation_suggestions_whole_list",
+            value=r["whole_list_s"],
+            unit="s",
+            baseline=r["naive_whole_list_s"],
+            baseline_name="naive all-pairs loop of the same scoring (1,000 × 2,000 pairs one by one)",
+            target="whole list <= 10 s and >= 5× faster than the naive loop",
+            passed=r["whole_list_s"] <= 10 and r["whole_list_s"] * 5 <= r["naive_whole_list_s"],
+            **r,
+        )
+
+
 def summary_md(res: Results) -> str:
     lines = ["# Benchmark results", ""]
     m, s = res.meta, res.setup
@@ -1267,7 +1302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--registry-rows", type=int, default=None, help="default: scale × 15,000, at most 150,000 (a 大走访)"
     )
-    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists,messaging",
+    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists,messaging,participation",
                         help="comma-separated")  # fmt: skip
     parser.add_argument("--dispatch-cases", type=int, default=1000, help="messaging: the dispatch burst's cases")
     parser.add_argument("--deliveries", type=int, default=2000, help="messaging: deliveries for the rate")
@@ -1303,6 +1338,7 @@ def main(argv: list[str] | None = None) -> int:
         "registry": bench_registry,
         "http": bench_http,
         "registry_lists": bench_registry_lists,
+        "participation": bench_participation,
     }
     for name in args.only.split(","):
         say(f"--- {name}")

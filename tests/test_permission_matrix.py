@@ -322,6 +322,52 @@ def _export_job_on(ground: Ground):  # type: ignore[no-untyped-def]
     return _model("registry.ExportJob").objects.create(kind="people", actor=_user_on(ground))
 
 
+def _need_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import Need
+    from gongzhi.participation.tests.factories import category as need_category
+
+    category = need_category("elderly")
+    return Need.objects.create(
+        title="助老需求", category=category, place=ground.node, place_code=ground.node.code, source="meeting"
+    )
+
+
+def _resource_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import Resource
+
+    return Resource.objects.create(
+        unit=_body_on(ground), title="上门服务", kind="services", place=ground.node, capacity=5, capacity_left=5,
+        contact_phone=f"136{next(_seq):08d}",
+    )  # fmt: skip
+
+
+def _match_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import Match
+
+    return Match.objects.create(need=_need_on(ground), unit=_body_on(ground), state="claimed")
+
+
+def _project_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import Project
+
+    match = _match_on(ground)
+    return Project.objects.create(
+        title="助老项目", need=match.need, match=match, unit=match.unit, place=ground.node, place_code=ground.node.code
+    )
+
+
+def _milestone_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import Milestone
+
+    return Milestone.objects.create(project=_project_on(ground), title="启动")
+
+
+def _progress_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.participation.models import ProgressReport
+
+    return ProgressReport.objects.create(project=_project_on(ground), progress=10)
+
+
 def _masked(raw: str) -> str:
     """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
     return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
@@ -411,6 +457,19 @@ MODELS = [
     MatrixModel(_model("cases.WorkSchedule"), make=_schedule_on),
     MatrixModel(_model("cases.WorkSession"), make=_session_on),
     MatrixModel(_model("registry.ExportJob"), make=_export_job_on),
+    MatrixModel(_model("participation.Need"), make=_need_on, detail_url=lambda o: f"/api/v1/participation/needs/{o.pk}"),
+    MatrixModel(
+        _model("participation.Resource"),
+        make=_resource_on,
+        detail_url=lambda o: f"/api/v1/participation/resources/{o.pk}",
+        personal=lambda o: [o.contact_phone],
+    ),
+    MatrixModel(_model("participation.Match"), make=_match_on),
+    MatrixModel(
+        _model("participation.Project"), make=_project_on, detail_url=lambda o: f"/api/v1/participation/projects/{o.pk}"
+    ),
+    MatrixModel(_model("participation.Milestone"), make=_milestone_on),
+    MatrixModel(_model("participation.ProgressReport"), make=_progress_on),
     MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
@@ -428,6 +487,7 @@ EXEMPT = {
     "cases.deadlinerule": REFERENCE,
     "cases.calendarday": REFERENCE,
     "kpis.rollupstate": REFERENCE,
+    "participation.needcategory": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
     "accounts.apitoken": "a user's tokens: read and revoked only through their owner (accounts.services), never listed by place",
@@ -474,6 +534,9 @@ def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
             date=datetime.date(2030, 1, 1) + datetime.timedelta(days=next(_seq)), subdistrict=other_tree.subdistrict
         ),
         "kpis.rollupstate": lambda: _model("kpis.RollupState").objects.get_or_create(pk=1)[0],
+        "participation.needcategory": lambda: _model("participation.NeedCategory").objects.create(
+            name=f"类{next(_seq)}", code=f"c{next(_seq)}"
+        ),
     }
     for label, make in rows.items():
         obj = make()
@@ -604,6 +667,9 @@ def test_lists_never_leak_other_ground(tree, other_tree, api):  # type: ignore[n
         "/api/v1/inspections/rounds",
         "/api/v1/inspections/hazards",
         "/api/v1/inspections/plans",
+        "/api/v1/participation/needs",
+        "/api/v1/participation/resources",
+        "/api/v1/participation/projects",
     ):
         body = api.get(url).content.decode()
         assert other_tree.grids[0].code not in body, url

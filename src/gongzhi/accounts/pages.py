@@ -32,6 +32,8 @@ GROUND = DESK | {R.GRID_WORKER}
 PASSED = frozenset({R.MEDIATOR, R.DEPARTMENT_HANDLER, R.CO_BUILDING_UNIT})  # reach cases passed to their body
 # The roles that take a case in on the staff form (cases.views.ROLE_CHANNELS says from which sources).
 REPORTING = GROUND | {R.BUILDING_HEAD, R.MEDIATOR}
+# The three lists (三张清单): staff and grid workers keep them, building heads read them, units take needs on.
+LISTS = GROUND | {R.BUILDING_HEAD, R.CO_BUILDING_UNIT}
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,34 @@ PAGES: tuple[Page, ...] = (
         DESK,
         current=("notices-detail", "notices-new"),
         dom_id="nav-notices",
+    ),
+    Page(
+        "participation-needs",
+        pgettext_lazy("nav", "Three lists"),
+        LISTS,
+        current=(
+            "participation-resources",
+            "participation-projects",
+            "participation-need",
+            "participation-need-new",
+            "participation-resource",
+            "participation-resource-new",
+            "participation-project",
+        ),
+        dom_id="nav-lists",
+    ),
+    Page("participation-resources", _("Resources list"), LISTS, menu=False),
+    Page("kpis-participation", _("Participation figures"), GROUND, menu=False),
+    Page("participation-projects", _("Projects list"), LISTS, menu=False),
+    Page("participation-need-new", _("List a need"), GROUND, menu=False),
+    Page("participation-resource-new", _("Publish a resource"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
+    Page(
+        "participation-mine",
+        pgettext_lazy("nav", "My co-building"),
+        frozenset({R.CO_BUILDING_UNIT}),
+        current=("participation-unit",),
+        dom_id="nav-cobuild",
+        admins=False,
     ),
     Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
     # One's own channels: from the inbox and the user's name in the top bar.

@@ -102,6 +102,39 @@ ROLLUPS = {
 KPIS_REPORT = {**ROLLUPS, "kpis.monthlyreport": EDIT}
 KPIS_VIEW = {**ROLLUPS, "kpis.monthlyreport": VIEW}
 
+# Participation (三张清单): staff keep the needs list, publish resources for units, confirm matches and projects
+# completion; grid workers list needs; co-building units publish their resources, claim needs (a match they add)
+# and report progress on their projects (their rows through their body; the needs of their ground to take on).
+NEED_CATEGORY = {"participation.needcategory": VIEW}
+PARTICIPATION_RUN = {
+    **NEED_CATEGORY,
+    "participation.need": MANAGE,
+    "participation.resource": MANAGE | {"reveal"},
+    "participation.match": EDIT,
+    "participation.project": EDIT,
+    "participation.milestone": MANAGE,
+    "participation.progressreport": EDIT,
+}
+PARTICIPATION_LIST = {
+    **NEED_CATEGORY,
+    "participation.need": EDIT,
+    "participation.resource": VIEW,
+    "participation.match": VIEW,
+    "participation.project": VIEW,
+    "participation.milestone": VIEW,
+    "participation.progressreport": VIEW,
+}
+PARTICIPATION_VIEW = {label: VIEW for label in PARTICIPATION_LIST}
+PARTICIPATION_UNIT = {
+    **NEED_CATEGORY,
+    "participation.need": VIEW,
+    "participation.resource": MANAGE | {"reveal"},
+    "participation.match": VIEW | {"add"},
+    "participation.project": VIEW | {"change"},
+    "participation.milestone": EDIT,
+    "participation.progressreport": VIEW | {"add"},
+}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **CASE_REFERENCE,
@@ -114,6 +147,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **HOTLINE_IMPORTS,
         **INSPECTIONS_SUBDISTRICT,
         **MESSAGING_DESK,
+        **PARTICIPATION_RUN,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -134,6 +168,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **VISITS_RUN,
         **NOTICES_SEND,
         **INSPECTIONS_COMMUNITY,
+        **PARTICIPATION_RUN,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -154,6 +189,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **NOTICES_SEND,
         **INSPECTIONS_DO,
         "inspections.site": EDIT,
+        **PARTICIPATION_LIST,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -172,6 +208,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **VISITS_DO,
         **NOTICES_CONFIRM,
         **INSPECTIONS_DO,
+        **PARTICIPATION_LIST,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -188,6 +225,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **VISITS_VIEW,
         **NOTICES_CONFIRM,
         **INSPECTIONS_DO,
+        **PARTICIPATION_VIEW,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
@@ -215,6 +253,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.CO_BUILDING_UNIT: {
         **CASE_REFERENCE,
         **ORGANISATIONS_VIEW,
+        **PARTICIPATION_UNIT,
         "cases.case": VIEW,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,

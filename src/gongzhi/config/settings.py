@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "gongzhi.visits",
     "gongzhi.notices",
     "gongzhi.inspections",
+    "gongzhi.participation",
     "gongzhi.kpis",
     "gongzhi.demo",
 ]

@@ -30,6 +30,7 @@ urlpatterns = [
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
+    path("participation/", include("gongzhi.participation.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
 ]

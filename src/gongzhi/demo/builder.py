@@ -28,6 +28,7 @@ from gongzhi.demo import cases, names, registry
 from gongzhi.demo import inspections as demo_inspections
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
+from gongzhi.demo import participation as demo_participation
 from gongzhi.demo import preferences as demo_preferences
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
@@ -678,6 +679,8 @@ STEPS: list[tuple[str, Step]] = [
     # recent cases' news replayed through cases.notify and the messaging services.
     ("notification settings", demo_preferences.create_preferences),
     ("messages", demo_messages.create_messages),
+    # The three lists (issue 20): units' resources, communities' needs, projects in every state (bulk).
+    ("three lists", demo_participation.create_participation),
 ]
 
 
@@ -720,6 +723,37 @@ def add_missing_notices(scale: int, out: Out) -> int:
             sent = demo_notices.create_notices(ctx)
         out(f"Notices for {ctx.name} ({code}), built before notices were seeded: {sent}")
         made += sent
+    return made
+
+
+def add_missing_participation(scale: int, out: Out) -> int:
+    """A demo built before the three lists were seeded (issue 20) gets them when ``seed_demo`` finds it built: the
+    copies with no need on their ground get the demo's units' resources, needs and projects. Returns needs listed."""
+    from gongzhi.participation.models import Need
+
+    made = 0
+    for k in sorted(existing_copies(scale)):
+        code = names.street_code(k)
+        if Need.objects.filter(place_code__startswith=code).exists():
+            continue
+        ctx = new_context(k, out, "")
+        plan_territory(ctx)  # no database: the communities' and grids' names
+        kinds = [NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID]
+        places = {n.name: n for n in Node.objects.filter(code__startswith=code, kind__in=kinds)}
+        for community in ctx.communities:
+            community.node = places.get(community.name)
+            for grid in community.grids:
+                grid.node = places.get(grid.name)
+        templates = [(key, t) for key, _kind, t in names.CO_BUILDING_UNITS + names.REGISTRY_ORGANISATIONS]
+        by_name = {b.name: b for b in Body.objects.filter(name__in=[names.body_name(t, k) for _, t in templates])}
+        for key, template in templates:
+            body = by_name.get(names.body_name(template, k))
+            if body is not None:
+                ctx.bodies[key] = body
+        with transaction.atomic():
+            listed = demo_participation.create_participation(ctx)
+        out(f"Three lists for {ctx.name} ({code}), built before they were seeded: {listed} needs")
+        made += listed
     return made
 
 
@@ -810,6 +844,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 
 RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
+    ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("notices", reset_notices),
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),

@@ -401,3 +401,36 @@ def test_notification_settings(seeded: str) -> None:
     leader = User.objects.get(username="gridleader")
     pref, chosen = prefs.effective([leader.pk])[leader.pk]
     assert (pref.sms, pref.email, chosen) == (True, False, False), "the grid leaders' default: SMS"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_three_lists(seeded: str) -> None:
+    """北街-like lists in 道义 (issue 20): a dozen units with resources, needs from visits and meetings, projects in
+    every state; ``cobuild`` sees open needs on its ground and has a project in every state."""
+    from gongzhi.participation import selectors as participation
+    from gongzhi.participation.models import Need, Project, Resource
+
+    code = names.street_code(0)
+    resources = Resource.objects.filter(place__code__startswith=code)
+    assert resources.values("unit").distinct().count() >= 12
+    needs = Need.objects.filter(place_code__startswith=code)
+    assert {"visit", "meeting"} <= set(needs.values_list("source", flat=True))
+    assert set(needs.values_list("status", flat=True)) >= {"open", "matched", "closed"}
+    projects = Project.objects.filter(place_code__startswith=code)
+    assert set(projects.values_list("state", flat=True)) == {"planned", "in_progress", "completed", "accepted", "cancelled"}
+    cobuild = User.objects.get(username="cobuild")
+    assert Need.objects.restrict(cobuild, "view").filter(status="open").exists()
+    mine = Project.objects.restrict(cobuild, "view")
+    assert set(mine.values_list("state", flat=True)) == {"planned", "in_progress", "completed", "accepted", "cancelled"}
+    unit = participation.my_units(user=cobuild)[0]
+    year = mine.first().created_at.year  # type: ignore[union-attr]
+    c = participation.contribution(user=cobuild, unit=unit, year=year)
+    assert c.projects >= 5 and c.people_served > 0 and c.hours > 0
+    # A demo built before the three lists gets them when seed_demo finds it built.
+    from gongzhi.demo.participation import reset_participation
+
+    reset_participation(code, [], _quiet)
+    assert not Need.objects.filter(place_code__startswith=code).exists()
+    assert builder.add_missing_participation(1, _quiet) > 0
+    assert Project.objects.filter(place_code__startswith=code, state="accepted").exists()

@@ -48,6 +48,7 @@ class Command(BaseCommand):
         todo = [k for k in range(scale) if k not in present]
         if not todo:
             builder.add_missing_notices(scale, self.say)  # a demo built before it had notices
+            builder.add_missing_participation(scale, self.say)  # … or the three lists
             if options["reset"] or kpis_selectors.rollup_state() is None:
                 self._rollup()
             self.stdout.write(
