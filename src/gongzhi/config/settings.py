@@ -316,6 +316,8 @@ if TESTING:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 
 # The address people reach the site at, for the links in SMS and e-mail (the demo: where it serves).
+# How long a submission's idempotency key (core.idempotency) is remembered: a phone's queue must send within this.
+GONGZHI_IDEMPOTENCY_DAYS = int(os.environ.get("GONGZHI_IDEMPOTENCY_DAYS", "7"))
 GONGZHI_SITE_URL = os.environ.get("GONGZHI_SITE_URL", f"http://{os.environ.get('GONGZHI_BIND', '127.0.0.1:8000')}")
 
 # --- Messaging (issue 17): which class sends each channel (gongzhi.messaging.channels.base.get). Without a provider
