@@ -31,6 +31,7 @@ scheduler job of ``core.schedule``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -76,9 +77,14 @@ def days() -> int:
 def key_of(request: HttpRequest) -> str | None:
     """The request's key (header first, then the form field), or None. A malformed key is a 400."""
     key = request.headers.get(HEADER)
-    if key is None and request.method == "POST" and request.content_type in (
-        "multipart/form-data",
-        "application/x-www-form-urlencoded",
+    if (
+        key is None
+        and request.method == "POST"
+        and request.content_type
+        in (
+            "multipart/form-data",
+            "application/x-www-form-urlencoded",
+        )
     ):
         key = request.POST.get(FIELD) or None
     if key is None:
@@ -110,10 +116,8 @@ def fingerprint(request: HttpRequest, scope: str) -> str:
                 f.seek(0)
     else:
         body = request.body
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: the bytes as they are
             body = json.dumps(json.loads(body), sort_keys=True, ensure_ascii=False).encode()
-        except ValueError:
-            pass
         h.update(body)
     return h.hexdigest()
 

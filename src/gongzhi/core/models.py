@@ -91,7 +91,7 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires"), db_index=True)
 
-    objects = ScopedManager()  # no scope rule: read only by core.idempotency for the key's own user
+    objects: ScopedManager[IdempotencyKey] = ScopedManager()  # no scope rule: read only by core.idempotency
 
     class Meta:
         verbose_name = _("idempotency key")

@@ -41,5 +41,7 @@ def test_page_visit_replayed_ten_times_is_one_visit(client, tree, people):  # ty
         client.post(reverse("visits-record", args=[household.pk]), {"outcome": "met", "idempotency_key": key})
         for _ in range(10)
     ]
-    assert {(a.status_code, a["Location"]) for a in answers} == {(302, reverse("visits-household", args=[household.pk]))}
+    assert {(a.status_code, a["Location"]) for a in answers} == {
+        (302, reverse("visits-household", args=[household.pk]))
+    }
     assert Visit.objects.filter(household=household).count() == 1
