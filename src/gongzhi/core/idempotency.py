@@ -136,7 +136,7 @@ def _user_of(request: HttpRequest, view: Callable[..., Any]) -> User | None:
 
 
 def _replay(row: IdempotencyKey) -> HttpResponse:
-    response = HttpResponse(row.body, status=row.status, content_type=row.content_type or None)
+    response = HttpResponse(row.body, status=row.status_code, content_type=row.content_type or None)
     if row.location:
         response["Location"] = row.location
     response["Idempotent-Replayed"] = "true"
@@ -144,12 +144,12 @@ def _replay(row: IdempotencyKey) -> HttpResponse:
 
 
 def _keep(row: IdempotencyKey, response: HttpResponseBase) -> None:
-    row.status = response.status_code
+    row.status_code = response.status_code
     row.content_type = response.get("Content-Type", "")[:100]
     row.location = response.get("Location", "")[:500]
     if isinstance(response, HttpResponse):
         row.body = response.content.decode(response.charset or "utf-8", errors="replace")
-    row.save(update_fields=["status", "content_type", "location", "body"])
+    row.save(update_fields=["status_code", "content_type", "location", "body"])
 
 
 def run_once(request: HttpRequest, scope: str, user: User, key: str, work: Callable[[], HttpResponseBase]) -> Any:

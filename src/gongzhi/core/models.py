@@ -84,7 +84,7 @@ class IdempotencyKey(models.Model):
     key = models.CharField(_("key"), max_length=100)
     scope = models.CharField(_("submission"), max_length=64)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    status = models.PositiveSmallIntegerField(_("status"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), default=0)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     location = models.CharField(_("location"), max_length=500, blank=True)
     body = models.TextField(_("body"), blank=True)
@@ -99,4 +99,4 @@ class IdempotencyKey(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotencykey_user_key")]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.key} → {self.status}"
+        return f"{self.scope} {self.key} → {self.status_code}"

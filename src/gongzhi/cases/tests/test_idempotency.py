@@ -220,3 +220,20 @@ def test_concurrent_replays_make_one_case(tree, client):  # type: ignore[no-unty
     assert {status for status, _ in answers} == {201}, answers
     assert len({content for _, content in answers}) == 1
     assert Case.objects.count() == before + 1
+
+
+@pytest.mark.django_db
+def test_gps_accuracy_kept_and_a_point_outside_the_workers_grid_accepted_and_flagged(tree, api):  # type: ignore[no-untyped-def]
+    """41.9041,123.4041 lies in grid 1 (build_tree): a worker of grid 1 is at home there; a worker of grid 2 is not,
+    and their report is taken in all the same, flagged."""
+    api.as_user(user_with_role(Role.GRID_WORKER, node=tree.grids[0]))
+    mine = api.post("/api/v1/cases", _report(gps_accuracy=12.5)).json()
+    assert mine["gps_accuracy"] == 12.5 and mine["outside_reporter_ground"] is False
+    api.as_user(user_with_role(Role.GRID_WORKER, node=tree.grids[1]))
+    response = api.post("/api/v1/cases", _report(gps_accuracy=30))
+    assert response.status_code == 201
+    theirs = response.json()
+    assert theirs["outside_reporter_ground"] is True and theirs["node"]["id"] == tree.buildings[0].pk
+    assert Case.objects.get(pk=theirs["id"]).outside_reporter_ground
+    bad = api.post("/api/v1/cases", _report(gps_accuracy=-1))
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "gps_accuracy"
