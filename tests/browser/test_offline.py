@@ -93,6 +93,11 @@ def test_offline_report_and_visit_arrive_once(live_server, make_page, login, res
     _wait_for_service_worker(phone)
     phone.reload()
     _wait_for_service_worker(phone)
+    # Installable: Chromium finds nothing missing (manifest, icons, a service worker with a fetch handler) but that
+    # a test's browser context is incognito, where no app is installed.
+    cdp = phone.context.new_cdp_session(phone)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == [], errors
     phone.goto(f"{live_server.url}/cases/new/")
     phone.wait_for_function("() => window.imageCompression && window.piexif && window.GzOutbox")
     phone.goto(f"{live_server.url}/visits/households/{household.pk}/")
