@@ -1150,7 +1150,7 @@ def bench_offline(args: argparse.Namespace, res: Results) -> None:
     t0 = time.perf_counter()
     call_command("collectstatic", interactive=False, verbosity=0)
     res.setup["collectstatic_s"] = round(time.perf_counter() - t0, 2)
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # as the load phases address the server
     client.force_login(worker_user)
     gz = {"HTTP_ACCEPT_ENCODING": "gzip, br"}
     html = client.get("/cases/", **gz)

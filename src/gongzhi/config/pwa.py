@@ -121,7 +121,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     context = {
         "precache": json.dumps(precache_manifest()),
         "version": version(),
-        "workbox_prefix": static("vendor/workbox/").rstrip("/"),
+        # A folder, not a file: the manifest storage has no hashed name for it (workbox-sw adds the file names).
+        "workbox_prefix": f"{settings.STATIC_URL}vendor/workbox",
         "offline_url": reverse("pwa-offline"),
     }
     response = render(request, "pwa/sw.js", context, content_type="application/javascript")
