@@ -151,3 +151,47 @@ def test_offline_report_and_visit_arrive_once(live_server, make_page, login, res
     assert phone.locator("#outbox-badge").is_hidden()
     phone.screenshot(path=str(results_dir / "offline-2-sent-phone.png"), full_page=True)
     assert not phone.gongzhi_errors, phone.gongzhi_errors
+
+
+def test_photos_for_a_case_closed_meanwhile_are_kept_with_a_clear_message(live_server, make_page, login):  # type: ignore[no-untyped-def]
+    tree = build_tree()
+    worker = user_with_role(Role.GRID_WORKER, node=tree.grids[0], post=Post.FULL_TIME, display_name="王专职")
+    case = new_case(worker, tree.grids[0], title="井盖松动")
+    phone = make_page(width=390, height=844)
+    phone.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": live_server.url}])
+    login(phone, worker)
+    phone.goto(f"{live_server.url}/cases/{case.pk}/")
+    _wait_for_service_worker(phone)
+    phone.reload()
+    _wait_for_service_worker(phone)
+
+    phone.context.set_offline(True)
+    phone.goto(f"{live_server.url}/cases/{case.pk}/")  # the case page as it was kept
+    phone.click("#action-attach")
+    jpeg = phone.evaluate(
+        """async () => { const c = new OffscreenCanvas(800, 600); const g = c.getContext('2d');
+           g.fillStyle = '#468'; g.fillRect(0, 0, 800, 600);
+           const b = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+           const f = new File([b], 'cover.jpg', { type: 'image/jpeg' });
+           const input = document.querySelector('#form-attach input[type=file]');
+           const dt = new DataTransfer(); dt.items.add(f); input.files = dt.files;
+           input.dispatchEvent(new Event('change', { bubbles: true })); return f.size; }"""
+    )
+    assert jpeg > 0
+    phone.fill("#form-attach textarea, #form-attach input[name$='note']", "井盖已翘起，拍照留证")
+    phone.wait_for_selector("#form-attach [data-offline-note]:not([hidden])")
+    phone.click("#form-attach button[type=submit]")
+    phone.wait_for_function("() => document.getElementById('outbox-badge').dataset.count === '1'")
+    Case.objects.filter(pk=case.pk).update(status="closed")  # someone else closed it meanwhile
+
+    phone.context.set_offline(False)
+    phone.goto(f"{live_server.url}/outbox/")
+    reason = phone.locator(".outbox-refused .outbox-reason")
+    reason.wait_for(timeout=20_000)
+    assert case.number in reason.inner_text() and "已结案" in reason.inner_text()
+    assert "1 条未被接收" in phone.inner_text("#outbox-badge")
+    phone.locator(".outbox-refused details.outbox-kept summary").click()
+    kept = phone.inner_text(".outbox-refused details.outbox-kept")
+    assert "井盖已翘起，拍照留证" in kept and "cover.jpg" in kept  # nothing typed is lost
+    assert "说明" in kept and "attach-note" not in kept  # as the form showed it
+    assert not case.attachments.exists()

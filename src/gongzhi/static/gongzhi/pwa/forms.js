@@ -112,6 +112,35 @@
     note.hidden = !text;
   }
 
+  // What the worker typed, as they saw it (each field's label and shown value): the outbox page lists it if the
+  // server refuses the submission, so that nothing is lost.
+  function describe(form) {
+    const shown = [];
+    const seen = new Set();
+    for (const el of form.elements) {
+      if (!el.name || seen.has(el.name) || el.type === "hidden" || el.type === "file" || el.type === "submit") continue;
+      let label = el.labels && el.labels[0] ? el.labels[0].textContent.trim() : "";
+      let value = "";
+      if (el.type === "radio") {
+        seen.add(el.name);
+        const checked = form.querySelector(`input[name="${el.name}"]:checked`);
+        const fieldset = el.closest("fieldset");
+        const legend = fieldset && fieldset.querySelector("legend");
+        label = legend ? legend.textContent.replace("*", "").trim() : label;
+        value = checked && checked.labels && checked.labels[0] ? checked.labels[0].textContent.trim() : "";
+      } else if (el.type === "checkbox") {
+        value = el.checked ? "✓" : "";
+      } else if (el.tagName === "SELECT") {
+        value = Array.from(el.selectedOptions, (o) => (o.value ? o.textContent.trim() : "")).join("、");
+      } else {
+        value = el.value;
+      }
+      seen.add(el.name);
+      if (label && String(value).trim()) shown.push([label, String(value)]);
+    }
+    return shown;
+  }
+
   async function queue(form, key, note) {
     const fields = [];
     const files = [];
@@ -136,6 +165,7 @@
       url: new URL(form.getAttribute("action") || location.pathname, location.href).pathname,
       page: location.pathname,
       fields: fields,
+      shown: describe(form),
       files: files,
       csrf: csrf ? csrf.value : null,
     });

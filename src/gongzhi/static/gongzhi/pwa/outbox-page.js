@@ -49,10 +49,7 @@
         const kept = el("details", "outbox-kept");
         kept.append(el("summary", "", S.kept));
         const dl = el("dl");
-        for (const [name, value] of item.fields) {
-          if (name === "csrfmiddlewaretoken" || !String(value).trim()) continue;
-          dl.append(el("dt", "", name), el("dd", "", String(value)));
-        }
+        for (const [label, value] of item.shown || []) dl.append(el("dt", "", label), el("dd", "", value));
         kept.append(dl);
         for (const [, blob, filename] of item.files || []) {
           const a = el("a", "outbox-photo", filename);
