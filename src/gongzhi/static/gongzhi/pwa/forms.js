@@ -170,8 +170,11 @@
       csrf: csrf ? csrf.value : null,
     });
     try {
-      const registration = await navigator.serviceWorker.ready;
-      if (registration.sync) await registration.sync.register(GzOutbox.SYNC_TAG);
+      // (ready never settles on a page no service worker controls: plain http)
+      if ("serviceWorker" in navigator && navigator.serviceWorker.controller) {
+        const registration = await navigator.serviceWorker.ready;
+        if (registration.sync) await registration.sync.register(GzOutbox.SYNC_TAG);
+      }
     } catch (e) {
       /* no Background Sync: the next page load or the outbox page's button sends it */
     }
