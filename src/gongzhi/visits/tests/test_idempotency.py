@@ -45,3 +45,12 @@ def test_page_visit_replayed_ten_times_is_one_visit(client, tree, people):  # ty
         (302, reverse("visits-household", args=[household.pk]))
     }
     assert Visit.objects.filter(household=household).count() == 1
+
+
+def test_a_visits_gps_accuracy_is_stored(api, tree, people):  # type: ignore[no-untyped-def]
+    api.as_user(people["worker1"])
+    body = {"household_id": tree.households[0].pk, "outcome": "met", "lat": 41.9041, "lng": 123.4041}
+    assert api.post("/api/v1/visits", {**body, "gps_accuracy": 8}).status_code == 201
+    assert Visit.objects.get(household=tree.households[0]).gps_accuracy == 8
+    bad = api.post("/api/v1/visits", {**body, "gps_accuracy": -3})
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "gps_accuracy"
