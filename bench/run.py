@@ -1014,6 +1014,203 @@ def bench_http(args: argparse.Namespace, res: Results) -> None:
     )
 
 
+# --- the offline app: a phone's outbox sent on reconnecting, the app shell's weight --------------------------------
+
+
+def _multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    boundary = f"gzbench{random.getrandbits(64):x}"
+    out = io.BytesIO()
+    for name, value in fields.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, filename, data in files:
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n".encode()
+        )
+        out.write(data + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def _send(conn: http.client.HTTPConnection, method: str, path: str, body: bytes, ctype: str, token: str,
+          key: str) -> tuple[int, bytes]:  # fmt: skip
+    headers = {"Host": "127.0.0.1", "Content-Type": ctype, "Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    conn.request(method, path, body=body, headers=headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def bench_offline(args: argparse.Namespace, res: Results) -> None:
+    """Item of issue 19: 100 queued submissions with photos sent when a phone reconnects (each a case report and its
+    photo, each request with its idempotency key), then all sent again (an answer lost on the way: the phone resends);
+    and the app shell's transferred size on a first and a repeat load against the same page without the app."""
+    import re
+    import uuid
+
+    import shapely
+    from django.core.management import call_command
+    from django.test import Client
+    from shapely.geometry import shape
+
+    from gongzhi.cases.models import Attachment, Case, Category
+    from gongzhi.config import pwa
+    from gongzhi.territory import selectors as territory
+
+    worker_user = _user("gridworker")
+    grid = next(n for n in territory.scope_roots(user=worker_user) if n.kind == "grid")
+    poly = shape(grid.boundary)
+    minx, miny, maxx, maxy = poly.bounds
+    prng = random.Random(19)
+    points: list[tuple[float, float]] = []
+    while len(points) < 100:
+        x, y = prng.uniform(minx, maxx), prng.uniform(miny, maxy)
+        if poly.contains(shapely.Point(x, y)):
+            points.append((y, x))
+    categories = list(Category.objects.filter(is_active=True, parent__isnull=False).values_list("pk", flat=True))
+    # A phone's photo after compression (at most 500 KB): about 350 KB, JPEG by its signature.
+    photo = b"\xff\xd8\xff\xe0" + prng.randbytes(350 * 1024) + b"\xff\xd9"
+    n = 100
+    keys = [str(uuid.uuid4()) for _ in range(n)]
+    before_cases, before_photos = Case.objects.count(), Attachment.objects.count()
+
+    server = Server(args.workers)
+    try:
+        server.wait_ready()
+        _status, body = request(server.port, "POST", "/api/v1/auth/token",
+                               {"username": "gridworker", "password": PASSWORD})  # fmt: skip
+        token = json.loads(body)["token"]
+
+        def sync(label: str) -> dict[str, Any]:
+            """The outbox as the phone sends it: one after another, the report then its photo."""
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            latencies: list[float] = []
+            bad: list[str] = []
+            answers: list[bytes] = []
+            t0 = time.perf_counter()
+            for i, key in enumerate(keys):
+                lat, lng = points[i]
+                report = json.dumps({"channel": "patrol", "title": f"地下室堆物 离线 {i}", "category_id":
+                                     categories[i % len(categories)], "lat": lat, "lng": lng,
+                                     "gps_accuracy": 15}).encode()  # fmt: skip
+                t1 = time.perf_counter()
+                st, payload = _send(conn, "POST", "/api/v1/cases", report, "application/json", token, key)
+                latencies.append(time.perf_counter() - t1)
+                if st != 201:
+                    bad.append(f"{st} {payload[:200]!r}")
+                    continue
+                answers.append(payload)
+                case_id = json.loads(payload)["id"]
+                data, ctype = _multipart({"note": "离线拍摄"}, [("files", f"p{i}.jpg", photo)])
+                t1 = time.perf_counter()
+                st, payload = _send(conn, "POST", f"/api/v1/cases/{case_id}/attachments", data, ctype, token,
+                                    key + "-photo")  # fmt: skip
+                latencies.append(time.perf_counter() - t1)
+                if st != 201:
+                    bad.append(f"{st} {payload[:200]!r}")
+                answers.append(payload)
+            elapsed = time.perf_counter() - t0
+            conn.close()
+            return {"label": label, "seconds": round(elapsed, 2), "requests": len(latencies),
+                    "per_s": len(latencies) / elapsed, "p50_ms": ms(pct(latencies, 50)),
+                    "p99_ms": ms(pct(latencies, 99)), "errors": len(bad), "first_errors": bad[:3],
+                    "answers": answers}  # fmt: skip
+
+        first = sync("first send")
+        again = sync("sent again")
+    finally:
+        server.stop()
+    made_cases = Case.objects.count() - before_cases
+    made_photos = Attachment.objects.count() - before_photos
+    same = first["answers"] == again["answers"]
+    res.add(
+        "offline_sync",
+        value=first["per_s"],
+        unit="requests/s",
+        target=f"{n} reports + {n} photos arrive once; sent again: nothing new, the same answers",
+        passed=made_cases == n and made_photos == n and same and not first["errors"] and not again["errors"],
+        seconds=first["seconds"],
+        p50_ms=first["p50_ms"],
+        p99_ms=first["p99_ms"],
+        replay_per_s=round(again["per_s"], 1),
+        replay_seconds=again["seconds"],
+        replay_p99_ms=again["p99_ms"],
+        cases_made=made_cases,
+        photos_made=made_photos,
+        same_answers=same,
+        errors=first["errors"] + again["errors"],
+        first_errors=first["first_errors"] or again["first_errors"],
+        photo_kb=len(photo) // 1024,
+        note=f"{n} queued case reports, each with a ~350 KB photo, sent as a reconnecting phone's outbox sends them "
+        "(one client, one request after another: POST /api/v1/cases then POST …/attachments, each with its "
+        "Idempotency-Key) through gunicorn; then the whole outbox sent again with the same keys (answers "
+        "replayed from core.idempotency)",
+    )
+
+    # The app shell: what a phone downloads for the to-do page, with the offline app and without it.
+    t0 = time.perf_counter()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    res.setup["collectstatic_s"] = round(time.perf_counter() - t0, 2)
+    client = Client(HTTP_HOST="127.0.0.1")  # as the load phases address the server
+    client.force_login(worker_user)
+    gz = {"HTTP_ACCEPT_ENCODING": "gzip, br"}
+    html = client.get("/cases/", **gz)
+    page_bytes = len(html.content)
+    text = html.content.decode()
+
+    def size(url: str) -> int:
+        r = client.get(url, **gz)
+        body = b"".join(r.streaming_content) if r.streaming else r.content
+        return len(body)
+
+    assets = sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css|svg|png))"', text)))
+    offline_files = ("/vendor/idb/", "/gongzhi/pwa/")
+    plain_assets = [a for a in assets if not any(f in a for f in offline_files)]
+    sizes = {a: size(a) for a in assets}
+    sw = client.get("/sw.js").content
+    manifest = size("/manifest.webmanifest")
+    workbox = [f"/static/vendor/workbox/workbox-{m}.prod.js" for m in
+               ("core", "routing", "strategies", "expiration", "cacheable-response", "precaching")]  # fmt: skip
+    worker_files = {u: size(u) for u in ["/static/vendor/workbox/workbox-sw.js", *workbox]}
+    precache = {e["url"]: size(e["url"]) for e in pwa.precache_manifest() if e["url"] not in sizes}
+    plain_first = page_bytes + sum(sizes[a] for a in plain_assets)
+    app_first = (
+        page_bytes + sum(sizes.values()) + len(sw) + manifest + sum(worker_files.values()) + sum(precache.values())
+    )
+    # A repeat load: the HTML again (network first), the service worker checked (no-cache: fetched, compared);
+    # everything else from the worker's cache. Without the app: the HTML; the hashed static files stay in the HTTP
+    # cache (whitenoise: a year, immutable).
+    app_repeat = page_bytes + len(sw)
+    plain_repeat = page_bytes
+    kb = 1024
+    res.add(
+        "app_shell_first_load",
+        value=app_first / kb,
+        unit="KB",
+        baseline=plain_first / kb,
+        baseline_name="the same to-do page without the offline app (its HTML and the files it loads)",
+        target="report",
+        passed=None,
+        page_html_kb=round(page_bytes / kb, 1),
+        service_worker_kb=round(len(sw) / kb, 1),
+        workbox_kb=round(sum(worker_files.values()) / kb, 1),
+        precached_beyond_page_kb=round(sum(precache.values()) / kb, 1),
+        note="bytes over the wire (gzip/br as whitenoise serves them; the HTML uncompressed as Django sends it) for "
+        "the gridworker's to-do page on a first visit: with the app the service worker also installs and precaches "
+        "the shell (the report form's map, category picker and photo libraries), so the basement visit needs none",
+    )
+    res.add(
+        "app_shell_repeat_load",
+        value=app_repeat / kb,
+        unit="KB",
+        baseline=plain_repeat / kb,
+        baseline_name="the same page without the app, static files in the HTTP cache",
+        target="report",
+        passed=None,
+        note="a second visit: the page's HTML (network first) and the service worker's script checked; the shell "
+        "from the worker's cache (offline: the HTML too)",
+    )
+
+
 # --- the grid worker's registry lists (people, households) ----------------------------------------------------------
 
 # The people the registry lists are measured over: the demo's ~120,000 residents topped up to this (issue 14, 22:
@@ -1302,8 +1499,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--registry-rows", type=int, default=None, help="default: scale × 15,000, at most 150,000 (a 大走访)"
     )
-    parser.add_argument("--only", default="kpis,geo,hotline,registry,http,registry_lists,messaging,participation",
-                        help="comma-separated")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        default="kpis,geo,hotline,registry,http,registry_lists,messaging,participation,offline",
+        help="comma-separated",
+    )
     parser.add_argument("--dispatch-cases", type=int, default=1000, help="messaging: the dispatch burst's cases")
     parser.add_argument("--deliveries", type=int, default=2000, help="messaging: deliveries for the rate")
     parser.add_argument("--intake-rounds", type=int, default=6, help="messaging: on/off rounds of intake")
@@ -1339,6 +1539,7 @@ def main(argv: list[str] | None = None) -> int:
         "http": bench_http,
         "registry_lists": bench_registry_lists,
         "participation": bench_participation,
+        "offline": bench_offline,
     }
     for name in args.only.split(","):
         say(f"--- {name}")

@@ -489,6 +489,7 @@ EXEMPT = {
     "kpis.rollupstate": REFERENCE,
     "participation.needcategory": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
+    "core.idempotencykey": "a submission's key and stored answer (core.idempotency): read only for the key's own user",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
     "accounts.apitoken": "a user's tokens: read and revoked only through their owner (accounts.services), never listed by place",
 }

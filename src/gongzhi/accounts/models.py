@@ -188,6 +188,11 @@ class User(AbstractUser):
     def roles(self) -> set[str]:
         return {grant.role for grant in self._grants()}
 
+    def ground_codes(self) -> frozenset[str]:
+        """The codes of the places this user's roles stand on (a worker's grid, a body's co-covered ground): where a
+        GPS point of theirs is at home (cases.intake flags a report from outside). Read with the grants, cached."""
+        return frozenset(p for grant in self._grants() if not grant.scope.everything for p in grant.scope.prefixes)
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles() & set(roles)) or (self.is_superuser and Role.ADMIN in roles)
 

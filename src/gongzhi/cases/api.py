@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -34,6 +35,7 @@ from gongzhi.cases.schemas import (
 )
 from gongzhi.core.errors import ErrorDetail, NotFound, ValidationFailed
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.pagination import DeferredJoinPagination
 from gongzhi.core.schemas import Float, Int64
 from gongzhi.core.throttle import SharedRateThrottle
@@ -64,6 +66,7 @@ def case_list(request: ApiRequest, filters: Query[CaseFilters]) -> QuerySet[Case
 
 
 @router.post("", response={201: CaseDetailOut}, summary="Take a case in")
+@decorate_view(idempotent("cases.report"))
 def case_create(request: ApiRequest, payload: CaseIn) -> Status[Case]:
     case = services.report_case(actor=request.auth, **payload.dict())
     if case.reporter_user_id != request.auth.pk:  # pragma: no cover - a signed-in reporter always sees their case
@@ -205,6 +208,7 @@ def _left(case: Case) -> dict[str, Any]:
 
 
 @router.post("/{case_id}/attachments", response={201: list[AttachmentOut]}, summary="Upload photos")
+@decorate_view(idempotent("cases.attach"))
 def case_attach(
     request: ApiRequest, case_id: Int64, files: File[list[UploadedFile]], note: str = ""
 ) -> Status[list[Attachment]]:

@@ -182,6 +182,8 @@ class ReportForm(CategoryMixin, LocationMixin):
     )
     fixed_on_spot = forms.BooleanField(label=_("Fixed on the spot (即报即办)"), required=False)
     fixed_note = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # How sure the phone's GPS was (metres), filled by "use my location".
+    gps_accuracy = forms.FloatField(required=False, min_value=0, max_value=100_000, widget=forms.HiddenInput())
 
     field_order = [
         "channel", "title", "major", "category", "urgency", "description", "lat", "lng", "address", "photos",
@@ -219,6 +221,7 @@ class ReportForm(CategoryMixin, LocationMixin):
             "reporter_phone": d.get("reporter_phone") or "",
             "fixed_on_spot_note": (d.get("fixed_note") or "").strip() if d.get("fixed_on_spot") else "",
             "files": d.get("photos") or [],
+            "gps_accuracy": d.get("gps_accuracy"),
             **self.location_kwargs(),
         }
 

@@ -136,6 +136,7 @@ def report_case(
     fixed_on_spot_note: str = "",
     files: list[UploadedFile[bytes]] | None = None,
     coord_system: str = coords.WGS84,
+    gps_accuracy: float | None = None,
 ) -> Case:
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner; a
     signed-in resident reporting their own problem (channel ``resident``) becomes its reporter only.
@@ -179,6 +180,8 @@ def report_case(
             )
     if reporter_phone and not reporter_phone.strip().isdigit():
         details.append(ErrorDetail(field="reporter_phone", message=gettext_lazy("digits only")))
+    if gps_accuracy is not None and not 0 <= gps_accuracy <= 100_000:
+        details.append(ErrorDetail(field="gps_accuracy", message=gettext_lazy("metres, 0 to 100,000")))
     for i, f in enumerate(files or []):
         details.extend(check_attachment(f, f"files[{i}]"))
     if len(files or []) > MAX_ATTACHMENTS:
@@ -227,6 +230,9 @@ def report_case(
         case.reporter_user = actor
         if channel != Channel.RESIDENT:
             case.owner_user = actor
+    case.gps_accuracy = gps_accuracy
+    if placement.how == "gps" and actor_pk and channel != Channel.RESIDENT:
+        case.outside_reporter_ground = _outside_own_ground(actor, placement.node)
     case.save(force_insert=True)
     if pk is None:
         case.number = _case_number(timezone.localtime(case.reported_at), case.pk)
@@ -250,6 +256,13 @@ def report_case(
     else:  # the desk whose intake queue it is on: planned and written by the task worker after the commit
         notify.send_after_commit(event, actor)
     return case
+
+
+def _outside_own_ground(actor: User, node: Any) -> bool:
+    """A staff reporter's GPS point placed outside every place they hold a role for (a grid worker over the street in
+    the next grid). Someone with no place (a desk, a department) has no ground to be outside of."""
+    codes = actor.ground_codes()  # the grants the answer's allowed actions read anyway: cached on the user
+    return bool(codes) and not any(node.code.startswith(code) for code in codes)
 
 
 def check_attachment(f: UploadedFile[bytes], where: str) -> list[ErrorDetail]:

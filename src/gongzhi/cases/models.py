@@ -234,6 +234,15 @@ class Case(TimeStampedModel):
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # The phone's GPS (docs/offline.md): how sure the position is, and a point outside the reporter's own ground —
+    # accepted, never refused (they may well have walked over the street), but flagged for the desk to see.
+    gps_accuracy = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
+    outside_reporter_ground = models.BooleanField(
+        _("outside the reporter's grid"),
+        default=False,
+        db_default=False,
+        help_text=_("The GPS point lies outside the places of the one who reported it."),
+    )
 
     owner_body = models.ForeignKey(
         "territory.Body", verbose_name=_("owning body"), on_delete=models.PROTECT, related_name="owned_cases"

@@ -101,6 +101,10 @@ CASE_OUT_COLUMNS = (
 class CaseDetailOut(CaseOut):
     description: str
     tracking_code: str
+    gps_accuracy: float | None
+    outside_reporter_ground: bool = Field(
+        description="The GPS point lies outside every place of the staff member who reported it (accepted, flagged)."
+    )
     allowed_actions: list[str]
 
 
@@ -139,6 +143,7 @@ class CaseIn(InputSchema):
         description="The system lat/lng are in: wgs84 (GPS, 天地图; default) or gcj02 (AMap/phone map SDKs). "
         "Stored as WGS-84.",
     )
+    gps_accuracy: Float | None = Field(None, description="How sure the GPS position is, in metres (the phone's).")
 
 
 class PublicCaseIn(InputSchema):

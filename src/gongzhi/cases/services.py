@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
+from gongzhi.cases.choices import FINAL_STATUSES
 from gongzhi.cases.intake import MAX_ATTACHMENTS, check_attachment
 from gongzhi.cases.intake import _active_category as _active_category
 from gongzhi.cases.intake import _store_attachment as _store_attachment
@@ -22,7 +23,8 @@ from gongzhi.cases.intake import report_case as report_case  # a case is born in
 from gongzhi.cases.models import Attachment, Case, CaseEvent, HotlineImport, HotlineImportState, HotlineMapping
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
+from gongzhi.core.messages import fmt
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
@@ -34,6 +36,16 @@ if TYPE_CHECKING:
 @transaction.atomic
 def add_attachments(*, actor: User, case_id: int, files: list[UploadedFile[bytes]], note: str = "") -> list[Attachment]:
     case = get_in_scope(Case, actor, case_id, "change")
+    if case.status in FINAL_STATUSES:
+        # Most often photos taken offline while someone else closed the case: say so (the phone keeps them).
+        raise Conflict(
+            fmt(
+                gettext_lazy("Case %(number)s is already “%(status)s”: the photos were not added."),
+                number=case.number,
+                status=case.get_status_display(),
+            ),
+            [ErrorDetail(field="status", message=str(case.status))],
+        )
     details = [e for i, f in enumerate(files) for e in check_attachment(f, f"files[{i}]")]
     if not files:
         details.append(ErrorDetail(field="files", message=gettext_lazy("no file")))

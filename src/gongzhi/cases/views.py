@@ -57,6 +57,7 @@ from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
 from gongzhi.core.http import AuthedRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.messages import fmt, stored
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.pagination import SortKeyPaginator
@@ -273,6 +274,7 @@ def todo(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent("cases.report")
 def report(request: AuthedRequest) -> HttpResponse:
     """上报: staff take a case in (patrol, building head, a call at the desk). Success → the case page. A signed-in
     resident who lands here (an old link, the address typed) is sent to their own form, 我要反映, not to a 403."""
@@ -489,6 +491,7 @@ def add_note(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent("cases.attach")
 def attach(request: AuthedRequest, case_id: int) -> HttpResponse:
     form = AttachForm(request.POST, request.FILES, prefix="attach")
     if form.is_valid():

@@ -259,6 +259,16 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
     ("vendor/markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+    # The offline app (docs/offline.md): workbox-sw loads its modules from one folder (its modulePathPrefix), so each
+    # module's build joins vendor/workbox; IndexedDB through idb; photos shrunk on the phone.
+    ("vendor/workbox", NODE_MODULES / "workbox-sw" / "build"),
+    *(
+        ("vendor/workbox", NODE_MODULES / f"workbox-{module}" / "build")
+        for module in ("core", "routing", "strategies", "expiration", "cacheable-response", "precaching")
+    ),
+    ("vendor/idb", NODE_MODULES / "idb" / "build"),
+    ("vendor/image-compression", NODE_MODULES / "browser-image-compression" / "dist"),
+    ("vendor/piexif", NODE_MODULES / "piexifjs"),
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
 STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…
@@ -318,6 +328,8 @@ if TESTING:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 
 # The address people reach the site at, for the links in SMS and e-mail (the demo: where it serves).
+# How long a submission's idempotency key (core.idempotency) is remembered: a phone's queue must send within this.
+GONGZHI_IDEMPOTENCY_DAYS = int(os.environ.get("GONGZHI_IDEMPOTENCY_DAYS", "7"))
 GONGZHI_SITE_URL = os.environ.get("GONGZHI_SITE_URL", f"http://{os.environ.get('GONGZHI_BIND', '127.0.0.1:8000')}")
 
 # --- Messaging (issue 17): which class sends each channel (gongzhi.messaging.channels.base.get). Without a provider

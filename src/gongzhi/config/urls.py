@@ -3,7 +3,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.config import workbench
+from gongzhi.config import pwa, workbench
 from gongzhi.config.api import api
 from gongzhi.core.errors import NotFound
 from gongzhi.core.messages import fmt
@@ -23,6 +23,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", workbench.home, name="home"),  # each role's workbench
+    # The offline app (docs/offline.md): the manifest and the service worker at the root, the phone's outbox.
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-sw"),
+    path("outbox/", pwa.outbox, name="pwa-outbox"),
+    path("offline/", pwa.offline, name="pwa-offline"),
     path("", include("gongzhi.accounts.urls")),
     path("territory/", include("gongzhi.territory.urls")),
     path("cases/", include("gongzhi.cases.urls")),

@@ -71,3 +71,32 @@ class RateCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ident} @{self.slot}: {self.count}"
+
+
+class IdempotencyKey(models.Model):
+    """A submission's client-generated key and the answer it got (``core.idempotency``): the same key sent again by
+    the same user answers the stored response instead of doing the work twice. The unique constraint is what makes
+    concurrent replays safe: the second insert waits for the first transaction and then finds its row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(_("key"), max_length=100)
+    scope = models.CharField(_("submission"), max_length=64)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), default=0)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    location = models.CharField(_("location"), max_length=500, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    objects: ScopedManager[IdempotencyKey] = ScopedManager()  # no scope rule: read only by core.idempotency
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotencykey_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} → {self.status_code}"

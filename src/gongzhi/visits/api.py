@@ -4,9 +4,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.visits import selectors, services
@@ -117,6 +119,7 @@ def visits(
 
 
 @router.post("", response={201: VisitOut}, summary="Record a visit; raise_case turns the need found into a case")
+@decorate_view(idempotent("visits.record"))
 def visit_create(request: ApiRequest, payload: VisitIn) -> Status[Visit]:
     visit = services.record_visit(actor=request.auth, **payload.dict())
     return Status(201, selectors.visit_get(user=request.auth, visit_id=visit.pk))

@@ -44,6 +44,7 @@ class VisitForm(CategoryMixin):
     )
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    gps_accuracy = forms.FloatField(required=False, min_value=0, max_value=100_000, widget=forms.HiddenInput)
 
     field_order = [
         "outcome", "person", "notes", "needs", "raise_case", "major", "category", "case_title", "lat", "lng",
@@ -63,6 +64,8 @@ class VisitForm(CategoryMixin):
             self.clean_category_pair(cleaned)
         if (cleaned.get("lat") is None) != (cleaned.get("lng") is None):
             cleaned["lat"] = cleaned["lng"] = None  # half a position is no position
+        if cleaned.get("lat") is None:
+            cleaned["gps_accuracy"] = None
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class VisitForm(CategoryMixin):
             "case_title": (d.get("case_title") or "") if raise_case else "",
             "lat": d.get("lat"),
             "lng": d.get("lng"),
+            "gps_accuracy": d.get("gps_accuracy"),
         }
 
 

@@ -143,6 +143,7 @@ class Visit(TimeStampedModel):
     )
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    gps_accuracy = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
 
     scope_rule = ScopeRule(node="household", owner="visitor")
 

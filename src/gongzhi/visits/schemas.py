@@ -101,6 +101,7 @@ class VisitIn(InputSchema):
     urgency: str | None = None
     lat: Float | None = None
     lng: Float | None = None
+    gps_accuracy: Float | None = Field(None, description="How sure the GPS position is, in metres (the phone's).")
 
 
 class VisitOut(Schema):

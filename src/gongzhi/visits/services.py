@@ -234,6 +234,7 @@ def record_visit(
     urgency: str | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    gps_accuracy: float | None = None,
 ) -> Visit:
     """Record a visit to a household. It covers the household in every open campaign targeting it (when the outcome
     reaches the household) and moves on the care plans of the people visited. With ``raise_case`` the need found
@@ -282,6 +283,10 @@ def record_visit(
         details.append(ErrorDetail(field="lat", message=_("between -90 and 90")))
     if lng is not None and not -180 <= lng <= 180:
         details.append(ErrorDetail(field="lng", message=_("between -180 and 180")))
+    if gps_accuracy is not None and not 0 <= gps_accuracy <= 100_000:
+        details.append(ErrorDetail(field="gps_accuracy", message=_("metres, 0 to 100,000")))
+    if lat is None:
+        gps_accuracy = None  # how sure a position is that was not given
     if details:
         raise ValidationFailed(_("The visit cannot be recorded."), details)
 
@@ -303,6 +308,7 @@ def record_visit(
             reporter_phone=person.phone if person and person.phone.isdigit() else "",
             lat=lat,
             lng=lng,
+            gps_accuracy=gps_accuracy,
         )
     visit = Visit.objects.create(
         household=household,
@@ -317,6 +323,7 @@ def record_visit(
         case=case,
         lat=lat,
         lng=lng,
+        gps_accuracy=gps_accuracy,
     )
     covered = 0
     if outcome in COVERING_OUTCOMES:

@@ -30,6 +30,7 @@ from gongzhi.core.access import reaches
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
 from gongzhi.core.http import AuthedRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
 from gongzhi.registry import selectors as registry
@@ -193,6 +194,7 @@ def household(request: AuthedRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent("visits.record")
 def record(request: AuthedRequest, household_id: int) -> HttpResponse:
     """Record a visit at the door. Success → back to the household with a message (and the case raised, linked)."""
     user = request.user

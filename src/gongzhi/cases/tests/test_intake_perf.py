@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 # not loaded yet: category, grid + nearest building + index key (one query), INSERT case, UPDATE its number (on
 # PostgreSQL instead a SELECT of the id from the sequence before the INSERT), INSERT first event, INSERT audit record. The test database wraps each test in a transaction, so report_case's
 # own transaction adds a SAVEPOINT and its RELEASE; who is told of the new case (cases.notify.plan: the desk's staff,
-# one query — none here, so messaging writes nothing). Raise this only with a reason.
-REPORT_CASE_STATEMENTS = 9
+# one query — none here, so messaging writes nothing); the reporter's grants (their places: is the point outside their
+# own ground? Cached on the user: the 201 answer's allowed actions need them anyway). Raise this only with a reason.
+REPORT_CASE_STATEMENTS = 10
 
 
 def _fresh(user: User) -> User:

@@ -64,6 +64,7 @@ def test_run_forever_stops_when_asked() -> None:
 def test_every_periodic_job_is_discovered() -> None:
     jobs = {job.name: job.every for job in discover()}
     assert jobs == {
+        "idempotency_expire": 3600,
         "check_deadlines": 300,
         "load_holidays": 86400,
         "registry_sweep": 3600,

@@ -36,6 +36,8 @@
         function (pos) {
           locateButton.disabled = false;
           setPoint(pos.coords.latitude, pos.coords.longitude);
+          var accuracy = document.querySelector('input[name="gps_accuracy"]');
+          if (accuracy) accuracy.value = Math.round(pos.coords.accuracy || 0);
           setStatus(fmt(S.located, { accuracy: Math.round(pos.coords.accuracy || 0) }));
         },
         function (err) {

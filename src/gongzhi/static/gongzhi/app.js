@@ -38,6 +38,12 @@
     window.history.back();
   });
 
+  // A select with data-autosubmit sends its form when changed (a <noscript> button serves without scripts).
+  document.addEventListener("change", function (evt) {
+    var field = evt.target;
+    if (field && field.dataset && field.dataset.autosubmit !== undefined && field.form) field.form.requestSubmit();
+  });
+
   // Tree: a toggle shows or hides the next level; htmx loads it on the first click.
   document.addEventListener("click", function (evt) {
     var toggle = evt.target.closest ? evt.target.closest(".tree-toggle") : null;
