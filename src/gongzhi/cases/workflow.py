@@ -525,7 +525,7 @@ class CaseMachine(Machine[Case]):
         notify.send(obj, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
 
 
-MACHINE = CaseMachine(TRANSITIONS.values(), COMBINED.values())
+MACHINE = CaseMachine(TRANSITIONS, COMBINED)
 
 
 def allowed_actions(actor: User, case: Case) -> list[Transition]:

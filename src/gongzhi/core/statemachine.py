@@ -72,9 +72,14 @@ class Machine(Generic[M]):
     texts: Texts
     system_actions: frozenset[str] = frozenset()  # what the system (actor None) may do
 
-    def __init__(self, transitions: Iterable[Transition], combined: Iterable[Transition] = ()) -> None:
-        self.transitions: dict[str, Transition] = {t.action: t for t in transitions}
-        self.combined: dict[str, Transition] = {t.action: t for t in combined}
+    def __init__(
+        self,
+        transitions: dict[str, Transition] | Iterable[Transition],
+        combined: dict[str, Transition] | Iterable[Transition] = (),
+    ) -> None:
+        # A dict is used as it is (the workflow module's table stays the one the machine reads).
+        self.transitions = transitions if isinstance(transitions, dict) else {t.action: t for t in transitions}
+        self.combined = combined if isinstance(combined, dict) else {t.action: t for t in combined}
 
     # --- hooks ------------------------------------------------------------------------------------------------
     def roles_of(self, actor: User) -> set[str]:

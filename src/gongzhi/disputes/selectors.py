@@ -443,3 +443,25 @@ def year_on_year(*, user: User, since: datetime, until: datetime, node_code: str
 
 def dispute_open(*, user: User) -> QuerySet[Dispute]:
     return dispute_list(user=user, status=OPEN_STATUSES)
+
+
+def agreement_doc(*, user: User, agreement_id: int) -> Any:
+    """The agreement as the document shows it (``document.AgreementDoc``): the .docx and the printable page."""
+    from gongzhi.disputes import document
+
+    agreement = agreement_get(user=user, agreement_id=agreement_id)
+    parties = Party.objects.filter(dispute_id=agreement.dispute_id).order_by("role", "pk")
+    mediator = agreement.mediator
+    return document.AgreementDoc(
+        number=agreement.number,
+        parties=[document.PartyLine(p.role, p.name, p.phone, p.id_number, p.address) for p in parties],
+        facts=agreement.facts,
+        terms=[
+            document.Term(str(t.get("text", "")), str(t.get("how", "")), str(t.get("by", ""))) for t in agreement.terms
+        ],
+        performance=agreement.performance,
+        mediator=(str(mediator) if mediator is not None else ""),
+        committee=agreement.committee,
+        signed_on=agreement.signed_on,
+        dispute_number=agreement.dispute.number,
+    )

@@ -753,3 +753,21 @@ def answer_police_notice(
 
 def cancel_police_notice(*, actor: User, notice_id: int, note: str) -> PoliceNotice:
     return workflow.perform_notice(actor=actor, notice_id=notice_id, action="cancel", note=note)
+
+
+def agreement_document(*, actor: User, agreement_id: int, reveal: bool = False) -> tuple[str, bytes]:
+    """The agreement as a .docx: ``(file name, bytes)``. Contacts masked unless ``reveal`` (and the right to reveal
+    the dispute's parties); every download is audited."""
+    from gongzhi.disputes import document, selectors
+
+    doc = selectors.agreement_doc(user=actor, agreement_id=agreement_id)
+    agreement = Agreement.objects.select_related("dispute").get(pk=agreement_id)
+    if reveal and not (
+        Party.objects.restrict(actor, "reveal").filter(dispute_id=agreement.dispute_id).exists()
+        or workflow.is_mediator(actor, agreement.dispute)
+    ):
+        raise Forbidden(_("You may not see this party's contacts in full."))
+    data = document.render(doc, reveal=reveal)
+    audit.record(actor=actor, action="disputes.agreement_document", obj=agreement,
+                 node_code=agreement.dispute.place_code, after={"reveal": reveal})  # fmt: skip
+    return f"{agreement.number}.docx", data
