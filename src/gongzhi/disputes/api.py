@@ -68,8 +68,8 @@ def _party_in(p: PartyIn) -> services.PartyIn:
 def _detail(user: User, dispute_id: int) -> Any:
     d: Any = selectors.dispute_get(user=user, dispute_id=dispute_id)
     parties = selectors.parties_of(user=user, dispute=d)
-    d.parties = {"visible": parties.visible, "count": parties.count, "parties": [p.__dict__ for p in parties.parties]}
-    d.mediators = [{"id": u.pk, "name": str(u)} for u in selectors.mediators_of(user=user, dispute=d)]
+    d.party_view = {"visible": parties.visible, "count": parties.count, "parties": [p.__dict__ for p in parties.parties]}
+    d.mediator_view = [{"id": u.pk, "name": str(u)} for u in selectors.mediators_of(user=user, dispute=d)]
     d.linked_case_ids = list(d.linked_cases.values_list("pk", flat=True))
     d.allowed_actions = [t.action for t in workflow.allowed_actions(user, d)]
     return d

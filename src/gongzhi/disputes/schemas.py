@@ -103,6 +103,14 @@ class DisputeDetailOut(DisputeOut):
     parties: PartiesOut
     allowed_actions: list[str]
 
+    @staticmethod
+    def resolve_parties(obj: Any) -> dict[str, Any]:
+        return dict(obj.party_view)
+
+    @staticmethod
+    def resolve_mediators(obj: Any) -> list[dict[str, Any]]:
+        return list(obj.mediator_view)
+
 
 class PartyIn(InputSchema):
     role: Literal["applicant", "respondent", "other"] = "applicant"

@@ -27,9 +27,9 @@ PATHS: dict[str, list[str]] = {
 def new_dispute(actor: Any, w: Any, *, node: Any = None, risk: str = "green", parties: Any = None,
                 **extra: Any) -> Dispute:  # fmt: skip
     return services.register_dispute(
-        actor=actor, kind_id=w.kind.pk, summary="楼上漏水，邻里争执", facts="楼上卫生间漏水至楼下，双方争执。",
+        actor=actor, summary="楼上漏水，邻里争执", facts="楼上卫生间漏水至楼下，双方争执。",
         node_id=(node or w.tree.households[0]).pk, risk=risk, parties=PARTIES if parties is None else parties,
-        **extra,
+        **{"kind_id": w.kind.pk, **extra},
     )  # fmt: skip
 
 
