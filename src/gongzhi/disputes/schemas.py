@@ -13,12 +13,12 @@ from gongzhi.core.privacy import mask_phone
 from gongzhi.core.schemas import Date, DateTime, Float, InputSchema, Int64
 
 
-class Ref(Schema):
+class DisputeRef(Schema):
     id: int
     name: str
 
 
-class KindOut(Schema):
+class DisputeKindOut(Schema):
     id: int
     code: str
     name: str
@@ -41,7 +41,7 @@ class DisputeFilters(InputSchema):
 class DisputeOut(Schema):
     id: int
     number: str
-    kind: Ref
+    kind: DisputeRef
     summary: str
     status: str
     status_label: str
@@ -49,10 +49,10 @@ class DisputeOut(Schema):
     source: str
     tier: int
     tier_kind: str
-    place: Ref
+    place: DisputeRef
     place_code: str
     unplaced: bool
-    handler_body: Ref | None
+    handler_body: DisputeRef | None
     is_repeat: bool
     repeat_of_id: int | None
     received_at: datetime
@@ -68,7 +68,7 @@ class DisputeOut(Schema):
         return {"id": obj.node_id, "name": obj.node.name}
 
 
-class PartyOut(Schema):
+class DisputePartyOut(Schema):
     id: int
     role: str
     role_label: str
@@ -80,13 +80,13 @@ class PartyOut(Schema):
     is_organisation: bool
 
 
-class PartiesOut(Schema):
+class DisputePartiesOut(Schema):
     visible: bool = Field(..., description="False outside the handling circle: only how many parties there are.")
     count: int
-    parties: list[PartyOut]
+    parties: list[DisputePartyOut]
 
 
-class MediatorOut(Schema):
+class DisputeMediatorOut(Schema):
     id: int
     name: str
 
@@ -95,12 +95,12 @@ class DisputeDetailOut(DisputeOut):
     facts: str
     address: str
     referral_kind: str
-    handler_node: Ref | None
+    handler_node: DisputeRef | None
     source_case_id: int | None
     source_notice_id: int | None
     linked_case_ids: list[int]
-    mediators: list[MediatorOut]
-    parties: PartiesOut
+    mediators: list[DisputeMediatorOut]
+    parties: DisputePartiesOut
     allowed_actions: list[str]
 
     @staticmethod
@@ -112,7 +112,7 @@ class DisputeDetailOut(DisputeOut):
         return list(obj.mediator_view)
 
 
-class PartyIn(InputSchema):
+class DisputePartyIn(InputSchema):
     role: Literal["applicant", "respondent", "other"] = "applicant"
     person_id: Int64 | None = Field(None, description="A person of the registry (name and contacts from there).")
     name: str = Field("", max_length=60)
@@ -134,13 +134,13 @@ class DisputeIn(InputSchema):
     source_case_id: Int64 | None = None
     source_notice_id: Int64 | None = None
     risk: Literal["green", "yellow", "red"] = "green"
-    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+    parties: list[DisputePartyIn] = Field(default_factory=list, max_length=50)
     mediator_ids: list[Int64] = Field(default_factory=list, max_length=20)
     linked_case_ids: list[Int64] = Field(default_factory=list, max_length=50)
     received_at: DateTime | None = None
 
 
-class ActionIn(InputSchema):
+class DisputeActionIn(InputSchema):
     action: str = Field(..., max_length=32, description="start, escalate, agree, fail, withdraw, close, reopen")
     note: str = Field("", max_length=4000, description="Required to escalate (the reason), fail, withdraw, reopen.")
     to_tier: Int64 | None = Field(None, description="escalate: the tier (default: the next one).")
@@ -153,21 +153,21 @@ class ActionIn(InputSchema):
     performance: Literal["performed", "partly", "not_performed"] | None = None
 
 
-class RiskIn(InputSchema):
+class DisputeRiskIn(InputSchema):
     risk: Literal["green", "yellow", "red"]
     note: str = Field("", max_length=4000)
 
 
-class MediatorsIn(InputSchema):
+class DisputeMediatorsIn(InputSchema):
     user_ids: list[Int64] = Field(..., max_length=20)
     lead_id: Int64 | None = None
 
 
-class LinkCaseIn(InputSchema):
+class DisputeLinkCaseIn(InputSchema):
     case_id: Int64
 
 
-class SessionIn(InputSchema):
+class MediationSessionIn(InputSchema):
     held_at: DateTime
     mode: Literal["face_to_face", "separate", "phone", "video"] = "face_to_face"
     where: str = Field("", max_length=200)
@@ -178,46 +178,46 @@ class SessionIn(InputSchema):
     private_notes: str = Field("", max_length=10000, description="Only the assigned mediators and the station read it.")
 
 
-class SessionOut(Schema):
+class MediationSessionOut(Schema):
     id: int
     tier: int
     held_at: datetime
     where: str
     mode: str
-    mediators: list[MediatorOut]
+    mediators: list[DisputeMediatorOut]
     attendee_ids: list[int]
     summary: str
     result: str
     private_notes: str | None = Field(..., description="null outside the notes' circle (or none written).")
 
 
-class TermIn(InputSchema):
+class AgreementTermIn(InputSchema):
     text: str = Field(..., max_length=2000)
     how: str = Field("", max_length=500)
     by: Date | None = None
 
 
-class AgreementIn(InputSchema):
-    terms: list[TermIn] = Field(..., min_length=1, max_length=50)
+class MediationAgreementIn(InputSchema):
+    terms: list[AgreementTermIn] = Field(..., min_length=1, max_length=50)
     facts: str = Field("", max_length=10000)
     performance: str = Field("", max_length=4000)
     committee: str = Field("", max_length=120)
     follow_up_days: Int64 | None = Field(None, ge=1, le=365)
 
 
-class TermOut(Schema):
+class AgreementTermOut(Schema):
     text: str
     how: str
     by: str
 
 
-class AgreementOut(Schema):
+class MediationAgreementOut(Schema):
     id: int
     number: str
     dispute_id: int
     committee: str
     facts: str
-    terms: list[TermOut]
+    terms: list[AgreementTermOut]
     performance: str
     signed_on: date | None
     signed_party_ids: list[int]
@@ -233,12 +233,12 @@ class AgreementOut(Schema):
         return str(obj.mediator) if obj.mediator_id else ""
 
 
-class FollowUpIn(InputSchema):
+class DisputeFollowUpIn(InputSchema):
     performance: Literal["performed", "partly", "not_performed"]
     note: str = Field("", max_length=4000)
 
 
-class FollowUpOut(Schema):
+class DisputeFollowUpOut(Schema):
     id: int
     dispute_id: int
     dispute_number: str
@@ -252,7 +252,7 @@ class FollowUpOut(Schema):
         return str(obj.dispute.number)
 
 
-class EventOut(Schema):
+class DisputeEventOut(Schema):
     at: datetime
     actor_label: str
     action: str
@@ -261,23 +261,23 @@ class EventOut(Schema):
     note: str
 
 
-class EscalationOut(Schema):
+class DisputeEscalationOut(Schema):
     at: datetime
     from_tier: int
     to_tier: int
     to_kind: str
-    to_body: Ref | None
+    to_body: DisputeRef | None
     referral_kind: str
     reason: str
     automatic: bool
 
 
-class RevealOut(Schema):
+class PartyRevealOut(Schema):
     phone: str
     id_number: str
 
 
-class FigureOut(Schema):
+class DisputeFigureOut(Schema):
     key: str
     label: str
     value: float | None
@@ -288,13 +288,13 @@ class FigureOut(Schema):
 # --- police notices --------------------------------------------------------------------------------------------------
 
 
-class NoticeFilters(InputSchema):
+class PoliceNoticeFilters(InputSchema):
     status: Literal["sent", "received", "answered", "cancelled"] | None = None
     overdue: bool | None = None
     sent_by_me: bool = Field(False, description="Only the notices my body sent (the police station's list).")
 
 
-class NoticeIn(InputSchema):
+class PoliceNoticeIn(InputSchema):
     title: str = Field(..., max_length=200, description="What happened.")
     ask: str = Field(..., max_length=4000, description="What the grid should do.")
     happened_at: DateTime | None = None
@@ -309,14 +309,14 @@ class NoticeIn(InputSchema):
     from_body_id: Int64 | None = Field(None, description="The sending body, when the caller acts for several.")
 
 
-class NoticeOut(Schema):
+class PoliceNoticeOut(Schema):
     id: int
     number: str
-    from_body: Ref
+    from_body: DisputeRef
     title: str
     description: str
     happened_at: datetime
-    place: Ref
+    place: DisputeRef
     place_code: str
     unplaced: bool
     address: str
@@ -352,17 +352,17 @@ class NoticeOut(Schema):
         return [int(i) for i in getattr(obj, "dispute_ids", [])]
 
 
-class NoticeAnswerIn(InputSchema):
+class PoliceNoticeAnswerIn(InputSchema):
     result: Literal["resolved", "dispute", "case", "nothing"]
     feedback: str = Field(..., min_length=1, max_length=4000)
     visited_at: DateTime | None = None
     dispute_kind_id: Int64 | None = Field(None, description="result dispute: its kind (registered from the notice).")
     dispute_summary: str = Field("", max_length=200)
     dispute_risk: Literal["green", "yellow", "red"] = "green"
-    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+    parties: list[DisputePartyIn] = Field(default_factory=list, max_length=50)
     case_id: Int64 | None = Field(None, description="result case: an existing case …")
     case_category_id: Int64 | None = Field(None, description="… or the category of a case reported from it.")
 
 
-class NoteIn(InputSchema):
+class PoliceNoticeCancelIn(InputSchema):
     note: str = Field(..., min_length=1, max_length=4000)
