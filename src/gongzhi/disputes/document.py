@@ -24,7 +24,11 @@ from gongzhi.disputes.choices import PartyRole
 
 TITLE = "人民调解协议书"
 FONT = "宋体"
-ROLE_WORDS: dict[str, str] = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人", PartyRole.OTHER: "其他当事人"}
+ROLE_WORDS: dict[str, str] = {
+    PartyRole.APPLICANT: "申请人",
+    PartyRole.RESPONDENT: "被申请人",
+    PartyRole.OTHER: "其他当事人",
+}
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

@@ -217,3 +217,18 @@ def notice_moved(notice: PoliceNotice, action: str, actor: User | None) -> None:
             obj=notice,
             dedupe=f"police_notice:{notice.pk}:cancelled",
         )
+
+
+def follow_up_due(follow_up: Any) -> None:
+    """A performance follow-up is due: the dispute's handlers are told, once."""
+    dispute = follow_up.dispute
+    messaging.notify(
+        actor=None,
+        recipients=[Recipient(u) for u in sorted(handlers(dispute))],
+        kind="dispute.follow_up",
+        text=_("Dispute %(number)s (%(summary)s): the performance follow-up is due on %(due)s."),
+        params=_params(dispute, due=follow_up.due_on.isoformat()),
+        link=_link("disputes:detail", dispute.pk),
+        obj=dispute,
+        dedupe=f"dispute:{dispute.pk}:follow_up:{follow_up.pk}",
+    )

@@ -771,3 +771,18 @@ def agreement_document(*, actor: User, agreement_id: int, reveal: bool = False) 
     audit.record(actor=actor, action="disputes.agreement_document", obj=agreement,
                  node_code=agreement.dispute.place_code, after={"reveal": reveal})  # fmt: skip
     return f"{agreement.number}.docx", data
+
+
+def remind_follow_ups(*, today: date | None = None) -> int:
+    """Tell the handlers of each agreement whose performance follow-up is due (once per follow-up): the scheduler's
+    ``dispute_follow_ups`` job. Returns how many follow-ups were due."""
+    from gongzhi.disputes.models import FollowUp
+
+    today = today or timezone.localdate()
+    due = FollowUp.objects.filter(done_at__isnull=True, due_on__lte=today, dispute__status=Status.AGREED)
+    count = 0
+    for follow_up in due.select_related("dispute"):
+        with transaction.atomic():
+            notify.follow_up_due(follow_up)
+        count += 1
+    return count

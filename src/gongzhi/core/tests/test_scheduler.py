@@ -68,6 +68,7 @@ def test_every_periodic_job_is_discovered() -> None:
         "load_holidays": 86400,
         "registry_sweep": 3600,
         "messaging_requeue": 60,
+        "dispute_follow_ups": 3600,
         "kpi_refresh": 300,
         "monthly_reports": 3600,
     }

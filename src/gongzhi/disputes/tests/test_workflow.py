@@ -172,3 +172,17 @@ def test_a_building_head_cannot_register(world) -> None:  # type: ignore[no-unty
     head = user_with_role(Role.BUILDING_HEAD, node=world.tree.buildings[0])
     with pytest.raises(Forbidden):
         new_dispute(head, world)
+
+
+def test_follow_ups_due_are_told_once(world) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    w = world
+    d = new_dispute(w.operator, w)
+    services.assign_mediators(actor=w.operator, dispute_id=d.pk, user_ids=[w.mediator.pk])
+    d = walk(w.operator, Dispute.objects.get(pk=d.pk), "agreed")
+    due = FollowUp.objects.get(dispute=d).due_on
+    assert services.remind_follow_ups(today=due - dt.timedelta(days=1)) == 0
+    assert services.remind_follow_ups(today=due) == 1
+    services.remind_follow_ups(today=due)
+    assert Message.objects.filter(user=w.mediator, kind="dispute.follow_up").count() == 1
