@@ -41,6 +41,7 @@ from gongzhi.disputes.schemas import (
     PoliceNoticeFilters,
     PoliceNoticeIn,
     PoliceNoticeOut,
+    PoliceNoticeRevealOut,
 )
 
 if TYPE_CHECKING:
@@ -308,3 +309,10 @@ def notice_answer(request: ApiRequest, notice_id: Int64, payload: PoliceNoticeAn
 def notice_cancel(request: ApiRequest, notice_id: Int64, payload: PoliceNoticeCancelIn) -> Any:
     services.cancel_police_notice(actor=request.auth, notice_id=notice_id, note=payload.note)
     return _notice(request.auth, notice_id)
+
+
+@notices_router.post(
+    "/{notice_id}/reveal", response=PoliceNoticeRevealOut, summary="The contact phone in full (audited)"
+)
+def notice_reveal(request: ApiRequest, notice_id: Int64) -> dict[str, str]:
+    return {"people_phone": services.reveal_notice_phone(actor=request.auth, notice_id=notice_id)}

@@ -364,5 +364,9 @@ class PoliceNoticeAnswerIn(InputSchema):
     case_category_id: Int64 | None = Field(None, description="… or the category of a case reported from it.")
 
 
+class PoliceNoticeRevealOut(Schema):
+    people_phone: str
+
+
 class PoliceNoticeCancelIn(InputSchema):
     note: str = Field(..., min_length=1, max_length=4000)

@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.choices import Role
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
@@ -366,9 +365,8 @@ def add_party(
 def reveal_party(*, actor: User, party_id: int) -> dict[str, str]:
     """A party's phone and ID number in full: for those who may reveal them (or its assigned mediators); audited."""
     party = get_in_scope(Party, actor, party_id, queryset=Party.objects.select_related("dispute"))
-    allowed = Party.objects.restrict(actor, "reveal").filter(pk=party.pk).exists() or (
-        workflow.is_mediator(actor, party.dispute) and bool(actor.scope_for("disputes.party", "reveal").bodies
-                                                            or actor.has_role(Role.MEDIATOR, Role.DEPARTMENT_HANDLER))
+    allowed = Party.objects.restrict(actor, "reveal").filter(pk=party.pk).exists() or workflow.is_mediator(
+        actor, party.dispute
     )
     if not allowed:
         raise Forbidden(_("You may not see this party's contacts in full."))
@@ -786,3 +784,12 @@ def remind_follow_ups(*, today: date | None = None) -> int:
             notify.follow_up_due(follow_up)
         count += 1
     return count
+
+
+@transaction.atomic
+def reveal_notice_phone(*, actor: User, notice_id: int) -> str:
+    """The contact phone of a police notice in full (the grid that visits, the sender): audited."""
+    notice = get_in_scope(PoliceNotice, actor, notice_id, "reveal")
+    audit.record(actor=actor, action="disputes.police_notice.reveal", obj=notice, node_code=notice.place_code,
+                 after={"fields": ["people_phone"]})  # fmt: skip
+    return notice.people_phone

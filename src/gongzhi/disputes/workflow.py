@@ -454,3 +454,31 @@ def notice_allowed_actions(actor: User, notice: PoliceNotice) -> list[Transition
 def notice_create_status() -> str:
     """The status a new police notice is born with."""
     return NoticeStatus.SENT
+
+
+# --- history (the demo year, a migration from another system) ---------------------------------------------------------
+
+
+def replay_history(dispute: Dispute, steps: list[tuple[str, datetime, str, str]]) -> list[DisputeEvent]:
+    """Walk the dispute table in memory for a historical dispute, new (born :func:`create_status`, unsaved or just
+    saved): ``steps`` are ``(action, at, actor_label, note)`` after the registration, each legal from the state the
+    previous one left (else ``Conflict``). Role, scope and effects are the caller's (tier, dates, agreements); sets
+    the status and returns the unsaved timeline events, the registration first, for bulk insertion once the dispute
+    has its primary key."""
+    if dispute.status != create_status():
+        raise ValueError("replay_history starts from a new dispute")
+    events = [DisputeEvent(dispute=dispute, at=dispute.received_at, actor_label=SYSTEM, action="register",
+                           to_status=dispute.status)]  # fmt: skip
+    walked = MACHINE.replay(dispute, [action for action, _at, _label, _note in steps])
+    for (action, at, label, note), (_t, before, after) in zip(steps, walked, strict=True):
+        events.append(DisputeEvent(dispute=dispute, at=at, actor_label=label[:60], action=action,
+                                   from_status=before, to_status=after, note=note))  # fmt: skip
+    return events
+
+
+def replay_notice(notice: PoliceNotice, actions: list[str]) -> None:
+    """The same for a historical police notice (new, born :func:`notice_create_status`): its status after
+    ``actions`` (``receive``, ``answer``, ``cancel``); its dates and result are the caller's."""
+    if notice.status != notice_create_status():
+        raise ValueError("replay_notice starts from a new notice")
+    NOTICE_MACHINE.replay(notice, actions)

@@ -128,3 +128,14 @@ def test_on_time_and_overdue(world) -> None:  # type: ignore[no-untyped-def]
     figure = selectors.notices_on_time(user=w.police, now=later)
     assert (figure.value, figure.count, list(figure.queryset)) == (0.5, 1, [PoliceNotice.objects.get(pk=on_time.pk)])
     assert figure.denominator is not None and figure.denominator.count() == 2
+
+
+def test_the_contact_phone_is_revealed_audited(world) -> None:  # type: ignore[no-untyped-def]
+    from gongzhi.core.models import AuditLog
+
+    w = world
+    notice = _file(w)
+    assert services.reveal_notice_phone(actor=w.worker, notice_id=notice.pk) == "13812345678"
+    assert AuditLog.objects.filter(action="disputes.police_notice.reveal", actor=w.worker).exists()
+    with pytest.raises(NotFound):
+        services.reveal_notice_phone(actor=w.other_worker, notice_id=notice.pk)

@@ -186,3 +186,23 @@ def test_follow_ups_due_are_told_once(world) -> None:  # type: ignore[no-untyped
     assert services.remind_follow_ups(today=due) == 1
     services.remind_follow_ups(today=due)
     assert Message.objects.filter(user=w.mediator, kind="dispute.follow_up").count() == 1
+
+
+def test_replay_history_walks_the_table(world) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gongzhi.disputes.models import PoliceNotice
+
+    w = world
+    at = timezone.now() - dt.timedelta(days=100)
+    d = Dispute(kind=w.kind, summary="历史纠纷", node=w.tree.households[0], received_at=at)
+    events = workflow.replay_history(d, [("start", at, "调解员", ""), ("agree", at, "调解员", "签订")])
+    assert d.status == "agreed" and [e.action for e in events] == ["register", "start", "agree"]
+    assert [(e.from_status, e.to_status) for e in events[1:]] == [("registered", "mediating"), ("mediating", "agreed")]
+    with pytest.raises(Conflict):
+        workflow.replay_history(Dispute(kind=w.kind, received_at=at), [("close", at, "x", "")])
+    notice = PoliceNotice()
+    workflow.replay_notice(notice, ["receive", "answer"])
+    assert notice.status == "answered"
