@@ -138,6 +138,7 @@ class DisputeIn(InputSchema):
     mediator_ids: list[Int64] = Field(default_factory=list, max_length=20)
     linked_case_ids: list[Int64] = Field(default_factory=list, max_length=50)
     received_at: DateTime | None = None
+    start_at: Literal["on_site", "station"] | None = Field(None, description="station: a walk-in at the station.")
 
 
 class DisputeActionIn(InputSchema):

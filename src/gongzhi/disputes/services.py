@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.choices import Role
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope, reaches
 from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
@@ -262,9 +263,12 @@ def register_dispute(
     mediator_ids: Sequence[int] = (),
     linked_case_ids: Sequence[int] = (),
     received_at: datetime | None = None,
+    start_at: str | None = None,
 ) -> Dispute:
-    """Register a dispute at its place (unplaceable: the subdistrict, flagged), on the ladder's first tier — a red
-    risk at least at the station, the subdistrict told. Its parties, mediators and linked cases; the repeat flag."""
+    """Register a dispute at its place (unplaceable: the subdistrict, flagged), on the ladder's first tier (or the
+    station: ``start_at="station"``, a walk-in at the station) — a red risk at least at the station, the subdistrict
+    told. Its parties, mediators (a mediator who registers it, when none is named) and linked cases; the repeat
+    flag."""
     details: list[ErrorDetail] = []
     kind = DisputeKind.objects.filter(pk=kind_id, is_active=True).first()
     if kind is None:
@@ -279,6 +283,8 @@ def register_dispute(
         details.append(
             ErrorDetail(field="source", message=fmt(_("one of %(values)s"), values=", ".join(Source.values)))
         )
+    if start_at not in (None, "", TierKind.ON_SITE, TierKind.STATION):
+        details.append(ErrorDetail(field="start_at", message=fmt(_("one of %(values)s"), values="on_site, station")))
     for i, p in enumerate(parties):
         details += _validate_party(p, row=i + 1)
     if details:
@@ -302,7 +308,8 @@ def register_dispute(
         subdistrict_code=sub_code, unplaced=unplaced, address=address.strip()[:200], registered_by=actor,
         received_at=received,
     )  # fmt: skip
-    tier = ladder.first_tier(sub_code, at_least=TierKind.STATION if risk == Risk.RED else None)
+    station = risk == Risk.RED or start_at == TierKind.STATION
+    tier = ladder.first_tier(sub_code, at_least=TierKind.STATION if station else None)
     ladder.put_on_tier(dispute, tier)
     for attempt in range(3):
         dispute.number = _next_number(Dispute, "TJ", received)
@@ -315,6 +322,8 @@ def register_dispute(
                 raise
     for p in parties:
         _make_party(actor, dispute, p)
+    if not mediator_ids and actor.has_role(Role.MEDIATOR, Role.DEPARTMENT_HANDLER):
+        mediator_ids = [actor.pk]  # a mediator (or a referral body's handler) taking one in mediates it
     _assign(dispute, _mediator_users(mediator_ids), lead_id=mediator_ids[0] if mediator_ids else None)
     if linked_case_ids or source_case is not None:
         from gongzhi.cases.models import Case

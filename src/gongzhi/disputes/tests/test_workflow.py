@@ -206,3 +206,13 @@ def test_replay_history_walks_the_table(world) -> None:  # type: ignore[no-untyp
     notice = PoliceNotice()
     workflow.replay_notice(notice, ["receive", "answer"])
     assert notice.status == "answered"
+
+
+def test_a_mediator_registers_a_walk_in_at_the_station(world) -> None:  # type: ignore[no-untyped-def]
+    w = world
+    d = new_dispute(w.mediator, w, start_at="station")
+    assert (d.tier, d.tier_kind, d.handler_body) == (2, "station", w.team)
+    assert list(d.mediators.all()) == [w.mediator]
+    assert workflow.perform(actor=w.mediator, dispute_id=d.pk, action="start").status == "mediating"
+    other = new_dispute(w.other_mediator, w, node=w.tree.households[3])  # a community's mediator, on site: they mediate what they took in
+    assert Dispute.objects.restrict(w.other_mediator).filter(pk=other.pk).exists()
