@@ -26,6 +26,7 @@ KINDS = {
     "dispute.red_risk": _("Red-risk dispute"),
     "dispute.follow_up": _("Performance follow-up due"),
     "police_notice.landed": _("Police notice to visit"),
+    "police_notice.received": _("Police notice received by the grid"),
     "police_notice.answered": _("Police notice answered"),
 }
 for _code, _label in KINDS.items():
@@ -193,7 +194,8 @@ def notice_landed(notice: PoliceNotice, actor: User | None) -> None:
 
 
 def notice_moved(notice: PoliceNotice, action: str, actor: User | None) -> None:
-    """The sender is told when the feedback arrives; the grid when the sender cancels."""
+    """The sender is told when the grid signs for it and when the feedback arrives; the grid when the sender
+    cancels."""
     if action == "answer":
         ids = users_of_body(notice.from_body_id) | ({notice.filed_by_id} if notice.filed_by_id else set())
         messaging.notify(
@@ -205,6 +207,18 @@ def notice_moved(notice: PoliceNotice, action: str, actor: User | None) -> None:
             link=_link("disputes:notice", notice.pk),
             obj=notice,
             dedupe=f"police_notice:{notice.pk}:answered",
+        )
+    elif action == "receive":
+        ids = users_of_body(notice.from_body_id) | ({notice.filed_by_id} if notice.filed_by_id else set())
+        messaging.notify(
+            actor=actor,
+            recipients=[Recipient(u) for u in sorted(ids)],
+            kind="police_notice.received",
+            text=_("Police notice %(number)s was received by the grid; the visit is due by %(due)s."),
+            params={"number": notice.number, "due": f"{notice.due_at:%Y-%m-%d %H:%M}"},
+            link=_link("disputes:notice", notice.pk),
+            obj=notice,
+            dedupe=f"police_notice:{notice.pk}:received",
         )
     elif action == "cancel":
         messaging.notify(

@@ -35,6 +35,7 @@ def test_notice_visit_feedback_loop(world) -> None:  # type: ignore[no-untyped-d
     assert list(selectors.notice_list(user=w.other_worker)) == []
     # The grid signs for it, visits, and answers: it became a dispute (mediation starts on site).
     services.receive_police_notice(actor=w.worker, notice_id=notice.pk)
+    assert Message.objects.filter(user=w.police, kind="police_notice.received").exists()
     notice = services.answer_police_notice(
         actor=w.worker, notice_id=notice.pk, result="dispute", feedback="上门了解，双方同意调解",
         dispute_kind_id=w.kind.pk, parties=[PartyIn(name="张三", phone="13812345678"),
