@@ -368,6 +368,90 @@ def _progress_on(ground: Ground):  # type: ignore[no-untyped-def]
     return ProgressReport.objects.create(project=_project_on(ground), progress=10)
 
 
+# --- disputes: a dispute on the ground's first household, handled on site by its grid (and by the ground's body:
+# the mediation team, the police station, when the role acts for one; it is then the station too) ------------------
+
+
+def _dispute_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from gongzhi.disputes import workflow
+    from gongzhi.disputes.models import Dispute, DisputeKind
+
+    home = _household_on(ground)
+    grid = Node.objects.get(code=home.code[:15])
+    dispute = Dispute.objects.create(
+        number=f"TJ{next(_seq):010d}", kind=DisputeKind.objects.get(code="neighbour"), summary="邻里纠纷",
+        status=workflow.create_status(), node=home, place_code=home.code, subdistrict_code=home.code[:9],
+        handler_node=grid, handler_code=grid.code, handler_body=ground.body, station_body=ground.body,
+        received_at=datetime.datetime(2026, 11, 20, 10, tzinfo=datetime.UTC),
+    )  # fmt: skip
+    _model("disputes.Party").objects.create(dispute=dispute, name="张三", phone=f"135{next(_seq):08d}")
+    return dispute
+
+
+def _dispute_party_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _dispute_on(ground).parties.get()
+
+
+def _dispute_row_on(label: str, **fields):  # type: ignore[no-untyped-def]
+    import datetime
+
+    at = datetime.datetime(2026, 11, 21, 10, tzinfo=datetime.UTC)
+    defaults = {
+        "disputes.disputeevent": {"at": at, "action": "start"},
+        "disputes.escalation": {"at": at, "from_tier": 1, "to_tier": 2, "to_kind": "station", "reason": "升级"},
+        "disputes.session": {"held_at": at},
+        "disputes.followup": {"due_on": datetime.date(2026, 12, 21)},
+    }
+
+    def make(ground: Ground):  # type: ignore[no-untyped-def]
+        dispute = _dispute_on(ground)
+        extra = dict(defaults.get(label, {}))
+        if label == "disputes.followup":
+            extra["agreement"] = _model("disputes.Agreement").objects.create(
+                dispute=dispute, number=f"X{next(_seq)}", committee="调委会", facts="事实", terms=[{"text": "条款"}]
+            )
+        if label == "disputes.disputemediator":
+            extra["user"] = UserFactory()
+        return _model(label).objects.create(dispute=dispute, **extra, **fields)
+
+    return make
+
+
+def _agreement_of_dispute_on(ground: Ground):  # type: ignore[no-untyped-def]
+    return _model("disputes.Agreement").objects.create(
+        dispute=_dispute_on(ground), number=f"A{next(_seq)}", committee="调委会", facts="事实", terms=[{"text": "条款"}]
+    )
+
+
+def _session_note_on(ground: Ground):  # type: ignore[no-untyped-def]
+    session = _dispute_row_on("disputes.session")(ground)
+    return _model("disputes.SessionNote").objects.create(session=session, text="私下意见")
+
+
+def _ladder_tier_on(ground: Ground):  # type: ignore[no-untyped-def]
+    subdistrict = Node.objects.get(code=ground.node.code[:9])
+    return _model("disputes.LadderTier").objects.create(
+        subdistrict=subdistrict, level=next(_seq), kind="station", name="综治站"
+    )
+
+
+def _police_notice_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from gongzhi.disputes import workflow
+
+    home = _household_on(ground)
+    sender = ground.body or Body.objects.filter(kind=BodyKind.DEPARTMENT, node__code=ground.node.code[:9]).first()
+    at = datetime.datetime(2026, 11, 20, 22, tzinfo=datetime.UTC)
+    return _model("disputes.PoliceNotice").objects.create(
+        number=f"JQ{next(_seq):010d}", from_body=sender, title="邻里口角", happened_at=at, node=home,
+        place_code=home.code, ask="上门回访", due_at=at + datetime.timedelta(days=3), people="张三",
+        people_phone=f"136{next(_seq):08d}", status=workflow.notice_create_status(),
+    )  # fmt: skip
+
+
 def _masked(raw: str) -> str:
     """How a raw personal value appears in an API body: ID numbers (18 characters) and phones mask differently."""
     return mask_id_number(raw) if len(raw) == 18 else mask_phone(raw)
@@ -471,6 +555,27 @@ MODELS = [
     MatrixModel(_model("participation.Milestone"), make=_milestone_on),
     MatrixModel(_model("participation.ProgressReport"), make=_progress_on),
     MatrixModel(
+        _model("disputes.Dispute"),
+        make=_dispute_on,
+        detail_url=lambda o: f"/api/v1/disputes/{o.pk}",
+        personal=lambda o: [p.phone for p in o.parties.all()],
+    ),
+    MatrixModel(_model("disputes.Party"), make=_dispute_party_on),
+    MatrixModel(_model("disputes.DisputeMediator"), make=_dispute_row_on("disputes.disputemediator")),
+    MatrixModel(_model("disputes.DisputeEvent"), make=_dispute_row_on("disputes.disputeevent")),
+    MatrixModel(_model("disputes.Escalation"), make=_dispute_row_on("disputes.escalation")),
+    MatrixModel(_model("disputes.Session"), make=_dispute_row_on("disputes.session")),
+    MatrixModel(_model("disputes.SessionNote"), make=_session_note_on),
+    MatrixModel(_model("disputes.Agreement"), make=_agreement_of_dispute_on),
+    MatrixModel(_model("disputes.FollowUp"), make=_dispute_row_on("disputes.followup")),
+    MatrixModel(_model("disputes.LadderTier"), make=_ladder_tier_on),
+    MatrixModel(
+        _model("disputes.PoliceNotice"),
+        make=_police_notice_on,
+        detail_url=lambda o: f"/api/v1/police-notices/{o.pk}",
+        personal=lambda o: [o.people_phone],
+    ),
+    MatrixModel(
         AuditLog,
         make=lambda g: audit.record(
             actor=None, action="test.event", object_type="test", object_id=next(_seq), node_code=g.node.code
@@ -488,6 +593,7 @@ EXEMPT = {
     "cases.calendarday": REFERENCE,
     "kpis.rollupstate": REFERENCE,
     "participation.needcategory": REFERENCE,
+    "disputes.disputekind": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
     "core.idempotencykey": "a submission's key and stored answer (core.idempotency): read only for the key's own user",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
@@ -538,6 +644,7 @@ def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
         "participation.needcategory": lambda: _model("participation.NeedCategory").objects.create(
             name=f"类{next(_seq)}", code=f"c{next(_seq)}"
         ),
+        "disputes.disputekind": lambda: _model("disputes.DisputeKind").objects.create(code=f"k{next(_seq)}", name="类"),
     }
     for label, make in rows.items():
         obj = make()

@@ -134,9 +134,45 @@ PARTICIPATION_UNIT = {
     "participation.milestone": EDIT,
     "participation.progressreport": VIEW | {"add"},
 }
+# Disputes (矛盾纠纷调解): the ground's staff register and mediate on site, mediators at the station, department
+# handlers (派出所, 司法所, the court) what is referred to their body. Which rows each reaches is the disputes'
+# scope rule (disputes.models.DisputeRule): parties and agreements only in the handling circle, session notes only
+# for the assigned mediators and the station.
+DISPUTE_REFERENCE = {"disputes.disputekind": VIEW, "disputes.laddertier": VIEW}
+DISPUTES_STATION = {
+    **DISPUTE_REFERENCE,
+    "disputes.laddertier": MANAGE,
+    "disputes.dispute": CASE_WORK,
+    "disputes.party": CASE_WORK,
+    "disputes.session": EDIT,
+    "disputes.sessionnote": EDIT,
+    "disputes.agreement": EDIT,
+    "disputes.followup": EDIT,
+    "disputes.escalation": VIEW,
+    "disputes.disputeevent": VIEW,
+    "disputes.disputemediator": MANAGE,
+}
+DISPUTES_GROUND = {  # on site: the grid and the community (no private notes)
+    **DISPUTE_REFERENCE,
+    "disputes.dispute": CASE_WORK,
+    "disputes.party": CASE_WORK,
+    "disputes.session": EDIT,
+    "disputes.agreement": EDIT,
+    "disputes.followup": EDIT,
+    "disputes.escalation": VIEW,
+    "disputes.disputeevent": VIEW,
+    "disputes.disputemediator": VIEW,
+}
+DISPUTES_MEDIATE = {**DISPUTES_GROUND, "disputes.sessionnote": EDIT}
+# Police notices (警情通报): a body sends them down (the police station, a co-building unit's report); the grid and
+# community of the place receive, visit and answer; the subdistrict watches.
+NOTICES_FROM_POLICE = {"disputes.policenotice": EDIT}
+NOTICES_TO_GRID = {"disputes.policenotice": VIEW | {"change", "reveal"}}
 
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
+        **NOTICES_TO_GRID,
+        **DISPUTES_STATION,
         **CASE_REFERENCE,
         **KPIS_REPORT,
         **REGISTRY_KEEP,
@@ -160,6 +196,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.COMMUNITY_STAFF: {
+        **NOTICES_TO_GRID,
+        **DISPUTES_GROUND,
         **CASE_REFERENCE,
         **KPIS_REPORT,
         **REGISTRY_KEEP,
@@ -181,6 +219,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.GRID_LEADER: {
+        **NOTICES_TO_GRID,
+        **DISPUTES_GROUND,
         **CASE_REFERENCE,
         **KPIS_VIEW,
         **REGISTRY_KEEP,
@@ -201,6 +241,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.GRID_WORKER: {
+        **NOTICES_TO_GRID,
+        **DISPUTES_GROUND,
         **CASE_REFERENCE,
         **KPIS_VIEW,
         **REGISTRY_EDIT,
@@ -234,6 +276,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.partyorg": VIEW,
     },
     Role.MEDIATOR: {  # the subdistrict's places read-only, and the cases passed to its team (PASSED_ONLY)
+        **DISPUTES_MEDIATE,
         **CASE_REFERENCE,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
@@ -243,6 +286,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.partyorg": VIEW,
     },
     Role.DEPARTMENT_HANDLER: {
+        **NOTICES_FROM_POLICE,
+        **DISPUTES_MEDIATE,
         **CASE_REFERENCE,
         "cases.case": CASE_REPORT,
         "cases.caseevent": VIEW,
@@ -251,6 +296,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.body": VIEW,
     },
     Role.CO_BUILDING_UNIT: {
+        **NOTICES_FROM_POLICE,
         **CASE_REFERENCE,
         **ORGANISATIONS_VIEW,
         **PARTICIPATION_UNIT,
@@ -267,6 +313,21 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
 # The case models whose rows a body's role reaches only through its body: the case dispatched to it (its handler
 # body), that case's timeline and photos. Reporting a new case ("add") stays possible on the role's ground.
 CASE_MODELS = frozenset({"cases.case", "cases.caseevent", "cases.attachment"})
+# The same for disputes (those referred to the body, or whose station it is) and the police notices a body sent.
+DISPUTE_MODELS = frozenset(
+    {
+        "disputes.dispute",
+        "disputes.party",
+        "disputes.session",
+        "disputes.sessionnote",
+        "disputes.agreement",
+        "disputes.followup",
+        "disputes.escalation",
+        "disputes.disputeevent",
+        "disputes.disputemediator",
+        "disputes.policenotice",
+    }
+)
 PASSED_ONLY = frozenset({Role.MEDIATOR, Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT})
 
 
@@ -276,4 +337,4 @@ def allowed_actions(role: str, model_label: str) -> frozenset[str]:
 
 def passed_only(role: str, model_label: str, action: str) -> bool:
     """Does this role reach rows of this model only through its bodies (the cases passed to them)?"""
-    return role in PASSED_ONLY and model_label in CASE_MODELS and action != "add"
+    return role in PASSED_ONLY and (model_label in CASE_MODELS or model_label in DISPUTE_MODELS) and action != "add"

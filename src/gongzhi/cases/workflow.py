@@ -4,7 +4,8 @@ One transition table. Each transition names the states it leaves from, the state
 stays, e.g. an escalation), which roles may take it, whether the actor must be the case's handler, and whether a
 note is required. :func:`perform` checks role and scope, locks the row (``SELECT … FOR UPDATE``), re-checks the
 state under the lock (so of many concurrent attempts on one edge exactly one succeeds), applies the effects, writes
-the timeline event and the audit record, and sends notifications after commit.
+the timeline event and the audit record, and sends notifications after commit. The mechanism is the one every
+status machine of Gongzhi shares (``core.statemachine.Machine``); this module is its table and its hooks for cases.
 
 It represents both sequences: national 受理→立案→派遣→处置→核查→结案→评价 (reported → accepted → dispatched →
 in progress/disposed → verifying → closed → followed up) and 12345 受理→派单→接单/退单→办理→答复→回访→考评
@@ -13,8 +14,7 @@ in progress/disposed → verifying → closed → followed up) and 12345 受理�
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +30,12 @@ from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Ste
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
 from gongzhi.core.access import get_in_scope
-from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, Text, ValidationFailed
+from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from gongzhi.core.messages import fmt, system_note
 from gongzhi.core.scope import scope_of
+from gongzhi.core.statemachine import SYSTEM as SYSTEM
+from gongzhi.core.statemachine import Machine, Texts
+from gongzhi.core.statemachine import Transition as Transition
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
@@ -52,21 +55,7 @@ HANDLERS = frozenset(
     }
 )
 VERIFIERS = frozenset({Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.SUBDISTRICT_OPERATOR})
-SYSTEM = "system"  # the background deadline task
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: Text
-    sources: frozenset[str]
-    target: str | None
-    roles: frozenset[str]
-    handler_only: bool = False
-    note_required: bool = False
-    public: bool = True
-    effect: Callable[[Case, User | None, dict[str, Any], datetime], None] | None = field(default=None, compare=False)
-    steps: tuple[str, ...] = ()  # a combined action (:data:`COMBINED`): these transitions, in order
+# SYSTEM (core.statemachine): the background deadline task
 
 
 # --- effects: what a transition changes besides the status --------------------------------------------------------
@@ -400,7 +389,7 @@ NEXT_STEPS: dict[str, tuple[str, ...]] = {
 
 def transition_of(action: str) -> Transition | None:
     """A transition of the table or a combined action, by name."""
-    return TRANSITIONS.get(action) or COMBINED.get(action)
+    return MACHINE.transition_of(action)
 
 
 def is_next_step(case: Case, transition: Transition) -> bool:
@@ -423,26 +412,126 @@ def is_handler(actor: User, case: Case) -> bool:
     return target is not None and scope.covers(target.code)
 
 
+TEXTS = Texts(
+    unknown=_("Unknown action."),
+    expected=_("%(action)s; expected one of %(transitions)s"),
+    conflict=_("Case %(number)s is %(status)s; “%(action)s” is not possible now."),
+    conflict_detail=_("current state: %(status)s; allowed: %(value)s"),
+    note_required=_("A note is required for this action."),
+    note_detail=_("say why (%(action)s)"),
+    system_only=_("Only escalation happens automatically."),
+)
+
+
+class CaseMachine(Machine[Case]):
+    """The case's hooks on the shared mechanism: who may act, the timeline event, the audit's fields, who is told."""
+
+    model = Case
+    audit_prefix = "cases"
+    texts = TEXTS
+    system_actions = frozenset({"escalate"})
+
+    def is_handler(self, actor: User, obj: Case) -> bool:
+        return is_handler(actor, obj)
+
+    def may_change(self, actor: User, obj: Case) -> bool:
+        # The scope rule decided on the case in hand (no query): the same answer as ``restrict(actor, "change")``.
+        return Case.scope_rule.admits(scope_of(actor, Case, "change"), obj)
+
+    def allowed_actions(self, actor: User | None, obj: Case) -> list[Transition]:
+        # The work's next steps first (in :data:`NEXT_STEPS` order), then the rest in the table's order.
+        return self.allowed(actor, obj, next_steps=NEXT_STEPS.get(obj.status, ()))
+
+    def check_actor(self, actor: User, obj: Case, t: Transition) -> None:
+        _check_actor(actor, obj, t)
+
+    def lock(self, pk: Any) -> Case:
+        return Case.objects.select_for_update(of=("self",)).select_related("node", "handler_node").get(pk=pk)
+
+    def snapshot(self, obj: Case) -> dict[str, Any]:
+        return {
+            "status": obj.status,
+            "tier": obj.tier,
+            "owner_body": obj.owner_body_id,
+            "handler_body": obj.handler_body_id,
+            "handler_node": obj.handler_node_id,
+        }
+
+    def before_effect(self, obj: Case, t: Transition, now: datetime) -> None:
+        deadlines.settle(obj, now)
+
+    def after_effect(
+        self, obj: Case, t: Transition, actor: User | None, payload: dict[str, Any], now: datetime
+    ) -> None:
+        obj.place_code = obj.node.code  # the copies list scopes match on (core.scope node_code)
+        obj.handler_code = obj.handler_node.code if obj.handler_node is not None else ""
+
+    def node_code(self, obj: Case) -> str:
+        return obj.node.code
+
+    def step_extra(self, extra: dict[str, Any], last: bool) -> dict[str, Any]:
+        return {**extra, "reply": bool(extra.get("reply")) and last}
+
+    def record_event(
+        self,
+        obj: Case,
+        t: Transition,
+        actor: User | None,
+        from_status: str,
+        note: str,
+        payload: dict[str, Any],
+        now: datetime,
+        **extra: Any,
+    ) -> tuple[CaseEvent, dict[str, Any]]:
+        public: bool | None = extra.get("public")
+        reply = bool(extra.get("reply", False))
+        actor_label = str(extra.get("actor_label", ""))
+        case = obj
+        shown = t.public if public is None else public
+        event = CaseEvent.objects.create(
+            case=case,
+            at=now,
+            actor=actor,
+            actor_label=actor_label or (str(actor) if actor else SYSTEM),
+            action=t.action,
+            from_status=from_status,
+            to_status=case.status,
+            note=note,
+            public=shown,
+            reply=shown and bool(note.strip()) and (reply or public is True),
+            data={
+                k: v
+                for k, v in payload.items()
+                if isinstance(v, str | int | float | bool | type(None)) and k != "phone_handoff_note"
+            },
+        )
+        handoff = str(payload.get("phone_handoff_note") or "").strip() if t.action == "dispatch" else ""
+        if handoff:
+            # The dispatcher phoned the body (nobody acts for it in Gongzhi): who was phoned goes on the timeline.
+            CaseEvent.objects.create(
+                case=case,
+                at=now,
+                actor=actor,
+                actor_label=actor_label or (str(actor) if actor else SYSTEM),
+                action="phone_handoff",
+                from_status=case.status,
+                to_status=case.status,
+                note=handoff,
+                public=False,
+                data={"handler_body": case.handler_body_id},
+            )
+        return event, ({"phone_handoff_note": handoff} if handoff else {})
+
+    def notify(self, obj: Case, event: Any, actor: User | None, t: Transition) -> None:
+        notify.send(obj, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
+
+
+MACHINE = CaseMachine(TRANSITIONS, COMBINED)
+
+
 def allowed_actions(actor: User, case: Case) -> list[Transition]:
     """The transitions ``actor`` may take on ``case`` now (the buttons on the case page)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return []
-    # The scope rule decided on the case in hand (no query): the same answer as ``restrict(actor, "change")``.
-    if not Case.scope_rule.admits(scope_of(actor, Case, "change"), case):
-        return []
-    roles = actor.roles() | ({Role.ADMIN} if actor.is_superuser else set())
-    out = []
-    for t in [*TRANSITIONS.values(), *COMBINED.values()]:
-        if case.status not in t.sources:
-            continue
-        if Role.ADMIN not in roles and not (roles & t.roles):
-            continue
-        if t.handler_only and Role.ADMIN not in roles and not is_handler(actor, case):
-            continue
-        out.append(t)
-    # The work's next steps first (in :data:`NEXT_STEPS` order), then the rest in the table's order.
-    steps = NEXT_STEPS.get(case.status, ())
-    return sorted(out, key=lambda t: steps.index(t.action) if t.action in steps else len(steps))
+    return MACHINE.allowed_actions(actor, case)
 
 
 def perform(
@@ -462,78 +551,9 @@ def perform(
     note shows there only when it is a reply to the reporter (``reply=True``, or the older ``public=True``): a staff
     note is internal by default. A combined action (:data:`COMBINED`) takes its steps in one transaction, each with
     its own timeline event and audit record; the note goes on the last one."""
-    transition = transition_of(action)
-    if transition is not None and transition.steps:
-        if actor is None:
-            raise Forbidden(_("Only escalation happens automatically."))
-        get_in_scope(Case, actor, case_id)
-        with transaction.atomic():
-            done: Case | None = None
-            for i, step in enumerate(transition.steps):
-                last = i == len(transition.steps) - 1
-                done = perform(
-                    actor=actor,
-                    case_id=case_id,
-                    action=step,
-                    note=note if last else "",
-                    public=public,
-                    reply=reply and last,
-                    payload=payload,
-                    now=now,
-                )
-            assert done is not None
-            return done
-    if transition is None:
-        raise ValidationFailed(
-            _("Unknown action."),
-            [
-                ErrorDetail(
-                    field="action",
-                    message=fmt(
-                        _("%(action)s; expected one of %(transitions)s"),
-                        action=repr(action),
-                        transitions=", ".join([*TRANSITIONS, *COMBINED]),
-                    ),
-                )
-            ],
-        )
-    payload = payload or {}
-    now = now or timezone.now()
-    if actor is not None:
-        get_in_scope(Case, actor, case_id)  # 404 when out of scope, before anything else
-    with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("node", "handler_node").get(pk=case_id)
-        if actor is None:
-            if action != "escalate":
-                raise Forbidden(_("Only escalation happens automatically."))
-        else:
-            _check_actor(actor, case, transition)
-        if case.status not in transition.sources:
-            allowed = [t.action for t in allowed_actions(actor, case)] if actor is not None else []
-            raise Conflict(
-                fmt(
-                    _("Case %(number)s is %(status)s; “%(action)s” is not possible now."),
-                    number=case.number,
-                    status=case.get_status_display(),
-                    action=transition.label,
-                ),
-                [
-                    ErrorDetail(
-                        field="action",
-                        message=fmt(
-                            _("current state: %(status)s; allowed: %(value)s"),
-                            status=case.status,
-                            value=", ".join(allowed) or "none",
-                        ),
-                    )
-                ],
-            )
-        if transition.note_required and not note.strip():
-            raise ValidationFailed(
-                _("A note is required for this action."),
-                [ErrorDetail(field="note", message=fmt(_("say why (%(action)s)"), action=transition.label))],
-            )
-        return _apply(case, transition, actor, note, payload, now, public, reply=reply)
+    return MACHINE.perform(
+        actor=actor, pk=case_id, action=action, note=note, payload=payload, now=now, public=public, reply=reply
+    )
 
 
 OVERDUE_NOTE = _("Deadline missed.")
@@ -587,8 +607,9 @@ def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, n
                 )
             )
         payload = {"rating": rating, "resolved": resolved if resolved is not None else rating != Rating.DISSATISFIED}
-        return _apply(
-            locked, RESIDENT_RATING, None, note, payload, timezone.now(), True, actor_label="reporter", reply=True
+        now = timezone.now()
+        return MACHINE.apply(
+            locked, RESIDENT_RATING, None, note, payload, now, public=True, actor_label="reporter", reply=True
         )
 
 
@@ -608,88 +629,6 @@ def _check_actor(actor: User, case: Case, transition: Transition) -> None:
                 action=transition.label,
             )
         )
-
-
-def _apply(
-    case: Case,
-    t: Transition,
-    actor: User | None,
-    note: str,
-    payload: dict[str, Any],
-    now: datetime,
-    public: bool | None,
-    actor_label: str = "",
-    reply: bool = False,
-) -> Case:
-    before = {
-        "status": case.status,
-        "tier": case.tier,
-        "owner_body": case.owner_body_id,
-        "handler_body": case.handler_body_id,
-        "handler_node": case.handler_node_id,
-    }
-    from_status = case.status
-    deadlines.settle(case, now)
-    if t.effect is not None:
-        t.effect(case, actor, payload, now)
-    if t.target is not None:
-        case.status = t.target
-    case.place_code = case.node.code  # the copies list scopes match on (core.scope node_code)
-    case.handler_code = case.handler_node.code if case.handler_node is not None else ""
-    case.save()
-    shown = t.public if public is None else public
-    event = CaseEvent.objects.create(
-        case=case,
-        at=now,
-        actor=actor,
-        actor_label=actor_label or (str(actor) if actor else SYSTEM),
-        action=t.action,
-        from_status=from_status,
-        to_status=case.status,
-        note=note,
-        public=shown,
-        reply=shown and bool(note.strip()) and (reply or public is True),
-        data={
-            k: v
-            for k, v in payload.items()
-            if isinstance(v, str | int | float | bool | type(None)) and k != "phone_handoff_note"
-        },
-    )
-    handoff = str(payload.get("phone_handoff_note") or "").strip() if t.action == "dispatch" else ""
-    if handoff:
-        # The dispatcher phoned the body (nobody acts for it in Gongzhi): who was phoned goes on the timeline.
-        CaseEvent.objects.create(
-            case=case,
-            at=now,
-            actor=actor,
-            actor_label=actor_label or (str(actor) if actor else SYSTEM),
-            action="phone_handoff",
-            from_status=case.status,
-            to_status=case.status,
-            note=handoff,
-            public=False,
-            data={"handler_body": case.handler_body_id},
-        )
-    after = {
-        "status": case.status,
-        "tier": case.tier,
-        "owner_body": case.owner_body_id,
-        "handler_body": case.handler_body_id,
-        "handler_node": case.handler_node_id,
-    }
-    if handoff:
-        after["phone_handoff_note"] = handoff
-    audit.record(
-        actor=actor,
-        action=f"cases.{t.action}",
-        obj=case,
-        node_code=case.node.code,
-        before=before,
-        after=after,
-        note=note,
-    )
-    notify.send(case, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
-    return case
 
 
 def create_status() -> str:

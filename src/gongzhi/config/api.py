@@ -18,6 +18,8 @@ from gongzhi.cases.api import router as cases_router
 from gongzhi.core.api import router as core_router
 from gongzhi.core.errors import DomainError, ErrorDetail
 from gongzhi.core.schemas import validation_message
+from gongzhi.disputes.api import notices_router as police_notices_router
+from gongzhi.disputes.api import router as disputes_router
 from gongzhi.inspections.api import router as inspections_router
 from gongzhi.kpis.api import router as kpis_router
 from gongzhi.messaging.api import router as inbox_router
@@ -164,4 +166,6 @@ api.add_router("/notices", notices_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/participation", participation_router)
 api.add_router("/inbox", inbox_router)
+api.add_router("/disputes", disputes_router)
+api.add_router("/police-notices", police_notices_router)
 api.add_router("/kpis", kpis_router)
