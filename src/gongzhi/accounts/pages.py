@@ -98,7 +98,7 @@ PAGES: tuple[Page, ...] = (
         "kpis-dashboard",
         pgettext_lazy("nav", "Figures"),
         GROUND,
-        current=("kpis-drill", "kpis-reports", "kpis-report-month"),
+        current=("kpis-drill", "kpis-reports", "kpis-report-month", "kpis-disputes", "kpis-disputes-drill"),
         dom_id="nav-kpis",
     ),
     Page(

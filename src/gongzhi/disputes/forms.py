@@ -7,7 +7,7 @@ The rules (the ladder, who may act, what an agreement needs) stay in ``disputes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -98,7 +98,9 @@ class SessionForm(forms.Form):
     attendees = forms.MultipleChoiceField(
         label=_("Parties present"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    summary = forms.CharField(label=_("What was said and done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=_("What was said and done"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     result = forms.ChoiceField(label=_("Result"), required=False)
     private_notes = forms.CharField(
         label=_("Private notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -204,7 +206,7 @@ class NoticeForm(forms.Form):
         if not self.is_bound:
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("happened_at", now)
-            self.initial.setdefault("due_at", now + timezone.timedelta(days=3))
+            self.initial.setdefault("due_at", now + timedelta(days=3))
 
 
 class AnswerForm(forms.Form):
@@ -226,7 +228,3 @@ class AnswerForm(forms.Form):
         set_choices(self, "category", [("", "—"), *[(str(c.pk), str(c)) for c in categories]])
         if not self.is_bound:
             self.initial.setdefault("visited_at", timezone.localtime().replace(second=0, microsecond=0))
-
-
-def as_datetime(value: datetime | None) -> datetime | None:
-    return value

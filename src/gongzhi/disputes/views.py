@@ -9,6 +9,7 @@ Views hold no business logic: reads go through ``disputes.selectors`` (and ``dis
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -32,7 +33,6 @@ from gongzhi.disputes.choices import (
     NoticeResult,
     NoticeStatus,
     Risk,
-    Source,
     Status,
     TierKind,
 )
@@ -95,7 +95,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     handled = selectors.dispute_list(user=user, status=OPEN_STATUSES)
     red = handled.filter(risk=Risk.RED)
     sessions = selectors.sessions_between(user=user, start=start, end=end, mine=True)
-    follow_ups = selectors.follow_ups_due(user=user, mine=True, until=timezone.localdate() + timezone.timedelta(days=7))
+    follow_ups = selectors.follow_ups_due(user=user, mine=True, until=timezone.localdate() + timedelta(days=7))
     notices = selectors.notice_list(user=user, status=NOTICE_OPEN_STATUSES)
     sender = pagesupport.is_sender(user=user)
     context = {
@@ -106,7 +106,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "red_total": red.count(),
         "sessions": sessions[:20],
         "week_start": start,
-        "week_end": end - timezone.timedelta(days=1),
+        "week_end": end - timedelta(days=1),
         "follow_ups": follow_ups[:DESK_ROWS],
         "follow_ups_total": follow_ups.count(),
         "notices": [] if sender else notices.order_by("due_at")[:DESK_ROWS],
@@ -469,12 +469,9 @@ def notices(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     sender = pagesupport.is_sender(user=user)
     state = request.GET.get("state", "")
-    rows = selectors.notice_list(
-        user=user,
-        sent_by_me=sender,
-        status=list(NOTICE_OPEN_STATUSES) if state == "open" else (NoticeStatus.ANSWERED if state == "answered" else None),
-        overdue=True if state == "overdue" else None,
-    )
+    statuses: Any = {"open": list(NOTICE_OPEN_STATUSES), "answered": NoticeStatus.ANSWERED}.get(state)
+    overdue = True if state == "overdue" else None
+    rows = selectors.notice_list(user=user, sent_by_me=sender, status=statuses, overdue=overdue)
     if not sender and not state:
         from django.db.models import Case, IntegerField, Value, When
 
@@ -585,6 +582,3 @@ def notice_answer(request: HttpRequest, notice_id: int) -> HttpResponse:
                     return redirect("disputes-detail", made.pk)
             return redirect("disputes-notice", n.pk)
     return render(request, "disputes/notice.html", _notice_context(request, n, form), status=400)
-
-
-__all__ = ["Source"]

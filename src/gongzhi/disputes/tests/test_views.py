@@ -222,3 +222,22 @@ def test_notice_form_only_for_senders(client, world) -> None:  # type: ignore[no
 def test_notify_links_resolve(world) -> None:  # type: ignore[no-untyped-def]
     assert reverse("disputes:detail", args=[1]) == reverse("disputes-detail", args=[1])
     assert reverse("disputes:notice", args=[1]) == reverse("disputes-notice", args=[1])
+
+
+def test_workbench_cards_of_mediator_and_police(client, world) -> None:  # type: ignore[no-untyped-def]
+    w = world
+    d = _at_station(w)
+    n = services.file_police_notice(actor=w.police, title="打架警情", ask="走访", node_id=w.tree.grids[0].pk)
+    client.force_login(w.mediator)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="wb-disputes"' in html and f'data-dispute-id="{d.pk}"' in html and 'id="wb-dispute"' in html
+    client.force_login(w.worker)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="wb-notices-to-visit"' in html and f'data-notice-id="{n.pk}"' in html
+    client.force_login(w.police)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="wb-notices-waiting"' in html and f'data-notice-id="{n.pk}"' in html and 'id="wb-notice"' in html
+    services.answer_police_notice(actor=w.worker, notice_id=n.pk, result="nothing", feedback="已了解，无需处置")
+    html = client.get(reverse("home")).content.decode()
+    answered = html.split('id="wb-notices-answered"')[1]
+    assert f'data-notice-id="{n.pk}"' in answered and "无需处置" in answered
