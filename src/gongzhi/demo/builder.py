@@ -25,6 +25,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import disputes as demo_disputes
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
@@ -672,6 +673,8 @@ STEPS: list[tuple[str, Step]] = [
     ("notices", demo_notices.create_notices),
     # The inbox (issue 17): the recent cases' news replayed through cases.notify and the messaging services.
     ("messages", demo_messages.create_messages),
+    # Disputes and police notices (issue 18), through the disputes services and workflow; the 平安小苑 story.
+    ("disputes", demo_disputes.create_disputes),
 ]
 
 
@@ -803,6 +806,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 
 
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at
     ("notices", reset_notices),
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),
