@@ -217,7 +217,9 @@ def _detail_context(request: HttpRequest, dispute: Dispute, **forms: Any) -> dic
     parties = selectors.parties_of(user=user, dispute=dispute)
     allowed = {t.action: t for t in workflow.allowed_actions(user, dispute)}
     may_act = _may_act(user, dispute)
-    agreements = list(selectors.agreements_of(user=user, dispute=dispute)) if parties.visible else []
+    # In the handling circle: sees the parties (also before there are any: ``parties.visible`` is then False).
+    in_parties = parties.visible or selectors.in_circle(user=user, dispute=dispute, circle=PARTIES)
+    agreements = list(selectors.agreements_of(user=user, dispute=dispute)) if in_parties else []
     draft = next((a for a in agreements if a.signed_on is None), None)
     is_open = dispute.status in OPEN_STATUSES
     tiers = selectors_tiers(dispute)
@@ -246,14 +248,14 @@ def _detail_context(request: HttpRequest, dispute: Dispute, **forms: Any) -> dic
         "next_tier": next_tier,
         "may_act": may_act,
         "in_notes": selectors.in_circle(user=user, dispute=dispute, circle=NOTES),
-        "in_parties": selectors.in_circle(user=user, dispute=dispute, circle=PARTIES),
+        "in_parties": in_parties,
         "plain_actions": [allowed[a] for a in PLAIN_ACTIONS if a in allowed],
         "may_escalate": "escalate" in allowed,
         "may_sign": "agree" in allowed and draft is not None,
         "may_follow_up": "close" in allowed or "reopen" in allowed,
-        "may_session": may_act and is_open and parties.visible,
-        "may_agreement": may_act and dispute.status == Status.MEDIATING and parties.visible,
-        "may_party": may_act and is_open and parties.visible,
+        "may_session": may_act and is_open and in_parties,
+        "may_agreement": may_act and dispute.status == Status.MEDIATING and in_parties,
+        "may_party": may_act and is_open and in_parties,
         "is_open": is_open,
         "party_form": forms.get("party_form") or PartyFields(prefix="party"),
         "session_form": forms.get("session_form") or SessionForm(parties=parties.parties, prefix="s"),
