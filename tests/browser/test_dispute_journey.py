@@ -102,7 +102,10 @@ def test_notice_visit_onsite_station_sessions_agreement_feedback(live_server, ma
     desk = make_page()
     login(desk, mediator)
     desk.goto(f"{url}/disputes/{dispute.pk}/")
-    for mode, summary, result in (("0", "首轮面对面调解，释法明理", "progress"), ("1", "背对背分别做工作", "agreement")):
+    for mode, summary, result in (
+        ("0", "首轮面对面调解，释法明理", "progress"),
+        ("1", "背对背分别做工作", "agreement"),
+    ):
         desk.click("#session-open")
         desk.fill("#id_s-held_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
         desk.check(f"#id_s-mode_{mode}")

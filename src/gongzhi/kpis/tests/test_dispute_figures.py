@@ -98,7 +98,9 @@ def test_every_figure_equals_its_drill_down_page(client, data) -> None:  # type:
         assert r.status_code == 200
         assert f'data-count="{f.count}"' in r.content.decode(), f.key
         if f.denominator is not None:
-            r = client.get(reverse("kpis-disputes-drill"), {**selectors.query_params(q), "figure": f.key, "part": "den"})
+            r = client.get(
+                reverse("kpis-disputes-drill"), {**selectors.query_params(q), "figure": f.key, "part": "den"}
+            )
             assert f'data-count="{f.denominator}"' in r.content.decode(), f.key
 
 
