@@ -27,7 +27,7 @@ from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.demo import names
 from gongzhi.disputes import services, workflow
 from gongzhi.disputes.choices import TierKind
-from gongzhi.disputes.models import Dispute, DisputeEvent, DisputeKind, LadderTier, PoliceNotice
+from gongzhi.disputes.models import Dispute, DisputeEvent, DisputeKind, LadderTier, Party, PoliceNotice
 from gongzhi.disputes.services import PartyIn
 
 if TYPE_CHECKING:
@@ -138,11 +138,11 @@ def _untold(quiet: bool) -> Iterator[None]:
     from gongzhi.messaging import services as messaging
 
     real = messaging.notify
-    messaging.notify = lambda **kwargs: None  # type: ignore[assignment,misc]
+    messaging.notify = lambda **kwargs: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        messaging.notify = real  # type: ignore[misc]
+        messaging.notify = real
 
 
 class History:
@@ -153,7 +153,7 @@ class History:
         self.past: list[tuple[datetime, list[PartyIn]]] = []  # earlier disputes' parties (for repeats)
 
     def settle(self, dispute_id: int, at: datetime) -> None:
-        DisputeEvent.objects.filter(dispute_id=dispute_id, at__gte=self.started).update(at=at)
+        DisputeEvent._default_manager.filter(dispute_id=dispute_id, at__gte=self.started).update(at=at)
 
 
 def _party(rng: random.Random, role: str = "applicant", org: str = "") -> PartyIn:
@@ -180,7 +180,7 @@ def _session(
     notes: str = "",
     where: str = "",
 ) -> None:
-    parties = list(d.parties.values_list("pk", flat=True))
+    parties = list(Party.objects.filter(dispute=d).values_list("pk", flat=True))
     attendees = parties if mode != "separate" else parties[:1]
     services.record_session(
         actor=by,
@@ -668,7 +668,7 @@ def create_disputes(ctx: BuildContext) -> int:
             held_at=at,
             mode=rng.choice(["face_to_face", "separate"]),
             where="综合治理站调解室",
-            attendee_ids=list(d.parties.values_list("pk", flat=True)),
+            attendee_ids=list(Party.objects.filter(dispute=d).values_list("pk", flat=True)),
         )
         h.settle(d.pk, now)
     # The inbox keeps what the last days told (as the cases' replay does); older news is history.
