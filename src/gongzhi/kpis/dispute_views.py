@@ -38,6 +38,9 @@ def figures(request: AuthedRequest) -> HttpResponse:
     query = selectors.query_from_params(user=user, params=request.GET)
     cards = [{"f": f, "url": _link(query, f.key), "den_url": _link(query, f.key, disputes.DEN) if f.denominator
               is not None else ""} for f in disputes.headline(user=user, query=query)]  # fmt: skip
+    if request.GET.get("fragment") == "cards":  # the dashboard's dispute row, loaded when scrolled to
+        return render(request, "kpis/_dispute_cards.html", {"cards": cards, "all_url": f"{reverse('kpis-disputes')}?"
+                      f"{urlencode(selectors.query_params(query))}"})  # fmt: skip
     groups = {
         name: [{"f": f, "url": _link(query, f.key)} for f in rows]
         for name, rows in disputes.breakdowns(user=user, query=query).items()

@@ -129,3 +129,14 @@ def test_drill_link_of_a_card_opens_the_same_query(client, data) -> None:  # typ
 def test_unknown_figure_is_a_400(client, data) -> None:  # type: ignore[no-untyped-def]
     client.force_login(data.operator)
     assert client.get(reverse("kpis-disputes-drill"), {"figure": "nonsense"}).status_code == 400
+
+
+def test_the_dashboard_loads_the_dispute_row(client, data) -> None:  # type: ignore[no-untyped-def]
+    w = data
+    client.force_login(w.operator)
+    q = _query(w)
+    page = client.get(reverse("kpis-dashboard"), selectors.query_params(q)).content.decode()
+    assert 'id="kpi-disputes-box"' in page and "fragment=cards" in page
+    fragment = client.get(reverse("kpis-disputes"), {**selectors.query_params(q), "fragment": "cards"})
+    html = fragment.content.decode()
+    assert "<html" not in html and 'data-figure="total" data-count="5"' in html and "调解成功率" in html
