@@ -657,6 +657,22 @@ def create_disputes(ctx: BuildContext) -> int:
         )
         h.settle(leak.pk, y)
         made += 1
+        # A red risk of this morning: wage arrears, workers gathering — at the station at once, the subdistrict told.
+        m = now - timedelta(hours=6)
+        red = services.register_dispute(
+            actor=a.operator,
+            kind_id=kinds["labour"].pk,
+            summary="装修公司拖欠十余名工人工资，工人聚集讨薪",
+            node_id=Node.objects.get(code=grid_codes[-1]).pk,
+            source="police",
+            risk="red",
+            parties=[_party(rng), _party(rng, "respondent", org="沈北鑫达装饰有限公司")],
+            mediator_ids=[a.mediators[0].pk],
+            received_at=m,
+        )
+        workflow.perform(actor=a.mediators[0], dispute_id=red.pk, action="start", now=m + timedelta(hours=1))
+        h.settle(red.pk, m)
+        made += 1
     open_station = Dispute.objects.filter(subdistrict_code=ctx.code, status="mediating", tier_kind=TierKind.STATION)
     for d in open_station.order_by("-received_at")[:4]:
         services.assign_mediators(actor=a.operator, dispute_id=d.pk, user_ids=[a.mediators[0].pk])

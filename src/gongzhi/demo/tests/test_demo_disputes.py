@@ -67,6 +67,7 @@ def test_mediator_and_police_have_work(built) -> None:  # type: ignore[no-untype
     mediator = User.objects.get(username="mediator")
     mine = selectors.dispute_list(user=mediator, mine=True)
     assert mine.count() >= 3 and mine.filter(status__in=[*OPEN_STATUSES, "agreed"]).exists()
+    assert selectors.dispute_list(user=mediator, status=OPEN_STATUSES, risk="red").exists()
     police = User.objects.get(username="police")
     notices = selectors.notice_list(user=police, sent_by_me=True)
     assert notices.filter(status="answered").count() >= 5 and notices.filter(status__in=["sent", "received"]).exists()
