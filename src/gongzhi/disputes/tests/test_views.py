@@ -241,3 +241,24 @@ def test_workbench_cards_of_mediator_and_police(client, world) -> None:  # type:
     html = client.get(reverse("home")).content.decode()
     answered = html.split('id="wb-notices-answered"')[1]
     assert f'data-notice-id="{n.pk}"' in answered and "无需处置" in answered
+
+
+def test_notice_answer_became_a_case_and_nothing_to_do(client, world) -> None:  # type: ignore[no-untyped-def]
+    from gongzhi.cases.models import Case, Category
+
+    w = world
+    minor = Category.objects.filter(parent__isnull=False, is_active=True).first()
+    if minor is None:
+        major = Category.objects.create(code="99", name="其他")
+        minor = Category.objects.create(code="9901", name="其他事项", parent=major)
+    one = services.file_police_notice(actor=w.police, title="楼道杂物起火隐患", ask="走访", node_id=w.tree.grids[0].pk)
+    two = services.file_police_notice(actor=w.police, title="误报", ask="核实", node_id=w.tree.grids[0].pk)
+    client.force_login(w.worker)
+    r = client.post(reverse("disputes-notice-answer", args=[one.pk]),
+                    {"result": "case", "feedback": "已上报清理楼道杂物", "category": minor.pk})  # fmt: skip
+    one.refresh_from_db()
+    assert r.status_code == 302 and one.result == "case" and one.case is not None
+    assert Case.objects.filter(pk=one.case_id, channel="police").exists()
+    r = client.post(reverse("disputes-notice-answer", args=[two.pk]), {"result": "nothing", "feedback": "系误报"})
+    two.refresh_from_db()
+    assert r.status_code == 302 and two.status == "answered" and two.result == "nothing"
