@@ -90,16 +90,18 @@ def block_ids(page: str) -> list[str]:
 
 DESK_BLOCKS = ["intake", "dispatch", "overdue", "due-soon", "returned"]
 VISIT_BLOCKS = ["care", "campaigns"]
+DISPUTE_BLOCKS = ["disputes", "notices-to-visit"]  # the ground's open disputes and police notices to visit
+NOTICE_BLOCKS = ["notices-waiting", "notices-answered"]  # a body that sends police notices down
 EXPECTED_BLOCKS = {
-    Role.ADMIN: DESK_BLOCKS + VISIT_BLOCKS,
-    Role.SUBDISTRICT_OPERATOR: DESK_BLOCKS,
-    Role.COMMUNITY_STAFF: DESK_BLOCKS + VISIT_BLOCKS,
-    Role.GRID_LEADER: ["todo", "due-today", "load", *VISIT_BLOCKS, "rounds"],
-    Role.GRID_WORKER: ["todo", "due-today", *VISIT_BLOCKS, "rounds"],
+    Role.ADMIN: DESK_BLOCKS + VISIT_BLOCKS + DISPUTE_BLOCKS,
+    Role.SUBDISTRICT_OPERATOR: DESK_BLOCKS + DISPUTE_BLOCKS,
+    Role.COMMUNITY_STAFF: DESK_BLOCKS + VISIT_BLOCKS + DISPUTE_BLOCKS,
+    Role.GRID_LEADER: ["todo", "due-today", "load", *VISIT_BLOCKS, "rounds", *DISPUTE_BLOCKS],
+    Role.GRID_WORKER: ["todo", "due-today", *VISIT_BLOCKS, "rounds", *DISPUTE_BLOCKS],
     Role.BUILDING_HEAD: ["todo", "due-today", *VISIT_BLOCKS, "rounds"],
-    Role.MEDIATOR: ["passed", "working"],
-    Role.DEPARTMENT_HANDLER: ["passed", "working"],
-    Role.CO_BUILDING_UNIT: ["passed", "working"],
+    Role.MEDIATOR: ["passed", "working", "disputes", "disputes-station", "follow-ups"],
+    Role.DEPARTMENT_HANDLER: ["passed", "working", *NOTICE_BLOCKS],
+    Role.CO_BUILDING_UNIT: ["passed", "working", *NOTICE_BLOCKS],
     Role.RESIDENT: ["mine"],
 }
 

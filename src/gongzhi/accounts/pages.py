@@ -65,6 +65,11 @@ INSPECTION_PAGES = (
     "inspections-checklists",
     "inspections-plans",
 )
+def _sends_or_receives_notices(user: Any) -> bool:
+    """Police notices land on a place (the grid's) or are sent by a body (the police station's)."""
+    scope = user.scope_for("disputes.policenotice", "view")
+    return bool(scope.everything or scope.prefixes or scope.lead_bodies or scope.bodies)
+
 
 PAGES: tuple[Page, ...] = (
     Page("home", pgettext_lazy("nav", "My scope"), frozenset(Role.values), dom_id="nav-home"),
@@ -106,7 +111,7 @@ PAGES: tuple[Page, ...] = (
         "kpis-dashboard",
         pgettext_lazy("nav", "Figures"),
         GROUND,
-        current=("kpis-drill", "kpis-reports", "kpis-report-month"),
+        current=("kpis-drill", "kpis-reports", "kpis-report-month", "kpis-disputes", "kpis-disputes-drill"),
         dom_id="nav-kpis",
     ),
     Page(
@@ -114,6 +119,29 @@ PAGES: tuple[Page, ...] = (
         pgettext_lazy("nav", "My performance"),
         frozenset({R.GRID_WORKER, R.GRID_LEADER, R.DEPARTMENT_HANDLER, R.COMMUNITY_STAFF}),
         dom_id="nav-kpis-me",
+    ),
+    Page(
+        "disputes-desk",
+        pgettext_lazy("nav", "Mediation"),
+        GROUND | {R.MEDIATOR},
+        current=("disputes-new",),
+        dom_id="nav-disputes",
+    ),
+    Page(
+        "disputes-list",
+        pgettext_lazy("nav", "Disputes"),
+        GROUND | {R.MEDIATOR, R.DEPARTMENT_HANDLER},
+        current=("disputes-detail", "disputes-agreement-print"),
+        dom_id="nav-disputes-list",
+    ),
+    Page("disputes-new", _("Register a dispute"), GROUND | {R.MEDIATOR}, menu=False),
+    Page(
+        "disputes-notices",
+        pgettext_lazy("nav", "Police notices"),
+        GROUND | {R.DEPARTMENT_HANDLER, R.CO_BUILDING_UNIT},
+        current=("disputes-notice", "disputes-notice-new"),
+        dom_id="nav-police-notices",
+        check=_sends_or_receives_notices,
     ),
     Page(
         "visits-home",

@@ -7,6 +7,7 @@ from gongzhi.config import pwa, workbench
 from gongzhi.config.api import api
 from gongzhi.core.errors import NotFound
 from gongzhi.core.messages import fmt
+from gongzhi.disputes import urls as disputes_urls
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
@@ -38,4 +39,6 @@ urlpatterns = [
     path("participation/", include("gongzhi.participation.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
+    path("disputes/", include("gongzhi.disputes.urls")),
+    path("disputes/", include(disputes_urls.namespaced)),  # notify.py's "disputes:detail" / "disputes:notice"
 ]

@@ -11,6 +11,7 @@ Below the blocks: my roles and my places (what "my scope" showed before), and my
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -28,6 +29,10 @@ from gongzhi.accounts.choices import Role
 from gongzhi.cases import selectors as cases
 from gongzhi.cases.choices import Status
 from gongzhi.core.pagination import page_of
+from gongzhi.disputes import pagesupport as dispute_pages
+from gongzhi.disputes import selectors as disputes
+from gongzhi.disputes.choices import NOTICE_OPEN_STATUSES, OPEN_STATUSES, NoticeStatus
+from gongzhi.disputes.choices import Status as DisputeStatus
 from gongzhi.inspections import selectors as inspections
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import COUNTED_KINDS, NodeKind
@@ -158,6 +163,55 @@ def _staff_blocks(user: Any, now: Any) -> list[dict[str, Any]]:
         blocks += _visit_blocks(user)
     if may["inspections-home"] and roles & {Role.GRID_LEADER, Role.GRID_WORKER, Role.BUILDING_HEAD}:
         blocks.append(_rounds_block(user))
+    blocks += _dispute_blocks(user, may, roles, now)
+    return blocks
+
+
+def _dispute_blocks(user: Any, may: dict[str, bool], roles: set[str], now: Any) -> list[dict[str, Any]]:
+    """The mediator's disputes and follow-ups due; the police station's notices and their feedback; the grid's
+    police notices to visit."""
+    blocks: list[dict[str, Any]] = []
+    sender = may["disputes-notices"] and dispute_pages.is_sender(user=user)
+    if may["disputes-desk"] and Role.MEDIATOR in roles:
+        mine = disputes.dispute_list(user=user, mine=True, status=[*OPEN_STATUSES, DisputeStatus.AGREED])
+        rows, total = page_of(mine, 0, ROWS)
+        blocks.append({"key": "disputes", "kind": "disputes", "title": _("My disputes"), "rows": rows, "total": total,
+                       "more": f"{reverse('disputes-list')}?mine=1", "empty": _("No dispute is assigned to you.")})
+        station = disputes.dispute_list(user=user, status=OPEN_STATUSES).exclude(pk__in=mine.values("pk"))
+        rows, total = page_of(station, 0, ROWS)
+        blocks.append({"key": "disputes-station", "kind": "disputes", "title": _("Open disputes of the station"),
+                       "rows": rows, "total": total, "more": f"{reverse('disputes-list')}?status=open",
+                       "empty": _("No other dispute is open.")})  # fmt: skip
+        due = disputes.follow_ups_due(user=user, mine=True, until=timezone.localdate() + timedelta(days=7))
+        rows, total = page_of(due, 0, ROWS)
+        blocks.append({"key": "follow-ups", "kind": "follow_ups", "title": _("Performance follow-ups due"),
+                       "rows": rows, "total": total, "more": reverse("disputes-desk"),
+                       "empty": _("No performance follow-up is due this week."), "tone": "soon"})  # fmt: skip
+    elif may["disputes-desk"]:
+        open_ = disputes.dispute_list(user=user, status=OPEN_STATUSES)
+        rows, total = page_of(open_, 0, ROWS)
+        blocks.append({"key": "disputes", "kind": "disputes", "title": _("Open disputes"), "rows": rows,
+                       "total": total, "more": f"{reverse('disputes-list')}?status=open",
+                       "empty": _("No dispute is open.")})  # fmt: skip
+    if sender:
+        waiting = disputes.notice_list(user=user, sent_by_me=True, status=NOTICE_OPEN_STATUSES).order_by("due_at")
+        rows, total = page_of(waiting, 0, ROWS)
+        blocks.append({"key": "notices-waiting", "kind": "notices", "title": _("Our notices awaiting feedback"),
+                       "rows": rows, "total": total, "more": f"{reverse('disputes-notices')}?state=open",
+                       "empty": _("Every notice has been answered.")})  # fmt: skip
+        answered = disputes.notice_list(user=user, sent_by_me=True, status=NoticeStatus.ANSWERED).order_by(
+            "-answered_at"
+        )
+        rows, total = page_of(answered, 0, ROWS)
+        blocks.append({"key": "notices-answered", "kind": "notices", "title": _("Feedback received"),
+                       "rows": rows, "total": total, "more": f"{reverse('disputes-notices')}?state=answered",
+                       "empty": _("No feedback yet.")})  # fmt: skip
+    elif may["disputes-notices"]:
+        waiting = disputes.notice_list(user=user, status=NOTICE_OPEN_STATUSES).order_by("due_at")
+        rows, total = page_of(waiting, 0, ROWS)
+        blocks.append({"key": "notices-to-visit", "kind": "notices", "title": _("Police notices to visit"),
+                       "rows": rows, "total": total, "more": f"{reverse('disputes-notices')}?state=open",
+                       "empty": _("No police notice waits for a visit."), "tone": "soon"})  # fmt: skip
     return blocks
 
 
@@ -266,6 +320,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "tokens": accounts.token_list(user=user),
         "may_report": pages.allowed(user, "cases-report"),
         "may_report_mine": pages.allowed(user, "cases-my-report"),
+        "may_dispute": pages.allowed(user, "disputes-new") and Role.MEDIATOR in user.roles(),
+        "may_notice": pages.allowed(user, "disputes-notices") and dispute_pages.is_sender(user=user),
         "now": now,
     }
     return render(request, "accounts/home.html", context)

@@ -25,6 +25,7 @@ from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
+from gongzhi.demo import disputes as demo_disputes
 from gongzhi.demo import inspections as demo_inspections
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
@@ -681,6 +682,8 @@ STEPS: list[tuple[str, Step]] = [
     ("messages", demo_messages.create_messages),
     # The three lists (issue 20): units' resources, communities' needs, projects in every state (bulk).
     ("three lists", demo_participation.create_participation),
+    # Disputes and police notices (issue 18), through the disputes services and workflow; the 平安小苑 story.
+    ("disputes", demo_disputes.create_disputes),
 ]
 
 
@@ -845,6 +848,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
     ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
+    ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at
     ("notices", reset_notices),
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),

@@ -12,15 +12,19 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.core.tabular import XLSX_CONTENT_TYPE
-from gongzhi.kpis import measures, reports, selectors, services
+from gongzhi.kpis import disputes, measures, reports, selectors, services
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.models import MonthlyReport
 from gongzhi.kpis.schemas import (
+    DisputeDrillParams,
+    DisputeDrillRowOut,
+    DisputeFiguresOut,
     DrillParams,
     FiguresParams,
     FiguresResponse,
     KpiCaseOut,
     KpiDefinitionOut,
+    KpiParams,
     MonthlyReportIn,
     MonthlyReportOut,
 )
@@ -105,6 +109,37 @@ def cases(request: ApiRequest, filters: Query[DrillParams]) -> QuerySet[Any]:
     params = _params(filters)
     query = selectors.query_from_params(user=request.auth, params=params)
     return selectors.drill(user=request.auth, query=query, kpi=params["kpi"], part=params.get("part"))
+
+
+def _shown(f: disputes.Shown) -> dict[str, Any]:
+    return {"key": f.key, "label": str(f.label), "value": f.value, "display": f.display, "count": f.count,
+            "denominator": f.denominator, "what": f.what, "extra": f.extra}  # fmt: skip
+
+
+@router.get("/disputes", response=DisputeFiguresOut, summary="The dispute figures of a place and period")
+def dispute_figures(request: ApiRequest, filters: Query[KpiParams]) -> Any:
+    """Disputes received, mediation success, cycle time (median and P90), red risk open, repeats, police notices
+    answered on time, year on year; by kind, place, month and tier. Each opens its list (``/kpis/disputes/list``)."""
+    query = selectors.query_from_params(user=request.auth, params=_params(filters))
+    groups = disputes.breakdowns(user=request.auth, query=query)
+    return {
+        "headline": [_shown(f) for f in disputes.headline(user=request.auth, query=query)],
+        **{f"by_{name}": [_shown(f) for f in rows] for name, rows in groups.items()},
+    }
+
+
+@router.get("/disputes/list", response=list[DisputeDrillRowOut], summary="The disputes (or notices) behind a figure")
+@paginate(PageNumberPagination)
+def dispute_drill(request: ApiRequest, filters: Query[DisputeDrillParams]) -> list[dict[str, Any]]:
+    """``count`` equals the figure's count (``part=den``: its base)."""
+    params = _params(filters)
+    query = selectors.query_from_params(user=request.auth, params=params)
+    what, rows = disputes.drill(user=request.auth, query=query, key=params["figure"], part=params.get("part") or "num")
+    if what == "notices":
+        return [{"id": n.pk, "number": n.number, "title": n.title, "status": n.status, "place": n.node.name,
+                 "at": n.due_at} for n in rows.select_related("node")]  # fmt: skip
+    return [{"id": d.pk, "number": d.number, "title": d.summary, "status": d.status, "place": d.node.name,
+             "at": d.received_at} for d in rows.select_related("node")]  # fmt: skip
 
 
 @router.get("/reports", response=list[MonthlyReportOut], summary="Stored monthly reports in scope, newest first")

@@ -139,3 +139,37 @@ class MonthlyReportOut(Schema):
 class MonthlyReportIn(InputSchema):
     place_id: Int64
     month: str = Field(..., description="YYYY-MM", examples=["2026-03"])
+
+
+class DisputeFigureOut(Schema):
+    key: str = Field(..., description="total, success_rate, cycle_days, red_open, repeat, notices_on_time, "
+                     "year_on_year; kind:<id>, place:<code>, month:<YYYY-MM>, tier:<n>.")  # fmt: skip
+    label: str
+    value: float | None
+    display: str
+    count: int = Field(..., description="How many disputes (or notices) the list behind it holds.")
+    denominator: int | None = None
+    what: str = Field(..., description="disputes or notices: what its list holds.")
+    extra: dict[str, Any] = {}
+
+
+class DisputeFiguresOut(Schema):
+    headline: list[DisputeFigureOut]
+    by_kind: list[DisputeFigureOut]
+    by_place: list[DisputeFigureOut]
+    by_month: list[DisputeFigureOut]
+    by_tier: list[DisputeFigureOut]
+
+
+class DisputeDrillParams(KpiParams):
+    figure: str = Field(..., description="A figure key (GET /kpis/disputes).")
+    part: str | None = Field(None, description="num (what it counts, default) or den (its base, for a rate).")
+
+
+class DisputeDrillRowOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    place: str
+    at: datetime

@@ -27,7 +27,7 @@ from gongzhi.territory.choices import BodyKind, NodeKind
 from gongzhi.territory.models import Body, Node
 
 CODE = names.street_code(0)
-SKIPPED = {"households", "party organisations"}  # not needed by the cases; saves time
+SKIPPED = {"households", "party organisations", "disputes"}  # not needed by the cases; saves time
 
 
 def _quiet(_line: str) -> None:

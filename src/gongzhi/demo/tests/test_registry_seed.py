@@ -31,7 +31,7 @@ from gongzhi.visits.models import Campaign, CampaignTarget, CarePlan, Visit
 
 CODE = names.street_code(0)
 KEEP = ("府东社区", "道义社区", "正良社区", "大干社区", "大干村")
-SKIPPED = {"cases"}
+SKIPPED = {"cases", "disputes"}
 MEMBERS = 400  # party members in the small copy (1,703 in the full one)
 ORG_KINDS = (
     BodyKind.ENTERPRISE,
