@@ -68,6 +68,10 @@ def test_round_form_posted_ten_times_with_its_key_is_one_submission(client, grou
     assert [r.headers.get("Idempotent-Replayed") for r in replies] == [None] + ["true"] * 9
     assert Hazard.objects.filter(round=round_).count() == 1 and RoundPhoto.objects.filter(round=round_).count() == 1
     assert Round.objects.get(pk=round_.pk).client_key == key
+    # The phone follows the redirect to the same address with the key still on it (fetch keeps the header): a read,
+    # the round's record — not a submission with another body.
+    record = client.get(f"/inspections/rounds/{round_.pk}/", headers={"Idempotency-Key": key})
+    assert record.status_code == 200 and 'id="round-record"' in record.content.decode()
     record = client.get(f"/inspections/rounds/{round_.pk}/").content.decode()
     assert 'id="round-record"' in record and "inspections/photos/" in record
 
