@@ -147,3 +147,16 @@ def test_a_round_done_meanwhile_is_a_conflict_the_outbox_can_show(client, ground
     assert 'id="round-record"' in page and 'id="round-form"' not in page
     assert not Hazard.objects.filter(round=round_).exists()
     assert Round.objects.get(pk=round_.pk).done_by == ground["head"]
+
+
+def test_the_service_worker_is_told_to_keep_the_rounds_due_and_their_forms(client, ground, round_):  # type: ignore[no-untyped-def]
+    """The badge's data-warm names the to-do list of rounds for whoever inspects (the worker, the building head);
+    that list names each round's form (data-gz-warm), which the service worker then keeps for the basement."""
+    warm = re.compile(r'id="outbox-badge"[^>]*data-warm="([^"]*)"')
+    for user in (ground["worker"], ground["head"]):
+        client.force_login(user)
+        assert "/inspections/" in warm.search(client.get("/").content.decode()).group(1).split()  # type: ignore[union-attr]
+        todo = re.search(r'data-gz-warm="([^"]*)"', client.get("/inspections/").content.decode())
+        assert todo is not None and f"/inspections/rounds/{round_.pk}/" in todo.group(1).split()
+    client.force_login(user_with_role(Role.MEDIATOR, node=ground["staff"].role_assignments.get().node))
+    assert "/inspections/" not in warm.search(client.get("/").content.decode()).group(1).split()  # type: ignore[union-attr]
