@@ -27,3 +27,21 @@ def inbox(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {"inbox_unread": selectors.unread_count(user=user)}
+
+
+def offline(request: HttpRequest) -> dict[str, Any]:
+    """The pages the service worker keeps ready for the basement (``pwa/_badge.html``'s ``data-warm``): the to-do
+    list, the report form and the outbox; and the rounds to do for those who inspect (the service worker then keeps
+    each round's form that page lists: ``data-gz-warm``). Lazy: only a page with the badge asks."""
+
+    def urls() -> str:
+        from django.urls import reverse
+
+        from gongzhi.accounts import pages
+
+        names = ["cases-todo", "cases-report", "pwa-outbox"]
+        if pages.allowed(getattr(request, "user", None), "inspections-home"):
+            names.append("inspections-home")
+        return " ".join(reverse(n) for n in names)
+
+    return {"offline_warm": urls}

@@ -56,6 +56,7 @@ SHELL = [
     "cases/category-picker.css",
     "cases/category-picker.js",
     "visits/household.js",
+    "inspections/inspections.css",
 ]
 
 

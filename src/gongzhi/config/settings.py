@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "gongzhi.config.context.nav",  # the main menu, from the page policy (accounts.pages)
                 "gongzhi.config.context.inbox",  # the bell's unread count (messaging)
+                "gongzhi.config.context.offline",  # the pages the service worker keeps for offline use
             ],
         },
     },

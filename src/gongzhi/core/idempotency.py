@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 FIELD = "idempotency_key"
 MAX_KEY = 100
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Form fields that differ between two sends of one submission and say nothing about it.
 IGNORED_FIELDS = {FIELD, "csrfmiddlewaretoken"}
 
@@ -190,7 +191,9 @@ def idempotent(scope: str) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
-                key = key_of(request)
+                # A read is no submission: a page that takes its form's post at its own address and redirects to
+                # itself is read again with the key (fetch keeps the header across the redirect).
+                key = key_of(request) if request.method not in SAFE_METHODS else None
                 if key is None:
                     return view(request, *args, **kwargs)
                 user = _user_of(request, view)

@@ -4,9 +4,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Router, Status
+from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.inspections import selectors, services
@@ -64,9 +66,13 @@ def round_detail(request: ApiRequest, round_id: Int64) -> Any:
     "/rounds/{round_id}/submit",
     response=RoundOut,
     summary="Record a round's answers; failed items become hazards. Replays with the same key answer the same round.",
-    description="The phone's idempotency key goes in `client_key` or the `Idempotency-Key` header (at most 64 "
-    "characters): the same person sending it again gets the round the first submission recorded, unchanged.",
+    description="The phone's idempotency key goes in the `Idempotency-Key` header (at most 64 characters; "
+    "core.idempotency, as for a case report or a visit): the same person sending the same submission again gets the "
+    "first answer back, unchanged (`Idempotent-Replayed: true`); the key with another submission is a 409 "
+    "`idempotency_key_reused`. The key is kept on the round; `client_key` in the body is the older way to send it "
+    "and answers a replay with the round the first submission recorded.",
 )
+@decorate_view(idempotent("inspections.round"))
 def round_submit(request: ApiRequest, round_id: Int64, payload: SubmitIn) -> Any:
     data = payload.dict()
     key = data.pop("client_key") or request.headers.get("Idempotency-Key", "")

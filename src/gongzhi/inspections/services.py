@@ -491,7 +491,11 @@ def submit_round(
             return earlier  # a replay: the round as the first submission left it
     if round_.done_at is not None:
         raise Conflict(
-            fmt(_("This round was already done on %(day)s."), day=timezone.localdate(round_.done_at).isoformat())
+            fmt(
+                _("This round was already done on %(day)s by %(who)s: your answers were not recorded."),
+                day=timezone.localdate(round_.done_at).isoformat(),
+                who=str(round_.done_by) if round_.done_by_id else "—",
+            )
         )
     photos = photos or []
     clean, details = _clean_answers(round_, answers, photos)

@@ -7,7 +7,6 @@ Reads through ``inspections.selectors``, writes through ``inspections.services``
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -22,8 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import pages
+from gongzhi.core import idempotency
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.http import AuthedRequest
+from gongzhi.core.idempotency import idempotent
 from gongzhi.inspections import selectors, services
 from gongzhi.inspections.choices import AssignTo, HazardStatus, PlaceKind, Result, Severity
 from gongzhi.territory import selectors as territory
@@ -102,7 +103,6 @@ def _round_context(request: AuthedRequest, round_: Any, errors: list[str] | None
         "severities": Severity.choices,
         "may_do": may_do,
         "errors": errors or [],
-        "client_key": (posted.get("client_key") if posted else "") or uuid.uuid4().hex,
         "hazards": list(selectors.hazard_list(user=user, building_id=round_.building_id).filter(round=round_)),
         "today": timezone.localdate(),
         **_nav(user),
@@ -118,8 +118,13 @@ def _may_do(user: User, round_: Any) -> bool:
 
 
 @login_required
+@idempotent("inspections.round")
 def round_view(request: AuthedRequest, round_id: int) -> HttpResponse:
-    """One round: the checklist to answer (pass / fail / n.a., a note, a photo per item), or its record once done."""
+    """One round: the checklist to answer (pass / fail / n.a., a note, a photo per item), or its record once done.
+
+    The form works offline (``data-offline="round"``, docs/offline.md): its post carries an idempotency key
+    (``core.idempotency``), so the phone's outbox sending it again answers what the first send did. A round someone
+    else completed meanwhile is a 409 with the page's message; the outbox keeps everything typed."""
     user = request.user
     round_ = selectors.round_get(user=user, round_id=round_id)
     if request.method != "POST":
@@ -137,7 +142,7 @@ def round_view(request: AuthedRequest, round_id: int) -> HttpResponse:
             }
         )
         photos += [services.Photo(row["item"].pk, f) for f in request.FILES.getlist(f"photo_{key}")]
-    key = (request.POST.get("client_key") or request.headers.get("Idempotency-Key") or "")[:64]
+    key = idempotency.key_of(request) or ""  # kept on the round: who sent which submission
     try:
         done = services.submit_round(
             actor=user,
@@ -148,7 +153,11 @@ def round_view(request: AuthedRequest, round_id: int) -> HttpResponse:
             client_key=key,
         )
     except (ValidationFailed, Conflict) as exc:
-        return render(request, "inspections/round.html", _round_context(request, round_, _errors(exc)), status=400)
+        status = 400
+        if isinstance(exc, Conflict):  # done by someone else meanwhile: the page shows their record and the message
+            status = 409
+            round_ = selectors.round_get(user=user, round_id=round_.pk)
+        return render(request, "inspections/round.html", _round_context(request, round_, _errors(exc)), status=status)
     found = selectors.hazard_list(user=user).filter(round=done).count()
     if found:
         messages.success(request, _("The round was recorded: %(count)s hazards found.") % {"count": found})

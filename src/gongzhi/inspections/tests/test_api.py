@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from gongzhi.core.models import IdempotencyKey
 from gongzhi.inspections.models import Hazard, Round
 from gongzhi.inspections.tests.conftest import answers
 
@@ -16,6 +17,9 @@ def test_round_submission_replayed_ten_times_is_one(api, ground, round_):  # typ
     replies = [api.post(url, body, headers=headers) for _ in range(10)]
     assert {r.status_code for r in replies} == {200}
     assert len({r.content for r in replies}) == 1  # the same answer every time
+    # core.idempotency answers the nine replays (as for a case report or a visit): the first answer, stored.
+    assert [r.headers.get("Idempotent-Replayed") for r in replies] == [None] + ["true"] * 9
+    assert IdempotencyKey.objects.get(key="phone-1-abc").scope == "inspections.round"
     assert replies[0].json()["done_at"] is not None and replies[0].json()["failed"] == 1
     assert Hazard.objects.filter(round=round_).count() == 1
     assert Round.objects.get(pk=round_.pk).client_key == "phone-1-abc"
@@ -24,6 +28,25 @@ def test_round_submission_replayed_ten_times_is_one(api, ground, round_):  # typ
     assert again.status_code == 200 and again.content == replies[0].content
     conflict = api.post(url, body)
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
+    # The key with another submission: refused in the one error shape, nothing changed.
+    reused = api.post(url, {**body, "note": "另一次"}, headers=headers)
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert Round.objects.get(pk=round_.pk).note == "一楼应急灯不亮"
+
+
+def test_a_round_done_by_someone_else_meanwhile_is_a_clear_conflict(api, ground, round_):  # type: ignore[no-untyped-def]
+    """The phone sends a round completed offline; the building head did it meanwhile: 409, who did it and when, the
+    key free again (a refusal keeps no key)."""
+    url = f"/api/v1/inspections/rounds/{round_.pk}/submit"
+    body = {"answers": answers(round_, {})}
+    api.as_user(ground["head"])
+    assert api.post(url, body, headers={**api.headers, "Idempotency-Key": "head-1"}).status_code == 200
+    api.as_user(ground["worker"])
+    late = api.post(url, body, headers={**api.headers, "Idempotency-Key": "worker-1"})
+    assert late.status_code == 409 and late.json()["error"]["code"] == "conflict"
+    assert str(ground["head"]) in late.json()["error"]["message"]
+    assert not IdempotencyKey.objects.filter(key="worker-1").exists()
+    assert Round.objects.get(pk=round_.pk).done_by == ground["head"]
 
 
 def test_bad_answers_in_the_one_error_shape(api, ground, round_):  # type: ignore[no-untyped-def]

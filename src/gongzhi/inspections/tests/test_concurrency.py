@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -43,3 +44,45 @@ def test_ten_concurrent_replays_make_one_submission(ground, round_):  # type: ig
     assert len(set(results)) == 1 and results[0].startswith(f"round {round_.pk} at 2"), results
     assert Hazard.objects.filter(round=round_).count() == 1
     assert Round.objects.get(pk=round_.pk).client_key == "same-key"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ten_concurrent_api_replays_are_one_submission_with_one_answer(ground, round_, client):  # type: ignore[no-untyped-def]
+    """The phone's outbox and Background Sync sending the same round at once: core.idempotency's key row (unique per
+    user and key) makes the later ones wait, then answer the first's stored reply."""
+    from django.test import Client
+
+    from gongzhi.core.models import IdempotencyKey
+    from gongzhi.core.testing import ApiClient
+
+    token = ApiClient(client).as_user(ground["worker"]).headers["Authorization"]
+    body = json.dumps({"answers": answers(round_, {8: "major"}), "note": "同时发送"})
+    barrier = threading.Barrier(10)
+    replies: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            r = Client().post(
+                f"/api/v1/inspections/rounds/{round_.pk}/submit",
+                body,
+                content_type="application/json",
+                headers={"Authorization": token, "Idempotency-Key": "phone-key-7"},
+            )
+            outcome = (r.status_code, r.content)
+        finally:
+            connections.close_all()
+        with lock:
+            replies.append(outcome)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(replies) == 10 and {status for status, _ in replies} == {200}, replies
+    assert len({content for _, content in replies}) == 1
+    assert Hazard.objects.filter(round=round_).count() == 1
+    assert IdempotencyKey.objects.filter(key="phone-key-7").count() == 1
+    assert Round.objects.get(pk=round_.pk).client_key == "phone-key-7"

@@ -19,7 +19,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
 
 
 def _form(round_: Round, fail: dict[int, str], key: str) -> dict[str, object]:
-    data: dict[str, object] = {"client_key": key, "note": "巡查"}
+    data: dict[str, object] = {"idempotency_key": key, "note": "巡查"}
     for a in answers(round_, fail):
         data[f"result_{a['item']}"] = a["result"]
         data[f"severity_{a['item']}"] = a["severity"] or "minor"
@@ -50,18 +50,28 @@ def test_a_round_missed_long_ago_leaves_the_to_do_list(client, ground, round_): 
     )
 
 
-def test_round_form_posted_twice_with_its_key_is_one_submission(client, ground, round_):  # type: ignore[no-untyped-def]
+def test_round_form_posted_ten_times_with_its_key_is_one_submission(client, ground, round_):  # type: ignore[no-untyped-def]
+    """The round's form works offline like the report's (data-offline, the shared idempotency key): the outbox
+    sending it ten times makes one submission, and each send gets the first answer."""
     client.force_login(ground["head"])
     page = client.get(f"/inspections/rounds/{round_.pk}/").content.decode()
-    key = re.search(r'name="client_key" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    assert 'data-offline="round"' in page and "gongzhi/pwa/forms.js" in page
+    key = re.search(r'name="idempotency_key" value="([0-9a-f-]+)"', page).group(1)  # type: ignore[union-attr]
     item = ChecklistItem.objects.get(checklist=round_.checklist, position=1)
     missing = client.post(f"/inspections/rounds/{round_.pk}/", _form(round_, {1: "major"}, key))
     assert missing.status_code == 400 and 'id="round-errors"' in missing.content.decode()  # the photo is required
-    for _ in range(3):
+    replies = []
+    for _ in range(10):  # the same key again: a refusal kept no key
         data = {**_form(round_, {1: "major"}, key), f"photo_{item.pk}": SimpleUploadedFile("a.jpg", JPEG, "image/jpeg")}
-        reply = client.post(f"/inspections/rounds/{round_.pk}/", data)
-        assert reply.status_code == 302
+        replies.append(client.post(f"/inspections/rounds/{round_.pk}/", data, headers={"Idempotency-Key": key}))
+    assert {(r.status_code, r["Location"]) for r in replies} == {(302, f"/inspections/rounds/{round_.pk}/")}
+    assert [r.headers.get("Idempotent-Replayed") for r in replies] == [None] + ["true"] * 9
     assert Hazard.objects.filter(round=round_).count() == 1 and RoundPhoto.objects.filter(round=round_).count() == 1
+    assert Round.objects.get(pk=round_.pk).client_key == key
+    # The phone follows the redirect to the same address with the key still on it (fetch keeps the header): a read,
+    # the round's record — not a submission with another body.
+    record = client.get(f"/inspections/rounds/{round_.pk}/", headers={"Idempotency-Key": key})
+    assert record.status_code == 200 and 'id="round-record"' in record.content.decode()
     record = client.get(f"/inspections/rounds/{round_.pk}/").content.decode()
     assert 'id="round-record"' in record and "inspections/photos/" in record
 
@@ -121,3 +131,32 @@ def test_the_admin_lists_checklists_with_their_items(client, ground, tree):  # t
     page = client.get(f"/admin/inspections/checklist/{checklist.pk}/change/").content.decode()
     assert "消防通道" in page
     assert client.get("/admin/inspections/plan/").status_code == 200
+
+
+def test_a_round_done_meanwhile_is_a_conflict_the_outbox_can_show(client, ground, round_):  # type: ignore[no-untyped-def]
+    """The worker's round, sent from the outbox after the building head did it: 409 with the page's message in the
+    form errors (what the outbox page shows), the head's record shown, nothing recorded for the worker."""
+    client.force_login(ground["head"])
+    client.post(f"/inspections/rounds/{round_.pk}/", _form(round_, {}, "head-key"))
+    client.force_login(ground["worker"])
+    late = client.post(f"/inspections/rounds/{round_.pk}/", _form(round_, {8: "major"}, "worker-key"))
+    page = late.content.decode()
+    assert late.status_code == 409
+    errors = re.search(r'<div class="card form-errors"[^>]*id="round-errors"><ul><li>(.*?)</li>', page)
+    assert errors is not None and str(ground["head"]) in errors.group(1), page
+    assert 'id="round-record"' in page and 'id="round-form"' not in page
+    assert not Hazard.objects.filter(round=round_).exists()
+    assert Round.objects.get(pk=round_.pk).done_by == ground["head"]
+
+
+def test_the_service_worker_is_told_to_keep_the_rounds_due_and_their_forms(client, ground, round_):  # type: ignore[no-untyped-def]
+    """The badge's data-warm names the to-do list of rounds for whoever inspects (the worker, the building head);
+    that list names each round's form (data-gz-warm), which the service worker then keeps for the basement."""
+    warm = re.compile(r'id="outbox-badge"[^>]*data-warm="([^"]*)"')
+    for user in (ground["worker"], ground["head"]):
+        client.force_login(user)
+        assert "/inspections/" in warm.search(client.get("/").content.decode()).group(1).split()  # type: ignore[union-attr]
+        todo = re.search(r'data-gz-warm="([^"]*)"', client.get("/inspections/").content.decode())
+        assert todo is not None and f"/inspections/rounds/{round_.pk}/" in todo.group(1).split()
+    client.force_login(user_with_role(Role.MEDIATOR, node=ground["staff"].role_assignments.get().node))
+    assert "/inspections/" not in warm.search(client.get("/").content.decode()).group(1).split()  # type: ignore[union-attr]

@@ -71,6 +71,37 @@ setCatchHandler(async ({ request }) => {
 
 self.addEventListener("install", () => self.skipWaiting());
 
+const WARM_AGE_MS = 10 * 60 * 1000;
+const WARM_LINKS = /data-gz-warm="([^"]*)"/g;
+
+async function keep(pages, url) {
+  const r = await fetch(url, { credentials: "same-origin" }).catch(() => null);
+  if (!r || !r.ok || r.redirected) return null;
+  await pages.put(url, r.clone());
+  return r;
+}
+
+async function warm(urls) {
+  const pages = await caches.open(PAGES);
+  const linked = new Set();
+  await Promise.all(
+    urls.map(async (url) => {
+      let page = await pages.match(url, { ignoreVary: true });
+      const kept = page ? Date.parse(page.headers.get("Date") || "") : NaN;
+      if (!page || !(Date.now() - kept < WARM_AGE_MS)) page = (await keep(pages, url)) || page;
+      if (!page) return;
+      const text = await page.text();
+      for (const m of text.matchAll(WARM_LINKS)) m[1].split(/\s+/).filter(Boolean).forEach((u) => linked.add(u));
+    })
+  );
+  await Promise.all(
+    Array.from(linked, async (url) => {
+      if (await pages.match(url, { ignoreVary: true })) return; // opened already: that copy is newer
+      await keep(pages, url);
+    })
+  );
+}
+
 // Background Sync: the outbox is sent when the connection is back, even with the app closed.
 self.addEventListener("sync", (event) => {
   if (event.tag === GzOutbox.SYNC_TAG) {
@@ -92,15 +123,10 @@ self.addEventListener("message", (event) => {
           await caches.delete("gongzhi-api");
           await cache.put("/__user", new Response(String(data.user)));
         }
-        // Keep the worker's own pages ready for the basement: the to-do list and the forms.
-        const pages = await caches.open(PAGES);
-        await Promise.all(
-          (data.warm || []).map(async (url) => {
-            if (await pages.match(url, { ignoreVary: true })) return; // opened already: that copy is newer
-            const r = await fetch(url, { credentials: "same-origin" }).catch(() => null);
-            if (r && r.ok && !r.redirected) await pages.put(url, r);
-          })
-        );
+        // Keep the worker's own pages ready for the basement: the to-do lists and the forms, fetched anew when the
+        // copy kept is older than WARM_AGE; and the pages a to-do list names (data-gz-warm: the form of each round
+        // due), each fetched once.
+        await warm(data.warm || []);
       })()
     );
   } else if (data.type === "flush") {
