@@ -395,3 +395,9 @@ def test_round_trip_created_dispatched_closed_reads_closed(client, tree, key, ad
     root = xml(client.get(f"{BASE}/requests/{number}.xml"))
     assert root.findtext("request/status") == "closed" and root.findtext("request/status_notes") == "路灯已修复"
     assert json.dumps(row, ensure_ascii=False).count("内部") == 0
+
+
+def test_staff_never_pick_the_open311_channel() -> None:
+    from gongzhi.cases.views import ADMIN_CHANNELS
+
+    assert "open311" not in ADMIN_CHANNELS and "patrol" in ADMIN_CHANNELS
