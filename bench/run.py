@@ -1501,7 +1501,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="kpis,geo,hotline,registry,http,registry_lists,messaging,participation,offline",
+        default="kpis,geo,hotline,registry,http,registry_lists,messaging,participation,offline,open311",
         help="comma-separated",
     )
     parser.add_argument("--dispatch-cases", type=int, default=1000, help="messaging: the dispatch burst's cases")
@@ -1529,6 +1529,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     setup_data(args, res)
     from bench.messaging import bench_messaging
+    from bench.open311 import bench_open311
 
     steps = {
         "messaging": bench_messaging,
@@ -1540,6 +1541,7 @@ def main(argv: list[str] | None = None) -> int:
         "registry_lists": bench_registry_lists,
         "participation": bench_participation,
         "offline": bench_offline,
+        "open311": bench_open311,
     }
     for name in args.only.split(","):
         say(f"--- {name}")

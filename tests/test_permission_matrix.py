@@ -598,6 +598,8 @@ EXEMPT = {
     "core.idempotencykey": "a submission's key and stored answer (core.idempotency): read only for the key's own user",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
     "accounts.apitoken": "a user's tokens: read and revoked only through their owner (accounts.services), never listed by place",
+    "open311.apikey": "client apps' Open311 keys: kept in the Django admin, read by the key's hash only (open311.services)",
+    "open311.request": "which case an Open311 request became: read only with its case, never listed by place",
 }
 
 

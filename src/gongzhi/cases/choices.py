@@ -60,6 +60,7 @@ class Channel(models.TextChoices):
     POLICE = "police", _("Police notice")
     MEETING = "meeting", _("Meeting")
     VISIT = "visit", _("Household visit")
+    OPEN311 = "open311", _("Open311 client")  # an outside app (gongzhi.open311); which one: Case.channel_label
 
 
 class Urgency(models.TextChoices):

@@ -137,6 +137,7 @@ def report_case(
     files: list[UploadedFile[bytes]] | None = None,
     coord_system: str = coords.WGS84,
     gps_accuracy: float | None = None,
+    channel_label: str = "",
 ) -> Case:
     """Take a case in. The actor (None for a resident without an account) becomes its first-contact owner; a
     signed-in resident reporting their own problem (channel ``resident``) becomes its reporter only.
@@ -231,6 +232,7 @@ def report_case(
         if channel != Channel.RESIDENT:
             case.owner_user = actor
     case.gps_accuracy = gps_accuracy
+    case.channel_label = channel_label[:80]
     if placement.how == "gps" and actor_pk and channel != Channel.RESIDENT:
         case.outside_reporter_ground = _outside_own_ground(actor, placement.node)
     case.save(force_insert=True)

@@ -205,6 +205,8 @@ class Case(TimeStampedModel):
     )
     urgency = models.CharField(_("urgency"), max_length=1, choices=Urgency.choices, default=Urgency.B)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Who exactly, where the channel alone does not say: "Open311 / <client app>" (gongzhi.open311).
+    channel_label = models.CharField(_("channel detail"), max_length=80, blank=True, default="", db_default="")
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED)
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.GRID)

@@ -79,7 +79,8 @@ ROLE_CHANNELS: dict[str, tuple[str, ...]] = {
     Role.SUBDISTRICT_OPERATOR: (Channel.DESK, Channel.POLICE, Channel.MEETING),
     Role.MEDIATOR: (Channel.MEETING, Channel.VISIT),
 }
-ADMIN_CHANNELS = tuple(c for c in Channel.values if c not in (Channel.RESIDENT, Channel.HOTLINE))
+# Residents, 12345 files and Open311 clients come in through their own doors, never the staff form.
+ADMIN_CHANNELS = tuple(c for c in Channel.values if c not in (Channel.RESIDENT, Channel.HOTLINE, Channel.OPEN311))
 
 # Timeline entries that are not transitions.
 EVENT_LABELS: dict[str, Any] = {

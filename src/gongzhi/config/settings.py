@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "gongzhi.inspections",
     "gongzhi.participation",
     "gongzhi.disputes",
+    "gongzhi.open311",
     "gongzhi.kpis",
     "gongzhi.demo",
 ]
@@ -240,6 +241,8 @@ GONGZHI_RATES = {
     "public_track": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK", "60/h"),
     "public_track_miss": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK_MISS", "10/h"),
     "public_rate": os.environ.get("GONGZHI_RATE_PUBLIC_RATE", "20/h"),
+    # Open311 reads without an api_key, per client address (a key has its own rate: docs/open311.md).
+    "open311": os.environ.get("GONGZHI_RATE_OPEN311", "60/m"),
     # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
     "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
 }

@@ -40,5 +40,6 @@ urlpatterns = [
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
     path("disputes/", include("gongzhi.disputes.urls")),
+    path("open311/v2/", include("gongzhi.open311.urls")),  # GeoReport v2 for outside apps (docs/open311.md)
     path("disputes/", include(disputes_urls.namespaced)),  # notify.py's "disputes:detail" / "disputes:notice"
 ]

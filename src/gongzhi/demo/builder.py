@@ -29,6 +29,7 @@ from gongzhi.demo import disputes as demo_disputes
 from gongzhi.demo import inspections as demo_inspections
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
+from gongzhi.demo import open311 as demo_open311
 from gongzhi.demo import participation as demo_participation
 from gongzhi.demo import preferences as demo_preferences
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
@@ -850,6 +851,7 @@ RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at
     ("notices", reset_notices),
+    ("open311 keys", demo_open311.reset_open311),  # they hold the subdistrict
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
     ("cases", cases.reset_cases),
     ("registry", registry.reset_registry),  # before the places, bodies and party organisations it points at

@@ -160,7 +160,8 @@ def drill(*, user: User, query: KpiQuery, key: str, part: str = NUM) -> tuple[st
     what = "notices" if key == "notices_on_time" else "disputes"
     if part == DEN:
         if figure.denominator is None:
-            raise ValidationFailed(_("This figure has no base."), [ErrorDetail(field="part", message=_("Open its records with part=num."))])
+            detail = ErrorDetail(field="part", message=_("Open its records with part=num."))
+            raise ValidationFailed(_("This figure has no base."), [detail])
         return what, figure.denominator
     return what, figure.queryset
 

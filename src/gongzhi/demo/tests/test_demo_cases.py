@@ -88,7 +88,7 @@ def test_spread_over_channels_categories_places(ctx: BuildContext) -> None:
     qs = Case.objects.all()
     n = qs.count()
     channels = Counter(qs.values_list("channel", flat=True))
-    assert set(channels) == set(Channel.values)
+    assert set(channels) == set(Channel.values) - {Channel.OPEN311}  # outside apps' cases come through Open311 only
     assert 0.38 < channels[Channel.PATROL] / n < 0.52
     assert 0.18 < channels[Channel.HOTLINE] / n < 0.32
     assert channels[Channel.RESIDENT] > channels[Channel.DESK]

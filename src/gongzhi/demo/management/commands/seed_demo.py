@@ -12,6 +12,7 @@ from django.utils import timezone
 from gongzhi.cases import calendar, holidays
 from gongzhi.core.audit import record
 from gongzhi.demo import builder, names
+from gongzhi.demo import open311 as demo_open311
 from gongzhi.demo.logins import logins_table
 from gongzhi.kpis import selectors as kpis_selectors
 from gongzhi.kpis import services as kpis
@@ -55,6 +56,8 @@ class Command(BaseCommand):
                 f"The demo subdistrict is already built ({scale} × {names.street_name(0)}街道); nothing to do."
             )
             self.stdout.write(self.style.SUCCESS(logins_table()))
+            if demo_open311.ensure_key(self.say):
+                self.stdout.write(self.style.SUCCESS(demo_open311.line()))
             return
         if present:
             self.stdout.write(f"Already built: {', '.join(names.street_code(k) for k in sorted(present))}")
@@ -91,6 +94,8 @@ class Command(BaseCommand):
         summary = ", ".join(f"{key} {value:,}" for key, value in totals.items())
         self.stdout.write(self.style.SUCCESS(f"Built {len(todo)} subdistrict(s) in {elapsed:.1f}s: {summary}"))
         self.stdout.write(self.style.SUCCESS(logins_table()))
+        if demo_open311.ensure_key(self.say):
+            self.stdout.write(self.style.SUCCESS(demo_open311.line()))
 
     def _holidays(self) -> None:
         """The demo year's deadlines run on the real statutory calendar (chinese-calendar): load it first."""
