@@ -4,14 +4,13 @@ service, the owner's confirmation, and the claim rate by community, home party o
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from django.utils.translation import gettext_lazy as _
-
 from gongzhi.core.errors import ValidationFailed
-from gongzhi.core.messages import fmt
 from gongzhi.core.http import ApiRequest
+from gongzhi.core.messages import fmt
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.service import selectors, services

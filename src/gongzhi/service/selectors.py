@@ -17,11 +17,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from gongzhi.core.access import get_in_scope
+from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 from gongzhi.registry.choices import PartyMemberType
 from gongzhi.registry.models import PartyMember
 from gongzhi.service.choices import ClaimStatus
 from gongzhi.service.models import Claim, PersonAccount, Post, PostKind, Service
-from gongzhi.core.scope import code_prefix_q
 from gongzhi.territory.models import Body, Node, PartyOrg
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def kinds() -> QuerySet[PostKind]:
     return PostKind.objects.filter(is_active=True)
 
 
-def post_list(*, user: User, q: str | None = None, kind_id: int | None = None, open_only: bool = False) -> QuerySet[Post]:
+def post_list(
+    *, user: User, q: str | None = None, kind_id: int | None = None, open_only: bool = False
+) -> ScopedQuerySet[Post]:
     active = Count("claims", filter=Q(claims__status=ClaimStatus.ACTIVE))
     qs = Post.objects.restrict(user, "view").select_related("kind", "area", "owner_body").annotate(taken=active)
     if q:
@@ -54,9 +56,12 @@ def post_get(*, user: User, post_id: int) -> Post:
 def post_claims(*, user: User, post: Post) -> QuerySet[Claim]:
     """The claims of a post the user may see (the owner: all; a claimant: their own)."""
     return (
-        Claim.objects.restrict(user, "view").filter(post=post).select_related("person", "user")
-        .prefetch_related("services").order_by("status", "claimed_at")
-    )  # fmt: skip
+        Claim.objects.restrict(user, "view")
+        .filter(post=post)
+        .select_related("person", "user")
+        .prefetch_related("services")
+        .order_by("status", "claimed_at")
+    )
 
 
 def may_manage(*, user: User, post: Post) -> bool:
@@ -65,9 +70,11 @@ def may_manage(*, user: User, post: Post) -> bool:
 
 def my_claims(*, user: User) -> QuerySet[Claim]:
     return (
-        Claim.objects.restrict(user, "view").filter(user=user).select_related("post__kind", "post__area")
+        Claim.objects.restrict(user, "view")
+        .filter(user=user)
+        .select_related("post__kind", "post__area")
         .prefetch_related("services")
-    )  # fmt: skip
+    )
 
 
 def claim_get(*, user: User, claim_id: int) -> Claim:
@@ -75,15 +82,19 @@ def claim_get(*, user: User, claim_id: int) -> Claim:
 
 
 def service_get(*, user: User, service_id: int) -> Service:
-    return get_in_scope(Service, user, service_id, "view", Service.objects.select_related("claim__post", "claim__person"))
+    return get_in_scope(
+        Service, user, service_id, "view", Service.objects.select_related("claim__post", "claim__person")
+    )
 
 
 def to_confirm(*, user: User) -> QuerySet[Service]:
     """Recorded service awaiting the owner's confirmation, on the user's ground."""
     return (
-        Service.objects.restrict(user, "change").filter(confirmed_at__isnull=True)
-        .exclude(claim__user=user).select_related("claim__post", "claim__person")
-    )  # fmt: skip
+        Service.objects.restrict(user, "change")
+        .filter(confirmed_at__isnull=True)
+        .exclude(claim__user=user)
+        .select_related("claim__post", "claim__person")
+    )
 
 
 def person_linked(*, user: User) -> bool:
@@ -112,7 +123,7 @@ class RateRow:
         return percent(self.claiming, self.reported_in)
 
 
-def _reported_in(user: User) -> QuerySet[PartyMember]:
+def _reported_in(user: User) -> Any:  # PartyMembers annotated with ``claiming`` (the stubs cannot say so)
     active = Claim.objects.filter(person=OuterRef("person"), status=ClaimStatus.ACTIVE)
     return PartyMember.objects.restrict(user, "view").filter(reported_in=True).annotate(claiming=Exists(active))
 
@@ -125,6 +136,7 @@ def claim_rate(*, user: User) -> RateRow:
 def claim_rate_by(*, user: User, dimension: str) -> list[RateRow]:
     """The claim rate per community (of residence), home party organisation (branch) or work unit."""
     qs = _reported_in(user)
+    grouped: Any
     if dimension == "community":
         grouped = qs.annotate(k=Substr("person__household__code", 1, COMMUNITY_CODE)).values("k")
     elif dimension == "branch":
@@ -155,13 +167,18 @@ def rate_members(
     those without one), all of them or only those claiming (True) or not claiming (False)."""
     qs = _reported_in(user).select_related("person__household", "branch", "work_unit")
     if dimension == "community":
-        qs = qs.filter(code_prefix_q("person__household__code", key)) if key else qs.filter(person__household__isnull=True)
+        qs = (
+            qs.filter(code_prefix_q("person__household__code", key))
+            if key
+            else qs.filter(person__household__isnull=True)
+        )
     elif dimension in ("branch", "unit"):
         field = "branch_id" if dimension == "branch" else "work_unit_id"
         qs = qs.filter(**{field: int(key)}) if key.isdigit() else qs.filter(**{f"{field}__isnull": True})
     if claiming is not None:
         qs = qs.filter(claiming=claiming)
-    return qs.order_by("person__name", "pk")
+    result: QuerySet[PartyMember] = qs.order_by("person__name", "pk")
+    return result
 
 
 # --- monthly report to the home party organisation ---------------------------------------------------------------
@@ -199,7 +216,9 @@ def monthly_report(*, user: User, month: str, branch_id: int | None = None) -> l
     # The members are read in scope; their service is read for them wherever they served (the home organisation
     # wants all of it), as the report's one purpose.
     services = (
-        Service.objects.filter(served_on__gte=first, served_on__lt=following, claim__person__in=members.values("person"))
+        Service.objects.filter(
+            served_on__gte=first, served_on__lt=following, claim__person__in=members.values("person")
+        )
         .select_related("claim__post")
         .order_by("served_on")
     )

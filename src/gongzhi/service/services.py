@@ -87,8 +87,13 @@ def publish_post(
     if not Post.scope_rule.admits(actor.scope_for("service.post", "add"), post):
         raise Forbidden(_("You may not publish posts here."))
     post.save()
-    audit.record(actor=actor, action="service.post.publish", obj=post, node_code=area.code,
-                 after={"title": post.title, "capacity": capacity, "eligibility": eligibility})  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="service.post.publish",
+        obj=post,
+        node_code=area.code,
+        after={"title": post.title, "capacity": capacity, "eligibility": eligibility},
+    )
     return post
 
 
@@ -127,7 +132,9 @@ def may_claim(*, person: Person, post: Post) -> bool:
 
 
 @transaction.atomic
-def claim_post(*, actor: User, post_id: int, person_id: int | None = None, now: datetime.datetime | None = None) -> Claim:
+def claim_post(
+    *, actor: User, post_id: int, person_id: int | None = None, now: datetime.datetime | None = None
+) -> Claim:
     """Claim one place of a post, for oneself (the account's person) or — staff — for a person of their ground.
     The post's row is locked while its active claims are counted: of two people claiming its last place at once,
     one gets it and the other a conflict."""
@@ -144,9 +151,7 @@ def claim_post(*, actor: User, post_id: int, person_id: int | None = None, now: 
             raise NotFound()
         person = found
     if not may_claim(person=person, post=post):
-        raise Forbidden(
-            fmt(_("This post is for %(who)s."), who=Eligibility(post.eligibility).label)
-        )
+        raise Forbidden(fmt(_("This post is for %(who)s."), who=Eligibility(post.eligibility).label))
     locked = Post.objects.select_for_update().get(pk=post.pk)
     if not locked.is_open:
         raise Conflict(_("This post is closed."))
@@ -162,8 +167,13 @@ def claim_post(*, actor: User, post_id: int, person_id: int | None = None, now: 
             claim = Claim.objects.create(post=locked, person=person, user=actor, claimed_at=now)
     except IntegrityError:
         raise Conflict(_("You have already claimed this post.")) from None
-    audit.record(actor=actor, action="service.claim", obj=claim, node_code=post.area.code,
-                 after={"post": post.pk, "person": person.pk, "place": taken + 1, "capacity": locked.capacity})  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="service.claim",
+        obj=claim,
+        node_code=post.area.code,
+        after={"post": post.pk, "person": person.pk, "place": taken + 1, "capacity": locked.capacity},
+    )
     messaging.notify(
         actor=actor,
         recipients=[messaging.Recipient(user_id=post.created_by_id)],
@@ -201,31 +211,39 @@ def give_up(*, actor: User, claim_id: int, now: datetime.datetime | None = None)
 
 
 @transaction.atomic
-def record_service(
-    *, actor: User, claim_id: int, served_on: datetime.date, hours: Decimal, note: str = ""
-) -> Service:
+def record_service(*, actor: User, claim_id: int, served_on: datetime.date, hours: Decimal, note: str = "") -> Service:
     """The claimant (or the owner for them) records one time they served the post."""
     claim = _own_claim(actor, claim_id)
     if claim.status != ClaimStatus.ACTIVE:
         raise Conflict(_("This claim has been given up."))
     if served_on > timezone.localdate():
-        raise ValidationFailed(_("The service could not be saved."),
-                               [ErrorDetail(field="served_on", message=str(_("The date is in the future.")))])  # fmt: skip
+        raise ValidationFailed(
+            _("The service could not be saved."),
+            [ErrorDetail(field="served_on", message=str(_("The date is in the future.")))],
+        )
     hours = Decimal(hours)
     if not Decimal("0") < hours <= Decimal("24"):
-        raise ValidationFailed(_("The service could not be saved."),
-                               [ErrorDetail(field="hours", message=str(_("Hours must be between 0 and 24.")))])  # fmt: skip
+        raise ValidationFailed(
+            _("The service could not be saved."),
+            [ErrorDetail(field="hours", message=str(_("Hours must be between 0 and 24.")))],
+        )
     service = Service.objects.create(claim=claim, served_on=served_on, hours=hours, note=(note or "").strip()[:300])
-    audit.record(actor=actor, action="service.serve", obj=service, node_code=claim.post.area.code,
-                 after={"served_on": served_on.isoformat(), "hours": str(hours)})  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="service.serve",
+        obj=service,
+        node_code=claim.post.area.code,
+        after={"served_on": served_on.isoformat(), "hours": str(hours)},
+    )
     return service
 
 
 @transaction.atomic
 def confirm_service(*, actor: User, service_id: int, now: datetime.datetime | None = None) -> Service:
     """The post's owner (staff of its place or its body) confirms a recorded service. Not the claimant."""
-    service = get_in_scope(Service, actor, service_id, "change",
-                           Service.objects.select_related("claim__post__area", "claim__person"))  # fmt: skip
+    service = get_in_scope(
+        Service, actor, service_id, "change", Service.objects.select_related("claim__post__area", "claim__person")
+    )
     if service.claim.user_id == actor.pk:
         raise Forbidden(_("One's own service is confirmed by the post's owner."))
     if service.confirmed_at is not None:

@@ -37,7 +37,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _refused(request: AuthedRequest, exc: DomainError) -> None:
-    details = "; ".join(d.message for d in exc.details)
+    details = "; ".join(str(d.message) for d in exc.details)
     messages.error(request, f"{exc.message} {details}".strip())
 
 
@@ -216,7 +216,9 @@ def rate(request: AuthedRequest) -> HttpResponse:
 def rate_members(request: AuthedRequest) -> HttpResponse:
     dimension = request.GET.get("by", "")
     claiming = {"1": True, "0": False}.get(request.GET.get("claiming", ""))
-    qs = selectors.rate_members(user=request.user, dimension=dimension, key=request.GET.get("key", ""), claiming=claiming)
+    qs = selectors.rate_members(
+        user=request.user, dimension=dimension, key=request.GET.get("key", ""), claiming=claiming
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "service/rate_members.html", {"page": page, "claiming": claiming})
 
@@ -233,12 +235,25 @@ def report(request: AuthedRequest) -> HttpResponse:
     branch_id = _int(request.GET.get("branch"))
     rows = selectors.monthly_report(user=request.user, month=month, branch_id=branch_id)
     if request.GET.get("format") == "xlsx":
-        headers = [_("Home party organisation"), _("Name"), _("Work unit"), _("Posts"), _("Times served"),
-                   _("Hours"), _("Confirmed hours")]  # fmt: skip
+        headers = [
+            _("Home party organisation"),
+            _("Name"),
+            _("Work unit"),
+            _("Posts"),
+            _("Times served"),
+            _("Hours"),
+            _("Confirmed hours"),
+        ]
         body = [
-            [r.member.branch.name if r.member.branch else "", r.member.person.name,
-             r.member.work_unit.name if r.member.work_unit else "", r.posts, r.times, float(r.hours),
-             float(r.confirmed_hours)]  # fmt: skip
+            [
+                r.member.branch.name if r.member.branch else "",
+                r.member.person.name,
+                r.member.work_unit.name if r.member.work_unit else "",
+                r.posts,
+                r.times,
+                float(r.hours),
+                float(r.confirmed_hours),
+            ]
             for r in rows
         ]
         data = write_xlsx([(month, headers, body)])
@@ -248,5 +263,10 @@ def report(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "service/report.html",
-        {"rows": rows, "month": month, "branch_id": branch_id, "branches": selectors.report_branches(user=request.user)},
+        {
+            "rows": rows,
+            "month": month,
+            "branch_id": branch_id,
+            "branches": selectors.report_branches(user=request.user),
+        },
     )

@@ -29,9 +29,13 @@ class Members:
 def party_member(tree: Any, name: str, branch: PartyOrg, unit: Body, community: int = 0) -> tuple[Any, PartyMember]:
     person = make_person(tree.households[2 * community], name=name)
     member = PartyMember.objects.create(
-        person=person, member_type="on_duty", branch=branch, work_unit=unit, reported_in=True,
+        person=person,
+        member_type="on_duty",
+        branch=branch,
+        work_unit=unit,
+        reported_in=True,
         reported_in_on=datetime.date(2026, 3, 1),
-    )  # fmt: skip
+    )
     user = user_with_role(Role.RESIDENT, node=tree.communities[community])
     PersonAccount.objects.create(user=user, person=person)
     return user, member
@@ -44,7 +48,9 @@ def staff(tree):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def members(tree) -> Members:  # type: ignore[no-untyped-def]
-    branch = PartyOrg.objects.create(name="市税务局机关党支部", kind="general_branch", parent=tree.party_root, node=tree.subdistrict)
+    branch = PartyOrg.objects.create(
+        name="市税务局机关党支部", kind="general_branch", parent=tree.party_root, node=tree.subdistrict
+    )
     unit = Body.objects.create(name="市税务局", kind="enterprise")
     pairs = [party_member(tree, name, branch, unit) for name in ("王在职", "李在职")]
     return Members(branch, unit, [u for u, _m in pairs], [m for _u, m in pairs])
@@ -53,6 +59,10 @@ def members(tree) -> Members:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def post(tree, staff) -> Post:  # type: ignore[no-untyped-def]
     return services.publish_post(
-        actor=staff, kind_id=PostKind.objects.get(name="楼道长").pk, title="1号楼楼道长",
-        area_id=tree.grids[0].pk, schedule="每周六 8:00–10:00", capacity=1,
-    )  # fmt: skip
+        actor=staff,
+        kind_id=PostKind.objects.get(name="楼道长").pk,
+        title="1号楼楼道长",
+        area_id=tree.grids[0].pk,
+        schedule="每周六 8:00–10:00",
+        capacity=1,
+    )

@@ -24,16 +24,25 @@ REPORTED, CLAIMING = 3641, 2638
 def _seed(tree, staff):  # type: ignore[no-untyped-def]
     """3,641 reported-in members over two communities, two branches and two units, 2,638 of them with an active
     claim (and 50 more members not reported in, some of them claiming: they count nowhere)."""
-    branches = [PartyOrg.objects.create(name=f"单位党支部{i}", kind="general_branch", parent=tree.party_root, node=tree.subdistrict) for i in (1, 2)]
+    branches = [
+        PartyOrg.objects.create(
+            name=f"单位党支部{i}", kind="general_branch", parent=tree.party_root, node=tree.subdistrict
+        )
+        for i in (1, 2)
+    ]
     units = [Body.objects.create(name=f"单位{i}", kind="enterprise") for i in (1, 2)]
     people = Person.objects.bulk_create(
         Person(name=f"党员{i:04d}", household=tree.households[0 if i % 2 else 2]) for i in range(REPORTED + 50)
     )
     PartyMember.objects.bulk_create(
         PartyMember(
-            person=p, member_type="on_duty", branch=branches[i % 2 if i % 3 else 1], work_unit=units[i % 5 == 0],
-            reported_in=i < REPORTED, reported_in_on=datetime.date(2026, 1, 1) if i < REPORTED else None,
-        )  # fmt: skip
+            person=p,
+            member_type="on_duty",
+            branch=branches[i % 2 if i % 3 else 1],
+            work_unit=units[i % 5 == 0],
+            reported_in=i < REPORTED,
+            reported_in_on=datetime.date(2026, 1, 1) if i < REPORTED else None,
+        )
         for i, p in enumerate(people)
     )
     kind = PostKind.objects.get(name="助老")
@@ -46,7 +55,9 @@ def _seed(tree, staff):  # type: ignore[no-untyped-def]
     claims = [Claim(post=posts[i % 2], person=p, claimed_at=now) for i, p in enumerate(claimants)]
     # Some claimants hold two posts (counted once) and some reported-in members only gave a post up (not counted).
     claims += [Claim(post=posts[1 - i % 2], person=p, claimed_at=now) for i, p in enumerate(people[:300])]
-    claims += [Claim(post=posts[0], person=p, claimed_at=now, status="given_up") for p in people[CLAIMING : CLAIMING + 200]]
+    claims += [
+        Claim(post=posts[0], person=p, claimed_at=now, status="given_up") for p in people[CLAIMING : CLAIMING + 200]
+    ]
     Claim.objects.bulk_create(claims)
     return branches, units
 
@@ -63,7 +74,10 @@ def test_seed_004_claim_rate_reads_72_5(tree, staff):  # type: ignore[no-untyped
         assert sum(r.claiming for r in rows) == CLAIMING
         for r in rows:  # every figure is the length of the list behind it
             assert selectors.rate_members(user=operator, dimension=dimension, key=r.key).count() == r.reported_in
-            assert selectors.rate_members(user=operator, dimension=dimension, key=r.key, claiming=True).count() == r.claiming
+            assert (
+                selectors.rate_members(user=operator, dimension=dimension, key=r.key, claiming=True).count()
+                == r.claiming
+            )
 
 
 def test_rate_page_and_api_show_the_figure(client, api, tree, staff):  # type: ignore[no-untyped-def]
