@@ -128,9 +128,14 @@ def _reported_in(user: User) -> Any:  # PartyMembers annotated with ``claiming``
     return PartyMember.objects.restrict(user, "view").filter(reported_in=True).annotate(claiming=Exists(active))
 
 
-def claim_rate(*, user: User) -> RateRow:
-    row = _reported_in(user).aggregate(n=Count("id"), c=Count("id", filter=Q(claiming=True)))
-    return RateRow(key="", label="", reported_in=row["n"], claiming=row["c"])
+def claim_rate(*, user: User, place_code: str = "") -> RateRow:
+    """The claim rate over the reported-in members the user may see (living under ``place_code`` when given); its
+    lists are :func:`rate_members` with ``dimension="community", key=place_code``."""
+    qs = _reported_in(user)
+    if place_code:
+        qs = qs.filter(code_prefix_q("person__household__code", place_code))
+    row = qs.aggregate(n=Count("id"), c=Count("id", filter=Q(claiming=True)))
+    return RateRow(key=place_code, label="", reported_in=row["n"], claiming=row["c"])
 
 
 def claim_rate_by(*, user: User, dimension: str) -> list[RateRow]:
@@ -246,6 +251,10 @@ def report_branches(*, user: User) -> QuerySet[PartyOrg]:
     return PartyOrg.objects.filter(pk__in=ids).order_by("name")
 
 
-def confirmed_hours(*, user: User) -> Decimal:
-    total = Service.objects.restrict(user, "view").filter(confirmed_at__isnull=False).aggregate(h=Sum("hours"))["h"]
+def confirmed_hours(*, user: User, place_code: str = "") -> Decimal:
+    """Service hours confirmed by the posts' owners, at posts under ``place_code``."""
+    qs = Service.objects.restrict(user, "view").filter(confirmed_at__isnull=False)
+    if place_code:
+        qs = qs.filter(code_prefix_q("claim__post__area__code", place_code))
+    total: Decimal | None = qs.aggregate(h=Sum("hours"))["h"]
     return total or Decimal("0")
