@@ -25,7 +25,7 @@ def test_last_place_goes_to_one_and_the_other_gets_a_409(api, post, members):  #
     late = api.as_user(second).post(f"/api/v1/service/posts/{post.pk}/claim", {})
     assert late.status_code == 409
     body = late.json()
-    assert body["error"]["code"] == "conflict" and "places of this post are taken" in body["error"]["message"]
+    assert body["error"]["code"] == "conflict" and "名额已全部被认领" in body["error"]["message"]
     assert set(body["error"]) == {"code", "message", "details"}
     assert Claim.objects.filter(post=post, status="active").count() == 1
 
