@@ -129,19 +129,19 @@ def create_service(ctx: BuildContext) -> int:
         for person_id in claimants:
             held: set[int] = set()
             for _round in range(2 if rng.random() < TWO_POSTS_SHARE else 1):
-                post = place_for(community_code, held)
-                if post is None:
+                chosen = place_for(community_code, held)
+                if chosen is None:
                     break
-                held.add(post.pk)
-                taken[post.pk] += 1
+                held.add(chosen.pk)
+                taken[chosen.pk] += 1
                 claimed = now - timedelta(days=rng.randint(20, 330), hours=rng.randint(0, 10))
-                claims.append(Claim(post=post, person_id=person_id, claimed_at=claimed))
+                claims.append(Claim(post=chosen, person_id=person_id, claimed_at=claimed))
             if rng.random() < GAVE_UP_SHARE:  # an earlier post given up
-                post = place_for(community_code, held)
-                if post is not None:
+                earlier = place_for(community_code, held)
+                if earlier is not None:
                     claimed = now - timedelta(days=rng.randint(200, 360))
                     claims.append(
-                        Claim(post=post, person_id=person_id, claimed_at=claimed, status=ClaimStatus.GIVEN_UP,
+                        Claim(post=earlier, person_id=person_id, claimed_at=claimed, status=ClaimStatus.GIVEN_UP,
                               ended_at=claimed + timedelta(days=rng.randint(30, 150)))
                     )  # fmt: skip
     Claim.objects.bulk_create(claims, batch_size=BATCH)
