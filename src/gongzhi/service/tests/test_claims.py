@@ -86,3 +86,26 @@ def test_monthly_report_shows_the_service(post, members, staff):  # type: ignore
     assert (mine.times, mine.hours, mine.confirmed_hours, mine.posts) == (1, Decimal("1.5"), Decimal("1.5"), post.title)
     other = next(r for r in rows if r.member == members.members[1])
     assert other.times == 0
+
+
+def test_monthly_report_as_xlsx(client, post, members, staff):  # type: ignore[no-untyped-def]
+    import io
+
+    from openpyxl import load_workbook
+
+    member = members.users[0]
+    claim = services.claim_post(actor=member, post_id=post.pk)
+    today = datetime.date.today()
+    services.record_service(actor=member, claim_id=claim.pk, served_on=today, hours=Decimal("2"))
+    client.force_login(staff)
+    response = client.get(f"/posts/report/?month={today:%Y-%m}&format=xlsx")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][1] == "姓名" and len(rows) == 3
+    served = next(r for r in rows if r[1] == "王在职")
+    assert (served[3], served[4], served[5], served[6]) == (post.title, 1, 2.0, 0.0)
+    # The page itself, and the member's own page on the phone.
+    assert "王在职" in client.get(f"/posts/report/?month={today:%Y-%m}").content.decode()
+    client.force_login(member)
+    assert post.title in client.get("/posts/mine/").content.decode()
