@@ -227,6 +227,39 @@ def _delivery_on(ground: Ground):  # type: ignore[no-untyped-def]
     )
 
 
+def _post_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.service.models import Post, PostKind
+
+    return Post.objects.create(
+        kind=PostKind.objects.get(name="助老"), title="助老岗", area=ground.node, owner_body=ground.body,
+        schedule="每周六", created_by=UserFactory(),
+    )  # fmt: skip
+
+
+def _claim_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from gongzhi.service.models import Claim
+
+    return Claim.objects.create(
+        post=_post_on(ground), person=_person_on(ground), user=UserFactory(), claimed_at=timezone.now()
+    )
+
+
+def _service_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from gongzhi.service.models import Service
+
+    return Service.objects.create(claim=_claim_on(ground), served_on=datetime.date(2026, 11, 20), hours=2)
+
+
+def _person_account_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.service.models import PersonAccount
+
+    return PersonAccount.objects.create(user=UserFactory(), person=_person_on(ground))
+
+
 def _rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
     import datetime
 
@@ -514,6 +547,10 @@ MODELS = [
     MatrixModel(_model("notices.Notice"), make=_notice_on, detail_url=lambda o: f"/api/v1/notices/{o.pk}"),
     MatrixModel(_model("notices.NoticeSender"), make=_notice_sender_on),
     MatrixModel(_model("notices.NoticeDelivery"), make=_delivery_on),
+    MatrixModel(_model("service.Post"), make=_post_on, detail_url=lambda o: f"/api/v1/service/posts/{o.pk}"),
+    MatrixModel(_model("service.Claim"), make=_claim_on),
+    MatrixModel(_model("service.Service"), make=_service_on),
+    MatrixModel(_model("service.PersonAccount"), make=_person_account_on),
     MatrixModel(_model("inspections.Checklist"), make=_checklist_on),
     MatrixModel(_model("inspections.ChecklistItem"), make=_checklist_item_on),
     MatrixModel(_model("inspections.Site"), make=_site_on),
@@ -594,6 +631,7 @@ EXEMPT = {
     "kpis.rollupstate": REFERENCE,
     "participation.needcategory": REFERENCE,
     "disputes.disputekind": REFERENCE,
+    "service.postkind": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
     "core.idempotencykey": "a submission's key and stored answer (core.idempotency): read only for the key's own user",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
@@ -633,7 +671,7 @@ def test_every_scope_rule_has_a_scoped_manager() -> None:
 @pytest.mark.parametrize("role", Role.values)
 def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
     """Reference rows are everyone's: a role with the right on some ground sees all of them, a role without it none.
-    A resident holds no place, so restrict() gives them none (the report form lists the categories unscoped)."""
+    A resident stands on where they live (their role's place), so they see them too."""
     import datetime
 
     user = _holder(role, _ground(role, tree))
@@ -647,6 +685,7 @@ def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
             name=f"类{next(_seq)}", code=f"c{next(_seq)}"
         ),
         "disputes.disputekind": lambda: _model("disputes.DisputeKind").objects.create(code=f"k{next(_seq)}", name="类"),
+        "service.postkind": lambda: _model("service.PostKind").objects.create(name=f"岗{next(_seq)}"),
     }
     for label, make in rows.items():
         obj = make()
@@ -654,7 +693,7 @@ def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
         assert model.scope_rule.everyone, label
         for action in ACTIONS:
             seen = model._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
-            assert seen == (_allowed(role, model, action) and role != Role.RESIDENT), f"{role} {action} {label}"
+            assert seen == _allowed(role, model, action), f"{role} {action} {label}"
 
 
 def _ground(role: str, tree: Tree) -> Ground:
@@ -684,8 +723,10 @@ def _ground(role: str, tree: Tree) -> Ground:
 
 
 def _holder(role: str, ground: Ground) -> User:
-    if role in (Role.ADMIN, Role.RESIDENT):
+    if role == Role.ADMIN:
         return user_with_role(role)
+    if role == Role.RESIDENT:  # where they live (a party member reported in there sees the service posts)
+        return user_with_role(role, node=ground.node)
     node = None if role in (Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT) else ground.node
     return user_with_role(role, node=node, body=ground.body)
 

@@ -54,6 +54,13 @@ def _has_ground(user: Any) -> bool:
     return bool(scope.everything or scope.prefixes)
 
 
+def _sees_posts(user: Any) -> bool:
+    """Service posts: staff of a ground, a unit, or a resident whose role stands on their community (a party member
+    reported in there); a resident without a place has no posts to see."""
+    scope = user.scope_for("service.post", "view")
+    return bool(scope.everything or scope.prefixes or scope.bodies)
+
+
 # The inspections pages under its one menu item (安全巡查).
 INSPECTION_PAGES = (
     "inspections-round",
@@ -182,6 +189,25 @@ PAGES: tuple[Page, ...] = (
         current=("notices-detail", "notices-new"),
         dom_id="nav-notices",
     ),
+    Page(
+        "service-posts",
+        pgettext_lazy("nav", "Service posts"),
+        GROUND | {R.CO_BUILDING_UNIT, R.RESIDENT},
+        current=("service-post", "service-post-new"),
+        dom_id="nav-service",
+        check=_sees_posts,
+    ),
+    Page("service-post-new", _("Publish a post"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
+    Page(
+        "service-mine",
+        pgettext_lazy("nav", "My posts"),
+        frozenset({R.RESIDENT}),
+        dom_id="nav-service-mine",
+        check=_sees_posts,
+        admins=False,
+    ),
+    Page("service-rate", _("Claim rate"), DESK | {R.GRID_WORKER}, menu=False),
+    Page("service-report", _("Monthly service report"), DESK, menu=False),
     Page(
         "participation-needs",
         pgettext_lazy("nav", "Three lists"),

@@ -82,6 +82,20 @@ INSPECTIONS_DO = {
 NOTICES_SEND = {"notices.notice": EDIT, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_CONFIRM = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW | {"change"}}
 NOTICES_VIEW = {"notices.notice": VIEW, "notices.noticesender": VIEW, "notices.noticedelivery": VIEW}
+# Service posts (岗位认领, 双报到): staff publish posts on their ground, confirm the service; a reported-in party member
+# (a resident's account linked to their registry person) sees the posts of their community and claims one; their
+# own claims and service through the owner rule.
+SERVICE_RUN = {
+    "service.postkind": VIEW,
+    "service.post": MANAGE,
+    "service.personaccount": MANAGE,
+    "service.claim": EDIT,
+    "service.service": EDIT,
+}
+SERVICE_VIEW = {label: VIEW for label in SERVICE_RUN}
+SERVICE_CLAIM = {"service.postkind": VIEW, "service.post": VIEW}
+SERVICE_UNIT = {**SERVICE_CLAIM, "service.post": MANAGE, "service.claim": EDIT, "service.service": EDIT}
+SERVICE_DESK = {**SERVICE_RUN, "service.postkind": MANAGE}  # the kinds table is the subdistrict's
 # Messaging: one's own inbox is everyone's (view through the owner rule, nothing to grant); the subdistrict desk
 # sees the sends about its ground and sends a failed one again.
 # It also sets the subdistrict's default channels per role and its bodies' WeCom duty groups. One's own preferences
@@ -171,6 +185,7 @@ NOTICES_TO_GRID = {"disputes.policenotice": VIEW | {"change", "reveal"}}
 
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
+        **SERVICE_DESK,
         **NOTICES_TO_GRID,
         **DISPUTES_STATION,
         **CASE_REFERENCE,
@@ -196,6 +211,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.COMMUNITY_STAFF: {
+        **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
         **CASE_REFERENCE,
@@ -219,6 +235,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.GRID_LEADER: {
+        **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
         **CASE_REFERENCE,
@@ -241,6 +258,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.GRID_WORKER: {
+        **SERVICE_VIEW,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
         **CASE_REFERENCE,
@@ -296,6 +314,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "territory.body": VIEW,
     },
     Role.CO_BUILDING_UNIT: {
+        **SERVICE_UNIT,
         **NOTICES_FROM_POLICE,
         **CASE_REFERENCE,
         **ORGANISATIONS_VIEW,
@@ -305,7 +324,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.attachment": VIEW,
         "territory.body": VIEW,
     },
-    Role.RESIDENT: {**CASE_REFERENCE},
+    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM},
     Role.ADMIN: {},  # admins are handled as "everything" before the table is read
 }
 

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gongzhi.messaging",
     "gongzhi.visits",
     "gongzhi.notices",
+    "gongzhi.service",
     "gongzhi.inspections",
     "gongzhi.participation",
     "gongzhi.disputes",

@@ -35,6 +35,7 @@ urlpatterns = [
     path("registry/", include("gongzhi.registry.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("posts/", include("gongzhi.service.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
     path("participation/", include("gongzhi.participation.urls")),
     path("messages/", include("gongzhi.messaging.urls")),

@@ -32,6 +32,7 @@ from gongzhi.demo import notices as demo_notices
 from gongzhi.demo import open311 as demo_open311
 from gongzhi.demo import participation as demo_participation
 from gongzhi.demo import preferences as demo_preferences
+from gongzhi.demo import service as demo_service
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -685,6 +686,8 @@ STEPS: list[tuple[str, Step]] = [
     ("three lists", demo_participation.create_participation),
     # Disputes and police notices (issue 18), through the disputes services and workflow; the 平安小苑 story.
     ("disputes", demo_disputes.create_disputes),
+    # Service posts (issue 21): posts on every community's grids, reported-in party members' claims and service.
+    ("service posts", demo_service.create_service),
 ]
 
 
@@ -850,6 +853,7 @@ RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
     ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at
+    ("service posts", demo_service.reset_service),  # before the registry's people and the places
     ("notices", reset_notices),
     ("open311 keys", demo_open311.reset_open311),  # they hold the subdistrict
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users

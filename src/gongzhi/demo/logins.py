@@ -33,6 +33,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("fishery", Role.DEPARTMENT_HANDLER, "大干渔业经济合作社（大干村居融合网格）"),
     DemoLogin("cobuild", Role.CO_BUILDING_UNIT, "沈阳西大商业管理有限公司（共建单位）"),
     DemoLogin("resident", Role.RESIDENT, "居民（府东小区）"),
+    DemoLogin("partymember", Role.RESIDENT, "府东社区 · 在职党员（已双报到，认领岗位）"),
 ]
 
 DEMO_USERNAMES: tuple[str, ...] = tuple(login.username for login in DEMO_LOGINS)

@@ -32,6 +32,7 @@ from gongzhi.core.messages import fmt
 from gongzhi.kpis import measures, periods, selectors
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery, Row
+from gongzhi.service import selectors as service_selectors
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 
@@ -325,6 +326,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     data["strings"] = _strings()
     coverage = selectors.visit_coverage(user=user, place=place)
     completeness = selectors.registry_completeness(user=user, place=place)
+    service_rate = service_selectors.claim_rate(user=user, place_code=place.code)
     context = {
         "query": query,
         "place": place,
@@ -346,6 +348,8 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "coverage": coverage,
         "coverage_rate": fmt_value("disposal", coverage.rate) if coverage is not None else "—",
         "completeness": completeness,
+        "service_rate": service_rate,
+        "service_hours": service_selectors.confirmed_hours(user=user, place_code=place.code),
         "people_rate": fmt_value("disposal", completeness.people_rate),
         "household_rate": fmt_value("disposal", completeness.household_rate),
         "as_of": _figures_as_of(),
