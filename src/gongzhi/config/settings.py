@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "gongzhi.notices",
     "gongzhi.inspections",
     "gongzhi.participation",
+    "gongzhi.triage",
     "gongzhi.disputes",
     "gongzhi.kpis",
     "gongzhi.demo",
