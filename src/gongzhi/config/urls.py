@@ -37,6 +37,7 @@ urlpatterns = [
     path("notices/", include("gongzhi.notices.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
     path("participation/", include("gongzhi.participation.urls")),
+    path("triage/", include("gongzhi.triage.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
     path("disputes/", include("gongzhi.disputes.urls")),

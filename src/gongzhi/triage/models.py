@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
-from gongzhi.core.scope import ScopedManager, ScopeRule
+from gongzhi.core.scope import ScopeRule
 
 
 class ModelVersion(TimeStampedModel):
@@ -27,7 +27,6 @@ class ModelVersion(TimeStampedModel):
     train_seconds = models.FloatField(_("training seconds"), default=0)
     is_active = models.BooleanField(_("active"), default=False)
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(everyone=True)
 
     class Meta:
@@ -54,7 +53,6 @@ class BodySuccessor(TimeStampedModel):
         "territory.Body", verbose_name=_("successor"), on_delete=models.CASCADE, related_name="triage_predecessors"
     )
 
-    objects = ScopedManager()
     scope_rule = ScopeRule(everyone=True)
 
     def __str__(self) -> str:

@@ -139,3 +139,16 @@ def suggest(*, user: User, text: str, node_code: str = "", limit: int = 3) -> Su
     top_is_first = bool(bodies) and str(bodies[0].id) == ranked[0][0]
     confident = top_is_first and bodies[0].confidence >= version.threshold
     return Suggestions(version.pk, version.threshold, bodies, categories, confident)
+
+
+WAITING = ("reported", "accepted", "returned")
+
+
+def case_suggestions(*, user: User, case_id: int) -> Suggestions | None:
+    """Suggestions for a case the user may change that waits to be dispatched; None otherwise (or out of scope)."""
+    from gongzhi.cases.models import Case
+
+    case = Case.objects.restrict(user, "change").filter(pk=case_id, status__in=WAITING).first()
+    if case is None:
+        return None
+    return suggest(user=user, text=f"{case.title}。{case.description}", node_code=case.place_code)

@@ -197,3 +197,17 @@ def test_train_command_from_csv(tmp_path, var) -> None:  # type: ignore[no-untyp
     version = ModelVersion.objects.get()
     assert version.is_active and version.source == "history.csv" and version.n == 18
     assert f"version {version.pk}" in out.getvalue()
+
+
+def test_case_page_shows_explained_suggestions_while_waiting_for_dispatch(tree, desk, bodies, var, client) -> None:  # type: ignore[no-untyped-def]
+    closed_history(tree, desk, bodies)
+    services.train(user=desk)
+    case = cf.new_case(desk, tree.grids[0], title="东风路井盖缺失", description="下水道积水漫上来了")
+    client.force_login(desk)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"/triage/cases/{case.pk}/suggestions/" in page
+    fragment = client.get(f"/triage/cases/{case.pk}/suggestions/").content.decode()
+    assert "区水务局" in fragment and "<mark>" in fragment
+    grid_worker = user_with_role(Role.GRID_WORKER, node=tree.grids[1])  # another grid: the case is out of reach
+    client.force_login(grid_worker)
+    assert "区水务局" not in client.get(f"/triage/cases/{case.pk}/suggestions/").content.decode()
