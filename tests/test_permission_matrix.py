@@ -632,6 +632,8 @@ EXEMPT = {
     "participation.needcategory": REFERENCE,
     "disputes.disputekind": REFERENCE,
     "service.postkind": REFERENCE,
+    "triage.modelversion": REFERENCE,
+    "triage.bodysuccessor": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
     "core.idempotencykey": "a submission's key and stored answer (core.idempotency): read only for the key's own user",
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",

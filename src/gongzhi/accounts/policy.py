@@ -202,6 +202,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
         "cases.attachment": VIEW,
+        "triage.modelversion": EDIT,  # learned triage: the desk trains and rolls back (triage.services)
+        "triage.bodysuccessor": MANAGE,
         "territory.node": EDIT,
         "territory.body": EDIT,
         "territory.cojurisdiction": MANAGE,

@@ -372,6 +372,7 @@ def _detail_context(
         "now": timezone.now(),
         "actions": actions,
         "other_actions": other_actions,
+        "action_names": {t.action for t in transitions},  # the triage fragment shows while "dispatch" is one
         "timeline": rows,
         "photos": photos,
         "may_change": may_change,

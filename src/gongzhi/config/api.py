@@ -28,6 +28,7 @@ from gongzhi.participation.api import router as participation_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.service.api import router as service_router
 from gongzhi.territory.api import router as territory_router
+from gongzhi.triage.api import router as triage_router
 from gongzhi.visits.api import router as visits_router
 
 # Every error the API gives, in one shape (core.errors.DomainError.as_dict), documented on every operation.
@@ -171,3 +172,4 @@ api.add_router("/inbox", inbox_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/police-notices", police_notices_router)
 api.add_router("/kpis", kpis_router)
+api.add_router("/triage", triage_router)

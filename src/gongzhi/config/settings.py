@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "gongzhi.service",
     "gongzhi.inspections",
     "gongzhi.participation",
+    "gongzhi.triage",
     "gongzhi.disputes",
     "gongzhi.open311",
     "gongzhi.kpis",

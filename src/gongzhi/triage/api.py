@@ -1,0 +1,21 @@
+"""Triage API: suggestions for a ticket's words (top bodies and categories, each with the words that weighed most)."""
+
+from dataclasses import asdict
+from typing import Any
+
+from ninja import Router
+
+from gongzhi.core.http import ApiRequest
+from gongzhi.territory import selectors as territory
+from gongzhi.triage import selectors
+from gongzhi.triage.schemas import SuggestIn, SuggestOut
+
+router = Router(tags=["triage"])
+
+
+@router.post("/suggest", response=SuggestOut)
+def suggest(request: ApiRequest, payload: SuggestIn) -> Any:
+    node_code = ""
+    if payload.place_id is not None:
+        node_code = territory.node_get(user=request.auth, node_id=payload.place_id).code
+    return asdict(selectors.suggest(user=request.auth, text=payload.text, node_code=node_code))
