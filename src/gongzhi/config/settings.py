@@ -239,6 +239,8 @@ GONGZHI_RATES = {
     "public_track": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK", "60/h"),
     "public_track_miss": os.environ.get("GONGZHI_RATE_PUBLIC_TRACK_MISS", "10/h"),
     "public_rate": os.environ.get("GONGZHI_RATE_PUBLIC_RATE", "20/h"),
+    # The public wish walls and projects pages (participation, no account): page views per address.
+    "public_wall": os.environ.get("GONGZHI_RATE_PUBLIC_WALL", "600/h"),
     # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
     "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
 }
