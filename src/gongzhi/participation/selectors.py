@@ -518,7 +518,7 @@ def public_wall(*, community: Node, limit: int = 200) -> list[PublicWish]:
             "claimant_kind", "claimant_unit__name", "created_at",
         )[:limit]
     )  # fmt: skip
-    order = {s: i for i, s in enumerate(PUBLIC_WISH_STATES)}
+    order: dict[str, int] = {str(s): i for i, s in enumerate(PUBLIC_WISH_STATES)}
     out = [
         PublicWish(
             id=r["id"],
@@ -619,8 +619,8 @@ def wish_figures(*, user: User, place: Node) -> WishFigures:
     )
     if place.kind in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
         communities = [place]
-    per_community = {
-        r["community_code"]: r
+    per_community: dict[str, dict[str, Any]] = {
+        r["community_code"]: dict(r)
         for r in wishes.values("community_code").annotate(
             **{stage: Count("id", filter=WISH_STAGES[stage]) for stage in ("published", "claimed", "fulfilled")}
         )
@@ -643,6 +643,7 @@ def wish_figures(*, user: User, place: Node) -> WishFigures:
     done = [
         (f - c).total_seconds()
         for c, f in wishes.filter(fulfilled_at__isnull=False).values_list("created_at", "fulfilled_at")
+        if f is not None
     ]
     days = round(sum(done) / len(done) / 86400, 1) if done else None
     return WishFigures(cards=cards, by_kind=by_kind, by_community=by_community, days_to_fulfil=days)

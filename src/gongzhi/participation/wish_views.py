@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -210,7 +210,7 @@ def wish_reveal(request: AuthedRequest, wish_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def wish_photo(request: AuthedRequest, wish_id: int) -> HttpResponse:
+def wish_photo(request: AuthedRequest, wish_id: int) -> HttpResponseBase:
     wish = selectors.wish_get(user=request.user, wish_id=wish_id)
     if not wish.evidence_photo:
         raise Http404
@@ -253,7 +253,7 @@ def public_wall(request: HttpRequest, code: str) -> HttpResponse:
         return _too_many(request)
     community = _community_or_404(code)
     user = request.user
-    may_claim = bool(user.is_authenticated and services.claimant_of(user))  # type: ignore[arg-type]
+    may_claim = bool(user.is_authenticated and services.claimant_of(user))
     return render(
         request,
         "participation/public/wall.html",
@@ -275,7 +275,7 @@ def public_projects(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def public_photo(request: HttpRequest, code: str, report_id: int) -> HttpResponse:
+def public_photo(request: HttpRequest, code: str, report_id: int) -> HttpResponseBase:
     community = _community_or_404(code)
     report = selectors.public_photo(community=community, report_id=report_id)
     if report is None:
