@@ -569,7 +569,12 @@ MODELS = [
     ),
     MatrixModel(_model("participation.Milestone"), make=_milestone_on),
     MatrixModel(_model("participation.ProgressReport"), make=_progress_on),
-    MatrixModel(_model("participation.Wish"), make=_wish_on),
+    MatrixModel(
+        _model("participation.Wish"),
+        make=_wish_on,
+        detail_url=lambda o: f"/api/v1/participation/wishes/{o.pk}",
+        personal=lambda o: [o.person.phone, o.person.name, o.person.id_number],
+    ),
     MatrixModel(
         _model("disputes.Dispute"),
         make=_dispute_on,

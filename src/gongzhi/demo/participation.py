@@ -458,7 +458,8 @@ def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
             pk__in=CoBuildingAgreement.objects.filter(partner__code__startswith=code, is_active=True).values("unit_id")
         ).order_by("name")
     )
-    units.sort(key=lambda u: "西大" not in u.name)  # cobuild's unit claims first: dict[str, int] = {}
+    units.sort(key=lambda u: "西大" not in u.name)  # cobuild's unit claims first
+    workers: dict[str, int] = {}
     volunteers: dict[str, int] = {}
     posts = RoleAssignment.objects.filter(
         role=Role.GRID_WORKER, node__code__startswith=code, node__kind=NodeKind.GRID, is_active=True
@@ -474,7 +475,8 @@ def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
         grids = list(Node.objects.filter(code__startswith=community.code, kind=NodeKind.GRID).order_by("code"))
         if not grids:
             continue
-        for n, (state, (title, cat, text)) in enumerate(zip(WISH_STATES, rng.sample(WISHES, len(WISH_STATES)))):
+        picked = rng.sample(WISHES, len(WISH_STATES))
+        for n, (state, (title, cat, text)) in enumerate(zip(WISH_STATES, picked, strict=True)):
             grid = grids[n % len(grids)] if n else grids[0]
             people = Person.objects.filter(household__code__startswith=grid.code, is_active=True).order_by("id")
             count = people.count()

@@ -226,3 +226,19 @@ def test_figures_equal_the_drill_down(tree, worker, wisher, claimants):  # type:
         listed = client.get(url.replace("&amp;", "&")).content.decode()
         count = re.search(r'id="wish-count">(\d+)<', listed)
         assert count is not None and count.group(1) == shown, url
+
+
+def test_api_claim_conflict_has_the_one_error_shape(tree, worker, wisher, claimants):  # type: ignore[no-untyped-def]
+    _unit, unit_user, party = claimants
+    wish = _record(worker, wisher)
+    first, second = Client(), Client()
+    first.force_login(party)
+    second.force_login(unit_user)
+    ok = first.post(f"/api/v1/participation/wishes/{wish.pk}/claim")
+    assert ok.status_code == 200 and ok.json()["claimant_kind"] == "party_member"
+    assert WISHER_NAME not in ok.content.decode() and WISHER_PHONE not in ok.content.decode()
+    lost = second.post(f"/api/v1/participation/wishes/{wish.pk}/claim")
+    assert lost.status_code == 409
+    error = lost.json()["error"]
+    assert error["code"] == "conflict" and error["message"] and error["details"][0]["field"] == "wish_id"
+    assert first.post(f"/api/v1/participation/wishes/{wish.pk}/give-up").json()["state"] == "published"
