@@ -114,7 +114,12 @@ def wish_new(request: AuthedRequest) -> HttpResponse:
         (p.pk, f"{p.name}（{mask_id_number(p.id_number)}）")
         for p in selectors.people_for_wishes(user=user)[:500]
     ]  # fmt: skip
-    initial = {"person": _int(request.GET.get("person"))}
+    wanted = _int(request.GET.get("person") or request.POST.get("person"))
+    if wanted and all(pk != wanted for pk, _label in people):  # a resident beyond the first 500, opened by id
+        extra = selectors.people_for_wishes(user=user).filter(pk=wanted).first()
+        if extra is not None:
+            people.insert(0, (extra.pk, f"{extra.name}（{mask_id_number(extra.id_number)}）"))
+    initial = {"person": wanted}
     form = WishForm(request.POST or None, initial=initial, people=people, categories=selectors.categories())
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -242,3 +242,14 @@ def test_api_claim_conflict_has_the_one_error_shape(tree, worker, wisher, claima
     error = lost.json()["error"]
     assert error["code"] == "conflict" and error["message"] and error["details"][0]["field"] == "wish_id"
     assert first.post(f"/api/v1/participation/wishes/{wish.pk}/give-up").json()["state"] == "published"
+
+
+def test_record_page_needs_consent(tree, worker, wisher):  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(worker)
+    assert client.get(f"/participation/wishes/new/?person={wisher.pk}").status_code == 200
+    data = {"person": wisher.pk, "title": "一台轮椅", "description": "", "category": "", "consent_note": "本人同意"}
+    assert client.post("/participation/wishes/new/", data).status_code == 400  # the consent box unticked
+    assert not Wish.objects.exists()
+    response = client.post("/participation/wishes/new/", {**data, "consent": "on"})
+    assert response.status_code == 302 and Wish.objects.get().person == wisher
