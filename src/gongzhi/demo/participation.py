@@ -14,6 +14,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from gongzhi.participation.choices import MatchState, NeedSource, NeedStatus, ProjectState
 from gongzhi.participation.models import Match, Milestone, Need, NeedCategory, ProgressReport, Project, Resource
 from gongzhi.participation.services import ensure_categories
@@ -453,11 +455,9 @@ def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
     rng = random.Random(f"{SEED_TAG}:wishes:{k}")
     ensure_categories()
     cats = {c.code: c for c in NeedCategory.objects.all()}
-    units = list(
-        Body.objects.filter(
-            pk__in=CoBuildingAgreement.objects.filter(partner__code__startswith=code, is_active=True).values("unit_id")
-        ).order_by("name")
-    )
+    signed = CoBuildingAgreement.objects.filter(partner__code__startswith=code, is_active=True).values("unit_id")
+    offering = Resource.objects.filter(place__code__startswith=code).values("unit_id")
+    units = list(Body.objects.filter(Q(pk__in=signed) | Q(pk__in=offering)).order_by("name"))
     units.sort(key=lambda u: "西大" not in u.name)  # cobuild's unit claims first
     workers: dict[str, int] = {}
     volunteers: dict[str, int] = {}
@@ -470,6 +470,7 @@ def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
         else:
             workers.setdefault(grid_code, user_id)
     wishes: list[Wish] = []
+    unit_claims = 0  # the units take turns, cobuild's first
     communities = Node.objects.filter(code__startswith=code, kind__in=(NodeKind.COMMUNITY, NodeKind.VILLAGE))
     for community in communities.order_by("code"):
         grids = list(Node.objects.filter(code__startswith=community.code, kind=NodeKind.GRID).order_by("code"))
@@ -495,7 +496,8 @@ def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
                 if kind == "volunteer" and grid.code not in volunteers:
                     kind = "party_member"
                 if kind == "unit" and units:
-                    wish.claimant_kind, wish.claimant_unit = "unit", units[n % len(units)]
+                    wish.claimant_kind, wish.claimant_unit = "unit", units[unit_claims % len(units)]
+                    unit_claims += 1
                 elif kind == "volunteer":
                     wish.claimant_kind, wish.claimant_id = "volunteer", volunteers[grid.code]
                 else:
