@@ -401,6 +401,21 @@ def _progress_on(ground: Ground):  # type: ignore[no-untyped-def]
     return ProgressReport.objects.create(project=_project_on(ground), progress=10)
 
 
+def _wish_on(ground: Ground):  # type: ignore[no-untyped-def]
+    """A micro-wish of a resident of the ground, claimed by the ground's unit (when the role acts for one)."""
+    from django.utils import timezone
+
+    from gongzhi.participation.models import Wish
+
+    person = _person_on(ground)
+    return Wish.objects.create(
+        title="一台轮椅", person=person, consent_note="本人同意", consent_at=timezone.now(), public_name="张先生",
+        place=ground.node, place_code=ground.node.code, community_code=ground.node.code[:12],
+        claimant_unit=ground.body, claimant_kind="unit" if ground.body is not None else "",
+        state="claimed" if ground.body is not None else "published",
+    )  # fmt: skip
+
+
 # --- disputes: a dispute on the ground's first household, handled on site by its grid (and by the ground's body:
 # the mediation team, the police station, when the role acts for one; it is then the station too) ------------------
 
@@ -591,6 +606,10 @@ MODELS = [
     ),
     MatrixModel(_model("participation.Milestone"), make=_milestone_on),
     MatrixModel(_model("participation.ProgressReport"), make=_progress_on),
+    # The wish's API carries none of the wisher's data, not even masked (test_wishes checks it): no `personal`.
+    MatrixModel(
+        _model("participation.Wish"), make=_wish_on, detail_url=lambda o: f"/api/v1/participation/wishes/{o.pk}"
+    ),
     MatrixModel(
         _model("disputes.Dispute"),
         make=_dispute_on,

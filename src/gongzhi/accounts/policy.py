@@ -128,6 +128,7 @@ PARTICIPATION_RUN = {
     "participation.project": EDIT,
     "participation.milestone": MANAGE,
     "participation.progressreport": EDIT,
+    "participation.wish": EDIT | {"reveal"},
 }
 PARTICIPATION_LIST = {
     **NEED_CATEGORY,
@@ -137,6 +138,8 @@ PARTICIPATION_LIST = {
     "participation.project": VIEW,
     "participation.milestone": VIEW,
     "participation.progressreport": VIEW,
+    # 微心愿: grid workers record a resident's wish (add), confirm it for them (change) and see who it is (reveal).
+    "participation.wish": EDIT | {"reveal"},
 }
 PARTICIPATION_VIEW = {label: VIEW for label in PARTICIPATION_LIST}
 PARTICIPATION_UNIT = {
@@ -147,6 +150,7 @@ PARTICIPATION_UNIT = {
     "participation.project": VIEW | {"change"},
     "participation.milestone": EDIT,
     "participation.progressreport": VIEW | {"add"},
+    "participation.wish": VIEW | {"change"},  # claim, give up, fulfil (never who the wisher is)
 }
 # Disputes (矛盾纠纷调解): the ground's staff register and mediate on site, mediators at the station, department
 # handlers (派出所, 司法所, the court) what is referred to their body. Which rows each reaches is the disputes'

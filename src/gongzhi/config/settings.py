@@ -245,6 +245,8 @@ GONGZHI_RATES = {
     "public_rate": os.environ.get("GONGZHI_RATE_PUBLIC_RATE", "20/h"),
     # Open311 reads without an api_key, per client address (a key has its own rate: docs/open311.md).
     "open311": os.environ.get("GONGZHI_RATE_OPEN311", "60/m"),
+    # The public wish walls and projects pages (participation, no account): page views per address.
+    "public_wall": os.environ.get("GONGZHI_RATE_PUBLIC_WALL", "600/h"),
     # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
     "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
 }

@@ -742,6 +742,11 @@ def add_missing_participation(scale: int, out: Out) -> int:
     for k in sorted(existing_copies(scale)):
         code = names.street_code(k)
         if Need.objects.filter(place_code__startswith=code).exists():
+            from gongzhi.participation.models import Wish
+
+            if not Wish.objects.filter(place_code__startswith=code).exists():  # built before the wish walls
+                with transaction.atomic():
+                    made += demo_participation.create_wishes(code, k, timezone.now())
             continue
         ctx = new_context(k, out, "")
         plan_territory(ctx)  # no database: the communities' and grids' names

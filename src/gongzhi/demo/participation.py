@@ -7,11 +7,14 @@ called off. Written in bulk (``bulk_create``), with its own random stream; the c
 
 from __future__ import annotations
 
+import datetime
 import random
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from django.db.models import Q
 
 from gongzhi.participation.choices import MatchState, NeedSource, NeedStatus, ProjectState
 from gongzhi.participation.models import Match, Milestone, Need, NeedCategory, ProgressReport, Project, Resource
@@ -414,7 +417,105 @@ def create_participation(ctx: BuildContext) -> int:
     ProgressReport.objects.bulk_create(reports, batch_size=BATCH)
     ctx.counts["resources"] += len(resources)
     ctx.counts["projects"] += len(projects)
+    ctx.counts["wishes"] += create_wishes(ctx.code, ctx.k, ctx.now)
     return len(needs)
+
+
+# 微心愿 (点亮心愿, seed 004): (wish, category code, the wall's words — no personal data)
+WISHES: list[tuple[str, str, str]] = [
+    ("一台轮椅", "accessibility", "腿脚不便，想要一台轮椅，天气好时能下楼晒晒太阳"),
+    ("孙子的数学辅导", "children", "孩子上初二，数学跟不上，家里没人会辅导"),
+    ("修一修漏水的水龙头", "environment", "厨房水龙头漏水好几天了，自己修不好"),
+    ("有人陪我聊聊天", "elderly", "老伴走了以后一个人住，希望有人常来坐坐"),
+    ("一副老花镜", "health", "眼睛花了，看不清药盒上的字"),
+    ("学会用手机视频", "elderly", "想和外地的女儿视频通话"),
+    ("冬天的一床厚棉被", "elderly", "家里的被子太薄，冬天夜里冷"),
+    ("换一个亮一点的灯泡", "safety", "楼道和家里灯太暗，晚上怕摔跤"),
+    ("一套课外书", "children", "孩子爱看书，想要一套适合三年级的课外书"),
+    ("去一次图书馆", "culture", "行动不便，想有人陪着去区图书馆看看"),
+    ("安装卫生间扶手", "accessibility", "卫生间地滑，起身困难，想装个扶手"),
+    ("理一次发", "elderly", "出门不方便，希望有人上门理发"),
+]
+# The states a community's wall shows, in this order (each community gets every state).
+WISH_STATES = ("published", "published", "claimed", "claimed", "fulfilled", "confirmed", "confirmed", "withdrawn")
+WISH_UNIT_KEYS = ("xida", "hospital", "school1", "college", "telecom")
+
+
+def create_wishes(code: str, k: int, now: datetime.datetime) -> int:
+    """A wish wall per community of the copy: wishes of residents of its grids in every state, recorded by the grid's
+    worker, claimed by co-building units (``cobuild``'s 西大 first), the grids' volunteers and party members."""
+    from gongzhi.accounts.choices import Post, Role
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.participation.models import Wish
+    from gongzhi.participation.services import _public_name, age_band
+    from gongzhi.registry.models import Person
+    from gongzhi.territory.choices import NodeKind
+    from gongzhi.territory.models import Node
+
+    rng = random.Random(f"{SEED_TAG}:wishes:{k}")
+    ensure_categories()
+    cats = {c.code: c for c in NeedCategory.objects.all()}
+    signed = CoBuildingAgreement.objects.filter(partner__code__startswith=code, is_active=True).values("unit_id")
+    offering = Resource.objects.filter(place__code__startswith=code).values("unit_id")
+    units = list(Body.objects.filter(Q(pk__in=signed) | Q(pk__in=offering)).order_by("name"))
+    units.sort(key=lambda u: "西大" not in u.name)  # cobuild's unit claims first
+    workers: dict[str, int] = {}
+    volunteers: dict[str, int] = {}
+    posts = RoleAssignment.objects.filter(
+        role=Role.GRID_WORKER, node__code__startswith=code, node__kind=NodeKind.GRID, is_active=True
+    ).order_by("id")
+    for grid_code, user_id, post in posts.values_list("node__code", "user_id", "post"):
+        if post == Post.VOLUNTEER:
+            volunteers.setdefault(grid_code, user_id)
+        else:
+            workers.setdefault(grid_code, user_id)
+    wishes: list[Wish] = []
+    unit_claims = 0  # the units take turns, cobuild's first
+    communities = Node.objects.filter(code__startswith=code, kind__in=(NodeKind.COMMUNITY, NodeKind.VILLAGE))
+    for community in communities.order_by("code"):
+        grids = list(Node.objects.filter(code__startswith=community.code, kind=NodeKind.GRID).order_by("code"))
+        if not grids:
+            continue
+        picked = rng.sample(WISHES, len(WISH_STATES))
+        for n, (state, (title, cat, text)) in enumerate(zip(WISH_STATES, picked, strict=True)):
+            grid = grids[n % len(grids)] if n else grids[0]
+            people = Person.objects.filter(household__code__startswith=grid.code, is_active=True).order_by("id")
+            count = people.count()
+            if not count:
+                continue
+            person = people[rng.randrange(min(count, 200))]
+            created = now - timedelta(days=rng.randint(10, 90), hours=rng.randint(0, 12))
+            wish = Wish(
+                title=title, description=text, category=cats.get(cat), person=person,
+                consent_note="入户走访时本人当面同意", consent_at=created, public_name=_public_name(person),
+                age_band=age_band(person.birth_date, now.date()), place=grid, place_code=grid.code,
+                community_code=community.code[:12], state=state, recorded_by_id=workers.get(grid.code),
+            )  # fmt: skip
+            if state in ("claimed", "fulfilled", "confirmed"):
+                kind = ("unit", "unit", "volunteer", "party_member")[n % 4]
+                if kind == "volunteer" and grid.code not in volunteers:
+                    kind = "party_member"
+                if kind == "unit" and units:
+                    wish.claimant_kind, wish.claimant_unit = "unit", units[unit_claims % len(units)]
+                    unit_claims += 1
+                elif kind == "volunteer":
+                    wish.claimant_kind, wish.claimant_id = "volunteer", volunteers[grid.code]
+                else:
+                    wish.claimant_kind = "party_member"
+                wish.claimed_at = created + timedelta(days=rng.randint(1, 5))
+            if state in ("fulfilled", "confirmed"):
+                assert wish.claimed_at is not None
+                wish.fulfilled_at = wish.claimed_at + timedelta(days=rng.randint(2, 14))
+                wish.evidence_note = "已送到居民家中，老人很高兴"
+            if state == "confirmed":
+                assert wish.fulfilled_at is not None
+                wish.confirmed_at = wish.fulfilled_at + timedelta(days=1)
+            wishes.append(wish)
+    Wish.objects.bulk_create(wishes, batch_size=BATCH)
+    # created_at is auto_now_add: put the recording back to the day consent was given
+    for wish in wishes:
+        Wish.objects.filter(pk=wish.pk).update(created_at=wish.consent_at)
+    return len(wishes)
 
 
 def _pick_state(rng: random.Random) -> str:
@@ -427,8 +528,11 @@ def _pick_state(rng: random.Random) -> str:
 
 
 def reset_participation(code: str, bodies: list[int], out: object) -> int:
-    """The copy's three lists (they point at its places and units)."""
-    total = ProgressReport.objects.filter(project__place_code__startswith=code).delete()[0]
+    """The copy's three lists and wish walls (they point at its places, units and people)."""
+    from gongzhi.participation.models import Wish
+
+    total = Wish.objects.filter(place_code__startswith=code).delete()[0]
+    total += ProgressReport.objects.filter(project__place_code__startswith=code).delete()[0]
     total += Milestone.objects.filter(project__place_code__startswith=code).delete()[0]
     total += Project.objects.filter(place_code__startswith=code).delete()[0]
     total += Match.objects.filter(need__place_code__startswith=code).delete()[0]

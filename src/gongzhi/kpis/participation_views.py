@@ -11,18 +11,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import pages
 from gongzhi.core.http import AuthedRequest
 from gongzhi.participation import selectors as participation
-from gongzhi.participation.choices import NeedStatus, ProjectState
+from gongzhi.participation.choices import ClaimantKind, NeedStatus, ProjectState
 from gongzhi.territory import selectors as territory
 
-LISTS = {"needs": "participation-needs", "projects": "participation-projects"}
+LISTS = {"needs": "participation-needs", "projects": "participation-projects", "wishes": "participation-wishes"}
+
+
+WISH_LABELS = {
+    "wishes_published": _("wishes published"),
+    "wishes_waiting": _("wishes waiting to be claimed"),
+    "wishes_claimed": _("wishes claimed"),
+    "wishes_fulfilled": _("wishes fulfilled"),
+    "wishes_confirmed": _("wishes confirmed by the wisher"),
+}
 
 
 def drill_url(place_id: int, drill: dict[str, Any]) -> str:
-    params = {"place": place_id, **{k: v for k, v in drill.items() if k != "list"}}
+    params = {"place": place_id, **{k: v for k, v in drill.items() if k != "list"}}  # a drill's own place wins
     return f"{reverse(LISTS[drill['list']])}?{urlencode(params)}"
 
 
@@ -45,6 +55,20 @@ def figures(request: AuthedRequest) -> HttpResponse:
     units = [
         {"row": u, "url": drill_url(place.pk, {"list": "projects", "unit": u.unit_id})} for u in data["units"]
     ]
+    wishes = participation.wish_figures(user=user, place=place)
+    kind_labels = dict(ClaimantKind.choices)
+    wish_cards = [
+        {"key": f.key, "label": WISH_LABELS[f.key], "value": f.value, "url": drill_url(place.pk, f.drill)}
+        for f in wishes.cards
+    ]
+    wish_kinds = [
+        {"key": f.key, "label": kind_labels[f.key], "value": f.value, "url": drill_url(place.pk, f.drill)}
+        for f in wishes.by_kind
+    ]
+    wish_communities = [
+        {"community": c, "cells": [{"key": f.key, "value": f.value, "url": drill_url(place.pk, f.drill)} for f in row]}
+        for c, row in wishes.by_community
+    ]
     return render(
         request,
         "kpis/participation.html",
@@ -52,6 +76,10 @@ def figures(request: AuthedRequest) -> HttpResponse:
             "place": place,
             "cards": cards,
             "units": units,
+            "wish_cards": wish_cards,
+            "wish_kinds": wish_kinds,
+            "wish_communities": wish_communities,
+            "days_to_fulfil": wishes.days_to_fulfil,
             "communities": participation.communities(user=user),
         },
     )

@@ -38,7 +38,7 @@ MAX_DESCRIPTION = 4000
 class Refused(Exception):
     def __init__(self, status: int, description: object) -> None:
         super().__init__(str(description))
-        self.status = status
+        self.http_status = status
         self.description = description
 
 
@@ -87,7 +87,7 @@ def _guarded(view: View) -> View:
             response: HttpResponse = view(request, fmt, **kwargs)
             return response
         except Refused as refused:
-            return render.error(fmt, refused.status, str(refused.description))
+            return render.error(fmt, refused.http_status, str(refused.description))
         except ValidationFailed as failed:
             lines = [f"{d.field}: {d.message}" if d.field else str(d.message) for d in failed.details]
             return render.error(fmt, 400, lines or [str(failed.message)])

@@ -10,7 +10,7 @@ from gongzhi.core.http import ApiRequest
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.participation import selectors, services
-from gongzhi.participation.models import Need, Project, Resource
+from gongzhi.participation.models import Need, Project, Resource, Wish
 from gongzhi.participation.schemas import (
     AcceptIn,
     CategoryOut,
@@ -31,6 +31,8 @@ from gongzhi.participation.schemas import (
     ResourceIn,
     ResourceOut,
     SuggestionOut,
+    WishIn,
+    WishOut,
 )
 from gongzhi.territory import selectors as territory
 
@@ -279,3 +281,56 @@ def figures(request: ApiRequest, place_id: Int64) -> Any:
         "figures": [{"key": f.key, "value": f.value, "drill": f.drill} for f in data["figures"]],
         "units": data["units"],
     }
+
+
+# --- micro-wishes (微心愿) -------------------------------------------------------------------------------------------
+
+
+@router.get("/wishes", response=list[WishOut], summary="The micro-wishes (微心愿) in scope")
+@paginate(PageNumberPagination)
+def wish_list(
+    request: ApiRequest,
+    place_id: Int64 | None = None,
+    state: str | None = None,
+    stage: str | None = None,
+    claimant_kind: str | None = None,
+    mine: bool = False,
+) -> QuerySet[Wish]:
+    place = _place(request.auth, place_id)
+    return selectors.wish_list(
+        user=request.auth, place=place, state=state, stage=stage, claimant_kind=claimant_kind, mine=mine
+    )
+
+
+@router.post("/wishes", response={201: WishOut}, summary="Record a resident's wish, with consent (grid worker)")
+def wish_create(request: ApiRequest, payload: WishIn) -> Status[Any]:
+    wish = services.record_wish(actor=request.auth, **payload.dict())
+    return Status(201, selectors.wish_get(user=request.auth, wish_id=wish.pk))
+
+
+@router.get("/wishes/{wish_id}", response=WishOut, summary="A micro-wish")
+def wish_detail(request: ApiRequest, wish_id: Int64) -> Any:
+    return selectors.wish_get(user=request.auth, wish_id=wish_id)
+
+
+@router.post(
+    "/wishes/{wish_id}/claim",
+    response=WishOut,
+    summary="Claim a wish (点亮心愿): a party member, volunteer or co-building unit",
+    description="Of two claimants at once one wins; the other gets 409 `conflict`.",
+)
+def wish_claim(request: ApiRequest, wish_id: Int64) -> Any:
+    services.claim_wish(actor=request.auth, wish_id=wish_id)
+    return selectors.wish_get(user=request.auth, wish_id=wish_id)
+
+
+@router.post("/wishes/{wish_id}/give-up", response=WishOut, summary="Give a claim up: the wish is back on the wall")
+def wish_give_up(request: ApiRequest, wish_id: Int64) -> Any:
+    services.give_up_wish(actor=request.auth, wish_id=wish_id)
+    return selectors.wish_get(user=request.auth, wish_id=wish_id)
+
+
+@router.post("/wishes/{wish_id}/confirm", response=WishOut, summary="Confirm with the resident: the wish is lit")
+def wish_confirm(request: ApiRequest, wish_id: Int64) -> Any:
+    services.confirm_wish(actor=request.auth, wish_id=wish_id)
+    return selectors.wish_get(user=request.auth, wish_id=wish_id)

@@ -77,3 +77,24 @@ DEFAULT_CATEGORIES = (
     ("health", "健康", "健康 医疗 义诊 体检 血压 家庭医生 康复"),
     ("legal", "法律", "法律 咨询 调解 普法 律师 维权 纠纷"),
 )
+
+
+class WishState(models.TextChoices):
+    """A micro-wish (微心愿) on the wish wall: published → claimed → fulfilled → confirmed (or withdrawn)."""
+
+    PUBLISHED = "published", pgettext_lazy("wish", "Waiting to be lit")
+    CLAIMED = "claimed", pgettext_lazy("wish", "Claimed")
+    FULFILLED = "fulfilled", pgettext_lazy("wish", "Fulfilled, awaiting confirmation")
+    CONFIRMED = "confirmed", pgettext_lazy("wish", "Lit")
+    WITHDRAWN = "withdrawn", pgettext_lazy("wish", "Withdrawn")
+
+
+PUBLIC_WISH_STATES = (WishState.PUBLISHED, WishState.CLAIMED, WishState.FULFILLED, WishState.CONFIRMED)
+
+
+class ClaimantKind(models.TextChoices):
+    """Who lit a wish: a party member, a volunteer or a co-building unit."""
+
+    PARTY_MEMBER = "party_member", _("Party member")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    UNIT = "unit", _("Co-building unit")

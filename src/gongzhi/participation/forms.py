@@ -101,3 +101,34 @@ class ProgressForm(forms.Form):
 class AcceptForm(forms.Form):
     surveyed = forms.IntegerField(label=_("Residents asked"), min_value=0, max_value=100_000)
     satisfied = forms.IntegerField(label=_("Of them satisfied"), min_value=0, max_value=100_000)
+
+
+class WishForm(forms.Form):
+    """A grid worker records a resident's micro-wish (微心愿), with the resident's consent."""
+
+    person = forms.TypedChoiceField(label=_("Resident"), coerce=int)
+    title = forms.CharField(label=_("The wish"), max_length=60, help_text=_("e.g. a wheelchair, tutoring, a repair"))
+    description = forms.CharField(
+        label=_("Details for the wall"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown publicly: no name, phone, ID number or address."),
+    )
+    category = forms.TypedChoiceField(label=_("Category"), coerce=int, required=False, empty_value=None)
+    consent = forms.BooleanField(label=_("The resident agrees to the wish being shown on the wish wall"))
+    consent_note = forms.CharField(
+        label=_("How consent was given"), max_length=120, initial=_("Agreed in person at the visit")
+    )
+
+    def __init__(self, *args: Any, people: list[Any], categories: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = people  # type: ignore[attr-defined]
+        self.fields["category"].choices = [("", "—"), *((c.pk, c.name) for c in categories)]  # type: ignore[attr-defined]
+
+
+class FulfilForm(forms.Form):
+    note = forms.CharField(
+        label=_("How the wish was fulfilled"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    photo = forms.ImageField(label=_("Photo"), required=False)

@@ -23,12 +23,14 @@ from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import Scope, ScopeRule, code_prefix_q, minimal_prefixes
 from gongzhi.participation.choices import (
     ACTIVE_MATCH_STATES,
+    ClaimantKind,
     MatchState,
     NeedSource,
     NeedStatus,
     ProjectState,
     ResourceKind,
     Urgency,
+    WishState,
 )
 
 # The kinds of body that offer resources and take on needs (a co-building unit's role acts for one of these).
@@ -337,3 +339,70 @@ class ProgressReport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.project} {self.progress}%"
+
+
+class Wish(TimeStampedModel):
+    """微心愿 (点亮心愿, seed 004): a resident's small wish, recorded by a grid worker with the resident's consent and
+    shown on the community's wish wall (心愿墙) **without personal data**: ``public_name`` (the surname's first
+    character + 先生/女士), ``age_band`` and the grid's name are all the wall shows. A party member, volunteer or unit
+    claims it (one claimant at a time: a conditional update), fulfils it with evidence, and the grid worker confirms
+    it for the wisher."""
+
+    title = models.CharField(_("wish"), max_length=60)
+    description = models.CharField(_("details (shown publicly, no personal data)"), max_length=300, blank=True)
+    category = models.ForeignKey(
+        NeedCategory, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.ForeignKey("registry.Person", verbose_name=_("wisher"), on_delete=models.PROTECT, related_name="+")
+    consent_note = models.CharField(_("how consent was given"), max_length=120)
+    consent_at = models.DateTimeField(_("consent recorded at"))
+    public_name = models.CharField(_("shown as"), max_length=8)
+    age_band = models.CharField(_("age band"), max_length=16, blank=True)
+    place = models.ForeignKey("territory.Node", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+")
+    place_code = models.CharField(_("place code"), max_length=32, db_index=True, editable=False)
+    community_code = models.CharField(_("community code"), max_length=12, db_index=True, editable=False)
+    state = models.CharField(_("state"), max_length=12, choices=WishState.choices, default=WishState.PUBLISHED)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("claimed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    claimant_kind = models.CharField(_("claimant kind"), max_length=16, choices=ClaimantKind.choices, blank=True)
+    claimant_unit = models.ForeignKey(
+        "territory.Body",
+        verbose_name=_("claiming unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    evidence_note = models.CharField(_("how it was fulfilled"), max_length=300, blank=True)
+    evidence_photo = models.FileField(_("photo"), upload_to="participation/wishes/%Y/%m/", blank=True)
+
+    scope_rule = UnitGroundRule(
+        unit_ground="place_code", node="place", node_code="place_code", body="claimant_unit", owner="claimant"
+    )
+
+    class Meta:
+        verbose_name = _("micro-wish")
+        verbose_name_plural = _("micro-wishes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community_code", "state"], name="wish_community_state")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def days_to_fulfil(self) -> float | None:
+        if self.claimed_at is None or self.fulfilled_at is None:
+            return None
+        return round((self.fulfilled_at - self.created_at).total_seconds() / 86400, 1)

@@ -14,3 +14,11 @@ KINDS = {
 }
 for _code, _label in KINDS.items():
     kinds.register(_code, _label)
+
+WISH_KINDS = {
+    "participation.wish_claimed": _("A wish I recorded was claimed"),
+    "participation.wish_fulfilled": _("A wish I recorded was fulfilled"),
+    "participation.wish_confirmed": _("A wish I claimed was confirmed"),
+}
+for _code, _label in WISH_KINDS.items():
+    kinds.register(_code, _label)

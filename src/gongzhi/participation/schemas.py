@@ -240,3 +240,32 @@ class FiguresOut(Schema):
     place: Ref
     figures: list[FigureOut]
     units: list[UnitFigureOut]
+
+
+class WishOut(Schema):
+    """A micro-wish as its readers see it: the wall's words (never the wisher's name, phone, ID or household)."""
+
+    id: int
+    title: str
+    description: str
+    category_id: int | None
+    public_name: str
+    age_band: str
+    place: Ref
+    community_code: str
+    state: str
+    claimant_kind: str
+    claimant_unit: Ref | None
+    claimed_at: datetime | None
+    fulfilled_at: datetime | None
+    confirmed_at: datetime | None
+    evidence_note: str
+    created_at: datetime
+
+
+class WishIn(InputSchema):
+    person_id: Int64
+    title: str
+    description: str = ""
+    category_id: Int64 | None = None
+    consent_note: str

@@ -23,7 +23,13 @@ from gongzhi.core.errors import ErrorDetail, ValidationFailed
 from gongzhi.core.messages import fmt
 from gongzhi.core.scope import CODE_LEVELS, ScopedQuerySet, code_prefix_q
 from gongzhi.participation import matching
-from gongzhi.participation.choices import NeedStatus, ProjectState
+from gongzhi.participation.choices import (
+    PUBLIC_WISH_STATES,
+    ClaimantKind,
+    NeedStatus,
+    ProjectState,
+    WishState,
+)
 from gongzhi.participation.models import (
     UNIT_KINDS,
     Match,
@@ -33,6 +39,7 @@ from gongzhi.participation.models import (
     ProgressReport,
     Project,
     Resource,
+    Wish,
     unit_grounds,
 )
 from gongzhi.territory import selectors as territory
@@ -421,3 +428,222 @@ def figures(*, user: User, place: Node) -> dict[str, Any]:
 
 def this_year() -> int:
     return datetime.date.today().year
+
+
+# --- micro-wishes (微心愿) -------------------------------------------------------------------------------------------
+
+# The stages a wish has reached (the figures count them, the list filters by them): every wish put on the wall,
+# those claimed (and still held or done), those fulfilled, those confirmed, those waiting for a claimant.
+WISH_STAGES = {
+    "published": ~Q(state=WishState.WITHDRAWN),
+    "waiting": Q(state=WishState.PUBLISHED),
+    "claimed": Q(state__in=(WishState.CLAIMED, WishState.FULFILLED, WishState.CONFIRMED)),
+    "fulfilled": Q(state__in=(WishState.FULFILLED, WishState.CONFIRMED)),
+    "confirmed": Q(state=WishState.CONFIRMED),
+}
+
+
+def wish_list(
+    *,
+    user: User,
+    place: Node | None = None,
+    state: str | None = None,
+    stage: str | None = None,
+    claimant_kind: str | None = None,
+    mine: bool = False,
+) -> QuerySet[Wish]:
+    qs = Wish.objects.restrict(user, "view").select_related("place", "claimant_unit", "category")
+    qs = _in_place(qs, "place_code", place)
+    if state:
+        qs = qs.filter(state=state)
+    if stage in WISH_STAGES:
+        qs = qs.filter(WISH_STAGES[stage])
+    if claimant_kind:
+        qs = qs.filter(claimant_kind=claimant_kind)
+    if mine:
+        qs = qs.filter(
+            Q(claimant=user) | Q(claimant_unit_id__in=sorted(user.scope_for("participation.wish", "change").bodies))
+        )
+    return qs.order_by("-created_at", "-id")
+
+
+def wish_get(*, user: User, wish_id: int, action: str = "view") -> Wish:
+    queryset = Wish.objects.select_related("place", "claimant_unit", "category", "recorded_by", "claimant")
+    return get_in_scope(Wish, user, wish_id, action, queryset=queryset)
+
+
+def people_for_wishes(*, user: User) -> QuerySet[Any]:
+    """The residents a grid worker may record a wish for (the registry, in scope)."""
+    from gongzhi.registry.models import Person
+
+    return Person.objects.restrict(user, "view").filter(is_active=True, household__isnull=False).order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class PublicWish:
+    """What the public wall shows of a wish — nothing else is read."""
+
+    id: int
+    title: str
+    description: str
+    category: str
+    public_name: str
+    age_band: str
+    grid: str
+    state: str
+    state_label: str
+    claimed_by: str
+    created_at: datetime.datetime
+
+
+def public_community(*, code: str) -> Node | None:
+    """A community (or village) by its code, for the public pages (no account): only its name and code are shown."""
+    return Node.objects.filter(code=code, kind__in=(NodeKind.COMMUNITY, NodeKind.VILLAGE)).first()
+
+
+def public_communities() -> list[Node]:
+    return list(Node.objects.filter(kind__in=(NodeKind.COMMUNITY, NodeKind.VILLAGE)).order_by("code")[:200])
+
+
+def public_wall(*, community: Node, limit: int = 200) -> list[PublicWish]:
+    """心愿墙: a community's wishes as the public sees them — never the person, their phone, ID or household; a
+    party member or volunteer claimant shown by kind only, a unit by its name."""
+    labels = dict(WishState.choices)
+    kinds = dict(ClaimantKind.choices)
+    rows = (
+        Wish.objects.filter(community_code=community.code, state__in=PUBLIC_WISH_STATES)
+        .order_by("state", "-created_at", "-id")
+        .values(
+            "id", "title", "description", "category__name", "public_name", "age_band", "place__name", "state",
+            "claimant_kind", "claimant_unit__name", "created_at",
+        )[:limit]
+    )  # fmt: skip
+    order: dict[str, int] = {str(s): i for i, s in enumerate(PUBLIC_WISH_STATES)}
+    out = [
+        PublicWish(
+            id=r["id"],
+            title=r["title"],
+            description=r["description"],
+            category=r["category__name"] or "",
+            public_name=r["public_name"],
+            age_band=r["age_band"],
+            grid=r["place__name"],
+            state=r["state"],
+            state_label=str(labels.get(r["state"], "")),
+            claimed_by=(r["claimant_unit__name"] or str(kinds.get(r["claimant_kind"], "")))
+            if r["claimant_kind"]
+            else "",
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda w: order.get(w.state, 9))
+
+
+@dataclass(frozen=True)
+class PublicProject:
+    title: str
+    unit: str
+    state: str
+    state_label: str
+    progress: int
+    people_served: int
+    milestones: list[tuple[str, bool]]
+    photos: list[int]  # progress report ids with a photo (served by the public photo view)
+
+
+def public_projects(*, community: Node) -> list[PublicProject]:
+    """A community's projects as the public sees them: title, unit, state, progress %, milestones, photos."""
+    labels = dict(ProjectState.choices)
+    projects = list(
+        Project.objects.filter(place_code__startswith=community.code)
+        .exclude(state=ProjectState.CANCELLED)
+        .select_related("unit")
+        .order_by("-created_at", "-id")[:100]
+    )
+    ids = [p.pk for p in projects]
+    stones: dict[int, list[tuple[str, bool]]] = {}
+    for m in Milestone.objects.filter(project_id__in=ids).order_by("order", "id"):
+        stones.setdefault(m.project_id, []).append((m.title, m.done_at is not None))
+    photos: dict[int, list[int]] = {}
+    for pid, rid in ProgressReport.objects.filter(project_id__in=ids).exclude(photo="").values_list("project_id", "id"):
+        photos.setdefault(pid, []).append(rid)
+    return [
+        PublicProject(
+            title=p.title,
+            unit=p.unit.name,
+            state=p.state,
+            state_label=str(labels.get(p.state, "")),
+            progress=p.progress,
+            people_served=p.people_served,
+            milestones=stones.get(p.pk, []),
+            photos=photos.get(p.pk, [])[:6],
+        )
+        for p in projects
+    ]
+
+
+def public_photo(*, community: Node, report_id: int) -> ProgressReport | None:
+    return (
+        ProgressReport.objects.filter(pk=report_id, project__place_code__startswith=community.code)
+        .exclude(photo="")
+        .exclude(project__state=ProjectState.CANCELLED)
+        .first()
+    )
+
+
+@dataclass
+class WishFigures:
+    cards: list[Figure]
+    by_kind: list[Figure]
+    by_community: list[tuple[Node, list[Figure]]]
+    days_to_fulfil: float | None
+
+
+def wish_figures(*, user: User, place: Node) -> WishFigures:
+    """Wishes published, claimed, fulfilled (and confirmed, and waiting) of a place, by claimant kind and by
+    community, and the mean days from recording to fulfilment — each count exactly its list's rows."""
+    wishes = wish_list(user=user, place=place).order_by()
+    agg = wishes.aggregate(**{stage: Count("id", filter=q) for stage, q in WISH_STAGES.items()})
+    cards = [Figure(f"wishes_{stage}", agg[stage], {"list": "wishes", "stage": stage}) for stage in WISH_STAGES]
+    claimed = wishes.filter(WISH_STAGES["claimed"])
+    per_kind = dict(claimed.values_list("claimant_kind").annotate(n=Count("id")).values_list("claimant_kind", "n"))
+    by_kind = [
+        Figure(kind, per_kind.get(kind, 0), {"list": "wishes", "stage": "claimed", "claimant_kind": kind})
+        for kind in ClaimantKind.values
+    ]
+    communities = list(
+        Node.objects.filter(code__startswith=place.code, kind__in=(NodeKind.COMMUNITY, NodeKind.VILLAGE)).order_by(
+            "code"
+        )
+    )
+    if place.kind in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
+        communities = [place]
+    per_community: dict[str, dict[str, Any]] = {
+        r["community_code"]: dict(r)
+        for r in wishes.values("community_code").annotate(
+            **{stage: Count("id", filter=WISH_STAGES[stage]) for stage in ("published", "claimed", "fulfilled")}
+        )
+    }
+    by_community = [
+        (
+            c,
+            [
+                Figure(
+                    stage,
+                    per_community.get(c.code, {}).get(stage, 0),
+                    {"list": "wishes", "stage": stage, "place": c.pk},
+                )
+                for stage in ("published", "claimed", "fulfilled")
+            ],
+        )
+        for c in communities
+        if c.code in per_community
+    ]
+    done = [
+        (f - c).total_seconds()
+        for c, f in wishes.filter(fulfilled_at__isnull=False).values_list("created_at", "fulfilled_at")
+        if f is not None
+    ]
+    days = round(sum(done) / len(done) / 86400, 1) if done else None
+    return WishFigures(cards=cards, by_kind=by_kind, by_community=by_community, days_to_fulfil=days)

@@ -50,6 +50,7 @@ from gongzhi.participation.models import (
     ProgressReport,
     Project,
     Resource,
+    Wish,
     unit_grounds,
 )
 from gongzhi.registry.models import CoBuildingAgreement
@@ -707,3 +708,301 @@ def cancel_project(*, actor: User, project_id: int) -> Project:
             before=before, after=audit.snapshot(project, PROJECT_FIELDS),
         )  # fmt: skip
     return project
+
+
+# --- micro-wishes (微心愿 / 点亮心愿) ---------------------------------------------------------------------------
+
+WISH_FIELDS = ["title", "state", "place_id", "claimant_id", "claimant_kind", "claimant_unit_id"]
+WISH_PLACE_KINDS = (NodeKind.GRID, NodeKind.BUILDING, NodeKind.HOUSEHOLD)
+
+
+def _public_name(person: Any) -> str:
+    """The surname's first character and 先生/女士 (or 居民 when the sex is not known): all the wall shows of a name."""
+    from gongzhi.registry.choices import Sex
+
+    first = (person.name or "").strip()[:1] or "*"
+    title = {Sex.MALE: "先生", Sex.FEMALE: "女士"}.get(person.sex, "居民")
+    return f"{first}{title}"
+
+
+def age_band(birth_date: datetime.date | None, today: datetime.date | None = None) -> str:
+    """A decade, never the age: 7岁以下 / 10多岁 … / 80岁以上 (empty when the birth date is not known)."""
+    if birth_date is None:
+        return ""
+    today = today or timezone.localdate()
+    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    if age < 10:
+        return "10岁以下"
+    if age >= 80:
+        return "80岁以上"
+    return f"{age // 10 * 10}多岁"
+
+
+def _grid_of(code: str) -> Node | None:
+    return Node.objects.filter(code=code[:15], kind=NodeKind.GRID).first()
+
+
+def record_wish(
+    *,
+    actor: User,
+    person_id: int,
+    title: str,
+    consent_note: str,
+    description: str = "",
+    category_id: int | None = None,
+) -> Wish:
+    """A grid worker records a resident's small wish, with the resident's consent (how it was given is kept), and
+    publishes it on the community's wish wall under the grid's name, the surname's first character and an age band."""
+    from gongzhi.registry.models import Person
+
+    details: list[ErrorDetail] = []
+    title = _text(title, "title", 60, details)
+    description = _text(description, "description", 300, details, required=False)
+    consent_note = _text(consent_note, "consent_note", 120, details)
+    category = _category(category_id, details, required=False)
+    person = get_in_scope(Person, actor, person_id, queryset=Person.objects.select_related("household"))
+    household = person.household
+    grid = _grid_of(household.code) if household is not None else None
+    if grid is None:
+        details.append(ErrorDetail(field="person_id", message=_("the resident has no household in a grid")))
+    elif not reaches(actor, "participation.wish", "add", grid):
+        raise Forbidden(fmt(_("You may not record wishes in %(place)s."), place=grid.name))
+    for word in (person.name, person.phone, person.id_number):
+        if word and len(word) >= 2 and any(word in text for text in (title, description)):
+            message = _("the wall is public: leave out names, phones and ID numbers")
+            details.append(ErrorDetail(field="description", message=message))
+            break
+    if details:
+        raise ValidationFailed(_("The wish cannot be recorded."), details)
+    assert grid is not None
+    now = _now()
+    with transaction.atomic():
+        wish = Wish.objects.create(
+            title=title,
+            description=description,
+            category=category,
+            person=person,
+            consent_note=consent_note,
+            consent_at=now,
+            public_name=_public_name(person),
+            age_band=age_band(person.birth_date),
+            place=grid,
+            place_code=grid.code,
+            community_code=_community_code(grid.code),
+            recorded_by=actor,
+        )
+        audit.record(
+            actor=actor, action="participation.wish_recorded", obj=wish, node_code=grid.code,
+            after={**audit.snapshot(wish, WISH_FIELDS), "consent_note": consent_note},
+        )  # fmt: skip
+    return wish
+
+
+def claimant_of(user: User) -> tuple[str, Body | None] | None:
+    """Who the user claims wishes as: their co-building unit, else a party member or a volunteer (their post)."""
+    from gongzhi.accounts.choices import Post
+    from gongzhi.participation.choices import ClaimantKind
+
+    units = selectors.my_units(user=user, label="participation.wish", action="change")
+    if units:
+        return ClaimantKind.UNIT, units[0]
+    posts = set(
+        RoleAssignment.objects.filter(user=user, is_active=True).exclude(post="").values_list("post", flat=True)
+    )
+    if Post.PARTY_MEMBER in posts:
+        return ClaimantKind.PARTY_MEMBER, None
+    if Post.VOLUNTEER in posts:
+        return ClaimantKind.VOLUNTEER, None
+    return None
+
+
+def _wish_for(actor: User, wish_id: int, action: str, lock: bool = True) -> Wish:
+    qs = Wish.objects.select_for_update() if lock else Wish.objects.all()
+    return get_in_scope(Wish, actor, wish_id, action, queryset=qs)
+
+
+def _wish_link(wish: Wish) -> str:
+    return f"/participation/wishes/{wish.pk}/"
+
+
+def claim_wish(*, actor: User, wish_id: int) -> Wish:
+    """点亮: a party member, volunteer or unit claims a published wish. Of two claiming at once one wins (a
+    conditional update on the state); the other gets a 409 ``conflict``."""
+    from gongzhi.participation.choices import WishState
+
+    who = claimant_of(actor)
+    if who is None:
+        raise Forbidden(_("Only a party member, volunteer or co-building unit claims a wish."))
+    kind, unit = who
+    now = _now()
+    with transaction.atomic():
+        wish = _wish_for(actor, wish_id, "change", lock=False)
+        won = Wish.objects.filter(pk=wish.pk, state=WishState.PUBLISHED).update(
+            state=WishState.CLAIMED, claimant=actor, claimant_kind=kind, claimant_unit=unit, claimed_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        if not won:
+            raise Conflict(
+                _("This wish has already been claimed by someone else."),
+                [ErrorDetail(field="wish_id", message=fmt(_("status: %(status)s"), status=wish.get_state_display()))],
+            )
+        wish.refresh_from_db()
+        audit.record(
+            actor=actor, action="participation.wish_claimed", obj=wish, node_code=wish.place_code,
+            before={"state": WishState.PUBLISHED}, after=audit.snapshot(wish, WISH_FIELDS),
+        )  # fmt: skip
+        if wish.recorded_by_id:
+            notify(
+                actor=actor,
+                recipients=[Recipient(wish.recorded_by_id)],
+                kind="participation.wish_claimed",
+                text=_("The wish “%(wish)s” of %(who)s was claimed by %(by)s."),
+                params={"wish": wish.title, "who": wish.public_name, "by": _claimant_name(wish)},
+                link=_wish_link(wish),
+                obj=wish,
+                dedupe=f"wish:{wish.pk}:claimed:{now.isoformat()}",
+                now=now,
+            )
+    return wish
+
+
+def _claimant_name(wish: Wish) -> str:
+    if wish.claimant_unit_id:
+        return wish.claimant_unit.name if wish.claimant_unit else ""
+    return str(wish.get_claimant_kind_display())
+
+
+def _own_claim(actor: User, wish: Wish) -> bool:
+    return wish.claimant_id == actor.pk or (
+        wish.claimant_unit_id is not None
+        and wish.claimant_unit_id in actor.scope_for("participation.wish", "change").bodies
+    )
+
+
+def give_up_wish(*, actor: User, wish_id: int) -> Wish:
+    """The claimant gives a claim up (or the grid worker releases it): the wish is back on the wall, unclaimed."""
+    from gongzhi.participation.choices import WishState
+
+    with transaction.atomic():
+        wish = _wish_for(actor, wish_id, "change")
+        if wish.state != WishState.CLAIMED:
+            raise Conflict(_("Only a claimed wish can be given up."))
+        staff = selectors.may(user=actor, label="participation.wish", action="add", place_code=wish.place_code)
+        if not (_own_claim(actor, wish) or staff):
+            raise Forbidden(_("Only the claimant gives a claim up."))
+        before = audit.snapshot(wish, WISH_FIELDS)
+        wish.state = WishState.PUBLISHED
+        wish.claimant = None
+        wish.claimant_kind = ""
+        wish.claimant_unit = None
+        wish.claimed_at = None
+        wish.save(update_fields=["state", "claimant", "claimant_kind", "claimant_unit", "claimed_at", "updated_at"])
+        audit.record(
+            actor=actor, action="participation.wish_given_up", obj=wish, node_code=wish.place_code, before=before,
+            after=audit.snapshot(wish, WISH_FIELDS),
+        )  # fmt: skip
+    return wish
+
+
+def fulfil_wish(*, actor: User, wish_id: int, note: str, photo: UploadedFile[Any] | None = None) -> Wish:
+    """The claimant reports the wish fulfilled, with evidence (a note, a photo); the grid worker is told."""
+    from gongzhi.participation.choices import WishState
+
+    details: list[ErrorDetail] = []
+    note = _text(note, "note", 300, details)
+    if photo is not None and not (photo.content_type or "").startswith("image/"):
+        details.append(ErrorDetail(field="photo", message=_("a photo (an image file)")))
+    if details:
+        raise ValidationFailed(_("Say how the wish was fulfilled."), details)
+    now = _now()
+    with transaction.atomic():
+        wish = _wish_for(actor, wish_id, "change")
+        if wish.state != WishState.CLAIMED:
+            raise Conflict(_("Only a claimed wish can be reported fulfilled."))
+        if not _own_claim(actor, wish):
+            raise Forbidden(_("Only the claimant reports the wish fulfilled."))
+        before = audit.snapshot(wish, WISH_FIELDS)
+        wish.state = WishState.FULFILLED
+        wish.fulfilled_at = now
+        wish.evidence_note = note
+        wish.save(update_fields=["state", "fulfilled_at", "evidence_note", "updated_at"])
+        if photo is not None:
+            wish.evidence_photo.save(photo.name or "photo.jpg", photo, save=True)
+        audit.record(
+            actor=actor, action="participation.wish_fulfilled", obj=wish, node_code=wish.place_code, before=before,
+            after=audit.snapshot(wish, WISH_FIELDS),
+        )  # fmt: skip
+        if wish.recorded_by_id:
+            notify(
+                actor=actor,
+                recipients=[Recipient(wish.recorded_by_id)],
+                kind="participation.wish_fulfilled",
+                text=_("The wish “%(wish)s” of %(who)s is reported fulfilled: please confirm it with the resident."),
+                params={"wish": wish.title, "who": wish.public_name},
+                link=_wish_link(wish),
+                obj=wish,
+                dedupe=f"wish:{wish.pk}:fulfilled",
+                now=now,
+            )
+    return wish
+
+
+def confirm_wish(*, actor: User, wish_id: int) -> Wish:
+    """The grid worker confirms, for the wisher, that the wish was fulfilled (it is lit); the claimant is told."""
+    from gongzhi.participation.choices import WishState
+
+    now = _now()
+    with transaction.atomic():
+        wish = _wish_for(actor, wish_id, "change")
+        if not selectors.may(user=actor, label="participation.wish", action="add", place_code=wish.place_code):
+            raise Forbidden(_("The grid worker confirms a wish with the resident."))
+        if wish.state != WishState.FULFILLED:
+            raise Conflict(_("Only a wish reported fulfilled can be confirmed."))
+        before = audit.snapshot(wish, WISH_FIELDS)
+        wish.state = WishState.CONFIRMED
+        wish.confirmed_at = now
+        wish.save(update_fields=["state", "confirmed_at", "updated_at"])
+        audit.record(
+            actor=actor, action="participation.wish_confirmed", obj=wish, node_code=wish.place_code, before=before,
+            after=audit.snapshot(wish, WISH_FIELDS),
+        )  # fmt: skip
+        if wish.claimant_id:
+            notify(
+                actor=actor,
+                recipients=[Recipient(wish.claimant_id)],
+                kind="participation.wish_confirmed",
+                text=_("%(who)s confirmed the wish “%(wish)s” fulfilled. Thank you!"),
+                params={"wish": wish.title, "who": wish.public_name},
+                link=_wish_link(wish),
+                obj=wish,
+                dedupe=f"wish:{wish.pk}:confirmed",
+                now=now,
+            )
+    return wish
+
+
+def withdraw_wish(*, actor: User, wish_id: int) -> Wish:
+    """The grid worker takes an unclaimed wish off the wall (the resident changed their mind)."""
+    from gongzhi.participation.choices import WishState
+
+    with transaction.atomic():
+        wish = _wish_for(actor, wish_id, "change")
+        if not selectors.may(user=actor, label="participation.wish", action="add", place_code=wish.place_code):
+            raise Forbidden(_("The grid worker withdraws a wish."))
+        if wish.state != WishState.PUBLISHED:
+            raise Conflict(_("Only a wish nobody has claimed can be withdrawn."))
+        before = audit.snapshot(wish, WISH_FIELDS)
+        wish.state = WishState.WITHDRAWN
+        wish.save(update_fields=["state", "updated_at"])
+        audit.record(
+            actor=actor, action="participation.wish_withdrawn", obj=wish, node_code=wish.place_code, before=before,
+            after=audit.snapshot(wish, WISH_FIELDS),
+        )  # fmt: skip
+    return wish
+
+
+def reveal_wisher(*, actor: User, wish_id: int) -> Any:
+    """The wisher (the registry's person) for the grid worker who confirms with them (audited)."""
+    wish = get_in_scope(Wish, actor, wish_id, "reveal", queryset=Wish.objects.select_related("person"))
+    audit.record(actor=actor, action="participation.wisher_revealed", obj=wish, node_code=wish.place_code)
+    return wish.person

@@ -427,6 +427,17 @@ def test_three_lists(seeded: str) -> None:
     year = mine.first().created_at.year  # type: ignore[union-attr]
     c = participation.contribution(user=cobuild, unit=unit, year=year)
     assert c.projects >= 5 and c.people_served > 0 and c.hours > 0
+    # A wish wall per community, with wishes in every state, claimed by units, volunteers and party members.
+    from gongzhi.participation.models import Wish
+
+    wishes = Wish.objects.filter(place_code__startswith=code)
+    for community in set(wishes.values_list("community_code", flat=True)):
+        states = set(wishes.filter(community_code=community).values_list("state", flat=True))
+        assert states == {"published", "claimed", "fulfilled", "confirmed", "withdrawn"}, community
+    assert set(wishes.exclude(claimant_kind="").values_list("claimant_kind", flat=True)) == {
+        "unit", "volunteer", "party_member"
+    }  # fmt: skip
+    assert wishes.filter(claimant_unit__in=participation.my_units(user=cobuild)).exists()
     # A demo built before the three lists gets them when seed_demo finds it built.
     from gongzhi.demo.participation import reset_participation
 
