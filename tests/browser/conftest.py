@@ -106,3 +106,27 @@ def login(live_server):  # type: ignore[no-untyped-def]
         page.wait_for_url(f"{live_server.url}/")
 
     return do
+
+
+# Rows the data migrations seed (the default dispute kinds, post kinds): a live-server test runs on a database that an
+# earlier transactional test flushed, so they are put back before each browser test, as the migrations wrote them.
+MIGRATION_SEEDS = (
+    ("gongzhi.disputes.migrations.0001_initial", "seed_kinds"),
+    ("gongzhi.service.migrations.0002_default_post_kinds", "add_kinds"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeds(request):  # type: ignore[no-untyped-def]
+    if "live_server" not in request.fixturenames:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, function in MIGRATION_SEEDS:
+        getattr(importlib.import_module(module), function)(apps, None)
+    from gongzhi.participation.services import ensure_categories
+
+    ensure_categories()
