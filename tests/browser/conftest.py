@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,25 +109,30 @@ def login(live_server):  # type: ignore[no-untyped-def]
     return do
 
 
-# Rows the data migrations seed (the default dispute kinds, post kinds): a live-server test runs on a database that an
-# earlier transactional test flushed, so they are put back before each browser test, as the migrations wrote them.
-MIGRATION_SEEDS = (
-    ("gongzhi.disputes.migrations.0001_initial", "seed_kinds"),
-    ("gongzhi.service.migrations.0002_default_post_kinds", "add_kinds"),
-)
+# On an in-memory SQLite database the live server's request threads share the test's one connection, so two requests
+# at once (the outbox sending again while the server still works on a slow first try) would interleave their
+# transactions on it. There the server takes one request at a time; on PostgreSQL each thread has its own connection.
+_ONE_REQUEST = threading.Lock()
 
 
-@pytest.fixture(autouse=True)
-def _migration_seeds(request):  # type: ignore[no-untyped-def]
-    if "live_server" not in request.fixturenames:
-        return
-    import importlib
+def _one_at_a_time(handler_class):  # type: ignore[no-untyped-def]
+    class OneAtATime(handler_class):  # type: ignore[misc,valid-type]
+        def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+            with _ONE_REQUEST:
+                return super().__call__(environ, start_response)
 
-    from django.apps import apps
+    return OneAtATime
 
-    request.getfixturevalue("transactional_db")
-    for module, function in MIGRATION_SEEDS:
-        getattr(importlib.import_module(module), function)(apps, None)
-    from gongzhi.participation.services import ensure_categories
 
-    ensure_categories()
+@pytest.fixture(scope="session")
+def live_server(request):  # type: ignore[no-untyped-def]
+    """pytest-django's live server, serialising requests where they share one SQLite connection."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(addr, start=False)
+    if server.thread.connections_override:
+        server.thread.static_handler = _one_at_a_time(server.thread.static_handler)
+    server.start()
+    yield server
+    server.stop()

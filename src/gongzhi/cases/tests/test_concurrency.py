@@ -17,7 +17,7 @@ from gongzhi.core.errors import Conflict
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("action", ["accept", "cancel"])
 def test_fifty_concurrent_transitions_one_wins(tree, action):  # type: ignore[no-untyped-def]
     staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0], body=tree.committees[0])

@@ -418,7 +418,7 @@ def test_the_upload_limit_is_sized_for_a_city(tree, operator):  # type: ignore[n
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="background writers and COPY: PostgreSQL only")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_imports_of_one_file_at_once_write_each_ticket_once(tree, operator, monkeypatch):  # type: ignore[no-untyped-def]
     """Outside a transaction the batches are written by background threads (each its own connection); two imports
     of the same file race for every ticket: each ticket goes in once, the other import reports it skipped."""

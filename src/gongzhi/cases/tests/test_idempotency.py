@@ -181,7 +181,7 @@ def test_keys_expire(tree, api):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_replays_make_one_case(tree, client):  # type: ignore[no-untyped-def]
     from django.test import Client
 

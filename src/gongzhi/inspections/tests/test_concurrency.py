@@ -16,7 +16,7 @@ from gongzhi.inspections.tests.conftest import answers
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_replays_make_one_submission(ground, round_):  # type: ignore[no-untyped-def]
     worker = ground["worker"]
     body = answers(round_, {8: "major"})
@@ -46,7 +46,7 @@ def test_ten_concurrent_replays_make_one_submission(ground, round_):  # type: ig
     assert Round.objects.get(pk=round_.pk).client_key == "same-key"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_api_replays_are_one_submission_with_one_answer(ground, round_, client):  # type: ignore[no-untyped-def]
     """The phone's outbox and Background Sync sending the same round at once: core.idempotency's key row (unique per
     user and key) makes the later ones wait, then answer the first's stored reply."""

@@ -15,7 +15,7 @@ from gongzhi.service.models import Claim
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_claims_on_the_last_place_one_wins(post, members):  # type: ignore[no-untyped-def]
     barrier = threading.Barrier(2)
     results: list[str] = []
