@@ -3,7 +3,7 @@
 The same :func:`build_pipeline` is what ``gongzhi triage train`` stores and what ``gongzhi triage evaluate`` measures.
 The model sees the citizen's words only (:func:`citizen_words` strips what the dispatcher and the department added).
 The decision threshold is chosen on held-out predictions of the *training* data only (:func:`choose_threshold` over
-cross-validated probabilities), never on the tickets it is then measured on.
+cross-validated probabilities, with a margin of two standard errors), never on the tickets it is then measured on.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -25,7 +26,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 SEED = 0
-INNER_FOLDS = 3
+INNER_FOLDS = 3  # the fewest examples a body needs to be learned (and the calibration's folds in older versions)
+CALIBRATION_FOLDS = 5  # out-of-fold scores for the temperature and the threshold: each fold model sees 80 %
+SVM_C = 1.0
+THRESHOLD_SE = 2.0  # the threshold's precision must reach the target less this many standard errors of it
 
 _ROUTING = re.compile(r"请[^。！!]*?(核实|处理|办理)[^。！!]*[。！!]?")
 _DESK_NOTE = re.compile(r"[（(]请职能局[^）)]*[）)]")
@@ -45,11 +49,13 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """A linear SVM whose scores become probabilities by temperature scaling (a softmax of the scores divided by one
     temperature), the temperature fitted on out-of-fold scores of the training data. The same out-of-fold
     probabilities are kept (``oof_confidence_``, ``oof_correct_``) so the decision threshold is chosen on held-out
-    predictions of the training data only, at the cost of ``folds`` + 1 SVM fits."""
+    predictions of the training data only, at the cost of ``folds`` + 1 SVM fits (run two at a time: liblinear
+    releases the GIL)."""
 
-    def __init__(self, C: float = 0.5, folds: int = INNER_FOLDS) -> None:
+    def __init__(self, C: float = SVM_C, folds: int = CALIBRATION_FOLDS, n_jobs: int = 2) -> None:
         self.C = C
         self.folds = folds
+        self.n_jobs = n_jobs
 
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.C, random_state=SEED)
@@ -60,8 +66,16 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         index = {c: i for i, c in enumerate(self.classes_)}
         truth = np.array([index[v] for v in y])
         scores = np.full((len(y), len(self.classes_)), -10.0)
-        for train, test in _cv(list(y), self.folds).split(np.zeros(len(y)), y):
-            svm = self._svm().fit(X[train], y[train])
+        splits = list(_cv(list(y), self.folds).split(np.zeros(len(y)), y))
+
+        def one(train: np.ndarray | None) -> LinearSVC:
+            return self._svm().fit(X, y) if train is None else self._svm().fit(X[train], y[train])
+
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(one)(train) for train in [None, *[train for train, _ in splits]]
+        )
+        self.svm_ = fitted[0]
+        for svm, (_, test) in zip(fitted[1:], splits, strict=True):
             cols = [index[c] for c in svm.classes_]
             decision = svm.decision_function(X[test])
             if decision.ndim == 1:
@@ -72,7 +86,6 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         best = proba.argmax(axis=1)
         self.oof_confidence_ = proba[np.arange(len(y)), best]
         self.oof_correct_ = best == truth
-        self.svm_ = self._svm().fit(X, y)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -113,7 +126,7 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
 
 
 def build_pipeline() -> Pipeline:
-    """TF-IDF of character 1–3-grams → a linear SVM, temperature-calibrated on out-of-fold scores."""
+    """TF-IDF of character 1–3-grams → a linear SVM (C = 1), temperature-calibrated on out-of-fold scores."""
     features = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=300_000)
     return Pipeline([("features", features), ("model", CalibratedSVM())])
 
@@ -136,17 +149,23 @@ def _cv(labels: Sequence[str], folds: int) -> Any:
     return KFold(n_splits=folds, shuffle=True, random_state=SEED)
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float, *, se: float = 0.0) -> float:
     """The lowest confidence at which the tickets at or above it are right at least ``target`` of the time.
 
     Ranked by confidence (highest first), the cumulative precision is computed; the threshold is the confidence of
-    the deepest rank where it still reaches ``target``. Nothing qualifies → 1.01 (the model never decides alone).
+    the deepest rank where it still reaches ``target`` — less ``se`` standard errors of that precision
+    (√(p(1−p)/n) over the n tickets above the rank) when ``se`` is given: the deepest rank of a noisy curve is an
+    optimistic pick, and the fewer tickets above it, the more so (a flawless head keeps its precision of 1, so small
+    clean histories still decide alone). Nothing qualifies → 1.01 (never decides alone).
     """
     if len(confidence) == 0:
         return 1.01
     order = np.argsort(-confidence, kind="stable")
     hits = np.cumsum(correct[order].astype(float))
-    precision = hits / np.arange(1, len(order) + 1)
+    depth_n = np.arange(1, len(order) + 1)
+    precision = hits / depth_n
+    if se:
+        precision = precision - se * np.sqrt(precision * (1 - precision) / depth_n)
     ok = np.flatnonzero(precision >= target)
     if len(ok) == 0:
         return 1.01
@@ -170,9 +189,9 @@ def fit(texts: Sequence[str], labels: Sequence[str], *, target: float = 0.95) ->
     started = time.perf_counter()
     pipeline = fit_pipeline(list(texts), list(labels))
     model = pipeline.named_steps["model"]
-    # The SVM refitted on all the tickets is surer than the fold SVMs the held-out confidences come from, so the
-    # threshold is chosen for a stricter precision (a third of the way from the target to 1).
-    threshold = choose_threshold(model.oof_confidence_, model.oof_correct_, target + (1 - target) / 3)
+    # Held-out confidences of the training tickets; the margin of THRESHOLD_SE standard errors covers both the noise
+    # of that estimate and the SVM refitted on all the tickets being a little surer than the fold SVMs.
+    threshold = choose_threshold(model.oof_confidence_, model.oof_correct_, target, se=THRESHOLD_SE)
     return Fitted(
         pipeline=pipeline,
         threshold=threshold,

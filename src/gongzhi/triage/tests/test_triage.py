@@ -104,6 +104,41 @@ def test_threshold_is_chosen_for_the_target_precision() -> None:
     assert learn.choose_threshold(confidence, np.zeros(7, dtype=bool), 0.9) > 1
 
 
+def test_threshold_keeps_a_margin_of_standard_errors() -> None:
+    """A deep rank that only just reaches the target is an optimistic pick: with ``se`` the threshold stops where the
+    precision, less that many standard errors, still reaches it; a flawless head keeps its precision of 1."""
+    rng = np.random.default_rng(0)
+    confidence = np.linspace(1, 0, 400)
+    correct = np.concatenate([np.ones(100, dtype=bool), rng.random(300) < 0.9])
+    plain = learn.choose_threshold(confidence, correct, 0.95)
+    strict = learn.choose_threshold(confidence, correct, 0.95, se=2.0)
+    assert strict > plain
+    above = confidence >= strict
+    precision, n = correct[above].mean(), above.sum()
+    assert precision - 2 * np.sqrt(precision * (1 - precision) / n) >= 0.95
+    assert learn.choose_threshold(confidence[:50], np.ones(50, dtype=bool), 0.95, se=2.0) == confidence[49]
+
+
+def test_calibration_folds_run_two_at_a_time_with_the_same_result() -> None:
+    texts, labels = tickets(12, seed=2, vague=0.2)
+    features = learn.build_pipeline().named_steps["features"]
+    X = features.fit_transform(texts)
+    one = learn.CalibratedSVM(n_jobs=1).fit(X, labels)
+    two = learn.CalibratedSVM(n_jobs=2).fit(X, labels)
+    assert one.folds == learn.CALIBRATION_FOLDS and one.C == learn.SVM_C
+    assert one.temperature_ == two.temperature_
+    assert np.array_equal(one.oof_confidence_, two.oof_confidence_)
+    assert np.array_equal(one.predict_proba(X), two.predict_proba(X))
+
+
+def test_fit_chooses_its_threshold_with_the_margin() -> None:
+    texts, labels = tickets(40, seed=3, vague=0.35)
+    fitted = learn.fit(texts, labels, target=0.95)
+    model = fitted.pipeline.named_steps["model"]
+    expected = learn.choose_threshold(model.oof_confidence_, model.oof_correct_, 0.95, se=learn.THRESHOLD_SE)
+    assert fitted.threshold == expected
+
+
 def test_calibrated_threshold_keeps_realised_precision_on_held_out_data() -> None:
     """Synthetic tickets, a third of them vague (no telling whose they are): the threshold from the training folds
     holds on the test folds — the model decides the clear ones alone, and those it decides are right at the target."""
