@@ -1483,7 +1483,8 @@ def bench_triage(args: argparse.Namespace, res: Results) -> None:
     load = os.getloadavg()[0]
     cpu = time.process_time()
     fitted = learn.fit(big_texts, big_labels, target=0.95)
-    cpu = time.process_time() - cpu
+    # this process (the vectoriser, the calibration) and the worker processes' SVM fits
+    cpu = time.process_time() - cpu + fitted.pipeline.named_steps["model"].fit_cpu_seconds_
     res.add(
         "triage_train_8000",
         value=round(fitted.train_seconds, 1),
@@ -1494,7 +1495,7 @@ def bench_triage(args: argparse.Namespace, res: Results) -> None:
         passed=fitted.train_seconds < 60,
         tickets=8000,
         classes=len(fitted.classes),
-        cpu_seconds=round(cpu, 1),  # both threads' CPU: on a loaded shared machine the wall time says little
+        cpu_seconds=round(cpu, 1),  # on a loaded shared machine the wall time says little
         loadavg_before=round(load, 2),
     )
 

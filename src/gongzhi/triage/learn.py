@@ -49,8 +49,8 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """A linear SVM whose scores become probabilities by temperature scaling (a softmax of the scores divided by one
     temperature), the temperature fitted on out-of-fold scores of the training data. The same out-of-fold
     probabilities are kept (``oof_confidence_``, ``oof_correct_``) so the decision threshold is chosen on held-out
-    predictions of the training data only, at the cost of ``folds`` + 1 SVM fits (run two at a time: liblinear
-    releases the GIL)."""
+    predictions of the training data only, at the cost of ``folds`` + 1 SVM fits (run ``n_jobs`` at a time, in worker
+    processes; ``fit_cpu_seconds_`` is their CPU time)."""
 
     def __init__(self, C: float = SVM_C, folds: int = CALIBRATION_FOLDS, n_jobs: int = 2) -> None:
         self.C = C
@@ -68,14 +68,17 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         scores = np.full((len(y), len(self.classes_)), -10.0)
         splits = list(_cv(list(y), self.folds).split(np.zeros(len(y)), y))
 
-        def one(train: np.ndarray | None) -> LinearSVC:
-            return self._svm().fit(X, y) if train is None else self._svm().fit(X[train], y[train])
+        def one(train: np.ndarray | None) -> tuple[LinearSVC, float]:
+            started = time.process_time()
+            svm = self._svm().fit(X, y) if train is None else self._svm().fit(X[train], y[train])
+            return svm, time.process_time() - started
 
-        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(one)(train) for train in [None, *[train for train, _ in splits]]
-        )
-        self.svm_ = fitted[0]
-        for svm, (_, test) in zip(fitted[1:], splits, strict=True):
+        # Worker processes, not threads: liblinear's random generator is global to a process, so two fits in
+        # threads of one process would not be reproducible.
+        fitted = Parallel(n_jobs=self.n_jobs)(delayed(one)(train) for train in [None, *[t for t, _ in splits]])
+        self.svm_ = fitted[0][0]
+        self.fit_cpu_seconds_ = float(sum(cpu for _, cpu in fitted))
+        for (svm, _), (_, test) in zip(fitted[1:], splits, strict=True):
             cols = [index[c] for c in svm.classes_]
             decision = svm.decision_function(X[test])
             if decision.ndim == 1:
@@ -133,7 +136,7 @@ def build_pipeline() -> Pipeline:
 
 def fit_pipeline(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
     """:func:`build_pipeline` fitted on these tickets, leaving out bodies seen fewer than three times (too rare to
-    learn, and the calibration splits them three ways)."""
+    learn, and too few for the calibration folds to hold them out)."""
     names, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
     keep = {name for name, count in zip(names, counts, strict=True) if count >= INNER_FOLDS}
     pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in keep]
