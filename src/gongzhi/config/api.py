@@ -25,10 +25,10 @@ from gongzhi.kpis.api import router as kpis_router
 from gongzhi.messaging.api import router as inbox_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.participation.api import router as participation_router
-from gongzhi.registry.api import households_router, organisations_router, people_router
-from gongzhi.service.api import router as service_router
 from gongzhi.recognition.api import public_router as recognition_public_router
 from gongzhi.recognition.api import router as recognition_router
+from gongzhi.registry.api import households_router, organisations_router, people_router
+from gongzhi.service.api import router as service_router
 from gongzhi.territory.api import router as territory_router
 from gongzhi.triage.api import router as triage_router
 from gongzhi.visits.api import router as visits_router

@@ -58,7 +58,9 @@ def campaign_detail(request: ApiRequest, campaign_id: Int64) -> Any:
 
 @router.put("/campaigns/{campaign_id}/panel", response=list[int], summary="Name the review panel")
 def campaign_panel(request: ApiRequest, campaign_id: Int64, payload: PanelIn) -> Any:
-    return [m.user_id for m in services.set_panel(actor=request.auth, campaign_id=campaign_id, user_ids=payload.user_ids)]
+    return [
+        m.user_id for m in services.set_panel(actor=request.auth, campaign_id=campaign_id, user_ids=payload.user_ids)
+    ]
 
 
 @router.post("/campaigns/{campaign_id}/open-voting", response=CampaignOut, summary="Open the public vote")

@@ -246,7 +246,9 @@ class PhoneCheck(models.Model):
     expires_at = models.DateTimeField(pgettext_lazy("recognition", "expires at"))
     verified_at = models.DateTimeField(pgettext_lazy("recognition", "verified at"), null=True, blank=True)
     # The verified visitor's voting token, hashed (the token itself lives only in their session or client).
-    token_hash = models.CharField(pgettext_lazy("recognition", "token (hashed)"), max_length=64, blank=True, db_index=True)
+    token_hash = models.CharField(
+        pgettext_lazy("recognition", "token (hashed)"), max_length=64, blank=True, db_index=True
+    )
 
     objects = ScopedManager()  # no scope rule: read only by recognition.services (by the phone's hash)
 

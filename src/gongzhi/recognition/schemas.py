@@ -106,7 +106,9 @@ class NominationOut(Schema):
 class NominationIn(InputSchema):
     household_id: Int64 | None = None
     person_id: Int64 | None = None
-    person_name: str = Field("", max_length=60, description="A resident nominating a person: their name, with the household.")
+    person_name: str = Field(
+        "", max_length=60, description="A resident nominating a person: their name, with the household."
+    )
     reasons: dict[str, str] = Field(..., description="Criterion name → the reason.")
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 
+from gongzhi.accounts.models import User
+from gongzhi.accounts.models import User as UserModel
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 from gongzhi.recognition import services
@@ -23,9 +25,6 @@ from gongzhi.registry import selectors as registry
 from gongzhi.registry.models import Person
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Node
-
-from gongzhi.accounts.models import User
-from gongzhi.accounts.models import User as UserModel
 
 SHOWN = (NominationStatus.NOMINATED, NominationStatus.CANDIDATE, NominationStatus.AWARDED, NominationStatus.NOT_AWARDED)
 
@@ -207,8 +206,7 @@ def average(value: Any) -> Decimal | None:
     return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-
-# --- choices for the forms ---------------------------------------------------------------------------------------------
+# --- choices for the forms -------------------------------------------------------------------------------------------
 
 
 def nominee_households(*, user: User, campaign: Campaign, q: str = "", limit: int = 30) -> list[Any]:

@@ -127,7 +127,9 @@ def _clean_criteria(criteria: list[Any]) -> list[dict[str, Any]]:
             try:
                 max_score = int(max_score)
             except (TypeError, ValueError):
-                raise _invalid("criteria", pgettext_lazy("recognition", "A criterion's score must be a number."))
+                raise _invalid(
+                    "criteria", pgettext_lazy("recognition", "A criterion's score must be a number.")
+                ) from None
             if not 1 <= max_score <= 100:
                 raise _invalid("criteria", pgettext_lazy("recognition", "A criterion's score is between 1 and 100."))
         if any(c["name"] == name for c in cleaned):
@@ -170,7 +172,9 @@ def create_campaign(
     if subject not in Subject.values:
         raise _invalid("subject", pgettext_lazy("recognition", "Choose households or people."))
     if not 1 <= quota <= MAX_QUOTA:
-        raise _invalid("quota", fmt(pgettext_lazy("recognition", "Winners must be between 1 and %(max)s."), max=MAX_QUOTA))
+        raise _invalid(
+            "quota", fmt(pgettext_lazy("recognition", "Winners must be between 1 and %(max)s."), max=MAX_QUOTA)
+        )
     for start, end, field in (
         (nominations_open, nominations_close, "nominations_close"),
         (voting_open, voting_close, "voting_close"),
@@ -277,10 +281,14 @@ def _resolve_nominee(
             if not name:
                 raise _invalid("person_name", pgettext_lazy("recognition", "Name the resident you nominate."))
             person = (
-                Person.objects.filter(household=household, is_active=True, name=name).select_related("household").first()
+                Person.objects.filter(household=household, is_active=True, name=name)
+                .select_related("household")
+                .first()
             )
             if person is None:
-                raise _invalid("person_name", pgettext_lazy("recognition", "Nobody of that name lives in the household."))
+                raise _invalid(
+                    "person_name", pgettext_lazy("recognition", "Nobody of that name lives in the household.")
+                )
             household = None
     else:
         field = "household_id" if campaign.subject == Subject.HOUSEHOLD else "person_id"
@@ -483,7 +491,9 @@ def _public_campaign(campaign_id: int) -> Campaign:
 def _voting_now(campaign: Campaign, now: datetime.datetime) -> None:
     if campaign.stage != Stage.VOTING:
         raise Conflict(pgettext_lazy("recognition", "Voting is not open."))
-    if (campaign.voting_open and now < campaign.voting_open) or (campaign.voting_close and now >= campaign.voting_close):
+    if (campaign.voting_open and now < campaign.voting_open) or (
+        campaign.voting_close and now >= campaign.voting_close
+    ):
         raise Conflict(pgettext_lazy("recognition", "Voting is not open."))
 
 
@@ -560,7 +570,9 @@ def verify_phone(*, campaign_id: int, phone: str, code: str, now: datetime.datet
     return check
 
 
-def _signals(campaign: Campaign, nomination: Nomination, ip: str | None, device: str, now: datetime.datetime, outside: bool) -> list[str]:
+def _signals(
+    campaign: Campaign, nomination: Nomination, ip: str | None, device: str, now: datetime.datetime, outside: bool
+) -> list[str]:
     flags: list[str] = []
     since = now - BURST_WINDOW
     votes = Vote.objects.filter(campaign=campaign, created_at__gte=since)
@@ -568,9 +580,9 @@ def _signals(campaign: Campaign, nomination: Nomination, ip: str | None, device:
         flags.append(Flag.IP_BURST)
     if device and votes.filter(device=device).count() + 1 >= BURST_VOTES:
         flags.append(Flag.DEVICE_BURST)
-    if campaign.voting_close and campaign.voting_close - CLOSING_WINDOW <= now:
-        if votes.filter(nomination=nomination).count() + 1 >= CLOSING_BURST_VOTES:
-            flags.append(Flag.CLOSING_BURST)
+    closing = campaign.voting_close is not None and campaign.voting_close - CLOSING_WINDOW <= now
+    if closing and votes.filter(nomination=nomination).count() + 1 >= CLOSING_BURST_VOTES:
+        flags.append(Flag.CLOSING_BURST)
     if outside:
         flags.append(Flag.OUTSIDE_PREFIX)
     return [str(f) for f in flags]
@@ -670,7 +682,7 @@ def review(
         top = sum(int(c.get("max_score") or 0) for c in campaign.criteria) or 100
         if not Decimal(0) <= score <= Decimal(top):
             raise _invalid("score", fmt(pgettext_lazy("recognition", "The score is between 0 and %(max)s."), max=top))
-    row, created = Review.objects.update_or_create(
+    row, _created = Review.objects.update_or_create(
         nomination=nomination,
         member=actor,
         defaults={"approve": approve, "score": score, "comment": (comment or "").strip()[:300]},
@@ -730,9 +742,13 @@ def _nominee_recipients(nomination: Nomination, link: str) -> list[messaging.Rec
         people = Person.objects.filter(pk=nomination.person_id)
     else:
         people = Person.objects.filter(household_id=nomination.household_id, is_active=True)
-    phones = sorted({p.strip() for p in people.exclude(phone="").values_list("phone", flat=True) if p.strip().isdigit()})
+    phones = sorted(
+        {p.strip() for p in people.exclude(phone="").values_list("phone", flat=True) if p.strip().isdigit()}
+    )
     accounts: dict[str, int] = {}
-    for phone, pk in UserModel.objects.filter(phone__in=phones, is_active=True).order_by("pk").values_list("phone", "pk"):
+    for phone, pk in (
+        UserModel.objects.filter(phone__in=phones, is_active=True).order_by("pk").values_list("phone", "pk")
+    ):
         accounts.setdefault(phone, pk)
     return [
         messaging.Recipient(accounts[p]) if p in accounts else messaging.Recipient(None, phone=p, link=link)
@@ -780,4 +796,3 @@ def publish(*, actor: User, campaign_id: int, now: datetime.datetime | None = No
                 now=now,
             )
     return campaign
-

@@ -123,7 +123,7 @@ def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
     manage = selectors.may_manage(user=request.user, campaign=campaign)
     on_panel = selectors.is_panel_member(user=request.user, campaign=campaign)
-    rows = list(selectors.nominations(user=request.user, campaign=campaign))
+    rows: list[Any] = list(selectors.nominations(user=request.user, campaign=campaign))
     reviews = selectors.my_reviews(user=request.user, campaign=campaign) if on_panel else {}
     for row in rows:
         row.my_review = reviews.get(row.pk)
@@ -160,7 +160,9 @@ def campaign_act(request: AuthedRequest, campaign_id: int, action: str) -> HttpR
     """A stage step (open voting, open review, publish) or naming the panel."""
     try:
         if action == "open-voting":
-            services.open_voting(actor=request.user, campaign_id=campaign_id, closes_at=_when(request.POST.get("closes_at")))
+            services.open_voting(
+                actor=request.user, campaign_id=campaign_id, closes_at=_when(request.POST.get("closes_at"))
+            )
             messages.success(request, pgettext("recognition", "Voting is open."))
         elif action == "open-review":
             services.open_review(actor=request.user, campaign_id=campaign_id)
@@ -309,7 +311,12 @@ def _device(request: HttpRequest) -> str:
 def _with_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not request.COOKIES.get(DEVICE_COOKIE):
         response.set_cookie(
-            DEVICE_COOKIE, secrets.token_hex(16), max_age=365 * 24 * 3600, httponly=True, samesite="Lax", secure=request.is_secure()
+            DEVICE_COOKIE,
+            secrets.token_hex(16),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
         )
     return response
 
@@ -355,7 +362,7 @@ def public_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 services.cast_vote(
                     campaign_id=campaign.pk,
                     nomination_id=_int(request.POST.get("candidate")) or 0,
-                    user=user,  # type: ignore[arg-type]  # an authenticated user is accounts' User
+                    user=user,
                     phone_token=None if user else tokens.get(str(campaign.pk)),
                     ip=client_ip(request),
                     device=_device(request),

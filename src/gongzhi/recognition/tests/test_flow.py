@@ -55,12 +55,18 @@ def test_nominate_in_area_once(tree, people, campaign):  # type: ignore[no-untyp
 
 def test_resident_nominates_a_household_of_their_ground(tree, people, campaign):  # type: ignore[no-untyped-def]
     nomination = services.nominate(
-        actor=people.resident, campaign_id=campaign.pk, household_id=tree.households[1].pk, reasons={"环境整洁": "楼道干净"}
+        actor=people.resident,
+        campaign_id=campaign.pk,
+        household_id=tree.households[1].pk,
+        reasons={"环境整洁": "楼道干净"},
     )
     assert nomination.place == tree.households[1]
     with pytest.raises(ValidationFailed):  # not their ground
         services.nominate(
-            actor=people.resident, campaign_id=campaign.pk, household_id=tree.households[0].pk, reasons={"环境整洁": "x"}
+            actor=people.resident,
+            campaign_id=campaign.pk,
+            household_id=tree.households[0].pk,
+            reasons={"环境整洁": "x"},
         )
     # the resident sees their own nomination, may withdraw it, but not accept it
     assert [n.pk for n in selectors.nominations(user=people.resident, campaign=campaign)] == [nomination.pk]
@@ -110,7 +116,9 @@ def test_phone_verified_visitor_votes_once(people, voting, candidate):  # type: 
     assert "13958001234" not in str(PhoneCheck.objects.filter(pk=check.pk).values().get())  # only hashes are kept
     code_text = _code_sent("13958001234")
     with pytest.raises(ValidationFailed):
-        services.verify_phone(campaign_id=voting.pk, phone="13958001234", code="000000" if code_text != "000000" else "111111")
+        services.verify_phone(
+            campaign_id=voting.pk, phone="13958001234", code="000000" if code_text != "000000" else "111111"
+        )
     with pytest.raises(Forbidden):  # not verified: no vote
         services.cast_vote(campaign_id=voting.pk, nomination_id=candidate.pk, phone_token="guess")
     verified = services.verify_phone(campaign_id=voting.pk, phone="139 5800 1234", code=code_text)
@@ -138,9 +146,13 @@ def test_fraud_signals_flag_without_dropping(people, voting, candidate):  # type
     now = timezone.now()
     votes = [
         services.cast_vote(
-            campaign_id=voting.pk, nomination_id=candidate.pk, user=UserFactory(), ip="10.9.9.9", device="dev-1",
+            campaign_id=voting.pk,
+            nomination_id=candidate.pk,
+            user=UserFactory(),
+            ip="10.9.9.9",
+            device="dev-1",
             now=now + datetime.timedelta(seconds=i),
-        )  # fmt: skip
+        )
         for i in range(services.BURST_VOTES)
     ]
     assert votes[0].flags == [] and votes[-2].flags == []
