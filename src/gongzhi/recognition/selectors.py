@@ -17,6 +17,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from gongzhi.accounts.models import User
 from gongzhi.accounts.models import User as UserModel
 from gongzhi.core.access import get_in_scope
+from gongzhi.core.errors import NotFound
 from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
 from gongzhi.recognition import services
 from gongzhi.recognition.choices import NominationStatus, Stage
@@ -43,7 +44,13 @@ def campaign_list(*, user: User, stage: str | None = None) -> ScopedQuerySet[Cam
 
 
 def campaign_get(*, user: User, campaign_id: int) -> Campaign:
-    return get_in_scope(Campaign, user, campaign_id, "view", campaign_list(user=user))
+    """A campaign in scope, or one whose panel the user sits on (a secretary of another community on the panel)."""
+    try:
+        return get_in_scope(Campaign, user, campaign_id, "view", campaign_list(user=user))
+    except NotFound:
+        if not PanelMember.objects.filter(campaign_id=campaign_id, user=user).exists():
+            raise
+        return Campaign.objects.select_related("area", "owner_body").get(pk=campaign_id)
 
 
 def may_manage(*, user: User, campaign: Campaign) -> bool:
@@ -61,9 +68,11 @@ def panel(*, user: User, campaign: Campaign) -> QuerySet[PanelMember]:
 def nominations(*, user: User, campaign: Campaign, status: str | None = None) -> QuerySet[Nomination]:
     """The nominations of a campaign the user may see (staff: all of the ground; a nominator: their own), with the
     votes (and how many of them are flagged) and the panel's approvals and mean score."""
+    panel_member = is_panel_member(user=user, campaign=campaign)
+    # The panel reads all the campaign's nominations, wherever its members' own ground is.
+    base = Nomination.objects.all() if panel_member else Nomination.objects.restrict(user, "view")
     qs = (
-        Nomination.objects.restrict(user, "view")
-        .filter(campaign=campaign)
+        base.filter(campaign=campaign)
         .select_related("household", "person", "place", "nominated_by")
         .annotate(
             vote_count=Count("votes", distinct=True),
@@ -81,7 +90,13 @@ def nominations(*, user: User, campaign: Campaign, status: str | None = None) ->
 
 def nomination_get(*, user: User, nomination_id: int) -> Nomination:
     base = Nomination.objects.select_related("campaign__area", "household", "person", "place")
-    return get_in_scope(Nomination, user, nomination_id, "view", base)
+    try:
+        return get_in_scope(Nomination, user, nomination_id, "view", base)
+    except NotFound:
+        found = base.filter(pk=nomination_id, campaign__panel__user=user).first()
+        if found is None:
+            raise
+        return found
 
 
 def my_reviews(*, user: User, campaign: Campaign) -> dict[int, Review]:
@@ -91,11 +106,8 @@ def my_reviews(*, user: User, campaign: Campaign) -> dict[int, Review]:
 
 def flagged_votes(*, user: User, campaign: Campaign) -> QuerySet[Vote]:
     """The flagged votes, for the panel (no phone: only its hash's first characters identify a voter)."""
-    return (
-        Vote.objects.restrict(user, "view")
-        .filter(campaign=campaign, flagged=True)
-        .select_related("nomination__household", "nomination__person")
-    )
+    base = Vote.objects.all() if is_panel_member(user=user, campaign=campaign) else Vote.objects.restrict(user, "view")
+    return base.filter(campaign=campaign, flagged=True).select_related("nomination__household", "nomination__person")
 
 
 def flag_counts(*, user: User, campaign: Campaign) -> dict[str, int]:
@@ -151,8 +163,9 @@ def _public_name(n: Nomination) -> str:
 
 
 def _where(n: Nomination) -> str:
+    """The building the nominee lives in (the household's own name is the nominee's name)."""
     place = n.place
-    return str(place.name) if n.household is not None else str(place.parent.name if place.parent else place.name)
+    return str(place.parent.name if place.parent else place.name)
 
 
 def public_candidates(*, campaign: Campaign, awarded_only: bool = False) -> list[PublicCandidate]:

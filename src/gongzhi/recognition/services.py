@@ -354,12 +354,10 @@ def nominate(
 
 
 def _nomination(actor: User, nomination_id: int) -> Nomination:
-    nomination = (
-        Nomination.objects.restrict(actor, "view")
-        .select_related("campaign__area", "household", "person", "place")
-        .filter(pk=nomination_id)
-        .first()
-    )
+    """A nomination the actor may see, or one of a campaign whose panel they sit on (the panel reads its candidates
+    wherever its members' own ground is)."""
+    base = Nomination.objects.select_related("campaign__area", "household", "person", "place").filter(pk=nomination_id)
+    nomination = base.restrict(actor, "view").first() or base.filter(campaign__panel__user=actor).first()
     if nomination is None:
         raise NotFound()
     return nomination

@@ -237,3 +237,25 @@ def test_grid_worker_may_not_manage(people, campaign):  # type: ignore[no-untype
         services.open_review(
             actor=user_with_role(Role.COMMUNITY_STAFF, node=other.communities[0]), campaign_id=campaign.pk
         )
+
+
+def test_panel_member_of_another_community_reviews(tree, people):  # type: ignore[no-untyped-def]
+    """A subdistrict campaign's panel has a secretary of community 1: they read and review community 0's candidate."""
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.tests.factories import user_with_role
+
+    operator = user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict)
+    judge = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[1], body=tree.committees[1])
+    campaign = services.create_campaign(
+        actor=operator, title="街道五星文明户", subject="household", area_id=tree.subdistrict.pk,
+        criteria=["邻里和睦"], panel_ids=[judge.pk],
+    )  # fmt: skip
+    nomination = services.nominate(
+        actor=people.worker, campaign_id=campaign.pk, household_id=tree.households[0].pk, reasons={"邻里和睦": "好"}
+    )
+    services.accept(actor=operator, nomination_id=nomination.pk)
+    services.open_review(actor=operator, campaign_id=campaign.pk)
+    assert [n.pk for n in selectors.nominations(user=judge, campaign=campaign)] == [nomination.pk]
+    services.review(actor=judge, nomination_id=nomination.pk, approve=True)
+    with pytest.raises(Forbidden):  # the panel decides, the secretary does not manage the subdistrict's campaign
+        services.publish(actor=judge, campaign_id=campaign.pk)
