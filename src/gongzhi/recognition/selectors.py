@@ -73,7 +73,7 @@ def nominations(*, user: User, campaign: Campaign, status: str | None = None) ->
     base = Nomination.objects.all() if panel_member else Nomination.objects.restrict(user, "view")
     qs = (
         base.filter(campaign=campaign)
-        .select_related("household", "person", "place", "nominated_by")
+        .select_related("household", "person", "place__parent", "nominated_by")
         .annotate(
             vote_count=Count("votes", distinct=True),
             flagged_count=Count("votes", filter=Q(votes__flagged=True), distinct=True),
@@ -159,20 +159,26 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def _public_name(n: Nomination) -> str:
-    return str(n.household.name) if n.household is not None else str(n.person.name if n.person else "")
+    """A household as its building and door (1号楼1单元101), a person by name."""
+    if n.household is not None:
+        building = n.household.parent
+        return f"{building.name if building else ''}{n.household.name}"
+    return str(n.person.name if n.person else "")
 
 
 def _where(n: Nomination) -> str:
-    """The building the nominee lives in (the household's own name is the nominee's name)."""
-    place = n.place
-    return str(place.parent.name if place.parent else place.name)
+    """The community (or village) the nominee lives in."""
+    node: Any = n.place
+    while node is not None and node.kind not in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
+        node = node.parent
+    return str(node.name) if node is not None else ""
 
 
 def public_candidates(*, campaign: Campaign, awarded_only: bool = False) -> list[PublicCandidate]:
     statuses = [NominationStatus.AWARDED] if awarded_only else [NominationStatus.CANDIDATE, NominationStatus.AWARDED]
     rows = (
         Nomination.objects.filter(campaign=campaign, status__in=statuses)
-        .select_related("household", "person", "place__parent")
+        .select_related("household__parent", "person", "place__parent__parent__parent__parent")
         .annotate(vote_count=Count("votes"))
         .order_by("id")
     )
