@@ -260,6 +260,49 @@ def _person_account_on(ground: Ground):  # type: ignore[no-untyped-def]
     return PersonAccount.objects.create(user=UserFactory(), person=_person_on(ground))
 
 
+def _recognition_campaign_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.recognition.models import Campaign
+
+    return Campaign.objects.create(
+        title="五星文明户", subject="household", area=ground.node, owner_body=ground.body,
+        criteria=[{"name": "邻里和睦", "max_score": None}], public_voting=True, created_by=UserFactory(),
+    )  # fmt: skip
+
+
+def _recognition_panel_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.recognition.models import PanelMember
+
+    return PanelMember.objects.create(campaign=_recognition_campaign_on(ground), user=UserFactory())
+
+
+def _nomination_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.recognition.models import Nomination
+
+    household = _household_on(ground)
+    return Nomination.objects.create(
+        campaign=_recognition_campaign_on(ground), household=household, place=household,
+        reasons={"邻里和睦": "好"}, status="candidate", nominated_by=UserFactory(),
+    )  # fmt: skip
+
+
+def _vote_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from gongzhi.recognition.models import Vote
+
+    nomination = _nomination_on(ground)
+    return Vote.objects.create(
+        campaign=nomination.campaign, nomination=nomination, user=UserFactory(), voter_key=f"u:{next(_seq)}",
+        created_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _recognition_review_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.recognition.models import Review
+
+    return Review.objects.create(nomination=_nomination_on(ground), member=UserFactory(), approve=True)
+
+
 def _rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
     import datetime
 
@@ -566,6 +609,15 @@ MODELS = [
     MatrixModel(_model("service.Claim"), make=_claim_on),
     MatrixModel(_model("service.Service"), make=_service_on),
     MatrixModel(_model("service.PersonAccount"), make=_person_account_on),
+    MatrixModel(
+        _model("recognition.Campaign"),
+        make=_recognition_campaign_on,
+        detail_url=lambda o: f"/api/v1/recognition/campaigns/{o.pk}",
+    ),
+    MatrixModel(_model("recognition.PanelMember"), make=_recognition_panel_on),
+    MatrixModel(_model("recognition.Nomination"), make=_nomination_on),
+    MatrixModel(_model("recognition.Vote"), make=_vote_on),
+    MatrixModel(_model("recognition.Review"), make=_recognition_review_on),
     MatrixModel(_model("inspections.Checklist"), make=_checklist_on),
     MatrixModel(_model("inspections.ChecklistItem"), make=_checklist_item_on),
     MatrixModel(_model("inspections.Site"), make=_site_on),
@@ -658,6 +710,7 @@ EXEMPT = {
     "cases.workerbeat": "the task worker's heartbeat: written by cases.worker, read only as 'is a worker alive'",
     "accounts.apitoken": "a user's tokens: read and revoked only through their owner (accounts.services), never listed by place",
     "open311.apikey": "client apps' Open311 keys: kept in the Django admin, read by the key's hash only (open311.services)",
+    "recognition.phonecheck": "a visitor's SMS code for voting, phone and code hashed: read only by recognition.services",
     "open311.request": "which case an Open311 request became: read only with its case, never listed by place",
 }
 

@@ -61,6 +61,12 @@ def _sees_posts(user: Any) -> bool:
     return bool(scope.everything or scope.prefixes or scope.bodies)
 
 
+def _sees_campaigns(user: Any) -> bool:
+    """Recognition: a user with a place (staff, a resident where they live) sees the campaigns over it."""
+    scope = user.scope_for("recognition.campaign", "view")
+    return bool(scope.everything or scope.prefixes or scope.bodies)
+
+
 # The inspections pages under its one menu item (安全巡查).
 INSPECTION_PAGES = (
     "inspections-round",
@@ -208,6 +214,20 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("service-rate", _("Claim rate"), DESK | {R.GRID_WORKER}, menu=False),
     Page("service-report", _("Monthly service report"), DESK, menu=False),
+    Page(
+        "recognition-campaigns",
+        pgettext_lazy("nav", "Recognition"),
+        GROUND | {R.BUILDING_HEAD, R.RESIDENT},
+        current=("recognition-campaign", "recognition-campaign-new", "recognition-nominate"),
+        dom_id="nav-recognition",
+        check=_sees_campaigns,
+    ),
+    Page(
+        "recognition-campaign-new",
+        pgettext_lazy("recognition", "New recognition campaign"),
+        frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF}),
+        menu=False,
+    ),
     Page(
         "participation-needs",
         pgettext_lazy("nav", "Three lists"),

@@ -96,6 +96,17 @@ SERVICE_VIEW = {label: VIEW for label in SERVICE_RUN}
 SERVICE_CLAIM = {"service.postkind": VIEW, "service.post": VIEW}
 SERVICE_UNIT = {**SERVICE_CLAIM, "service.post": MANAGE, "service.claim": EDIT, "service.service": EDIT}
 SERVICE_DESK = {**SERVICE_RUN, "service.postkind": MANAGE}  # the kinds table is the subdistrict's
+# Recognition (评选): the subdistrict's and communities' staff run campaigns (criteria, panel, candidates, decision);
+# grid staff, building heads and residents see the campaigns over their ground and nominate; voting is public (no
+# right needed: the services check the campaign); one's own nominations, votes and reviews through the owner rule.
+RECOGNITION_RUN = {
+    "recognition.campaign": MANAGE,
+    "recognition.panelmember": MANAGE,
+    "recognition.nomination": EDIT,
+    "recognition.vote": VIEW,
+    "recognition.review": VIEW,
+}
+RECOGNITION_NOMINATE = {"recognition.campaign": VIEW, "recognition.nomination": frozenset({"view", "add"})}
 # Messaging: one's own inbox is everyone's (view through the owner rule, nothing to grant); the subdistrict desk
 # sees the sends about its ground and sends a failed one again.
 # It also sets the subdistrict's default channels per role and its bodies' WeCom duty groups. One's own preferences
@@ -189,6 +200,7 @@ NOTICES_TO_GRID = {"disputes.policenotice": VIEW | {"change", "reveal"}}
 
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
+        **RECOGNITION_RUN,
         **SERVICE_DESK,
         **NOTICES_TO_GRID,
         **DISPUTES_STATION,
@@ -217,6 +229,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.COMMUNITY_STAFF: {
+        **RECOGNITION_RUN,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -241,6 +254,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.GRID_LEADER: {
+        **RECOGNITION_NOMINATE,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -264,6 +278,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.GRID_WORKER: {
+        **RECOGNITION_NOMINATE,
         **SERVICE_VIEW,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -286,6 +301,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.BUILDING_HEAD: {
+        **RECOGNITION_NOMINATE,
         **CASE_REFERENCE,
         **REGISTRY_VIEW,
         **VISITS_VIEW,
@@ -330,7 +346,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.attachment": VIEW,
         "territory.body": VIEW,
     },
-    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM},
+    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM, **RECOGNITION_NOMINATE},
     Role.ADMIN: {},  # admins are handled as "everything" before the table is read
 }
 

@@ -25,6 +25,8 @@ from gongzhi.kpis.api import router as kpis_router
 from gongzhi.messaging.api import router as inbox_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.participation.api import router as participation_router
+from gongzhi.recognition.api import public_router as recognition_public_router
+from gongzhi.recognition.api import router as recognition_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.service.api import router as service_router
 from gongzhi.territory.api import router as territory_router
@@ -166,6 +168,8 @@ api.add_router("/organisations", organisations_router)
 api.add_router("/visits", visits_router)
 api.add_router("/notices", notices_router)
 api.add_router("/service", service_router)
+api.add_router("/recognition", recognition_router)
+api.add_router("/recognition/public", recognition_public_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/participation", participation_router)
 api.add_router("/inbox", inbox_router)

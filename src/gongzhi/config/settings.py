@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "gongzhi.visits",
     "gongzhi.notices",
     "gongzhi.service",
+    "gongzhi.recognition",
     "gongzhi.inspections",
     "gongzhi.participation",
     "gongzhi.triage",
@@ -247,6 +248,9 @@ GONGZHI_RATES = {
     "open311": os.environ.get("GONGZHI_RATE_OPEN311", "60/m"),
     # The public wish walls and projects pages (participation, no account): page views per address.
     "public_wall": os.environ.get("GONGZHI_RATE_PUBLIC_WALL", "600/h"),
+    # Recognition: the public campaign pages and votes, and SMS codes asked for, per client address.
+    "public_vote": os.environ.get("GONGZHI_RATE_PUBLIC_VOTE", "300/h"),
+    "public_code": os.environ.get("GONGZHI_RATE_PUBLIC_CODE", "20/h"),
     # Failed log-ins from one address, whatever the usernames (axes counts per username + address).
     "login_failed_address": os.environ.get("GONGZHI_RATE_LOGIN_FAILED_ADDRESS", "30/15m"),
 }

@@ -36,6 +36,7 @@ urlpatterns = [
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("posts/", include("gongzhi.service.urls")),
+    path("recognition/", include("gongzhi.recognition.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
     path("participation/", include("gongzhi.participation.urls")),
     path("triage/", include("gongzhi.triage.urls")),

@@ -32,6 +32,7 @@ from gongzhi.demo import notices as demo_notices
 from gongzhi.demo import open311 as demo_open311
 from gongzhi.demo import participation as demo_participation
 from gongzhi.demo import preferences as demo_preferences
+from gongzhi.demo import recognition as demo_recognition
 from gongzhi.demo import service as demo_service
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
@@ -688,6 +689,8 @@ STEPS: list[tuple[str, Step]] = [
     ("disputes", demo_disputes.create_disputes),
     # Service posts (issue 21): posts on every community's grids, reported-in party members' claims and service.
     ("service posts", demo_service.create_service),
+    # Recognition (issue 21): 五星文明户 from nominations to published results, 四最 taking nominations (main copy).
+    ("recognition", demo_recognition.create_recognition),
 ]
 
 
@@ -858,6 +861,7 @@ RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
     ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at
+    ("recognition", demo_recognition.reset_recognition),  # nominations hold people and households
     ("service posts", demo_service.reset_service),  # before the registry's people and the places
     ("notices", reset_notices),
     ("open311 keys", demo_open311.reset_open311),  # they hold the subdistrict

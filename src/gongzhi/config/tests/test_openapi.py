@@ -32,6 +32,10 @@ def test_every_operation_is_documented_and_authenticated() -> None:
     schema = api.get_openapi_schema(path_prefix="/api/v1")
     public = {("/api/v1/auth/token", "post"), ("/api/v1/cases/public/report", "post"),
               ("/api/v1/cases/public/track", "get"), ("/api/v1/cases/public/rate", "post")}
+    # Recognition's public vote (no account): the SMS code, its check, the phone-verified vote, the results.
+    recognition = "/api/v1/recognition/public/campaigns/{campaign_id}"
+    public |= {(f"{recognition}/phone-code", "post"), (f"{recognition}/phone-verify", "post"),
+               (f"{recognition}/candidates/{{nomination_id}}/vote", "post"), (f"{recognition}/results", "get")}
     for path, operations in schema["paths"].items():
         for method, op in operations.items():
             assert op.get("summary"), f"{method.upper()} {path} has no summary"

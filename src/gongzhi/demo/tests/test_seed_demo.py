@@ -445,3 +445,25 @@ def test_three_lists(seeded: str) -> None:
     assert not Need.objects.filter(place_code__startswith=code).exists()
     assert builder.add_missing_participation(1, _quiet) > 0
     assert Project.objects.filter(place_code__startswith=code, state="accepted").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_recognition(seeded: str) -> None:
+    """道义's 五星文明户 is published (five awarded with citations, some votes flagged, the panel's reviews) and shows on
+    an awarded household's page fragment; 府东社区's 四最 takes nominations."""
+    from gongzhi.recognition import selectors as recognition
+    from gongzhi.recognition.models import Campaign
+
+    code = names.street_code(0)
+    stars = Campaign.objects.get(area__code=code, subject="household")
+    assert stars.stage == "published"
+    awarded = stars.nominations.filter(status="awarded")
+    assert awarded.count() == 5 and all(n.citation for n in awarded)
+    assert stars.votes.filter(flagged=True).exists() and stars.votes.filter(flagged=False).count() > 100
+    assert awarded.first().reviews.count() == 3  # type: ignore[union-attr]
+    operator = User.objects.get(username="operator")
+    household = awarded.first().household  # type: ignore[union-attr]
+    assert recognition.household_awards(user=operator, household_id=household.pk)  # type: ignore[union-attr]
+    four = Campaign.objects.get(area__code__startswith=code, subject="person")
+    assert four.stage == "nominating" and four.nominations.count() == 4
