@@ -519,10 +519,10 @@ def volunteer_figures(*, user: User, year: int, place_code: str = "") -> Volunte
     signups = confirmed_signups(user=user, year=year, place_code=place_code)
     member = Q(volunteer__person__party_membership__isnull=False)
     row = signups.aggregate(
-        active=Count("volunteer", distinct=True),
-        hours=Sum("hours"),
-        members=Count("volunteer", filter=member, distinct=True),
-        member_hours=Sum("hours", filter=member),
+        n_active=Count("volunteer", distinct=True),
+        total_hours=Sum("hours"),
+        n_members=Count("volunteer", filter=member, distinct=True),
+        total_member_hours=Sum("hours", filter=member),
     )
     served = served_people(user=user, year=year, place_code=place_code)
     ids = list(served.values_list("pk", flat=True))
@@ -543,10 +543,10 @@ def volunteer_figures(*, user: User, year: int, place_code: str = "") -> Volunte
     return VolunteerFigures(
         year=year,
         place_code=place_code,
-        active=row["active"],
-        hours=row["hours"] or Decimal("0"),
-        members_active=row["members"],
-        member_hours=row["member_hours"] or Decimal("0"),
+        active=row["n_active"],
+        hours=row["total_hours"] or Decimal("0"),
+        members_active=row["n_members"],
+        member_hours=row["total_member_hours"] or Decimal("0"),
         served=len(ids),
         served_alone=len(elderly_alone_ids(ids)),
         months=[(key, counts[key]) for key in months],
