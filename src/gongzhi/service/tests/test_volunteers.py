@@ -100,7 +100,7 @@ def test_not_a_volunteer_cannot_sign_up(setup, tree):  # type: ignore[no-untyped
 
 
 def test_care_of_the_elderly_living_alone_counts_towards_the_care_plan(setup, staff, tree):  # type: ignore[no-untyped-def]
-    user, volunteer, activity = setup
+    _user, volunteer, activity = setup
     elder = make_person(tree.households[1], name="赵独居")
     PersonTag.objects.create(person=elder, tag="elderly_alone", since=datetime.date(2020, 1, 1))
     plan = CarePlan.objects.create(
