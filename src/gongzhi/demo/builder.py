@@ -688,6 +688,8 @@ STEPS: list[tuple[str, Step]] = [
     ("disputes", demo_disputes.create_disputes),
     # Service posts (issue 21): posts on every community's grids, reported-in party members' claims and service.
     ("service posts", demo_service.create_service),
+    # Volunteers (issue 21): a team per community, a year of activities, sign-ups, confirmed hours, people served.
+    ("volunteers", demo_service.create_volunteers),
 ]
 
 
