@@ -146,11 +146,16 @@ def person_of(user: User) -> Person | None:
 
 
 def may_claim(*, person: Person, post: Post) -> bool:
-    """Does this person meet the post's "who may claim"? Party posts: a party member reported in (双报到)."""
+    """Does this person meet the post's "who may claim"? Party posts: a party member reported in (双报到); posts
+    for party members and volunteers: also a registered, active volunteer."""
     if post.eligibility == Eligibility.ANYONE:
         return True
     membership = getattr(person, "party_membership", None)
-    return membership is not None and membership.reported_in
+    if membership is not None and membership.reported_in:
+        return True
+    if post.eligibility != Eligibility.VOLUNTEERS:
+        return False
+    return Volunteer.objects.filter(person=person, is_active=True).exists()
 
 
 @transaction.atomic

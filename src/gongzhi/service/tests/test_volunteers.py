@@ -122,3 +122,20 @@ def test_reminder_once_per_sign_up(setup):  # type: ignore[no-untyped-def]
     assert services.send_reminders() == 1
     assert services.send_reminders() == 0  # told once
     assert Message.objects.filter(user=user, kind=services.REMINDER_KIND).count() == 1
+
+
+def test_a_volunteer_may_claim_a_post_for_party_members_and_volunteers(setup, staff, tree):  # type: ignore[no-untyped-def]
+    user, volunteer, _activity = setup
+    from gongzhi.service.models import PostKind
+
+    post = services.publish_post(
+        actor=staff, kind_id=PostKind.objects.get(name="助老").pk, title="助老岗", area_id=tree.grids[0].pk,
+        schedule="每周六", capacity=2, eligibility="volunteers",
+    )  # fmt: skip
+    party_only = services.publish_post(
+        actor=staff, kind_id=PostKind.objects.get(name="助老").pk, title="党员岗", area_id=tree.grids[0].pk,
+        schedule="每周六", capacity=2,
+    )  # fmt: skip
+    with pytest.raises(Forbidden):
+        services.claim_post(actor=user, post_id=party_only.pk)
+    assert services.claim_post(actor=user, post_id=post.pk).person == volunteer.person
