@@ -601,7 +601,7 @@ def check_by_code(*, actor: User, activity_id: int, code: str, now: datetime.dat
     if volunteer is None:
         raise Forbidden(_("You are not registered as a volunteer; ask your community."))
     signup = (
-        SignUp.objects.select_for_update()
+        SignUp.objects.select_for_update(of=("self",))
         .select_related("activity__area")
         .filter(activity_id=activity_id, volunteer=volunteer, cancelled_at__isnull=True)
         .first()

@@ -445,7 +445,7 @@ def credit_care(*, actor: User, person_id: int, day: datetime.date, source: str)
     last visit moves to ``day`` and the next one falls due a period later. The caller has checked the actor may
     record the care; ``source`` says where it was recorded (kept in the audit trail). Returns the plans moved."""
     moved = 0
-    plans = CarePlan.objects.select_for_update().filter(is_active=True, person_id=person_id)
+    plans = CarePlan.objects.select_for_update(of=("self",)).filter(is_active=True, person_id=person_id)
     for plan in plans.select_related("person__household"):
         if plan.last_visited is not None and plan.last_visited >= day:
             continue
