@@ -100,6 +100,7 @@ def test_publish_sign_up_check_in_confirm_and_the_total_moves(live_server, make_
     with desk.expect_navigation():
         desk.click(f"{row} .confirm-hours")
     assert "时长已确认" in desk.inner_text(".messages")
+    desk.screenshot(path=str(results_dir / "volunteers-3-organiser.png"), full_page=True)
     signup.refresh_from_db()
     assert signup.confirmed_by == staff and str(signup.hours) == "2.5"
 
@@ -107,7 +108,10 @@ def test_publish_sign_up_check_in_confirm_and_the_total_moves(live_server, make_
     phone.goto(f"{live_server.url}/posts/volunteers/mine/")
     year = timezone.localtime(signup.activity.starts_at).year
     assert phone.inner_text(f"#volunteer-years tr[data-year='{year}'] .year-hours").strip() == "2.5"
-    phone.screenshot(path=str(results_dir / "volunteers-3-phone-total.png"), full_page=True)
+    phone.screenshot(path=str(results_dir / "volunteers-4-phone-total.png"), full_page=True)
     desk.goto(f"{live_server.url}/kpis/?place={tree.communities[0].pk}")
     assert _active(desk) == "1"
+    desk.goto(f"{live_server.url}/posts/volunteers/figures/?place={tree.communities[0].code}")
+    assert desk.get_attribute("#fig-active", "data-value") == "1"
+    desk.screenshot(path=str(results_dir / "volunteers-5-figures.png"), full_page=True)
     assert not phone.gongzhi_errors and not desk.gongzhi_errors
