@@ -301,6 +301,58 @@ def _recognition_review_on(ground: Ground):  # type: ignore[no-untyped-def]
     from gongzhi.recognition.models import Review
 
     return Review.objects.create(nomination=_nomination_on(ground), member=UserFactory(), approve=True)
+def _team_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.service.models import VolunteerTeam
+
+    return VolunteerTeam.objects.create(
+        name="志愿服务队", area=ground.node, owner_body=ground.body, created_by=UserFactory()
+    )
+
+
+def _volunteer_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from gongzhi.service.models import Volunteer
+
+    return Volunteer.objects.create(
+        person=_person_on(ground), team=_team_on(ground), joined_on=datetime.date(2026, 1, 1),
+        registered_by=UserFactory(),
+    )  # fmt: skip
+
+
+def _activity_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from django.utils import timezone
+
+    from gongzhi.service.models import Activity
+
+    start = timezone.now()
+    return Activity.objects.create(
+        title="敬老活动", area=ground.node, owner_body=ground.body, venue="活动室", starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2), created_by=UserFactory(),
+    )  # fmt: skip
+
+
+def _signup_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from gongzhi.service.models import SignUp
+
+    return SignUp.objects.create(
+        activity=_activity_on(ground), volunteer=_volunteer_on(ground), user=UserFactory(), signed_up_at=timezone.now()
+    )
+
+
+def _served_on(ground: Ground):  # type: ignore[no-untyped-def]
+    import datetime
+
+    from gongzhi.service.models import PersonServed
+
+    return PersonServed.objects.create(
+        person=_person_on(ground), activity=_activity_on(ground), served_on=datetime.date(2026, 11, 20),
+        recorded_by=UserFactory(),
+    )  # fmt: skip
 
 
 def _rollup_on(ground: Ground):  # type: ignore[no-untyped-def]
@@ -618,6 +670,15 @@ MODELS = [
     MatrixModel(_model("recognition.Nomination"), make=_nomination_on),
     MatrixModel(_model("recognition.Vote"), make=_vote_on),
     MatrixModel(_model("recognition.Review"), make=_recognition_review_on),
+    MatrixModel(_model("service.VolunteerTeam"), make=_team_on),
+    MatrixModel(
+        _model("service.Volunteer"), make=_volunteer_on, detail_url=lambda o: f"/api/v1/service/volunteers/{o.pk}"
+    ),
+    MatrixModel(
+        _model("service.Activity"), make=_activity_on, detail_url=lambda o: f"/api/v1/service/activities/{o.pk}"
+    ),
+    MatrixModel(_model("service.SignUp"), make=_signup_on),
+    MatrixModel(_model("service.PersonServed"), make=_served_on),
     MatrixModel(_model("inspections.Checklist"), make=_checklist_on),
     MatrixModel(_model("inspections.ChecklistItem"), make=_checklist_item_on),
     MatrixModel(_model("inspections.Site"), make=_site_on),

@@ -67,6 +67,29 @@ def _sees_campaigns(user: Any) -> bool:
     return bool(scope.everything or scope.prefixes or scope.bodies)
 
 
+def _sees_activities(user: Any) -> bool:
+    """Volunteer activities: staff of a ground, a unit, or a resident whose role stands on their community."""
+    scope = user.scope_for("service.activity", "view")
+    return bool(scope.everything or scope.prefixes or scope.bodies)
+
+
+# The volunteer pages under the one menu item (志愿服务).
+VOLUNTEER_PAGES = (
+    "service-activity",
+    "service-activity-new",
+    "service-activity-qr",
+    "service-activity-check",
+    "service-volunteers",
+    "service-volunteer",
+    "service-volunteer-new",
+    "service-volunteer-mine",
+    "service-volunteer-figures",
+    "service-figure-volunteers",
+    "service-figure-served",
+    "service-teams",
+)
+
+
 # The inspections pages under its one menu item (安全巡查).
 INSPECTION_PAGES = (
     "inspections-round",
@@ -227,6 +250,27 @@ PAGES: tuple[Page, ...] = (
         pgettext_lazy("recognition", "New recognition campaign"),
         frozenset({R.SUBDISTRICT_OPERATOR, R.COMMUNITY_STAFF}),
         menu=False,
+    ),
+    Page(
+        "service-activities",
+        pgettext_lazy("nav", "Volunteering"),
+        GROUND | {R.CO_BUILDING_UNIT, R.RESIDENT},
+        current=VOLUNTEER_PAGES,
+        dom_id="nav-volunteering",
+        check=_sees_activities,
+    ),
+    Page("service-volunteers", pgettext_lazy("volunteer", "Volunteers"), GROUND | {R.CO_BUILDING_UNIT}, menu=False),
+    Page("service-volunteer-new", pgettext_lazy("volunteer", "Register a volunteer"), DESK, menu=False),
+    Page("service-teams", pgettext_lazy("volunteer", "Volunteer teams"), GROUND | {R.CO_BUILDING_UNIT}, menu=False),
+    Page("service-activity-new", pgettext_lazy("volunteer", "New activity"), DESK | {R.CO_BUILDING_UNIT}, menu=False),
+    Page("service-volunteer-figures", pgettext_lazy("volunteer", "Volunteer figures"), GROUND, menu=False),
+    Page(
+        "service-volunteer-mine",
+        pgettext_lazy("volunteer", "My volunteering"),
+        frozenset({R.RESIDENT}),
+        menu=False,
+        check=_sees_activities,
+        admins=False,
     ),
     Page(
         "participation-needs",

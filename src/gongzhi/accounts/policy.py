@@ -91,10 +91,33 @@ SERVICE_RUN = {
     "service.personaccount": MANAGE,
     "service.claim": EDIT,
     "service.service": EDIT,
+    # Volunteers (志愿者): staff keep the register and the teams, organise activities, tick attendees, confirm hours
+    # and record the people served. A volunteer's own record and sign-ups are theirs through the owner rule.
+    "service.volunteerteam": MANAGE,
+    "service.volunteer": EDIT,
+    "service.activity": MANAGE,
+    "service.signup": EDIT,
+    "service.personserved": EDIT,
 }
 SERVICE_VIEW = {label: VIEW for label in SERVICE_RUN}
-SERVICE_CLAIM = {"service.postkind": VIEW, "service.post": VIEW}
-SERVICE_UNIT = {**SERVICE_CLAIM, "service.post": MANAGE, "service.claim": EDIT, "service.service": EDIT}
+SERVICE_CLAIM = {
+    "service.postkind": VIEW,
+    "service.post": VIEW,
+    "service.volunteerteam": VIEW,
+    "service.activity": VIEW,
+}
+SERVICE_UNIT = {
+    **SERVICE_CLAIM,
+    "service.post": MANAGE,
+    "service.claim": EDIT,
+    "service.service": EDIT,
+    # A unit's own volunteer team and its activities (through its body): it organises and confirms hours.
+    "service.volunteerteam": MANAGE,
+    "service.volunteer": VIEW,
+    "service.activity": MANAGE,
+    "service.signup": EDIT,
+    "service.personserved": VIEW,
+}
 SERVICE_DESK = {**SERVICE_RUN, "service.postkind": MANAGE}  # the kinds table is the subdistrict's
 # Recognition (评选): the subdistrict's and communities' staff run campaigns (criteria, panel, candidates, decision);
 # grid staff, building heads and residents see the campaigns over their ground and nominate; voting is public (no

@@ -282,6 +282,7 @@ STATICFILES_DIRS = [
     ("vendor/idb", NODE_MODULES / "idb" / "build"),
     ("vendor/image-compression", NODE_MODULES / "browser-image-compression" / "dist"),
     ("vendor/piexif", NODE_MODULES / "piexifjs"),
+    ("vendor/qrcode", NODE_MODULES / "qrcode-generator" / "dist"),  # the check-in QR of volunteer activities
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
 STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…

@@ -691,6 +691,8 @@ STEPS: list[tuple[str, Step]] = [
     ("service posts", demo_service.create_service),
     # Recognition (issue 21): 五星文明户 from nominations to published results, 四最 taking nominations (main copy).
     ("recognition", demo_recognition.create_recognition),
+    # Volunteers (issue 21): a team per community, a year of activities, sign-ups, confirmed hours, people served.
+    ("volunteers", demo_service.create_volunteers),
 ]
 
 

@@ -350,6 +350,9 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "completeness": completeness,
         "service_rate": service_rate,
         "service_hours": service_selectors.confirmed_hours(user=user, place_code=place.code),
+        "volunteers": service_selectors.volunteer_figures(
+            user=user, year=timezone.localdate().year, place_code=place.code
+        ),
         "people_rate": fmt_value("disposal", completeness.people_rate),
         "household_rate": fmt_value("disposal", completeness.household_rate),
         "as_of": _figures_as_of(),

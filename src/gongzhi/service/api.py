@@ -14,8 +14,31 @@ from gongzhi.core.messages import fmt
 from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.service import selectors, services
-from gongzhi.service.models import Post
-from gongzhi.service.schemas import ClaimIn, ClaimOut, PostIn, PostOut, RateOut, ServeIn, ServiceOut
+from gongzhi.service.models import Post, Volunteer
+from gongzhi.service.schemas import (
+    ActivityIn,
+    ActivityOut,
+    CheckIn,
+    ClaimIn,
+    ClaimOut,
+    HoursIn,
+    PostIn,
+    PostOut,
+    RateOut,
+    ServedIn,
+    ServedOut,
+    ServeIn,
+    ServiceOut,
+    SignUpIn,
+    SignUpOut,
+    TeamIn,
+    TeamOut,
+    TickIn,
+    VolunteerFiguresOut,
+    VolunteerIn,
+    VolunteerOut,
+    YearTotalOut,
+)
 
 router = Router(tags=["service"])
 
@@ -78,3 +101,126 @@ def claim_rate(request: ApiRequest, by: str = "community") -> Any:
     if by not in selectors.DIMENSIONS:
         raise ValidationFailed(fmt(_("Group by one of: %(choices)s."), choices=", ".join(selectors.DIMENSIONS)))
     return selectors.claim_rate_by(user=request.auth, dimension=by)
+
+
+# --- volunteers (志愿服务) ----------------------------------------------------------------------------------------
+
+
+@router.get("/teams", response=list[TeamOut], summary="Volunteer teams in scope")
+def team_list(request: ApiRequest) -> Any:
+    return selectors.team_list(user=request.auth)
+
+
+@router.post("/teams", response={201: TeamOut}, summary="Set up a volunteer team on a community or grid")
+def team_create(request: ApiRequest, payload: TeamIn) -> Status[Any]:
+    team = services.create_team(actor=request.auth, **payload.dict())
+    return Status(201, selectors.team_get(user=request.auth, team_id=team.pk))
+
+
+@router.get("/volunteers", response=list[VolunteerOut], summary="Volunteers in scope, with this year's confirmed hours")
+@paginate(PageNumberPagination)
+def volunteer_list(request: ApiRequest, q: str | None = None, team_id: int | None = None) -> QuerySet[Volunteer]:
+    return selectors.volunteer_list(user=request.auth, q=q, team_id=team_id)
+
+
+@router.post("/volunteers", response={201: VolunteerOut}, summary="Register a resident as a volunteer")
+def volunteer_register(request: ApiRequest, payload: VolunteerIn) -> Status[Any]:
+    volunteer = services.register_volunteer(actor=request.auth, **payload.dict())
+    return Status(201, selectors.volunteer_get(user=request.auth, volunteer_id=volunteer.pk))
+
+
+@router.get("/volunteers/{volunteer_id}", response=VolunteerOut, summary="A volunteer")
+def volunteer_detail(request: ApiRequest, volunteer_id: Int64) -> Any:
+    return selectors.volunteer_get(user=request.auth, volunteer_id=volunteer_id)
+
+
+@router.get("/volunteers/{volunteer_id}/years", response=list[YearTotalOut], summary="Confirmed hours per year")
+def volunteer_years(request: ApiRequest, volunteer_id: Int64) -> Any:
+    return selectors.volunteer_years(volunteer=selectors.volunteer_get(user=request.auth, volunteer_id=volunteer_id))
+
+
+@router.get("/activities", response=list[ActivityOut], summary="Volunteer activities in scope, newest first")
+@paginate(PageNumberPagination)
+def activity_list(request: ApiRequest, month: str = "", place: str = "", upcoming: bool = False) -> Any:
+    if month:
+        try:
+            selectors.month_bounds(month)
+        except ValueError:
+            raise ValidationFailed(_("Give the month as YYYY-MM.")) from None
+    qs = selectors.activity_list(user=request.auth, month=month, place_code=place, upcoming=upcoming)
+    return qs.order_by("-starts_at", "-pk")
+
+
+@router.post("/activities", response={201: ActivityOut}, summary="Organise a volunteer activity")
+def activity_create(request: ApiRequest, payload: ActivityIn) -> Status[Any]:
+    activity = services.create_activity(actor=request.auth, **payload.dict())
+    return Status(201, selectors.activity_get(user=request.auth, activity_id=activity.pk))
+
+
+@router.get("/activities/{activity_id}", response=ActivityOut, summary="A volunteer activity")
+def activity_detail(request: ApiRequest, activity_id: Int64) -> Any:
+    return selectors.activity_get(user=request.auth, activity_id=activity_id)
+
+
+@router.get("/activities/{activity_id}/sign-ups", response=list[SignUpOut], summary="Its sign-ups I may see")
+def activity_signups(request: ApiRequest, activity_id: Int64) -> Any:
+    activity = selectors.activity_get(user=request.auth, activity_id=activity_id)
+    return selectors.activity_signups(user=request.auth, activity=activity)
+
+
+@router.post(
+    "/activities/{activity_id}/sign-ups",
+    response={201: SignUpOut},
+    summary="Sign up (oneself, or the organiser for a volunteer); 409 when every place is taken",
+)
+def activity_sign_up(request: ApiRequest, activity_id: Int64, payload: SignUpIn) -> Status[Any]:
+    signup = services.sign_up(actor=request.auth, activity_id=activity_id, volunteer_id=payload.volunteer_id)
+    return Status(201, signup)
+
+
+@router.post("/activities/{activity_id}/check", response=SignUpOut, summary="Check in (then out) with the venue's QR")
+def activity_check(request: ApiRequest, activity_id: Int64, payload: CheckIn) -> Any:
+    return services.check_by_code(actor=request.auth, activity_id=activity_id, code=payload.code)
+
+
+@router.post("/activities/{activity_id}/served", response={201: ServedOut}, summary="Record a person served")
+def activity_served(request: ApiRequest, activity_id: Int64, payload: ServedIn) -> Status[Any]:
+    served = services.record_served(actor=request.auth, activity_id=activity_id, **payload.dict())
+    return Status(201, served)
+
+
+@router.post("/sign-ups/{signup_id}/tick", response=SignUpOut, summary="The organiser ticks a volunteer present")
+def signup_tick(request: ApiRequest, signup_id: Int64, payload: TickIn) -> Any:
+    return services.tick_attendance(actor=request.auth, signup_id=signup_id, present=payload.present)
+
+
+@router.post("/sign-ups/{signup_id}/hours", response=SignUpOut, summary="The organiser corrects the hours")
+def signup_hours(request: ApiRequest, signup_id: Int64, payload: HoursIn) -> Any:
+    return services.set_hours(actor=request.auth, signup_id=signup_id, hours=payload.hours)
+
+
+@router.post("/sign-ups/{signup_id}/confirm", response=SignUpOut, summary="The organiser confirms the hours")
+def signup_confirm(request: ApiRequest, signup_id: Int64) -> Any:
+    return services.confirm_hours(actor=request.auth, signup_id=signup_id)
+
+
+@router.post("/sign-ups/{signup_id}/cancel", response=SignUpOut, summary="Cancel a sign-up")
+def signup_cancel(request: ApiRequest, signup_id: Int64) -> Any:
+    return services.cancel_sign_up(actor=request.auth, signup_id=signup_id)
+
+
+@router.get("/volunteer-figures", response=VolunteerFiguresOut, summary="Volunteer figures of a place in a year")
+def volunteer_figures(request: ApiRequest, year: int, place: str = "") -> Any:
+    f = selectors.volunteer_figures(user=request.auth, year=year, place_code=place)
+    return {
+        "year": f.year,
+        "active_volunteers": f.active,
+        "hours": f.hours,
+        "hours_per_volunteer": f.hours_per_volunteer,
+        "party_members": f.members_active,
+        "party_member_hours": f.member_hours,
+        "hours_per_party_member": f.hours_per_member,
+        "people_served": f.served,
+        "elderly_alone_served": f.served_alone,
+        "activities_per_month": [{"month": m, "activities": n} for m, n in f.months],
+    }

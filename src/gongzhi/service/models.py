@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.core.scope import ScopeRule
-from gongzhi.service.choices import ClaimStatus, Eligibility
+from gongzhi.service.choices import CheckMethod, ClaimStatus, Eligibility
 
 
 class PostKind(TimeStampedModel):
@@ -160,3 +161,258 @@ class Service(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.claim} · {self.served_on}"
+
+
+# --- volunteers (志愿者), teams (志愿服务队), activities (志愿活动) ---------------------------------------------
+
+
+class VolunteerTeam(TimeStampedModel):
+    """A volunteer team (志愿服务队) owned by a community (its place) or a unit (its body)."""
+
+    name = models.CharField(pgettext_lazy("volunteer", "name"), max_length=80)
+    area = models.ForeignKey(
+        "territory.Node",
+        verbose_name=pgettext_lazy("volunteer", "community"),
+        on_delete=models.PROTECT,
+        related_name="volunteer_teams",
+    )
+    owner_body = models.ForeignKey(
+        "territory.Body",
+        verbose_name=pgettext_lazy("volunteer", "unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="volunteer_teams",
+    )
+    description = models.TextField(pgettext_lazy("volunteer", "description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    scope_rule = ScopeRule(node="area", body="owner_body", owner="created_by")
+
+    class Meta:
+        verbose_name = pgettext_lazy("volunteer", "volunteer team")
+        verbose_name_plural = pgettext_lazy("volunteer", "volunteer teams")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Volunteer(TimeStampedModel):
+    """A person of the registry registered as a volunteer: skills, when they are free, their team."""
+
+    person = models.OneToOneField(
+        "registry.Person",
+        verbose_name=pgettext_lazy("volunteer", "person"),
+        on_delete=models.PROTECT,
+        related_name="volunteer",
+    )
+    team = models.ForeignKey(
+        VolunteerTeam,
+        verbose_name=pgettext_lazy("volunteer", "team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="volunteers",
+    )
+    skills = models.CharField(pgettext_lazy("volunteer", "skills"), max_length=200, blank=True)
+    availability = models.CharField(pgettext_lazy("volunteer", "availability"), max_length=120, blank=True)
+    joined_on = models.DateField(pgettext_lazy("volunteer", "joined on"))
+    is_active = models.BooleanField(pgettext_lazy("volunteer", "active"), default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=pgettext_lazy("volunteer", "The volunteer's own log-in (from the person's linked account)."),
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "registered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    scope_rule = ScopeRule(node="person__household", body="team__owner_body", owner="user")
+
+    class Meta:
+        verbose_name = pgettext_lazy("volunteer", "volunteer")
+        verbose_name_plural = pgettext_lazy("volunteer", "volunteers")
+        ordering = ["person__name", "id"]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+
+class Activity(TimeStampedModel):
+    """A volunteer activity (志愿活动): organised by a team or a community, when, where, how many people."""
+
+    title = models.CharField(pgettext_lazy("volunteer", "title"), max_length=120)
+    description = models.TextField(pgettext_lazy("volunteer", "description"), blank=True)
+    team = models.ForeignKey(
+        VolunteerTeam,
+        verbose_name=pgettext_lazy("volunteer", "organising team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    area = models.ForeignKey(
+        "territory.Node",
+        verbose_name=pgettext_lazy("volunteer", "community"),
+        on_delete=models.PROTECT,
+        related_name="volunteer_activities",
+    )
+    owner_body = models.ForeignKey(
+        "territory.Body",
+        verbose_name=pgettext_lazy("volunteer", "unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="volunteer_activities",
+    )
+    venue = models.CharField(pgettext_lazy("volunteer", "where"), max_length=120)
+    starts_at = models.DateTimeField(pgettext_lazy("volunteer", "starts"), db_index=True)
+    ends_at = models.DateTimeField(pgettext_lazy("volunteer", "ends"))
+    capacity = models.PositiveIntegerField(pgettext_lazy("volunteer", "places"), default=10)
+    is_cancelled = models.BooleanField(pgettext_lazy("volunteer", "cancelled"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "organiser"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    scope_rule = ScopeRule(node="area", body="owner_body", owner="created_by")
+
+    class Meta:
+        verbose_name = pgettext_lazy("volunteer", "volunteer activity")
+        verbose_name_plural = pgettext_lazy("volunteer", "volunteer activities")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="activity_capacity_positive"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="activity_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SignUp(TimeStampedModel):
+    """A volunteer signed up for an activity: their check-in and check-out (QR or ticked by the organiser), the hours
+    they served (computed from check-in/out, editable by the organiser) and the organiser's confirmation. Only
+    confirmed hours count."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=pgettext_lazy("volunteer", "activity"), on_delete=models.CASCADE, related_name="signups"
+    )
+    volunteer = models.ForeignKey(
+        Volunteer,
+        verbose_name=pgettext_lazy("volunteer", "volunteer"),
+        on_delete=models.PROTECT,
+        related_name="signups",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "signed up by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_up_at = models.DateTimeField(pgettext_lazy("volunteer", "signed up at"))
+    cancelled_at = models.DateTimeField(pgettext_lazy("volunteer", "cancelled at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(pgettext_lazy("volunteer", "checked in at"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(pgettext_lazy("volunteer", "checked out at"), null=True, blank=True)
+    check_method = models.CharField(
+        pgettext_lazy("volunteer", "checked by"), max_length=8, choices=CheckMethod.choices, blank=True
+    )
+    hours = models.DecimalField(
+        pgettext_lazy("volunteer", "hours"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(pgettext_lazy("volunteer", "confirmed at"), null=True, blank=True)
+
+    scope_rule = ScopeRule(node="activity__area", body="activity__owner_body", owner="user")
+
+    class Meta:
+        verbose_name = pgettext_lazy("volunteer", "sign-up")
+        verbose_name_plural = pgettext_lazy("volunteer", "sign-ups")
+        ordering = ["activity", "signed_up_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "volunteer"], name="signup_once_per_activity"),
+            models.CheckConstraint(
+                condition=Q(hours__isnull=True) | (Q(hours__gt=0) & Q(hours__lte=24)), name="signup_hours_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(hours__isnull=False), name="signup_confirmed_has_hours"
+            ),
+        ]
+        indexes = [models.Index(fields=["volunteer", "confirmed_at"], name="signup_volunteer_confirmed")]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} @ {self.activity}"
+
+
+class PersonServed(TimeStampedModel):
+    """A person of the registry served by an activity or by a volunteer (an elderly person living alone visited…)."""
+
+    person = models.ForeignKey(
+        "registry.Person",
+        verbose_name=pgettext_lazy("volunteer", "person served"),
+        on_delete=models.PROTECT,
+        related_name="volunteer_services",
+    )
+    activity = models.ForeignKey(
+        Activity,
+        verbose_name=pgettext_lazy("volunteer", "activity"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="served",
+    )
+    volunteer = models.ForeignKey(
+        Volunteer,
+        verbose_name=pgettext_lazy("volunteer", "volunteer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="served",
+    )
+    served_on = models.DateField(pgettext_lazy("volunteer", "served on"), db_index=True)
+    note = models.CharField(pgettext_lazy("volunteer", "what was done"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("volunteer", "recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    scope_rule = ScopeRule(node="person__household", body="activity__owner_body", owner="recorded_by")
+
+    class Meta:
+        verbose_name = pgettext_lazy("volunteer", "person served")
+        verbose_name_plural = pgettext_lazy("volunteer", "people served")
+        ordering = ["-served_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(activity__isnull=False) | Q(volunteer__isnull=False), name="served_by_activity_or_volunteer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.served_on}"

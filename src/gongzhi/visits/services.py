@@ -436,3 +436,31 @@ def end_care_plan(*, actor: User, care_plan_id: int) -> CarePlan:
         after=audit.snapshot(plan, CARE_FIELDS),
     )
     return plan
+
+
+@transaction.atomic
+def credit_care(*, actor: User, person_id: int, day: datetime.date, source: str) -> int:
+    """Care given to a person by someone else than a grid worker (a volunteer's visit, recorded by the activity's
+    organiser in the service app) counts towards the person's active care plans as a visit on ``day`` would: the
+    last visit moves to ``day`` and the next one falls due a period later. The caller has checked the actor may
+    record the care; ``source`` says where it was recorded (kept in the audit trail). Returns the plans moved."""
+    moved = 0
+    plans = CarePlan.objects.select_for_update(of=("self",)).filter(is_active=True, person_id=person_id)
+    for plan in plans.select_related("person__household"):
+        if plan.last_visited is not None and plan.last_visited >= day:
+            continue
+        before = audit.snapshot(plan, CARE_FIELDS)
+        plan.last_visited = day
+        plan.next_due = day + datetime.timedelta(days=plan.every_days)
+        plan.save(update_fields=["last_visited", "next_due", "updated_at"])
+        household = plan.person.household
+        audit.record(
+            actor=actor,
+            action="visits.care_credited",
+            obj=plan,
+            node_code=household.code if household else "",
+            before=before,
+            after={**audit.snapshot(plan, CARE_FIELDS), "source": source},
+        )
+        moved += 1
+    return moved

@@ -74,6 +74,7 @@ def test_every_periodic_job_is_discovered() -> None:
         "inspections_rounds_due": 3600,
         "inspections_hazards_overdue": 3600,
         "dispute_follow_ups": 3600,
+        "service_activity_reminders": 3600,
         "kpi_refresh": 300,
         "monthly_reports": 3600,
     }

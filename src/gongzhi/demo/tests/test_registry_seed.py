@@ -82,6 +82,10 @@ def built(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
             assert not model.objects.exists(), model
         for model in (Campaign, CampaignTarget, CarePlan, Visit, Case):
             assert not model.objects.exists(), model
+        from gongzhi.service.models import Activity, PersonServed, SignUp, Volunteer, VolunteerTeam
+
+        for model in (VolunteerTeam, Volunteer, Activity, SignUp, PersonServed):
+            assert not model.objects.exists(), model
         assert not Node.objects.filter(code__startswith=CODE).exists()
         AuditLog.objects.filter(node_code__startswith=CODE).delete()  # the services' records of the seeded visits
 
@@ -430,3 +434,27 @@ def test_a_demo_built_before_notices_gets_them_on_the_next_run(ctx: BuildContext
     assert builder.add_missing_notices(1, _quiet) == 6
     assert Notice.objects.filter(area__code__startswith=CODE).count() == 6
     assert builder.add_missing_notices(1, _quiet) == 0, "once"
+
+
+def test_volunteers_have_a_year_of_confirmed_hours_and_serve_the_elderly_living_alone(ctx: BuildContext) -> None:
+    """Issue 21: a team per community, a year of activities with sign-ups, most hours confirmed, the elderly living
+    alone among the people served, and the demo party member a volunteer of 府东's team with coming activities."""
+    from gongzhi.service.models import Activity, PersonServed, SignUp, Volunteer, VolunteerTeam
+
+    assert VolunteerTeam.objects.filter(area__code__startswith=CODE).count() == len(KEEP)
+    volunteers = Volunteer.objects.filter(person__household__code__startswith=CODE)
+    assert volunteers.count() >= 5 * len(KEEP)
+    assert volunteers.filter(person__party_membership__isnull=False).exists()
+    now = timezone.now()
+    months = {timezone.localtime(a).strftime("%Y-%m") for a in Activity.objects.values_list("starts_at", flat=True)}
+    assert len(months) >= 12
+    confirmed = SignUp.objects.filter(confirmed_at__isnull=False)
+    assert confirmed.count() > SignUp.objects.filter(activity__ends_at__lt=now).count() // 2
+    assert not confirmed.filter(hours__isnull=True).exists()
+    assert not SignUp.objects.filter(activity__starts_at__gt=now, checked_in_at__isnull=False).exists()
+    served = PersonServed.objects.values_list("person_id", flat=True)
+    assert PersonTag.objects.filter(person_id__in=served, tag=TagKind.ELDERLY_ALONE).exists()
+    demo = Volunteer.objects.get(user__username="partymember")
+    assert demo.team is not None and demo.team.area.name == names.JINHE_COMMUNITY
+    coming = Activity.objects.filter(area=demo.team.area, starts_at__gt=now)
+    assert coming.exists() and not SignUp.objects.filter(volunteer=demo, activity__in=coming).exists()
