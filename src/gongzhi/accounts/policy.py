@@ -187,8 +187,46 @@ DISPUTES_MEDIATE = {**DISPUTES_GROUND, "disputes.sessionnote": EDIT}
 NOTICES_FROM_POLICE = {"disputes.policenotice": EDIT}
 NOTICES_TO_GRID = {"disputes.policenotice": VIEW | {"change", "reveal"}}
 
+# Meetings (议事): the ground's staff plan meetings, build agendas, tick attendance, record minutes and decisions
+# and turn them into work; grid workers propose topics (their own or a resident's), support them and tick attendance;
+# residents and building heads see the meetings of where they live, propose and support topics, and sign in (add).
+ADD = frozenset({"add"})
+MEETINGS_RUN = {
+    "meetings.meetingkind": VIEW,
+    "meetings.series": MANAGE,
+    "meetings.rotamember": MANAGE,
+    "meetings.meeting": MANAGE,
+    "meetings.topic": EDIT,
+    "meetings.support": VIEW,
+    "meetings.agendaitem": MANAGE,
+    "meetings.attendance": EDIT,
+    "meetings.decision": EDIT,
+}
+MEETINGS_DESK = {**MEETINGS_RUN, "meetings.meetingkind": MANAGE}  # the kinds table is the subdistrict's
+MEETINGS_GRID = {
+    "meetings.meetingkind": VIEW,
+    "meetings.series": VIEW,
+    "meetings.rotamember": VIEW,
+    "meetings.meeting": VIEW,
+    "meetings.topic": VIEW | ADD,
+    "meetings.support": VIEW | ADD,
+    "meetings.agendaitem": VIEW,
+    "meetings.attendance": EDIT,
+    "meetings.decision": VIEW,
+}
+MEETINGS_RESIDENT = {
+    "meetings.meetingkind": VIEW,
+    "meetings.meeting": VIEW,
+    "meetings.topic": VIEW | ADD,
+    "meetings.support": ADD,
+    "meetings.agendaitem": VIEW,
+    "meetings.attendance": ADD,
+    "meetings.decision": VIEW,
+}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
+        **MEETINGS_DESK,
         **SERVICE_DESK,
         **NOTICES_TO_GRID,
         **DISPUTES_STATION,
@@ -217,6 +255,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.COMMUNITY_STAFF: {
+        **MEETINGS_RUN,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -241,6 +280,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "core.auditlog": VIEW,
     },
     Role.GRID_LEADER: {
+        **MEETINGS_RUN,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -264,6 +304,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.GRID_WORKER: {
+        **MEETINGS_GRID,
         **SERVICE_VIEW,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -286,6 +327,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "accounts.roleassignment": VIEW,
     },
     Role.BUILDING_HEAD: {
+        **MEETINGS_RESIDENT,
         **CASE_REFERENCE,
         **REGISTRY_VIEW,
         **VISITS_VIEW,
@@ -330,7 +372,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.attachment": VIEW,
         "territory.body": VIEW,
     },
-    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM},
+    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM, **MEETINGS_RESIDENT},
     Role.ADMIN: {},  # admins are handled as "everything" before the table is read
 }
 

@@ -24,6 +24,8 @@ from gongzhi.inspections.api import router as inspections_router
 from gongzhi.kpis.api import router as kpis_router
 from gongzhi.messaging.api import router as inbox_router
 from gongzhi.notices.api import router as notices_router
+from gongzhi.meetings.api import public_router as meetings_public_router
+from gongzhi.meetings.api import router as meetings_router
 from gongzhi.participation.api import router as participation_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.service.api import router as service_router
@@ -168,6 +170,8 @@ api.add_router("/notices", notices_router)
 api.add_router("/service", service_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/participation", participation_router)
+api.add_router("/meetings/public", meetings_public_router)
+api.add_router("/meetings", meetings_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/police-notices", police_notices_router)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "gongzhi.service",
     "gongzhi.inspections",
     "gongzhi.participation",
+    "gongzhi.meetings",
     "gongzhi.triage",
     "gongzhi.disputes",
     "gongzhi.open311",
@@ -278,6 +279,7 @@ STATICFILES_DIRS = [
     ("vendor/idb", NODE_MODULES / "idb" / "build"),
     ("vendor/image-compression", NODE_MODULES / "browser-image-compression" / "dist"),
     ("vendor/piexif", NODE_MODULES / "piexifjs"),
+    ("vendor/qrcode", NODE_MODULES / "qrcode-generator" / "dist"),  # a meeting's sign-in QR code, drawn on the page
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
 STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…

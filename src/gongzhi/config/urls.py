@@ -38,6 +38,7 @@ urlpatterns = [
     path("posts/", include("gongzhi.service.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
     path("participation/", include("gongzhi.participation.urls")),
+    path("meetings/", include("gongzhi.meetings.urls")),
     path("triage/", include("gongzhi.triage.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),
