@@ -20,7 +20,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from gongzhi.accounts.choices import Role
 from gongzhi.cases import workflow
@@ -431,7 +431,7 @@ def invite(*, actor: User, meeting_id: int, user_ids: Iterable[int], members: bo
         actor=actor,
         recipients=[messaging.Recipient(user_id=uid) for uid in new],
         kind=INVITED_KIND,
-        text=_("You are invited to %(meeting)s on %(when)s at %(where)s."),
+        text=gettext_lazy("You are invited to %(meeting)s on %(when)s at %(where)s."),  # kept as a code: no context
         params={
             "meeting": meeting.title,
             "when": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
@@ -850,7 +850,9 @@ def _tell(decision: Decision, actor: User | None, owner_too: bool = False) -> No
         actor=actor,
         recipients=recipients,
         kind=DECISION_KIND,
-        text=_("The decision of %(meeting)s “%(text)s” is now: %(status)s (%(progress)s%%)."),
+        # An inbox text is kept as its msgid and shown in the reader's language (core.messages.portable reads
+        # gettext_lazy msgids, not pgettext's): these two texts carry no context.
+        text=gettext_lazy("The decision of %(meeting)s “%(text)s” is now: %(status)s (%(progress)s%%)."),
         params={
             "meeting": decision.meeting.title,
             "text": decision.text[:60],
