@@ -22,10 +22,10 @@ from gongzhi.disputes.api import notices_router as police_notices_router
 from gongzhi.disputes.api import router as disputes_router
 from gongzhi.inspections.api import router as inspections_router
 from gongzhi.kpis.api import router as kpis_router
-from gongzhi.messaging.api import router as inbox_router
-from gongzhi.notices.api import router as notices_router
 from gongzhi.meetings.api import public_router as meetings_public_router
 from gongzhi.meetings.api import router as meetings_router
+from gongzhi.messaging.api import router as inbox_router
+from gongzhi.notices.api import router as notices_router
 from gongzhi.participation.api import router as participation_router
 from gongzhi.registry.api import households_router, organisations_router, people_router
 from gongzhi.service.api import router as service_router

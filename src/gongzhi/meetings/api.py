@@ -51,7 +51,13 @@ def _detail(request: ApiRequest, meeting_id: int) -> dict[str, Any]:
         **MeetingOut.from_orm(meeting).dict(),
         "items": selectors.items(user=request.auth, meeting=meeting),
         "decisions": list(selectors.decisions(user=request.auth, meeting=meeting)),
-        "quorum": {"needed": q.needed, "required": q.required, "present": q.present, "members": q.members, "met": q.met},
+        "quorum": {
+            "needed": q.needed,
+            "required": q.required,
+            "present": q.present,
+            "members": q.members,
+            "met": q.met,
+        },
     }
 
 

@@ -63,7 +63,11 @@ def meeting_list(
 
 def meeting_get(*, user: User, meeting_id: int) -> Meeting:
     return get_in_scope(
-        Meeting, user, meeting_id, "view", Meeting.objects.select_related("kind", "place", "body", "chair_body", "series")
+        Meeting,
+        user,
+        meeting_id,
+        "view",
+        Meeting.objects.select_related("kind", "place", "body", "chair_body", "series"),
     )
 
 
@@ -85,7 +89,9 @@ def attendance(*, user: User, meeting: Meeting) -> QuerySet[Attendance]:
 
 
 def decisions(*, user: User, meeting: Meeting) -> QuerySet[Decision]:
-    return Decision.objects.restrict(user, "view").filter(meeting=meeting).select_related("case", "need", "owner", "item")
+    return (
+        Decision.objects.restrict(user, "view").filter(meeting=meeting).select_related("case", "need", "owner", "item")
+    )
 
 
 def decision_list(*, user: User, status: str | None = None, track: str | None = None) -> QuerySet[Decision]:
@@ -168,11 +174,11 @@ def supported(*, user: User, topic_ids: list[int]) -> set[int]:
 
 
 def open_cases_for(*, user: User, meeting: Meeting) -> QuerySet[Any]:
-    return cases_selectors.case_list(user=user, node_id=meeting.place_id, open_only=True)[:50]  # type: ignore[return-value]  # a sliced queryset
+    return cases_selectors.case_list(user=user, node_id=meeting.place_id, open_only=True)[:50]
 
 
 def needs_for(*, user: User, meeting: Meeting) -> QuerySet[Any]:
-    return participation_selectors.need_list(user=user, place=meeting.place, status="open")[:50]  # type: ignore[return-value]  # a sliced queryset
+    return participation_selectors.need_list(user=user, place=meeting.place, status="open")[:50]
 
 
 def series_list(*, user: User) -> QuerySet[Series]:
@@ -180,7 +186,8 @@ def series_list(*, user: User) -> QuerySet[Series]:
 
 
 def series_get(*, user: User, series_id: int) -> Series:
-    return get_in_scope(Series, user, series_id, "view", series_list(user=user))
+    qs = Series.objects.restrict(user, "view").select_related("kind", "place", "body")
+    return get_in_scope(Series, user, series_id, "view", qs)
 
 
 @dataclass
@@ -346,7 +353,7 @@ def per_meeting(
     *, user: User, place_code: str = "", start: datetime.date | None = None, end: datetime.date | None = None
 ) -> QuerySet[Meeting]:
     """Each meeting held with its problems raised and solved and the people present (the per-meeting table)."""
-    return (
+    result: QuerySet[Meeting] = (
         _held(user, place_code, start, end)
         .annotate(
             problems=Count("items", distinct=True),
@@ -355,6 +362,7 @@ def per_meeting(
         )
         .order_by("-starts_at")
     )
+    return result
 
 
 def records(
@@ -396,7 +404,8 @@ def records(
         return qs_i.select_related("meeting").order_by("-meeting__starts_at", "order")
     if what == "attendance":
         return (
-            Attendance.objects.restrict(user, "view").filter(meeting__in=held.values("pk"), present=True)
+            Attendance.objects.restrict(user, "view")
+            .filter(meeting__in=held.values("pk"), present=True)
             .select_related("meeting")
             .order_by("-meeting__starts_at", "name")
         )

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from gongzhi.accounts.choices import Role
-from gongzhi.cases import workflow
 from gongzhi.cases import selectors as cases_selectors
+from gongzhi.cases import workflow
 from gongzhi.cases.calendar import WorkCalendar
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.choices import Status as CaseStatus
@@ -44,7 +44,17 @@ from gongzhi.meetings.choices import (
     TopicStatus,
     Track,
 )
-from gongzhi.meetings.models import AgendaItem, Attendance, Decision, Meeting, MeetingKind, RotaMember, Series, Support, Topic
+from gongzhi.meetings.models import (
+    AgendaItem,
+    Attendance,
+    Decision,
+    Meeting,
+    MeetingKind,
+    RotaMember,
+    Series,
+    Support,
+    Topic,
+)
 from gongzhi.messaging import kinds
 from gongzhi.messaging import services as messaging
 from gongzhi.participation import selectors as participation_selectors
@@ -74,7 +84,8 @@ PLAN_MONTHS_AHEAD = 1  # the scheduler keeps this month's and the next month's s
 
 def _invalid(field: str, message: Any, title: Any = None) -> ValidationFailed:
     return ValidationFailed(
-        title or pgettext_lazy("meetings", "The meeting could not be saved."), [ErrorDetail(field=field, message=message)]
+        title or pgettext_lazy("meetings", "The meeting could not be saved."),
+        [ErrorDetail(field=field, message=message)],
     )
 
 
@@ -84,7 +95,13 @@ def ensure_kinds() -> int:
     for code, name, fmt_, quorum, notice, day in DEFAULT_KINDS:
         _kind, created = MeetingKind.objects.get_or_create(
             code=code,
-            defaults={"name": name, "format": fmt_, "quorum_percent": quorum, "notice_days": notice, "day_of_month": day},
+            defaults={
+                "name": name,
+                "format": fmt_,
+                "quorum_percent": quorum,
+                "notice_days": notice,
+                "day_of_month": day,
+            },
         )
         made += created
     return made
@@ -224,7 +241,8 @@ def plan_meeting(
         days = (timezone.localtime(starts_at).date() - today).days
         if days < kind.notice_days:
             raise _invalid(
-                "starts_at", fmt(_("The notice must be public %(days)s days before the hearing."), days=kind.notice_days)
+                "starts_at",
+                fmt(_("The notice must be public %(days)s days before the hearing."), days=kind.notice_days),
             )
     body = Body.objects.restrict(actor, "view").filter(pk=body_id).first() if body_id else None
     series = Series.objects.restrict(actor, "view").filter(pk=series_id).first() if series_id else None
@@ -441,9 +459,7 @@ def invite(*, actor: User, meeting_id: int, user_ids: Iterable[int], members: bo
         obj=meeting,
         dedupe=f"meetings.invite:{meeting.pk}",
     )
-    audit.record(
-        actor=actor, action="meetings.invite", obj=meeting, node_code=meeting.place.code, after={"users": new}
-    )
+    audit.record(actor=actor, action="meetings.invite", obj=meeting, node_code=meeting.place.code, after={"users": new})
     return len(new)
 
 
@@ -507,9 +523,7 @@ def tick(
     row.signed_in_at = timezone.now() if present else None
     row.how = SignIn.SECRETARY if present else ""
     row.save()
-    audit.record(
-        actor=actor, action="meetings.tick", obj=row, node_code=meeting.place.code, after={"present": present}
-    )
+    audit.record(actor=actor, action="meetings.tick", obj=row, node_code=meeting.place.code, after={"present": present})
     return row
 
 
@@ -731,14 +745,16 @@ def report_task(*, actor: User, decision_id: int, progress: int, dropped: bool =
     if dropped:
         status = DecisionStatus.CANCELLED
     else:
-        status = DecisionStatus.DONE if progress >= 100 else DecisionStatus.IN_PROGRESS if progress else DecisionStatus.OPEN
+        status = (
+            DecisionStatus.DONE if progress >= 100 else DecisionStatus.IN_PROGRESS if progress else DecisionStatus.OPEN
+        )
     _apply(decision, status, progress, actor)
     return decision
 
 
 # --- following the work ---------------------------------------------------------------------------------------------
 
-CASE_PROGRESS = {
+CASE_PROGRESS: dict[str, tuple[str, int]] = {
     CaseStatus.REPORTED: (DecisionStatus.OPEN, 0),
     CaseStatus.ACCEPTED: (DecisionStatus.OPEN, 10),
     CaseStatus.DISPATCHED: (DecisionStatus.IN_PROGRESS, 20),
@@ -813,7 +829,9 @@ def sync_projects() -> int:
     """The scheduler's sweep: decisions tracked as projects follow their projects (the three lists tell nobody
     above them). How many moved."""
     moved = 0
-    rows = Decision.objects.filter(track=Track.PROJECT).exclude(status__in=[DecisionStatus.DONE, DecisionStatus.CANCELLED])
+    rows = Decision.objects.filter(track=Track.PROJECT).exclude(
+        status__in=[DecisionStatus.DONE, DecisionStatus.CANCELLED]
+    )
     for decision in rows.select_related("meeting__place", "need", "item__topic"):
         moved += sync(decision, None)
     return moved
@@ -832,7 +850,9 @@ def concerned(decision: Decision) -> tuple[list[int], list[str]]:
             phones.append(topic.proposer_phone)
     users += [
         uid
-        for uid in decision.meeting.attendance.filter(present=True, user__isnull=False).values_list("user_id", flat=True)
+        for uid in decision.meeting.attendance.filter(present=True, user__isnull=False).values_list(
+            "user_id", flat=True
+        )
         if uid is not None
     ]
     return list(dict.fromkeys(users)), phones

@@ -358,7 +358,9 @@ def records(request: AuthedRequest) -> HttpResponse:
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "meetings/public.html", {"error": _("Too many requests. Please try again later.")}, status=429)
+    return render(
+        request, "meetings/public.html", {"error": _("Too many requests. Please try again later.")}, status=429
+    )
 
 
 @require_GET

@@ -69,7 +69,7 @@ def _rota(tree, names):  # type: ignore[no-untyped-def]
 
 
 def test_rotating_chair_across_a_year_with_a_body_leaving_the_rota(tree, staff) -> None:  # type: ignore[no-untyped-def]
-    series, (party, committee, owners, property_co) = _rota(tree, ["社区党委", "居委会", "业委会", "物业公司"])
+    series, (_party, _committee, _owners, property_co) = _rota(tree, ["社区党委", "居委会", "业委会", "物业公司"])
     chairs = []
     for month in range(1, 13):
         if month == 7:  # the property company leaves the rota after June (its contract ended)
