@@ -123,3 +123,17 @@ def test_pages_open_for_their_roles(client, tree, staff, resident, night_talk) -
     token = services.sign_in_token(night_talk)
     assert client.post(reverse("meetings-sign-in", args=[token])).status_code == 200
     assert night_talk.attendance.filter(user=resident, present=True).exists()
+
+
+def test_the_kpi_dashboard_shows_the_meeting_figures_and_opens_their_records(client, tree, staff, record) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(staff)
+    today = timezone.localdate()
+    response = client.get(
+        reverse("kpis-dashboard"),
+        {"place": tree.communities[0].pk, "start": (today - datetime.timedelta(days=30)).isoformat(),
+         "end": today.isoformat()},
+    )  # fmt: skip
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="card-meetings"' in body
+    assert 'data-meetings="1"' in body and 'data-solved="1"' in body
+    assert f"what=solved&amp;place={tree.communities[0].code}" in body
