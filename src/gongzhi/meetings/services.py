@@ -67,10 +67,6 @@ if TYPE_CHECKING:
     from gongzhi.cases.models import Case
 
 
-def _(text: str) -> Any:
-    return pgettext_lazy("meetings", text)
-
-
 INVITED_KIND = "meetings.invited"
 DECISION_KIND = "meetings.decision"
 kinds.register(INVITED_KIND, pgettext_lazy("meetings", "Invited to a meeting"))
@@ -207,7 +203,7 @@ def plan_recurring(*, actor: User | None = None, today: datetime.date | None = N
 def _place(actor: User, place_id: int, label: str) -> Node:
     place = Node.objects.restrict(actor, "view").filter(pk=place_id, kind__in=MEETING_PLACES).first()
     if place is None:
-        raise _invalid("place_id", _("Choose a community or grid of your ground."))
+        raise _invalid("place_id", pgettext_lazy("meetings", "Choose a community or grid of your ground."))
     return place
 
 
@@ -229,20 +225,23 @@ def plan_meeting(
     notice period before the hearing."""
     title = (title or "").strip()
     if not title:
-        raise _invalid("title", _("Give the meeting a title."))
+        raise _invalid("title", pgettext_lazy("meetings", "Give the meeting a title."))
     kind = MeetingKind.objects.filter(pk=kind_id, is_active=True).first()
     if kind is None:
-        raise _invalid("kind_id", _("Choose a kind of meeting."))
+        raise _invalid("kind_id", pgettext_lazy("meetings", "Choose a kind of meeting."))
     place = _place(actor, place_id, "meetings.meeting")
     today = today or timezone.localdate()
     if kind.notice_days:
         if not notice.strip():
-            raise _invalid("notice", _("A hearing needs its public notice."))
+            raise _invalid("notice", pgettext_lazy("meetings", "A hearing needs its public notice."))
         days = (timezone.localtime(starts_at).date() - today).days
         if days < kind.notice_days:
             raise _invalid(
                 "starts_at",
-                fmt(_("The notice must be public %(days)s days before the hearing."), days=kind.notice_days),
+                fmt(
+                    pgettext_lazy("meetings", "The notice must be public %(days)s days before the hearing."),
+                    days=kind.notice_days,
+                ),
             )
     body = Body.objects.restrict(actor, "view").filter(pk=body_id).first() if body_id else None
     series = Series.objects.restrict(actor, "view").filter(pk=series_id).first() if series_id else None
@@ -261,7 +260,7 @@ def plan_meeting(
     if series is not None and kind.format == Format.JOINT:
         meeting.chair_body = next_chair(series, before=starts_at)
     if not Meeting.scope_rule.admits(actor.scope_for("meetings.meeting", "add"), meeting):
-        raise Forbidden(_("You may not plan meetings here."))
+        raise Forbidden(pgettext_lazy("meetings", "You may not plan meetings here."))
     meeting.save()
     audit.record(
         actor=actor, action="meetings.meeting.plan", obj=meeting, node_code=place.code,
@@ -278,7 +277,7 @@ def _meeting(actor: User, meeting_id: int, action: str = "change") -> Meeting:
 def cancel_meeting(*, actor: User, meeting_id: int) -> Meeting:
     meeting = _meeting(actor, meeting_id)
     if meeting.status != MeetingStatus.PLANNED:
-        raise Conflict(_("Only a planned meeting can be cancelled."))
+        raise Conflict(pgettext_lazy("meetings", "Only a planned meeting can be cancelled."))
     meeting.status = MeetingStatus.CANCELLED
     meeting.save(update_fields=["status", "updated_at"])
     audit.record(actor=actor, action="meetings.meeting.cancel", obj=meeting, node_code=meeting.place.code)
@@ -302,16 +301,28 @@ def propose_topic(
     member proposes theirs, or enters a resident's (``proposer_name``, and a phone to tell them by SMS)."""
     title = (title or "").strip()
     if not title:
-        raise _invalid("title", _("Say what the topic is."), _("The topic could not be saved."))
+        raise _invalid(
+            "title",
+            pgettext_lazy("meetings", "Say what the topic is."),
+            pgettext_lazy("meetings", "The topic could not be saved."),
+        )
     if proposer_phone and not proposer_phone.strip().isdigit():
-        raise _invalid("proposer_phone", _("digits only"), _("The topic could not be saved."))
+        raise _invalid(
+            "proposer_phone",
+            pgettext_lazy("meetings", "digits only"),
+            pgettext_lazy("meetings", "The topic could not be saved."),
+        )
     place: Node | None = None
     if place_id:
         place = Node.objects.restrict(actor, "view").filter(pk=place_id).first()
     else:
         place = next((a.node for a in actor.role_assignments.filter(is_active=True, node__isnull=False)), None)
     if place is None:
-        raise _invalid("place_id", _("Choose a place of your ground."), _("The topic could not be saved."))
+        raise _invalid(
+            "place_id",
+            pgettext_lazy("meetings", "Choose a place of your ground."),
+            pgettext_lazy("meetings", "The topic could not be saved."),
+        )
     for_someone = bool(proposer_name.strip()) and actor.roles() != {Role.RESIDENT}
     topic = Topic(
         place=place,
@@ -323,7 +334,7 @@ def propose_topic(
         proposer_phone=proposer_phone.strip()[:20] if for_someone else "",
     )
     if not Topic.scope_rule.admits(actor.scope_for("meetings.topic", "add"), Topic(place=place)):
-        raise Forbidden(_("You may not propose topics here."))
+        raise Forbidden(pgettext_lazy("meetings", "You may not propose topics here."))
     topic.save()
     audit.record(
         actor=actor, action="meetings.topic.propose", obj=topic, node_code=place.code,
@@ -336,14 +347,14 @@ def propose_topic(
 def support_topic(*, actor: User, topic_id: int) -> Support:
     topic = get_in_scope(Topic, actor, topic_id, "view", Topic.objects.select_related("place"))
     if topic.proposed_by_id == actor.pk:
-        raise Conflict(_("One's own topic needs no support."))
+        raise Conflict(pgettext_lazy("meetings", "One's own topic needs no support."))
     if not Support.scope_rule.admits(actor.scope_for("meetings.support", "add"), Support(topic=topic, user=actor)):
-        raise Forbidden(_("You may not support topics here."))
+        raise Forbidden(pgettext_lazy("meetings", "You may not support topics here."))
     try:
         with transaction.atomic():
             support = Support.objects.create(topic=topic, user=actor)
     except IntegrityError:
-        raise Conflict(_("You already support this topic.")) from None
+        raise Conflict(pgettext_lazy("meetings", "You already support this topic.")) from None
     audit.record(actor=actor, action="meetings.topic.support", obj=support, node_code=topic.place.code)
     return support
 
@@ -376,12 +387,12 @@ def add_item(
     actor may see (each through its own app's selectors), or a point of its own."""
     meeting = _meeting(actor, meeting_id)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict(_("The meeting was cancelled."))
+        raise Conflict(pgettext_lazy("meetings", "The meeting was cancelled."))
     item = AgendaItem(meeting=meeting, source=source, order=meeting.items.count() + 1)
     if source == ItemSource.TOPIC:
         topic = get_in_scope(Topic, actor, topic_id, "change", Topic.objects.select_related("place"))
         if topic.meeting_id and topic.meeting_id != meeting.pk:
-            raise Conflict(_("This topic is on another meeting's agenda."))
+            raise Conflict(pgettext_lazy("meetings", "This topic is on another meeting's agenda."))
         item.topic, item.title = topic, topic.title
         topic.meeting, topic.status = meeting, TopicStatus.ON_AGENDA
         topic.save(update_fields=["meeting", "status", "updated_at"])
@@ -396,10 +407,10 @@ def add_item(
         item.dispute, item.title = dispute, str(dispute)
     elif source == ItemSource.OTHER:
         if not title.strip():
-            raise _invalid("title", _("Say what the item is."))
+            raise _invalid("title", pgettext_lazy("meetings", "Say what the item is."))
         item.title = title.strip()
     else:
-        raise _invalid("source", _("topic, case, need, dispute or other"))
+        raise _invalid("source", pgettext_lazy("meetings", "topic, case, need, dispute or other"))
     item.title = (title.strip() or item.title)[:200]
     item.save()
     audit.record(
@@ -472,7 +483,7 @@ def meeting_of_token(token: str) -> int:
     try:
         data = signing.loads(token, salt=SIGN_IN_SALT)
     except signing.BadSignature:
-        raise Forbidden(_("This sign-in code is not valid.")) from None
+        raise Forbidden(pgettext_lazy("meetings", "This sign-in code is not valid.")) from None
     return int(data["m"])
 
 
@@ -482,12 +493,12 @@ def sign_in(*, actor: User, token: str, now: datetime.datetime | None = None) ->
     starts. Anyone signed in who can reach the link may attend (a resident of anywhere); once."""
     meeting = Meeting.objects.select_related("place").filter(pk=meeting_of_token(token)).first()
     if meeting is None or meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict(_("This meeting is not taking place."))
+        raise Conflict(pgettext_lazy("meetings", "This meeting is not taking place."))
     now = now or timezone.now()
     start = timezone.localtime(meeting.starts_at)
     day_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
     if not day_start <= now <= start + datetime.timedelta(hours=SIGN_IN_HOURS):
-        raise Conflict(_("Sign-in is open on the meeting's day only."))
+        raise Conflict(pgettext_lazy("meetings", "Sign-in is open on the meeting's day only."))
     row, _created = Attendance.objects.select_for_update().get_or_create(
         meeting=meeting, user=actor, defaults={"name": str(actor)[:40]}
     )
@@ -514,10 +525,10 @@ def tick(
     if attendance_id is not None:
         row = Attendance.objects.select_for_update().filter(meeting=meeting, pk=attendance_id).first()
         if row is None:
-            raise _invalid("attendance_id", _("Not on this meeting's list."))
+            raise _invalid("attendance_id", pgettext_lazy("meetings", "Not on this meeting's list."))
     else:
         if not name.strip():
-            raise _invalid("name", _("Give the attendee's name."))
+            raise _invalid("name", pgettext_lazy("meetings", "Give the attendee's name."))
         row = Attendance(meeting=meeting, name=name.strip()[:40], member=member)
     row.present = present
     row.signed_in_at = timezone.now() if present else None
@@ -559,13 +570,11 @@ def hold(*, actor: User, meeting_id: int, now: datetime.datetime | None = None) 
     """Record the meeting as held — only with its quorum, where its kind has one."""
     meeting = _meeting(actor, meeting_id)
     if meeting.status != MeetingStatus.PLANNED:
-        raise Conflict(_("This meeting is not planned."))
+        raise Conflict(pgettext_lazy("meetings", "This meeting is not planned."))
     q = quorum(meeting)
     if not q.met:
-        raise Conflict(
-            fmt(_("No quorum: %(present)s of %(required)s members needed are present."), present=q.present,
-                required=q.required)
-        )  # fmt: skip
+        text = pgettext_lazy("meetings", "No quorum: %(present)s of %(required)s members needed are present.")
+        raise Conflict(fmt(text, present=q.present, required=q.required))
     meeting.status, meeting.held_at = MeetingStatus.HELD, now or timezone.now()
     meeting.save(update_fields=["status", "held_at", "updated_at"])
     audit.record(
@@ -592,16 +601,28 @@ def decide(
     """Record a resolution of a meeting (on an agenda item), with the vote where one was taken."""
     meeting = _meeting(actor, meeting_id)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict(_("The meeting was cancelled."))
+        raise Conflict(pgettext_lazy("meetings", "The meeting was cancelled."))
     if not text.strip():
-        raise _invalid("text", _("Write the resolution."), _("The decision could not be saved."))
+        raise _invalid(
+            "text",
+            pgettext_lazy("meetings", "Write the resolution."),
+            pgettext_lazy("meetings", "The decision could not be saved."),
+        )
     if any(v is not None and v < 0 for v in (votes_for, votes_against, votes_abstain)):
-        raise _invalid("votes_for", _("Votes cannot be negative."), _("The decision could not be saved."))
+        raise _invalid(
+            "votes_for",
+            pgettext_lazy("meetings", "Votes cannot be negative."),
+            pgettext_lazy("meetings", "The decision could not be saved."),
+        )
     item = None
     if item_id is not None:
         item = AgendaItem.objects.filter(meeting=meeting, pk=item_id).select_related("topic").first()
         if item is None:
-            raise _invalid("item_id", _("Not an item of this meeting."), _("The decision could not be saved."))
+            raise _invalid(
+                "item_id",
+                pgettext_lazy("meetings", "Not an item of this meeting."),
+                pgettext_lazy("meetings", "The decision could not be saved."),
+            )
     decision = Decision.objects.create(
         meeting=meeting, item=item, text=text.strip(), votes_for=votes_for, votes_against=votes_against,
         votes_abstain=votes_abstain,
@@ -624,14 +645,14 @@ def _decision(actor: User, decision_id: int, action: str = "change") -> Decision
 
 def _untracked(decision: Decision) -> None:
     if decision.track != Track.NONE:
-        raise Conflict(_("This decision is already tracked."))
+        raise Conflict(pgettext_lazy("meetings", "This decision is already tracked."))
 
 
 def case_description(decision: Decision) -> str:
     meeting = decision.meeting
     return str(
         fmt(
-            _("Decided at %(meeting)s on %(date)s (%(link)s): %(text)s"),
+            pgettext_lazy("meetings", "Decided at %(meeting)s on %(date)s (%(link)s): %(text)s"),
             meeting=meeting.title,
             date=timezone.localtime(meeting.starts_at).date().isoformat(),
             link=_link(meeting),
@@ -677,7 +698,7 @@ def track_as_case(
             actor=actor,
             case_id=case.pk,
             action="dispatch",
-            note=str(fmt(_("Decided at %(meeting)s."), meeting=meeting.title)),
+            note=str(fmt(pgettext_lazy("meetings", "Decided at %(meeting)s."), meeting=meeting.title)),
             payload={"handler_body_id": handler_body_id},
         )  # the listener (on_case_event) moves the decision on
         decision.refresh_from_db()
@@ -720,7 +741,11 @@ def track_as_task(*, actor: User, decision_id: int, owner_id: int, due_on: datet
     _untracked(decision)
     owner = UserModel.objects.restrict(actor, "view").filter(pk=owner_id, is_active=True).first()
     if owner is None:
-        raise _invalid("owner_id", _("Choose someone of your ground."), _("The task could not be saved."))
+        raise _invalid(
+            "owner_id",
+            pgettext_lazy("meetings", "Choose someone of your ground."),
+            pgettext_lazy("meetings", "The task could not be saved."),
+        )
     decision.track, decision.owner, decision.due_on = Track.TASK, owner, due_on
     decision.save(update_fields=["track", "owner", "due_on", "updated_at"])
     audit.record(
@@ -736,12 +761,16 @@ def report_task(*, actor: User, decision_id: int, progress: int, dropped: bool =
     """The task's owner (or the meeting's staff) reports its progress; 100 % is done."""
     decision = get_in_scope(Decision, actor, decision_id, "view", Decision.objects.select_related("meeting__place"))
     if decision.track != Track.TASK:
-        raise Conflict(_("This decision is not a task."))
+        raise Conflict(pgettext_lazy("meetings", "This decision is not a task."))
     may_change = Decision.objects.restrict(actor, "change").filter(pk=decision.pk).exists()
     if decision.owner_id != actor.pk and not may_change:
-        raise Forbidden(_("Only the task's owner or the meeting's staff report on it."))
+        raise Forbidden(pgettext_lazy("meetings", "Only the task's owner or the meeting's staff report on it."))
     if not 0 <= progress <= 100:
-        raise _invalid("progress", _("between 0 and 100"), _("The task could not be saved."))
+        raise _invalid(
+            "progress",
+            pgettext_lazy("meetings", "between 0 and 100"),
+            pgettext_lazy("meetings", "The task could not be saved."),
+        )
     if dropped:
         status = DecisionStatus.CANCELLED
     else:
@@ -896,7 +925,9 @@ def set_rota(*, actor: User, series_id: int, body_ids: Sequence[int]) -> Series:
     bodies = {b.pk: b for b in Body.objects.restrict(actor, "view").filter(pk__in=list(body_ids))}
     missing = [b for b in body_ids if b not in bodies]
     if missing:
-        raise _invalid("body_ids", fmt(_("Not an organisation of your ground: %(ids)s"), ids=missing))
+        raise _invalid(
+            "body_ids", fmt(pgettext_lazy("meetings", "Not an organisation of your ground: %(ids)s"), ids=missing)
+        )
     current = {m.body_id: m for m in series.rota.all()}
     top = max((m.position for m in current.values()), default=0)
     RotaMember.objects.filter(series=series).update(position=models_offset(top))
@@ -929,7 +960,7 @@ def leave_rota(*, actor: User, series_id: int, body_id: int) -> RotaMember:
     series = get_in_scope(Series, actor, series_id, "change", Series.objects.select_related("place"))
     member = series.rota.filter(body_id=body_id).first()
     if member is None:
-        raise _invalid("body_id", _("Not a member of this rota."))
+        raise _invalid("body_id", pgettext_lazy("meetings", "Not a member of this rota."))
     member.is_active = False
     member.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=actor, action="meetings.rota.leave", obj=member, node_code=series.place.code)

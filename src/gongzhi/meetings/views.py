@@ -36,10 +36,6 @@ PAGE_SIZE = 25
 MEETING_PLACES = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID)
 
 
-def _(text: str) -> str:
-    return pgettext("meetings", text)
-
-
 def _refused(request: HttpRequest, exc: DomainError) -> None:
     details = "; ".join(str(d.message) for d in exc.details)
     messages.error(request, f"{exc.message} {details}".strip())
@@ -93,7 +89,7 @@ def meeting_new(request: AuthedRequest) -> HttpResponse:
         if starts_at is not None and timezone.is_naive(starts_at):
             starts_at = timezone.make_aware(starts_at)
         if starts_at is None:
-            messages.error(request, _("Say when the meeting starts."))
+            messages.error(request, pgettext("meetings", "Say when the meeting starts."))
         else:
             try:
                 meeting = services.plan_meeting(
@@ -108,7 +104,7 @@ def meeting_new(request: AuthedRequest) -> HttpResponse:
             except DomainError as exc:
                 _refused(request, exc)
             else:
-                messages.success(request, _("The meeting is planned."))
+                messages.success(request, pgettext("meetings", "The meeting is planned."))
                 return redirect("meetings-detail", meeting.pk)
     return render(request, "meetings/new.html", {"kinds": selectors.kinds(), "places": places, "values": values})
 
@@ -185,7 +181,7 @@ def meeting_action(request: AuthedRequest, meeting_id: int, action: str) -> Http
     except DomainError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, _("Saved."))
+        messages.success(request, pgettext("meetings", "Saved."))
     return _back(meeting_id)
 
 
@@ -229,7 +225,7 @@ def decision(request: AuthedRequest, decision_id: int) -> HttpResponse:
         except DomainError as exc:
             _refused(request, exc)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, pgettext("meetings", "Saved."))
         return redirect("meetings-decision", d.pk)
     return render(
         request,
@@ -247,14 +243,16 @@ def topics(request: AuthedRequest) -> HttpResponse:
         try:
             if p.get("support"):
                 services.support_topic(actor=request.user, topic_id=_int(p.get("support")) or 0)
-                messages.success(request, _("You support this topic."))
+                messages.success(request, pgettext("meetings", "You support this topic."))
             else:
                 services.propose_topic(
                     actor=request.user, place_id=_int(p.get("place")), title=p.get("title", ""),
                     description=p.get("description", ""), proposer_name=p.get("proposer_name", ""),
                     proposer_phone=p.get("proposer_phone", ""),
                 )  # fmt: skip
-                messages.success(request, _("Your topic is proposed; you will be told what comes of it."))
+                messages.success(
+                    request, pgettext("meetings", "Your topic is proposed; you will be told what comes of it.")
+                )
         except DomainError as exc:
             _refused(request, exc)
         return redirect("meetings-topics")
@@ -309,7 +307,7 @@ def series(request: AuthedRequest) -> HttpResponse:
         except DomainError as exc:
             _refused(request, exc)
         else:
-            messages.success(request, _("The body left the rota; the chair skips it."))
+            messages.success(request, pgettext("meetings", "The body left the rota; the chair skips it."))
         return redirect("meetings-series")
     rows = [(s, selectors.rota(series=s)) for s in selectors.series_list(user=request.user)]
     return render(request, "meetings/series.html", {"rows": rows})
@@ -359,7 +357,10 @@ def records(request: AuthedRequest) -> HttpResponse:
 
 def _too_many(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "meetings/public.html", {"error": _("Too many requests. Please try again later.")}, status=429
+        request,
+        "meetings/public.html",
+        {"error": pgettext("meetings", "Too many requests. Please try again later.")},
+        status=429,
     )
 
 

@@ -137,3 +137,25 @@ def test_the_kpi_dashboard_shows_the_meeting_figures_and_opens_their_records(cli
     assert response.status_code == 200 and 'id="card-meetings"' in body
     assert 'data-meetings="1"' in body and 'data-solved="1"' in body
     assert f"what=solved&amp;place={tree.communities[0].code}" in body
+
+
+def test_the_pages_and_refusals_are_chinese(client, api, tree, staff, resident, night_talk) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(staff)
+    body = client.get(reverse("meetings-detail", args=[night_talk.pk])).content.decode()
+    for english in ("Record the decision", "Attendance", "Agenda", "Sign in on the phone", "Night talk"):
+        assert english not in body, english
+    assert "记录决议" in body and "手机扫码签到" in body and "议程" in body
+    assert "议事" in client.get(reverse("meetings-list")).content.decode()
+    api.as_user(staff)
+    refused = api.post(f"/api/v1/meetings/meetings/{night_talk.pk}/decisions", {"text": " "})
+    assert refused.json()["error"]["message"] == "决议未能保存。"
+    client.force_login(resident)
+    services.propose_topic(actor=resident, place_id=None, title="路灯不亮")
+    from gongzhi.messaging.models import Message
+
+    decision = decided(staff, night_talk, services.propose_topic(actor=resident, place_id=None, title="积水"))
+    decision = services.track_as_case(actor=staff, decision_id=decision.pk, category_id=category().pk)
+    workflow.perform(actor=staff, case_id=decision.case_id, action="cancel", note="重复")
+    inbox = client.get("/messages/").content.decode()
+    assert Message.objects.filter(user=resident, kind=services.DECISION_KIND).exists()
+    assert "的决议" in inbox and "is now" not in inbox
