@@ -17,21 +17,21 @@ from gongzhi.core.pagination import PageNumberPagination
 from gongzhi.core.schemas import Int64
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.schemas import (
+    AgendaItemIn,
+    AgendaItemOut,
+    AgendaMinutesIn,
     AttendanceOut,
     DecisionIn,
     DecisionOut,
-    FiguresOut,
     InviteIn,
-    ItemIn,
-    ItemOut,
-    KindOut,
     MeetingDetailOut,
+    MeetingFiguresOut,
     MeetingIn,
+    MeetingKindOut,
     MeetingOut,
-    MinutesIn,
-    ProgressIn,
     PublicRecordOut,
     SignInIn,
+    TaskProgressIn,
     TickIn,
     TopicIn,
     TopicOut,
@@ -61,7 +61,7 @@ def _detail(request: ApiRequest, meeting_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/kinds", response=list[KindOut], summary="Kinds of meeting (editable table)")
+@router.get("/kinds", response=list[MeetingKindOut], summary="Kinds of meeting (editable table)")
 def kind_list(request: ApiRequest) -> Any:
     return selectors.kinds()
 
@@ -83,13 +83,15 @@ def meeting_detail(request: ApiRequest, meeting_id: Int64) -> Any:
     return _detail(request, meeting_id)
 
 
-@router.post("/meetings/{meeting_id}/items", response={201: ItemOut}, summary="Add a topic, case, need or dispute")
-def item_add(request: ApiRequest, meeting_id: Int64, payload: ItemIn) -> Status[Any]:
+@router.post(
+    "/meetings/{meeting_id}/items", response={201: AgendaItemOut}, summary="Add a topic, case, need or dispute"
+)
+def item_add(request: ApiRequest, meeting_id: Int64, payload: AgendaItemIn) -> Status[Any]:
     return Status(201, services.add_item(actor=request.auth, meeting_id=meeting_id, **payload.dict()))
 
 
-@router.put("/items/{item_id}/minutes", response=ItemOut, summary="The minutes of an agenda item")
-def item_minutes(request: ApiRequest, item_id: Int64, payload: MinutesIn) -> Any:
+@router.put("/items/{item_id}/minutes", response=AgendaItemOut, summary="The minutes of an agenda item")
+def item_minutes(request: ApiRequest, item_id: Int64, payload: AgendaMinutesIn) -> Any:
     return services.record_minutes(actor=request.auth, item_id=item_id, minutes=payload.minutes)
 
 
@@ -158,7 +160,7 @@ def decision_task(request: ApiRequest, decision_id: Int64, payload: TrackTaskIn)
 
 
 @router.post("/decisions/{decision_id}/progress", response=DecisionOut, summary="A task's progress (100: done)")
-def decision_progress(request: ApiRequest, decision_id: Int64, payload: ProgressIn) -> Any:
+def decision_progress(request: ApiRequest, decision_id: Int64, payload: TaskProgressIn) -> Any:
     services.report_task(actor=request.auth, decision_id=decision_id, **payload.dict())
     return selectors.decision_get(user=request.auth, decision_id=decision_id)
 
@@ -180,7 +182,9 @@ def topic_support(request: ApiRequest, topic_id: Int64) -> Status[Any]:
     return Status(201, {"topic_id": support.topic_id})
 
 
-@router.get("/figures", response=FiguresOut, summary="Meetings held, topics, decisions (on time), problems, attendance")
+@router.get(
+    "/figures", response=MeetingFiguresOut, summary="Meetings held, topics, decisions (on time), problems, attendance"
+)
 def figures(
     request: ApiRequest, place: str = "", start: datetime.date | None = None, end: datetime.date | None = None
 ) -> Any:

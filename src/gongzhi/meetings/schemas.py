@@ -11,12 +11,12 @@ from ninja import Field, Schema
 from gongzhi.core.schemas import InputSchema, Int64
 
 
-class Ref(Schema):
+class MeetingRef(Schema):
     id: int
     name: str
 
 
-class KindOut(Schema):
+class MeetingKindOut(Schema):
     id: int
     code: str
     name: str
@@ -29,10 +29,10 @@ class KindOut(Schema):
 class MeetingOut(Schema):
     id: int
     title: str
-    kind: Ref
-    place: Ref
-    body: Ref | None
-    chair_body: Ref | None
+    kind: MeetingRef
+    place: MeetingRef
+    body: MeetingRef | None
+    chair_body: MeetingRef | None
     starts_at: datetime.datetime
     location: str
     status: str
@@ -51,7 +51,7 @@ class MeetingIn(InputSchema):
     notice: str = ""
 
 
-class ItemOut(Schema):
+class AgendaItemOut(Schema):
     id: int
     order: int
     title: str
@@ -63,7 +63,7 @@ class ItemOut(Schema):
     minutes: str
 
 
-class ItemIn(InputSchema):
+class AgendaItemIn(InputSchema):
     source: str = "other"
     title: str = ""
     topic_id: Int64 | None = None
@@ -72,7 +72,7 @@ class ItemIn(InputSchema):
     dispute_id: Int64 | None = None
 
 
-class MinutesIn(InputSchema):
+class AgendaMinutesIn(InputSchema):
     minutes: str
 
 
@@ -133,7 +133,7 @@ class DecisionOut(Schema):
 
 
 class MeetingDetailOut(MeetingOut):
-    items: list[ItemOut]
+    items: list[AgendaItemOut]
     decisions: list[DecisionOut]
     quorum: QuorumOut
 
@@ -164,7 +164,7 @@ class TrackTaskIn(InputSchema):
     due_on: datetime.date
 
 
-class ProgressIn(InputSchema):
+class TaskProgressIn(InputSchema):
     progress: int = Field(..., ge=0, le=100)
     dropped: bool = False
 
@@ -173,7 +173,7 @@ class TopicOut(Schema):
     id: int
     title: str
     description: str
-    place: Ref
+    place: MeetingRef
     status: str
     meeting_id: int | None
     supports: int = Field(0, description="How many others support it.")
@@ -192,7 +192,7 @@ class TopicIn(InputSchema):
     proposer_phone: str = Field("", max_length=20)
 
 
-class FiguresOut(Schema):
+class MeetingFiguresOut(Schema):
     meetings: int
     topics: int
     decisions: int
