@@ -198,7 +198,7 @@ def create_meetings(ctx: BuildContext) -> int:
                         starts_at=_at(day), location=series.location, status=MeetingStatus.HELD)  # fmt: skip
             m.held_at = m.starts_at
             made.append(m)
-            items = []
+            agenda: list[tuple[str, str, Topic | None]] = []
             for _t in range(rng.randint(1, 2)):
                 title = rng.choice(PROBLEMS)
                 by_resident = grid_residents and rng.random() < 0.5
@@ -208,8 +208,8 @@ def create_meetings(ctx: BuildContext) -> int:
                               proposer_name="" if by_resident else names.person_name(rng))  # fmt: skip
                 topics.append(topic)
                 state = rng.choices(["done", "in_progress", "cancelled", "none"], weights=(6, 2, 1, 1))[0]
-                items.append((title, state, topic))
-            pending.append((m, items))
+                agenda.append((title, state, topic))
+            pending.append((m, agenda))
     # Open topics for the coming night talk, some supported.
     for series in series_rows:
         for title in rng.sample(PROBLEMS, 2):
@@ -275,14 +275,13 @@ def create_meetings(ctx: BuildContext) -> int:
     attendance: list[Attendance] = []
     plans: list[tuple[AgendaItem, str]] = []
     for m, rows in pending:
-        for order, (title, state, topic) in enumerate(rows, start=1):
-            item = AgendaItem(meeting=m, order=order, title=title, topic=topic,
-                              source=ItemSource.TOPIC if topic else ItemSource.OTHER,
+        for order, (title, state, proposed) in enumerate(rows, start=1):
+            item = AgendaItem(meeting=m, order=order, title=title, topic=proposed,
+                              source=ItemSource.TOPIC if proposed else ItemSource.OTHER,
                               minutes=f"与会人员就“{title}”充分讨论，形成决议。")  # fmt: skip
             items.append(item)
             plans.append((item, state))
-        members = 7 if m.kind.code == "joint" else 0
-        attendance += _present(rng, m, rng.randint(8, 20), members)
+        attendance += _present(rng, m, rng.randint(8, 20), 7 if m.kind.code == "joint" else 0)
     AgendaItem.objects.bulk_create(items)
     Attendance.objects.bulk_create(attendance)
     for t in topics:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
+from gongzhi.accounts import selectors as accounts_selectors
+from gongzhi.accounts.choices import Role
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.errors import NotFound
@@ -29,6 +31,9 @@ from gongzhi.territory.models import Node
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
+
+
+TASK_OWNER_ROLES = (Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.GRID_WORKER, Role.SUBDISTRICT_OPERATOR)
 
 
 def kinds() -> QuerySet[MeetingKind]:
@@ -179,6 +184,16 @@ def open_cases_for(*, user: User, meeting: Meeting) -> QuerySet[Any]:
 
 def needs_for(*, user: User, meeting: Meeting) -> QuerySet[Any]:
     return participation_selectors.need_list(user=user, place=meeting.place, status="open")[:50]
+
+
+def owners_for(*, user: User, meeting: Meeting) -> list[Any]:
+    """Who may own a decision's task: staff and grid workers the user may see, posted on the meeting's place or
+    below it."""
+    qs = accounts_selectors.user_list(user=user).filter(
+        code_prefix_q("role_assignments__node__code", meeting.place.code),
+        role_assignments__role__in=TASK_OWNER_ROLES,
+    )
+    return list(qs.distinct()[:200])
 
 
 def series_list(*, user: User) -> QuerySet[Series]:

@@ -133,6 +133,7 @@ def meeting_detail(request: AuthedRequest, meeting_id: int) -> HttpResponse:
             "categories": [c for c in cases_selectors.active_categories() if c.parent_id is not None][:200],
             "need_categories": participation_selectors.categories(),
             "bodies": list(territory.body_list(user=request.user)[:200]) if run else [],
+            "owners": selectors.owners_for(user=request.user, meeting=meeting) if run else [],
             "token_url": token_url,
             "today": timezone.localdate(),
             "sources": ItemSource,

@@ -133,3 +133,35 @@ def test_a_hearing_needs_its_public_notice_period(tree, staff) -> None:  # type:
                                     place_id=tree.communities[0].pk, starts_at=at(today + datetime.timedelta(days=8)),
                                     notice="关于加装电梯的听证")  # fmt: skip
     assert hearing.notice_from == today
+
+
+def test_invitations_tell_each_invitee_once(tree, staff, worker, night_talk) -> None:  # type: ignore[no-untyped-def]
+    assert services.invite(actor=staff, meeting_id=night_talk.pk, user_ids=[worker.pk]) == 1
+    services.invite(actor=staff, meeting_id=night_talk.pk, user_ids=[worker.pk])
+    assert Message.objects.filter(user=worker, kind=services.INVITED_KIND).count() == 1
+    row = night_talk.attendance.get(user=worker)
+    assert row.invited and row.member and not row.present
+    assert services.quorum(night_talk).members == 1
+
+
+def test_the_proposer_follows_the_decision_off_their_ground_others_get_a_404(  # type: ignore[no-untyped-def]
+    client, tree, staff, resident, night_talk
+):
+    from gongzhi.accounts.choices import Role
+    from gongzhi.accounts.tests.factories import user_with_role
+
+    council = services.plan_meeting(
+        actor=staff, kind_id=kind("council").pk, title="社区议事会", place_id=tree.communities[0].pk,
+        starts_at=at(timezone.localdate()),
+    )  # fmt: skip
+    topic = services.propose_topic(actor=resident, place_id=None, title="楼道灯不亮")
+    decision = decided(staff, council, topic)
+    from gongzhi.meetings.models import Decision
+
+    assert not Decision.objects.restrict(resident, "view").filter(pk=decision.pk).exists()  # not their ground
+    client.force_login(resident)
+    page = client.get(f"/meetings/decisions/{decision.pk}/")
+    assert page.status_code == 200 and decision.text in page.content.decode()
+    stranger = user_with_role(Role.RESIDENT, node=tree.grids[3])
+    client.force_login(stranger)
+    assert client.get(f"/meetings/decisions/{decision.pk}/").status_code == 404

@@ -159,3 +159,15 @@ def test_the_pages_and_refusals_are_chinese(client, api, tree, staff, resident, 
     inbox = client.get("/messages/").content.decode()
     assert Message.objects.filter(user=resident, kind=services.DECISION_KIND).exists()
     assert "的决议" in inbox and "is now" not in inbox
+
+
+def test_the_desk_makes_a_decision_a_task_of_someone_on_the_ground(client, tree, staff, worker, night_talk) -> None:  # type: ignore[no-untyped-def]
+    decision = decided(staff, night_talk)
+    client.force_login(staff)
+    page = client.get(reverse("meetings-detail", args=[night_talk.pk])).content.decode()
+    assert f'<option value="{worker.pk}">' in page
+    due = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    client.post(reverse("meetings-action", args=[night_talk.pk, "track"]),
+                {"decision": decision.pk, "track": "task", "owner": worker.pk, "due_on": due})  # fmt: skip
+    decision.refresh_from_db()
+    assert decision.track == "task" and decision.owner == worker and decision.due_on.isoformat() == due
