@@ -248,7 +248,6 @@ PAGES: tuple[Page, ...] = (
         current=("meetings-detail", "meetings-new", "meetings-series", "meetings-figures", "meetings-records"),
         dom_id="nav-meetings",
     ),
-    Page("meetings-detail", pgettext_lazy("meetings", "Meeting"), GROUND, menu=False),
     Page("meetings-new", pgettext_lazy("meetings", "Plan a meeting"), DESK, menu=False),
     Page("meetings-series", pgettext_lazy("meetings", "Standing meetings"), DESK, menu=False),
     Page("meetings-figures", pgettext_lazy("meetings", "Meeting figures"), GROUND, menu=False),
@@ -256,12 +255,9 @@ PAGES: tuple[Page, ...] = (
         "meetings-topics",
         pgettext_lazy("nav", "Topics"),
         GROUND | {R.BUILDING_HEAD, R.RESIDENT},
-        current=("meetings-topic-new",),
+        current=("meetings-decision",),  # a decision's page: its staff, and those told of it (proposers, attendees)
         dom_id="nav-topics",
     ),
-    # A decision: its meeting's staff, and whoever is told of it (the topic's proposer, an attendee) wherever.
-    Page("meetings-decision", pgettext_lazy("meetings", "Decision"), frozenset(Role.values), menu=False),
-    Page("meetings-sign-in", pgettext_lazy("meetings", "Sign in to a meeting"), frozenset(Role.values), menu=False),
     Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
     # One's own channels: from the inbox and the user's name in the top bar.
     Page("messaging-preferences", _("Notification settings"), frozenset(Role.values), menu=False),

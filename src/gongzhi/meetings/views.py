@@ -110,7 +110,7 @@ def meeting_new(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-@pages.page("meetings-detail")
+@pages.page("meetings-list")
 def meeting_detail(request: AuthedRequest, meeting_id: int) -> HttpResponse:
     meeting = selectors.meeting_get(user=request.user, meeting_id=meeting_id)
     run = selectors.may_run(user=request.user, meeting=meeting)
@@ -147,7 +147,7 @@ def _back(meeting_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@pages.page("meetings-detail")
+@pages.page("meetings-list")
 def meeting_action(request: AuthedRequest, meeting_id: int, action: str) -> HttpResponse:
     """The desk's buttons on a meeting: add to the agenda, tick, minutes, hold, cancel, decide, track a decision."""
     p = request.POST
@@ -209,7 +209,7 @@ def _track(request: AuthedRequest, decision_id: int) -> None:
 
 
 @login_required
-@pages.page("meetings-decision")
+@pages.page("meetings-topics")
 def decision(request: AuthedRequest, decision_id: int) -> HttpResponse:
     """A decision and its progress: for the meeting's staff, and for whoever is told of it (a topic's proposer, an
     attendee, the task's owner) though the meeting is off their ground."""
@@ -276,9 +276,9 @@ def topics(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-@pages.page("meetings-sign-in")
 def sign_in(request: AuthedRequest, token: str) -> HttpResponse:
-    """The meeting's QR code opens this on the phone: one tap signs in."""
+    """The meeting's QR code opens this on the phone: one tap signs in. Every signed-in role may come to a meeting:
+    the signed token, not the page policy, says which meeting (so no ``pages.page`` guard of its own)."""
     try:
         meeting_id = services.meeting_of_token(token)
     except DomainError as exc:

@@ -97,3 +97,13 @@ def test_the_next_chair_is_known_and_a_leaver_is_skipped(tree, staff) -> None:  
     assert services.rotate([(1, 10, True), (2, 20, False), (3, 30, True)], last_position=2) == 30
     assert services.rotate([(1, 10, True), (2, 20, True), (3, 30, False)], last_position=2) == 10
     assert services.rotate([], None) is None
+
+
+def test_setting_the_rota_reorders_and_keeps_a_leaver_in_the_history(tree, staff) -> None:  # type: ignore[no-untyped-def]
+    series, (a, b, c) = _rota(tree, ["甲", "乙", "丙"])
+    services.set_rota(actor=staff, series_id=series.pk, body_ids=[c.pk, a.pk])
+    rows = list(series.rota.order_by("position").values_list("body__name", "position", "is_active"))
+    assert rows == [("丙", 1, True), ("甲", 2, True), ("乙", 3, False)]
+    assert services.next_chair(series) == c
+    services.set_rota(actor=staff, series_id=series.pk, body_ids=[b.pk, c.pk, a.pk])  # 乙 comes back first
+    assert services.next_chair(series) == b
