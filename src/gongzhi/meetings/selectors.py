@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from gongzhi.accounts import selectors as accounts_selectors
 from gongzhi.accounts.choices import Role
@@ -286,7 +287,7 @@ def _public(m: Meeting) -> PublicMeeting:
         title=m.title,
         kind=m.kind.name,
         place=m.place.name,
-        date=m.starts_at.date(),
+        date=timezone.localtime(m.starts_at).date(),
         status=m.status,
         items=[i.title if i.case_id is None else str(i.title).split(" ", 1)[-1] for i in m.items.all()],
         decisions=[
@@ -297,7 +298,7 @@ def _public(m: Meeting) -> PublicMeeting:
                 progress=d.progress,
                 track=d.track,
                 due_on=d.due_on,
-                done_on=d.done_at.date() if d.done_at else None,
+                done_on=timezone.localtime(d.done_at).date() if d.done_at else None,
             )
             for d in m.decisions.all()
         ],

@@ -171,3 +171,13 @@ def test_the_desk_makes_a_decision_a_task_of_someone_on_the_ground(client, tree,
                 {"decision": decision.pk, "track": "task", "owner": worker.pk, "due_on": due})  # fmt: skip
     decision.refresh_from_db()
     assert decision.track == "task" and decision.owner == worker and decision.due_on.isoformat() == due
+
+
+def test_the_public_record_dates_meetings_in_local_time(tree, staff) -> None:  # type: ignore[no-untyped-def]
+    """01:00 in Shanghai on 1 March is still 28 February in UTC: the public page says 1 March."""
+    early = timezone.make_aware(datetime.datetime(2026, 3, 1, 1, 0))
+    meeting = services.plan_meeting(actor=staff, kind_id=kind("teahouse").pk, title="社情茶社",
+                                    place_id=tree.communities[0].pk, starts_at=early)  # fmt: skip
+    services.hold(actor=staff, meeting_id=meeting.pk)
+    (shown,) = selectors.public_record(community=tree.communities[0])
+    assert shown.date == datetime.date(2026, 3, 1)
