@@ -1,7 +1,7 @@
 """Demo meetings (议事, issue 22): a year of them over the copy's communities — 社情茶社 tea-house talks (in the main
 copy 25 sessions whose 50 problems were 47 solved, as seed 001 reports), monthly 网格夜谈会 night talks on the 15th
 (moved to the next working day) in one grid of each community that holds them, monthly 三驾马车 joint meetings with
-a rotating chair (a property company leaves the rota half-way), one hearing held and one whose public notice is up;
+a rotating chair (the last member body leaves the rota half-way), one hearing held and one whose public notice is up;
 decisions in every state: tasks done (on time or late), in progress, dropped, untracked, needs of the three lists,
 and in the main copy a few cases through the intake and the case workflow (closed, in progress, cancelled), which
 move their decisions through the cases app's event listener. Written in bulk except those cases."""
@@ -217,7 +217,7 @@ def create_meetings(ctx: BuildContext) -> int:
                                 entered_by_id=workers.get(series.place.code)))  # fmt: skip
     Topic.objects.bulk_create(topics)
 
-    # 三驾马车联席会议: monthly, chaired in turn; the property company leaves the rota after six months.
+    # 三驾马车联席会议: monthly, chaired in turn; the last member body leaves the rota after six months.
     joint_made = 0
     for community in communities[:JOINT_COMMUNITIES]:
         others = Body.objects.filter(
