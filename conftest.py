@@ -23,6 +23,7 @@ MIGRATION_SEEDS = (
     ("disputes.DisputeKind", "gongzhi.disputes.migrations.0001_initial", "seed_kinds"),
     ("participation.NeedCategory", "gongzhi.participation.migrations.0002_need_categories", "seed"),
     ("service.PostKind", "gongzhi.service.migrations.0002_default_post_kinds", "add_kinds"),
+    ("meetings.MeetingKind", "gongzhi.meetings.migrations.0001_meetings", "seed_kinds"),
 )
 
 

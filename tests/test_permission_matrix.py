@@ -254,6 +254,65 @@ def _service_on(ground: Ground):  # type: ignore[no-untyped-def]
     return Service.objects.create(claim=_claim_on(ground), served_on=datetime.date(2026, 11, 20), hours=2)
 
 
+def _meeting_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from gongzhi.meetings import services as meetings
+    from gongzhi.meetings.models import Meeting, MeetingKind
+
+    meetings.ensure_kinds()
+    return Meeting.objects.create(
+        kind=MeetingKind.objects.get(code="council"), title="议事会", place=ground.node, body=ground.body,
+        starts_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _series_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings import services as meetings
+    from gongzhi.meetings.models import MeetingKind, Series
+
+    meetings.ensure_kinds()
+    return Series.objects.create(
+        kind=MeetingKind.objects.get(code="joint"), title="联席会议", place=ground.node, body=ground.body
+    )
+
+
+def _rota_member_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import RotaMember
+
+    return RotaMember.objects.create(series=_series_on(ground), body=_body_on(ground), position=1)
+
+
+def _topic_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import Topic
+
+    return Topic.objects.create(place=ground.node, title="楼道堆物", proposed_by=UserFactory(), proposer_name="某居民")
+
+
+def _support_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import Support
+
+    return Support.objects.create(topic=_topic_on(ground), user=UserFactory())
+
+
+def _agenda_item_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import AgendaItem
+
+    return AgendaItem.objects.create(meeting=_meeting_on(ground), title="楼道堆物")
+
+
+def _attendance_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import Attendance
+
+    return Attendance.objects.create(meeting=_meeting_on(ground), user=UserFactory(), name="某居民", present=True)
+
+
+def _decision_on(ground: Ground):  # type: ignore[no-untyped-def]
+    from gongzhi.meetings.models import Decision
+
+    return Decision.objects.create(meeting=_meeting_on(ground), text="清理楼道堆物")
+
+
 def _person_account_on(ground: Ground):  # type: ignore[no-untyped-def]
     from gongzhi.service.models import PersonAccount
 
@@ -679,6 +738,18 @@ MODELS = [
     ),
     MatrixModel(_model("service.SignUp"), make=_signup_on),
     MatrixModel(_model("service.PersonServed"), make=_served_on),
+    MatrixModel(
+        _model("meetings.Meeting"), make=_meeting_on, detail_url=lambda o: f"/api/v1/meetings/meetings/{o.pk}"
+    ),
+    MatrixModel(_model("meetings.Series"), make=_series_on),
+    MatrixModel(_model("meetings.RotaMember"), make=_rota_member_on),
+    MatrixModel(_model("meetings.Topic"), make=_topic_on),
+    MatrixModel(_model("meetings.Support"), make=_support_on),
+    MatrixModel(_model("meetings.AgendaItem"), make=_agenda_item_on),
+    MatrixModel(_model("meetings.Attendance"), make=_attendance_on),
+    MatrixModel(
+        _model("meetings.Decision"), make=_decision_on, detail_url=lambda o: f"/api/v1/meetings/decisions/{o.pk}"
+    ),
     MatrixModel(_model("inspections.Checklist"), make=_checklist_on),
     MatrixModel(_model("inspections.ChecklistItem"), make=_checklist_item_on),
     MatrixModel(_model("inspections.Site"), make=_site_on),
@@ -764,6 +835,7 @@ EXEMPT = {
     "participation.needcategory": REFERENCE,
     "disputes.disputekind": REFERENCE,
     "service.postkind": REFERENCE,
+    "meetings.meetingkind": REFERENCE,
     "triage.modelversion": REFERENCE,
     "triage.bodysuccessor": REFERENCE,
     "core.ratecount": "per-client request counters of core.throttle: no scope rule, visible to nobody through restrict",
@@ -821,6 +893,9 @@ def test_reference_data(role, tree, other_tree):  # type: ignore[no-untyped-def]
         ),
         "disputes.disputekind": lambda: _model("disputes.DisputeKind").objects.create(code=f"k{next(_seq)}", name="类"),
         "service.postkind": lambda: _model("service.PostKind").objects.create(name=f"岗{next(_seq)}"),
+        "meetings.meetingkind": lambda: _model("meetings.MeetingKind").objects.create(
+            code=f"k{next(_seq)}", name="会", format="council"
+        ),
     }
     for label, make in rows.items():
         obj = make()

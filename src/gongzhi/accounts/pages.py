@@ -304,6 +304,24 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-cobuild",
         admins=False,
     ),
+    # Meetings (议事): the ground's staff run them; residents and grid workers propose topics on the phone.
+    Page(
+        "meetings-list",
+        pgettext_lazy("nav", "Meetings"),
+        GROUND,
+        current=("meetings-detail", "meetings-new", "meetings-series", "meetings-figures", "meetings-records"),
+        dom_id="nav-meetings",
+    ),
+    Page("meetings-new", pgettext_lazy("meetings", "Plan a meeting"), DESK, menu=False),
+    Page("meetings-series", pgettext_lazy("meetings", "Standing meetings"), DESK, menu=False),
+    Page("meetings-figures", pgettext_lazy("meetings", "Meeting figures"), GROUND, menu=False),
+    Page(
+        "meetings-topics",
+        pgettext_lazy("nav", "Topics"),
+        GROUND | {R.BUILDING_HEAD, R.RESIDENT},
+        current=("meetings-decision",),  # a decision's page: its staff, and those told of it (proposers, attendees)
+        dom_id="nav-topics",
+    ),
     Page("messaging-inbox", _("Messages"), frozenset(Role.values), menu=False),  # opened from the bell
     # One's own channels: from the inbox and the user's name in the top bar.
     Page("messaging-preferences", _("Notification settings"), frozenset(Role.values), menu=False),

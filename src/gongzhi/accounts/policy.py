@@ -221,9 +221,47 @@ DISPUTES_MEDIATE = {**DISPUTES_GROUND, "disputes.sessionnote": EDIT}
 NOTICES_FROM_POLICE = {"disputes.policenotice": EDIT}
 NOTICES_TO_GRID = {"disputes.policenotice": VIEW | {"change", "reveal"}}
 
+# Meetings (议事): the ground's staff plan meetings, build agendas, tick attendance, record minutes and decisions
+# and turn them into work; grid workers propose topics (their own or a resident's), support them and tick attendance;
+# residents and building heads see the meetings of where they live, propose and support topics, and sign in (add).
+ADD = frozenset({"add"})
+MEETINGS_RUN = {
+    "meetings.meetingkind": VIEW,
+    "meetings.series": MANAGE,
+    "meetings.rotamember": MANAGE,
+    "meetings.meeting": MANAGE,
+    "meetings.topic": EDIT,
+    "meetings.support": VIEW,
+    "meetings.agendaitem": MANAGE,
+    "meetings.attendance": EDIT,
+    "meetings.decision": EDIT,
+}
+MEETINGS_DESK = {**MEETINGS_RUN, "meetings.meetingkind": MANAGE}  # the kinds table is the subdistrict's
+MEETINGS_GRID = {
+    "meetings.meetingkind": VIEW,
+    "meetings.series": VIEW,
+    "meetings.rotamember": VIEW,
+    "meetings.meeting": VIEW,
+    "meetings.topic": VIEW | ADD,
+    "meetings.support": VIEW | ADD,
+    "meetings.agendaitem": VIEW,
+    "meetings.attendance": EDIT,
+    "meetings.decision": VIEW,
+}
+MEETINGS_RESIDENT = {
+    "meetings.meetingkind": VIEW,
+    "meetings.meeting": VIEW,
+    "meetings.topic": VIEW | ADD,
+    "meetings.support": ADD,
+    "meetings.agendaitem": VIEW,
+    "meetings.attendance": ADD,
+    "meetings.decision": VIEW,
+}
+
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     Role.SUBDISTRICT_OPERATOR: {
         **RECOGNITION_RUN,
+        **MEETINGS_DESK,
         **SERVICE_DESK,
         **NOTICES_TO_GRID,
         **DISPUTES_STATION,
@@ -253,6 +291,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.COMMUNITY_STAFF: {
         **RECOGNITION_RUN,
+        **MEETINGS_RUN,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -278,6 +317,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_LEADER: {
         **RECOGNITION_NOMINATE,
+        **MEETINGS_RUN,
         **SERVICE_RUN,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -302,6 +342,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.GRID_WORKER: {
         **RECOGNITION_NOMINATE,
+        **MEETINGS_GRID,
         **SERVICE_VIEW,
         **NOTICES_TO_GRID,
         **DISPUTES_GROUND,
@@ -325,6 +366,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.BUILDING_HEAD: {
         **RECOGNITION_NOMINATE,
+        **MEETINGS_RESIDENT,
         **CASE_REFERENCE,
         **REGISTRY_VIEW,
         **VISITS_VIEW,
@@ -369,7 +411,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.attachment": VIEW,
         "territory.body": VIEW,
     },
-    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM, **RECOGNITION_NOMINATE},
+    Role.RESIDENT: {**CASE_REFERENCE, **SERVICE_CLAIM, **RECOGNITION_NOMINATE, **MEETINGS_RESIDENT},
     Role.ADMIN: {},  # admins are handled as "everything" before the table is read
 }
 

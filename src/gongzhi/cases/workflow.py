@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.policy import allowed_actions as allowed_actions_of
 from gongzhi.cases import deadlines, notify
+from gongzhi.cases import events as listeners
 from gongzhi.cases.choices import OPEN_STATUSES, ClosedKind, Rating, Status, Step, Tier
 from gongzhi.cases.models import Case, CaseEvent
 from gongzhi.core import audit
@@ -524,6 +525,7 @@ class CaseMachine(Machine[Case]):
 
     def notify(self, obj: Case, event: Any, actor: User | None, t: Transition) -> None:
         notify.send(obj, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
+        listeners.emit(obj, event, actor)  # the apps that follow cases (cases/events.py: e.g. a meeting's decision)
 
 
 MACHINE = CaseMachine(TRANSITIONS, COMBINED)

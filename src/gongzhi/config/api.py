@@ -22,6 +22,8 @@ from gongzhi.disputes.api import notices_router as police_notices_router
 from gongzhi.disputes.api import router as disputes_router
 from gongzhi.inspections.api import router as inspections_router
 from gongzhi.kpis.api import router as kpis_router
+from gongzhi.meetings.api import public_router as meetings_public_router
+from gongzhi.meetings.api import router as meetings_router
 from gongzhi.messaging.api import router as inbox_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.participation.api import router as participation_router
@@ -172,6 +174,8 @@ api.add_router("/recognition", recognition_router)
 api.add_router("/recognition/public", recognition_public_router)
 api.add_router("/inspections", inspections_router)
 api.add_router("/participation", participation_router)
+api.add_router("/meetings/public", meetings_public_router)
+api.add_router("/meetings", meetings_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/police-notices", police_notices_router)

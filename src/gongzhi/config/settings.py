@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "gongzhi.recognition",
     "gongzhi.inspections",
     "gongzhi.participation",
+    "gongzhi.meetings",
     "gongzhi.triage",
     "gongzhi.disputes",
     "gongzhi.open311",
@@ -282,7 +283,7 @@ STATICFILES_DIRS = [
     ("vendor/idb", NODE_MODULES / "idb" / "build"),
     ("vendor/image-compression", NODE_MODULES / "browser-image-compression" / "dist"),
     ("vendor/piexif", NODE_MODULES / "piexifjs"),
-    ("vendor/qrcode", NODE_MODULES / "qrcode-generator" / "dist"),  # the check-in QR of volunteer activities
+    ("vendor/qrcode", NODE_MODULES / "qrcode-generator" / "dist"),  # QR codes: activity check-in, meeting sign-in
 ]
 STATICFILES_DIRS = [entry for entry in STATICFILES_DIRS if entry[1].is_dir()]
 STATICFILES_DIRS.append(("", PACKAGE_DIR / "static"))  # our own CSS/JS: static/gongzhi/…

@@ -39,6 +39,7 @@ urlpatterns = [
     path("recognition/", include("gongzhi.recognition.urls")),
     path("inspections/", include("gongzhi.inspections.urls")),
     path("participation/", include("gongzhi.participation.urls")),
+    path("meetings/", include("gongzhi.meetings.urls")),
     path("triage/", include("gongzhi.triage.urls")),
     path("messages/", include("gongzhi.messaging.urls")),
     path("kpis/", include("gongzhi.kpis.urls")),

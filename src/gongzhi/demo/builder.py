@@ -27,6 +27,7 @@ from gongzhi.core.models import AuditLog
 from gongzhi.demo import cases, names, registry
 from gongzhi.demo import disputes as demo_disputes
 from gongzhi.demo import inspections as demo_inspections
+from gongzhi.demo import meetings as demo_meetings
 from gongzhi.demo import messages as demo_messages
 from gongzhi.demo import notices as demo_notices
 from gongzhi.demo import open311 as demo_open311
@@ -693,6 +694,8 @@ STEPS: list[tuple[str, Step]] = [
     ("recognition", demo_recognition.create_recognition),
     # Volunteers (issue 21): a team per community, a year of activities, sign-ups, confirmed hours, people served.
     ("volunteers", demo_service.create_volunteers),
+    # Meetings (issue 22): a year of tea-house talks, night talks, joint meetings and hearings with their decisions.
+    ("meetings", demo_meetings.create_meetings),
 ]
 
 
@@ -860,6 +863,7 @@ def reset_audit(code: str, bodies: list[int], out: Out) -> int:
 
 
 RESET_STEPS: list[tuple[str, ResetStep]] = [
+    ("meetings", demo_meetings.reset_meetings),  # before the cases, needs, places and bodies they point at
     ("inspections", demo_inspections.reset_inspections),  # rounds and hazards hold places, plans and checklists
     ("three lists", demo_participation.reset_participation),  # before the cases, agreements, places and units
     ("disputes", demo_disputes.reset_disputes),  # before the people, places and bodies they point at

@@ -32,6 +32,7 @@ from gongzhi.core.messages import fmt
 from gongzhi.kpis import measures, periods, selectors
 from gongzhi.kpis.measures import Figures
 from gongzhi.kpis.selectors import KpiQuery, Row
+from gongzhi.meetings import selectors as meetings_selectors
 from gongzhi.service import selectors as service_selectors
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
@@ -353,6 +354,8 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "volunteers": service_selectors.volunteer_figures(
             user=user, year=timezone.localdate().year, place_code=place.code
         ),
+        "meetings": meetings_selectors.figures(user=user, place_code=place.code, start=query.start, end=query.end),
+        "meetings_qs": urlencode({"place": place.code, "start": query.start.isoformat(), "end": query.end.isoformat()}),
         "people_rate": fmt_value("disposal", completeness.people_rate),
         "household_rate": fmt_value("disposal", completeness.household_rate),
         "as_of": _figures_as_of(),

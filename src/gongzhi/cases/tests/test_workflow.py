@@ -216,7 +216,7 @@ _WRITE_COLUMNS = re.compile(r"(COPY|INSERT|ROW|WRITE)\w*COLUMNS$", re.IGNORECASE
 
 # Statuses of other apps' own records, each written by that app's services alone (a hazard's register, a need's
 # place on the list): a write whose value is one of these enums' members is not a case's, a dispute's or a notice's.
-OWN_STATUS_ENUMS = frozenset({"HazardStatus", "NeedStatus", "ClaimStatus"})
+OWN_STATUS_ENUMS = frozenset({"HazardStatus", "NeedStatus", "ClaimStatus", "MeetingStatus", "TopicStatus", "DecisionStatus"})
 
 
 def _is_own_status(value: ast.expr) -> bool:

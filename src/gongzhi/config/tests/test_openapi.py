@@ -31,7 +31,8 @@ def test_openapi_matches_the_committed_snapshot() -> None:
 def test_every_operation_is_documented_and_authenticated() -> None:
     schema = api.get_openapi_schema(path_prefix="/api/v1")
     public = {("/api/v1/auth/token", "post"), ("/api/v1/cases/public/report", "post"),
-              ("/api/v1/cases/public/track", "get"), ("/api/v1/cases/public/rate", "post")}
+              ("/api/v1/cases/public/track", "get"), ("/api/v1/cases/public/rate", "post"),
+              ("/api/v1/meetings/public/{code}", "get")}  # a community's meetings: public, no personal data
     # Recognition's public vote (no account): the SMS code, its check, the phone-verified vote, the results.
     recognition = "/api/v1/recognition/public/campaigns/{campaign_id}"
     public |= {(f"{recognition}/phone-code", "post"), (f"{recognition}/phone-verify", "post"),

@@ -78,10 +78,14 @@ def test_a_year_of_cases_over_ten_thousand(ctx: BuildContext, built) -> None:  #
     # services (a serious hazard, a visit's need) are stamped with the clock of the build.
     assert in_year >= 10_000 and not Case.objects.filter(reported_at__gt=timezone.now()).exists()
     assert CaseEvent.objects.count() >= 6 * total
-    # The generated year, besides the few cases a later step reports through the live services (serious hazards).
+    # The generated year, besides the few cases a later step reports through the live services (serious hazards,
+    # meetings' decisions).
     from gongzhi.inspections.models import Hazard
+    from gongzhi.meetings.models import Decision
 
-    later = Case.objects.filter(pk__in=Hazard.objects.filter(case__isnull=False).values("case"))
+    later = Case.objects.filter(pk__in=Hazard.objects.filter(case__isnull=False).values("case")) | Case.objects.filter(
+        pk__in=Decision.objects.filter(case__isnull=False).values("case")
+    )
     assert ctx.counts["cases"] == total - later.count()
     assert ctx.counts["case events"] == CaseEvent.objects.exclude(case__in=later).count()
     summary = [line for line in built[1] if line.strip().startswith("cases ")]

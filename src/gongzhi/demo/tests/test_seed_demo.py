@@ -467,3 +467,29 @@ def test_recognition(seeded: str) -> None:
     assert recognition.household_awards(user=operator, household_id=household.pk)  # type: ignore[union-attr]
     four = Campaign.objects.get(area__code__startswith=code, subject="person")
     assert four.stage == "nominating" and four.nominations.count() == 4
+def test_a_year_of_meetings(seeded: str) -> None:
+    """Issue 22: 25 社情茶社 sessions whose 50 problems were 47 solved, monthly night talks on a working day, joint
+    meetings whose chair rotates (a body leaving the rota), one hearing held and one on public notice; decisions in
+    every state, some as cases moved through the workflow."""
+    from gongzhi.meetings import selectors as meetings
+    from gongzhi.meetings.models import Decision, Meeting, RotaMember
+
+    code = names.street_code(0)
+    here = Meeting.objects.filter(place__code__startswith=code)
+    teahouse = here.filter(kind__code="teahouse", status="held")
+    assert teahouse.count() == 25
+    operator = User.objects.get(username="operator")
+    rows = meetings.per_meeting(user=operator, place_code=code).filter(kind__code="teahouse")
+    assert sum(r.problems for r in rows) == 50 and sum(r.solved for r in rows) == 47
+    talks = here.filter(kind__code="night_talk", status="held")
+    assert talks.count() >= 6 * 11
+    joint = here.filter(kind__code="joint", status="held").order_by("starts_at")
+    assert joint.exclude(chair_body=None).count() == joint.count() > 0
+    assert RotaMember.objects.filter(series__place__code__startswith=code, is_active=False).exists()
+    assert here.filter(kind__code="hearing", status="planned").exclude(notice="").exists()
+    decisions = Decision.objects.filter(meeting__place__code__startswith=code)
+    assert set(decisions.values_list("status", flat=True)) == {"open", "in_progress", "done", "cancelled"}
+    assert set(decisions.values_list("track", flat=True)) == {"none", "task", "case", "project"}
+    assert decisions.filter(track="case", status="done", case__status="closed").exists()
+    fudong = Node.objects.get(code__startswith=code, name=names.JINHE_COMMUNITY)
+    assert meetings.public_record(community=fudong)
