@@ -34,6 +34,7 @@ from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
 from gongzhi.core.errors import ErrorDetail, ValidationFailed
 from gongzhi.core.messages import fmt, system_note
+from gongzhi.messaging import tasks as messaging_tasks
 from gongzhi.territory import coords
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.models import Node
@@ -276,7 +277,10 @@ def on_arrival(listener: Callable[[list[int]], None]) -> None:
 
 
 def arrived(case_ids: list[int]) -> None:
-    """Tell the arrival listeners of these new cases after the commit (never about a case that was rolled back)."""
+    """Tell the arrival listeners of these new cases, never before their commit: as ``notify.send_after_commit``
+    queues its task (``messaging.tasks.with_commit``: inside the transaction when the task queue is in this
+    database, so the task commits with the cases and a rollback drops it; after the commit otherwise). Each listener
+    runs in a savepoint and a failure is logged: the cases stay in, on the desk."""
     if not case_ids or not _arrival_listeners:
         return
     ids = list(case_ids)
@@ -284,11 +288,12 @@ def arrived(case_ids: list[int]) -> None:
     def tell() -> None:
         for listener in _arrival_listeners:
             try:
-                listener(ids)
+                with transaction.atomic():
+                    listener(ids)
             except Exception:  # the cases are in; what a listener does with them must not fail the intake
                 log.exception("arrival listener %r failed for %s cases", listener, len(ids))
 
-    transaction.on_commit(tell)
+    messaging_tasks.with_commit(tell)
 
 
 def _outside_own_ground(actor: User, node: Any) -> bool:

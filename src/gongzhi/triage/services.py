@@ -227,7 +227,7 @@ MODEL_DISPATCH_NOTE = _("Dispatched by the triage model v%(version)s: %(body)s, 
 WAITING = ("reported", "accepted")
 
 
-def consider(*, case_id: int) -> CaseSuggestion | None:
+def consider(*, case_id: int, dispatch: bool = True) -> CaseSuggestion | None:
     """A new case, after its commit (``tasks.arrived``): what the model in use says of it is stored (the desk's list
     shows it), and where its subdistrict's switch covers it (its category, or the top body) and the top body is at or
     above the version's threshold, the model dispatches it (``cases.workflow.dispatch_by_model``). Any refusal
@@ -255,7 +255,7 @@ def consider(*, case_id: int) -> CaseSuggestion | None:
                 "category_confidence": said.category_confidence,
             },
         )
-    if suggestion.body_id is None or said.confidence < said.version.threshold:
+    if not dispatch or suggestion.body_id is None or said.confidence < said.version.threshold:
         return suggestion
     switch = AutoDispatch.objects.filter(subdistrict__code=case.place_code[:9], enabled=True).first()
     if switch is None or not (
