@@ -206,7 +206,6 @@ def desk_suggestions(*, user: User, case_ids: list[int]) -> list[DeskRow]:
     the case arrived, and the category it suggests. Cases out of the user's reach are left out."""
     from gongzhi.cases.models import Case
     from gongzhi.territory.models import Body
-
     from gongzhi.triage.models import CaseSuggestion
 
     visible_cases = Case.objects.restrict(user, "view").filter(pk__in=case_ids[:200]).values_list("pk", flat=True)
@@ -216,9 +215,9 @@ def desk_suggestions(*, user: User, case_ids: list[int]) -> list[DeskRow]:
         .select_related("body", "category")
     )
     seen_bodies = set(
-        Body.objects.restrict(user, "view").filter(pk__in=[r.body_id for r in rows if r.body_id]).values_list(
-            "pk", flat=True
-        )
+        Body.objects.restrict(user, "view")
+        .filter(pk__in=[r.body_id for r in rows if r.body_id])
+        .values_list("pk", flat=True)
     )
     out = []
     for r in rows:
@@ -248,7 +247,6 @@ def auto_dispatch_of(subdistrict_code: str) -> Any:
 def settings_for(*, user: User) -> list[tuple[Any, Any]]:
     """The subdistricts whose auto-dispatch the user may set, each with its settings (None: never set)."""
     from gongzhi.territory.models import Node
-
     from gongzhi.triage.models import AutoDispatch
 
     scope = user.scope_for("triage.autodispatch", "change")
@@ -283,7 +281,7 @@ def switch_choices(*, user: User) -> dict[str, list[tuple[str, str]]]:
     bodies = Body.objects.restrict(user, "view").exclude(kind="subdistrict_office").order_by("kind", "name")[:500]
     return {
         "categories": [
-            (str(c.pk), f"{c.parent.name} · {c.name}" if c.parent_id else c.name)
+            (str(c.pk), f"{c.parent.name} · {c.name}" if c.parent is not None else c.name)
             for c in categories.order_by("kind", "code")[:500]
         ],
         "bodies": [(str(b.pk), b.name) for b in bodies],

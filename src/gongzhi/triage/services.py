@@ -69,7 +69,6 @@ def desk_lessons(successors: dict[int, int], closed: set[int]) -> tuple[list[str
     went to next (none yet: nothing to learn). A correction counts :data:`CORRECTION_WEIGHT` times, an accepted
     suggestion once; a case already in the closed history counts one time less (it is there once)."""
     from gongzhi.cases.models import Case
-
     from gongzhi.triage.models import Feedback, FeedbackKind
 
     weights: dict[int, int] = {}
@@ -93,7 +92,7 @@ def desk_lessons(successors: dict[int, int], closed: set[int]) -> tuple[list[str
             continue
         copies = weights[pk] - (1 if pk in closed else 0)
         text = learn.citizen_words(f"{title}。{description}")
-        for _ in range(copies):
+        for _copy in range(copies):
             texts.append(text)
             labels.append(str(successors.get(body, body)))
             categories.append(str(category_id))
@@ -221,7 +220,7 @@ def activate(*, user: User | None, version: ModelVersion) -> ModelVersion:
     return version
 
 
-# --- what the model does with new cases, and what it learns from the desk --------------------------------------------
+# --- what the model does with new cases, and what it learns from the desk -------------------------------------------
 
 MODEL_DISPATCH_NOTE = _("Dispatched by the triage model v%(version)s: %(body)s, confidence %(confidence)s%%.")
 WAITING = ("reported", "accepted")
@@ -234,7 +233,6 @@ def consider(*, case_id: int, dispatch: bool = True) -> CaseSuggestion | None:
     leaves the case on the desk as it was. None when no model is in use or the case is no longer waiting."""
     from gongzhi.cases import workflow
     from gongzhi.cases.models import Case
-
     from gongzhi.triage import selectors
 
     case = Case.objects.filter(pk=case_id).first()
@@ -342,7 +340,7 @@ def _feedback(
     return row
 
 
-# --- the subdistrict's settings ----------------------------------------------------------------------------------------
+# --- the subdistrict's settings ----------------------------------------------------------------------------------
 
 
 def save_auto_dispatch(

@@ -17,7 +17,7 @@ from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.models import AuditLog
 from gongzhi.triage import schedule, selectors, services
 from gongzhi.triage.models import AutoDispatch, CaseSuggestion, Feedback, ModelVersion
-from gongzhi.triage.tests.test_triage import bodies, closed_history, desk, var  # noqa: F401  (fixtures)
+from gongzhi.triage.tests.test_triage import closed_history
 
 CLEAR = "东风路下水道堵塞，路面积水严重"
 
