@@ -219,7 +219,7 @@ def test_desk_list_and_dispatch_form_show_suggestions_in_scope(  # type: ignore[
     form = client.get(f"/cases/{case.pk}/act/dispatch/?next=/cases/desk/").content.decode()
     assert f"/triage/cases/{case.pk}/suggestions/?next=" in form
     one_click = client.get(f"/triage/cases/{case.pk}/suggestions/?next=/cases/desk/").content.decode()
-    assert f'value="body:{bodies["waste"].pk}"' in one_click
+    assert f'name="dispatch-handler" value="body:{bodies["waste"].pk}"' in one_click
     # Community 1's staff see the case but not community 2's station: never named to them.
     staff = user_with_role(Role.COMMUNITY_STAFF, node=tree.communities[0])
     client.force_login(staff)
