@@ -5,20 +5,25 @@ reports the model dispatched itself (the timeline says so)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
+from django.utils import timezone
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.models import RoleAssignment
 from gongzhi.cases import intake
 from gongzhi.cases.models import Case
 from gongzhi.core.errors import DomainError
+from gongzhi.demo import names
+from gongzhi.demo.cases import Tickets
 from gongzhi.demo.context import BuildContext, Out
 from gongzhi.triage import learn, selectors, services
 from gongzhi.triage.models import AutoDispatch, ModelVersion
 
 CLEAR_CATEGORIES = 3  # auto-dispatch is switched on for this many categories
 MODEL_REPORTS = 4  # new reports the model dispatches in the demo
+HISTORY_COLUMNS = ("pk", "title", "description", "handler_body_id", "category_id", "node_id", "lat", "lng", "address")
 
 
 def create_triage(ctx: BuildContext) -> int:
@@ -37,15 +42,15 @@ def create_triage(ctx: BuildContext) -> int:
     history = list(
         Case.objects.filter(
             place_code__startswith=ctx.code, status__in=services.CLOSED_STATUSES, handler_body__isnull=False
-        ).values_list("pk", "title", "description", "handler_body_id", "category_id", "node_id")
+        ).values_list(*HISTORY_COLUMNS)
     )
     if not history:
         return 0
     pipeline = bundle["body"]
-    proba = pipeline.predict_proba([learn.citizen_words(f"{t}。{d}") for _pk, t, d, _b, _c, _n in history])
+    proba = pipeline.predict_proba([learn.citizen_words(f"{t}。{d}") for _pk, t, d, *_rest in history])
     best = proba.argmax(axis=1)
     confident = proba[np.arange(len(history)), best] >= version.threshold
-    right = pipeline.classes_[best] == np.array([str(b) for _pk, _t, _d, b, _c, _n in history], dtype=object)
+    right = pipeline.classes_[best] == np.array([str(b) for _pk, _t, _d, b, *_rest in history], dtype=object)
     by_category: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(history):
         by_category[row[4]].append(i)
@@ -74,16 +79,18 @@ def create_triage(ctx: BuildContext) -> int:
     )
     if operator is None or not clear:
         return made
-    latest: dict[int, tuple[str, str, int, int]] = {}  # per clear category, its latest case the model decides alone
-    for i, (_pk, title, description, _body, category_id, node_id) in enumerate(history):
-        if category_id in clear and confident[i] and right[i]:
-            latest[category_id] = (title, description, category_id, node_id)
+    latest: dict[int, tuple[Any, ...]] = {}  # per clear category, its latest case the model decides alone
+    for i, row in enumerate(history):
+        if row[4] in clear and confident[i] and right[i]:
+            latest[row[4]] = row
     examples = list(latest.values())
     examples = (examples * MODEL_REPORTS)[:MODEL_REPORTS]
-    for title, description, category_id, node_id in examples:
+    tickets = Tickets(ctx.k, f"{timezone.localtime(ctx.now):%Y-%m}", first=9801)  # after the desk stories' 95xx
+    for _pk, title, description, _body, category_id, node_id, lat, lng, address in examples:
         case = intake.report_case(
             actor=operator.user, channel="hotline", title=title, description=description, category_id=category_id,
-            node_id=node_id,
+            node_id=node_id, lat=lat, lng=lng, address=address, hotline_ticket=tickets(),
+            reporter_name=names.person_name(ctx.rng), reporter_phone=names.phone_number(ctx.rng),
         )  # fmt: skip
         suggestion = services.consider(case_id=case.pk)
         made += suggestion is not None
