@@ -59,7 +59,7 @@ def weighed_words(pipeline: Any, text: str, label: str, limit: int = 5) -> list[
     scores: dict[str, float] = {}
     for col, value in zip(vector.indices, vector.data, strict=True):
         word = str(names[col]).strip()
-        if not word or len(word) < 2:
+        if not word or len(word) < 2 or not all(ch.isalnum() for ch in word):  # "：府" explains nothing
             continue
         score = value * weights[col]
         if score > 0 and score > scores.get(word, 0):
@@ -208,11 +208,9 @@ def desk_suggestions(*, user: User, case_ids: list[int]) -> list[DeskRow]:
     from gongzhi.territory.models import Body
     from gongzhi.triage.models import CaseSuggestion
 
-    visible_cases = Case.objects.restrict(user, "view").filter(pk__in=case_ids[:200]).values_list("pk", flat=True)
+    visible = list(Case.objects.restrict(user, "view").filter(pk__in=case_ids[:200]).values_list("pk", flat=True))
     rows = list(
-        CaseSuggestion.objects.restrict(user, "view")
-        .filter(case_id__in=list(visible_cases))
-        .select_related("body", "category")
+        CaseSuggestion.objects.restrict(user, "view").filter(case_id__in=visible).select_related("body", "category")
     )
     seen_bodies = set(
         Body.objects.restrict(user, "view")
@@ -226,6 +224,23 @@ def desk_suggestions(*, user: User, case_ids: list[int]) -> list[DeskRow]:
         if body or category:
             out.append(DeskRow(r.case_id, body, r.confidence if body else 0.0, r.words if body else [], category,
                                r.dispatched))  # fmt: skip
+    # Cases that arrived before a model was in use (or whose task has not run yet): asked now, in the user's scope.
+    stored = {r.case_id for r in rows}
+    missing = Case.objects.filter(pk__in=[pk for pk in visible if pk not in stored][:50])
+    for case in missing.only("pk", "title", "description", "place_code"):
+        said = suggest(user=user, text=f"{case.title}。{case.description}", node_code=case.place_code, limit=1)
+        if said.bodies or said.categories:
+            top_body = said.bodies[0] if said.bodies else None
+            out.append(
+                DeskRow(
+                    case.pk,
+                    top_body.name if top_body else "",
+                    top_body.confidence if top_body else 0.0,
+                    top_body.words[:3] if top_body else [],
+                    said.categories[0].name if said.categories else "",
+                    False,
+                )
+            )
     return out
 
 

@@ -223,7 +223,7 @@ def activate(*, user: User | None, version: ModelVersion) -> ModelVersion:
 # --- what the model does with new cases, and what it learns from the desk -------------------------------------------
 
 MODEL_DISPATCH_NOTE = _("Dispatched by the triage model v%(version)s: %(body)s, confidence %(confidence)s%%.")
-WAITING = ("reported", "accepted")
+WAITING = ("reported", "accepted", "returned")  # suggested; the model dispatches only the first two (never a return)
 
 
 def consider(*, case_id: int, dispatch: bool = True) -> CaseSuggestion | None:
@@ -253,7 +253,9 @@ def consider(*, case_id: int, dispatch: bool = True) -> CaseSuggestion | None:
                 "category_confidence": said.category_confidence,
             },
         )
-    if not dispatch or suggestion.body_id is None or said.confidence < said.version.threshold:
+    if case.status == "returned" or not dispatch or suggestion.body_id is None:
+        return suggestion
+    if said.confidence < said.version.threshold:
         return suggestion
     switch = AutoDispatch.objects.filter(subdistrict__code=case.place_code[:9], enabled=True).first()
     if switch is None or not (

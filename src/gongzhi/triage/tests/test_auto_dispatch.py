@@ -103,8 +103,10 @@ def test_model_dispatch_is_on_the_timeline_and_returnable(  # type: ignore[no-un
     assert case.status == "returned" and case.handler_body is None
     returned = Feedback.objects.get(case=case, kind="returned")
     assert returned.suggested_body == bodies["water"] and returned.version == trained
-    # A returned case is never dispatched by the model again: the desk decides.
-    assert services.consider(case_id=case.pk) is None
+    # A returned case is never dispatched by the model again: suggested only, the desk decides.
+    assert services.consider(case_id=case.pk) is not None
+    assert Case.objects.get(pk=case.pk).status == "returned"
+    assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
 
 
 def test_a_failing_dispatch_leaves_the_case_on_the_desk(  # type: ignore[no-untyped-def]
@@ -216,6 +218,11 @@ def test_desk_list_and_dispatch_form_show_suggestions_in_scope(  # type: ignore[
     assert f'id="triage-top-{case.pk}"' in desk_page and "/triage/desk/?ids=" in desk_page
     fragment = client.get(f"/triage/desk/?ids={case.pk}").content.decode()
     assert bodies["waste"].name in fragment and 'hx-swap-oob="true"' in fragment
+    # A case the arrival task has not seen (it came before the model): asked now.
+    earlier = cf.new_case(desk, tree.grids[0], title="井盖缺失", description="下水道井盖缺失，积水很深")
+    assert not CaseSuggestion.objects.filter(case=earlier).exists()
+    fragment = client.get(f"/triage/desk/?ids={earlier.pk}").content.decode()
+    assert f'id="triage-top-{earlier.pk}"' in fragment and bodies["water"].name in fragment
     form = client.get(f"/cases/{case.pk}/act/dispatch/?next=/cases/desk/").content.decode()
     assert f"/triage/cases/{case.pk}/suggestions/?next=" in form
     one_click = client.get(f"/triage/cases/{case.pk}/suggestions/?next=/cases/desk/").content.decode()
