@@ -252,3 +252,12 @@ def test_hotline_row_without_a_usable_category_gets_a_suggested_one(  # type: ig
     Case.objects.filter(pk=case.pk).update(category_unconfirmed=True, category_text="城建类")
     services.consider(case_id=case.pk)
     assert CaseSuggestion.objects.get(case=case).category == water_category()
+
+
+def test_admin_lists_the_triage_rows(tree, desk, bodies, trained, admin_client, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    switch_on(tree, desk, bodies=[bodies["water"]])
+    arrive(desk, tree, CLEAR, django_capture_on_commit_callbacks)
+    for model in ("autodispatch", "modelversion", "bodysuccessor", "feedback", "casesuggestion"):
+        assert admin_client.get(f"/admin/triage/{model}/").status_code == 200
+    switch = AutoDispatch.objects.get()
+    assert admin_client.get(f"/admin/triage/autodispatch/{switch.pk}/change/").status_code == 200
