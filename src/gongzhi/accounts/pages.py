@@ -338,6 +338,12 @@ PAGES: tuple[Page, ...] = (
         dom_id="nav-role-defaults",
     ),
     Page(
+        "triage-home",
+        _("Learned triage"),
+        frozenset({R.SUBDISTRICT_OPERATOR}),
+        dom_id="nav-triage",
+    ),
+    Page(
         "messaging-duty-groups",
         _("WeCom duty groups"),
         frozenset({R.SUBDISTRICT_OPERATOR}),

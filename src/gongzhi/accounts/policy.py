@@ -281,6 +281,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "cases.attachment": VIEW,
         "triage.modelversion": EDIT,  # learned triage: the desk trains and rolls back (triage.services)
         "triage.bodysuccessor": MANAGE,
+        "triage.autodispatch": EDIT,  # the subdistrict's switch for the model's own dispatches
+        "triage.casesuggestion": VIEW,
+        "triage.feedback": VIEW,
         "territory.node": EDIT,
         "territory.body": EDIT,
         "territory.cojurisdiction": MANAGE,
@@ -306,6 +309,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **PARTICIPATION_RUN,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
+        "triage.casesuggestion": VIEW,  # the intake desk's suggestions
         "cases.attachment": VIEW,
         "territory.node": EDIT,
         "territory.body": VIEW,
@@ -332,6 +336,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         **PARTICIPATION_LIST,
         "cases.case": CASE_WORK,
         "cases.caseevent": VIEW,
+        "triage.casesuggestion": VIEW,  # the intake desk's suggestions
         "cases.attachment": VIEW,
         "territory.node": VIEW | {"change"},
         "territory.body": VIEW,

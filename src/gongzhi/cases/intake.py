@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from gongzhi.cases import notify, sql, tiers, tracking, workflow
+from gongzhi.cases import events, notify, sql, tiers, tracking, workflow
 from gongzhi.cases.choices import Channel, Urgency
 from gongzhi.cases.models import Attachment, Case, CaseEvent, Category
 from gongzhi.core import audit, bulk
@@ -40,6 +41,8 @@ from gongzhi.territory.selectors import PlacePoint
 
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 9
@@ -257,6 +260,7 @@ def report_case(
         case.refresh_from_db()
     else:  # the desk whose intake queue it is on: planned and written by the task worker after the commit
         notify.send_after_commit(event, actor)
+        events.arrived([case.pk])
     return case
 
 
@@ -469,6 +473,7 @@ def _reported_entry(c: NewCase, *, pk: int, number: str) -> audit.Entry:
 @dataclass
 class Written:
     created: list[tuple[int, str]] = field(default_factory=list)  # (row, case number), in row order
+    ids: list[int] = field(default_factory=list)  # the new cases' ids
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, ticket): imported meanwhile by someone else
 
 
@@ -482,7 +487,9 @@ def report_many(*, actor: User, cases: Sequence[NewCase]) -> Written:
     Safe to call from several threads at once (each with its own connection)."""
     codes: list[str] = []
     try:
-        return _report_many(actor, cases, codes)
+        written = _report_many(actor, cases, codes)
+        events.arrived(written.ids)
+        return written
     finally:
         _release_tracking_codes(codes)  # in the table now (its unique index guards them), or free again
 
@@ -493,7 +500,8 @@ def _report_many(actor: User, cases: Sequence[NewCase], codes: list[str]) -> Wri
         return Written()
     try:
         with transaction.atomic():
-            return Written(created=_write_many(actor, cases, codes))
+            ids: list[int] = []
+            return Written(created=_write_many(actor, cases, codes, ids), ids=ids)
     except IntegrityError:
         pass
     out = Written()
@@ -501,7 +509,9 @@ def _report_many(actor: User, cases: Sequence[NewCase], codes: list[str]) -> Wri
         for attempt in range(3):
             try:
                 with transaction.atomic():
-                    out.created.extend(_write_many(actor, [item], codes))
+                    one: list[int] = []
+                    out.created.extend(_write_many(actor, [item], codes, one))
+                    out.ids.extend(one)
                 break
             except IntegrityError:
                 if Case.objects.filter(hotline_ticket=item.ticket).exists():
@@ -512,7 +522,9 @@ def _report_many(actor: User, cases: Sequence[NewCase], codes: list[str]) -> Wri
     return out
 
 
-def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) -> list[tuple[int, str]]:
+def _write_many(
+    actor: User, cases: Sequence[NewCase], used_codes: list[str], new_ids: list[int] | None = None
+) -> list[tuple[int, str]]:
     actor_pk = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
     local = timezone.get_current_timezone()
@@ -548,6 +560,8 @@ def _write_many(actor: User, cases: Sequence[NewCase], used_codes: list[str]) ->
         entries=(_reported_entry(c, pk=pk, number=n) for c, pk, n in zip(cases, ids, numbers, strict=True)),
         at=now,
     )
+    if new_ids is not None:
+        new_ids.extend(ids)
     return [(c.row, number) for c, number in zip(cases, numbers, strict=True)]
 
 

@@ -70,8 +70,23 @@ def _on_accept(case: Case, actor: User | None, p: dict[str, Any], now: datetime)
 def _on_dispatch(case: Case, actor: User | None, p: dict[str, Any], now: datetime) -> None:
     from gongzhi.territory import selectors as territory
 
-    assert actor is not None  # the system only escalates (perform)
     body_id, node_id = p.get("handler_body_id"), p.get("handler_node_id")
+    if actor is None:  # the learned triage (dispatch_by_model): a body it chose, never a place
+        from gongzhi.territory.models import Body
+
+        if not body_id:
+            raise ValidationFailed(_("Dispatch to whom?"), [ErrorDetail(field="handler_body_id", message=_("a body"))])
+        body = Body.objects.get(pk=body_id)
+        if not bodies_with_actors([body.pk]):  # nobody to acknowledge it: left to the desk
+            raise Conflict(fmt(_("Nobody can act for %(body)s in Gongzhi."), body=body.name))
+        case.handler_body, case.handler_node = body, None
+        if body.kind in ("department", "court"):
+            case.tier = max(case.tier, Tier.DEPARTMENT)
+        case.dispatcher = None
+        case.accepted_at = case.accepted_at or now
+        case.dispatched_at = now
+        deadlines.start_clock(case, Step.ACKNOWLEDGE, now)
+        return
     if not body_id and not node_id:
         raise ValidationFailed(
             _("Dispatch to whom?"),
@@ -525,7 +540,7 @@ class CaseMachine(Machine[Case]):
 
     def notify(self, obj: Case, event: Any, actor: User | None, t: Transition) -> None:
         notify.send(obj, event, actor)  # who is told what: inbox now, SMS/e-mail after the commit (messaging)
-        listeners.emit(obj, event, actor)  # the apps that follow cases (cases/events.py: e.g. a meeting's decision)
+        listeners.emit(obj, event, actor)  # apps that follow cases (events.py: meetings, triage)
 
 
 MACHINE = CaseMachine(TRANSITIONS, COMBINED)
@@ -594,6 +609,24 @@ def record_overdue(*, case_id: int, now: datetime) -> CaseEvent | None:
         )
         notify.send(case, event, None)
         return event
+
+
+BY_MODEL = "triage"  # the actor label of a dispatch the learned triage made (cases/_timeline.html names it)
+
+
+def dispatch_by_model(*, case_id: int, handler_body_id: int, version: int, confidence: float, note: str = "") -> Case:
+    """The learned triage dispatches a new case on its own (the system: no user). Only a case still on the desk
+    (reported or accepted, never one returned) to a body someone acts for; the timeline says the model did it, with
+    its version and confidence; returnable like any dispatch. Refused (``Conflict``) otherwise: the case stays."""
+    t = TRANSITIONS["dispatch"]
+    with transaction.atomic():
+        case = MACHINE.lock(case_id)
+        if case.status not in (S.REPORTED, S.ACCEPTED):
+            raise Conflict(
+                fmt(TEXTS.conflict, number=case.number, status=case.get_status_display(), action=t.label)
+            )
+        payload = {"handler_body_id": handler_body_id, "model_version": version, "confidence": round(confidence, 4)}
+        return MACHINE.apply(case, t, None, note, payload, timezone.now(), actor_label=BY_MODEL)
 
 
 def perform_resident_rating(*, case: Case, rating: str, resolved: bool | None, note: str = "") -> Case:

@@ -35,6 +35,7 @@ from gongzhi.demo import participation as demo_participation
 from gongzhi.demo import preferences as demo_preferences
 from gongzhi.demo import recognition as demo_recognition
 from gongzhi.demo import service as demo_service
+from gongzhi.demo import triage as demo_triage
 from gongzhi.demo.context import BuildContext, BuildingInfo, CommunityInfo, GridInfo, Out
 from gongzhi.demo.logins import DEMO_PASSWORD, DEMO_USERNAMES
 from gongzhi.demo.tiling import points_inside, representative, tile_subdistrict, union
@@ -696,6 +697,8 @@ STEPS: list[tuple[str, Step]] = [
     ("volunteers", demo_service.create_volunteers),
     # Meetings (issue 22): a year of tea-house talks, night talks, joint meetings and hearings with their decisions.
     ("meetings", demo_meetings.create_meetings),
+    # Learned triage (issue 23): a model trained on the year of cases, auto-dispatch for the clearest categories.
+    ("triage", demo_triage.create_triage),
 ]
 
 
@@ -872,6 +875,7 @@ RESET_STEPS: list[tuple[str, ResetStep]] = [
     ("notices", reset_notices),
     ("open311 keys", demo_open311.reset_open311),  # they hold the subdistrict
     ("visits", registry.reset_visits),  # before the cases they raised, the people and the demo users
+    ("triage", demo_triage.reset_triage),  # suggestions and feedback on the cases, the switch on the subdistrict
     ("cases", cases.reset_cases),
     ("registry", registry.reset_registry),  # before the places, bodies and party organisations it points at
     ("people", reset_people),

@@ -59,7 +59,7 @@ def weighed_words(pipeline: Any, text: str, label: str, limit: int = 5) -> list[
     scores: dict[str, float] = {}
     for col, value in zip(vector.indices, vector.data, strict=True):
         word = str(names[col]).strip()
-        if not word or len(word) < 2:
+        if not word or len(word) < 2 or not all(ch.isalnum() for ch in word):  # "：府" explains nothing
             continue
         score = value * weights[col]
         if score > 0 and score > scores.get(word, 0):
@@ -152,3 +152,152 @@ def case_suggestions(*, user: User, case_id: int) -> Suggestions | None:
     if case is None:
         return None
     return suggest(user=user, text=f"{case.title}。{case.description}", node_code=case.place_code)
+
+
+@dataclass
+class Top:
+    """What the model in use says of some words, unscoped (for the system's own use: never shown as it is)."""
+
+    version: ModelVersion
+    body: int | None
+    confidence: float
+    words: list[str]
+    category: int | None
+    category_confidence: float
+
+
+def top(text: str, node_code: str = "") -> Top | None:
+    """The active version's top body and category for these words (None without a model in use)."""
+    # TODO(triage place): the model does not take the place yet; once learn's pipeline takes one, pass node_code.
+    loaded = active_bundle()
+    if loaded is None:
+        return None
+    version, bundle = loaded
+    words = learn.citizen_words(text)
+    ranked = _ranked(bundle["body"], words)
+    label, confidence = ranked[0]
+    category: int | None = None
+    category_confidence = 0.0
+    if bundle.get("category") is not None:
+        clabel, category_confidence = _ranked(bundle["category"], words)[0]
+        category = int(clabel) if clabel.isdigit() else None
+    return Top(
+        version=version,
+        body=int(label) if label.isdigit() else None,
+        confidence=round(confidence, 4),
+        words=weighed_words(bundle["body"], words, label, limit=3),
+        category=category,
+        category_confidence=round(category_confidence, 4),
+    )
+
+
+@dataclass
+class DeskRow:
+    case_id: int
+    body: str
+    confidence: float
+    words: list[str]
+    category: str
+    dispatched: bool
+
+
+def desk_suggestions(*, user: User, case_ids: list[int]) -> list[DeskRow]:
+    """The intake list's line per case: the top body (only one the user may see) and confidence the model gave when
+    the case arrived, and the category it suggests. Cases out of the user's reach are left out."""
+    from gongzhi.cases.models import Case
+    from gongzhi.territory.models import Body
+    from gongzhi.triage.models import CaseSuggestion
+
+    visible = list(Case.objects.restrict(user, "view").filter(pk__in=case_ids[:200]).values_list("pk", flat=True))
+    rows = list(
+        CaseSuggestion.objects.restrict(user, "view").filter(case_id__in=visible).select_related("body", "category")
+    )
+    seen_bodies = set(
+        Body.objects.restrict(user, "view")
+        .filter(pk__in=[r.body_id for r in rows if r.body_id])
+        .values_list("pk", flat=True)
+    )
+    out = []
+    for r in rows:
+        body = r.body.name if r.body is not None and r.body_id in seen_bodies else ""
+        category = r.category.name if r.category is not None else ""
+        if body or category:
+            out.append(DeskRow(r.case_id, body, r.confidence if body else 0.0, r.words if body else [], category,
+                               r.dispatched))  # fmt: skip
+    # Cases that arrived before a model was in use (or whose task has not run yet): asked now, in the user's scope.
+    stored = {r.case_id for r in rows}
+    missing = Case.objects.filter(pk__in=[pk for pk in visible if pk not in stored][:50])
+    for case in missing.only("pk", "title", "description", "place_code"):
+        said = suggest(user=user, text=f"{case.title}。{case.description}", node_code=case.place_code, limit=1)
+        if said.bodies or said.categories:
+            top_body = said.bodies[0] if said.bodies else None
+            out.append(
+                DeskRow(
+                    case.pk,
+                    top_body.name if top_body else "",
+                    top_body.confidence if top_body else 0.0,
+                    top_body.words[:3] if top_body else [],
+                    said.categories[0].name if said.categories else "",
+                    False,
+                )
+            )
+    return out
+
+
+def case_suggestions_api(*, user: User, case_id: int) -> Suggestions:
+    """The suggestions for one case the user may see (out of scope: 404), whatever its state."""
+    from gongzhi.cases.models import Case
+    from gongzhi.core.access import get_in_scope
+
+    case = get_in_scope(Case, user, case_id)
+    return suggest(user=user, text=f"{case.title}。{case.description}", node_code=case.place_code)
+
+
+def auto_dispatch_of(subdistrict_code: str) -> Any:
+    from gongzhi.triage.models import AutoDispatch
+
+    return AutoDispatch.objects.filter(subdistrict__code=subdistrict_code).first()
+
+
+def settings_for(*, user: User) -> list[tuple[Any, Any]]:
+    """The subdistricts whose auto-dispatch the user may set, each with its settings (None: never set)."""
+    from gongzhi.territory.models import Node
+    from gongzhi.triage.models import AutoDispatch
+
+    scope = user.scope_for("triage.autodispatch", "change")
+    if scope.is_empty:
+        return []
+    nodes = [n for n in Node.objects.restrict(user, "view").filter(kind="subdistrict").order_by("code")
+             if scope.everything or scope.covers(n.code)]  # fmt: skip
+    rows = AutoDispatch.objects.restrict(user, "view").filter(subdistrict__in=nodes)
+    mine = {a.subdistrict_id: a for a in rows.prefetch_related("categories", "bodies")}
+    return [(n, mine.get(n.pk)) for n in nodes]
+
+
+def feedback_counts(*, user: User, version: ModelVersion | None) -> dict[str, int]:
+    """How the desk answered the version's suggestions (accepted, override, returned), in the user's scope."""
+    from django.db.models import Count
+
+    from gongzhi.triage.models import Feedback
+
+    if version is None:
+        return {}
+    rows = Feedback.objects.restrict(user, "view").filter(version=version).values("kind").annotate(n=Count("pk"))
+    return {r["kind"]: r["n"] for r in rows}
+
+
+def switch_choices(*, user: User) -> dict[str, list[tuple[str, str]]]:
+    """What the auto-dispatch switch may name: the active categories (minor ones under their major) and the bodies
+    the user sees (not the subdistrict office itself)."""
+    from gongzhi.cases.models import Category
+    from gongzhi.territory.models import Body
+
+    categories = Category.objects.restrict(user, "view").filter(is_active=True).select_related("parent")
+    bodies = Body.objects.restrict(user, "view").exclude(kind="subdistrict_office").order_by("kind", "name")[:500]
+    return {
+        "categories": [
+            (str(c.pk), f"{c.parent.name} · {c.name}" if c.parent is not None else c.name)
+            for c in categories.order_by("kind", "code")[:500]
+        ],
+        "bodies": [(str(b.pk), b.name) for b in bodies],
+    }

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 import shapely
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
@@ -83,9 +84,11 @@ def test_a_year_of_cases_over_ten_thousand(ctx: BuildContext, built) -> None:  #
     from gongzhi.inspections.models import Hazard
     from gongzhi.meetings.models import Decision
 
-    later = Case.objects.filter(pk__in=Hazard.objects.filter(case__isnull=False).values("case")) | Case.objects.filter(
-        pk__in=Decision.objects.filter(case__isnull=False).values("case")
-    )
+    later = Case.objects.filter(
+        Q(pk__in=Hazard.objects.filter(case__isnull=False).values("case"))
+        | Q(pk__in=Decision.objects.filter(case__isnull=False).values("case"))
+        | Q(pk__in=CaseEvent.objects.filter(action="report", case__triage_suggestion__dispatched=True).values("case"))
+    )  # and the reports the triage step files for the model to dispatch
     assert ctx.counts["cases"] == total - later.count()
     assert ctx.counts["case events"] == CaseEvent.objects.exclude(case__in=later).count()
     summary = [line for line in built[1] if line.strip().startswith("cases ")]
@@ -282,6 +285,23 @@ def test_identity_places_and_people(ctx: BuildContext) -> None:
         .exclude(reporter_user__username="resident")
         .exists()
     )
+
+
+@pytest.mark.slow
+def test_triage_trained_at_seed_time_and_some_cases_dispatched_by_the_model(ctx: BuildContext) -> None:
+    """Issue 23: a model in use at once, auto-dispatch on for a few clear categories, the waiting cases suggested, a
+    few new reports dispatched by the model (the timeline says so)."""
+    from gongzhi.cases.workflow import BY_MODEL
+    from gongzhi.triage.models import AutoDispatch, CaseSuggestion, ModelVersion
+
+    assert ModelVersion.objects.filter(is_active=True).exists()
+    switch = AutoDispatch.objects.get(subdistrict__code=CODE)
+    assert switch.enabled and 1 <= switch.categories.count() <= 3
+    waiting = Case.objects.filter(status__in=["reported", "accepted"])
+    assert waiting.exists() and not waiting.filter(triage_suggestion__isnull=True).exists()
+    by_model = CaseEvent.objects.filter(action="dispatch", actor_label=BY_MODEL)
+    assert by_model.count() >= 1
+    assert CaseSuggestion.objects.filter(dispatched=True).count() == by_model.count()
 
 
 # --- Copy 0's stories and log-ins -------------------------------------------------------------------------------
