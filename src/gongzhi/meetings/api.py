@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Path, Router, Status
 from ninja.pagination import paginate
 
 from gongzhi.core.errors import NotFound
@@ -192,7 +192,7 @@ def figures(
 
 
 @public_router.get("/{code}", response=PublicRecordOut, summary="A community's meetings and decisions (no account)")
-def public_record(request: Any, code: str) -> Any:
+def public_record(request: Any, code: str = Path(..., max_length=32, pattern=r"^[0-9A-Za-z]+$")) -> Any:
     community = selectors.public_community(code=code)
     if community is None:
         raise NotFound()

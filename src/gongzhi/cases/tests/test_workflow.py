@@ -216,11 +216,15 @@ _WRITE_COLUMNS = re.compile(r"(COPY|INSERT|ROW|WRITE)\w*COLUMNS$", re.IGNORECASE
 
 # Statuses of other apps' own records, each written by that app's services alone (a hazard's register, a need's
 # place on the list): a write whose value is one of these enums' members is not a case's, a dispute's or a notice's.
-OWN_STATUS_ENUMS = frozenset({"HazardStatus", "NeedStatus", "ClaimStatus", "MeetingStatus", "TopicStatus", "DecisionStatus"})
+OWN_STATUS_ENUMS = frozenset(
+    {"HazardStatus", "NeedStatus", "ClaimStatus", "MeetingStatus", "TopicStatus", "DecisionStatus", "NominationStatus"}
+)
 
 
 def _is_own_status(value: ast.expr) -> bool:
-    """``HazardStatus.CLOSED`` and the like (:data:`OWN_STATUS_ENUMS`)."""
+    """``HazardStatus.CLOSED`` and the like (:data:`OWN_STATUS_ENUMS`), or a choice between two of them."""
+    if isinstance(value, ast.IfExp):
+        return _is_own_status(value.body) and _is_own_status(value.orelse)
     return (
         isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in OWN_STATUS_ENUMS
     )

@@ -75,6 +75,9 @@ def test_every_periodic_job_is_discovered() -> None:
         "inspections_hazards_overdue": 3600,
         "dispute_follow_ups": 3600,
         "service_activity_reminders": 3600,
+        "meetings_plan_recurring": 3600,
+        "meetings_follow_projects": 3600,
+        "triage_train": 3600,
         "kpi_refresh": 300,
         "monthly_reports": 3600,
     }
