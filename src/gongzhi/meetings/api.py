@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from ninja import Path, Router, Status
+from ninja import Router, Status
 from ninja.pagination import paginate
+from ninja.params.functions import Path
 
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
