@@ -1,13 +1,17 @@
-"""Typing help for API views (ninja puts the authenticated user on ``request.auth``) and the client's address."""
+"""Typing help for API views (ninja puts the authenticated user on ``request.auth``), the client's address, and the
+small helpers every page view uses (a number from the query string, a refusal shown as a message)."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest
+
+from gongzhi.core.errors import DomainError
 
 if TYPE_CHECKING:
     # django-stubs' placeholder for settings.AUTH_USER_MODEL (core knows no app, so not accounts' User by name)
@@ -22,6 +26,23 @@ class AuthedRequest(HttpRequest):
     """A page's request behind ``login_required``: its user is signed in (never ``AnonymousUser``)."""
 
     user: _User
+
+
+# --- Page views -----------------------------------------------------------------------------------------------------
+
+
+def int_param(value: Any) -> int | None:
+    """A number from a query string or a form field; ``None`` when it is missing or not a number."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def refused(request: HttpRequest, exc: DomainError) -> None:
+    """A service's refusal shown on the next page as an error message, its details after it."""
+    details = "; ".join(str(d.message) for d in exc.details)
+    messages.error(request, f"{exc.message} {details}".strip())
 
 
 # --- The client's address -------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts import pages
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from gongzhi.core.forms import add_service_errors
+from gongzhi.core.http import int_param
 from gongzhi.core.middleware import is_htmx
 from gongzhi.disputes import pagesupport, selectors, services, workflow
 from gongzhi.disputes.choices import (
@@ -66,12 +67,6 @@ SIGN_FIELDS = {"agreement_id": None, "terms": None, "signed_party_ids": "signed"
 NOTICE_FIELDS = {"node_id": "place", "from_body_id": None}
 ANSWER_FIELDS = {"dispute_kind_id": "kind", "case_id": "category", "case_category_id": "category", "_note": "feedback"}
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _user(request: HttpRequest) -> User:
@@ -129,9 +124,9 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
         statuses = status
     return {
         "status": statuses,
-        "kind_id": _int(g.get("kind")),
+        "kind_id": int_param(g.get("kind")),
         "risk": g.get("risk") if g.get("risk") in Risk.values else None,
-        "tier": _int(g.get("tier")),
+        "tier": int_param(g.get("tier")),
         "node_code": g.get("place") or None,
         "repeat": True if g.get("repeat") == "1" else None,
         "mine": g.get("mine") == "1",
@@ -178,7 +173,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 def dispute_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     places = pagesupport.dispute_places(user=user)
-    notice_id = _int(request.GET.get("notice") or request.POST.get("notice"))
+    notice_id = int_param(request.GET.get("notice") or request.POST.get("notice"))
     form = DisputeForm(request.POST or None, kinds=selectors.kinds(), places=places)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -193,7 +188,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
         try:
             dispute = services.register_dispute(
                 actor=user, kind_id=int(d["kind"]), summary=d["summary"], facts=d["facts"],
-                node_id=_int(d["place"]), address=d["address"], risk=d["risk"], source=d["source"],
+                node_id=int_param(d["place"]), address=d["address"], risk=d["risk"], source=d["source"],
                 parties=parties, mediator_ids=[user.pk] if d["mediate_myself"] else [],
                 source_notice_id=notice_id,
             )  # fmt: skip
@@ -499,7 +494,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
         try:
             notice = services.file_police_notice(
                 actor=user, title=d["title"], ask=d["ask"], happened_at=d["happened_at"],
-                description=d["description"], node_id=_int(d["place"]), address=d["address"], people=d["people"],
+                description=d["description"], node_id=int_param(d["place"]), address=d["address"], people=d["people"],
                 people_phone=d["people_phone"], due_at=d["due_at"],
             )  # fmt: skip
         except DomainError as exc:
@@ -571,8 +566,8 @@ def notice_answer(request: HttpRequest, notice_id: int) -> HttpResponse:
         try:
             answered = services.answer_police_notice(
                 actor=user, notice_id=n.pk, result=d["result"], feedback=d["feedback"], visited_at=d["visited_at"],
-                dispute_kind_id=_int(d["kind"]), dispute_summary=d["summary"], dispute_risk=d["risk"] or Risk.GREEN,
-                case_category_id=_int(d["category"]),
+                dispute_kind_id=int_param(d["kind"]), dispute_summary=d["summary"],
+                dispute_risk=d["risk"] or Risk.GREEN, case_category_id=int_param(d["category"]),
             )  # fmt: skip
         except DomainError as exc:
             add_service_errors(form, exc, ANSWER_FIELDS)

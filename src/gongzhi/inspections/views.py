@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts import pages
 from gongzhi.core import idempotency
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param
 from gongzhi.core.idempotency import idempotent
 from gongzhi.inspections import selectors, services
 from gongzhi.inspections.choices import AssignTo, HazardStatus, PlaceKind, Result, Severity
@@ -39,12 +39,6 @@ PAGE_SIZE = 30
 def _page(request: HttpRequest, rows: Any, size: int = PAGE_SIZE) -> Any:
     return Paginator(rows, size).get_page(request.GET.get("page"))
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _holds(user: User, label: str, action: str) -> bool:
@@ -309,7 +303,7 @@ def photo(request: AuthedRequest, photo_id: int) -> FileResponse:
 
 def _place(request: AuthedRequest) -> Any:
     user = request.user
-    place_id = _int(request.GET.get("place"))
+    place_id = int_param(request.GET.get("place"))
     if place_id is not None:
         return territory.node_get(user=user, node_id=place_id)
     roots = territory.scope_roots(user=user)
@@ -375,8 +369,8 @@ def records(request: AuthedRequest) -> HttpResponse:
         period=period,
         figure=figure,
         grid=(request.GET.get("grid") or "")[:15] or None,
-        worker_id=_int(request.GET.get("worker")),
-        building_id=_int(request.GET.get("building")),
+        worker_id=int_param(request.GET.get("worker")),
+        building_id=int_param(request.GET.get("building")),
     )
     context = {
         "page": _page(request, rows),
@@ -419,7 +413,7 @@ def checklist_item(request: AuthedRequest, checklist_id: int) -> HttpResponse:
         services.save_item(
             actor=request.user,
             checklist_id=checklist_id,
-            item_id=_int(post.get("item_id")),
+            item_id=int_param(post.get("item_id")),
             question=post.get("question", ""),
             basis=post.get("basis", ""),
             photo_required=post.get("photo_required") == "1",
@@ -444,9 +438,9 @@ def plans(request: AuthedRequest) -> HttpResponse:
         try:
             plan = services.create_plan(
                 actor=user,
-                area_id=_int(request.POST.get("area")) or 0,
+                area_id=int_param(request.POST.get("area")) or 0,
                 kind=request.POST.get("kind", ""),
-                every_months=_int(request.POST.get("every_months")) or 0,
+                every_months=int_param(request.POST.get("every_months")) or 0,
                 assign_to=request.POST.get("assign_to", AssignTo.GRID_WORKER),
                 name=request.POST.get("name", ""),
             )

@@ -25,7 +25,7 @@ from gongzhi.accounts import pages
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param, refused
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.choices import DecisionStatus, ItemSource, MeetingStatus, Track
 from gongzhi.participation import selectors as participation_selectors
@@ -36,16 +36,6 @@ PAGE_SIZE = 25
 MEETING_PLACES = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID)
 
 
-def _refused(request: HttpRequest, exc: DomainError) -> None:
-    details = "; ".join(str(d.message) for d in exc.details)
-    messages.error(request, f"{exc.message} {details}".strip())
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _period(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
@@ -94,15 +84,15 @@ def meeting_new(request: AuthedRequest) -> HttpResponse:
             try:
                 meeting = services.plan_meeting(
                     actor=request.user,
-                    kind_id=_int(values.get("kind")) or 0,
+                    kind_id=int_param(values.get("kind")) or 0,
                     title=values.get("title", ""),
-                    place_id=_int(values.get("place")) or 0,
+                    place_id=int_param(values.get("place")) or 0,
                     starts_at=starts_at,
                     location=values.get("location", ""),
                     notice=values.get("notice", ""),
                 )
             except DomainError as exc:
-                _refused(request, exc)
+                refused(request, exc)
             else:
                 messages.success(request, pgettext("meetings", "The meeting is planned."))
                 return redirect("meetings-detail", meeting.pk)
@@ -156,31 +146,32 @@ def meeting_action(request: AuthedRequest, meeting_id: int, action: str) -> Http
             source = p.get("source", ItemSource.OTHER)
             services.add_item(
                 actor=request.user, meeting_id=meeting_id, source=source, title=p.get("title", ""),
-                topic_id=_int(p.get("topic")), case_id=_int(p.get("case")), need_id=_int(p.get("need")),
+                topic_id=int_param(p.get("topic")), case_id=int_param(p.get("case")), need_id=int_param(p.get("need")),
             )  # fmt: skip
         elif action == "tick":
             services.tick(
                 actor=request.user, meeting_id=meeting_id, present=p.get("present", "1") == "1",
-                attendance_id=_int(p.get("attendance")), name=p.get("name", ""), member=p.get("member") == "1",
+                attendance_id=int_param(p.get("attendance")), name=p.get("name", ""), member=p.get("member") == "1",
             )  # fmt: skip
         elif action == "minutes":
-            services.record_minutes(actor=request.user, item_id=_int(p.get("item")) or 0, minutes=p.get("minutes", ""))
+            item_id = int_param(p.get("item")) or 0
+            services.record_minutes(actor=request.user, item_id=item_id, minutes=p.get("minutes", ""))
         elif action == "hold":
             services.hold(actor=request.user, meeting_id=meeting_id)
         elif action == "cancel":
             services.cancel_meeting(actor=request.user, meeting_id=meeting_id)
         elif action == "decide":
             services.decide(
-                actor=request.user, meeting_id=meeting_id, text=p.get("text", ""), item_id=_int(p.get("item")),
-                votes_for=_int(p.get("votes_for")), votes_against=_int(p.get("votes_against")),
-                votes_abstain=_int(p.get("votes_abstain")),
+                actor=request.user, meeting_id=meeting_id, text=p.get("text", ""), item_id=int_param(p.get("item")),
+                votes_for=int_param(p.get("votes_for")), votes_against=int_param(p.get("votes_against")),
+                votes_abstain=int_param(p.get("votes_abstain")),
             )  # fmt: skip
         elif action == "track":
-            _track(request, _int(p.get("decision")) or 0)
+            _track(request, int_param(p.get("decision")) or 0)
         else:
             raise Http404
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, pgettext("meetings", "Saved."))
     return _back(meeting_id)
@@ -192,16 +183,19 @@ def _track(request: AuthedRequest, decision_id: int) -> None:
     due_on = parse_date(p.get("due_on", "") or "") if p.get("due_on") else None
     if how == Track.CASE:
         services.track_as_case(
-            actor=request.user, decision_id=decision_id, category_id=_int(p.get("category")) or 0,
-            handler_body_id=_int(p.get("handler_body")), due_on=due_on,
+            actor=request.user, decision_id=decision_id, category_id=int_param(p.get("category")) or 0,
+            handler_body_id=int_param(p.get("handler_body")), due_on=due_on,
         )  # fmt: skip
     elif how == Track.PROJECT:
         services.track_as_project(
-            actor=request.user, decision_id=decision_id, category_id=_int(p.get("need_category")) or 0, due_on=due_on
+            actor=request.user,
+            decision_id=decision_id,
+            category_id=int_param(p.get("need_category")) or 0,
+            due_on=due_on,
         )
     elif how == Track.TASK:
         services.track_as_task(
-            actor=request.user, decision_id=decision_id, owner_id=_int(p.get("owner")) or 0,
+            actor=request.user, decision_id=decision_id, owner_id=int_param(p.get("owner")) or 0,
             due_on=due_on or timezone.localdate() + datetime.timedelta(days=30),
         )  # fmt: skip
     else:
@@ -220,11 +214,11 @@ def decision(request: AuthedRequest, decision_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.report_task(
-                actor=request.user, decision_id=d.pk, progress=_int(request.POST.get("progress")) or 0,
+                actor=request.user, decision_id=d.pk, progress=int_param(request.POST.get("progress")) or 0,
                 dropped=request.POST.get("dropped") == "1",
             )  # fmt: skip
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("meetings", "Saved."))
         return redirect("meetings-decision", d.pk)
@@ -243,11 +237,11 @@ def topics(request: AuthedRequest) -> HttpResponse:
         p = request.POST
         try:
             if p.get("support"):
-                services.support_topic(actor=request.user, topic_id=_int(p.get("support")) or 0)
+                services.support_topic(actor=request.user, topic_id=int_param(p.get("support")) or 0)
                 messages.success(request, pgettext("meetings", "You support this topic."))
             else:
                 services.propose_topic(
-                    actor=request.user, place_id=_int(p.get("place")), title=p.get("title", ""),
+                    actor=request.user, place_id=int_param(p.get("place")), title=p.get("title", ""),
                     description=p.get("description", ""), proposer_name=p.get("proposer_name", ""),
                     proposer_phone=p.get("proposer_phone", ""),
                 )  # fmt: skip
@@ -255,7 +249,7 @@ def topics(request: AuthedRequest) -> HttpResponse:
                     request, pgettext("meetings", "Your topic is proposed; you will be told what comes of it.")
                 )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         return redirect("meetings-topics")
     open_topics = list(selectors.topic_list(user=request.user, open_only=True)[:50])
     places = territory.places_for(
@@ -291,7 +285,7 @@ def sign_in(request: AuthedRequest, token: str) -> HttpResponse:
         try:
             signed = services.sign_in(actor=request.user, token=token)
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
     return render(request, "meetings/sign_in.html", {"meeting": meeting, "signed": signed, "token": token})
 
 
@@ -302,11 +296,11 @@ def series(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.leave_rota(
-                actor=request.user, series_id=_int(request.POST.get("series")) or 0,
-                body_id=_int(request.POST.get("body")) or 0,
+                actor=request.user, series_id=int_param(request.POST.get("series")) or 0,
+                body_id=int_param(request.POST.get("body")) or 0,
             )  # fmt: skip
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("meetings", "The body left the rota; the chair skips it."))
         return redirect("meetings-series")
@@ -347,7 +341,7 @@ def records(request: AuthedRequest) -> HttpResponse:
     start, end = _period(request)
     qs = selectors.records(
         user=request.user, what=what, place_code=request.GET.get("place", ""), start=start, end=end,
-        meeting_id=_int(request.GET.get("meeting")),
+        meeting_id=int_param(request.GET.get("meeting")),
     )  # fmt: skip
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "meetings/records.html", {"page": page, "what": what})

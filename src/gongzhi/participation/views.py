@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import pages
 from gongzhi.core.errors import Conflict, DomainError, ValidationFailed
 from gongzhi.core.forms import add_service_errors
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_phone
 from gongzhi.participation import selectors, services
@@ -36,15 +36,9 @@ NEED_FIELDS = {"category_id": "category", "place_id": "place"}
 RESOURCE_FIELDS = {"unit_id": "unit", "category_id": "category", "place_id": "place"}
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
 
 def _place(request: AuthedRequest) -> Any:
-    place_id = _int(request.GET.get("place"))
+    place_id = int_param(request.GET.get("place"))
     return territory.node_get(user=request.user, node_id=place_id) if place_id else None
 
 
@@ -79,7 +73,7 @@ def _render_list(request: AuthedRequest, context: dict[str, Any]) -> HttpRespons
 def need_list(request: AuthedRequest) -> HttpResponse:
     """需求清单: the needs of a community (or of the user's whole ground)."""
     status = request.GET.get("status") or None
-    category_id = _int(request.GET.get("category"))
+    category_id = int_param(request.GET.get("category"))
     qs = selectors.need_list(
         user=request.user, place=_place(request), status=status, category_id=category_id, q=request.GET.get("q") or None
     )
@@ -96,8 +90,8 @@ def resource_list(request: AuthedRequest) -> HttpResponse:
         user=request.user,
         place=_place(request),
         kind=kind,
-        unit_id=_int(request.GET.get("unit")),
-        category_id=_int(request.GET.get("category")),
+        unit_id=int_param(request.GET.get("unit")),
+        category_id=int_param(request.GET.get("category")),
         q=request.GET.get("q") or None,
     )
     return _render_list(request, _lists_context(request, "resources", qs, kind=kind, kinds=ResourceKind.choices))
@@ -112,7 +106,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         user=request.user,
         place=_place(request),
         state=state,
-        unit_id=_int(request.GET.get("unit")),
+        unit_id=int_param(request.GET.get("unit")),
         reached=request.GET.get("reached") == "1",
     )
     return _render_list(request, _lists_context(request, "projects", qs, state=state, states=ProjectState.choices))
@@ -186,7 +180,7 @@ def need_new(request: AuthedRequest) -> HttpResponse:
                 return redirect("participation-need", need_id=need.pk)
         status = 400
     else:
-        form = NeedForm(initial={"place": _int(request.GET.get("place"))}, **kwargs)
+        form = NeedForm(initial={"place": int_param(request.GET.get("place"))}, **kwargs)
     return render(request, "participation/form.html", {"form": form, "what": "need"}, status=status)
 
 
@@ -207,7 +201,7 @@ def _take(request: AuthedRequest, need_id: int, write: Any) -> HttpResponse:
 @pages.page("participation-needs")
 @require_POST
 def need_confirm(request: AuthedRequest, need_id: int) -> HttpResponse:
-    resource_id = _int(request.POST.get("resource_id")) or 0
+    resource_id = int_param(request.POST.get("resource_id")) or 0
     return _take(
         request,
         need_id,
@@ -219,8 +213,8 @@ def need_confirm(request: AuthedRequest, need_id: int) -> HttpResponse:
 @pages.page("participation-needs")
 @require_POST
 def need_claim(request: AuthedRequest, need_id: int) -> HttpResponse:
-    resource_id = _int(request.POST.get("resource_id"))
-    unit_id = _int(request.POST.get("unit_id"))
+    resource_id = int_param(request.POST.get("resource_id"))
+    unit_id = int_param(request.POST.get("unit_id"))
     return _take(
         request,
         need_id,
@@ -315,7 +309,7 @@ def project_progress(request: AuthedRequest, project_id: int) -> HttpResponse:
     form = ProgressForm(request.POST, request.FILES)
     if form.is_valid():
         d = form.cleaned_data
-        done = [m for m in (_int(v) for v in request.POST.getlist("milestones_done")) if m]
+        done = [m for m in (int_param(v) for v in request.POST.getlist("milestones_done")) if m]
         try:
             services.report_progress(
                 actor=request.user,
@@ -376,7 +370,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
 
 
 def _year(request: AuthedRequest) -> int:
-    year = _int(request.GET.get("year"))
+    year = int_param(request.GET.get("year"))
     return year if year and 2000 <= year <= 2100 else selectors.this_year()
 
 

@@ -23,7 +23,7 @@ from gongzhi.accounts import pages
 from gongzhi.core import throttle
 from gongzhi.core.errors import Conflict, ValidationFailed
 from gongzhi.core.forms import add_service_errors
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param
 from gongzhi.core.privacy import mask_id_number
 from gongzhi.participation import selectors, services
 from gongzhi.participation.choices import ClaimantKind, WishState
@@ -32,12 +32,6 @@ from gongzhi.territory import selectors as territory
 
 PAGE_SIZE = 20
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # --- staff and claimants ---------------------------------------------------------------------------------------------
@@ -48,7 +42,7 @@ def _int(value: str | None) -> int | None:
 def wish_list(request: AuthedRequest) -> HttpResponse:
     """The wishes on the user's ground (grid workers, staff) or theirs to take on (units, party members)."""
     user = request.user
-    place_id = _int(request.GET.get("place"))
+    place_id = int_param(request.GET.get("place"))
     place = territory.node_get(user=user, node_id=place_id) if place_id else None
     state = request.GET.get("state") or None
     stage = request.GET.get("stage") or None
@@ -114,7 +108,7 @@ def wish_new(request: AuthedRequest) -> HttpResponse:
         (p.pk, f"{p.name}（{mask_id_number(p.id_number)}）")
         for p in selectors.people_for_wishes(user=user)[:500]
     ]  # fmt: skip
-    wanted = _int(request.GET.get("person") or request.POST.get("person"))
+    wanted = int_param(request.GET.get("person") or request.POST.get("person"))
     if wanted and all(pk != wanted for pk, _label in people):  # a resident beyond the first 500, opened by id
         extra = selectors.people_for_wishes(user=user).filter(pk=wanted).first()
         if extra is not None:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongzhi.accounts import pages
 from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError
-from gongzhi.core.http import AuthedRequest, client_ip
+from gongzhi.core.http import AuthedRequest, client_ip, int_param, refused
 from gongzhi.recognition import selectors, services
 from gongzhi.recognition.choices import Flag, NominationStatus, Stage, Subject
 from gongzhi.territory import selectors as territory
@@ -37,16 +37,6 @@ DEVICE_COOKIE = "gz_device"
 SESSION_TOKENS = "recognition_phone_tokens"
 
 
-def _refused(request: HttpRequest, exc: DomainError) -> None:
-    details = "; ".join(str(d.message) for d in exc.details)
-    messages.error(request, f"{exc.message} {details}".strip())
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _when(value: str | None) -> datetime.datetime | None:
@@ -97,16 +87,16 @@ def campaign_new(request: AuthedRequest) -> HttpResponse:
                 actor=request.user,
                 title=values.get("title", ""),
                 subject=values.get("subject", ""),
-                area_id=_int(values.get("area")) or 0,
+                area_id=int_param(values.get("area")) or 0,
                 criteria=_criteria(values.get("criteria", "")),
-                quota=_int(values.get("quota")) or 0,
+                quota=int_param(values.get("quota")) or 0,
                 public_voting=values.get("public_voting") == "on",
                 description=values.get("description", ""),
                 voting_close=_when(values.get("voting_close")),
                 phone_prefixes=values.get("phone_prefixes", ""),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("recognition", "The campaign is set up."))
             return redirect("recognition-campaign", campaign.pk)
@@ -171,13 +161,13 @@ def campaign_act(request: AuthedRequest, campaign_id: int, action: str) -> HttpR
             services.publish(actor=request.user, campaign_id=campaign_id)
             messages.success(request, pgettext("recognition", "The results are published."))
         elif action == "panel":
-            ids = [i for i in (_int(v) for v in request.POST.getlist("panel")) if i]
+            ids = [i for i in (int_param(v) for v in request.POST.getlist("panel")) if i]
             services.set_panel(actor=request.user, campaign_id=campaign_id, user_ids=ids)
             messages.success(request, pgettext("recognition", "The panel is saved."))
         else:
             raise Http404
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     return _back(campaign_id)
 
 
@@ -215,7 +205,7 @@ def nomination_act(request: AuthedRequest, nomination_id: int, action: str) -> H
         else:
             raise Http404
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, pgettext("recognition", "Saved."))
     return _back(nomination.campaign_id)
@@ -235,13 +225,13 @@ def nominate(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             services.nominate(
                 actor=request.user,
                 campaign_id=campaign.pk,
-                household_id=_int(values.get("household")),
-                person_id=_int(values.get("person")),
+                household_id=int_param(values.get("household")),
+                person_id=int_param(values.get("person")),
                 person_name=values.get("person_name", ""),
                 reasons=reasons,
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("recognition", "The nomination is in."))
             return redirect("recognition-campaign", campaign.pk)
@@ -361,7 +351,7 @@ def public_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 user = request.user if request.user.is_authenticated else None
                 services.cast_vote(
                     campaign_id=campaign.pk,
-                    nomination_id=_int(request.POST.get("candidate")) or 0,
+                    nomination_id=int_param(request.POST.get("candidate")) or 0,
                     user=user,
                     phone_token=None if user else tokens.get(str(campaign.pk)),
                     ip=client_ip(request),
@@ -370,7 +360,7 @@ def public_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 messages.success(request, pgettext("recognition", "Thank you: your vote is counted."))
                 return _with_device(request, redirect("recognition-public", campaign.pk))
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
             code_sent = step in ("send", "verify")
     voted = selectors.my_votes(user=request.user, campaign=campaign)
     response = render(

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import pages
 from gongzhi.core.errors import DomainError
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param, refused
 from gongzhi.core.tabular import write_xlsx
 from gongzhi.service import selectors, services
 from gongzhi.service.choices import Eligibility
@@ -37,16 +37,6 @@ POST_PLACES = (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _refused(request: AuthedRequest, exc: DomainError) -> None:
-    details = "; ".join(str(d.message) for d in exc.details)
-    messages.error(request, f"{exc.message} {details}".strip())
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -78,16 +68,16 @@ def post_new(request: AuthedRequest) -> HttpResponse:
         try:
             post = services.publish_post(
                 actor=request.user,
-                kind_id=_int(values.get("kind")) or 0,
+                kind_id=int_param(values.get("kind")) or 0,
                 title=values.get("title", ""),
-                area_id=_int(values.get("area")) or 0,
+                area_id=int_param(values.get("area")) or 0,
                 schedule=values.get("schedule", ""),
-                capacity=_int(values.get("capacity")) or 0,
+                capacity=int_param(values.get("capacity")) or 0,
                 eligibility=values.get("eligibility", ""),
                 description=values.get("description", ""),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, _("The post is published."))
             return redirect("service-post", post.pk)
@@ -126,7 +116,7 @@ def claim(request: AuthedRequest, post_id: int) -> HttpResponse:
     try:
         services.claim_post(actor=request.user, post_id=post_id)
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, _("You claimed the post."))
     return redirect("service-post", post_id)
@@ -139,7 +129,7 @@ def give_up(request: AuthedRequest, claim_id: int) -> HttpResponse:
     try:
         c = services.give_up(actor=request.user, claim_id=claim_id)
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
         return redirect("service-mine")
     messages.success(request, _("You gave the post up."))
     return redirect("service-post", c.post_id)
@@ -160,7 +150,7 @@ def serve(request: AuthedRequest, claim_id: int) -> HttpResponse:
             actor=request.user, claim_id=claim_id, served_on=served_on, hours=hours, note=request.POST.get("note", "")
         )
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, _("Your service is recorded; the post's owner confirms it."))
     return redirect(request.POST.get("next") or reverse("service-mine"))
@@ -173,7 +163,7 @@ def confirm(request: AuthedRequest, service_id: int) -> HttpResponse:
     try:
         s = services.confirm_service(actor=request.user, service_id=service_id)
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
         return redirect("service-posts")
     messages.success(request, _("The service is confirmed."))
     return redirect("service-post", s.claim.post_id)
@@ -233,7 +223,7 @@ def report(request: AuthedRequest) -> HttpResponse:
         selectors.month_bounds(month)
     except ValueError:
         month = timezone.localdate().strftime("%Y-%m")
-    branch_id = _int(request.GET.get("branch"))
+    branch_id = int_param(request.GET.get("branch"))
     rows = selectors.monthly_report(user=request.user, month=month, branch_id=branch_id)
     if request.GET.get("format") == "xlsx":
         headers = [
@@ -290,7 +280,7 @@ def _vrender(request: AuthedRequest, template: str, context: dict[str, Any]) -> 
 
 
 def _year(request: AuthedRequest) -> int:
-    year = _int(request.GET.get("year"))
+    year = int_param(request.GET.get("year"))
     return year if year and 2000 <= year <= 2100 else timezone.localdate().year
 
 
@@ -308,7 +298,7 @@ def _local_datetime(value: str) -> datetime.datetime | None:
 def volunteer_list(request: AuthedRequest) -> HttpResponse:
     """志愿者: the register of the volunteers of my ground, with this year's confirmed hours."""
     q = request.GET.get("q", "").strip()
-    team_id = _int(request.GET.get("team"))
+    team_id = int_param(request.GET.get("team"))
     qs = selectors.volunteer_list(user=request.user, q=q or None, team_id=team_id)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return _vrender(
@@ -335,13 +325,13 @@ def volunteer_new(request: AuthedRequest) -> HttpResponse:
         try:
             volunteer = services.register_volunteer(
                 actor=request.user,
-                person_id=_int(values.get("person")) or 0,
-                team_id=_int(values.get("team")),
+                person_id=int_param(values.get("person")) or 0,
+                team_id=int_param(values.get("team")),
                 skills=values.get("skills", ""),
                 availability=values.get("availability", ""),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("volunteer", "The volunteer is registered."))
             return redirect("service-volunteer", volunteer.pk)
@@ -399,11 +389,11 @@ def team_list(request: AuthedRequest) -> HttpResponse:
             services.create_team(
                 actor=request.user,
                 name=request.POST.get("name", ""),
-                area_id=_int(request.POST.get("area")) or 0,
+                area_id=int_param(request.POST.get("area")) or 0,
                 description=request.POST.get("description", ""),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             messages.success(request, pgettext("volunteer", "The team is set up."))
             return redirect("service-teams")
@@ -455,16 +445,16 @@ def activity_new(request: AuthedRequest) -> HttpResponse:
                 activity = services.create_activity(
                     actor=request.user,
                     title=values.get("title", ""),
-                    area_id=_int(values.get("area")) or 0,
+                    area_id=int_param(values.get("area")) or 0,
                     venue=values.get("venue", ""),
                     starts_at=starts_at,
                     ends_at=ends_at,
-                    capacity=_int(values.get("capacity")) or 0,
-                    team_id=_int(values.get("team")),
+                    capacity=int_param(values.get("capacity")) or 0,
+                    team_id=int_param(values.get("team")),
                     description=values.get("description", ""),
                 )
             except DomainError as exc:
-                _refused(request, exc)
+                refused(request, exc)
             else:
                 messages.success(request, pgettext("volunteer", "The activity is published."))
                 return redirect("service-activity", activity.pk)
@@ -512,9 +502,10 @@ def activity_detail(request: AuthedRequest, activity_id: int) -> HttpResponse:
 @pages.page("service-activities")
 def activity_sign_up(request: AuthedRequest, activity_id: int) -> HttpResponse:
     try:
-        services.sign_up(actor=request.user, activity_id=activity_id, volunteer_id=_int(request.POST.get("volunteer")))
+        volunteer_id = int_param(request.POST.get("volunteer"))
+        services.sign_up(actor=request.user, activity_id=activity_id, volunteer_id=volunteer_id)
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, pgettext("volunteer", "Signed up: see you there."))
     return redirect("service-activity", activity_id)
@@ -539,7 +530,7 @@ def activity_check(request: AuthedRequest, activity_id: int, code: str) -> HttpR
         try:
             checked = services.check_by_code(actor=request.user, activity_id=activity_id, code=code)
         except DomainError as exc:
-            _refused(request, exc)
+            refused(request, exc)
         else:
             if checked.checked_out_at:
                 messages.success(
@@ -571,14 +562,14 @@ def activity_served(request: AuthedRequest, activity_id: int) -> HttpResponse:
     try:
         services.record_served(
             actor=request.user,
-            person_id=_int(request.POST.get("person")) or 0,
+            person_id=int_param(request.POST.get("person")) or 0,
             activity_id=activity_id,
-            volunteer_id=_int(request.POST.get("volunteer")),
+            volunteer_id=int_param(request.POST.get("volunteer")),
             served_on=served_on,
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, pgettext("volunteer", "The person served is recorded."))
     return redirect("service-activity", activity_id)
@@ -613,7 +604,7 @@ def signup_action(request: AuthedRequest, signup_id: int, action: str) -> HttpRe
         else:
             return redirect(back)
     except DomainError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(request, done)
     return redirect(back)

@@ -29,7 +29,7 @@ from gongzhi.cases.views import CASE_STRINGS
 from gongzhi.core.access import reaches
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.forms import add_service_errors
-from gongzhi.core.http import AuthedRequest
+from gongzhi.core.http import AuthedRequest, int_param
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.middleware import is_htmx
 from gongzhi.core.privacy import mask_id_number, mask_phone
@@ -70,12 +70,6 @@ def _require(user: User, label: str, action: str = "view") -> None:
     if not _holds(user, label, action):
         raise Forbidden(_("Your role does not work with household visits."))
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _paginate(request: HttpRequest, rows: Any, size: int) -> Any:
@@ -131,7 +125,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     _require(user, "visits.visit")
     today = timezone.localdate()
     q = (request.GET.get("q") or "").strip()[:60]
-    todo = _int(request.GET.get("todo"))
+    todo = int_param(request.GET.get("todo"))
     care = request.GET.get("care") == "1"
     campaigns = list(selectors.campaign_list(user=user, active_only=True)[:20])
     counts = selectors.todo_counts(user=user, campaign_ids=[c.pk for c in campaigns])
@@ -476,7 +470,7 @@ def care_new(request: AuthedRequest) -> HttpResponse:
                 % {"name": plan.person.name, "days": plan.every_days, "due": plan.next_due.isoformat()},
             )
             return redirect("visits-care")
-    person_id = _int(request.POST.get("person"))
+    person_id = int_param(request.POST.get("person"))
     if person_id is not None:
         try:
             chosen = [registry.person_get(user=user, person_id=person_id)]
