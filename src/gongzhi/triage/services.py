@@ -100,7 +100,8 @@ def desk_lessons(successors: dict[int, int], closed: set[int]) -> tuple[list[str
 
 
 def case_history() -> tuple[list[str], list[str], list[str], datetime | None, datetime | None]:
-    """Closed cases: their words (title + description), the body that handled them (after renames) and the category;
+    """Closed cases: their words (title + description), the body that handled them (after renames) and the category,
+    the span of their reporting dates;
     then the desk's lessons (:func:`desk_lessons`)."""
     from gongzhi.cases.models import Case
 
@@ -108,7 +109,7 @@ def case_history() -> tuple[list[str], list[str], list[str], datetime | None, da
     rows = (
         Case.objects.filter(status__in=CLOSED_STATUSES, handler_body__isnull=False)
         .order_by("pk")
-        .values_list("pk", "title", "description", "handler_body_id", "category_id", "created_at")
+        .values_list("pk", "title", "description", "handler_body_id", "category_id", "reported_at")
     )
     closed: set[int] = set()
     texts: list[str] = []
@@ -116,13 +117,13 @@ def case_history() -> tuple[list[str], list[str], list[str], datetime | None, da
     categories: list[str] = []
     first: datetime | None = None
     last: datetime | None = None
-    for pk, title, description, body_id, category_id, created in rows:
+    for pk, title, description, body_id, category_id, reported in rows:
         closed.add(pk)
         texts.append(learn.citizen_words(f"{title}。{description}"))
         bodies.append(str(successors.get(body_id, body_id)))
         categories.append(str(category_id))
-        first = created if first is None or created < first else first
-        last = created if last is None or created > last else last
+        first = reported if first is None or reported < first else first
+        last = reported if last is None or reported > last else last
     more_texts, more_bodies, more_categories = desk_lessons(successors, closed)
     return texts + more_texts, bodies + more_bodies, categories + more_categories, first, last
 
