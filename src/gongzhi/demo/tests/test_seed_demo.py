@@ -19,6 +19,7 @@ from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
 from gongzhi.demo import builder, names
 from gongzhi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gongzhi.demo.tests.leftovers import removed_afterwards
 from gongzhi.demo.tiling import area_km2, grid_polygons, tile_subdistrict, union
 from gongzhi.territory.choices import BodyKind, NodeKind, PartyOrgKind
 from gongzhi.territory.geo import GridIndex, find_overlaps, parse_geometry
@@ -110,13 +111,11 @@ def test_names_and_codes_of_copies() -> None:
 def seeded(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """Run ``seed_demo`` once for the module; remove everything it made afterwards."""
     with django_db_blocker.unblock():
-        last_audit = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        builder.delete_demo(_quiet)
-        # Every audit row the build wrote (demo.seeded, the national holidays it loaded …): later tests count rows.
-        AuditLog.objects.filter(id__gt=last_audit).delete()
+        with removed_afterwards():  # audit rows, the national holidays, SMS deliveries: later tests count rows
+            out = io.StringIO()
+            call_command("seed_demo", stdout=out)
+            yield out.getvalue()
+            builder.delete_demo(_quiet)
         assert not Node.objects.filter(code__startswith=names.street_code(0)).exists()
         assert not User.objects.filter(username__in=[login.username for login in DEMO_LOGINS]).exists()
 

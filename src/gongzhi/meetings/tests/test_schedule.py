@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from gongzhi.cases import holidays
 from gongzhi.cases.models import CalendarDay
 from gongzhi.meetings import services
 from gongzhi.meetings.models import Meeting, RotaMember, Series
@@ -39,8 +40,9 @@ def test_the_15th_moves_to_the_next_working_day_over_weekends_and_holidays() -> 
 
 
 def test_the_scheduler_plans_a_year_of_night_talks_on_the_calendar_of_the_subdistrict(tree, staff) -> None:  # type: ignore[no-untyped-def]
-    """A holiday typed into the subdistrict's calendar (the configurable list) moves the meeting; a make-up working
-    Saturday keeps it; planning twice plans nothing more."""
+    """The national holidays (loaded as the scheduler does) and a holiday typed into the subdistrict's calendar (the
+    configurable list) move the meeting; a make-up working Sunday keeps it; planning twice plans nothing more."""
+    holidays.load_national_holidays(actor=None, year=2026)
     CalendarDay.objects.create(date=D(2026, 6, 15), is_workday=False, subdistrict=tree.subdistrict, name="本地假日")
     CalendarDay.objects.create(date=D(2026, 11, 15), is_workday=True, subdistrict=tree.subdistrict, name="调休")
     series = Series.objects.create(kind=kind("night_talk"), title="第一网格夜谈会", place=tree.grids[0])
@@ -50,7 +52,8 @@ def test_the_scheduler_plans_a_year_of_night_talks_on_the_calendar_of_the_subdis
     days = [m.starts_at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).date()
             for m in Meeting.objects.filter(series=series).order_by("starts_at")]  # fmt: skip
     by_month = {(d.year, d.month if d.day > 5 else d.month - 1): d for d in days}
-    assert by_month[(2026, 2)] == D(2026, 2, 16)  # Sunday → Monday
+    assert by_month[(2026, 1)] == D(2026, 1, 15)  # Thursday
+    assert by_month[(2026, 2)] == D(2026, 2, 24)  # Sunday, then the Spring Festival holiday (16–23 Feb) → Tuesday
     assert by_month[(2026, 3)] == D(2026, 3, 16)  # Sunday → Monday
     assert by_month[(2026, 6)] == D(2026, 6, 16)  # the local holiday → Tuesday
     assert by_month[(2026, 10)] == D(2026, 10, 15)  # Thursday
