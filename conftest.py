@@ -15,18 +15,6 @@ def english_outside_requests():  # type: ignore[no-untyped-def]
         yield
 
 
-# Rows the data migrations write, keyed by a model whose empty table says they are gone: a transactional test (the
-# live server's, the concurrency tests') runs on a database an earlier one flushed, so they are put back before it.
-MIGRATION_SEEDS = (
-    ("cases.Category", "gongzhi.cases.migrations.0002_categories", "load"),
-    ("cases.Category", "gongzhi.cases.migrations.0015_facility_categories", "load"),
-    ("disputes.DisputeKind", "gongzhi.disputes.migrations.0001_initial", "seed_kinds"),
-    ("participation.NeedCategory", "gongzhi.participation.migrations.0002_need_categories", "seed"),
-    ("service.PostKind", "gongzhi.service.migrations.0002_default_post_kinds", "add_kinds"),
-    ("meetings.MeetingKind", "gongzhi.meetings.migrations.0001_meetings", "seed_kinds"),
-)
-
-
 def _transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
@@ -38,15 +26,10 @@ def _transactional(request: pytest.FixtureRequest) -> bool:
 def _rows_the_migrations_seed(request: pytest.FixtureRequest) -> None:
     if not _transactional(request):
         return
-    import importlib
-
-    from django.apps import apps
+    from gongzhi.core.testing import restore_migration_rows
 
     request.getfixturevalue("transactional_db")
-    empty = {label for label, *_ in MIGRATION_SEEDS if not apps.get_model(label).objects.exists()}
-    for label, module, function in MIGRATION_SEEDS:
-        if label in empty:
-            getattr(importlib.import_module(module), function)(apps, None)
+    restore_migration_rows()  # a transactional test runs on a database an earlier one may have flushed
 
 
 @pytest.fixture

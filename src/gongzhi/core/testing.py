@@ -8,6 +8,7 @@ that role's ground and one on another subdistrict's ground, and asserts for ever
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,3 +77,25 @@ class MatrixModel:
     detail_url: Callable[[models.Model], str] | None = None
     personal: Callable[[models.Model], list[str]] | None = None  # raw personal values that must never leak
 
+
+# Rows the data migrations write, keyed by a model whose empty table says they are gone. A transactional test (the
+# live server's, the concurrency tests') flushes the database when it ends, so whatever runs on it later (another
+# transactional test, a demo build in a test module) puts them back first.
+MIGRATION_SEEDS = (
+    ("cases.Category", "gongzhi.cases.migrations.0002_categories", "load"),
+    ("cases.Category", "gongzhi.cases.migrations.0015_facility_categories", "load"),
+    ("disputes.DisputeKind", "gongzhi.disputes.migrations.0001_initial", "seed_kinds"),
+    ("participation.NeedCategory", "gongzhi.participation.migrations.0002_need_categories", "seed"),
+    ("service.PostKind", "gongzhi.service.migrations.0002_default_post_kinds", "add_kinds"),
+    ("meetings.MeetingKind", "gongzhi.meetings.migrations.0001_meetings", "seed_kinds"),
+)
+
+
+def restore_migration_rows() -> None:
+    """Run the seeding functions of :data:`MIGRATION_SEEDS` whose table is empty (as the migrations ran them)."""
+    from django.apps import apps
+
+    empty = {label for label, *_ in MIGRATION_SEEDS if not apps.get_model(label).objects.exists()}
+    for label, module, function in MIGRATION_SEEDS:
+        if label in empty:
+            getattr(importlib.import_module(module), function)(apps, None)

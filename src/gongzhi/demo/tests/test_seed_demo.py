@@ -17,6 +17,7 @@ from django.utils import timezone
 from gongzhi.accounts.choices import Post, Role
 from gongzhi.accounts.models import RoleAssignment, User
 from gongzhi.core.models import AuditLog
+from gongzhi.core.testing import restore_migration_rows
 from gongzhi.demo import builder, names
 from gongzhi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 from gongzhi.demo.tests.leftovers import removed_afterwards
@@ -112,6 +113,7 @@ def seeded(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """Run ``seed_demo`` once for the module; remove everything it made afterwards."""
     with django_db_blocker.unblock():
         with removed_afterwards():  # audit rows, the national holidays, SMS deliveries: later tests count rows
+            restore_migration_rows()  # the database may have been flushed by a transactional test
             out = io.StringIO()
             call_command("seed_demo", stdout=out)
             yield out.getvalue()
