@@ -31,6 +31,13 @@ CHANNELS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _empty_outbox() -> None:
+    """These tests count the deliveries and what the requeue sweep sends: they start from an empty outbox (rows a
+    demo build in another module committed on this database are not theirs; the test's transaction puts them back)."""
+    Delivery.objects.all().delete()
+
+
 def _notify(recipients: list[Recipient], dedupe: str) -> None:
     services.notify(
         actor=None, recipients=recipients, kind="case.dispatched", text=TEXT, params={"number": "GZ-2026-7"},
