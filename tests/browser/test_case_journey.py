@@ -103,7 +103,9 @@ def test_case_journey_from_patrol_to_the_residents_rating(live_server, make_page
     assert "139****5678" in phone.inner_text("#case-reporter") and PHONE not in phone.content()
     photo = phone.locator("#case-photos img").first
     photo.wait_for()
-    assert phone.evaluate("img => img.complete && img.naturalWidth", photo.element_handle()) == 96
+    handle = photo.element_handle()
+    phone.wait_for_function("img => img.complete", arg=handle, timeout=20_000)  # loaded, however slow the server
+    assert phone.evaluate("img => img.naturalWidth", handle) == 96
     phone.screenshot(path=str(results_dir / "case-2-reported-phone.png"), full_page=True)
 
     # --- 2. community staff dispatch it to the property company at the desk ----------------------------------------
