@@ -38,7 +38,8 @@ def test_pick_on_the_report_map_names_where_it_is_filed(live_server, make_page, 
     page = make_page(width=width, height=800)
     login(page, worker)
     page.goto(f"{live_server.url}/cases/new/")
-    page.wait_for_selector('#pick-map[data-loaded="true"]')
+    # The boundaries and the buildings load apart: wait for both.
+    page.wait_for_selector('#pick-map[data-loaded="true"][data-building-count]')
     # No key in the tests: the map says there is no base map, in Chinese.
     assert "未配置底图" in page.inner_text("#pick-map-no-base-map")
     assert page.get_attribute("#pick-map", "data-building-count") == "3"
