@@ -33,23 +33,13 @@ from gongzhi.participation.choices import (
     WishState,
 )
 
-# The kinds of body that offer resources and take on needs (a co-building unit's role acts for one of these).
-UNIT_KINDS = ("co_building_unit", "enterprise", "school", "hospital", "social_organisation")
-
 
 def unit_grounds(body_ids: frozenset[int] | set[int]) -> tuple[str, ...]:
-    """The ground a unit may take needs on: where it sits (its home place) and every community (or the subdistrict)
-    it has an active co-building agreement with — as territory code prefixes."""
-    if not body_ids:
-        return ()
-    from gongzhi.registry.models import CoBuildingAgreement
-    from gongzhi.territory.models import Body
+    """The ground a unit may take needs on (``registry.selectors.unit_grounds``: where it sits, and every community
+    or the subdistrict it has a co-building agreement in force with), as territory code prefixes."""
+    from gongzhi.registry.selectors import unit_grounds as grounds
 
-    homes = Body.objects.filter(pk__in=sorted(body_ids), kind__in=UNIT_KINDS, node__isnull=False)
-    codes = set(homes.values_list("node__code", flat=True))
-    signed = CoBuildingAgreement.objects.filter(unit_id__in=sorted(body_ids), unit__kind__in=UNIT_KINDS, is_active=True)
-    codes |= set(signed.values_list("partner__code", flat=True))
-    return minimal_prefixes(codes)
+    return minimal_prefixes(set(grounds(body_ids)))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from gongzhi.participation.choices import (
     WishState,
 )
 from gongzhi.participation.models import (
-    UNIT_KINDS,
     Match,
     Milestone,
     Need,
@@ -42,6 +41,7 @@ from gongzhi.participation.models import (
     Wish,
     unit_grounds,
 )
+from gongzhi.registry.selectors import UNIT_KINDS
 from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, Node

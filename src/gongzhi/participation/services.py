@@ -42,7 +42,6 @@ from gongzhi.participation.choices import (
     Urgency,
 )
 from gongzhi.participation.models import (
-    UNIT_KINDS,
     Match,
     Milestone,
     Need,
@@ -54,6 +53,7 @@ from gongzhi.participation.models import (
     unit_grounds,
 )
 from gongzhi.registry.models import CoBuildingAgreement
+from gongzhi.registry.selectors import UNIT_KINDS
 from gongzhi.territory.choices import NodeKind
 from gongzhi.territory.models import Body, Node
 

@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Length
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.access import get_in_scope
@@ -302,6 +303,42 @@ def agreement_list(
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs.order_by("-starts", "id")
+
+
+# The organisations that offer help on a ground of their own (a need taken on, a post, a team, an activity).
+UNIT_KINDS: tuple[str, ...] = (
+    BodyKind.CO_BUILDING_UNIT,
+    BodyKind.ENTERPRISE,
+    BodyKind.SCHOOL,
+    BodyKind.HOSPITAL,
+    BodyKind.SOCIAL_ORGANISATION,
+)
+
+
+def unit_grounds(body_ids: frozenset[int] | set[int]) -> dict[str, int]:
+    """The ground of these units (bodies of the kinds in ``UNIT_KINDS``): where each sits (its home place) and the
+    community side of each of its co-building agreements in force today, as territory codes, each with its unit."""
+    if not body_ids:
+        return {}
+    today = timezone.localdate()
+    ids = sorted(body_ids)
+    grounds: dict[str, int] = {}
+    signed = (
+        CoBuildingAgreement.objects.filter(unit_id__in=ids, unit__kind__in=UNIT_KINDS, is_active=True)
+        .filter(Q(ends__isnull=True) | Q(ends__gte=today), starts__lte=today)
+        .order_by("-starts", "-pk")
+        .values_list("partner__code", "unit_id")
+    )
+    grounds.update(signed)
+    homes = Body.objects.filter(pk__in=ids, kind__in=UNIT_KINDS, node__isnull=False).order_by("-pk")
+    grounds.update(homes.values_list("node__code", "pk"))
+    return grounds
+
+
+def partner_ground(*, user: User, label: str, action: str) -> dict[str, int]:
+    """The ground on which ``user`` may ``action`` rows of ``label`` through the units they act for (a co-building
+    unit's posts, teams and activities): :func:`unit_grounds` of the bodies of that scope."""
+    return unit_grounds(user.scope_for(label, action).bodies)
 
 
 def agreement_get(*, user: User, agreement_id: int, unit_id: int | None = None) -> CoBuildingAgreement:

@@ -9,6 +9,7 @@ the party members the user may see; grouped by community (where the member lives
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from gongzhi.core.access import get_in_scope
 from gongzhi.core.scope import ScopedQuerySet, code_prefix_q
+from gongzhi.registry import selectors as registry
 from gongzhi.registry.choices import PartyMemberType, TagKind
 from gongzhi.registry.models import PartyMember, Person, PersonTag
 from gongzhi.service.choices import ClaimStatus
@@ -34,6 +36,7 @@ from gongzhi.service.models import (
     Volunteer,
     VolunteerTeam,
 )
+from gongzhi.territory import selectors as territory
 from gongzhi.territory.models import Body, Node, PartyOrg
 
 if TYPE_CHECKING:
@@ -41,6 +44,21 @@ if TYPE_CHECKING:
 
 COMMUNITY_CODE = 12
 DIMENSIONS = ("community", "branch", "unit")
+
+
+def offer_places(*, user: User, label: str, kinds: Iterable[str]) -> list[Node]:
+    """The places ``user`` may offer a post, a team or an activity on (``label``): those of their ground, and for a
+    co-building unit those under the community side of its agreements in force (it reaches no place directly)."""
+    kinds = tuple(kinds)
+    places = territory.places_for(user=user, label=label, action="add", kinds=kinds)
+    ground = registry.partner_ground(user=user, label=label, action="add")
+    if not ground:
+        return places
+    under = Q()
+    for code in ground:
+        under |= code_prefix_q("code", code)
+    more = Node.objects.filter(under, kind__in=kinds).exclude(pk__in=[p.pk for p in places]).order_by("code")[:5000]
+    return sorted([*places, *more], key=lambda node: node.code)
 
 
 def kinds() -> QuerySet[PostKind]:

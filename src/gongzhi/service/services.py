@@ -22,6 +22,7 @@ from gongzhi.core.errors import Conflict, ErrorDetail, Forbidden, NotFound, Vali
 from gongzhi.core.messages import fmt
 from gongzhi.messaging import kinds
 from gongzhi.messaging import services as messaging
+from gongzhi.registry import selectors as registry
 from gongzhi.registry.models import Person
 from gongzhi.service.choices import CheckMethod, ClaimStatus, Eligibility
 from gongzhi.service.models import (
@@ -86,9 +87,11 @@ def publish_post(
     kind = PostKind.objects.filter(pk=kind_id, is_active=True).first()
     if kind is None:
         raise _invalid("kind_id", _("Choose a kind of post."))
-    area = Node.objects.restrict(actor, "view").filter(pk=area_id, kind__in=POST_KINDS).first()
+    area, unit_id = _offered_on(actor, area_id, kinds=POST_KINDS, label="service.post")
     if area is None:
         raise _invalid("area_id", _("Choose a community, grid or building of your ground."))
+    if owner_body_id is None:
+        owner_body_id = unit_id
     body = None
     if owner_body_id is not None:
         body = Body.objects.restrict(actor, "view").filter(pk=owner_body_id).first()
@@ -308,11 +311,25 @@ def _refuse(summary: str | Promise, field: str, message: object) -> ValidationFa
     return ValidationFailed(summary, [ErrorDetail(field=field, message=str(message))])
 
 
-def _place(actor: User, area_id: int, summary: str | Promise) -> Node:
-    area = Node.objects.restrict(actor, "view").filter(pk=area_id, kind__in=TEAM_PLACES).first()
+def _offered_on(actor: User, area_id: int, *, kinds: tuple[str, ...], label: str) -> tuple[Node | None, int | None]:
+    """The place an offer (post, team, activity) is made on, and for a co-building unit offering on the community side
+    of one of its agreements in force, that unit (the offer's owner): ``(None, None)`` when it is neither."""
+    area = Node.objects.restrict(actor, "view").filter(pk=area_id, kind__in=kinds).first()
+    if area is not None:
+        return area, None
+    node = Node.objects.filter(pk=area_id, kind__in=kinds).first()
+    if node is not None:
+        for code, unit_id in registry.partner_ground(user=actor, label=label, action="add").items():
+            if node.code.startswith(code):
+                return node, unit_id
+    return None, None
+
+
+def _place(actor: User, area_id: int, summary: str | Promise, *, label: str) -> tuple[Node, int | None]:
+    area, unit_id = _offered_on(actor, area_id, kinds=TEAM_PLACES, label=label)
     if area is None:
         raise _refuse(summary, "area_id", _("Choose a community or grid of your ground."))
-    return area
+    return area, unit_id
 
 
 def _body(actor: User, body_id: int | None, summary: str | Promise) -> Body | None:
@@ -333,10 +350,11 @@ def create_team(
     name = (name or "").strip()
     if not name:
         raise _refuse(summary, "name", _("Give the team a name."))
+    area, unit_id = _place(actor, area_id, summary, label="service.volunteerteam")
     team = VolunteerTeam(
         name=name[:80],
-        area=_place(actor, area_id, summary),
-        owner_body=_body(actor, owner_body_id, summary),
+        area=area,
+        owner_body=_body(actor, owner_body_id if owner_body_id is not None else unit_id, summary),
         description=(description or "").strip(),
         created_by=actor,
     )
@@ -431,14 +449,15 @@ def create_activity(
         team = VolunteerTeam.objects.restrict(actor, "view").filter(pk=team_id).first()
         if team is None:
             raise _refuse(summary, "team_id", _("Choose a volunteer team you may see."))
-    body = _body(actor, owner_body_id, summary)
+    area, unit_id = _place(actor, area_id, summary, label="service.activity")
+    body = _body(actor, owner_body_id if owner_body_id is not None else unit_id, summary)
     if body is None and team is not None:
         body = team.owner_body
     activity = Activity(
         title=title[:120],
         description=(description or "").strip(),
         team=team,
-        area=_place(actor, area_id, summary),
+        area=area,
         owner_body=body,
         venue=venue[:120],
         starts_at=starts_at,

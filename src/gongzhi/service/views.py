@@ -29,14 +29,11 @@ from gongzhi.core.http import AuthedRequest, int_param, refused
 from gongzhi.core.tabular import write_xlsx
 from gongzhi.service import selectors, services
 from gongzhi.service.choices import Eligibility
-from gongzhi.territory import selectors as territory
 from gongzhi.territory.choices import NodeKind
 
 PAGE_SIZE = 25
 POST_PLACES = (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.GRID)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 
 
 @login_required
@@ -61,7 +58,7 @@ def post_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @pages.page("service-post-new")
 def post_new(request: AuthedRequest) -> HttpResponse:
-    places = territory.places_for(user=request.user, label="service.post", action="add", kinds=POST_PLACES)
+    places = selectors.offer_places(user=request.user, label="service.post", kinds=POST_PLACES)
     values: dict[str, Any] = {"capacity": 1, "eligibility": Eligibility.PARTY}
     if request.method == "POST":
         values = request.POST.dict()
@@ -383,7 +380,7 @@ def volunteer_mine(request: AuthedRequest) -> HttpResponse:
 @pages.page("service-teams")
 def team_list(request: AuthedRequest) -> HttpResponse:
     """志愿服务队: the teams of my ground; staff set one up on a community or grid."""
-    places = territory.places_for(user=request.user, label="service.volunteerteam", action="add", kinds=TEAM_PLACES)
+    places = selectors.offer_places(user=request.user, label="service.volunteerteam", kinds=TEAM_PLACES)
     if request.method == "POST":
         try:
             services.create_team(
@@ -432,7 +429,7 @@ def activity_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @pages.page("service-activity-new")
 def activity_new(request: AuthedRequest) -> HttpResponse:
-    places = territory.places_for(user=request.user, label="service.activity", action="add", kinds=TEAM_PLACES)
+    places = selectors.offer_places(user=request.user, label="service.activity", kinds=TEAM_PLACES)
     values: dict[str, Any] = {"capacity": 10}
     if request.method == "POST":
         values = request.POST.dict()
