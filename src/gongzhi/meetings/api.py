@@ -10,12 +10,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
-from ninja.params.functions import Path
+from ninja.params.functions import Path, Query
 
 from gongzhi.core.errors import NotFound
 from gongzhi.core.http import ApiRequest
-from gongzhi.core.pagination import PageNumberPagination
+from gongzhi.core.pagination import MAX_PAGE, PageNumberPagination
 from gongzhi.core.schemas import Int64
+from gongzhi.core.throttle import SharedRateThrottle
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.schemas import (
     AgendaItemIn,
@@ -192,13 +193,26 @@ def figures(
     return selectors.figures(user=request.auth, place_code=place, start=start, end=end)
 
 
-@public_router.get("/{code}", response=PublicRecordOut, summary="A community's meetings and decisions (no account)")
-def public_record(request: Any, code: str = Path(..., max_length=32, pattern=r"^[0-9A-Za-z]+$")) -> Any:
+@public_router.get(
+    "/{code}",
+    response=PublicRecordOut,
+    summary="A community's meetings and decisions (no account), a page of meetings at a time",
+    throttle=[SharedRateThrottle("public_wall")],
+)
+def public_record(
+    request: Any,
+    code: str = Path(..., max_length=32, pattern=r"^[0-9A-Za-z]+$"),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+) -> Any:
     community = selectors.public_community(code=code)
     if community is None:
         raise NotFound()
+    shown = selectors.public_record(community=community, page=page)
     return {
         "community": community.name,
         "notices": selectors.public_notices(community=community, today=timezone.localdate()),
-        "meetings": selectors.public_record(community=community),
+        "meetings": shown.object_list,
+        "count": shown.paginator.count,
+        "page": shown.number,
+        "pages": shown.paginator.num_pages,
     }

@@ -230,4 +230,7 @@ class PublicMeetingOut(Schema):
 class PublicRecordOut(Schema):
     community: str
     notices: list[PublicMeetingOut]
-    meetings: list[PublicMeetingOut]
+    meetings: list[PublicMeetingOut] = Field(description="This page of the meetings held, newest first.")
+    count: int = Field(description="Meetings held in all.")
+    page: int
+    pages: int

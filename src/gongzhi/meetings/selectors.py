@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -257,16 +258,26 @@ def public_communities() -> list[Node]:
     return participation_selectors.public_communities()
 
 
-def public_record(*, community: Node, limit: int = 100) -> list[PublicMeeting]:
-    """A community's meetings held (newest first) with their agenda's titles and decisions' progress; names of
-    people never (a topic's proposer, attendees, a task's owner), and a case only by what it is: its status."""
-    qs = (
+PUBLIC_PAGE = 20  # meetings per page of a community's public record
+
+
+def public_meetings(*, community: Node) -> QuerySet[Meeting]:
+    """A community's meetings held, newest first: its public record, read a page at a time (:func:`to_public`)."""
+    return (
         Meeting.objects.filter(code_prefix_q("place__code", community.code), status=MeetingStatus.HELD)
         .select_related("kind", "place")
         .prefetch_related("decisions", "items")
-        .order_by("-starts_at")[:limit]
+        .order_by("-starts_at", "-pk")
     )
-    return [_public(m) for m in qs]
+
+
+def public_record(*, community: Node, page: int | str | None = 1) -> Page[PublicMeeting]:
+    """One page of a community's public record: its meetings held (newest first) with their agenda's titles and
+    decisions' progress; names of people never (a topic's proposer, attendees, a task's owner), and a case only by
+    what it is: its status. A page number out of range gives the last page."""
+    pages: Paginator[Any] = Paginator(public_meetings(community=community), PUBLIC_PAGE)
+    shown = pages.get_page(page)
+    return Page([to_public(m) for m in shown.object_list], shown.number, pages)
 
 
 def public_notices(*, community: Node, today: datetime.date) -> list[PublicMeeting]:
@@ -278,10 +289,10 @@ def public_notices(*, community: Node, today: datetime.date) -> list[PublicMeeti
         .select_related("kind", "place")
         .order_by("starts_at")
     )
-    return [_public(m) for m in qs]
+    return [to_public(m) for m in qs]
 
 
-def _public(m: Meeting) -> PublicMeeting:
+def to_public(m: Meeting) -> PublicMeeting:
     return PublicMeeting(
         pk=m.pk,
         title=m.title,

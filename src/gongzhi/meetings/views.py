@@ -380,6 +380,6 @@ def public(request: HttpRequest, code: str) -> HttpResponse:
         {
             "community": community,
             "notices": selectors.public_notices(community=community, today=timezone.localdate()),
-            "meetings": selectors.public_record(community=community),
+            "page": selectors.public_record(community=community, page=request.GET.get("page")),
         },
     )

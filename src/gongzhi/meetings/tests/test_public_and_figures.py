@@ -179,5 +179,33 @@ def test_the_public_record_dates_meetings_in_local_time(tree, staff) -> None:  #
     meeting = services.plan_meeting(actor=staff, kind_id=kind("teahouse").pk, title="社情茶社",
                                     place_id=tree.communities[0].pk, starts_at=early)  # fmt: skip
     services.hold(actor=staff, meeting_id=meeting.pk)
-    (shown,) = selectors.public_record(community=tree.communities[0])
+    (shown,) = selectors.public_record(community=tree.communities[0]).object_list
     assert shown.date == datetime.date(2026, 3, 1)
+
+
+def test_the_public_record_comes_a_page_at_a_time(client, tree, staff) -> None:  # type: ignore[no-untyped-def]
+    """Years of monthly night talks are not one page: 20 meetings a page, newest first, on the page and in the API."""
+    first = timezone.make_aware(datetime.datetime(2025, 1, 5, 19, 0))
+    for n in range(selectors.PUBLIC_PAGE + 3):
+        meeting = services.plan_meeting(actor=staff, kind_id=kind("teahouse").pk, title=f"社情茶社第{n + 1}期",
+                                        place_id=tree.communities[0].pk,
+                                        starts_at=first + datetime.timedelta(days=14 * n))  # fmt: skip
+        services.hold(actor=staff, meeting_id=meeting.pk)
+    code = tree.communities[0].code
+    body = client.get(reverse("meetings-public", args=[code])).content.decode()
+    assert body.count("data-meeting-id=") == selectors.PUBLIC_PAGE
+    assert "社情茶社第23期" in body and "社情茶社第3期<" not in body  # newest first
+    assert 'data-total="23"' in body and 'rel="next"' in body
+    second = client.get(reverse("meetings-public", args=[code]) + "?page=2").content.decode()
+    assert second.count("data-meeting-id=") == 3 and "社情茶社第1期<" in second
+    api = client.get(f"/api/v1/meetings/public/{code}?page=2").json()
+    assert (api["count"], api["page"], api["pages"]) == (23, 2, 2)
+    assert [m["title"] for m in api["meetings"]] == ["社情茶社第3期", "社情茶社第2期", "社情茶社第1期"]
+    bad = client.get(f"/api/v1/meetings/public/{code}?page=0")
+    assert bad.status_code == 400 and "page" in str(bad.json()["error"])
+
+
+def test_the_public_record_api_is_rate_limited(client, tree, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GONGZHI_RATES = {**settings.GONGZHI_RATES, "public_wall": "2/h"}
+    url = f"/api/v1/meetings/public/{tree.communities[0].code}"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
