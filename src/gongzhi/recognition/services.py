@@ -181,6 +181,10 @@ def create_campaign(
     ):
         if start and end and end <= start:
             raise _invalid(field, pgettext_lazy("recognition", "A period must end after it starts."))
+    if nominations_close and voting_open and voting_open < nominations_close:
+        raise _invalid("voting_open", pgettext_lazy("recognition", "Voting opens once nominations have closed."))
+    if review_by and voting_close and review_by < timezone.localdate(voting_close):
+        raise _invalid("review_by", pgettext_lazy("recognition", "The panel reviews after the voting closes."))
     area = Node.objects.restrict(actor, "view").filter(pk=area_id, kind__in=CAMPAIGN_PLACES).first()
     if area is None:
         raise _invalid("area_id", pgettext_lazy("recognition", "Choose a subdistrict or community of your ground."))

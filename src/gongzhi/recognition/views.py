@@ -19,13 +19,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.accounts import pages
 from gongzhi.core import throttle
-from gongzhi.core.errors import DomainError
+from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
 from gongzhi.core.http import AuthedRequest, client_ip, int_param, refused
 from gongzhi.recognition import selectors, services
 from gongzhi.recognition.choices import Flag, NominationStatus, Stage, Subject
@@ -39,13 +39,25 @@ SESSION_TOKENS = "recognition_phone_tokens"
 
 
 
-def _when(value: str | None) -> datetime.datetime | None:
+def _when(value: str | None, field: str = "closes_at") -> datetime.datetime | None:
+    """A moment typed in a form (``datetime-local``): ``None`` when left empty, refused by ``field`` when unreadable."""
     if not value:
         return None
     parsed = parse_datetime(value)
     if parsed is None:
-        return None
+        message = pgettext("recognition", "Give a date and time, such as 2026-12-31 18:00.")
+        raise ValidationFailed(message, [ErrorDetail(field=field, message=message)])
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _day(value: str | None, field: str) -> datetime.date | None:
+    if not value:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        message = pgettext("recognition", "Give a date, such as 2026-12-31.")
+        raise ValidationFailed(message, [ErrorDetail(field=field, message=message)])
+    return parsed
 
 
 def _criteria(text: str) -> list[dict[str, Any]]:
@@ -92,7 +104,11 @@ def campaign_new(request: AuthedRequest) -> HttpResponse:
                 quota=int_param(values.get("quota")) or 0,
                 public_voting=values.get("public_voting") == "on",
                 description=values.get("description", ""),
-                voting_close=_when(values.get("voting_close")),
+                nominations_open=_when(values.get("nominations_open"), "nominations_open"),
+                nominations_close=_when(values.get("nominations_close"), "nominations_close"),
+                voting_open=_when(values.get("voting_open"), "voting_open"),
+                voting_close=_when(values.get("voting_close"), "voting_close"),
+                review_by=_day(values.get("review_by"), "review_by"),
                 phone_prefixes=values.get("phone_prefixes", ""),
             )
         except DomainError as exc:

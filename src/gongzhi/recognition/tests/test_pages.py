@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from gongzhi.accounts.choices import Role
 from gongzhi.accounts.tests.factories import user_with_role
 from gongzhi.messaging.models import Delivery
 from gongzhi.recognition import services
-from gongzhi.recognition.models import Vote
+from gongzhi.recognition.models import Campaign, Vote
 from gongzhi.registry.tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,26 @@ def test_api_flow(client, tree, people, campaign, candidate):  # type: ignore[no
     )  # fmt: skip
     assert voted.status_code == 201
     assert Vote.objects.filter(nomination=candidate).count() == 2
+
+
+def test_new_campaign_page_sets_every_stage(client, tree, people):  # type: ignore[no-untyped-def]
+    """The form sets the nomination and voting periods and the panel's review date; a stage out of order, or a date
+    that cannot be read, is refused by the field and what was typed stays in the form."""
+    client.force_login(people.staff)
+    form = {
+        "title": "2027年度四最评选", "subject": "person", "area": tree.communities[0].pk, "criteria": "孝老爱亲|10",
+        "quota": 4, "nominations_open": "2027-01-04T09:00", "nominations_close": "2027-01-20T18:00",
+        "voting_open": "2027-01-10T09:00", "voting_close": "2027-01-31T18:00", "review_by": "2027-02-10",
+    }  # fmt: skip
+    refused = client.post("/recognition/new/", form, follow=True).content.decode()
+    assert "投票应在提名截止后开始" in refused
+    assert 'value="2027年度四最评选"' in refused and not Campaign.objects.filter(title="2027年度四最评选").exists()
+    unreadable = client.post("/recognition/new/", {**form, "voting_open": "下周一"}, follow=True).content.decode()
+    assert "请填写日期和时间" in unreadable
+    client.post("/recognition/new/", {**form, "voting_open": "2027-01-21T09:00"})
+    made = Campaign.objects.get(title="2027年度四最评选")
+    local = [made.nominations_open, made.nominations_close, made.voting_open, made.voting_close]
+    assert [timezone.localtime(m).strftime("%m-%d %H:%M") for m in local if m] == [
+        "01-04 09:00", "01-20 18:00", "01-21 09:00", "01-31 18:00"
+    ]  # fmt: skip
+    assert str(made.review_by) == "2027-02-10"
