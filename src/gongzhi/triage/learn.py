@@ -1,7 +1,9 @@
 """The triage model itself, free of Django: what the model sees, the pipeline, the threshold and the evaluation.
 
 The same :func:`build_pipeline` is what ``gongzhi triage train`` stores and what ``gongzhi triage evaluate`` measures.
-The model sees the citizen's words only (:func:`citizen_words` strips what the dispatcher and the department added).
+The model sees the citizen's words (:func:`citizen_words` strips what the dispatcher and the department added) and,
+where it is known, the place (:func:`ticket`: the subdistrict, community and grid the case is filed under — the same
+words mean another property company or committee in another 小区).
 The decision threshold is chosen on held-out predictions of the *training* data only (:func:`choose_threshold` over
 cross-validated probabilities, with a margin of two standard errors), never on the tickets it is then measured on.
 """
@@ -19,7 +21,8 @@ from typing import Any
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy.sparse import csr_matrix, hstack
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -30,6 +33,9 @@ INNER_FOLDS = 3  # the fewest examples a body needs to be learned (and the calib
 CALIBRATION_FOLDS = 5  # out-of-fold scores for the temperature and the threshold: each fold model sees 80 %
 SVM_C = 1.0
 THRESHOLD_SE = 2.0  # the threshold's precision must reach the target less this many standard errors of it
+PLACE_MARK = "\x1f"  # between a ticket's words and its place code (a character no citizen types)
+PLACE_LEVELS = (9, 12, 15)  # the place's subdistrict, community (or village) and grid: territory code prefixes
+PLACE_WEIGHT = 0.2  # each level's feature value, against the words' TF-IDF vector of length one (docs/triage.md)
 
 _ROUTING = re.compile(r"请[^。！!]*?(核实|处理|办理)[^。！!]*[。！!]?")
 _DESK_NOTE = re.compile(r"[（(]请职能局[^）)]*[）)]")
@@ -43,6 +49,63 @@ def citizen_words(text: str) -> str:
     text = _DESK_NOTE.sub("", text)
     text = re.sub(r"[（(]\s*$", "", text)  # what the routing note left of the desk's bracket
     return _CALLER.sub("", text).strip()
+
+
+def ticket(words: str, place_code: str = "") -> str:
+    """What the model reads of a case: its words and, after :data:`PLACE_MARK`, the code of its place if known."""
+    return f"{words}{PLACE_MARK}{place_code}" if place_code else words
+
+
+def _parts(tickets: Sequence[str]) -> tuple[list[str], list[str]]:
+    words: list[str] = []
+    places: list[str] = []
+    for one in tickets:
+        text, _mark, place = str(one).partition(PLACE_MARK)
+        words.append(text)
+        places.append(place)
+    return words, places
+
+
+def _place_keys(code: str) -> list[str]:
+    return [f"{n}:{code[:n]}" for n in PLACE_LEVELS if len(code) >= n]
+
+
+class TicketFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """A ticket's features: TF-IDF of the words' character 1–3-grams, then one feature per level of its place
+    (:data:`PLACE_LEVELS`, value :data:`PLACE_WEIGHT`) among the places seen in training. A ticket without a place
+    (a CSV export) has the words' features only."""
+
+    def __init__(self, place_weight: float = PLACE_WEIGHT) -> None:
+        self.place_weight = place_weight
+
+    def fit(self, X: Sequence[str], y: Any = None) -> TicketFeatures:
+        words, places = _parts(X)
+        self.words_ = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=300_000
+        ).fit(words)
+        keys = sorted({key for place in places for key in _place_keys(place)})
+        self.places_ = {key: i for i, key in enumerate(keys)}
+        return self
+
+    def transform(self, X: Sequence[str]) -> Any:
+        words, places = _parts(X)
+        rows: list[int] = []
+        cols: list[int] = []
+        for row, place in enumerate(places):
+            for key in _place_keys(place):
+                col = self.places_.get(key)
+                if col is not None:
+                    rows.append(row)
+                    cols.append(col)
+        where = csr_matrix(
+            (np.full(len(rows), self.place_weight), (rows, cols)), shape=(len(words), len(self.places_))
+        )
+        return hstack([self.words_.transform(words), where], format="csr")
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The n-grams, then the places as ``@<level>:<code>`` (never shown as words: they are not all letters)."""
+        places = np.asarray([f"@{key}" for key in sorted(self.places_, key=self.places_.__getitem__)], dtype=object)
+        return np.concatenate([self.words_.get_feature_names_out(), places])
 
 
 class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -60,8 +123,11 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.C, random_state=SEED)
 
-    def fit(self, X: Any, y: Any) -> CalibratedSVM:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> CalibratedSVM:
+        """``sample_weight``: how much each ticket counts in the SVM fits (a correction of the desk more than one
+        closed case); the temperature and the held-out confidences count each ticket once."""
         y = np.asarray(y, dtype=object)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.classes_ = np.unique(y)
         index = {c: i for i, c in enumerate(self.classes_)}
         truth = np.array([index[v] for v in y])
@@ -70,7 +136,10 @@ class CalibratedSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         def one(train: np.ndarray | None) -> tuple[LinearSVC, float]:
             started = time.process_time()
-            svm = self._svm().fit(X, y) if train is None else self._svm().fit(X[train], y[train])
+            if train is None:
+                svm = self._svm().fit(X, y, sample_weight=weight)
+            else:
+                svm = self._svm().fit(X[train], y[train], sample_weight=None if weight is None else weight[train])
             return svm, time.process_time() - started
 
         # Worker processes, not threads: liblinear's random generator is global to a process, so two fits in
@@ -129,20 +198,28 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
 
 
 def build_pipeline() -> Pipeline:
-    """TF-IDF of character 1–3-grams → a linear SVM (C = 1), temperature-calibrated on out-of-fold scores."""
-    features = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=300_000)
-    return Pipeline([("features", features), ("model", CalibratedSVM())])
+    """The ticket's features (:class:`TicketFeatures`: TF-IDF of character 1–3-grams, and the place) → a linear SVM
+    (C = 1), temperature-calibrated on out-of-fold scores."""
+    return Pipeline([("features", TicketFeatures()), ("model", CalibratedSVM())])
 
 
-def fit_pipeline(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
-    """:func:`build_pipeline` fitted on these tickets, leaving out bodies seen fewer than three times (too rare to
-    learn, and too few for the calibration folds to hold them out)."""
+def fit_pipeline(
+    texts: Sequence[str], labels: Sequence[str], weights: Sequence[float] | None = None
+) -> Pipeline:
+    """:func:`build_pipeline` fitted on these tickets (:func:`ticket`), each counting its weight (1 without),
+    leaving out bodies seen in fewer than three tickets (too rare to learn, and too few for the calibration folds to
+    hold them out)."""
     names, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
     keep = {name for name, count in zip(names, counts, strict=True) if count >= INNER_FOLDS}
-    pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in keep]
     if len(keep) < 2:
         raise ValueError("at least two labels with three examples each are needed")
-    return build_pipeline().fit([t for t, _ in pairs], [lab for _, lab in pairs])
+    given = [1.0] * len(texts) if weights is None else [float(w) for w in weights]
+    rows = [(t, lab, w) for t, lab, w in zip(texts, labels, given, strict=True) if lab in keep]
+    return build_pipeline().fit(
+        [t for t, _, _ in rows],
+        [lab for _, lab, _ in rows],
+        model__sample_weight=None if weights is None else [w for _, _, w in rows],
+    )
 
 
 def _cv(labels: Sequence[str], folds: int) -> Any:
@@ -187,10 +264,13 @@ class Fitted:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def fit(texts: Sequence[str], labels: Sequence[str], *, target: float = 0.95) -> Fitted:
-    """Fit the product's model on all these tickets, with its threshold from held-out predictions of the same."""
+def fit(
+    texts: Sequence[str], labels: Sequence[str], *, target: float = 0.95, weights: Sequence[float] | None = None
+) -> Fitted:
+    """Fit the product's model on all these tickets (each counting its weight), with its threshold from held-out
+    predictions of the same."""
     started = time.perf_counter()
-    pipeline = fit_pipeline(list(texts), list(labels))
+    pipeline = fit_pipeline(list(texts), list(labels), weights)
     model = pipeline.named_steps["model"]
     # Held-out confidences of the training tickets; the margin of THRESHOLD_SE standard errors covers both the noise
     # of that estimate and the SVM refitted on all the tickets being a little surer than the fold SVMs.
@@ -204,15 +284,29 @@ def fit(texts: Sequence[str], labels: Sequence[str], *, target: float = 0.95) ->
     )
 
 
-def evaluate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, target: float = 0.95) -> dict[str, Any]:
-    """k-fold cross-validation (shuffled, seed 0) of :func:`fit`: the figures ``gongzhi triage evaluate`` prints."""
+def evaluate(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    target: float = 0.95,
+    weights: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """k-fold cross-validation (shuffled, seed 0) of :func:`fit`: the figures ``gongzhi triage evaluate`` prints.
+    ``weights`` weigh the training folds' tickets; every test ticket counts once."""
     texts_arr = np.asarray(texts, dtype=object)
     labels_arr = np.asarray(labels, dtype=object)
+    weights_arr = None if weights is None else np.asarray(weights, dtype=float)
     top1 = top3 = decided = decided_right = 0
     train_seconds: list[float] = []
     latencies: list[float] = []
     for train, test in _cv(labels, folds).split(texts_arr, labels_arr):
-        fitted = fit(list(texts_arr[train]), list(labels_arr[train]), target=target)
+        fitted = fit(
+            list(texts_arr[train]),
+            list(labels_arr[train]),
+            target=target,
+            weights=None if weights_arr is None else list(weights_arr[train]),
+        )
         train_seconds.append(fitted.train_seconds)
         pipe = fitted.pipeline
         proba = pipe.predict_proba(texts_arr[test])
@@ -245,7 +339,8 @@ def evaluate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, tar
 
 
 def read_csv(path: str | Path, text_col: str, label_col: str) -> tuple[list[str], list[str]]:
-    """Tickets from a CSV export: the cleaned text and the label; rows with either empty are skipped."""
+    """Tickets from a CSV export: the cleaned text (no place: an export names none the territory knows) and the
+    label; rows with either empty are skipped."""
     texts: list[str] = []
     labels: list[str] = []
     with open(path, newline="", encoding="utf-8-sig") as handle:

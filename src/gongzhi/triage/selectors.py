@@ -92,6 +92,13 @@ class Suggestions:
     confident: bool
 
 
+def _read(bundle: dict[str, Any], text: str, node_code: str) -> str:
+    """What the version's pipelines read of a case: its citizen's words and, for a version that learned places, the
+    place too (``learn.ticket``)."""
+    words = learn.citizen_words(text)
+    return learn.ticket(words, node_code) if bundle.get("place") else words
+
+
 def _ranked(pipeline: Any, text: str) -> list[tuple[str, float]]:
     proba = pipeline.predict_proba([text])[0]
     order = np.argsort(-proba)
@@ -109,7 +116,7 @@ def suggest(*, user: User, text: str, node_code: str = "", limit: int = 3) -> Su
     if loaded is None:
         return Suggestions(version=None, threshold=None, bodies=[], categories=[], confident=False)
     version, bundle = loaded
-    words = learn.citizen_words(text)
+    words = _read(bundle, text, node_code)
     bodies: list[Suggestion] = []
     ranked = _ranked(bundle["body"], words)
     ids = [int(label) for label, _ in ranked[: max(limit * 4, 12)] if label.isdigit()]
@@ -167,13 +174,12 @@ class Top:
 
 
 def top(text: str, node_code: str = "") -> Top | None:
-    """The active version's top body and category for these words (None without a model in use)."""
-    # TODO(triage place): the model does not take the place yet; once learn's pipeline takes one, pass node_code.
+    """The active version's top body and category for these words at this place (None without a model in use)."""
     loaded = active_bundle()
     if loaded is None:
         return None
     version, bundle = loaded
-    words = learn.citizen_words(text)
+    words = _read(bundle, text, node_code)
     ranked = _ranked(bundle["body"], words)
     label, confidence = ranked[0]
     category: int | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,15 +60,25 @@ def successor_map() -> dict[int, int]:
 
 # How much one correction of the desk weighs in the next training against one closed case of the history: a return
 # of the model's dispatch or a dispatch elsewhere than its top body says the model was wrong, so it counts more.
-# (Repeated rows for now: learn.fit takes no sample weights yet. TODO(triage weights): pass them once it does.)
 CORRECTION_WEIGHT = 3
 
 
-def desk_lessons(successors: dict[int, int], closed: set[int]) -> tuple[list[str], list[str], list[str]]:
-    """The desk's feedback as training rows: each case the desk dispatched (accepted or overridden) or whose model
-    dispatch was returned teaches the body that finally handled it — the dispatched one, or for a return the body it
-    went to next (none yet: nothing to learn). A correction counts :data:`CORRECTION_WEIGHT` times, an accepted
-    suggestion once; a case already in the closed history counts one time less (it is there once)."""
+@dataclass
+class Lesson:
+    """One case as the next training reads it: what the model sees (``learn.ticket``: words and place), the body
+    that handled it (after renames), its category, and how much it counts."""
+
+    ticket: str
+    body: str
+    category: str
+    weight: float = 1.0
+
+
+def desk_lessons(successors: dict[int, int]) -> dict[int, Lesson]:
+    """The desk's feedback as training rows, by case: each case the desk dispatched (accepted or overridden) or whose
+    model dispatch was returned teaches the body that finally handled it — the dispatched one, or for a return the
+    body it went to next (none yet: nothing to learn). A correction weighs :data:`CORRECTION_WEIGHT`, an accepted
+    suggestion 1."""
     from gongzhi.cases.models import Case
     from gongzhi.triage.models import Feedback, FeedbackKind
 
@@ -78,54 +89,63 @@ def desk_lessons(successors: dict[int, int], closed: set[int]) -> tuple[list[str
         weights[case_id] = max(weights.get(case_id, 0), weight)
         if kind != FeedbackKind.RETURNED and body_id:
             dispatched_to[case_id] = body_id
-    texts: list[str] = []
-    labels: list[str] = []
-    categories: list[str] = []
+    lessons: dict[int, Lesson] = {}
     rows = Case.objects.filter(pk__in=list(weights)).values_list(
-        "pk", "title", "description", "handler_body_id", "status", "category_id"
+        "pk", "title", "description", "handler_body_id", "status", "category_id", "place_code"
     )
-    for pk, title, description, handler, status, category_id in rows:
+    for pk, title, description, handler, status, category_id, place_code in rows:
         if status in ("reported", "accepted", "returned"):
             continue  # back on the desk (or never dispatched): nobody handles it yet
         body = handler or dispatched_to.get(pk)
         if not body:
             continue
-        copies = weights[pk] - (1 if pk in closed else 0)
-        text = learn.citizen_words(f"{title}。{description}")
-        for _copy in range(copies):
-            texts.append(text)
-            labels.append(str(successors.get(body, body)))
-            categories.append(str(category_id))
-    return texts, labels, categories
+        words = learn.citizen_words(f"{title}。{description}")
+        lessons[pk] = Lesson(
+            learn.ticket(words, place_code), str(successors.get(body, body)), str(category_id), weights[pk]
+        )
+    return lessons
 
 
-def case_history() -> tuple[list[str], list[str], list[str], datetime | None, datetime | None]:
-    """Closed cases: their words (title + description), the body that handled them (after renames) and the category,
-    the span of their reporting dates;
-    then the desk's lessons (:func:`desk_lessons`)."""
+@dataclass
+class History:
+    """What a training reads: the tickets, their bodies, categories and weights, and the span of reporting dates."""
+
+    tickets: list[str]
+    bodies: list[str]
+    categories: list[str]
+    weights: list[float]
+    first: datetime | None
+    last: datetime | None
+
+
+def case_history() -> History:
+    """Closed cases (their words and place, the body that handled them after renames, the category, the span of
+    their reporting dates) with the desk's lessons (:func:`desk_lessons`): a closed case the desk corrected weighs
+    what its correction does, and a lesson not closed yet is added."""
     from gongzhi.cases.models import Case
 
     successors = successor_map()
+    lessons = desk_lessons(successors)
     rows = (
         Case.objects.filter(status__in=CLOSED_STATUSES, handler_body__isnull=False)
         .order_by("pk")
-        .values_list("pk", "title", "description", "handler_body_id", "category_id", "reported_at")
+        .values_list("pk", "title", "description", "handler_body_id", "category_id", "reported_at", "place_code")
     )
-    closed: set[int] = set()
-    texts: list[str] = []
-    bodies: list[str] = []
-    categories: list[str] = []
-    first: datetime | None = None
-    last: datetime | None = None
-    for pk, title, description, body_id, category_id, reported in rows:
-        closed.add(pk)
-        texts.append(learn.citizen_words(f"{title}。{description}"))
-        bodies.append(str(successors.get(body_id, body_id)))
-        categories.append(str(category_id))
-        first = reported if first is None or reported < first else first
-        last = reported if last is None or reported > last else last
-    more_texts, more_bodies, more_categories = desk_lessons(successors, closed)
-    return texts + more_texts, bodies + more_bodies, categories + more_categories, first, last
+    out = History([], [], [], [], None, None)
+    for pk, title, description, body_id, category_id, reported, place_code in rows:
+        lesson = lessons.pop(pk, None)
+        out.tickets.append(learn.ticket(learn.citizen_words(f"{title}。{description}"), place_code))
+        out.bodies.append(str(successors.get(body_id, body_id)))
+        out.categories.append(str(category_id))
+        out.weights.append(max(1.0, lesson.weight) if lesson is not None else 1.0)
+        out.first = reported if out.first is None or reported < out.first else out.first
+        out.last = reported if out.last is None or reported > out.last else out.last
+    for lesson in lessons.values():
+        out.tickets.append(lesson.ticket)
+        out.bodies.append(lesson.body)
+        out.categories.append(lesson.category)
+        out.weights.append(lesson.weight)
+    return out
 
 
 def check_may_train(*, user: User) -> None:
@@ -151,20 +171,29 @@ def train(
     """Train a version (from the closed cases, or from the given texts and labels) and, by default, put it in use."""
     _check(user)
     categories: list[str] = []
+    weights: list[float] | None = None
     data_from = data_to = None
     if texts is None or labels is None:
-        texts, labels, categories, data_from, data_to = case_history()
+        history = case_history()
+        texts, labels, categories, weights = history.tickets, history.bodies, history.categories, history.weights
+        data_from, data_to = history.first, history.last
     if len({lab for lab in labels if list(labels).count(lab) >= learn.INNER_FOLDS}) < 2:
         raise Conflict(TOO_FEW)
-    fitted = learn.fit(texts, labels, target=target)
+    fitted = learn.fit(texts, labels, target=target, weights=weights)
     category_pipeline = None
     if categories and len(set(categories)) > 1:
         try:
-            category_pipeline = learn.fit_pipeline(texts, categories)
+            category_pipeline = learn.fit_pipeline(texts, categories, weights)
         except ValueError:
             category_pipeline = None
     name = f"model-{secrets.token_hex(8)}.joblib"
-    bundle: dict[str, Any] = {"body": fitted.pipeline, "category": category_pipeline, "threshold": fitted.threshold}
+    # "place": the pipelines read tickets (learn.ticket: words and place); versions before it read words alone.
+    bundle: dict[str, Any] = {
+        "body": fitted.pipeline,
+        "category": category_pipeline,
+        "threshold": fitted.threshold,
+        "place": True,
+    }
     joblib.dump(bundle, model_dir() / name)
     with transaction.atomic():
         version = ModelVersion.objects.create(

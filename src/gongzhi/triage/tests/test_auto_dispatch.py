@@ -15,7 +15,7 @@ from gongzhi.cases.models import Case, CaseEvent, Category
 from gongzhi.cases.tests import factories as cf
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.models import AuditLog
-from gongzhi.triage import schedule, selectors, services
+from gongzhi.triage import learn, schedule, selectors, services
 from gongzhi.triage.models import AutoDispatch, CaseSuggestion, Feedback, ModelVersion
 from gongzhi.triage.tests.test_triage import closed_history
 
@@ -156,8 +156,10 @@ def test_a_returned_model_dispatch_teaches_the_body_that_finally_handled_it(  # 
         workflow.perform(actor=handlers["street"], case_id=case.pk, action="acknowledge")
     assert Feedback.objects.filter(kind="returned").count() == 4
     assert Feedback.objects.filter(kind="override", body=bodies["street"]).count() == 4
-    lessons = services.desk_lessons({}, set())
-    assert lessons[1].count(str(bodies["street"].pk)) == 4 * services.CORRECTION_WEIGHT
+    lessons = services.desk_lessons({})
+    taught = [lesson for lesson in lessons.values() if lesson.body == str(bodies["street"].pk)]
+    assert [lesson.weight for lesson in taught] == [services.CORRECTION_WEIGHT] * 4
+    assert all(lesson.ticket.endswith(learn.PLACE_MARK + tree.grids[0].code) for lesson in taught)  # and its place
     services.train(user=desk)
     assert selectors.suggest(user=desk, text="北街三号楼下水道井盖松动，人行道积水").bodies[0].id == bodies["street"].pk
 

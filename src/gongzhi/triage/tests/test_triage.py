@@ -246,3 +246,56 @@ def test_case_page_shows_explained_suggestions_while_waiting_for_dispatch(tree, 
     grid_worker = user_with_role(Role.GRID_WORKER, node=tree.grids[1])  # another grid: the case is out of reach
     client.force_login(grid_worker)
     assert "区水务局" not in client.get(f"/triage/cases/{case.pk}/suggestions/").content.decode()
+
+
+def _light_tickets(seed: int = 5) -> tuple[list[str], list[str]]:
+    """The same words in two 小区: the stairwell lights are 万和物业's in one community and 金地物业's in the other;
+    a few tickets of each say where they are only by their place."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for community, company in (("210113001001", "wanhe"), ("210113001002", "jindi")):
+        for n in range(12):
+            grid = f"{community}00{1 + n % 2}"
+            texts.append(learn.ticket(rng.choice(["楼道灯不亮", "单元门坏了", "电梯又停了"]), grid))
+            labels.append(company)
+    water, _ = tickets(12)
+    texts += water[:12]
+    labels += ["water"] * 12
+    return texts, labels
+
+
+def test_the_place_tells_which_property_company_when_the_words_do_not() -> None:
+    texts, labels = _light_tickets()
+    fitted = learn.fit(texts, labels)
+    for grid, company in (("210113001001002", "wanhe"), ("210113001002001", "jindi")):
+        proba = fitted.pipeline.predict_proba([learn.ticket("三号楼楼道灯不亮", grid)])[0]
+        assert fitted.pipeline.classes_[proba.argmax()] == company
+    # The words still decide what is not the property's: a blocked drain in either 小区 is the water bureau's.
+    proba = fitted.pipeline.predict_proba([learn.ticket("下水道堵塞积水", "210113001001001")])[0]
+    assert fitted.pipeline.classes_[proba.argmax()] == "water"
+    # A ticket with no place (a CSV export) or a place never seen has the words' features only.
+    features = fitted.pipeline.named_steps["features"]
+    assert features.transform(["楼道灯不亮"]).shape == features.transform([learn.ticket("楼道灯不亮", "999")]).shape
+    assert features.transform([learn.ticket("楼道灯不亮", "999999999999999")])[:, -len(features.places_) :].nnz == 0
+    # Explanations name words, never the place's feature.
+    words = selectors.weighed_words(fitted.pipeline, learn.ticket("楼道灯不亮", "210113001001001"), "wanhe")
+    assert not any(w.startswith("@") for w in words)
+
+
+def test_sample_weights_count_like_repeated_tickets() -> None:
+    """A correction weighs three: fitted with weights, the model leans as it would with the ticket three times."""
+    texts, labels = tickets(10, seed=7)
+    texts += ["井盖松动有个坑"] * 3 + ["路边井盖松动"] * 3 + ["井盖翘起来了"] * 3
+    labels += ["street"] * 9
+    plain = learn.fit(texts, labels, weights=[1.0] * len(texts))
+    weighed = learn.fit(texts, labels, weights=[1.0] * (len(texts) - 9) + [3.0] * 9)
+    probe = ["小区井盖缺失"]  # "井盖" is the water bureau's too ("井盖缺失，积水漫到人行道")
+    classes = list(plain.pipeline.classes_)
+
+    def lead(fitted: learn.Fitted) -> float:  # the street team's score over the water bureau's
+        scores = fitted.pipeline.decision_function(probe)[0]
+        return float(scores[classes.index("street")] - scores[classes.index("water")])
+
+    assert lead(weighed) > lead(plain)
+    with pytest.raises(ValueError):
+        learn.fit(texts, labels, weights=[1.0])  # one weight per ticket

@@ -42,10 +42,12 @@ class Command(BaseCommand):
             if not options["csv"]:
                 from gongzhi.triage.services import case_history
 
-                texts, labels = case_history()[:2]
+                history = case_history()
+                texts, labels, weights = history.tickets, history.bodies, history.weights
             else:
                 texts, labels = self._read(options)
-            result = learn.evaluate(texts, labels, folds=options["folds"], target=options["precision"])
+                weights = None
+            result = learn.evaluate(texts, labels, folds=options["folds"], target=options["precision"], weights=weights)
             realised = result.pop("realised_precision")
             self.stderr.write(f"realised precision of the tickets decided alone: {realised}")
             if options["json"]:
