@@ -23,7 +23,9 @@ from gongzhi.triage.models import AutoDispatch, ModelVersion
 
 CLEAR_CATEGORIES = 3  # auto-dispatch is switched on for this many categories
 MODEL_REPORTS = 4  # new reports the model dispatches in the demo
-HISTORY_COLUMNS = ("pk", "title", "description", "handler_body_id", "category_id", "node_id", "lat", "lng", "address")
+HISTORY_COLUMNS = (
+    "pk", "title", "description", "handler_body_id", "category_id", "node_id", "lat", "lng", "address", "place_code"
+)  # fmt: skip
 
 
 def create_triage(ctx: BuildContext) -> int:
@@ -47,7 +49,12 @@ def create_triage(ctx: BuildContext) -> int:
     if not history:
         return 0
     pipeline = bundle["body"]
-    proba = pipeline.predict_proba([learn.citizen_words(f"{t}。{d}") for _pk, t, d, *_rest in history])
+    # What the product reads of a case (selectors._read): its words and, for a version that learned places, its place.
+    place = bool(bundle.get("place"))
+    read = [
+        learn.ticket(learn.citizen_words(f"{row[1]}。{row[2]}"), row[9] if place else "") for row in history
+    ]
+    proba = pipeline.predict_proba(read)
     best = proba.argmax(axis=1)
     confident = proba[np.arange(len(history)), best] >= version.threshold
     right = pipeline.classes_[best] == np.array([str(b) for _pk, _t, _d, b, *_rest in history], dtype=object)
@@ -86,7 +93,7 @@ def create_triage(ctx: BuildContext) -> int:
     examples = list(latest.values())
     examples = (examples * MODEL_REPORTS)[:MODEL_REPORTS]
     tickets = Tickets(ctx.k, f"{timezone.localtime(ctx.now):%Y-%m}", first=9801)  # after the desk stories' 95xx
-    for _pk, title, description, _body, category_id, node_id, lat, lng, address in examples:
+    for _pk, title, description, _body, category_id, node_id, lat, lng, address, _place in examples:
         case = intake.report_case(
             actor=operator.user, channel="hotline", title=title, description=description, category_id=category_id,
             node_id=node_id, lat=lat, lng=lng, address=address, hotline_ticket=tickets(),
