@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core import audit
 from gongzhi.core.errors import Conflict, DomainError, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from gongzhi.core.messages import system_note
+from gongzhi.core.templatetags.confidence import confidence as confidence_percent
 from gongzhi.core.uploads import private_root
 from gongzhi.territory.models import Body
 from gongzhi.triage import learn
@@ -294,7 +295,7 @@ def consider(*, case_id: int, dispatch: bool = True) -> CaseSuggestion | None:
         return suggestion
     body = Body.objects.get(pk=suggestion.body_id)
     note = system_note(
-        MODEL_DISPATCH_NOTE, version=said.version.pk, body=body.name, confidence=round(said.confidence * 100)
+        MODEL_DISPATCH_NOTE, version=said.version.pk, body=body.name, confidence=confidence_percent(said.confidence)
     )
     try:
         with transaction.atomic():

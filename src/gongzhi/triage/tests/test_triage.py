@@ -299,3 +299,12 @@ def test_sample_weights_count_like_repeated_tickets() -> None:
     assert lead(weighed) > lead(plain)
     with pytest.raises(ValueError):
         learn.fit(texts, labels, weights=[1.0])  # one weight per ticket
+
+
+@pytest.mark.parametrize(
+    ("probability", "shown"), [(0.996, "99"), (0.9949, "99"), (0.5, "50"), (1.0, "100"), (0.001, "1"), (0, "0"), ("x", "")]
+)
+def test_a_confidence_never_reads_certain_when_it_is_not(probability, shown) -> None:  # type: ignore[no-untyped-def]
+    from gongzhi.core.templatetags.confidence import confidence
+
+    assert confidence(probability) == shown
