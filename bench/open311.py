@@ -63,6 +63,8 @@ def bench_open311(args: argparse.Namespace, res: Any) -> None:
             {"category_id": category.pk, "status": list(OPEN_STATUSES)},
         ),
     }
+    cases = int(res.setup.get("cases") or Case.objects.count())
+    size = f"{round(cases / 1_000_000)}m" if cases >= 1_000_000 else f"{round(cases / 1000)}k"  # 1 M and 10 M apart
     for label, (params, filters) in variants.items():
         open311(params), plain(**filters)  # warm
         ours = _timed(lambda params=params: open311(params), reps)
@@ -70,7 +72,7 @@ def bench_open311(args: argparse.Namespace, res: Any) -> None:
         p99, base = pct(ours, 99), pct(theirs, 99)
         say(f"open311 {label}: p99 {ms(p99):.1f} ms, plain list p99 {ms(base):.1f} ms")
         res.add(
-            f"open311_requests_{label}",
+            f"open311_requests_{label}_{size}",
             value=ms(p99),
             unit="ms (p99)",
             baseline=ms(base),
@@ -80,6 +82,7 @@ def bench_open311(args: argparse.Namespace, res: Any) -> None:
             p50_ms=ms(statistics.median(ours)),
             baseline_p50_ms=ms(statistics.median(theirs)),
             reps=reps,
+            cases=cases,
             params=params,
             bytes=open311(params),
         )

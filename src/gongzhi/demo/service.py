@@ -355,9 +355,56 @@ def create_volunteers(ctx: BuildContext) -> int:
                 )  # fmt: skip
     SignUp.objects.bulk_create(signups, batch_size=BATCH)
     PersonServed.objects.bulk_create(served, batch_size=BATCH)
+    if ctx.is_main:
+        unit_offers(ctx)
     confirmed = sum(1 for s in signups if s.confirmed_at)
     ctx.out(
         f"    {len(volunteers)} volunteers in {len(teams)} teams; {len(activities)} activities, {len(signups):,} "
         f"sign-ups ({confirmed:,} with confirmed hours); {len({p.person_id for p in served})} people served"
     )
     return len(signups)
+
+
+UNIT_USERNAME = "cobuild"
+
+
+def unit_offers(ctx: BuildContext) -> int:
+    """The ``cobuild`` log-in's company offers on the community of its co-building agreement, through the services
+    as the unit would from its pages: a post, a volunteer team and a coming activity of its own. Returns how many."""
+    from gongzhi.registry.models import CoBuildingAgreement
+    from gongzhi.service import services as offers
+
+    grant = (
+        RoleAssignment.objects.filter(role=Role.CO_BUILDING_UNIT, user__username=UNIT_USERNAME, body__isnull=False)
+        .select_related("user", "body")
+        .first()
+    )
+    if grant is None or grant.body is None:
+        return 0
+    company = grant.body.name
+    agreement = (
+        CoBuildingAgreement.objects.filter(unit=grant.body, is_active=True, partner__code__startswith=ctx.code)
+        .select_related("partner")
+        .order_by("-starts")
+        .first()
+    )
+    if agreement is None:
+        return 0
+    unit, community = grant.user, agreement.partner
+    kind = PostKind.objects.filter(name="平安巡逻").first() or PostKind.objects.first()
+    if kind is None:
+        return 0
+    offers.publish_post(
+        actor=unit, kind_id=kind.pk, title=f"{company}商圈安全巡逻岗", area_id=community.pk,
+        schedule="每周五晚 19:00–21:00", capacity=6, eligibility=Eligibility.ANYONE,
+        description="商场员工与社区党员一起巡查商圈周边的消防通道和电动车停放。",
+    )  # fmt: skip
+    team = offers.create_team(actor=unit, name=f"{company}志愿服务队", area_id=community.pk,
+                              description="公司党支部和员工志愿者。")  # fmt: skip
+    starts = timezone.make_aware(datetime.combine(ctx.now.date() + timedelta(days=9), time(9, 30)))
+    offers.create_activity(
+        actor=unit, title="商圈消防安全宣传日", area_id=community.pk, venue=f"{company}门前广场",
+        starts_at=starts, ends_at=starts + timedelta(hours=3), capacity=20, team_id=team.pk,
+        description="发放消防宣传资料，演示灭火器使用，为周边老人检查电动车充电线。",
+    )  # fmt: skip
+    return 3

@@ -441,7 +441,8 @@ def test_volunteers_have_a_year_of_confirmed_hours_and_serve_the_elderly_living_
     alone among the people served, and the demo party member a volunteer of 府东's team with coming activities."""
     from gongzhi.service.models import Activity, PersonServed, SignUp, Volunteer, VolunteerTeam
 
-    assert VolunteerTeam.objects.filter(area__code__startswith=CODE).count() == len(KEEP)
+    community_teams = VolunteerTeam.objects.filter(area__code__startswith=CODE, owner_body__isnull=True)
+    assert community_teams.count() == len(KEEP)
     volunteers = Volunteer.objects.filter(person__household__code__startswith=CODE)
     assert volunteers.count() >= 5 * len(KEEP)
     assert volunteers.filter(person__party_membership__isnull=False).exists()
@@ -458,3 +459,21 @@ def test_volunteers_have_a_year_of_confirmed_hours_and_serve_the_elderly_living_
     assert demo.team is not None and demo.team.area.name == names.JINHE_COMMUNITY
     coming = Activity.objects.filter(area=demo.team.area, starts_at__gt=now)
     assert coming.exists() and not SignUp.objects.filter(volunteer=demo, activity__in=coming).exists()
+
+
+def test_the_cobuild_login_offers_on_the_community_of_its_agreement(ctx: BuildContext) -> None:
+    """The co-building unit reaches no place directly, yet its post, team and coming activity stand on the community
+    of its agreement, its own (owner body), and it reads them on its pages."""
+    from gongzhi.accounts.models import RoleAssignment
+    from gongzhi.service import selectors as service
+    from gongzhi.service.models import Activity, Post, VolunteerTeam
+
+    grant = RoleAssignment.objects.select_related("user", "body").get(user__username="cobuild")
+    partner = CoBuildingAgreement.objects.get(unit=grant.body, partner__code__startswith=CODE).partner
+    post = Post.objects.get(owner_body=grant.body)
+    team = VolunteerTeam.objects.get(owner_body=grant.body)
+    activity = Activity.objects.get(owner_body=grant.body)
+    assert post.area == team.area == activity.area == partner and activity.team == team
+    assert activity.starts_at > timezone.now()
+    assert service.post_get(user=grant.user, post_id=post.pk) == post
+    assert partner in service.offer_places(user=grant.user, label="service.post", kinds=("community",))
