@@ -3,6 +3,7 @@ small helpers every page view uses (a number from the query string, a refusal sh
 
 from __future__ import annotations
 
+import datetime
 import functools
 import ipaddress
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from gongzhi.core.errors import DomainError
 
@@ -37,6 +40,27 @@ def int_param(value: Any) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def date_param(value: Any) -> datetime.date | None:
+    """A day from a query string or a form field (``2026-12-31``); ``None`` when missing, unreadable or a day that
+    does not exist (2026-02-30)."""
+    try:
+        return parse_date(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def moment_param(value: Any) -> datetime.datetime | None:
+    """A moment from a form field (a ``datetime-local`` input's local time, or with its offset), aware; ``None`` when
+    missing, unreadable or impossible."""
+    try:
+        parsed = parse_datetime(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def refused(request: HttpRequest, exc: DomainError) -> None:

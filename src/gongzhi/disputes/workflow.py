@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.choices import Role
@@ -58,6 +59,17 @@ REFERRAL = frozenset({Role.DEPARTMENT_HANDLER})
 MEDIATING_ROLES = GROUND | STATION | REFERRAL
 SENDERS = frozenset({Role.DEPARTMENT_HANDLER, Role.CO_BUILDING_UNIT})
 VISITORS = GROUND | {Role.SUBDISTRICT_OPERATOR}
+
+
+def _typed(value: str, field: str) -> datetime:
+    """A date (and time) the payload gives as text, aware; refused by ``field`` when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed(
+            _("Bad date."), [ErrorDetail(field=field, message=fmt(_("%(value)s: expected YYYY-MM-DD"), value=value))]
+        ) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 # --- dispute effects ------------------------------------------------------------------------------------------------
@@ -137,7 +149,7 @@ def _on_agree(d: Dispute, actor: User | None, p: dict[str, Any], now: datetime) 
         )
     signed_on = p.get("signed_on") or now.date()
     if isinstance(signed_on, str):
-        signed_on = datetime.fromisoformat(signed_on).date()
+        signed_on = _typed(signed_on, "signed_on").date()
     agreement.signed_on = signed_on
     agreement.save(update_fields=["signed_on", "updated_at"])
     party_ids = p.get("signed_party_ids")
@@ -356,7 +368,7 @@ def _on_answer(n: PoliceNotice, actor: User | None, p: dict[str, Any], now: date
     n.result = result
     n.feedback = str(p.get("_note") or "")
     visited = p.get("visited_at") or now
-    n.visited_at = datetime.fromisoformat(visited) if isinstance(visited, str) else visited
+    n.visited_at = _typed(visited, "visited_at") if isinstance(visited, str) else visited
     n.answered_at = now
     n.answered_by = actor
     n.received_at = n.received_at or now

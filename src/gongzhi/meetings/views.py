@@ -17,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,7 +24,7 @@ from gongzhi.accounts import pages
 from gongzhi.cases import selectors as cases_selectors
 from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.core.http import AuthedRequest, int_param, refused
+from gongzhi.core.http import AuthedRequest, date_param, int_param, moment_param, refused
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.choices import DecisionStatus, ItemSource, MeetingStatus, Track
 from gongzhi.participation import selectors as participation_selectors
@@ -39,9 +38,7 @@ MEETING_PLACES = (NodeKind.SUBDISTRICT, NodeKind.COMMUNITY, NodeKind.VILLAGE, No
 
 
 def _period(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
-    return parse_date(request.GET.get("start") or "") if request.GET.get("start") else None, (
-        parse_date(request.GET.get("end") or "") if request.GET.get("end") else None
-    )
+    return date_param(request.GET.get("start")), date_param(request.GET.get("end"))
 
 
 @login_required
@@ -75,9 +72,7 @@ def meeting_new(request: AuthedRequest) -> HttpResponse:
     values: dict[str, Any] = {}
     if request.method == "POST":
         values = request.POST.dict()
-        starts_at = parse_datetime(values.get("starts_at", "") or "")
-        if starts_at is not None and timezone.is_naive(starts_at):
-            starts_at = timezone.make_aware(starts_at)
+        starts_at = moment_param(values.get("starts_at"))
         if starts_at is None:
             messages.error(request, pgettext("meetings", "Say when the meeting starts."))
         else:
@@ -180,7 +175,7 @@ def meeting_action(request: AuthedRequest, meeting_id: int, action: str) -> Http
 def _track(request: AuthedRequest, decision_id: int) -> None:
     p = request.POST
     how = p.get("track", "")
-    due_on = parse_date(p.get("due_on", "") or "") if p.get("due_on") else None
+    due_on = date_param(p.get("due_on"))
     if how == Track.CASE:
         services.track_as_case(
             actor=request.user, decision_id=decision_id, category_id=int_param(p.get("category")) or 0,

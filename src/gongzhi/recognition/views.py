@@ -39,24 +39,38 @@ SESSION_TOKENS = "recognition_phone_tokens"
 
 
 
+def _unreadable(field: str, *, moment: bool) -> ValidationFailed:
+    if moment:
+        message = pgettext("recognition", "Give a date and time, such as 2026-12-31 18:00.")
+    else:
+        message = pgettext("recognition", "Give a date, such as 2026-12-31.")
+    return ValidationFailed(message, [ErrorDetail(field=field, message=message)])
+
+
 def _when(value: str | None, field: str = "closes_at") -> datetime.datetime | None:
-    """A moment typed in a form (``datetime-local``): ``None`` when left empty, refused by ``field`` when unreadable."""
+    """A moment typed in a form (``datetime-local``): ``None`` when left empty, refused by ``field`` when unreadable
+    (not a date and time, or one that does not exist: 2026-02-30)."""
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
     if parsed is None:
-        message = pgettext("recognition", "Give a date and time, such as 2026-12-31 18:00.")
-        raise ValidationFailed(message, [ErrorDetail(field=field, message=message)])
+        raise _unreadable(field, moment=True)
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def _day(value: str | None, field: str) -> datetime.date | None:
+    """A day typed in a form, as :func:`_when`."""
     if not value:
         return None
-    parsed = parse_date(value)
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        parsed = None
     if parsed is None:
-        message = pgettext("recognition", "Give a date, such as 2026-12-31.")
-        raise ValidationFailed(message, [ErrorDetail(field=field, message=message)])
+        raise _unreadable(field, moment=False)
     return parsed
 
 

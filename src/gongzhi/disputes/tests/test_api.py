@@ -55,6 +55,9 @@ def test_the_journey(world, api, client) -> None:  # type: ignore[no-untyped-def
 
     agreement = _ok(station.post(f"/api/v1/disputes/{dispute_id}/agreement", {
         "terms": [{"text": "李四修复防水", "how": "自行维修", "by": "2026-12-31"}], "performance": "按约履行"}))  # fmt: skip
+    wrong = station.post(f"/api/v1/disputes/{dispute_id}/actions", {"action": "agree", "signed_on": "2026-02-30"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["details"][0]["field"] == "signed_on"  # nothing written
+    assert _ok(station.get(f"/api/v1/disputes/{dispute_id}"))["status"] != "agreed"
     d = _ok(station.post(f"/api/v1/disputes/{dispute_id}/actions", {"action": "agree", "signed_on": "2026-12-07"}))
     assert d["status"] == "agreed"
     response = station.get(f"/api/v1/disputes/agreements/{agreement['id']}/docx")

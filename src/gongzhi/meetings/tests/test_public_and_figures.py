@@ -209,3 +209,15 @@ def test_the_public_record_api_is_rate_limited(client, tree, settings) -> None: 
     settings.GONGZHI_RATES = {**settings.GONGZHI_RATES, "public_wall": "2/h"}
     url = f"/api/v1/meetings/public/{tree.communities[0].code}"
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_day_that_does_not_exist_is_not_a_server_error(client, tree, staff) -> None:  # type: ignore[no-untyped-def]
+    """2026-02-30 in a period filter is no filter; as a meeting's start it is asked for again, nothing saved."""
+    from gongzhi.meetings.models import Meeting
+
+    client.force_login(staff)
+    assert client.get(reverse("meetings-figures") + "?start=2026-02-30&end=2026-13-01").status_code == 200
+    page = client.post(reverse("meetings-new"), {"kind": kind("teahouse").pk, "title": "社情茶社",
+                                                 "place": tree.communities[0].pk, "starts_at": "2026-02-30T19:00"},
+                       follow=True)  # fmt: skip
+    assert page.status_code == 200 and not Meeting.objects.filter(title="社情茶社").exists()

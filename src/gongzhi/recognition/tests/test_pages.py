@@ -123,6 +123,8 @@ def test_new_campaign_page_sets_every_stage(client, tree, people):  # type: igno
     assert 'value="2027年度四最评选"' in refused and not Campaign.objects.filter(title="2027年度四最评选").exists()
     unreadable = client.post("/recognition/new/", {**form, "voting_open": "下周一"}, follow=True).content.decode()
     assert "请填写日期和时间" in unreadable
+    impossible = client.post("/recognition/new/", {**form, "review_by": "2027-02-30"}, follow=True).content.decode()
+    assert "请填写日期，例如" in impossible  # a day that does not exist is refused, not a server error
     client.post("/recognition/new/", {**form, "voting_open": "2027-01-21T09:00"})
     made = Campaign.objects.get(title="2027年度四最评选")
     local = [made.nominations_open, made.nominations_close, made.voting_open, made.voting_close]
