@@ -178,7 +178,11 @@ def create_meetings(ctx: BuildContext) -> int:
         pending.append((m, [(rng.choice(PROBLEMS), states.pop(), None) for _n in range(counts[i])]))
 
     # 网格夜谈会: a series in one grid of each of the first communities, on the 15th.
-    talk_grids = [grids[c.code][0] for c in communities[:NIGHT_TALK_COMMUNITIES] if grids.get(c.code)]
+    # … and in 大干社区, whose secretary is the ``dagan`` log-in (its meetings page is not empty).
+    talk_communities = communities[:NIGHT_TALK_COMMUNITIES] + [
+        c for c in communities[NIGHT_TALK_COMMUNITIES:] if c.name == names.OVERLAP_COMMUNITY
+    ]
+    talk_grids = [grids[c.code][0] for c in talk_communities if grids.get(c.code)]
     series_rows = [
         Series(kind=kinds["night_talk"], title=f"{g.name}夜谈会", place=g, day_of_month=15, start_time=time(19),
                location=f"{g.name}党群服务站")

@@ -281,13 +281,18 @@ def report_branches(*, user: User) -> QuerySet[PartyOrg]:
     return PartyOrg.objects.filter(pk__in=ids).order_by("name")
 
 
+def tenths(value: Decimal | float | None) -> Decimal:
+    """A sum of hours as people read it: tenths of an hour (SQLite sums decimals in floating point: 27.1000000000000
+    would be shown), zero for none."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def confirmed_hours(*, user: User, place_code: str = "") -> Decimal:
     """Service hours confirmed by the posts' owners, at posts under ``place_code``."""
     qs = Service.objects.restrict(user, "view").filter(confirmed_at__isnull=False)
     if place_code:
         qs = qs.filter(code_prefix_q("claim__post__area__code", place_code))
-    total: Decimal | None = qs.aggregate(h=Sum("hours"))["h"]
-    return total or Decimal("0")
+    return tenths(qs.aggregate(h=Sum("hours"))["h"])
 
 
 # --- volunteers, teams, activities -------------------------------------------------------------------------------
@@ -562,9 +567,9 @@ def volunteer_figures(*, user: User, year: int, place_code: str = "") -> Volunte
         year=year,
         place_code=place_code,
         active=row["n_active"],
-        hours=row["total_hours"] or Decimal("0"),
+        hours=tenths(row["total_hours"]),
         members_active=row["n_members"],
-        member_hours=row["total_member_hours"] or Decimal("0"),
+        member_hours=tenths(row["total_member_hours"]),
         served=len(ids),
         served_alone=len(elderly_alone_ids(ids)),
         months=[(key, counts[key]) for key in months],
@@ -598,7 +603,7 @@ def figure_volunteers(*, user: User, year: int, place_code: str = "", party: boo
             name=r["volunteer__person__name"],
             team=r["volunteer__team__name"] or "",
             party_member=bool(r["pm"]),
-            hours=r["h"] or Decimal("0"),
+            hours=tenths(r["h"]),
             activities=r["n"],
         )
         for r in rows

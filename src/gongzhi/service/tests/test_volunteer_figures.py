@@ -112,3 +112,24 @@ def test_figures_are_scoped(client, tree, other_tree, world):  # type: ignore[no
     page = client.get(f"/posts/volunteers/figures/?year={timezone.localdate().year}").content.decode()
     assert _attr(page, "fig-active", "data-value") == "0"
     assert _attr(page, "fig-served", "data-value") == "0"
+
+
+def test_hours_read_in_tenths_whatever_the_database_sums(client, tree, staff, world):  # type: ignore[no-untyped-def]
+    """Three sign-ups of 0.1 h sum to 0.30000000000000004 in SQLite's floating point: people read 0.3."""
+    volunteers, acts = world
+    for act in acts:
+        SignUp.objects.filter(activity=act).delete()
+        SignUp.objects.create(activity=act, volunteer=volunteers[2], signed_up_at=act.starts_at,
+                              hours=Decimal("0.1"))  # fmt: skip
+    for signup in SignUp.objects.all():
+        services.confirm_hours(actor=staff, signup_id=signup.pk)
+    year = timezone.localdate().year
+    client.force_login(user_with_role(Role.SUBDISTRICT_OPERATOR, node=tree.subdistrict))
+    page = client.get(f"/posts/volunteers/figures/?year={year}&place={tree.subdistrict.code}").content.decode()
+    assert _attr(page, "fig-hours", "data-value") in ("0.3", "0.30")  # per volunteer: 0.3 h ÷ 1
+    listed = client.get(f"/posts/volunteers/figures/volunteers/?year={year}").content.decode()
+    assert _attr(listed, "figure-volunteers", "data-hours") == "0.3"
+    assert re.search(r"0\.3000", listed) is None
+    table = client.get("/posts/volunteers/").content.decode()
+    row = table[table.index(f'data-volunteer-id="{volunteers[2].pk}"') :]
+    assert "<td>0.3</td>" in row[: row.index("</tr>")]
