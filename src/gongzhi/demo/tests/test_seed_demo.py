@@ -484,6 +484,8 @@ def test_a_year_of_meetings(seeded: str) -> None:
     assert sum(r.problems for r in rows) == 50 and sum(r.solved for r in rows) == 47
     talks = here.filter(kind__code="night_talk", status="held")
     assert talks.count() >= 6 * 11
+    dagan = Node.objects.get(code__startswith=code, name=names.OVERLAP_COMMUNITY)  # the dagan log-in's community
+    assert talks.filter(place__code__startswith=dagan.code).exists()
     joint = here.filter(kind__code="joint", status="held").order_by("starts_at")
     assert joint.exclude(chair_body=None).count() == joint.count() > 0
     assert RotaMember.objects.filter(series__place__code__startswith=code, is_active=False).exists()
@@ -493,4 +495,4 @@ def test_a_year_of_meetings(seeded: str) -> None:
     assert set(decisions.values_list("track", flat=True)) == {"none", "task", "case", "project"}
     assert decisions.filter(track="case", status="done", case__status="closed").exists()
     fudong = Node.objects.get(code__startswith=code, name=names.JINHE_COMMUNITY)
-    assert meetings.public_record(community=fudong)
+    assert meetings.public_record(community=fudong).object_list
