@@ -1,5 +1,6 @@
 """What a demo build in a test leaves behind once ``builder.delete_demo`` has removed the demo itself: rows with no
-tie to the demo's places or people (SMS deliveries to a phone, the national holidays the build loads, audit rows).
+tie to the demo's places or people (SMS deliveries to a phone, the national holidays the build loads, audit rows, the
+triage model version it trained: versions are the whole database's, so ``delete_demo`` keeps them).
 Later tests on the same database count such rows, so a module that builds the demo removes them afterwards."""
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from django.db.models import Max, Model
 from gongzhi.cases.models import CalendarDay
 from gongzhi.core.models import AuditLog
 from gongzhi.messaging.models import Delivery, Message
+from gongzhi.triage.models import ModelVersion
 
-LEFT_BEHIND: tuple[type[Model], ...] = (Delivery, Message, CalendarDay, AuditLog)
+LEFT_BEHIND: tuple[type[Model], ...] = (Delivery, Message, CalendarDay, AuditLog, ModelVersion)
 
 
 @contextmanager

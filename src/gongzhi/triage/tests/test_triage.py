@@ -46,8 +46,11 @@ def tickets(n_per: int, seed: int = 0, vague: float = 0.0) -> tuple[list[str], l
 
 
 @pytest.fixture
-def var(tmp_path, settings):  # type: ignore[no-untyped-def]
+def var(tmp_path, settings, db):  # type: ignore[no-untyped-def]
+    """Private storage of its own, and no model version: versions are the whole database's, and one a demo build in
+    another module trained on this database is not this test's (its transaction puts it back)."""
     settings.PRIVATE_ROOT = str(tmp_path / "private")
+    ModelVersion.objects.all().delete()
     selectors.forget_loaded()
     yield tmp_path
     selectors.forget_loaded()
