@@ -18,15 +18,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.accounts import pages
 from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError, ErrorDetail, ValidationFailed
-from gongzhi.core.http import AuthedRequest, client_ip, int_param, refused
+from gongzhi.core.http import AuthedRequest, client_ip, date_param, int_param, moment_param, refused
 from gongzhi.recognition import selectors, services
 from gongzhi.recognition.choices import Flag, NominationStatus, Stage, Subject
 from gongzhi.territory import selectors as territory
@@ -52,23 +50,17 @@ def _when(value: str | None, field: str = "closes_at") -> datetime.datetime | No
     (not a date and time, or one that does not exist: 2026-02-30)."""
     if not value:
         return None
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
+    parsed = moment_param(value)
     if parsed is None:
         raise _unreadable(field, moment=True)
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    return parsed
 
 
 def _day(value: str | None, field: str) -> datetime.date | None:
     """A day typed in a form, as :func:`_when`."""
     if not value:
         return None
-    try:
-        parsed = parse_date(value)
-    except ValueError:
-        parsed = None
+    parsed = date_param(value)
     if parsed is None:
         raise _unreadable(field, moment=False)
     return parsed
